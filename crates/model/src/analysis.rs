@@ -1,0 +1,188 @@
+//! Interval analysis (docs/NUMERICS.md §5.1): the integer range of every named value of a model,
+//! computed from its actual codes, biases and tables. The golden model checks every value it
+//! computes against these intervals; the hardware generator sizes every register by their widths.
+//!
+//! This module derives the alignment fractions from the spec on its own; it does not share code
+//! with the golden executor, so a disagreement between the two shows up as a failed range check.
+
+use crate::error::QwError;
+use crate::fixed::{Fmt, Interval};
+use crate::model::{Cell, Layer, Model, Weights};
+use crate::fixed::ActFmt;
+
+/// The widest a named value may be (§5.1).
+pub const MAX_WIDTH: u32 = 62;
+
+/// Ranges of one layer's named values (unions over rows/units).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerRanges {
+    /// `acc` of `W·x` (§5).
+    pub acc_w: Interval,
+    /// `acc` of `U·h`.
+    pub acc_u: Interval,
+    /// The exact sum before point `pre` (for GRU: the r and z rows).
+    pub pre_sum: Interval,
+    /// σ table outputs.
+    pub sigmoid: Interval,
+    /// tanh table outputs.
+    pub tanh: Interval,
+    /// The exact sum before point `c` (LSTM, ConvLSTM).
+    pub c_sum: Option<Interval>,
+    /// The exact sum before point `gru_hn` (GRU).
+    pub hn_sum: Option<Interval>,
+    /// The exact sum before point `pre` for the GRU n rows.
+    pub n_sum: Option<Interval>,
+    /// The exact value before point `h`.
+    pub h_sum: Interval,
+}
+
+/// Ranges of the head's named values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeadRanges {
+    /// `acc` of `D·h`.
+    pub acc: Interval,
+    /// The exact sum before point `head`.
+    pub sum: Interval,
+}
+
+/// Ranges of a whole model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ranges {
+    /// One per layer.
+    pub layers: Vec<LayerRanges>,
+    /// The head, if any.
+    pub head: Option<HeadRanges>,
+}
+
+fn acc_row(w: &Weights, r: usize, a: Interval) -> Interval {
+    w.row(r)
+        .iter()
+        .fold(Interval::ZERO, |s, &c| s.add(a.scale(c as i64)))
+}
+
+fn term_row(w: &Weights, r: usize, a: Interval) -> Interval {
+    acc_row(w, r, a).scale(w.scale.mult_of(r))
+}
+
+fn konst(v: i64) -> Interval {
+    Interval::new(v, v)
+}
+
+fn table_range(t: &[i64]) -> Interval {
+    let lo = t.iter().copied().min().unwrap_or(0);
+    let hi = t.iter().copied().max().unwrap_or(0);
+    Interval::new(lo, hi)
+}
+
+fn check(layer: &str, point: &'static str, iv: Interval) -> Result<Interval, QwError> {
+    let width = iv.width();
+    if width > MAX_WIDTH {
+        return Err(QwError::TooWide { layer: layer.into(), point, width });
+    }
+    Ok(iv)
+}
+
+/// Analyse one layer whose input has format `x_fmt`.
+pub fn analyze_layer(layer: &Layer, x_fmt: ActFmt, name: &str) -> Result<LayerRanges, QwError> {
+    let xa = x_fmt.interval();
+    let ha = layer.h_fmt.interval();
+    let phi_w = layer.w.scale.shift + x_fmt.frac();
+    let phi_u = layer.u.scale.shift + layer.h_fmt.frac();
+    let fb = layer.bias_fmt.frac;
+    let g = phi_w.max(phi_u).max(fb);
+    let fa = layer.act_frac as i32;
+    let fz = layer.pre.frac;
+    let hsz = layer.hidden;
+    let mut acc_w = None::<Interval>;
+    let mut acc_u = None::<Interval>;
+    let mut pre_sum = None::<Interval>;
+    let mut n_sum = None::<Interval>;
+    let mut hn_sum = None::<Interval>;
+    let join = |a: Option<Interval>, b: Interval| Some(a.map_or(b, |a| a.union(b)));
+    let sig = table_range(&layer.sigmoid);
+    let tanh = table_range(&layer.tanh);
+    let pre_iv = layer.pre.interval();
+    for r in 0..layer.rows() {
+        acc_w = join(acc_w, check(name, "acc (W·x)", acc_row(&layer.w, r, xa))?);
+        acc_u = join(acc_u, check(name, "acc (U·h)", acc_row(&layer.u, r, ha))?);
+        let tw = check(name, "term (W·x)", term_row(&layer.w, r, xa))?;
+        let tu = check(name, "term (U·h)", term_row(&layer.u, r, ha))?;
+        match layer.cell {
+            Cell::Lstm | Cell::ConvLstm => {
+                let s = tw.shl(g - phi_w).add(tu.shl(g - phi_u)).add(konst(layer.bias[r]).shl(g - fb));
+                pre_sum = join(pre_sum, check(name, "pre sum", s)?);
+            }
+            Cell::Gru => {
+                if r < 2 * hsz {
+                    let b = konst(layer.bias[r]).add(konst(layer.bias_h[r]));
+                    let s = tw.shl(g - phi_w).add(tu.shl(g - phi_u)).add(b.shl(g - fb));
+                    pre_sum = join(pre_sum, check(name, "pre sum", s)?);
+                } else {
+                    let gh = phi_u.max(fb);
+                    let hn = tu.shl(gh - phi_u).add(konst(layer.bias_h[r]).shl(gh - fb));
+                    hn_sum = join(hn_sum, check(name, "gru_hn sum", hn)?);
+                    let gx = phi_w.max(fb);
+                    let xn = tw.shl(gx - phi_w).add(konst(layer.bias[r]).shl(gx - fb));
+                    let gn = gx.max(fa + fz);
+                    let s = xn.shl(gn - gx).add(sig.mul(pre_iv).shl(gn - fa - fz));
+                    n_sum = join(n_sum, check(name, "n pre sum", s)?);
+                }
+            }
+        }
+    }
+    let (c_sum, h_sum) = match layer.cell {
+        Cell::Lstm | Cell::ConvLstm => {
+            let c = layer.c_fmt.unwrap_or(Fmt { width: 1, frac: 0 });
+            let gc = (fa + c.frac).max(2 * fa);
+            let cs = sig.mul(c.interval()).shl(gc - fa - c.frac).add(sig.mul(tanh).shl(gc - 2 * fa));
+            (Some(check(name, "c sum", cs)?), check(name, "h product", sig.mul(tanh))?)
+        }
+        Cell::Gru => {
+            let fh = layer.h_fmt.frac();
+            let gh = (2 * fa).max(fa + fh);
+            let one = 1i64 << fa;
+            let omz = Interval { lo: one as i128 - sig.hi, hi: one as i128 - sig.lo };
+            let v = omz.mul(tanh).shl(gh - 2 * fa).add(sig.mul(ha).shl(gh - fa - fh));
+            (None, check(name, "h sum", v)?)
+        }
+    };
+    Ok(LayerRanges {
+        acc_w: acc_w.unwrap_or(Interval::ZERO),
+        acc_u: acc_u.unwrap_or(Interval::ZERO),
+        pre_sum: pre_sum.unwrap_or(Interval::ZERO),
+        sigmoid: sig,
+        tanh,
+        c_sum,
+        hn_sum,
+        n_sum,
+        h_sum,
+    })
+}
+
+/// Analyse a model whose tensors have the shapes of its architecture (called by
+/// [`Model::validate`] after the shape checks).
+pub fn analyze(model: &Model) -> Result<Ranges, QwError> {
+    let mut layers = Vec::with_capacity(model.layers.len());
+    for (l, layer) in model.layers.iter().enumerate() {
+        layers.push(analyze_layer(layer, model.layer_input_fmt(l), &l.to_string())?);
+    }
+    let head = match (&model.head, model.layers.last()) {
+        (Some(h), Some(last)) => {
+            let ha = last.h_fmt.interval();
+            let phi = h.w.scale.shift + last.h_fmt.frac();
+            let g = phi.max(h.bias_fmt.frac);
+            let mut acc = None::<Interval>;
+            let mut sum = None::<Interval>;
+            for o in 0..h.outputs() {
+                let a = check("head", "acc (D·h)", acc_row(&h.w, o, ha))?;
+                let s = a.scale(h.w.scale.mult_of(o)).shl(g - phi).add(konst(h.bias[o]).shl(g - h.bias_fmt.frac));
+                let s = check("head", "head sum", s)?;
+                acc = Some(acc.map_or(a, |x| x.union(a)));
+                sum = Some(sum.map_or(s, |x| x.union(s)));
+            }
+            Some(HeadRanges { acc: acc.unwrap_or(Interval::ZERO), sum: sum.unwrap_or(Interval::ZERO) })
+        }
+        _ => None,
+    };
+    Ok(Ranges { layers, head })
+}
