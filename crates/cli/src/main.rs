@@ -1,1 +1,76 @@
-fn main(){}
+//! `qrnn-hw`: the command-line tool. One file per subcommand (`cmd_*.rs`); this file only parses
+//! arguments and maps results to exit codes (documented in docs/CLI.md):
+//! 0 success, 1 error in the input or the environment, 2 command-line usage, 3 internal error.
+
+mod cmd_convert;
+mod cmd_eval;
+mod cmd_example;
+mod cmd_inspect;
+mod cmd_run;
+mod util;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// qrnn-hw: quantized recurrent networks (LSTM, GRU, ConvLSTM with binary, ternary, quaternary
+/// weights) from model file to bit-exact golden model and hardware.
+#[derive(Parser)]
+#[command(name = "qrnn-hw", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// Print less (errors only).
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Print more detail.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Summarise a model: layers, shapes, schemes, formats, accumulator widths, memory, hash.
+    Inspect(cmd_inspect::Args),
+    /// Run one input sequence through the golden model and print the outputs.
+    Run(cmd_run::Args),
+    /// Evaluate a data set: golden-model (hardware-exact) vs float-reference accuracy or error.
+    Eval(cmd_eval::Args),
+    /// Make an example model with random but valid weights (for tests and demos).
+    Example(cmd_example::Args),
+    /// Convert between the binary .qw and its text twin (.qw.toml).
+    Convert(cmd_convert::Args),
+}
+
+/// Verbosity shared by all subcommands.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    /// Errors only.
+    pub quiet: bool,
+    /// Extra detail level.
+    pub verbose: u8,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ctx = Ctx {
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+    };
+    let res = match cli.command {
+        Command::Inspect(a) => cmd_inspect::run(ctx, a),
+        Command::Run(a) => cmd_run::run(ctx, a),
+        Command::Eval(a) => cmd_eval::run(ctx, a),
+        Command::Example(a) => cmd_example::run(ctx, a),
+        Command::Convert(a) => cmd_convert::run(ctx, a),
+    };
+    match res {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(report) => {
+            let internal = report
+                .code()
+                .is_some_and(|c| c.to_string().starts_with("qrnn::golden::range"));
+            eprintln!("{report:?}");
+            ExitCode::from(if internal { 3 } else { 1 })
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! `qrnn-hw eval MODEL --data FILE`: the golden model (hardware-exact integers) against the float
+//! reference on a data set: accuracy (classification, argmax of the last timestep's outputs) or
+//! MSE (regression, every timestep), and the deviation of the integer outputs from the float ones.
+
+use crate::{util, Ctx};
+use miette::{IntoDiagnostic, Result};
+use qrnn_golden::{float, output_to_f64, quantize_input};
+use qrnn_model::data::{read_dataset, read_sequence};
+use qrnn_model::Model;
+use serde_json::json;
+use std::path::PathBuf;
+
+/// Arguments of `eval`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Model file (.qw or .qw.toml).
+    model: PathBuf,
+    /// Data: a JSON data set ({"sequences": [...], "labels": [...]} or "targets"), or one input
+    /// sequence (.json/.csv/.npy) to measure only the deviation.
+    #[arg(short, long)]
+    data: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Deviation statistics of golden (real values) against float.
+#[derive(Default)]
+struct Dev {
+    max: f64,
+    sum: f64,
+    n: usize,
+}
+
+fn argmax(v: impl Iterator<Item = f64>) -> usize {
+    let mut best = (0, f64::NEG_INFINITY);
+    for (i, x) in v.enumerate() {
+        if x > best.1 {
+            best = (i, x);
+        }
+    }
+    best.0
+}
+
+fn outputs(m: &Model, seq: &[Vec<f64>], dev: &mut Dev) -> Result<(Vec<Vec<f64>>, Vec<Vec<f64>>)> {
+    let run = qrnn_golden::run(m, &quantize_input(m, seq))?;
+    let g: Vec<Vec<f64>> = run
+        .outputs
+        .iter()
+        .map(|o| o.iter().map(|q| output_to_f64(m, *q)).collect())
+        .collect();
+    let f = float::run(m, seq);
+    for (a, b) in g.iter().flatten().zip(f.iter().flatten()) {
+        let d = (a - b).abs();
+        dev.max = dev.max.max(d);
+        dev.sum += d;
+        dev.n += 1;
+    }
+    Ok((g, f))
+}
+
+/// Run `eval`.
+pub fn run(ctx: Ctx, a: Args) -> Result<()> {
+    let m = util::load_model(&a.model)?;
+    let text = std::fs::read_to_string(&a.data).unwrap_or_default();
+    let is_dataset =
+        a.data.extension().is_some_and(|e| e == "json") && text.contains("\"sequences\"");
+    let mut dev = Dev::default();
+    let mut report = serde_json::Map::new();
+    report.insert("model".into(), json!(m.name));
+    report.insert("hash".into(), json!(m.hash()));
+    if is_dataset {
+        let ds = read_dataset(&a.data, m.input_len())?;
+        let n = ds.sequences.len();
+        if let Some(labels) = &ds.labels {
+            let (mut cg, mut cf, mut agree) = (0usize, 0usize, 0usize);
+            for (i, (seq, label)) in ds.sequences.iter().zip(labels).enumerate() {
+                let (g, f) = outputs(&m, seq, &mut dev)?;
+                let pg = argmax(g.last().into_iter().flatten().copied());
+                let pf = argmax(f.last().into_iter().flatten().copied());
+                cg += usize::from(pg == *label);
+                cf += usize::from(pf == *label);
+                agree += usize::from(pg == pf);
+                if ctx.verbose > 0 {
+                    eprintln!("sequence {i}: label {label}, golden {pg}, float {pf}");
+                }
+            }
+            report.insert("task".into(), json!("classification"));
+            report.insert("sequences".into(), json!(n));
+            report.insert("golden_accuracy".into(), json!(cg as f64 / n as f64));
+            report.insert("float_accuracy".into(), json!(cf as f64 / n as f64));
+            report.insert("agreement".into(), json!(agree as f64 / n as f64));
+        } else if let Some(targets) = &ds.targets {
+            let (mut sg, mut sf, mut cnt) = (0f64, 0f64, 0usize);
+            for (i, (seq, tgt)) in ds.sequences.iter().zip(targets).enumerate() {
+                let (g, f) = outputs(&m, seq, &mut dev)?;
+                if tgt.len() != g.len() || tgt.iter().any(|r| r.len() != m.output_len()) {
+                    return Err(miette::miette!(
+                        "{}: targets[{i}] must have {} timesteps of {} values",
+                        a.data.display(),
+                        g.len(),
+                        m.output_len()
+                    ));
+                }
+                for ((gr, fr), tr) in g.iter().zip(&f).zip(tgt) {
+                    for ((x, y), t) in gr.iter().zip(fr).zip(tr) {
+                        sg += (x - t).powi(2);
+                        sf += (y - t).powi(2);
+                        cnt += 1;
+                    }
+                }
+            }
+            report.insert("task".into(), json!("regression"));
+            report.insert("sequences".into(), json!(n));
+            report.insert("golden_mse".into(), json!(sg / cnt as f64));
+            report.insert("float_mse".into(), json!(sf / cnt as f64));
+        }
+    } else {
+        let seq = read_sequence(&a.data, m.input_len())?;
+        outputs(&m, &seq, &mut dev)?;
+        report.insert("task".into(), json!("deviation"));
+        report.insert("sequences".into(), json!(1));
+    }
+    report.insert("max_abs_deviation".into(), json!(dev.max));
+    report.insert(
+        "mean_abs_deviation".into(),
+        json!(if dev.n > 0 {
+            dev.sum / dev.n as f64
+        } else {
+            0.0
+        }),
+    );
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).into_diagnostic()?
+        );
+        return Ok(());
+    }
+    println!("model {} ({})", m.name, &m.hash()[..16]);
+    for (k, v) in &report {
+        if k == "model" || k == "hash" {
+            continue;
+        }
+        match v.as_f64() {
+            Some(x) if v.is_f64() => println!("  {k:<20} {x:.6}"),
+            _ => println!(
+                "  {k:<20} {}",
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            ),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,149 @@
+//! `qrnn-hw example`: a model with random but valid weights, deterministic for its seed.
+
+use crate::Ctx;
+use miette::{miette, Result};
+use qrnn_model::example::{example, random_inputs, ExampleSpec, Formats};
+use qrnn_model::{ActFmt, Cell, Fmt, Scheme};
+use std::path::PathBuf;
+
+/// Arguments of `example`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Cell: lstm, gru or convlstm.
+    #[arg(long, default_value = "lstm", value_parser = parse::<Cell>)]
+    cell: Cell,
+    /// Weight scheme: binary, ternary, quaternary, int2..int8.
+    #[arg(long, default_value = "ternary", value_parser = parse::<Scheme>)]
+    quant: Scheme,
+    /// Hidden size per layer; a comma list makes a stack (e.g. 32,16).
+    #[arg(long, default_value = "16", value_delimiter = ',')]
+    hidden: Vec<usize>,
+    /// Input features per timestep (channels per pixel for ConvLSTM).
+    #[arg(long, default_value_t = 4)]
+    input: usize,
+    /// Add a dense head with this many outputs.
+    #[arg(long)]
+    head: Option<usize>,
+    /// ConvLSTM frame size, HxW.
+    #[arg(long, default_value = "8x8", value_parser = parse_map)]
+    map: (usize, usize),
+    /// ConvLSTM kernel size (odd).
+    #[arg(long, default_value_t = 3)]
+    kernel: usize,
+    /// 1-bit {-1,+1} activations for the input and every hidden state (XNOR/popcount).
+    #[arg(long)]
+    binary_act: bool,
+    /// Input format (ignored with --binary-act).
+    #[arg(long, default_value = "fixed<8,6>", value_parser = parse::<Fmt>)]
+    x_format: Fmt,
+    /// Hidden-state format (ignored with --binary-act).
+    #[arg(long, default_value = "fixed<8,7>", value_parser = parse::<Fmt>)]
+    h_format: Fmt,
+    /// Cell-state format.
+    #[arg(long, default_value = "fixed<16,11>", value_parser = parse::<Fmt>)]
+    c_format: Fmt,
+    /// Pre-activation format (σ/tanh table index; width ≤ 12).
+    #[arg(long, default_value = "fixed<8,4>", value_parser = parse::<Fmt>)]
+    pre_format: Fmt,
+    /// Fraction bits of gate values.
+    #[arg(long, default_value_t = 7)]
+    act_frac: u32,
+    /// Per-row scale multipliers instead of power-of-two scales.
+    #[arg(long)]
+    per_row_scale: bool,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output model file (.qw, or .qw.toml for the text twin).
+    #[arg(short, long, default_value = "example.qw")]
+    output: PathBuf,
+    /// Also write a random input sequence of this many timesteps (JSON) to --sequence-out.
+    #[arg(long, default_value_t = 8)]
+    steps: usize,
+    /// Where to write the random input sequence (JSON), if wanted.
+    #[arg(long)]
+    sequence_out: Option<PathBuf>,
+}
+
+fn parse<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, String> {
+    s.parse()
+}
+
+fn parse_map(s: &str) -> Result<(usize, usize), String> {
+    let (h, w) = s
+        .split_once('x')
+        .ok_or_else(|| format!("expected HxW, e.g. 8x8, found {s:?}"))?;
+    let p = |v: &str| {
+        v.trim()
+            .parse::<usize>()
+            .map_err(|_| format!("{v:?} in {s:?} is not a number"))
+    };
+    Ok((p(h)?, p(w)?))
+}
+
+/// Run `example`.
+pub fn run(ctx: Ctx, a: Args) -> Result<()> {
+    let formats = Formats {
+        x: if a.binary_act {
+            ActFmt::Binary
+        } else {
+            ActFmt::Fixed(a.x_format)
+        },
+        h: if a.binary_act {
+            ActFmt::Binary
+        } else {
+            ActFmt::Fixed(a.h_format)
+        },
+        c: a.c_format,
+        pre: a.pre_format,
+        act_frac: a.act_frac,
+        ..Formats::default()
+    };
+    let spec = ExampleSpec {
+        cell: a.cell,
+        scheme: a.quant,
+        input: a.input,
+        hidden: a.hidden,
+        head: a.head,
+        kernel: a.kernel,
+        map: Some(a.map),
+        formats,
+        per_row_mult: a.per_row_scale,
+        seed: a.seed,
+    };
+    let model = example(&spec);
+    model
+        .validate()
+        .map_err(|e| miette::Report::new(e).wrap_err("these options do not make a valid model"))?;
+    model.save(&a.output)?;
+    if let Some(p) = &a.sequence_out {
+        let seq = random_inputs(&model, a.steps, a.seed);
+        let json =
+            serde_json::to_string_pretty(&seq).map_err(|e| miette!("internal error: {e}"))?;
+        crate::util::write_out(p, json.as_bytes())?;
+    }
+    if !ctx.quiet {
+        eprintln!(
+            "wrote {} ({}, {} {} weights, {} weight bits, hash {})",
+            a.output.display(),
+            model.name,
+            spec.scheme,
+            model
+                .layers
+                .iter()
+                .map(|l| l.w.codes.len() + l.u.codes.len())
+                .sum::<usize>(),
+            model.weight_bits(),
+            &model.hash()[..16]
+        );
+        if let Some(p) = &a.sequence_out {
+            eprintln!(
+                "wrote {} ({} timesteps of {} values)",
+                p.display(),
+                a.steps,
+                model.input_len()
+            );
+        }
+    }
+    Ok(())
+}
