@@ -1,0 +1,67 @@
+# qrnn-hw — top-level tasks. `make help` lists them.
+#
+# The two commands a newcomer needs (README.md):
+#   make demo   set-up, build, and run the bundled example model through the golden model
+#   make test   the whole test suite (what CI runs, via .ci/run)
+
+CARGO   ?= cargo
+QRNN    := target/release/qrnn-hw
+EXAMPLES := examples
+
+.PHONY: help setup build demo test test-fast lint fmt examples check-examples fuzz clean
+
+help:
+	@echo "make demo            set up, build, run the bundled example (prints its outputs)"
+	@echo "make test            fmt check, clippy -D warnings, all tests, bundled-example check"
+	@echo "make test-fast       cargo test only"
+	@echo "make examples        regenerate the bundled example models in examples/"
+	@echo "make fuzz            run the .qw reader fuzz target (needs nightly + cargo-fuzz)"
+	@echo "make setup           check/install what the build needs (idempotent)"
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(CARGO) build --release --locked -p qrnn-hw
+
+demo: build
+	@echo "== the bundled example model =="
+	$(QRNN) inspect $(EXAMPLES)/demo-lstm-ternary.qw
+	@echo
+	@echo "== golden model (bit-exact integers) beside the float reference, one sequence =="
+	$(QRNN) run $(EXAMPLES)/demo-lstm-ternary.qw --input $(EXAMPLES)/demo-seq.json --float
+	@echo
+	@echo "== accuracy of the integer model against the float reference on a small data set =="
+	$(QRNN) eval $(EXAMPLES)/demo-lstm-ternary.qw --data $(EXAMPLES)/demo-data.json
+
+test: setup
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(CARGO) test --locked --workspace
+	$(MAKE) --no-print-directory check-examples
+
+test-fast:
+	$(CARGO) test --workspace
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+# The bundled examples are produced by this recipe and nothing else; check-examples proves that the
+# committed files are exactly what it makes (deterministic generation).
+examples: build
+	bash scripts/make-examples.sh $(QRNN) $(EXAMPLES)
+
+check-examples: build
+	@tmp=$$(mktemp -d) && bash scripts/make-examples.sh $(QRNN) $$tmp >/dev/null && \
+	  if diff -r $$tmp $(EXAMPLES) >/dev/null; then echo "bundled examples: reproducible (make examples gives identical files)"; rm -rf $$tmp; \
+	  else echo "bundled examples differ from what 'make examples' produces:"; diff -r $$tmp $(EXAMPLES) | head -20; rm -rf $$tmp; exit 1; fi
+
+fuzz:
+	cd fuzz && $(CARGO) +nightly fuzz run qw_reader -- -max_total_time=60
+
+clean:
+	$(CARGO) clean
