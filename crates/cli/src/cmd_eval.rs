@@ -42,9 +42,13 @@ fn argmax(v: impl Iterator<Item = f64>) -> usize {
     best.0
 }
 
-fn outputs(m: &Model, seq: &[Vec<f64>], dev: &mut Dev) -> Result<(Vec<Vec<f64>>, Vec<Vec<f64>>)> {
+/// Real values per timestep.
+type Series = Vec<Vec<f64>>;
+
+/// Golden (as reals) and float outputs of one sequence; adds their differences to `dev`.
+fn outputs(m: &Model, seq: &[Vec<f64>], dev: &mut Dev) -> Result<(Series, Series)> {
     let run = qrnn_golden::run(m, &quantize_input(m, seq))?;
-    let g: Vec<Vec<f64>> = run
+    let g: Series = run
         .outputs
         .iter()
         .map(|o| o.iter().map(|q| output_to_f64(m, *q)).collect())

@@ -3,6 +3,7 @@
 use crate::Ctx;
 use miette::{miette, Result};
 use qrnn_model::example::{example, random_inputs, ExampleSpec, Formats};
+use qrnn_model::model::{MAX_DIM, MAX_TENSOR_ELEMENTS};
 use qrnn_model::{ActFmt, Cell, Fmt, Scheme};
 use std::path::PathBuf;
 
@@ -81,8 +82,71 @@ fn parse_map(s: &str) -> Result<(usize, usize), String> {
     Ok((p(h)?, p(w)?))
 }
 
+/// Refuse sizes that cannot make a loadable model before allocating anything: `example` builds
+/// the whole model in memory before [`qrnn_model::Model::validate`] sees it, so a large `--hidden`
+/// or `--pre-format` width would otherwise abort on allocation, and a tensor over the reader's
+/// element limit would be written but could not be read back.
+fn check_sizes(a: &Args) -> Result<()> {
+    if a.hidden.len() > 64 {
+        return Err(miette!(
+            "--hidden lists {} layers; at most 64 are supported",
+            a.hidden.len()
+        ));
+    }
+    if !(2..=12).contains(&a.pre_format.width) {
+        return Err(miette!(
+            "--pre-format {}: the width must be 2..=12 (it indexes a table of 2^W entries)",
+            a.pre_format
+        ));
+    }
+    let conv = a.cell == Cell::ConvLstm;
+    let mut dims = vec![("--input", a.input)];
+    dims.extend(a.hidden.iter().map(|h| ("--hidden", *h)));
+    dims.extend(a.head.map(|o| ("--head", o)));
+    if conv {
+        dims.extend([
+            ("--map", a.map.0),
+            ("--map", a.map.1),
+            ("--kernel", a.kernel),
+        ]);
+    }
+    if let Some((opt, v)) = dims.into_iter().find(|(_, v)| *v > MAX_DIM) {
+        return Err(miette!("{opt} {v} is larger than {MAX_DIM}"));
+    }
+    let k = if conv { a.kernel } else { 1 };
+    let mut tensors = Vec::new();
+    let mut fan_in = a.input;
+    for (l, &h) in a.hidden.iter().enumerate() {
+        let rows = a.cell.gates() * h;
+        tensors.push((format!("layer{l}.w"), rows * fan_in * k * k));
+        tensors.push((format!("layer{l}.u"), rows * h * k * k));
+        fan_in = h;
+    }
+    if let Some(o) = a.head {
+        tensors.push(("head.w".into(), o * fan_in));
+    }
+    if let Some((name, n)) = tensors.iter().find(|(_, n)| *n > MAX_TENSOR_ELEMENTS) {
+        return Err(miette!(
+            "tensor {name} would have {n} weights, more than the {MAX_TENSOR_ELEMENTS} a .qw tensor may hold; use smaller --hidden/--input"
+        ));
+    }
+    if a.sequence_out.is_some() {
+        let px = if conv { a.map.0 * a.map.1 } else { 1 };
+        let n = a.steps.checked_mul(px * a.input);
+        if n.is_none_or(|n| n > MAX_TENSOR_ELEMENTS) {
+            return Err(miette!(
+                "--steps {} × {} input values per timestep is more than {MAX_TENSOR_ELEMENTS} values",
+                a.steps,
+                px * a.input
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Run `example`.
 pub fn run(ctx: Ctx, a: Args) -> Result<()> {
+    check_sizes(&a)?;
     let formats = Formats {
         x: if a.binary_act {
             ActFmt::Binary

@@ -42,11 +42,11 @@ pub struct Dataset {
     pub targets: Option<Vec<Vec<Vec<f64>>>>,
 }
 
+/// The `{"inputs": [...]}` form of a JSON sequence. (Not an untagged enum with the plain form:
+/// serde_json reports no line or column for an untagged enum that matches no variant.)
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum SeqJson {
-    Plain(Vec<Vec<f64>>),
-    Wrapped { inputs: Vec<Vec<f64>> },
+struct SeqJsonWrapped {
+    inputs: Vec<Vec<f64>>,
 }
 
 /// Read one input sequence; every timestep must have `width` values.
@@ -57,8 +57,13 @@ pub fn read_sequence(path: &Path, width: usize) -> Result<Vec<Vec<f64>>, DataErr
         "csv" | "txt" => read_csv(path)?,
         "json" => {
             let text = std::fs::read_to_string(path).map_err(|e| err(path, format!("cannot read: {e}")))?;
-            match serde_json::from_str::<SeqJson>(&text) {
-                Ok(SeqJson::Plain(v)) | Ok(SeqJson::Wrapped { inputs: v }) => v,
+            let parsed = if text.trim_start().starts_with('{') {
+                serde_json::from_str::<SeqJsonWrapped>(&text).map(|w| w.inputs)
+            } else {
+                serde_json::from_str::<Vec<Vec<f64>>>(&text)
+            };
+            match parsed {
+                Ok(v) => v,
                 Err(e) => {
                     return Err(err(
                         path,
@@ -108,6 +113,7 @@ fn read_csv(path: &Path) -> Result<Vec<Vec<f64>>, DataError> {
 
 fn read_npy(path: &Path) -> Result<Vec<Vec<f64>>, DataError> {
     let bytes = std::fs::read(path).map_err(|e| err(path, format!("cannot read: {e}")))?;
+    check_npy_shape(path, &bytes)?;
     let npy = npyz::NpyFile::new(&bytes[..]).map_err(|e| err(path, format!("not a valid .npy file: {e}")))?;
     let shape: Vec<u64> = npy.shape().to_vec();
     let (t, n) = match shape.as_slice() {
@@ -119,7 +125,9 @@ fn read_npy(path: &Path) -> Result<Vec<Vec<f64>>, DataError> {
         return Err(err(path, "Fortran-ordered arrays are not supported: save with C order"));
     }
     let dtype = npy.dtype();
-    let flat: Vec<f64> = match dtype.descr().as_str() {
+    // `descr()` is the Python literal, quotes included: `'<f8'`.
+    let descr = dtype.descr();
+    let flat: Vec<f64> = match descr.trim_matches('\'') {
         "<f8" => npy.into_vec::<f64>().map_err(|e| err(path, e.to_string()))?,
         "<f4" => npy.into_vec::<f32>().map_err(|e| err(path, e.to_string()))?.into_iter().map(f64::from).collect(),
         "<i8" => npy.into_vec::<i64>().map_err(|e| err(path, e.to_string()))?.into_iter().map(|v| v as f64).collect(),
@@ -127,12 +135,38 @@ fn read_npy(path: &Path) -> Result<Vec<Vec<f64>>, DataError> {
         "<i2" => npy.into_vec::<i16>().map_err(|e| err(path, e.to_string()))?.into_iter().map(f64::from).collect(),
         "|i1" => npy.into_vec::<i8>().map_err(|e| err(path, e.to_string()))?.into_iter().map(f64::from).collect(),
         "|u1" => npy.into_vec::<u8>().map_err(|e| err(path, e.to_string()))?.into_iter().map(f64::from).collect(),
+        "<u2" => npy.into_vec::<u16>().map_err(|e| err(path, e.to_string()))?.into_iter().map(f64::from).collect(),
+        "<u4" => npy.into_vec::<u32>().map_err(|e| err(path, e.to_string()))?.into_iter().map(f64::from).collect(),
+        "<u8" => npy.into_vec::<u64>().map_err(|e| err(path, e.to_string()))?.into_iter().map(|v| v as f64).collect(),
         d => return Err(err(path, format!("dtype {d}: expected little-endian float32/float64 or an integer type"))),
     };
     if flat.len() != t * n {
         return Err(err(path, format!("holds {} values, its shape {shape:?} needs {}", flat.len(), t * n)));
     }
     Ok(flat.chunks(n.max(1)).map(|c| c.to_vec()).collect())
+}
+
+/// Before npyz sees the header: its `shape` must not need more elements than the file has bytes
+/// (npyz multiplies the dimensions unchecked, and would allocate for them). A header this cannot
+/// parse is left to npyz to reject.
+fn check_npy_shape(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1 << 16)]);
+    let Some(dims) = head
+        .find("'shape'")
+        .map(|i| &head[i..])
+        .and_then(|s| s.split_once('(')?.1.split_once(')'))
+        .map(|(dims, _)| dims)
+    else {
+        return Ok(());
+    };
+    let Some(dims_n) = dims.split(',').map(str::trim).filter(|d| !d.is_empty()).map(|d| d.parse::<usize>().ok()).collect::<Option<Vec<_>>>()
+    else {
+        return Ok(());
+    };
+    match dims_n.iter().try_fold(1usize, |a, d| a.checked_mul(*d)) {
+        Some(n) if n <= bytes.len() => Ok(()),
+        _ => Err(err(path, format!("array shape ({dims}) needs more values than the file's {} bytes hold", bytes.len()))),
+    }
 }
 
 /// Write a 2-D f64 array as `.npy` (version 1.0, little-endian, C order).
