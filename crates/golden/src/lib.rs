@@ -10,6 +10,11 @@
 //! gates (rows in gate order, `r = gate·H + u`). For ConvLSTM, pixel-major HWC: element
 //! `(y·W + x)·C + ch`, and gate rows `(y·W + x)·4C + r`.
 
+// `GoldenError::Model` carries a `QwError` by value so that miette's `#[diagnostic(transparent)]`
+// can forward its code, help and labels (miette has no `Diagnostic` impl for `Box<T>`); errors are
+// the cold path, so the size of the `Err` variant does not matter here.
+#![allow(clippy::result_large_err)]
+
 pub mod float;
 
 use qrnn_model::analysis::{analyze, LayerRanges, Ranges};
@@ -25,17 +30,38 @@ pub enum GoldenError {
     #[diagnostic(transparent)]
     Model(#[from] QwError),
     /// An input value is not a legal integer of the input format.
-    #[error("input timestep {t}, element {index}: {value} is not a value of the input format {format}")]
+    #[error(
+        "input timestep {t}, element {index}: {value} is not a value of the input format {format}"
+    )]
     #[diagnostic(code(qrnn::golden::input))]
-    Input { t: usize, index: usize, value: i64, format: ActFmt },
+    Input {
+        t: usize,
+        index: usize,
+        value: i64,
+        format: ActFmt,
+    },
     /// An input timestep has the wrong number of values.
     #[error("input timestep {t} has {found} values, the model needs {expected}")]
     #[diagnostic(code(qrnn::golden::input_len))]
-    InputLen { t: usize, found: usize, expected: usize },
+    InputLen {
+        t: usize,
+        found: usize,
+        expected: usize,
+    },
     /// A value left the interval the spec gives it: a bug in the golden model or the analysis.
     #[error("internal error: layer {layer}, timestep {t}, {point} element {index} = {value} is outside its spec range {interval} (NUMERICS.md §5.1)")]
-    #[diagnostic(code(qrnn::golden::range), help("this is a bug in qrnn-hw; please report it with the model file"))]
-    Range { layer: String, t: usize, point: &'static str, index: usize, value: i64, interval: Interval },
+    #[diagnostic(
+        code(qrnn::golden::range),
+        help("this is a bug in qrnn-hw; please report it with the model file")
+    )]
+    Range {
+        layer: String,
+        t: usize,
+        point: &'static str,
+        index: usize,
+        value: i64,
+        interval: Interval,
+    },
 }
 
 /// Everything one layer computed in one timestep.
@@ -109,14 +135,53 @@ pub struct Run {
 
 /// Quantize a real input sequence to the model's input format (point `input`, §9).
 pub fn quantize_input(model: &Model, seq: &[Vec<f64>]) -> Vec<Vec<i64>> {
-    seq.iter().map(|row| row.iter().map(|v| model.input.format.quantize(*v)).collect()).collect()
+    seq.iter()
+        .map(|row| {
+            row.iter()
+                .map(|v| quantize_real(model.input.format, *v))
+                .collect()
+        })
+        .collect()
+}
+
+/// Point `input` (§9): `sat(⌊x·2^F + 1/2⌋)`; binary: `+1 if x ≥ 0` (NaN: +1 binary, 0 fixed).
+///
+/// `x·2^F` is exact (a power-of-two scaling), but `(x·2^F + 0.5).floor()` is not: for
+/// `x·2^F = 0.49999999999999994` (the largest f64 below 1/2) the f64 sum rounds to 1.0 and the
+/// floor gives 1 instead of 0. So the fraction `y - ⌊y⌋` is compared with 1/2 instead: the
+/// subtraction is exact except for -1/2 < y < 0, where the true fraction exceeds 1/2 and its
+/// rounding cannot fall below 1/2, so the comparison is always decided correctly.
+fn quantize_real(fmt: ActFmt, x: f64) -> i64 {
+    match fmt {
+        ActFmt::Binary => {
+            if x < 0.0 {
+                -1
+            } else {
+                1
+            }
+        }
+        ActFmt::Fixed(f) => {
+            if x.is_nan() {
+                return 0;
+            }
+            let y = x * (2f64).powi(f.frac);
+            let fl = y.floor();
+            let q = if y - fl >= 0.5 { fl + 1.0 } else { fl };
+            // ±∞ (y - fl is NaN, q = y) and huge values saturate here
+            q.clamp(f.min() as f64, f.max() as f64) as i64
+        }
+    }
 }
 
 /// The real value of an output integer.
 pub fn output_to_f64(model: &Model, q: i64) -> f64 {
     match &model.head {
         Some(h) => h.out_fmt.to_f64(q),
-        None => model.layers.last().map(|l| l.h_fmt.to_f64(q)).unwrap_or(0.0),
+        None => model
+            .layers
+            .last()
+            .map(|l| l.h_fmt.to_f64(q))
+            .unwrap_or(0.0),
     }
 }
 
@@ -127,7 +192,10 @@ pub fn run(model: &Model, inputs: &[Vec<i64>]) -> Result<Run, GoldenError> {
     for x in inputs {
         trace.push(ex.step(x)?);
     }
-    Ok(Run { outputs: trace.iter().map(|s| s.output().to_vec()).collect(), trace })
+    Ok(Run {
+        outputs: trace.iter().map(|s| s.output().to_vec()).collect(),
+        trace,
+    })
 }
 
 /// Conv geometry of a layer, if it is a ConvLSTM layer: (height, width, kernel).
@@ -187,7 +255,12 @@ impl<'m> Executor<'m> {
     pub fn new(model: &'m Model) -> Result<Executor<'m>, GoldenError> {
         model.validate()?;
         let ranges = analyze(model)?;
-        let mut ex = Executor { model, ranges, state: Vec::new(), t: 0 };
+        let mut ex = Executor {
+            model,
+            ranges,
+            state: Vec::new(),
+            t: 0,
+        };
         ex.reset();
         Ok(ex)
     }
@@ -207,10 +280,23 @@ impl<'m> Executor<'m> {
         self.t = 0;
     }
 
-    fn check(&self, layer: &str, point: &'static str, iv: Interval, vals: &[i64]) -> Result<(), GoldenError> {
+    fn check(
+        &self,
+        layer: &str,
+        point: &'static str,
+        iv: Interval,
+        vals: &[i64],
+    ) -> Result<(), GoldenError> {
         match vals.iter().position(|v| !iv.contains(*v)) {
             None => Ok(()),
-            Some(index) => Err(GoldenError::Range { layer: layer.into(), t: self.t, point, index, value: vals[index], interval: iv }),
+            Some(index) => Err(GoldenError::Range {
+                layer: layer.into(),
+                t: self.t,
+                point,
+                index,
+                value: vals[index],
+                interval: iv,
+            }),
         }
     }
 
@@ -218,10 +304,19 @@ impl<'m> Executor<'m> {
     pub fn step(&mut self, x: &[i64]) -> Result<StepTrace, GoldenError> {
         let m = self.model;
         if x.len() != m.input_len() {
-            return Err(GoldenError::InputLen { t: self.t, found: x.len(), expected: m.input_len() });
+            return Err(GoldenError::InputLen {
+                t: self.t,
+                found: x.len(),
+                expected: m.input_len(),
+            });
         }
         if let Some(index) = x.iter().position(|v| !m.input.format.contains(*v)) {
-            return Err(GoldenError::Input { t: self.t, index, value: x[index], format: m.input.format });
+            return Err(GoldenError::Input {
+                t: self.t,
+                index,
+                value: x[index],
+                format: m.input.format,
+            });
         }
         let mut layers = Vec::with_capacity(m.layers.len());
         let mut input = x.to_vec();
@@ -234,7 +329,12 @@ impl<'m> Executor<'m> {
             Some(_) => Some(self.head_step(&input)?),
             None => None,
         };
-        let st = StepTrace { t: self.t, x: x.to_vec(), layers, head };
+        let st = StepTrace {
+            t: self.t,
+            x: x.to_vec(),
+            layers,
+            head,
+        };
         self.t += 1;
         Ok(st)
     }
@@ -245,7 +345,11 @@ impl<'m> Executor<'m> {
         let rg: &LayerRanges = &self.ranges.layers[l];
         let name = l.to_string();
         let x_fmt = m.layer_input_fmt(l);
-        let geo = m.input.map.map(|(h, w)| Geo { h, w, k: layer.kernel });
+        let geo = m.input.map.map(|(h, w)| Geo {
+            h,
+            w,
+            k: layer.kernel,
+        });
         let px = m.pixels();
         let hsz = layer.hidden;
         let rows = layer.rows();
@@ -283,7 +387,9 @@ impl<'m> Executor<'m> {
                 let mut h_prods = Vec::with_capacity(px * hsz);
                 for p in 0..px {
                     for r in 0..rows {
-                        let s = align(tw(p, r), phi_w, g) + align(tu(p, r), phi_u, g) + align(layer.bias[r], fb, g);
+                        let s = align(tw(p, r), phi_w, g)
+                            + align(tu(p, r), phi_u, g)
+                            + align(layer.bias[r], fb, g);
                         pre_sums.push(s);
                         let z = requant(s, g, layer.pre);
                         pre[p * rows + r] = z;
@@ -311,12 +417,24 @@ impl<'m> Executor<'m> {
                     }
                 }
                 self.check(&name, "pre sum", rg.pre_sum, &pre_sums)?;
-                self.check(&name, "c sum", rg.c_sum.expect("LSTM ranges have c"), &c_sums)?;
+                self.check(
+                    &name,
+                    "c sum",
+                    rg.c_sum.expect("LSTM ranges have c"),
+                    &c_sums,
+                )?;
                 self.check(&name, "h product", rg.h_sum, &h_prods)?;
                 self.check(&name, "sigmoid/tanh", rg.sigmoid.union(rg.tanh), &gates)?;
                 self.state[l].c = c.clone();
                 self.state[l].h = h.clone();
-                Ok(LayerTrace { pre, gates, hn: None, c: Some(c), tanh_c: Some(tanh_c), h })
+                Ok(LayerTrace {
+                    pre,
+                    gates,
+                    hn: None,
+                    c: Some(c),
+                    tanh_c: Some(tanh_c),
+                    h,
+                })
             }
             Cell::Gru => {
                 // §7.2 (one pixel)
@@ -354,12 +472,29 @@ impl<'m> Executor<'m> {
                     };
                 }
                 self.check(&name, "pre sum", rg.pre_sum, &pre_sums)?;
-                self.check(&name, "gru_hn sum", rg.hn_sum.expect("GRU ranges have hn"), &hn_sums)?;
-                self.check(&name, "n pre sum", rg.n_sum.expect("GRU ranges have n"), &n_sums)?;
+                self.check(
+                    &name,
+                    "gru_hn sum",
+                    rg.hn_sum.expect("GRU ranges have hn"),
+                    &hn_sums,
+                )?;
+                self.check(
+                    &name,
+                    "n pre sum",
+                    rg.n_sum.expect("GRU ranges have n"),
+                    &n_sums,
+                )?;
                 self.check(&name, "h sum", rg.h_sum, &h_sums)?;
                 self.check(&name, "sigmoid/tanh", rg.sigmoid.union(rg.tanh), &gates)?;
                 self.state[l].h = h.clone();
-                Ok(LayerTrace { pre, gates, hn: Some(hn), c: None, tanh_c: None, h })
+                Ok(LayerTrace {
+                    pre,
+                    gates,
+                    hn: Some(hn),
+                    c: None,
+                    tanh_c: None,
+                    h,
+                })
             }
         }
     }

@@ -16,8 +16,18 @@ fn worked_example_numerics_s11() {
         c_fmt: Some(Fmt::new(8, 4).unwrap()),
         h_fmt: ActFmt::Fixed(Fmt::new(4, 3).unwrap()),
         bias_fmt: Fmt::new(8, 4).unwrap(),
-        w: Weights { scheme: Scheme::Ternary, shape: vec![4, 1], codes: vec![1, 1, -1, 1], scale: Scale::pow2(1) },
-        u: Weights { scheme: Scheme::Ternary, shape: vec![4, 1], codes: vec![0, 1, 1, 0], scale: Scale::pow2(1) },
+        w: Weights {
+            scheme: Scheme::Ternary,
+            shape: vec![4, 1],
+            codes: vec![1, 1, -1, 1],
+            scale: Scale::pow2(1),
+        },
+        u: Weights {
+            scheme: Scheme::Ternary,
+            shape: vec![4, 1],
+            codes: vec![0, 1, 1, 0],
+            scale: Scale::pow2(1),
+        },
         bias: vec![0; 4],
         bias_h: vec![],
         sigmoid: sigmoid_table(pre, 3),
@@ -25,7 +35,11 @@ fn worked_example_numerics_s11() {
     };
     let model = Model {
         name: "s11".into(),
-        input: InputSpec { size: 1, map: None, format: ActFmt::Fixed(Fmt::new(4, 2).unwrap()) },
+        input: InputSpec {
+            size: 1,
+            map: None,
+            format: ActFmt::Fixed(Fmt::new(4, 2).unwrap()),
+        },
         layers: vec![layer],
         head: None,
         provenance: Provenance::default(),
