@@ -138,39 +138,10 @@ pub fn quantize_input(model: &Model, seq: &[Vec<f64>]) -> Vec<Vec<i64>> {
     seq.iter()
         .map(|row| {
             row.iter()
-                .map(|v| quantize_real(model.input.format, *v))
+                .map(|v| model.input.format.quantize(*v))
                 .collect()
         })
         .collect()
-}
-
-/// Point `input` (§9): `sat(⌊x·2^F + 1/2⌋)`; binary: `+1 if x ≥ 0` (NaN: +1 binary, 0 fixed).
-///
-/// `x·2^F` is exact (a power-of-two scaling), but `(x·2^F + 0.5).floor()` is not: for
-/// `x·2^F = 0.49999999999999994` (the largest f64 below 1/2) the f64 sum rounds to 1.0 and the
-/// floor gives 1 instead of 0. So the fraction `y - ⌊y⌋` is compared with 1/2 instead: the
-/// subtraction is exact except for -1/2 < y < 0, where the true fraction exceeds 1/2 and its
-/// rounding cannot fall below 1/2, so the comparison is always decided correctly.
-fn quantize_real(fmt: ActFmt, x: f64) -> i64 {
-    match fmt {
-        ActFmt::Binary => {
-            if x < 0.0 {
-                -1
-            } else {
-                1
-            }
-        }
-        ActFmt::Fixed(f) => {
-            if x.is_nan() {
-                return 0;
-            }
-            let y = x * (2f64).powi(f.frac);
-            let fl = y.floor();
-            let q = if y - fl >= 0.5 { fl + 1.0 } else { fl };
-            // ±∞ (y - fl is NaN, q = y) and huge values saturate here
-            q.clamp(f.min() as f64, f.max() as f64) as i64
-        }
-    }
 }
 
 /// The real value of an output integer.

@@ -6,7 +6,6 @@
 //! their definitions from the spec; this module is the golden side's helper and is also used by
 //! `qrnn-model` to build tables and analyse intervals.
 
-
 use std::fmt;
 use std::str::FromStr;
 
@@ -58,20 +57,21 @@ impl Fmt {
     pub fn to_f64(self, q: i64) -> f64 {
         q as f64 * (2f64).powi(-self.frac)
     }
-    /// Quantize a real number to this format (§9 point `input`): `sat(⌊x·2^F + 1/2⌋)`.
-    /// NaN maps to 0; infinities saturate.
+    /// Quantize a real number to this format (§9 point `input`): `sat(⌊x·2^F + 1/2⌋)`, computed
+    /// exactly. NaN maps to 0; infinities saturate.
+    ///
+    /// `y = x·2^F` is exact (a power-of-two scaling), but `(y + 0.5).floor()` is not: for
+    /// `y = 0.49999999999999994` (the largest f64 below 1/2) the f64 sum rounds to 1.0. So the
+    /// fraction `y − ⌊y⌋` is compared with 1/2 instead; that subtraction is exact except for
+    /// −1/2 < y < 0, where the true fraction exceeds 1/2 and its rounding cannot fall below 1/2.
     pub fn quantize(self, x: f64) -> i64 {
         if x.is_nan() {
             return 0;
         }
-        let y = (x * (2f64).powi(self.frac) + 0.5).floor();
-        if y >= self.max() as f64 {
-            self.max()
-        } else if y <= self.min() as f64 {
-            self.min()
-        } else {
-            y as i64
-        }
+        let y = x * (2f64).powi(self.frac);
+        let fl = y.floor();
+        let q = if y - fl >= 0.5 { fl + 1.0 } else { fl };
+        q.clamp(self.min() as f64, self.max() as f64) as i64
     }
 }
 
@@ -192,7 +192,6 @@ impl FromStr for ActFmt {
     }
 }
 
-
 /// RHU shift (§2): `v >> s` rounding half up for `s > 0`, exact `v << -s` for `s < 0`.
 ///
 /// Callers keep `|v|` and shifts within the 62-bit budget of §5.1; the left shift is checked in
@@ -258,6 +257,9 @@ pub struct Interval {
     pub hi: i128,
 }
 
+// `add`, `mul` and `shl` are saturating interval operations with their own signatures (`shl` takes
+// a signed distance), not the `std::ops` traits.
+#[allow(clippy::should_implement_trait)]
 impl Interval {
     /// `[lo, hi]`.
     pub fn new(lo: i64, hi: i64) -> Interval {
@@ -279,7 +281,9 @@ impl Interval {
     }
     /// Alignment by `2^s` (`s ≥ 0`).
     pub fn shl(self, s: i32) -> Interval {
-        let f = 1i128.checked_shl(s.clamp(0, 100) as u32).unwrap_or(i128::MAX);
+        let f = 1i128
+            .checked_shl(s.clamp(0, 100) as u32)
+            .unwrap_or(i128::MAX);
         if s >= 100 {
             return Interval {
                 lo: if self.lo < 0 { i128::MIN / 4 } else { 0 },
@@ -379,6 +383,8 @@ mod tests {
 
         #[test]
         fn requant_is_round_then_saturate(v in -(1i64 << 40)..(1i64 << 40), g in -4i32..30, w in 1u32..=32, f in -8i32..24) {
+            // the contract (§5.1): an exact left shift stays within 62 bits
+            prop_assume!(g >= f || (v.unsigned_abs() as u128) << (f - g) < 1u128 << 62);
             let fmt = Fmt::new(w, f).unwrap();
             let r = rhu_ref(v, g - f);
             let expect = r.clamp(fmt.min() as i128, fmt.max() as i128);
@@ -394,10 +400,13 @@ mod tests {
         }
 
         #[test]
-        fn quantize_matches_f64_definition(x in -100.0f64..100.0, w in 2u32..=24, f in 0i32..12) {
+        fn quantize_matches_exact_reference(n in -(1i64 << 40)..(1i64 << 40), e in 0u32..30, w in 2u32..=24, f in 0i32..12) {
+            // x = n / 2^e is exact in f64; the exact ⌊x·2^f + 1/2⌋ = ⌊(n·2^f + 2^(e-1)) / 2^e⌋ in i128.
+            let x = n as f64 / (1u64 << e) as f64;
             let fmt = Fmt::new(w, f).unwrap();
-            let y = (x * (2f64).powi(f) + 0.5).floor();
-            let expect = y.clamp(fmt.min() as f64, fmt.max() as f64) as i64;
+            let num = (n as i128) << f;
+            let exact = if e == 0 { num } else { (num + (1i128 << (e - 1))).div_euclid(1i128 << e) };
+            let expect = exact.clamp(fmt.min() as i128, fmt.max() as i128) as i64;
             prop_assert_eq!(fmt.quantize(x), expect);
         }
 
@@ -420,6 +429,18 @@ mod tests {
             let p = x.mul(y);
             for u in [a, b] { for v in [c, d] { prop_assert!(p.contains(u * v)); } }
         }
+    }
+
+    #[test]
+    fn quantize_is_exact_below_one_half() {
+        let f = Fmt::new(8, 0).unwrap();
+        assert_eq!(f.quantize(0.49999999999999994), 0);
+        assert_eq!(f.quantize(0.5), 1);
+        assert_eq!(f.quantize(-0.5), 0);
+        assert_eq!(f.quantize(-0.5000000000000001), -1);
+        assert_eq!(f.quantize(f64::NAN), 0);
+        assert_eq!(f.quantize(f64::INFINITY), 127);
+        assert_eq!(f.quantize(f64::NEG_INFINITY), -128);
     }
 
     #[test]
