@@ -5,6 +5,7 @@
 mod cmd_convert;
 mod cmd_eval;
 mod cmd_example;
+mod cmd_gen;
 mod cmd_inspect;
 mod cmd_run;
 mod util;
@@ -39,6 +40,8 @@ enum Command {
     Example(cmd_example::Args),
     /// Convert between the binary .qw and its text twin (.qw.toml).
     Convert(cmd_convert::Args),
+    /// Generate a hardware project: Verilog, testbench and vectors, Makefile, manifest.
+    Gen(cmd_gen::Args),
 }
 
 /// Verbosity shared by all subcommands.
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => cmd_eval::run(ctx, a),
         Command::Example(a) => cmd_example::run(ctx, a),
         Command::Convert(a) => cmd_convert::run(ctx, a),
+        Command::Gen(a) => cmd_gen::run(ctx, a),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

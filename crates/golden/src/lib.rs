@@ -10,11 +10,6 @@
 //! gates (rows in gate order, `r = gate·H + u`). For ConvLSTM, pixel-major HWC: element
 //! `(y·W + x)·C + ch`, and gate rows `(y·W + x)·4C + r`.
 
-// `GoldenError::Model` carries a `QwError` by value so that miette's `#[diagnostic(transparent)]`
-// can forward its code, help and labels (miette has no `Diagnostic` impl for `Box<T>`); errors are
-// the cold path, so the size of the `Err` variant does not matter here.
-#![allow(clippy::result_large_err)]
-
 pub mod float;
 
 use qrnn_model::analysis::{analyze, LayerRanges, Ranges};

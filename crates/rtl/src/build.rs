@@ -1,0 +1,207 @@
+//! A builder over [`Module`]: fresh names, and the fixed-point operations of NUMERICS.md §2 as
+//! width-exact expression trees (RHU rounding, saturation, modular fitting, alignment).
+//!
+//! Width discipline: every intermediate that is sliced or extended is first named (a wire), so the
+//! printed Verilog only ever bit-selects names. Sums are formed modulo `2^W` in the width `W` of
+//! their analysed interval (NUMERICS.md §5.1): two's complement addition, subtraction and left
+//! shifts are exact modulo `2^W`, and the final value is known to fit, so terms may be truncated to
+//! `W` bits before adding.
+
+use crate::verilog::*;
+
+/// Bits to index `n` things (at least 1).
+pub fn clog2(n: usize) -> u32 {
+    let mut w = 1;
+    while (1usize << w) < n {
+        w += 1;
+    }
+    w
+}
+
+/// Bits to hold the value `n` unsigned (at least 1).
+pub fn bits_for(n: usize) -> u32 {
+    clog2(n + 1)
+}
+
+/// Module builder.
+pub struct B {
+    /// The module being built.
+    pub m: Module,
+    n: usize,
+}
+
+impl B {
+    /// A builder for a new module.
+    pub fn new(name: &str) -> B {
+        B {
+            m: Module::new(name),
+            n: 0,
+        }
+    }
+
+    /// Name `e` as a wire (unless it already is a reference).
+    pub fn name(&mut self, hint: &str, e: Expr) -> Expr {
+        if matches!(e, Expr::Ref(..)) {
+            return e;
+        }
+        self.n += 1;
+        let n = format!("{hint}_{}", self.n);
+        self.m.wire(&n, e, None)
+    }
+
+    /// Named wire with a fixed name.
+    pub fn wire(&mut self, name: &str, e: Expr) -> Expr {
+        self.m.wire(name, e, None)
+    }
+
+    /// Extend (sign/zero by signedness) to `w ≥ width`.
+    pub fn ext(&mut self, e: Expr, w: u32) -> Expr {
+        if e.width() == w {
+            return e;
+        }
+        let e = self.name("x", e);
+        ext(e, w)
+    }
+
+    /// Low `w` bits, same signedness.
+    pub fn trunc(&mut self, e: Expr, w: u32) -> Expr {
+        if e.width() == w {
+            return e;
+        }
+        let signed = e.ty().signed;
+        let e = self.name("t", e);
+        if let Expr::Ref(n, _) = &e {
+            self.m.partial.insert(n.clone());
+        }
+        slice(e, 0, w, signed)
+    }
+
+    /// Extend or truncate to exactly `w` bits (modular when truncating).
+    pub fn fit(&mut self, e: Expr, w: u32) -> Expr {
+        if e.width() < w {
+            self.ext(e, w)
+        } else {
+            self.trunc(e, w)
+        }
+    }
+
+    /// `(e mod 2^w) << s` in `w` bits: alignment by `s ≥ 0` fraction bits (NUMERICS.md §2).
+    pub fn align(&mut self, e: Expr, s: i32, w: u32) -> Expr {
+        assert!(
+            s >= 0,
+            "internal error: alignment must not round (shift {s})"
+        );
+        let f = self.fit(e, w);
+        if s == 0 {
+            f
+        } else {
+            shl(f, s as u32)
+        }
+    }
+
+    /// Saturate a signed value to `w` bits (§2).
+    pub fn sat(&mut self, t: Expr, w: u32) -> Expr {
+        let tw = t.width();
+        if tw <= w {
+            return self.ext(t, w);
+        }
+        let ty = t.ty();
+        let t = self.name("sat_in", t);
+        let max = konst((1i128 << (w - 1)) - 1, ty);
+        let min = konst(-(1i128 << (w - 1)), ty);
+        let v = mux(
+            bin(BinOp::Gt, t.clone(), max.clone()),
+            max,
+            mux(bin(BinOp::Lt, t.clone(), min.clone()), min, t),
+        );
+        let v = self.name("sat", v);
+        self.trunc(v, w)
+    }
+
+    /// `requant` (§2): RHU shift right by `d` (left by `-d` if negative), then saturate to `w`.
+    pub fn requant(&mut self, s: Expr, d: i32, w: u32) -> Expr {
+        let sw = s.width();
+        let t = if d > 0 {
+            // (s + 2^(d-1)) >>> d in max(sw, d) + 1 bits: the half always fits, the sum never overflows
+            let wsum = sw.max(d as u32) + 1;
+            let se = self.ext(s, wsum);
+            let half = konst(1i128 << (d - 1), se.ty());
+            sra(add(se, half), d as u32)
+        } else if d == 0 {
+            s
+        } else {
+            let se = self.ext(s, sw + (-d) as u32);
+            shl(se, (-d) as u32)
+        };
+        let t = self.name("rq", t);
+        self.sat(t, w)
+    }
+
+    /// Binarize (§2): 1 (= +1) when the signed value is ≥ 0.
+    pub fn binarize(&mut self, v: Expr) -> Expr {
+        let w = v.width();
+        let v = self.name("bz", v);
+        if let Expr::Ref(n, _) = &v {
+            self.m.partial.insert(n.clone());
+        }
+        not(slice(v, w - 1, 1, false))
+    }
+
+    /// Sum of signed terms, each extended to `w`, as a balanced tree of named wires.
+    pub fn sum_tree(&mut self, hint: &str, terms: Vec<Expr>, w: u32) -> Expr {
+        let mut level: Vec<Expr> = terms.into_iter().map(|t| self.fit(t, w)).collect();
+        if level.is_empty() {
+            return konst(0, Ty::s(w));
+        }
+        while level.len() > 1 {
+            let mut next = Vec::with_capacity(level.len().div_ceil(2));
+            let mut it = level.into_iter();
+            while let Some(a) = it.next() {
+                match it.next() {
+                    Some(b) => {
+                        let s = add(a, b);
+                        next.push(self.name(hint, s));
+                    }
+                    None => next.push(a),
+                }
+            }
+            level = next;
+        }
+        level.pop().expect("non-empty")
+    }
+}
+
+/// Unsigned constant.
+pub fn uc(v: usize, w: u32) -> Expr {
+    konst(v as i128, Ty::u(w))
+}
+
+/// `a == v` for an unsigned `a`.
+pub fn eq_c(a: &Expr, v: usize) -> Expr {
+    bin(BinOp::Eq, a.clone(), uc(v, a.width()))
+}
+
+/// `a < v` for an unsigned `a`.
+pub fn lt_c(a: &Expr, v: usize) -> Expr {
+    bin(BinOp::Lt, a.clone(), uc(v, a.width()))
+}
+
+/// `a + v` (same width) for an unsigned `a`.
+pub fn add_c(a: &Expr, v: usize) -> Expr {
+    add(a.clone(), uc(v, a.width()))
+}
+
+/// Logical and of 1-bit values.
+pub fn and(a: Expr, b: Expr) -> Expr {
+    bin(BinOp::And, a, b)
+}
+
+/// A 1-bit true.
+pub fn one() -> Expr {
+    uc(1, 1)
+}
+
+/// A 1-bit false.
+pub fn zero() -> Expr {
+    uc(0, 1)
+}

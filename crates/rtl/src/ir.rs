@@ -1,0 +1,351 @@
+//! The datapath IR: what the hardware for a model is, before it is Verilog.
+//!
+//! A [`Design`] holds one [`Engine`] per layer (and one for the head): the folding, the memories
+//! with their exact contents, and every named signal of NUMERICS.md with its width and signedness,
+//! plus the schedule (cycles of every phase). Passes ([`crate::passes`]) fill it in step by step;
+//! [`Design::verify`] checks its invariants after every pass, and its `Display` is a stable, readable
+//! dump (`qrnn-hw gen --dump-ir-after PASS`).
+
+use crate::manifest::Fold;
+use qrnn_model::{ActFmt, Cell, Fmt, Scheme};
+use std::fmt;
+
+/// A named signal of the datapath with explicit width and signedness.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sig {
+    /// Name (the NUMERICS.md point or value it carries).
+    pub name: &'static str,
+    /// Width in bits.
+    pub width: u32,
+    /// Two's complement?
+    pub signed: bool,
+    /// Fraction bits of the value it carries (for the dump).
+    pub frac: i32,
+}
+
+/// Where a constant memory lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// Not decided yet.
+    Unplaced,
+    /// Block RAM ROM initialised by `$readmemh`.
+    Rom,
+    /// Hard-wired into logic (a `case` table).
+    Logic,
+}
+
+/// A constant memory: `depth` words of `width` bits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Memory {
+    /// File/module stem, e.g. `l0_w`.
+    pub name: String,
+    /// Word width.
+    pub width: u32,
+    /// Words (each `< 2^width`, as bit patterns).
+    pub words: Vec<u128>,
+    /// Placement.
+    pub placement: Placement,
+}
+
+impl Memory {
+    /// Total bits.
+    pub fn bits(&self) -> u64 {
+        self.width as u64 * self.words.len() as u64
+    }
+}
+
+/// One matrix-vector engine over a weight tensor (rows × cols).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mv {
+    /// Weight scheme.
+    pub scheme: Scheme,
+    /// Output rows.
+    pub rows: usize,
+    /// Input columns.
+    pub cols: usize,
+    /// Per-row multipliers (all 1: none).
+    pub mult: Vec<u32>,
+    /// Scale exponent `k`.
+    pub shift: i32,
+    /// Activation format of the columns.
+    pub act: ActFmt,
+    /// Packed weight ROM (after `pack-weights`).
+    pub rom: Option<Memory>,
+    /// Width of one lane product.
+    pub lane_width: u32,
+    /// Width of the P chunk sums.
+    pub dot_width: u32,
+    /// Accumulator width (≥ the analysed `acc` width and the chunk-sum width).
+    pub acc_width: u32,
+}
+
+impl Mv {
+    /// Whether any row has a multiplier other than 1.
+    pub fn has_mult(&self) -> bool {
+        self.mult.iter().any(|m| *m != 1)
+    }
+    /// Chunks per row group: ⌈cols / S⌉.
+    pub fn chunks(&self, fold: Fold) -> usize {
+        self.cols.div_ceil(fold.s)
+    }
+}
+
+/// The hardware of one layer (or of the head, with `u = None`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Engine {
+    /// `layer<l>` or `head`.
+    pub name: String,
+    /// Cell (None for the head).
+    pub cell: Option<Cell>,
+    /// Hidden size (outputs for the head).
+    pub hidden: usize,
+    /// Rows of W/U (gates × hidden; outputs for the head).
+    pub rows: usize,
+    /// Folding (P rows × S columns per cycle), once `fold` ran.
+    pub fold: Option<Fold>,
+    /// Input engine.
+    pub w: Mv,
+    /// Recurrent engine (layers only).
+    pub u: Option<Mv>,
+    /// Bias (b or b_x), bit patterns in `bias_fmt`.
+    pub bias: Vec<i64>,
+    /// GRU b_h.
+    pub bias_h: Vec<i64>,
+    /// Bias format.
+    pub bias_fmt: Fmt,
+    /// Pre-activation format (layers) or output format (head).
+    pub pre: Fmt,
+    /// Gate fraction Fa.
+    pub act_frac: u32,
+    /// Cell-state format.
+    pub c_fmt: Option<Fmt>,
+    /// Hidden-state format.
+    pub h_fmt: ActFmt,
+    /// σ table (bit patterns in `table_width`).
+    pub sigmoid: Vec<i64>,
+    /// tanh table.
+    pub tanh: Vec<i64>,
+    /// Width of table entries.
+    pub table_width: u32,
+    /// Named signals with widths (after `size`).
+    pub sigs: Vec<Sig>,
+    /// Cycles of the matrix-vector phase (after `schedule`).
+    pub cycles_mv: u64,
+    /// Cycles of the update phase (after `schedule`).
+    pub cycles_update: u64,
+}
+
+impl Engine {
+    /// A named signal's width; internal error if missing.
+    pub fn sig(&self, name: &str) -> &Sig {
+        self.sigs
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| {
+                panic!(
+                    "internal error: {} has no signal `{name}` (did `size` run?)",
+                    self.name
+                )
+            })
+    }
+    /// Row groups ⌈rows / P⌉.
+    pub fn groups(&self) -> usize {
+        self.fold.map(|f| self.rows.div_ceil(f.p)).unwrap_or(0)
+    }
+}
+
+/// A whole design.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Design {
+    /// Model name.
+    pub model_name: String,
+    /// Model hash.
+    pub model_hash: String,
+    /// Input elements per timestep.
+    pub in_len: usize,
+    /// Input format.
+    pub x_fmt: ActFmt,
+    /// Layers.
+    pub layers: Vec<Engine>,
+    /// Head.
+    pub head: Option<Engine>,
+    /// Output elements per timestep.
+    pub out_len: usize,
+    /// Output element width.
+    pub out_width: u32,
+    /// Cycles per timestep (after `schedule`).
+    pub cycles_per_step: u64,
+}
+
+impl Design {
+    /// All engines, layers then head.
+    pub fn engines(&self) -> impl Iterator<Item = &Engine> {
+        self.layers.iter().chain(self.head.iter())
+    }
+
+    /// Check the invariants that hold after pass `stage` (a pass name); the error names the engine.
+    pub fn verify(&self, stage: &str) -> Result<(), String> {
+        let fail = |e: &Engine, m: String| Err(format!("after pass `{stage}`: {}: {m}", e.name));
+        if self.layers.is_empty() {
+            return Err(format!(
+                "after pass `{stage}`: a design has at least one layer"
+            ));
+        }
+        for e in self.engines() {
+            if e.w.rows != e.rows || e.u.as_ref().is_some_and(|u| u.rows != e.rows) {
+                return fail(e, "engine rows differ from the layer's rows".into());
+            }
+            if e.bias.len() != e.rows {
+                return fail(e, format!("{} biases for {} rows", e.bias.len(), e.rows));
+            }
+            if let Some(f) = e.fold {
+                if f.p == 0
+                    || f.s == 0
+                    || f.p > e.rows
+                    || f.s > e.w.cols.max(e.u.as_ref().map(|u| u.cols).unwrap_or(0))
+                {
+                    return fail(
+                        e,
+                        format!("fold {}x{} outside 1..={}x1..=max(cols)", f.p, f.s, e.rows),
+                    );
+                }
+            }
+            for s in &e.sigs {
+                if s.width == 0 || s.width > 64 {
+                    return fail(e, format!("signal `{}` has width {}", s.name, s.width));
+                }
+            }
+            for mv in std::iter::once(&e.w).chain(e.u.iter()) {
+                if mv.acc_width > 64 || (mv.acc_width > 0 && mv.acc_width < mv.dot_width) {
+                    return fail(
+                        e,
+                        format!(
+                            "accumulator {} bits narrower than its chunk sum {}",
+                            mv.acc_width, mv.dot_width
+                        ),
+                    );
+                }
+                if let (Some(rom), Some(f)) = (&mv.rom, e.fold) {
+                    let depth = e.rows.div_ceil(f.p) * mv.chunks(f);
+                    let width = (f.p * f.s) as u32 * mv.scheme.bits();
+                    if rom.words.len() != depth || rom.width != width {
+                        return fail(
+                            e,
+                            format!(
+                                "ROM {} is {}x{}, the fold needs {depth}x{width}",
+                                rom.name,
+                                rom.words.len(),
+                                rom.width
+                            ),
+                        );
+                    }
+                    if rom.width < 128 && rom.words.iter().any(|w| *w >> rom.width != 0) {
+                        return fail(
+                            e,
+                            format!("ROM {} has a word wider than {} bits", rom.name, rom.width),
+                        );
+                    }
+                }
+                if (stage == "place-memories" || stage == "schedule")
+                    && mv
+                        .rom
+                        .as_ref()
+                        .is_some_and(|r| r.placement == Placement::Unplaced)
+                {
+                    return fail(e, "memory left unplaced".into());
+                }
+            }
+            if stage == "schedule" {
+                let f = e.fold.ok_or("unfolded")?;
+                let g = e.rows.div_ceil(f.p) as u64;
+                let k =
+                    e.w.chunks(f) as u64 + e.u.as_ref().map(|u| u.chunks(f) as u64).unwrap_or(0);
+                if e.cycles_mv != g * k + 1 {
+                    return fail(
+                        e,
+                        format!("cycles_mv {} != G·K + 1 = {}", e.cycles_mv, g * k + 1),
+                    );
+                }
+            }
+        }
+        if stage == "schedule" {
+            let sum: u64 = self.in_len as u64
+                + self
+                    .engines()
+                    .map(|e| e.cycles_mv + e.cycles_update)
+                    .sum::<u64>()
+                + self.out_len as u64;
+            if sum != self.cycles_per_step {
+                return Err(format!(
+                    "after pass `{stage}`: cycles_per_step {} != sum of phases {sum}",
+                    self.cycles_per_step
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Design {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "design {} (model {})",
+            self.model_name,
+            &self.model_hash[..16.min(self.model_hash.len())]
+        )?;
+        writeln!(f, "  input  {} × {}", self.in_len, self.x_fmt)?;
+        writeln!(f, "  output {} × {} bits", self.out_len, self.out_width)?;
+        for e in self.engines() {
+            let fold = e
+                .fold
+                .map(|x| format!("{}x{}", x.p, x.s))
+                .unwrap_or_else(|| "?".into());
+            writeln!(
+                f,
+                "  engine {} {} rows={} hidden={} fold={fold} mv={} update={} cycles",
+                e.name,
+                e.cell
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| "head".into()),
+                e.rows,
+                e.hidden,
+                e.cycles_mv,
+                e.cycles_update
+            )?;
+            for (n, mv) in [("w", Some(&e.w)), ("u", e.u.as_ref())] {
+                if let Some(mv) = mv {
+                    let rom = mv
+                        .rom
+                        .as_ref()
+                        .map(|r| format!(" rom {}x{} {:?}", r.words.len(), r.width, r.placement))
+                        .unwrap_or_default();
+                    writeln!(
+                        f,
+                        "    {n}: {} {}x{} act {} scale {}2^-{} lane s{} dot s{} acc s{}{rom}",
+                        mv.scheme,
+                        mv.rows,
+                        mv.cols,
+                        mv.act,
+                        if mv.has_mult() { "m·" } else { "" },
+                        mv.shift,
+                        mv.lane_width,
+                        mv.dot_width,
+                        mv.acc_width
+                    )?;
+                }
+            }
+            for s in &e.sigs {
+                writeln!(
+                    f,
+                    "    sig {:<10} {}{} frac {}",
+                    s.name,
+                    if s.signed { "s" } else { "u" },
+                    s.width,
+                    s.frac
+                )?;
+            }
+        }
+        writeln!(f, "  cycles/timestep {}", self.cycles_per_step)
+    }
+}

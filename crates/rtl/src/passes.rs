@@ -1,0 +1,440 @@
+//! The passes from a model to a scheduled [`Design`], each with a kebab-case name and a description,
+//! run by [`run_pipeline`] with [`Design::verify`] after every one.
+//!
+//! | pass | does |
+//! |---|---|
+//! | `lower` | model → engines with shapes, formats, biases, tables and analysed ranges |
+//! | `fold` | choose P×S per engine (options or the default) |
+//! | `size` | widths of every lane, chunk sum, accumulator and named signal |
+//! | `pack-weights` | the weight ROM words for the chosen folding |
+//! | `place-memories` | ROM (block RAM) or logic for each weight memory |
+//! | `schedule` | exact cycles of every phase and per timestep (docs/HARDWARE.md §5) |
+
+use crate::ir::{Design, Engine, Memory, Mv, Placement, Sig};
+use crate::manifest::Fold;
+use qrnn_model::analysis::{analyze, LayerRanges};
+use qrnn_model::{ActFmt, Cell, Interval, Model, Scheme};
+use std::collections::BTreeMap;
+
+/// Weight placement option (`--weights`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WeightsMode {
+    /// Block RAM ROMs.
+    Rom,
+    /// Hard-wired logic.
+    Logic,
+    /// Logic when a memory is at most [`AUTO_LOGIC_BITS`] bits, else ROM.
+    Auto,
+}
+
+/// Memories up to this size are hard-wired under `--weights auto`.
+pub const AUTO_LOGIC_BITS: u64 = 2048;
+
+/// Generation options.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    /// Per-engine folding (`layer0`, `layer1`, …, `head`); others get the default.
+    pub folds: BTreeMap<String, Fold>,
+    /// Weight placement.
+    pub weights: WeightsMode,
+    /// Target family name (recorded).
+    pub target: String,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            folds: BTreeMap::new(),
+            weights: WeightsMode::Auto,
+            target: "ice40".into(),
+        }
+    }
+}
+
+/// A registered pass.
+pub struct Pass {
+    /// kebab-case name.
+    pub name: &'static str,
+    /// What it does.
+    pub description: &'static str,
+    run: fn(&mut Design, &Model, &Options) -> Result<(), String>,
+}
+
+/// The default pipeline, in order.
+pub const PIPELINE: &[Pass] = &[
+    Pass {
+        name: "fold",
+        description: "choose P×S per engine (--fold or the default)",
+        run: fold,
+    },
+    Pass {
+        name: "size",
+        description: "widths of lanes, chunk sums, accumulators and named signals",
+        run: size,
+    },
+    Pass {
+        name: "pack-weights",
+        description: "weight ROM words for the chosen folding",
+        run: pack_weights,
+    },
+    Pass {
+        name: "place-memories",
+        description: "ROM (block RAM) or logic for each weight memory",
+        run: place_memories,
+    },
+    Pass {
+        name: "schedule",
+        description: "exact cycles of every phase and per timestep",
+        run: schedule,
+    },
+];
+
+/// Names of all passes, `lower` first.
+pub fn pass_names() -> Vec<&'static str> {
+    std::iter::once("lower")
+        .chain(PIPELINE.iter().map(|p| p.name))
+        .collect()
+}
+
+/// Run `lower` and the pipeline, verifying after each pass; `dump` is called with each pass name
+/// and the design after it.
+pub fn run_pipeline(
+    model: &Model,
+    opts: &Options,
+    mut dump: impl FnMut(&str, &Design),
+) -> Result<Design, String> {
+    let mut d = lower(model)?;
+    d.verify("lower")?;
+    dump("lower", &d);
+    for p in PIPELINE {
+        (p.run)(&mut d, model, opts).map_err(|e| format!("pass `{}`: {e}", p.name))?;
+        d.verify(p.name)?;
+        dump(p.name, &d);
+    }
+    Ok(d)
+}
+
+fn mv_of(w: &qrnn_model::Weights, act: ActFmt) -> Mv {
+    Mv {
+        scheme: w.scheme,
+        rows: w.rows(),
+        cols: w.row_len(),
+        mult: (0..w.rows()).map(|r| w.scale.mult_of(r) as u32).collect(),
+        shift: w.scale.shift,
+        act,
+        rom: None,
+        lane_width: 0,
+        dot_width: 0,
+        acc_width: 0,
+    }
+}
+
+/// `lower`: the model's layers and head as engines.
+pub fn lower(model: &Model) -> Result<Design, String> {
+    model.validate().map_err(|e| e.to_string())?;
+    if model.is_conv() {
+        return Err("ConvLSTM hardware is not generated yet (it is issue #4); LSTM and GRU models are supported".into());
+    }
+    let mut layers = Vec::new();
+    for (l, layer) in model.layers.iter().enumerate() {
+        let x = model.layer_input_fmt(l);
+        let tw = table_width(&layer.sigmoid, &layer.tanh);
+        layers.push(Engine {
+            name: format!("layer{l}"),
+            cell: Some(layer.cell),
+            hidden: layer.hidden,
+            rows: layer.rows(),
+            fold: None,
+            w: mv_of(&layer.w, x),
+            u: Some(mv_of(&layer.u, layer.h_fmt)),
+            bias: layer.bias.clone(),
+            bias_h: layer.bias_h.clone(),
+            bias_fmt: layer.bias_fmt,
+            pre: layer.pre,
+            act_frac: layer.act_frac,
+            c_fmt: layer.c_fmt,
+            h_fmt: layer.h_fmt,
+            sigmoid: layer.sigmoid.clone(),
+            tanh: layer.tanh.clone(),
+            table_width: tw,
+            sigs: Vec::new(),
+            cycles_mv: 0,
+            cycles_update: 0,
+        });
+    }
+    let last = model.layers.last().ok_or("no layers")?;
+    let head = model.head.as_ref().map(|h| Engine {
+        name: "head".into(),
+        cell: None,
+        hidden: h.outputs(),
+        rows: h.outputs(),
+        fold: None,
+        w: mv_of(&h.w, last.h_fmt),
+        u: None,
+        bias: h.bias.clone(),
+        bias_h: Vec::new(),
+        bias_fmt: h.bias_fmt,
+        pre: h.out_fmt,
+        act_frac: 0,
+        c_fmt: None,
+        h_fmt: ActFmt::Fixed(h.out_fmt),
+        sigmoid: Vec::new(),
+        tanh: Vec::new(),
+        table_width: 0,
+        sigs: Vec::new(),
+        cycles_mv: 0,
+        cycles_update: 0,
+    });
+    let out_width = match &model.head {
+        Some(h) => h.out_fmt.width,
+        None => last.h_fmt.width(),
+    };
+    Ok(Design {
+        model_name: model.name.clone(),
+        model_hash: model.hash(),
+        in_len: model.input_len(),
+        x_fmt: model.input.format,
+        layers,
+        head,
+        out_len: model.output_len(),
+        out_width,
+        cycles_per_step: 0,
+    })
+}
+
+fn table_width(s: &[i64], t: &[i64]) -> u32 {
+    let iv = |v: &[i64]| {
+        Interval::new(
+            v.iter().copied().min().unwrap_or(0),
+            v.iter().copied().max().unwrap_or(0),
+        )
+    };
+    iv(s).union(iv(t)).width()
+}
+
+/// The default folding: one row per cycle, up to 8 columns per cycle.
+pub fn default_fold(e: &Engine) -> Fold {
+    let cols = e.w.cols.max(e.u.as_ref().map(|u| u.cols).unwrap_or(0));
+    Fold {
+        p: 1,
+        s: cols.min(8),
+    }
+}
+
+fn fold(d: &mut Design, _m: &Model, o: &Options) -> Result<(), String> {
+    for (name, _) in o.folds.iter() {
+        if !d.engines().any(|e| &e.name == name) {
+            return Err(format!(
+                "--fold names `{name}`, but the design's engines are {}",
+                d.engines()
+                    .map(|e| e.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    for e in d.layers.iter_mut().chain(d.head.iter_mut()) {
+        let f = o
+            .folds
+            .get(&e.name)
+            .copied()
+            .unwrap_or_else(|| default_fold(e));
+        let cols = e.w.cols.max(e.u.as_ref().map(|u| u.cols).unwrap_or(0));
+        if f.p == 0 || f.s == 0 || f.p > e.rows || f.s > cols {
+            return Err(format!(
+                "{}: fold {}x{} must be within 1..={} rows × 1..={} columns",
+                e.name, f.p, f.s, e.rows, cols
+            ));
+        }
+        e.fold = Some(f);
+    }
+    Ok(())
+}
+
+/// Width of one lane product `code · a` (or the XNOR case), from the scheme and activation.
+fn lane_interval(scheme: Scheme, act: ActFmt) -> Interval {
+    let a = act.interval();
+    let m = scheme.max_abs();
+    a.scale(m).union(a.scale(-m))
+}
+
+fn size(d: &mut Design, m: &Model, _o: &Options) -> Result<(), String> {
+    let ranges = analyze(m).map_err(|e| e.to_string())?;
+    for (l, e) in d.layers.iter_mut().enumerate() {
+        let r: &LayerRanges = &ranges.layers[l];
+        let f = e.fold.ok_or("fold must run before size")?;
+        size_mv(&mut e.w, f, r.acc_w);
+        if let Some(u) = e.u.as_mut() {
+            size_mv(u, f, r.acc_u);
+        }
+        let s = |name: &'static str, iv: Interval, frac: i32| Sig {
+            name,
+            width: iv.width(),
+            signed: true,
+            frac,
+        };
+        let fa = e.act_frac as i32;
+        let mut sigs = vec![
+            s("pre_sum", r.pre_sum, 0),
+            Sig {
+                name: "pre",
+                width: e.pre.width,
+                signed: true,
+                frac: e.pre.frac,
+            },
+            s("gate", r.sigmoid.union(r.tanh), fa),
+        ];
+        match e.cell {
+            Some(Cell::Gru) => {
+                sigs.push(s("hn_sum", r.hn_sum.ok_or("GRU ranges")?, 0));
+                sigs.push(s("n_sum", r.n_sum.ok_or("GRU ranges")?, 0));
+                sigs.push(s("h_sum", r.h_sum, 0));
+            }
+            _ => {
+                sigs.push(s("c_sum", r.c_sum.ok_or("LSTM ranges")?, 0));
+                let c = e.c_fmt.ok_or("LSTM has c")?;
+                sigs.push(Sig {
+                    name: "c",
+                    width: c.width,
+                    signed: true,
+                    frac: c.frac,
+                });
+                sigs.push(s("h_prod", r.h_sum, 2 * fa));
+            }
+        }
+        sigs.push(Sig {
+            name: "h",
+            width: e.h_fmt.width(),
+            signed: !e.h_fmt.is_binary(),
+            frac: e.h_fmt.frac(),
+        });
+        e.sigs = sigs;
+    }
+    if let (Some(e), Some(hr)) = (d.head.as_mut(), ranges.head.as_ref()) {
+        let f = e.fold.ok_or("fold must run before size")?;
+        size_mv(&mut e.w, f, hr.acc);
+        e.sigs = vec![
+            Sig {
+                name: "sum",
+                width: hr.sum.width(),
+                signed: true,
+                frac: 0,
+            },
+            Sig {
+                name: "y",
+                width: e.pre.width,
+                signed: true,
+                frac: e.pre.frac,
+            },
+        ];
+    }
+    Ok(())
+}
+
+fn size_mv(mv: &mut Mv, f: Fold, acc: Interval) {
+    let lane = lane_interval(mv.scheme, mv.act);
+    mv.lane_width = lane.width();
+    let s = f.s.min(mv.cols) as i64;
+    mv.dot_width = Interval {
+        lo: lane.lo * s as i128,
+        hi: lane.hi * s as i128,
+    }
+    .width();
+    mv.acc_width = acc.width().max(mv.dot_width);
+}
+
+/// ROM word for (row group g, chunk k): lane (p, s) at bits `[(p·S + s)·b, +b)`, code of row
+/// `g·P + p`, column `k·S + s`; rows/columns past the end are padding (pattern 0, masked in hardware).
+fn pack(w: &qrnn_model::Weights, f: Fold, name: String) -> Memory {
+    let rows = w.rows();
+    let cols = w.row_len();
+    let b = w.scheme.bits();
+    let k_n = cols.div_ceil(f.s);
+    let g_n = rows.div_ceil(f.p);
+    let mut words = Vec::with_capacity(g_n * k_n);
+    for g in 0..g_n {
+        for k in 0..k_n {
+            let mut word: u128 = 0;
+            for p in 0..f.p {
+                for s in 0..f.s {
+                    let (r, c) = (g * f.p + p, k * f.s + s);
+                    if r < rows && c < cols {
+                        let pat = w.scheme.encode(w.row(r)[c] as i64) as u128;
+                        word |= pat << (((p * f.s + s) as u32) * b);
+                    }
+                }
+            }
+            words.push(word);
+        }
+    }
+    Memory {
+        name,
+        width: (f.p * f.s) as u32 * b,
+        words,
+        placement: Placement::Unplaced,
+    }
+}
+
+fn pack_weights(d: &mut Design, m: &Model, _o: &Options) -> Result<(), String> {
+    for (l, e) in d.layers.iter_mut().enumerate() {
+        let f = e.fold.ok_or("fold must run first")?;
+        let width = (f.p * f.s) as u32 * e.w.scheme.bits();
+        if width > 128 {
+            return Err(format!("{}: a ROM word of P·S·bits = {width} bits is wider than 128; choose a smaller fold", e.name));
+        }
+        e.w.rom = Some(pack(&m.layers[l].w, f, format!("l{l}_w")));
+        if let Some(u) = e.u.as_mut() {
+            u.rom = Some(pack(&m.layers[l].u, f, format!("l{l}_u")));
+        }
+    }
+    if let (Some(e), Some(h)) = (d.head.as_mut(), m.head.as_ref()) {
+        let f = e.fold.ok_or("fold must run first")?;
+        if (f.p * f.s) as u32 * e.w.scheme.bits() > 128 {
+            return Err("head: ROM word wider than 128 bits; choose a smaller fold".into());
+        }
+        e.w.rom = Some(pack(&h.w, f, "head_w".into()));
+    }
+    Ok(())
+}
+
+fn place_memories(d: &mut Design, _m: &Model, o: &Options) -> Result<(), String> {
+    for e in d.layers.iter_mut().chain(d.head.iter_mut()) {
+        for mv in std::iter::once(&mut e.w).chain(e.u.iter_mut()) {
+            if let Some(rom) = mv.rom.as_mut() {
+                rom.placement = match o.weights {
+                    WeightsMode::Rom => Placement::Rom,
+                    WeightsMode::Logic => Placement::Logic,
+                    WeightsMode::Auto => {
+                        if rom.bits() <= AUTO_LOGIC_BITS {
+                            Placement::Logic
+                        } else {
+                            Placement::Rom
+                        }
+                    }
+                };
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Update-pipeline depth after the last unit is issued (docs/HARDWARE.md §5).
+pub const UPDATE_DEPTH: u64 = 2;
+
+fn schedule(d: &mut Design, _m: &Model, _o: &Options) -> Result<(), String> {
+    let mut total = d.in_len as u64 + d.out_len as u64;
+    for e in d.layers.iter_mut().chain(d.head.iter_mut()) {
+        let f = e.fold.ok_or("fold must run first")?;
+        let g = e.rows.div_ceil(f.p) as u64;
+        let k = e.w.chunks(f) as u64 + e.u.as_ref().map(|u| u.chunks(f) as u64).unwrap_or(0);
+        e.cycles_mv = g * k + 1;
+        e.cycles_update = if e.cell.is_some() {
+            e.hidden as u64 + UPDATE_DEPTH
+        } else {
+            0
+        };
+        total += e.cycles_mv + e.cycles_update;
+    }
+    d.cycles_per_step = total;
+    Ok(())
+}

@@ -1,0 +1,325 @@
+//! `qrnn-sim`: co-simulation of generated designs against the golden model.
+//!
+//! It writes what a generated project's `sim/` holds — the stimulus and the expected outputs and
+//! per-layer states that the golden model computes, the testbench (`sim/qrnn_tb.v`, hand-written
+//! and generic) with its generated include files, and the golden trace for mismatch reports — plus
+//! the project's Makefile, and runs Verilator or Icarus through it.
+//!
+//! The golden model is the only source of expected values; the RTL never sees it.
+
+use qrnn_golden::{GoldenError, Run};
+use qrnn_model::{ActFmt, Model};
+use qrnn_rtl::manifest::Manifest;
+use std::fmt::Write;
+use std::path::Path;
+use std::process::Command;
+
+/// The hand-written testbench, copied into every project.
+pub const TESTBENCH: &str = include_str!("../../../sim/qrnn_tb.v");
+/// The mismatch reporter, copied into every project.
+pub const REPORT_SH: &str = include_str!("../../../sim/report.sh");
+
+/// A file of the generated project: path relative to its root, and contents.
+pub type File = (String, String);
+
+fn hex(v: i64, w: u32) -> String {
+    let digits = w.div_ceil(4) as usize;
+    let mask: u64 = if w >= 64 { u64::MAX } else { (1u64 << w) - 1 };
+    format!("{:0digits$x}", (v as u64) & mask)
+}
+
+/// The bit pattern of an activation value (binary: 1 = +1).
+fn act_bits(v: i64, f: ActFmt) -> i64 {
+    match f {
+        ActFmt::Binary => i64::from(v > 0),
+        ActFmt::Fixed(_) => v,
+    }
+}
+
+/// Stimulus: `sequences` of integer inputs (already in the input format).
+pub struct Stimulus {
+    /// Sequences of timesteps of `in_len` integers.
+    pub sequences: Vec<Vec<Vec<i64>>>,
+}
+
+impl Stimulus {
+    /// Seeded random stimulus: `lens.len()` sequences of the given lengths, inputs uniform in
+    /// about [-1, 1] quantized to the input format.
+    pub fn random(model: &Model, lens: &[usize], seed: u64) -> Stimulus {
+        let sequences = lens
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let real = qrnn_model::example::random_inputs(
+                    model,
+                    *n,
+                    seed.wrapping_add(i as u64 * 7919),
+                );
+                qrnn_golden::quantize_input(model, &real)
+            })
+            .collect();
+        Stimulus { sequences }
+    }
+    /// Total timesteps.
+    pub fn steps(&self) -> usize {
+        self.sequences.iter().map(|s| s.len()).sum()
+    }
+}
+
+/// The files of a project's `sim/` for a stimulus: vectors, testbench, includes, golden trace.
+pub fn sim_files(model: &Model, man: &Manifest, stim: &Stimulus) -> Result<Vec<File>, GoldenError> {
+    let runs: Vec<Run> = stim
+        .sequences
+        .iter()
+        .map(|s| qrnn_golden::run(model, s))
+        .collect::<Result<_, _>>()?;
+    let n_steps = stim.steps();
+    let mut files = Vec::new();
+    // stimulus: {seq_start, data}
+    let mut s = String::new();
+    for seq in &stim.sequences {
+        for (t, x) in seq.iter().enumerate() {
+            for (j, v) in x.iter().enumerate() {
+                let start = i64::from(t == 0 && j == 0);
+                let bits = act_bits(*v, model.input.format) & ((1i64 << man.wx) - 1);
+                let _ = writeln!(s, "{}", hex((start << man.wx) | bits, man.wx + 1));
+            }
+        }
+    }
+    files.push(("sim/stim.hex".to_string(), s));
+    let out_fmt = match &model.head {
+        Some(_) => ActFmt::Fixed(qrnn_model::Fmt {
+            width: man.wy,
+            frac: 0,
+        }),
+        None => model
+            .layers
+            .last()
+            .map(|l| l.h_fmt)
+            .unwrap_or(ActFmt::Binary),
+    };
+    let mut s = String::new();
+    for r in &runs {
+        for o in &r.outputs {
+            for v in o {
+                let _ = writeln!(s, "{}", hex(act_bits(*v, out_fmt), man.wy));
+            }
+        }
+    }
+    files.push(("sim/expect_out.hex".to_string(), s));
+    // per-layer expected state, arrays, probes
+    let mut arrays = String::new();
+    let mut readmem = String::new();
+    let mut probes = String::new();
+    for (l, layer) in model.layers.iter().enumerate() {
+        let h = layer.hidden * model.pixels();
+        let hw = layer.h_fmt.width();
+        let mut sig = vec![("h", hw, layer.h_fmt.is_binary())];
+        if let Some(c) = layer.c_fmt {
+            sig.push(("c", c.width, false));
+        }
+        for (name, w, binary) in sig {
+            let mut hexs = String::new();
+            for r in &runs {
+                for st in &r.trace {
+                    let vals = if name == "h" {
+                        st.layers[l].h.clone()
+                    } else {
+                        st.layers[l].c.clone().unwrap_or_default()
+                    };
+                    for v in vals {
+                        let v = if binary { i64::from(v > 0) } else { v };
+                        let _ = writeln!(hexs, "{}", hex(v, w));
+                    }
+                }
+            }
+            let arr = format!("exp_{name}{l}");
+            files.push((format!("sim/expect_{name}{l}.hex"), hexs));
+            let _ = writeln!(
+                arrays,
+                "    reg [{}:0] {arr} [0:{}];",
+                w - 1,
+                n_steps * h - 1
+            );
+            let _ = writeln!(
+                readmem,
+                "        $readmemh(\"sim/expect_{name}{l}.hex\", {arr});"
+            );
+            let show = "%0d";
+            let val = |e: &str| {
+                if binary {
+                    format!("{e} ? 1 : -1")
+                } else {
+                    format!("$signed({e})")
+                }
+            };
+            let _ = write!(
+                probes,
+                "                    for (pi = 0; pi < {h}; pi = pi + 1) begin\n\
+                 \x20                       if (failed == 0 && dut.l{l}_{name}_q[pi] !== {arr}[step * {h} + pi]) begin\n\
+                 \x20                           $display(\"FAIL mismatch: step %0d (sequence %0d) layer {l} signal {name} element %0d: expected {show} got {show}\", step, seq_i, pi, {}, {});\n\
+                 \x20                           $display(\"TRACE-STEP %0d\", step);\n\
+                 \x20                           failed = 1;\n\
+                 \x20                       end\n\
+                 \x20                       values = values + 1;\n\
+                 \x20                   end\n",
+                val(&format!("{arr}[step * {h} + pi]")),
+                val(&format!("dut.l{l}_{name}_q[pi]"))
+            );
+        }
+    }
+    files.push(("sim/tb_arrays.vh".to_string(), arrays));
+    files.push(("sim/tb_readmem.vh".to_string(), readmem));
+    files.push(("sim/tb_probes.vh".to_string(), probes));
+    let params = format!(
+        "// Generated by qrnn-hw for model {} ({}).\n`define QRNN_WX {}\n`define QRNN_WY {}\n`define QRNN_IN_LEN {}\n`define QRNN_OUT_LEN {}\n`define QRNN_N_STEPS {}\n`define QRNN_N_SEQ {}\n`define QRNN_CYCLES_PER_STEP {}\n",
+        man.model_name,
+        &man.model_hash[..16],
+        man.wx,
+        man.wy,
+        man.in_len,
+        man.out_len,
+        n_steps,
+        stim.sequences.len(),
+        man.cycles_per_step
+    );
+    files.push(("sim/tb_params.vh".to_string(), params));
+    files.push(("sim/qrnn_tb.v".to_string(), TESTBENCH.to_string()));
+    files.push(("sim/report.sh".to_string(), REPORT_SH.to_string()));
+    files.push((
+        "sim/golden_trace.txt".to_string(),
+        golden_trace(model, stim, &runs),
+    ));
+    Ok(files)
+}
+
+fn golden_trace(model: &Model, stim: &Stimulus, runs: &[Run]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# golden trace of model {} (NUMERICS.md point values, integers)",
+        model.name
+    );
+    let mut step = 0;
+    for (q, (seq, r)) in stim.sequences.iter().zip(runs).enumerate() {
+        for (t, st) in r.trace.iter().enumerate() {
+            let _ = writeln!(s, "== step {step} (sequence {q}, t {t}) ==");
+            let j = |v: &[i64]| {
+                v.iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            let _ = writeln!(s, "  x        {}", j(&seq[t]));
+            for (l, lt) in st.layers.iter().enumerate() {
+                let _ = writeln!(s, "  layer{l} pre   {}", j(&lt.pre));
+                let _ = writeln!(s, "  layer{l} gates {}", j(&lt.gates));
+                if let Some(v) = &lt.hn {
+                    let _ = writeln!(s, "  layer{l} hn    {}", j(v));
+                }
+                if let Some(v) = &lt.c {
+                    let _ = writeln!(s, "  layer{l} c     {}", j(v));
+                }
+                if let Some(v) = &lt.tanh_c {
+                    let _ = writeln!(s, "  layer{l} tanhc {}", j(v));
+                }
+                let _ = writeln!(s, "  layer{l} h     {}", j(&lt.h));
+            }
+            if let Some(h) = &st.head {
+                let _ = writeln!(s, "  head     {}", j(h));
+            }
+            step += 1;
+        }
+    }
+    s
+}
+
+/// The generated project's Makefile.
+pub fn makefile(man: &Manifest) -> String {
+    format!(
+        r#"# Generated by qrnn-hw for model {name} ({hash}).
+# Targets: sim (SIM=verilator|icarus, VCD=1 for waves), lint, clean. Runs from this directory.
+# Tools can be overridden: VERILATOR=… IVERILOG=… VVP=… YOSYS=…
+SIM       ?= verilator
+VERILATOR ?= verilator
+IVERILOG  ?= iverilog
+VVP       ?= vvp
+YOSYS     ?= yosys
+RTL       := $(sort $(wildcard rtl/*.v))
+SIMSRC    := sim/qrnn_tb.v $(wildcard sim/*.vh)
+PLUSARGS  := $(if $(VCD),+VCD,)
+VTRACE    := $(if $(VCD),--trace,)
+VDIR      := build/verilator$(if $(VCD),-vcd,)
+
+.PHONY: sim sim-verilator sim-icarus lint clean
+
+sim: sim-$(SIM)
+
+$(VDIR)/Vqrnn_tb: $(RTL) $(SIMSRC)
+	@command -v $(VERILATOR) >/dev/null || {{ echo "verilator not found: install it (Debian: apt-get install verilator) or set VERILATOR=…"; exit 1; }}
+	@mkdir -p $(VDIR)
+	$(VERILATOR) --binary -j 2 -Wno-fatal -Wno-lint -Wno-style -Isim $(VTRACE) --top-module qrnn_tb --Mdir $(VDIR) -o Vqrnn_tb sim/qrnn_tb.v $(RTL) > $(VDIR)/build.log 2>&1 || {{ tail -20 $(VDIR)/build.log; echo "verilator build failed; full log: $(VDIR)/build.log"; exit 1; }}
+
+sim-verilator: $(VDIR)/Vqrnn_tb
+	@./$(VDIR)/Vqrnn_tb $(PLUSARGS) > build/sim.log 2>&1; grep -q '^PASS' build/sim.log && grep '^PASS' build/sim.log || sh sim/report.sh build/sim.log
+
+build/icarus/qrnn_tb.vvp: $(RTL) $(SIMSRC)
+	@command -v $(IVERILOG) >/dev/null || {{ echo "iverilog not found: install it (Debian: apt-get install iverilog) or set IVERILOG=…"; exit 1; }}
+	@mkdir -p build/icarus
+	$(IVERILOG) -g2005 -Isim -s qrnn_tb -o $@ sim/qrnn_tb.v $(RTL)
+
+sim-icarus: build/icarus/qrnn_tb.vvp
+	@$(VVP) -n build/icarus/qrnn_tb.vvp $(PLUSARGS) > build/sim.log 2>&1; grep -q '^PASS' build/sim.log && grep '^PASS' build/sim.log || sh sim/report.sh build/sim.log
+
+lint:
+	$(VERILATOR) --lint-only -Wall --top-module qrnn_core $(RTL)
+	$(YOSYS) -q -p "read_verilog $(RTL); hierarchy -check -top qrnn_core; proc; check -assert"
+
+clean:
+	rm -rf build sim/waves.vcd
+"#,
+        name = man.model_name,
+        hash = &man.model_hash[..16],
+    )
+}
+
+/// Which simulator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Simulator {
+    /// Verilator 5.
+    Verilator,
+    /// Icarus Verilog.
+    Icarus,
+}
+
+/// The result of `make sim` in a project.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Whether a PASS line was printed and make succeeded.
+    pub pass: bool,
+    /// Everything make printed.
+    pub output: String,
+}
+
+/// Run `make sim` (or `make lint`) in a generated project.
+pub fn run_make(dir: &Path, target: &str, sim: Simulator) -> std::io::Result<Outcome> {
+    let out = Command::new("make")
+        .arg("-s")
+        .arg("-C")
+        .arg(dir)
+        .arg(target)
+        .arg(format!(
+            "SIM={}",
+            if sim == Simulator::Verilator {
+                "verilator"
+            } else {
+                "icarus"
+            }
+        ))
+        .output()?;
+    let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
+    output.push_str(&String::from_utf8_lossy(&out.stderr));
+    let pass =
+        out.status.success() && (target != "sim" || output.lines().any(|l| l.starts_with("PASS")));
+    Ok(Outcome { pass, output })
+}
