@@ -6,9 +6,9 @@
 //! with the golden executor, so a disagreement between the two shows up as a failed range check.
 
 use crate::error::QwError;
+use crate::fixed::ActFmt;
 use crate::fixed::{Fmt, Interval};
 use crate::model::{Cell, Layer, Model, Weights};
-use crate::fixed::ActFmt;
 
 /// The widest a named value may be (§5.1).
 pub const MAX_WIDTH: u32 = 62;
@@ -77,9 +77,42 @@ fn table_range(t: &[i64]) -> Interval {
 fn check(layer: &str, point: &'static str, iv: Interval) -> Result<Interval, QwError> {
     let width = iv.width();
     if width > MAX_WIDTH {
-        return Err(QwError::TooWide { layer: layer.into(), point, width });
+        return Err(QwError::TooWide {
+            layer: layer.into(),
+            point,
+            width,
+        });
     }
     Ok(iv)
+}
+
+/// An alignment `iv << s` (§2, `s ≥ 0`). Besides the value, the shift distance itself must stay
+/// below 63 bits, so that a 64-bit implementation can execute `v << s` even when `v` happens to be
+/// known to be 0 (a shift by 64 or more is undefined or a panic in most languages).
+fn shl(layer: &str, point: &'static str, iv: Interval, s: i32) -> Result<Interval, QwError> {
+    if s > MAX_WIDTH as i32 {
+        return Err(QwError::TooWide {
+            layer: layer.into(),
+            point,
+            width: s as u32 + 1,
+        });
+    }
+    Ok(iv.shl(s))
+}
+
+/// `requant(v, from → to)` (§2) of a value in `iv`: when `to > from` the rounding shift is a left
+/// shift, and the shifted value, before saturation, is computed exactly; it must fit in 62 bits.
+fn requant_check(
+    layer: &str,
+    point: &'static str,
+    iv: Interval,
+    from: i32,
+    to: i32,
+) -> Result<(), QwError> {
+    if to > from {
+        check(layer, point, shl(layer, point, iv, to - from)?)?;
+    }
+    Ok(())
 }
 
 /// Analyse one layer whose input has format `x_fmt`.
@@ -109,22 +142,48 @@ pub fn analyze_layer(layer: &Layer, x_fmt: ActFmt, name: &str) -> Result<LayerRa
         let tu = check(name, "term (U·h)", term_row(&layer.u, r, ha))?;
         match layer.cell {
             Cell::Lstm | Cell::ConvLstm => {
-                let s = tw.shl(g - phi_w).add(tu.shl(g - phi_u)).add(konst(layer.bias[r]).shl(g - fb));
-                pre_sum = join(pre_sum, check(name, "pre sum", s)?);
+                let s = shl(name, "W term alignment", tw, g - phi_w)?
+                    .add(shl(name, "U term alignment", tu, g - phi_u)?)
+                    .add(shl(name, "bias alignment", konst(layer.bias[r]), g - fb)?);
+                let s = check(name, "pre sum", s)?;
+                requant_check(name, "pre requant shift", s, g, fz)?;
+                pre_sum = join(pre_sum, s);
             }
             Cell::Gru => {
                 if r < 2 * hsz {
                     let b = konst(layer.bias[r]).add(konst(layer.bias_h[r]));
-                    let s = tw.shl(g - phi_w).add(tu.shl(g - phi_u)).add(b.shl(g - fb));
-                    pre_sum = join(pre_sum, check(name, "pre sum", s)?);
+                    let s = shl(name, "W term alignment", tw, g - phi_w)?
+                        .add(shl(name, "U term alignment", tu, g - phi_u)?)
+                        .add(shl(name, "bias alignment", b, g - fb)?);
+                    let s = check(name, "pre sum", s)?;
+                    requant_check(name, "pre requant shift", s, g, fz)?;
+                    pre_sum = join(pre_sum, s);
                 } else {
                     let gh = phi_u.max(fb);
-                    let hn = tu.shl(gh - phi_u).add(konst(layer.bias_h[r]).shl(gh - fb));
-                    hn_sum = join(hn_sum, check(name, "gru_hn sum", hn)?);
+                    let hn = shl(name, "U term alignment", tu, gh - phi_u)?.add(shl(
+                        name,
+                        "bias alignment",
+                        konst(layer.bias_h[r]),
+                        gh - fb,
+                    )?);
+                    let hn = check(name, "gru_hn sum", hn)?;
+                    requant_check(name, "gru_hn requant shift", hn, gh, fz)?;
+                    hn_sum = join(hn_sum, hn);
                     let gx = phi_w.max(fb);
-                    let xn = tw.shl(gx - phi_w).add(konst(layer.bias[r]).shl(gx - fb));
+                    let xn = shl(name, "W term alignment", tw, gx - phi_w)?.add(shl(
+                        name,
+                        "bias alignment",
+                        konst(layer.bias[r]),
+                        gx - fb,
+                    )?);
+                    let xn = check(name, "n input sum", xn)?;
                     let gn = gx.max(fa + fz);
-                    let s = xn.shl(gn - gx).add(sig.mul(pre_iv).shl(gn - fa - fz));
+                    let s = shl(name, "n input alignment", xn, gn - gx)?.add(shl(
+                        name,
+                        "r·hn alignment",
+                        sig.mul(pre_iv),
+                        gn - fa - fz,
+                    )?);
                     n_sum = join(n_sum, check(name, "n pre sum", s)?);
                 }
             }
@@ -134,15 +193,37 @@ pub fn analyze_layer(layer: &Layer, x_fmt: ActFmt, name: &str) -> Result<LayerRa
         Cell::Lstm | Cell::ConvLstm => {
             let c = layer.c_fmt.unwrap_or(Fmt { width: 1, frac: 0 });
             let gc = (fa + c.frac).max(2 * fa);
-            let cs = sig.mul(c.interval()).shl(gc - fa - c.frac).add(sig.mul(tanh).shl(gc - 2 * fa));
-            (Some(check(name, "c sum", cs)?), check(name, "h product", sig.mul(tanh))?)
+            let cs = shl(
+                name,
+                "f·c alignment",
+                sig.mul(c.interval()),
+                gc - fa - c.frac,
+            )?
+            .add(shl(name, "i·g alignment", sig.mul(tanh), gc - 2 * fa)?);
+            let cs = check(name, "c sum", cs)?;
+            // point `c_pre`: requant(c', Fc → pre)
+            requant_check(name, "c_pre requant shift", c.interval(), c.frac, fz)?;
+            let h = check(name, "h product", sig.mul(tanh))?;
+            // point `h`: requant(o·tc, 2Fa → Hf), only for a fixed Hf
+            if let ActFmt::Fixed(hf) = layer.h_fmt {
+                requant_check(name, "h requant shift", h, 2 * fa, hf.frac)?;
+            }
+            (Some(cs), h)
         }
         Cell::Gru => {
             let fh = layer.h_fmt.frac();
             let gh = (2 * fa).max(fa + fh);
             let one = 1i64 << fa;
-            let omz = Interval { lo: one as i128 - sig.hi, hi: one as i128 - sig.lo };
-            let v = omz.mul(tanh).shl(gh - 2 * fa).add(sig.mul(ha).shl(gh - fa - fh));
+            let omz = Interval {
+                lo: one as i128 - sig.hi,
+                hi: one as i128 - sig.lo,
+            };
+            let v = shl(name, "(1-z)·n alignment", omz.mul(tanh), gh - 2 * fa)?.add(shl(
+                name,
+                "z·h alignment",
+                sig.mul(ha),
+                gh - fa - fh,
+            )?);
             (None, check(name, "h sum", v)?)
         }
     };
@@ -164,7 +245,11 @@ pub fn analyze_layer(layer: &Layer, x_fmt: ActFmt, name: &str) -> Result<LayerRa
 pub fn analyze(model: &Model) -> Result<Ranges, QwError> {
     let mut layers = Vec::with_capacity(model.layers.len());
     for (l, layer) in model.layers.iter().enumerate() {
-        layers.push(analyze_layer(layer, model.layer_input_fmt(l), &l.to_string())?);
+        layers.push(analyze_layer(
+            layer,
+            model.layer_input_fmt(l),
+            &l.to_string(),
+        )?);
     }
     let head = match (&model.head, model.layers.last()) {
         (Some(h), Some(last)) => {
@@ -175,12 +260,22 @@ pub fn analyze(model: &Model) -> Result<Ranges, QwError> {
             let mut sum = None::<Interval>;
             for o in 0..h.outputs() {
                 let a = check("head", "acc (D·h)", acc_row(&h.w, o, ha))?;
-                let s = a.scale(h.w.scale.mult_of(o)).shl(g - phi).add(konst(h.bias[o]).shl(g - h.bias_fmt.frac));
+                let t = check("head", "term (D·h)", a.scale(h.w.scale.mult_of(o)))?;
+                let s = shl("head", "D term alignment", t, g - phi)?.add(shl(
+                    "head",
+                    "bias alignment",
+                    konst(h.bias[o]),
+                    g - h.bias_fmt.frac,
+                )?);
                 let s = check("head", "head sum", s)?;
+                requant_check("head", "head requant shift", s, g, h.out_fmt.frac)?;
                 acc = Some(acc.map_or(a, |x| x.union(a)));
                 sum = Some(sum.map_or(s, |x| x.union(s)));
             }
-            Some(HeadRanges { acc: acc.unwrap_or(Interval::ZERO), sum: sum.unwrap_or(Interval::ZERO) })
+            Some(HeadRanges {
+                acc: acc.unwrap_or(Interval::ZERO),
+                sum: sum.unwrap_or(Interval::ZERO),
+            })
         }
         _ => None,
     };

@@ -19,33 +19,63 @@ pub enum QwError {
 
     /// The major version is not one this build reads.
     #[error("unsupported .qw format version {major}.{minor} (bytes 8..12): this build reads major version {supported}")]
-    #[diagnostic(code(qrnn::qw::version), help("re-export the model with this version of qrnn-hw, or upgrade qrnn-hw"))]
-    Version { major: u16, minor: u16, supported: u16 },
+    #[diagnostic(
+        code(qrnn::qw::version),
+        help("re-export the model with this version of qrnn-hw, or upgrade qrnn-hw")
+    )]
+    Version {
+        major: u16,
+        minor: u16,
+        supported: u16,
+    },
 
     /// The file ends before a section it announces.
     #[error("truncated file: the {what} needs bytes {start}..{end}, but the file has {len} bytes")]
-    #[diagnostic(code(qrnn::qw::truncated), help("the file was cut short (an interrupted copy or download?); write it again"))]
-    Truncated { what: &'static str, start: u64, end: u64, len: u64 },
+    #[diagnostic(
+        code(qrnn::qw::truncated),
+        help("the file was cut short (an interrupted copy or download?); write it again")
+    )]
+    Truncated {
+        what: &'static str,
+        start: u64,
+        end: u64,
+        len: u64,
+    },
 
     /// Bytes after the checksum.
     #[error("{extra} unexpected bytes after the checksum, from byte {offset}")]
-    #[diagnostic(code(qrnn::qw::trailing), help("the header's lengths do not account for the whole file"))]
+    #[diagnostic(
+        code(qrnn::qw::trailing),
+        help("the header's lengths do not account for the whole file")
+    )]
     Trailing { offset: u64, extra: u64 },
 
     /// The stored SHA-256 does not match the content.
     #[error("checksum mismatch: the SHA-256 stored at byte {offset} is {stored}, but bytes 0..{offset} hash to {computed}")]
-    #[diagnostic(code(qrnn::qw::checksum), help("the file is corrupted (a flipped byte?); re-export or copy it again"))]
-    Checksum { offset: u64, stored: String, computed: String },
+    #[diagnostic(
+        code(qrnn::qw::checksum),
+        help("the file is corrupted (a flipped byte?); re-export or copy it again")
+    )]
+    Checksum {
+        offset: u64,
+        stored: String,
+        computed: String,
+    },
 
     /// The header is not UTF-8.
-    #[error("the header (bytes {start}..{end}) is not UTF-8: invalid byte at file offset {offset}")]
+    #[error(
+        "the header (bytes {start}..{end}) is not UTF-8: invalid byte at file offset {offset}"
+    )]
     #[diagnostic(code(qrnn::qw::header_utf8))]
     HeaderUtf8 { start: u64, end: u64, offset: u64 },
 
     /// The header (or text model) is not valid TOML for the schema: syntax, a wrong type, a
     /// missing or an unknown field.
     #[error("{location}: {message}")]
-    #[diagnostic(code(qrnn::qw::header), help("docs/QW_FORMAT.md lists every field of the header"))]
+    #[diagnostic(
+        code(qrnn::qw::header),
+        help("docs/QW_FORMAT.md lists every field of the header")
+    )]
     Header { location: String, message: String },
 
     /// A field has a value the model cannot have.
@@ -56,7 +86,12 @@ pub enum QwError {
     /// A tensor's shape does not match the architecture.
     #[error("tensor `{tensor}`: shape {found:?} does not match the architecture, expected {expected:?} ({why})")]
     #[diagnostic(code(qrnn::model::shape_mismatch))]
-    ShapeMismatch { tensor: String, found: Vec<usize>, expected: Vec<usize>, why: String },
+    ShapeMismatch {
+        tensor: String,
+        found: Vec<usize>,
+        expected: Vec<usize>,
+        why: String,
+    },
 
     /// A tensor is missing or unexpected, or its payload placement is wrong.
     #[error("tensor `{tensor}`: {message}")]
@@ -66,12 +101,26 @@ pub enum QwError {
     /// A stored code or value is outside its set.
     #[error("tensor `{tensor}` element {index}{at}: value {value} is not valid for encoding {encoding} ({expected})")]
     #[diagnostic(code(qrnn::model::code_out_of_range))]
-    CodeOutOfRange { tensor: String, index: usize, at: String, value: String, encoding: String, expected: String },
+    CodeOutOfRange {
+        tensor: String,
+        index: usize,
+        at: String,
+        value: String,
+        encoding: String,
+        expected: String,
+    },
 
     /// Interval analysis found a value that needs more than 62 bits.
     #[error("layer {layer}: {point} needs {width} bits, more than the 62 the numeric contract allows (NUMERICS.md §5.1)")]
-    #[diagnostic(code(qrnn::model::too_wide), help("use narrower formats, smaller scales or fewer inputs per row"))]
-    TooWide { layer: String, point: &'static str, width: u32 },
+    #[diagnostic(
+        code(qrnn::model::too_wide),
+        help("use narrower formats, smaller scales or fewer inputs per row")
+    )]
+    TooWide {
+        layer: String,
+        point: &'static str,
+        width: u32,
+    },
 }
 
 /// A model file that could not be loaded or saved: the path, then the reason.
@@ -82,7 +131,11 @@ pub enum FileError {
     Model { path: PathBuf, error: QwError },
     /// The file system said no.
     #[error("{}: {action}: {error}", path.display())]
-    Io { path: PathBuf, action: &'static str, error: std::io::Error },
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        error: std::io::Error,
+    },
 }
 
 impl Diagnostic for FileError {
@@ -111,5 +164,8 @@ impl FileError {
 }
 
 pub(crate) fn field(field: impl Into<String>, message: impl Into<String>) -> QwError {
-    QwError::Field { field: field.into(), message: message.into() }
+    QwError::Field {
+        field: field.into(),
+        message: message.into(),
+    }
 }

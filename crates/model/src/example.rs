@@ -68,10 +68,16 @@ impl Default for Formats {
         Formats {
             x: ActFmt::Fixed(Fmt { width: 8, frac: 6 }),
             h: ActFmt::Fixed(Fmt { width: 8, frac: 7 }),
-            c: Fmt { width: 16, frac: 11 },
+            c: Fmt {
+                width: 16,
+                frac: 11,
+            },
             pre: Fmt { width: 8, frac: 4 },
             act_frac: 7,
-            bias: Fmt { width: 16, frac: 10 },
+            bias: Fmt {
+                width: 16,
+                frac: 10,
+            },
             out: Fmt { width: 16, frac: 8 },
         }
     }
@@ -98,7 +104,8 @@ pub struct ExampleSpec {
     pub formats: Formats,
     /// Per-row scale multipliers instead of a power-of-two scale.
     pub per_row_mult: bool,
-    /// Seed.
+    /// Seed. Only its low 63 bits are used (and recorded in the provenance), because a `.qw`
+    /// header stores it as a TOML integer, which is signed 64-bit.
     pub seed: u64,
 }
 
@@ -149,22 +156,35 @@ fn weights(rng: &mut Rng, scheme: Scheme, shape: Vec<usize>, per_row: bool) -> W
         .collect();
     let shift = fan_in_shift(fan_in, scheme);
     let scale = if per_row {
-        Scale { mult: (0..shape[0]).map(|_| rng.range(1, 7) as u32).collect(), shift: shift + 2 }
+        Scale {
+            mult: (0..shape[0]).map(|_| rng.range(1, 7) as u32).collect(),
+            shift: shift + 2,
+        }
     } else {
         Scale::pow2(shift)
     };
-    Weights { scheme, shape, codes, scale }
+    Weights {
+        scheme,
+        shape,
+        codes,
+        scale,
+    }
 }
 
 fn biases(rng: &mut Rng, n: usize, fmt: Fmt) -> Vec<i64> {
     // uniform in about ±0.5 (real), clipped to the format
-    let half = if fmt.frac >= 1 { 1i64 << (fmt.frac - 1).min(40) } else { 1 };
+    let half = if fmt.frac >= 1 {
+        1i64 << (fmt.frac - 1).min(40)
+    } else {
+        1
+    };
     (0..n).map(|_| fmt.sat(rng.range(-half, half))).collect()
 }
 
 /// Make the example model. The result always passes [`Model::validate`] for sizes within limits.
 pub fn example(spec: &ExampleSpec) -> Model {
-    let mut rng = Rng::new(spec.seed);
+    let seed = spec.seed & i64::MAX as u64;
+    let mut rng = Rng::new(seed);
     let f = &spec.formats;
     let conv = spec.cell == Cell::ConvLstm;
     let mut layers = Vec::new();
@@ -180,7 +200,11 @@ pub fn example(spec: &ExampleSpec) -> Model {
         let w = weights(&mut rng, spec.scheme, ws, spec.per_row_mult);
         let u = weights(&mut rng, spec.scheme, us, spec.per_row_mult);
         let bias = biases(&mut rng, rows, f.bias);
-        let bias_h = if spec.cell == Cell::Gru { biases(&mut rng, rows, f.bias) } else { Vec::new() };
+        let bias_h = if spec.cell == Cell::Gru {
+            biases(&mut rng, rows, f.bias)
+        } else {
+            Vec::new()
+        };
         layers.push(Layer {
             cell: spec.cell,
             hidden,
@@ -212,22 +236,32 @@ pub fn example(spec: &ExampleSpec) -> Model {
         "example-{}-{}-h{}-s{}",
         spec.cell,
         spec.scheme,
-        spec.hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("x"),
-        spec.seed
+        spec.hidden
+            .iter()
+            .map(|h| h.to_string())
+            .collect::<Vec<_>>()
+            .join("x"),
+        seed
     );
     Model {
         name,
-        input: InputSpec { size: spec.input, map: if conv { spec.map } else { None }, format: f.x },
+        input: InputSpec {
+            size: spec.input,
+            map: if conv { spec.map } else { None },
+            format: f.x,
+        },
         layers,
         head,
         provenance: Provenance {
             tool: format!("qrnn-hw {} example", env!("CARGO_PKG_VERSION")),
             dataset: None,
             task: None,
-            seed: Some(spec.seed),
+            seed: Some(seed),
             epochs: Some(0),
             metrics: Default::default(),
-            notes: Some("random weights: an example for tests and demos, not a trained model".into()),
+            notes: Some(
+                "random weights: an example for tests and demos, not a trained model".into(),
+            ),
         },
     }
 }
@@ -236,5 +270,11 @@ pub fn example(spec: &ExampleSpec) -> Model {
 /// uniform in about [-1, 1].
 pub fn random_inputs(model: &Model, steps: usize, seed: u64) -> Vec<Vec<f64>> {
     let mut rng = Rng::new(seed ^ 0x5EED_1234_ABCD_0000);
-    (0..steps).map(|_| (0..model.input_len()).map(|_| rng.unit() * 2.0 - 1.0).collect()).collect()
+    (0..steps)
+        .map(|_| {
+            (0..model.input_len())
+                .map(|_| rng.unit() * 2.0 - 1.0)
+                .collect()
+        })
+        .collect()
 }

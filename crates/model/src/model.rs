@@ -68,7 +68,9 @@ impl FromStr for Cell {
             "lstm" => Ok(Cell::Lstm),
             "gru" => Ok(Cell::Gru),
             "convlstm" => Ok(Cell::ConvLstm),
-            _ => Err(format!("unknown cell {s:?}: expected lstm, gru or convlstm")),
+            _ => Err(format!(
+                "unknown cell {s:?}: expected lstm, gru or convlstm"
+            )),
         }
     }
 }
@@ -244,6 +246,29 @@ pub struct Provenance {
     pub notes: Option<String>,
 }
 
+impl Provenance {
+    /// What a header can hold: TOML integers are signed 64-bit, so `seed` must be at most
+    /// `i64::MAX`; metrics must be finite (so that a model read back compares equal to itself).
+    pub fn validate(&self) -> Result<(), QwError> {
+        if let Some(seed) = self.seed.filter(|s| *s > i64::MAX as u64) {
+            return Err(field(
+                "provenance.seed",
+                format!(
+                    "{seed} is larger than {} (TOML integers are signed 64-bit)",
+                    i64::MAX
+                ),
+            ));
+        }
+        if let Some((k, v)) = self.metrics.iter().find(|(_, v)| !v.is_finite()) {
+            return Err(field(
+                format!("provenance.metrics.{k}"),
+                format!("must be a finite number, found {v}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A complete quantized recurrent network.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
@@ -371,12 +396,22 @@ impl Model {
             if !(1..=14).contains(&layer.act_frac) {
                 return Err(field(
                     f("act_frac"),
-                    format!("must be 1..=14 (tables hold 16-bit entries), found {}", layer.act_frac),
+                    format!(
+                        "must be 1..=14 (tables hold 16-bit entries), found {}",
+                        layer.act_frac
+                    ),
                 ));
             }
             match (layer.cell.has_c(), layer.c_fmt) {
-                (true, None) => return Err(field(f("c"), "LSTM/ConvLSTM layers need a cell-state format `c`")),
-                (false, Some(_)) => return Err(field(f("c"), "GRU layers have no cell state; remove `c`")),
+                (true, None) => {
+                    return Err(field(
+                        f("c"),
+                        "LSTM/ConvLSTM layers need a cell-state format `c`",
+                    ))
+                }
+                (false, Some(_)) => {
+                    return Err(field(f("c"), "GRU layers have no cell state; remove `c`"))
+                }
                 _ => {}
             }
             let rows = layer.rows();
@@ -387,13 +422,28 @@ impl Model {
             } else {
                 (vec![rows, in_size], vec![rows, layer.hidden])
             };
-            let why = format!("{} {} layer with {} inputs and hidden {}", layer.cell, l, in_size, layer.hidden);
+            let why = format!(
+                "{} {} layer with {} inputs and hidden {}",
+                layer.cell, l, in_size, layer.hidden
+            );
             check_weights(&format!("layer{l}.w"), &layer.w, &wshape, &why)?;
             check_weights(&format!("layer{l}.u"), &layer.u, &ushape, &why)?;
             let bname = if layer.cell == Cell::Gru { "b_x" } else { "b" };
-            check_values(&format!("layer{l}.{bname}"), &layer.bias, rows, layer.bias_fmt, &why)?;
+            check_values(
+                &format!("layer{l}.{bname}"),
+                &layer.bias,
+                rows,
+                layer.bias_fmt,
+                &why,
+            )?;
             if layer.cell == Cell::Gru {
-                check_values(&format!("layer{l}.b_h"), &layer.bias_h, rows, layer.bias_fmt, &why)?;
+                check_values(
+                    &format!("layer{l}.b_h"),
+                    &layer.bias_h,
+                    rows,
+                    layer.bias_fmt,
+                    &why,
+                )?;
             } else if !layer.bias_h.is_empty() {
                 return Err(QwError::Tensor {
                     tensor: format!("layer{l}.b_h"),
@@ -409,9 +459,21 @@ impl Model {
             let last = self.layers.last().map(|l| l.hidden).unwrap_or(0);
             let o = head.w.rows();
             check_dim("head.outputs", o)?;
-            check_weights("head.w", &head.w, &[o, last], "dense head over the last layer's hidden state")?;
-            check_values("head.b", &head.bias, o, head.bias_fmt, "one bias per head output")?;
+            check_weights(
+                "head.w",
+                &head.w,
+                &[o, last],
+                "dense head over the last layer's hidden state",
+            )?;
+            check_values(
+                "head.b",
+                &head.bias,
+                o,
+                head.bias_fmt,
+                "one bias per head output",
+            )?;
         }
+        self.provenance.validate()?;
         analysis::analyze(self).map(|_| ())
     }
 }
@@ -439,7 +501,12 @@ fn check_weights(name: &str, w: &Weights, expected: &[usize], why: &str) -> Resu
             message: format!("holds {} codes, its shape needs {n}", w.codes.len()),
         });
     }
-    if let Some((i, c)) = w.codes.iter().enumerate().find(|(_, c)| !w.scheme.is_valid(**c as i64)) {
+    if let Some((i, c)) = w
+        .codes
+        .iter()
+        .enumerate()
+        .find(|(_, c)| !w.scheme.is_valid(**c as i64))
+    {
         return Err(QwError::CodeOutOfRange {
             tensor: name.into(),
             index: i,
@@ -453,11 +520,17 @@ fn check_weights(name: &str, w: &Weights, expected: &[usize], why: &str) -> Resu
     if w.scale.mult.len() != 1 && w.scale.mult.len() != rows {
         return Err(field(
             format!("tensor[{name}].scale.mult"),
-            format!("needs 1 entry or one per row ({rows}), found {}", w.scale.mult.len()),
+            format!(
+                "needs 1 entry or one per row ({rows}), found {}",
+                w.scale.mult.len()
+            ),
         ));
     }
     if let Some(m) = w.scale.mult.iter().find(|m| !(1..=65535).contains(*m)) {
-        return Err(field(format!("tensor[{name}].scale.mult"), format!("multipliers must be 1..=65535, found {m}")));
+        return Err(field(
+            format!("tensor[{name}].scale.mult"),
+            format!("multipliers must be 1..=65535, found {m}"),
+        ));
     }
     if !(-16..=48).contains(&w.scale.shift) {
         return Err(field(
@@ -486,7 +559,11 @@ fn check_values(name: &str, v: &[i64], n: usize, fmt: Fmt, why: &str) -> Result<
             why: why.into(),
         });
     }
-    if let Some((i, x)) = v.iter().enumerate().find(|(_, x)| !(fmt.min()..=fmt.max()).contains(*x)) {
+    if let Some((i, x)) = v
+        .iter()
+        .enumerate()
+        .find(|(_, x)| !(fmt.min()..=fmt.max()).contains(*x))
+    {
         return Err(QwError::CodeOutOfRange {
             tensor: name.into(),
             index: i,

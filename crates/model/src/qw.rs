@@ -19,7 +19,9 @@
 
 use crate::error::{field, FileError, QwError};
 use crate::fixed::{ActFmt, Fmt};
-use crate::model::{Cell, Head, InputSpec, Layer, Model, Provenance, Scale, Weights, MAX_TENSOR_ELEMENTS};
+use crate::model::{
+    Cell, Head, InputSpec, Layer, Model, Provenance, Scale, Weights, MAX_TENSOR_ELEMENTS,
+};
 use crate::scheme::Encoding;
 use bitvec::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -139,8 +141,16 @@ fn flatten(model: &Model) -> Vec<Flat> {
         out.push(wt(format!("layer{l}.w"), &layer.w));
         out.push(wt(format!("layer{l}.u"), &layer.u));
         if layer.cell == Cell::Gru {
-            out.push(vt(format!("layer{l}.b_x"), &layer.bias, layer.bias_fmt.width));
-            out.push(vt(format!("layer{l}.b_h"), &layer.bias_h, layer.bias_fmt.width));
+            out.push(vt(
+                format!("layer{l}.b_x"),
+                &layer.bias,
+                layer.bias_fmt.width,
+            ));
+            out.push(vt(
+                format!("layer{l}.b_h"),
+                &layer.bias_h,
+                layer.bias_fmt.width,
+            ));
         } else {
             out.push(vt(format!("layer{l}.b"), &layer.bias, layer.bias_fmt.width));
         }
@@ -267,13 +277,20 @@ fn hex(b: &[u8]) -> String {
 /// renamed over the target. On error the target is untouched and the temporary file removed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     let io = |action: &'static str| {
-        move |error: std::io::Error| FileError::Io { path: path.to_path_buf(), action, error }
+        move |error: std::io::Error| FileError::Io {
+            path: path.to_path_buf(),
+            action,
+            error,
+        }
     };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let fname = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let fname = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{fname}.tmp-{}", std::process::id()));
     let res = (|| {
         let mut f = std::fs::File::create(&tmp).map_err(io("create temporary file"))?;
@@ -291,15 +308,28 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
 impl Model {
     /// Save as binary `.qw`, or as the text twin when the path ends in `.toml`. Atomic.
     pub fn save(&self, path: &Path) -> Result<(), FileError> {
-        self.validate().map_err(|error| FileError::Model { path: path.to_path_buf(), error })?;
-        let bytes = if is_text_path(path) { to_text(self).into_bytes() } else { to_bytes(self) };
+        self.validate().map_err(|error| FileError::Model {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        let bytes = if is_text_path(path) {
+            to_text(self).into_bytes()
+        } else {
+            to_bytes(self)
+        };
         write_atomic(path, &bytes)
     }
     /// Load a binary `.qw` or a text twin (detected from the content), validated.
     pub fn load(path: &Path) -> Result<Model, FileError> {
-        let bytes = std::fs::read(path)
-            .map_err(|error| FileError::Io { path: path.to_path_buf(), action: "read", error })?;
-        from_bytes(&bytes).map_err(|error| FileError::Model { path: path.to_path_buf(), error })
+        let bytes = std::fs::read(path).map_err(|error| FileError::Io {
+            path: path.to_path_buf(),
+            action: "read",
+            error,
+        })?;
+        from_bytes(&bytes).map_err(|error| FileError::Model {
+            path: path.to_path_buf(),
+            error,
+        })
     }
     /// This model's hash (see [`model_hash`]).
     pub fn hash(&self) -> String {
@@ -320,7 +350,13 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Model, QwError> {
         return read_binary(bytes);
     }
     if let Ok(text) = std::str::from_utf8(bytes) {
-        if text.lines().any(|l| l.trim_start().starts_with("qw_text")) {
+        // A text model: it has `qw_text`, or at least looks like one (then read_text says that
+        // `qw_text = 1` is missing, which is a better diagnostic than "wrong magic").
+        let looks_like_text = text
+            .lines()
+            .map(str::trim)
+            .any(|l| l.starts_with("qw_text") || l == "[[layer]]" || l == "[[tensor]]");
+        if looks_like_text {
             return read_text(text);
         }
     }
@@ -328,9 +364,18 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Model, QwError> {
 }
 
 fn magic_error(bytes: &[u8]) -> QwError {
-    let show = |b: &[u8]| b.iter().map(|x| format!("{x:02X}")).collect::<Vec<_>>().join(" ");
+    let show = |b: &[u8]| {
+        b.iter()
+            .map(|x| format!("{x:02X}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     QwError::Magic {
-        found: if bytes.is_empty() { "empty".into() } else { show(&bytes[..bytes.len().min(8)]) },
+        found: if bytes.is_empty() {
+            "empty".into()
+        } else {
+            show(&bytes[..bytes.len().min(8)])
+        },
         expected: show(&MAGIC),
     }
 }
@@ -339,7 +384,12 @@ fn read_binary(bytes: &[u8]) -> Result<Model, QwError> {
     let len = bytes.len() as u64;
     let need = |what: &'static str, start: u64, end: u64| -> Result<(), QwError> {
         if len < end {
-            Err(QwError::Truncated { what, start, end, len })
+            Err(QwError::Truncated {
+                what,
+                start,
+                end,
+                len,
+            })
         } else {
             Ok(())
         }
@@ -349,7 +399,11 @@ fn read_binary(bytes: &[u8]) -> Result<Model, QwError> {
     let major = u16::from_le_bytes([bytes[8], bytes[9]]);
     let minor = u16::from_le_bytes([bytes[10], bytes[11]]);
     if major != MAJOR {
-        return Err(QwError::Version { major, minor, supported: MAJOR });
+        return Err(QwError::Version {
+            major,
+            minor,
+            supported: MAJOR,
+        });
     }
     let hlen = u32::from_le_bytes(bytes[12..16].try_into().unwrap_or([0; 4])) as u64;
     let plen = u64::from_le_bytes(bytes[16..24].try_into().unwrap_or([0; 8]));
@@ -366,12 +420,19 @@ fn read_binary(bytes: &[u8]) -> Result<Model, QwError> {
     let cend = pend + CHECKSUM as u64;
     need("checksum", pend, cend)?;
     if len > cend {
-        return Err(QwError::Trailing { offset: cend, extra: len - cend });
+        return Err(QwError::Trailing {
+            offset: cend,
+            extra: len - cend,
+        });
     }
     let (hs, he, pe) = (hstart as usize, hend as usize, pend as usize);
     let computed = Sha256::digest(&bytes[..pe]);
     if computed.as_slice() != &bytes[pe..] {
-        return Err(QwError::Checksum { offset: pend, stored: hex(&bytes[pe..]), computed: hex(&computed) });
+        return Err(QwError::Checksum {
+            offset: pend,
+            stored: hex(&bytes[pe..]),
+            computed: hex(&computed),
+        });
     }
     let header = std::str::from_utf8(&bytes[hs..he]).map_err(|e| QwError::HeaderUtf8 {
         start: hstart,
@@ -380,7 +441,10 @@ fn read_binary(bytes: &[u8]) -> Result<Model, QwError> {
     })?;
     let doc: HeaderDoc = parse_toml(header, "header", hstart)?;
     if doc.qw_text.is_some() {
-        return Err(field("qw_text", "only the text twin has `qw_text`; a binary header must not"));
+        return Err(field(
+            "qw_text",
+            "only the text twin has `qw_text`; a binary header must not",
+        ));
     }
     build(doc, Some((&bytes[he..pe], hend)))
 }
@@ -390,25 +454,40 @@ fn read_text(text: &str) -> Result<Model, QwError> {
     match doc.qw_text {
         Some(TEXT_VERSION) => {}
         Some(v) => {
-            return Err(QwError::Version { major: v.min(u16::MAX as u32) as u16, minor: 0, supported: TEXT_VERSION as u16 })
+            return Err(field("qw_text", format!("text model version {v} is not supported: this build reads `qw_text = {TEXT_VERSION}`")))
         }
         None => return Err(field("qw_text", "a text model must start with `qw_text = 1`")),
     }
     build(doc, None)
 }
 
-fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, what: &str, base: u64) -> Result<T, QwError> {
+fn parse_toml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    what: &str,
+    base: u64,
+) -> Result<T, QwError> {
     toml::from_str(text).map_err(|e| {
         let location = match e.span() {
             Some(span) => {
-                let before = &text[..span.start.min(text.len())];
+                // (never slice inside a character, whatever span the parser reports)
+                let mut start = span.start.min(text.len());
+                while !text.is_char_boundary(start) {
+                    start -= 1;
+                }
+                let before = &text[..start];
                 let line = before.matches('\n').count() + 1;
                 let col = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
-                format!("{what} line {line}, column {col} (byte {})", base + span.start as u64)
+                format!(
+                    "{what} line {line}, column {col} (byte {})",
+                    base + start as u64
+                )
             }
             None => what.to_string(),
         };
-        QwError::Header { location, message: e.message().trim().to_string() }
+        QwError::Header {
+            location,
+            message: e.message().trim().to_string(),
+        }
     })
 }
 
@@ -419,14 +498,22 @@ fn decode(t: &TensorDoc, n: usize, region: &[u8], file_offset: u64) -> Result<Ve
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let chunk = &bv[i * bits..(i + 1) * bits];
-        let pat: u32 = chunk.iter().by_vals().enumerate().fold(0, |a, (b, v)| a | (u32::from(v) << b));
+        let pat: u32 = chunk
+            .iter()
+            .by_vals()
+            .enumerate()
+            .fold(0, |a, (b, v)| a | (u32::from(v) << b));
         match t.encoding.decode(pat) {
             Some(v) => out.push(v),
             None => {
                 return Err(QwError::CodeOutOfRange {
                     tensor: t.name.clone(),
                     index: i,
-                    at: format!(" (byte {}, bit {})", file_offset + (i * bits / 8) as u64, i * bits % 8),
+                    at: format!(
+                        " (byte {}, bit {})",
+                        file_offset + (i * bits / 8) as u64,
+                        i * bits % 8
+                    ),
                     value: format!("{pat:#0w$b}", w = bits + 2),
                     encoding: t.encoding.to_string(),
                     expected: "see the code table in NUMERICS.md §3".into(),
@@ -447,8 +534,10 @@ fn decode(t: &TensorDoc, n: usize, region: &[u8], file_offset: u64) -> Result<Ve
 }
 
 fn build(doc: HeaderDoc, payload: Option<(&[u8], u64)>) -> Result<Model, QwError> {
-    // Tensor directory: names unique, sizes sane, placement exact (binary) or values present (text).
-    let mut tensors: BTreeMap<String, (TensorDoc, Vec<i64>)> = BTreeMap::new();
+    // Tensor directory, first pass: sizes sane, and (binary) placement exact: tensors packed in
+    // directory order, each on a byte boundary, covering the payload exactly. Nothing is decoded
+    // (or allocated) before the whole directory agrees with the payload's length.
+    let mut counts = Vec::with_capacity(doc.tensors.len());
     let mut next = 0u64;
     for (i, t) in doc.tensors.iter().enumerate() {
         let fld = |f: &str| format!("tensor[{i}].{f} ({})", t.name);
@@ -457,33 +546,96 @@ fn build(doc: HeaderDoc, payload: Option<(&[u8], u64)>) -> Result<Model, QwError
             .iter()
             .try_fold(1usize, |a, d| a.checked_mul(*d))
             .filter(|n| *n <= MAX_TENSOR_ELEMENTS && !t.shape.is_empty())
-            .ok_or_else(|| field(fld("shape"), format!("{:?} is empty or has more than {MAX_TENSOR_ELEMENTS} elements", t.shape)))?;
-        let values = match payload {
-            Some((bytes, base)) => {
+            .ok_or_else(|| {
+                field(
+                    fld("shape"),
+                    format!(
+                        "{:?} is empty or has more than {MAX_TENSOR_ELEMENTS} elements",
+                        t.shape
+                    ),
+                )
+            })?;
+        counts.push(n);
+        match payload {
+            Some((bytes, _)) => {
                 if t.values.is_some() {
-                    return Err(field(fld("values"), "a binary .qw keeps values in the payload, not the header"));
+                    return Err(field(
+                        fld("values"),
+                        "a binary .qw keeps values in the payload, not the header",
+                    ));
                 }
                 let off = t.offset.ok_or_else(|| field(fld("offset"), "missing"))?;
                 let len = t.bytes.ok_or_else(|| field(fld("bytes"), "missing"))?;
                 let expect_len = packed_bytes(n, t.encoding.bits());
                 if off != next {
-                    return Err(field(fld("offset"), format!("is {off}, expected {next} (tensors are packed in directory order)")));
+                    return Err(field(
+                        fld("offset"),
+                        format!(
+                            "is {off}, expected {next} (tensors are packed in directory order)"
+                        ),
+                    ));
                 }
                 if len != expect_len {
-                    return Err(field(fld("bytes"), format!("is {len}, expected {expect_len} for {n} elements of {} bits", t.encoding.bits())));
+                    return Err(field(
+                        fld("bytes"),
+                        format!(
+                            "is {len}, expected {expect_len} for {n} elements of {} bits",
+                            t.encoding.bits()
+                        ),
+                    ));
                 }
                 let end = off + len;
                 if end > bytes.len() as u64 {
-                    return Err(field(fld("bytes"), format!("runs to payload byte {end}, past the payload's {} bytes", bytes.len())));
+                    return Err(field(
+                        fld("bytes"),
+                        format!(
+                            "runs to payload byte {end}, past the payload's {} bytes",
+                            bytes.len()
+                        ),
+                    ));
                 }
                 next = end;
-                decode(t, n, &bytes[off as usize..end as usize], base + off)?
             }
             None => {
                 if t.offset.is_some() || t.bytes.is_some() {
-                    return Err(field(fld("offset"), "a text model has inline `values`, not `offset`/`bytes`"));
+                    return Err(field(
+                        fld("offset"),
+                        "a text model has inline `values`, not `offset`/`bytes`",
+                    ));
                 }
-                let v = t.values.clone().ok_or_else(|| field(fld("values"), "missing"))?;
+                if t.values.is_none() {
+                    return Err(field(fld("values"), "missing"));
+                }
+            }
+        }
+    }
+    if let Some((bytes, _)) = payload {
+        if next != bytes.len() as u64 {
+            return Err(field(
+                "tensor",
+                format!(
+                    "the directory covers {next} payload bytes, the payload has {}",
+                    bytes.len()
+                ),
+            ));
+        }
+    }
+
+    // Second pass: values decoded (binary) or checked (text), names unique.
+    let mut tensors: BTreeMap<String, (TensorDoc, Vec<i64>)> = BTreeMap::new();
+    for (i, (mut t, n)) in doc.tensors.into_iter().zip(counts).enumerate() {
+        let values = match payload {
+            Some((bytes, base)) => {
+                let (off, len) = (t.offset.unwrap_or(0), t.bytes.unwrap_or(0));
+                decode(
+                    &t,
+                    n,
+                    &bytes[off as usize..(off + len) as usize],
+                    base + off,
+                )?
+            }
+            None => {
+                let v = t.values.take().unwrap_or_default();
                 if v.len() != n {
                     return Err(QwError::ShapeMismatch {
                         tensor: t.name.clone(),
@@ -492,7 +644,11 @@ fn build(doc: HeaderDoc, payload: Option<(&[u8], u64)>) -> Result<Model, QwError
                         why: "the number of values must equal the product of the shape".into(),
                     });
                 }
-                if let Some((k, x)) = v.iter().enumerate().find(|(_, x)| !t.encoding.is_valid(**x)) {
+                if let Some((k, x)) = v
+                    .iter()
+                    .enumerate()
+                    .find(|(_, x)| !t.encoding.is_valid(**x))
+                {
                     return Err(QwError::CodeOutOfRange {
                         tensor: t.name.clone(),
                         index: k,
@@ -505,24 +661,38 @@ fn build(doc: HeaderDoc, payload: Option<(&[u8], u64)>) -> Result<Model, QwError
                 v
             }
         };
-        if tensors.insert(t.name.clone(), (t.clone(), values)).is_some() {
-            return Err(field(fld("name"), "duplicate tensor name"));
-        }
-    }
-    if let Some((bytes, _)) = payload {
-        if next != bytes.len() as u64 {
-            return Err(field("tensor", format!("the directory covers {next} payload bytes, the payload has {}", bytes.len())));
+        let name = t.name.clone();
+        if tensors.insert(name.clone(), (t, values)).is_some() {
+            return Err(field(
+                format!("tensor[{i}].name ({name})"),
+                "duplicate tensor name",
+            ));
         }
     }
 
     let mut take_weights = |name: String| -> Result<Weights, QwError> {
-        let (t, v) = tensors.remove(&name).ok_or_else(|| QwError::Tensor { tensor: name.clone(), message: "missing from the tensor directory".into() })?;
+        let (t, v) = tensors.remove(&name).ok_or_else(|| QwError::Tensor {
+            tensor: name.clone(),
+            message: "missing from the tensor directory".into(),
+        })?;
         let scheme = match t.encoding {
             Encoding::Weights(s) => s,
-            Encoding::Sint(_) => return Err(field(format!("tensor[{name}].encoding"), "weights need a scheme (binary, ternary, quaternary, int2..int8)")),
+            Encoding::Sint(_) => {
+                return Err(field(
+                    format!("tensor[{name}].encoding"),
+                    "weights need a scheme (binary, ternary, quaternary, int2..int8)",
+                ))
+            }
         };
-        let scale = t.scale.ok_or_else(|| field(format!("tensor[{name}].scale"), "weights need a scale"))?;
-        Ok(Weights { scheme, shape: t.shape, codes: v.into_iter().map(|c| c as i8).collect(), scale })
+        let scale = t
+            .scale
+            .ok_or_else(|| field(format!("tensor[{name}].scale"), "weights need a scale"))?;
+        Ok(Weights {
+            scheme,
+            shape: t.shape,
+            codes: v.into_iter().map(|c| c as i8).collect(),
+            scale,
+        })
     };
     let mut layers = Vec::new();
     for (l, ld) in doc.layers.iter().enumerate() {
@@ -535,22 +705,37 @@ fn build(doc: HeaderDoc, payload: Option<(&[u8], u64)>) -> Result<Model, QwError
         None => None,
     };
     let mut take_vec = |name: String, bits: u32| -> Result<Vec<i64>, QwError> {
-        let (t, v) = tensors.remove(&name).ok_or_else(|| QwError::Tensor { tensor: name.clone(), message: "missing from the tensor directory".into() })?;
+        let (t, v) = tensors.remove(&name).ok_or_else(|| QwError::Tensor {
+            tensor: name.clone(),
+            message: "missing from the tensor directory".into(),
+        })?;
         if t.encoding != Encoding::Sint(bits) {
-            return Err(field(format!("tensor[{name}].encoding"), format!("is {}, expected sint{bits}", t.encoding)));
+            return Err(field(
+                format!("tensor[{name}].encoding"),
+                format!("is {}, expected sint{bits}", t.encoding),
+            ));
         }
         if t.scale.is_some() {
-            return Err(field(format!("tensor[{name}].scale"), "only weight tensors have a scale"));
+            return Err(field(
+                format!("tensor[{name}].scale"),
+                "only weight tensors have a scale",
+            ));
         }
         if t.shape.len() != 1 {
-            return Err(field(format!("tensor[{name}].shape"), format!("{:?}: expected one dimension", t.shape)));
+            return Err(field(
+                format!("tensor[{name}].shape"),
+                format!("{:?}: expected one dimension", t.shape),
+            ));
         }
         Ok(v)
     };
     let mut out_layers = Vec::new();
     for (l, (ld, w, u)) in layers.into_iter().enumerate() {
         let (bias, bias_h) = if ld.cell == Cell::Gru {
-            (take_vec(format!("layer{l}.b_x"), ld.bias.width)?, take_vec(format!("layer{l}.b_h"), ld.bias.width)?)
+            (
+                take_vec(format!("layer{l}.b_x"), ld.bias.width)?,
+                take_vec(format!("layer{l}.b_h"), ld.bias.width)?,
+            )
         } else {
             (take_vec(format!("layer{l}.b"), ld.bias.width)?, Vec::new())
         };
@@ -558,8 +743,18 @@ fn build(doc: HeaderDoc, payload: Option<(&[u8], u64)>) -> Result<Model, QwError
         let tanh = take_vec(format!("layer{l}.tanh"), 16)?;
         let kernel = match (ld.cell, ld.kernel) {
             (Cell::ConvLstm, Some(k)) => k,
-            (Cell::ConvLstm, None) => return Err(field(format!("layer[{l}].kernel"), "ConvLSTM layers need a kernel size")),
-            (_, Some(_)) => return Err(field(format!("layer[{l}].kernel"), "kernel is only for ConvLSTM layers")),
+            (Cell::ConvLstm, None) => {
+                return Err(field(
+                    format!("layer[{l}].kernel"),
+                    "ConvLSTM layers need a kernel size",
+                ))
+            }
+            (_, Some(_)) => {
+                return Err(field(
+                    format!("layer[{l}].kernel"),
+                    "kernel is only for ConvLSTM layers",
+                ))
+            }
             (_, None) => 1,
         };
         out_layers.push(Layer {
@@ -580,20 +775,37 @@ fn build(doc: HeaderDoc, payload: Option<(&[u8], u64)>) -> Result<Model, QwError
         });
     }
     let head = match (&doc.head, head_w) {
-        (Some(hd), Some(w)) => Some(Head { w, bias: take_vec("head.b".into(), hd.bias.width)?, bias_fmt: hd.bias, out_fmt: hd.output }),
+        (Some(hd), Some(w)) => Some(Head {
+            w,
+            bias: take_vec("head.b".into(), hd.bias.width)?,
+            bias_fmt: hd.bias,
+            out_fmt: hd.output,
+        }),
         _ => None,
     };
     if let Some(name) = tensors.keys().next() {
-        return Err(QwError::Tensor { tensor: name.clone(), message: "is not part of this architecture (unknown tensor)".into() });
+        return Err(QwError::Tensor {
+            tensor: name.clone(),
+            message: "is not part of this architecture (unknown tensor)".into(),
+        });
     }
     let map = match (doc.input.height, doc.input.width) {
         (Some(h), Some(w)) => Some((h, w)),
         (None, None) => None,
-        _ => return Err(field("input.height", "give both input.height and input.width, or neither")),
+        _ => {
+            return Err(field(
+                "input.height",
+                "give both input.height and input.width, or neither",
+            ))
+        }
     };
     let model = Model {
         name: doc.name,
-        input: InputSpec { size: doc.input.size, map, format: doc.input.format },
+        input: InputSpec {
+            size: doc.input.size,
+            map,
+            format: doc.input.format,
+        },
         layers: out_layers,
         head,
         provenance: doc.provenance,
@@ -611,7 +823,12 @@ pub fn tensor_file_offsets(bytes: &[u8]) -> Result<Vec<(String, u64, u64)>, QwEr
     let header = bytes
         .get(PREAMBLE..PREAMBLE + hlen)
         .and_then(|h| std::str::from_utf8(h).ok())
-        .ok_or(QwError::Truncated { what: "header", start: PREAMBLE as u64, end: (PREAMBLE + hlen) as u64, len: bytes.len() as u64 })?;
+        .ok_or(QwError::Truncated {
+            what: "header",
+            start: PREAMBLE as u64,
+            end: (PREAMBLE + hlen) as u64,
+            len: bytes.len() as u64,
+        })?;
     let doc: HeaderDoc = parse_toml(header, "header", PREAMBLE as u64)?;
     let base = (PREAMBLE + hlen) as u64;
     Ok(doc

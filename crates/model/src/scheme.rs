@@ -212,9 +212,9 @@ impl FromStr for Encoding {
                 _ => Err(format!("encoding {s:?}: sint width must be 1..=32")),
             };
         }
-        s.parse::<Scheme>().map(Encoding::Weights).map_err(|e| {
-            format!("{e}; or sint1..sint32 for biases and tables")
-        })
+        s.parse::<Scheme>()
+            .map(Encoding::Weights)
+            .map_err(|e| format!("{e}; or sint1..sint32 for biases and tables"))
     }
 }
 
@@ -235,19 +235,39 @@ mod tests {
         assert_eq!(Scheme::Quaternary.encode(2), 0b01);
         assert_eq!(Scheme::Quaternary.encode(-1), 0b10);
         assert_eq!(Scheme::Quaternary.encode(-2), 0b11);
-        assert_eq!(Scheme::Int(8).decode(0x80), None, "-128 is outside the symmetric range");
+        assert_eq!(
+            Scheme::Int(8).decode(0x80),
+            None,
+            "-128 is outside the symmetric range"
+        );
         assert_eq!(Scheme::Int(8).decode(0x81), Some(-127));
-        for s in [Scheme::Binary, Scheme::Ternary, Scheme::Quaternary, Scheme::Int(2), Scheme::Int(5), Scheme::Int(8)] {
+        for s in [
+            Scheme::Binary,
+            Scheme::Ternary,
+            Scheme::Quaternary,
+            Scheme::Int(2),
+            Scheme::Int(5),
+            Scheme::Int(8),
+        ] {
             for c in s.codes() {
                 assert_eq!(s.decode(s.encode(c as i64)), Some(c as i64), "{s} {c}");
             }
             assert_eq!(s.to_string().parse::<Scheme>().unwrap(), s);
-            let valid = (0..(1u32 << s.bits())).filter(|b| s.decode(*b).is_some()).count();
-            assert_eq!(valid, s.codes().len(), "{s}: each code has exactly one pattern");
+            let valid = (0..(1u32 << s.bits()))
+                .filter(|b| s.decode(*b).is_some())
+                .count();
+            assert_eq!(
+                valid,
+                s.codes().len(),
+                "{s}: each code has exactly one pattern"
+            );
         }
         assert!("int9".parse::<Scheme>().is_err());
         assert!("int1".parse::<Scheme>().is_err());
-        assert_eq!(Encoding::Sint(16).decode(Encoding::Sint(16).encode(-5)), Some(-5));
+        assert_eq!(
+            Encoding::Sint(16).decode(Encoding::Sint(16).encode(-5)),
+            Some(-5)
+        );
         assert_eq!("sint12".parse::<Encoding>().unwrap(), Encoding::Sint(12));
     }
 }

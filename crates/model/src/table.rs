@@ -48,7 +48,7 @@ mod tests {
         assert_eq!(t[32], 0);
         assert_eq!(s[0], 0); // 8·σ(-4) = 0.1439 -> 0
         assert_eq!(t[63], 8); // 8·tanh(3.875) = 7.9930 -> 8
-        // monotone, and within [0, 2^Fa] / [-2^Fa, 2^Fa]
+                              // monotone, and within [0, 2^Fa] / [-2^Fa, 2^Fa]
         assert!(s.windows(2).all(|w| w[0] <= w[1]));
         assert!(t.windows(2).all(|w| w[0] <= w[1]));
         assert!(s.iter().all(|v| (0..=8).contains(v)));
