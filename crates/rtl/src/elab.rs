@@ -80,7 +80,7 @@ fn rom_module(rom: &Memory) -> (Module, Option<File>) {
                         i as i128,
                         vec![Stmt::Assign(
                             "data_q".into(),
-                            konst(*w as i128, Ty::u(rom.width)),
+                            Expr::ConstHex(w.clone(), Ty::u(rom.width)),
                         )],
                     )
                 })
@@ -108,10 +108,7 @@ fn rom_module(rom: &Memory) -> (Module, Option<File>) {
                 "data_q".into(),
                 Expr::Index("mem".into(), Box::new(idx), Ty::u(rom.width)),
             ));
-            file = Some((
-                path,
-                hex_file(rom.words.iter().map(|w| *w as i128), rom.width),
-            ));
+            file = Some((path, rom.words.iter().map(|w| format!("{w}\n")).collect()));
         }
     }
     (b.m, file)
@@ -148,7 +145,7 @@ fn dot_module(name: &str, mv: &Mv, f: Fold) -> Module {
         .map(|s| slice(mask_r.clone(), s as u32, 1, false))
         .collect();
     // activations as signed values (binary: 1 → +1, 0 → -1, two bits)
-    let acts: Vec<Expr> = (0..f.s)
+    let acts: Vec<Expr> = (0..if xnor { 0 } else { f.s })
         .map(|s| {
             if mv.act.is_binary() {
                 let bit = slice(act_r.clone(), s as u32, 1, false);
@@ -262,6 +259,7 @@ fn eng_ctx(e: &Engine) -> EngCtx {
 fn rd(b: &mut B, name: &str, depth: usize, ty: Ty, idx: Expr) -> Expr {
     let iw = clog2(depth);
     let i = if depth == 1 {
+        waive_unused(b, &idx);
         uc(0, 1)
     } else {
         let w = idx.width();
@@ -274,9 +272,17 @@ fn rd(b: &mut B, name: &str, depth: usize, ty: Ty, idx: Expr) -> Expr {
     Expr::Index(name.into(), Box::new(i), ty)
 }
 
+/// A depth-1 array needs no index: the index signal computed for it is then unused, by design.
+fn waive_unused(b: &mut B, idx: &Expr) {
+    if let Expr::Ref(n, _) = idx {
+        b.m.partial.insert(n.clone());
+    }
+}
+
 fn idx_fit(b: &mut B, depth: usize, idx: Expr) -> Expr {
     let iw = clog2(depth);
     if depth == 1 {
+        waive_unused(b, &idx);
         return uc(0, 1);
     }
     if idx.width() > iw {

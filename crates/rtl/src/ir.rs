@@ -41,8 +41,8 @@ pub struct Memory {
     pub name: String,
     /// Word width.
     pub width: u32,
-    /// Words (each `< 2^width`, as bit patterns).
-    pub words: Vec<u128>,
+    /// Words as hex digits, most significant first, `⌈width/4⌉` digits each.
+    pub words: Vec<String>,
     /// Placement.
     pub placement: Placement,
 }
@@ -239,10 +239,20 @@ impl Design {
                             ),
                         );
                     }
-                    if rom.width < 128 && rom.words.iter().any(|w| *w >> rom.width != 0) {
+                    let digits = rom.width.div_ceil(4) as usize;
+                    let top_bits = rom.width - 4 * (digits as u32 - 1);
+                    let bad = rom.words.iter().any(|w| {
+                        w.len() != digits
+                            || u8::from_str_radix(&w[..1], 16)
+                                .map_or(true, |d| (d as u32) >> top_bits != 0)
+                    });
+                    if bad {
                         return fail(
                             e,
-                            format!("ROM {} has a word wider than {} bits", rom.name, rom.width),
+                            format!(
+                                "ROM {} has a word that is not {} bits of hex",
+                                rom.name, rom.width
+                            ),
                         );
                     }
                 }

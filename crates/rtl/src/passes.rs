@@ -351,37 +351,51 @@ fn pack(w: &qrnn_model::Weights, f: Fold, name: String) -> Memory {
     let b = w.scheme.bits();
     let k_n = cols.div_ceil(f.s);
     let g_n = rows.div_ceil(f.p);
+    let width = (f.p * f.s) as u32 * b;
     let mut words = Vec::with_capacity(g_n * k_n);
     for g in 0..g_n {
         for k in 0..k_n {
-            let mut word: u128 = 0;
+            let mut bits = vec![false; width as usize];
             for p in 0..f.p {
                 for s in 0..f.s {
                     let (r, c) = (g * f.p + p, k * f.s + s);
                     if r < rows && c < cols {
-                        let pat = w.scheme.encode(w.row(r)[c] as i64) as u128;
-                        word |= pat << (((p * f.s + s) as u32) * b);
+                        let pat = w.scheme.encode(w.row(r)[c] as i64);
+                        let lo = (p * f.s + s) * b as usize;
+                        for i in 0..b as usize {
+                            bits[lo + i] = (pat >> i) & 1 == 1;
+                        }
                     }
                 }
             }
-            words.push(word);
+            words.push(bits_to_hex(&bits));
         }
     }
     Memory {
         name,
-        width: (f.p * f.s) as u32 * b,
+        width,
         words,
         placement: Placement::Unplaced,
     }
 }
 
+/// Hex digits of a bit vector (bit 0 least significant), most significant digit first.
+pub fn bits_to_hex(bits: &[bool]) -> String {
+    let digits = bits.len().div_ceil(4);
+    (0..digits)
+        .rev()
+        .map(|d| {
+            let v = (0..4).fold(0u32, |a, i| {
+                a | (u32::from(bits.get(d * 4 + i).copied().unwrap_or(false)) << i)
+            });
+            char::from_digit(v, 16).unwrap_or('0')
+        })
+        .collect()
+}
+
 fn pack_weights(d: &mut Design, m: &Model, _o: &Options) -> Result<(), String> {
     for (l, e) in d.layers.iter_mut().enumerate() {
         let f = e.fold.ok_or("fold must run first")?;
-        let width = (f.p * f.s) as u32 * e.w.scheme.bits();
-        if width > 128 {
-            return Err(format!("{}: a ROM word of P·S·bits = {width} bits is wider than 128; choose a smaller fold", e.name));
-        }
         e.w.rom = Some(pack(&m.layers[l].w, f, format!("l{l}_w")));
         if let Some(u) = e.u.as_mut() {
             u.rom = Some(pack(&m.layers[l].u, f, format!("l{l}_u")));
@@ -389,9 +403,6 @@ fn pack_weights(d: &mut Design, m: &Model, _o: &Options) -> Result<(), String> {
     }
     if let (Some(e), Some(h)) = (d.head.as_mut(), m.head.as_ref()) {
         let f = e.fold.ok_or("fold must run first")?;
-        if (f.p * f.s) as u32 * e.w.scheme.bits() > 128 {
-            return Err("head: ROM word wider than 128 bits; choose a smaller fold".into());
-        }
         e.w.rom = Some(pack(&h.w, f, "head_w".into()));
     }
     Ok(())

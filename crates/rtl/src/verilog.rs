@@ -40,11 +40,7 @@ impl Ty {
     }
     fn decl(self) -> String {
         let s = if self.signed { "signed " } else { "" };
-        if self.width == 1 && !self.signed {
-            String::new()
-        } else {
-            format!("{s}[{}:0] ", self.width - 1)
-        }
+        format!("{s}[{}:0] ", self.width - 1)
     }
 }
 
@@ -80,6 +76,8 @@ pub enum Expr {
     Index(String, Box<Expr>, Ty),
     /// A constant bit pattern.
     Const(i128, Ty),
+    /// A wide constant given as hex digits (most significant first), for ROM words.
+    ConstHex(String, Ty),
     /// Binary operation.
     Bin(BinOp, Box<Expr>, Box<Expr>, Ty),
     /// Signed multiplication of two signed operands, result `wa + wb` bits.
@@ -111,6 +109,7 @@ impl Expr {
             Expr::Ref(_, t)
             | Expr::Index(_, _, t)
             | Expr::Const(_, t)
+            | Expr::ConstHex(_, t)
             | Expr::Bin(_, _, _, t)
             | Expr::Mul(_, _, t)
             | Expr::Neg(_, t)
@@ -495,7 +494,7 @@ fn check_expr(e: &Expr, names: &BTreeMap<&str, (Ty, bool)>) -> Result<(), String
                 _ => Err(format!("`{n}[..]` is not an array of {t:?}")),
             }
         }
-        Expr::Const(_, _) => Ok(()),
+        Expr::Const(_, _) | Expr::ConstHex(_, _) => Ok(()),
         Expr::Bin(_, a, b, _) => {
             sub(a)?;
             sub(b)?;
@@ -596,6 +595,7 @@ pub fn expr(e: &Expr) -> String {
         Expr::Ref(n, _) => n.clone(),
         Expr::Index(n, i, _) => format!("{n}[{}]", expr(i)),
         Expr::Const(v, t) => lit(*v, *t),
+        Expr::ConstHex(h, t) => format!("{}'h{h}", t.width),
         Expr::Bin(op, a, b, _) => {
             let o = match op {
                 BinOp::Add => "+",
@@ -720,7 +720,13 @@ pub fn print(m: &Module) -> String {
         let comma = if i + 1 < ports.len() { "," } else { "" };
         match d {
             Decl::Input(n, t) => {
-                let _ = writeln!(s, "    input  wire {}{n}{comma}", t.decl());
+                if m.partial.contains(n) {
+                    let _ = writeln!(s, "    /* verilator lint_off UNUSEDSIGNAL */");
+                    let _ = writeln!(s, "    input  wire {}{n}{comma}", t.decl());
+                    let _ = writeln!(s, "    /* verilator lint_on UNUSEDSIGNAL */");
+                } else {
+                    let _ = writeln!(s, "    input  wire {}{n}{comma}", t.decl());
+                }
             }
             Decl::Output(n, t, r) => {
                 let _ = writeln!(
@@ -753,7 +759,13 @@ pub fn print(m: &Module) -> String {
                 let _ = writeln!(s, "    wire {}{n};", t.decl());
             }
             Decl::Reg(n, t) => {
-                let _ = writeln!(s, "    reg {}{n};", t.decl());
+                if m.partial.contains(n) {
+                    let _ = writeln!(s, "    /* verilator lint_off UNUSEDSIGNAL */");
+                    let _ = writeln!(s, "    reg {}{n};", t.decl());
+                    let _ = writeln!(s, "    /* verilator lint_on UNUSEDSIGNAL */");
+                } else {
+                    let _ = writeln!(s, "    reg {}{n};", t.decl());
+                }
             }
             Decl::Array(n, t, depth, init) => {
                 let _ = writeln!(s, "    reg {}{n} [0:{}];", t.decl(), depth - 1);

@@ -323,3 +323,241 @@ pub fn run_make(dir: &Path, target: &str, sim: Simulator) -> std::io::Result<Out
         out.status.success() && (target != "sim" || output.lines().any(|l| l.starts_with("PASS")));
     Ok(Outcome { pass, output })
 }
+
+/// An external tool, found through an override variable (`QRNN_VERILATOR`, …) or `PATH`.
+#[derive(Clone, Debug)]
+pub struct Tool {
+    /// Command to run.
+    pub cmd: String,
+    /// Debian package that provides it.
+    pub package: &'static str,
+    /// Override variable.
+    pub var: &'static str,
+}
+
+impl Tool {
+    fn new(default: &str, package: &'static str, var: &'static str) -> Tool {
+        Tool {
+            cmd: std::env::var(var).unwrap_or_else(|_| default.to_string()),
+            package,
+            var,
+        }
+    }
+    /// Verilator.
+    pub fn verilator() -> Tool {
+        Tool::new("verilator", "verilator", "QRNN_VERILATOR")
+    }
+    /// Icarus Verilog compiler.
+    pub fn iverilog() -> Tool {
+        Tool::new("iverilog", "iverilog", "QRNN_IVERILOG")
+    }
+    /// Icarus Verilog runtime.
+    pub fn vvp() -> Tool {
+        Tool::new("vvp", "iverilog", "QRNN_VVP")
+    }
+    /// Yosys.
+    pub fn yosys() -> Tool {
+        Tool::new("yosys", "yosys", "QRNN_YOSYS")
+    }
+    /// Whether it runs.
+    pub fn available(&self) -> bool {
+        Command::new(&self.cmd)
+            .arg("-V")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+            || Command::new(&self.cmd)
+                .arg("--version")
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false)
+    }
+    /// The message for a missing tool.
+    pub fn missing(&self) -> String {
+        format!("`{}` not found: install the Debian package `{}` (apt-get install {}) or set {}=/path/to/it", self.cmd, self.package, self.package, self.var)
+    }
+}
+
+/// Run a command in `dir`, returning (success, combined output).
+fn run_cmd(dir: &Path, cmd: &str, args: &[&str]) -> std::io::Result<(bool, String)> {
+    let out = Command::new(cmd).current_dir(dir).args(args).output()?;
+    let mut s = String::from_utf8_lossy(&out.stdout).into_owned();
+    s.push_str(&String::from_utf8_lossy(&out.stderr));
+    Ok((out.status.success(), s))
+}
+
+fn verdict(ok: bool, output: String) -> Outcome {
+    let pass = ok && output.lines().any(|l| l.starts_with("PASS"));
+    Outcome { pass, output }
+}
+
+/// The Verilator runtime objects that are the same for every design; caching them saves most of a
+/// build's time (the test suites build hundreds of designs).
+const RUNTIME_OBJS: [&str; 3] = ["verilated.o", "verilated_threads.o", "verilated_timing.o"];
+
+/// Build and run a project's testbench with Verilator, directly (not through its Makefile), with
+/// `-O0` C++ and, if `cache` is given, the Verilator runtime objects cached there. Same testbench,
+/// same verdict as `make sim`.
+pub fn verilator_fast(project: &Path, cache: Option<&Path>) -> std::io::Result<Outcome> {
+    let v = Tool::verilator();
+    let mdir = project.join("build/fast");
+    std::fs::create_dir_all(&mdir)?;
+    let mut rtl: Vec<String> = std::fs::read_dir(project.join("rtl"))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".v"))
+        .map(|n| format!("rtl/{n}"))
+        .collect();
+    rtl.sort();
+    let mut args = vec![
+        "--cc",
+        "--main",
+        "--exe",
+        "--timing",
+        "-Wno-fatal",
+        "-Wno-lint",
+        "-Wno-style",
+        "-Isim",
+        "--top-module",
+        "qrnn_tb",
+        "--Mdir",
+        "build/fast",
+        "-o",
+        "Vqrnn_tb",
+        "sim/qrnn_tb.v",
+    ];
+    args.extend(rtl.iter().map(String::as_str));
+    let (ok, out) = run_cmd(project, &v.cmd, &args)?;
+    if !ok {
+        return Ok(Outcome {
+            pass: false,
+            output: format!("verilator failed:\n{out}"),
+        });
+    }
+    if let Some(c) = cache {
+        for o in RUNTIME_OBJS {
+            let src = c.join(o);
+            if src.exists() {
+                std::fs::copy(&src, mdir.join(o))?;
+            }
+        }
+    }
+    let (ok, out) = run_cmd(
+        &mdir,
+        "make",
+        &[
+            "-s",
+            "-f",
+            "Vqrnn_tb.mk",
+            "OPT_FAST=-O0",
+            "OPT_SLOW=-O0",
+            "OPT_GLOBAL=-O0",
+            "Vqrnn_tb",
+        ],
+    )?;
+    if !ok {
+        return Ok(Outcome {
+            pass: false,
+            output: format!("C++ build failed:\n{out}"),
+        });
+    }
+    if let Some(c) = cache {
+        std::fs::create_dir_all(c)?;
+        for o in RUNTIME_OBJS {
+            let dst = c.join(o);
+            if !dst.exists() {
+                let tmp = c.join(format!("{o}.tmp-{}", std::process::id()));
+                std::fs::copy(mdir.join(o), &tmp)?;
+                std::fs::rename(&tmp, &dst)?;
+            }
+        }
+    }
+    let (ok, out) = run_cmd(project, "./build/fast/Vqrnn_tb", &[])?;
+    Ok(verdict(ok, out))
+}
+
+/// Build and run a project's testbench with Icarus Verilog.
+pub fn icarus(project: &Path) -> std::io::Result<Outcome> {
+    std::fs::create_dir_all(project.join("build"))?;
+    let mut rtl: Vec<String> = std::fs::read_dir(project.join("rtl"))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".v"))
+        .map(|n| format!("rtl/{n}"))
+        .collect();
+    rtl.sort();
+    let mut args = vec![
+        "-g2005",
+        "-Isim",
+        "-s",
+        "qrnn_tb",
+        "-o",
+        "build/tb.vvp",
+        "sim/qrnn_tb.v",
+    ];
+    args.extend(rtl.iter().map(String::as_str));
+    let (ok, out) = run_cmd(project, &Tool::iverilog().cmd, &args)?;
+    if !ok {
+        return Ok(Outcome {
+            pass: false,
+            output: format!("iverilog failed:\n{out}"),
+        });
+    }
+    let (ok, out) = run_cmd(project, &Tool::vvp().cmd, &["-n", "build/tb.vvp"])?;
+    Ok(verdict(ok, out))
+}
+
+/// Write a project's files under `dir` (test helper; `qrnn-hw gen` writes atomically itself).
+pub fn write_files(dir: &Path, files: &[File]) -> std::io::Result<()> {
+    for (p, c) in files {
+        let path = dir.join(p);
+        if let Some(d) = path.parent() {
+            std::fs::create_dir_all(d)?;
+        }
+        std::fs::write(path, c)?;
+    }
+    Ok(())
+}
+
+/// Generate a complete project (RTL, sim files, Makefile, manifest) for a model in memory.
+pub fn project_files(
+    model: &Model,
+    opts: &qrnn_rtl::passes::Options,
+    stim: &Stimulus,
+) -> Result<(Manifest, Vec<File>), String> {
+    let g = qrnn_rtl::generate(model, opts, |_, _| {})?;
+    let mut files = g.files;
+    files.extend(sim_files(model, &g.manifest, stim).map_err(|e| e.to_string())?);
+    files.push(("Makefile".into(), makefile(&g.manifest)));
+    files.push((
+        "qrnn.json".into(),
+        serde_json::to_string_pretty(&g.manifest).map_err(|e| e.to_string())? + "\n",
+    ));
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok((g.manifest, files))
+}
+
+/// Lint a project's RTL: `verilator --lint-only -Wall` and yosys `hierarchy -check; proc;
+/// check -assert` (which also fails on latches: a `proc` that infers a latch emits `$dlatch`, and the
+/// test asserts there is none). Returns the combined output on failure.
+pub fn lint(project: &Path) -> std::io::Result<Result<(), String>> {
+    let mut rtl: Vec<String> = std::fs::read_dir(project.join("rtl"))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".v"))
+        .map(|n| format!("rtl/{n}"))
+        .collect();
+    rtl.sort();
+    let mut args = vec!["--lint-only", "-Wall", "--top-module", "qrnn_core"];
+    args.extend(rtl.iter().map(String::as_str));
+    let (ok, out) = run_cmd(project, &Tool::verilator().cmd, &args)?;
+    if !ok {
+        return Ok(Err(format!("verilator --lint-only -Wall:\n{out}")));
+    }
+    let script = format!("read_verilog {}; hierarchy -check -top qrnn_core; proc; check -assert; select -assert-none t:$dlatch t:$sr", rtl.join(" "));
+    let (ok, out) = run_cmd(project, &Tool::yosys().cmd, &["-q", "-p", &script])?;
+    if !ok {
+        return Ok(Err(format!("yosys check:\n{out}")));
+    }
+    Ok(Ok(()))
+}
