@@ -8,12 +8,14 @@ CARGO   ?= cargo
 QRNN    := target/release/qrnn-hw
 EXAMPLES := examples
 
-.PHONY: help setup build demo test test-fast lint fmt examples check-examples fuzz clean
+.PHONY: help setup build demo test test-fast lint fmt examples check-examples sim regen fuzz clean
 
 help:
 	@echo "make demo            set up, build, run the bundled example (prints its outputs)"
 	@echo "make test            fmt check, clippy -D warnings, all tests, bundled-example check"
 	@echo "make test-fast       cargo test only"
+	@echo "make sim             generate hardware for every bundled example and co-simulate it (SIM=icarus)"
+	@echo "make regen           regenerate the committed reference RTL in tests/rtl/"
 	@echo "make examples        regenerate the bundled example models in examples/"
 	@echo "make fuzz            run the .qw reader fuzz target (needs nightly + cargo-fuzz)"
 	@echo "make setup           check/install what the build needs (idempotent)"
@@ -33,12 +35,17 @@ demo: build
 	@echo
 	@echo "== accuracy of the integer model against the float reference on a small data set =="
 	$(QRNN) eval $(EXAMPLES)/demo-lstm-ternary.qw --data $(EXAMPLES)/demo-data.json
+	@echo
+	@echo "== hardware: generate Verilog for iCE40 and co-simulate it against the golden model =="
+	$(QRNN) gen $(EXAMPLES)/demo-lstm-ternary.qw --target ice40 -o build/demo-hw --force
+	$(MAKE) --no-print-directory -C build/demo-hw sim
 
 test: setup
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	$(CARGO) test --locked --workspace
 	$(MAKE) --no-print-directory check-examples
+	$(MAKE) --no-print-directory sim
 
 test-fast:
 	$(CARGO) test --workspace
@@ -59,6 +66,9 @@ check-examples: build
 	@tmp=$$(mktemp -d) && bash scripts/make-examples.sh $(QRNN) $$tmp >/dev/null && \
 	  if diff -r $$tmp $(EXAMPLES) >/dev/null; then echo "bundled examples: reproducible (make examples gives identical files)"; rm -rf $$tmp; \
 	  else echo "bundled examples differ from what 'make examples' produces:"; diff -r $$tmp $(EXAMPLES) | head -20; rm -rf $$tmp; exit 1; fi
+
+sim: build
+	bash scripts/sim-examples.sh $(QRNN)
 
 fuzz:
 	cd fuzz && $(CARGO) +nightly fuzz run qw_reader -- -max_total_time=60

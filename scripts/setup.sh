@@ -6,9 +6,14 @@ set -euo pipefail
 need_apt=()
 have() { command -v "$1" >/dev/null 2>&1; }
 
-have cc   || need_apt+=(gcc)
-have make || need_apt+=(make)
-have git  || need_apt+=(git)
+have cc        || need_apt+=(gcc)
+have make      || need_apt+=(make)
+have git       || need_apt+=(git)
+have python3   || need_apt+=(python3)
+# simulation and synthesis checks of the generated hardware
+have verilator || need_apt+=(verilator)
+have iverilog  || need_apt+=(iverilog)
+have yosys     || need_apt+=(yosys)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] && ! have sudo; then
@@ -36,4 +41,4 @@ if [ "$major" -lt 1 ] || { [ "$major" -eq 1 ] && [ "$minor" -lt 80 ]; }; then
   echo "setup: rustc $ver is too old; qrnn-hw needs 1.80 or newer" >&2
   exit 1
 fi
-echo "setup: ok (rustc $ver, $(cargo --version | awk '{print $1, $2}'))"
+echo "setup: ok (rustc $ver, $(cargo --version | awk '{print $1, $2}'), $(verilator --version | awk '{print $1, $2}'), $(yosys -V | awk '{print $1, $2}'))"

@@ -10,6 +10,7 @@ pub mod elab;
 pub mod ir;
 pub mod manifest;
 pub mod passes;
+pub mod resources;
 pub mod verilog;
 
 use manifest::{ElementwiseProduct, HeadManifest, LayerManifest, Manifest};
@@ -151,5 +152,6 @@ fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifes
         cycles_per_step: d.cycles_per_step,
         cycle_formula: formula,
         elementwise_products: products,
+        resources: resources::predict(d, &opts.target),
     }
 }

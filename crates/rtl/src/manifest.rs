@@ -96,4 +96,6 @@ pub struct Manifest {
     pub cycle_formula: String,
     /// Element-wise products (may map to DSPs).
     pub elementwise_products: Vec<ElementwiseProduct>,
+    /// Predicted resources (docs/HARDWARE.md §6).
+    pub resources: crate::resources::Resources,
 }

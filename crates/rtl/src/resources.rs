@@ -1,0 +1,139 @@
+//! The resource model: a first-order prediction of LUT4s, flip-flops, block RAM and multipliers of a
+//! scheduled design, written into `qrnn.json` and compared against synthesis by the FPGA flow.
+//! docs/HARDWARE.md §6 states every term; keep the two in step.
+
+use crate::ir::{Design, Engine, Mv, Placement};
+use qrnn_model::{Cell, Scheme};
+use serde::{Deserialize, Serialize};
+
+/// Predicted resources.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Resources {
+    /// 4-input LUTs (logic, adders, muxes, LUT-based ROMs and multipliers).
+    pub lut4: u64,
+    /// Flip-flops.
+    pub ff: u64,
+    /// Bits in block RAM (weight ROMs placed in ROM, σ/tanh tables, one copy per read port).
+    pub bram_bits: u64,
+    /// Block RAMs of the target family (`bram_bits` packed per memory).
+    pub bram_blocks: u64,
+    /// Multipliers in the matrix-vector engines (int-k baseline only; 0 for binary/ternary/quaternary).
+    pub mv_multipliers: u64,
+    /// Element-wise multipliers of the cell updates and per-row scales (may map to DSPs).
+    pub elementwise_multipliers: u64,
+    /// LUT4s of the matrix-vector lanes and adder trees alone.
+    pub mv_lut4: u64,
+}
+
+/// Bits per block RAM of a family.
+pub fn bram_block_bits(target: &str) -> u64 {
+    match target {
+        "ice40" => 4096,
+        _ => 18432,
+    }
+}
+
+fn lane_luts(mv: &Mv) -> u64 {
+    let a = mv.act.width() as u64;
+    match mv.scheme {
+        Scheme::Binary if mv.act.is_binary() => 1,
+        Scheme::Binary | Scheme::Ternary => a + 1,
+        Scheme::Quaternary => a + 2,
+        Scheme::Int(k) => k as u64 * a,
+    }
+}
+
+/// LUT4s of a `depth`:1 read multiplexer of `width` bits (a register array read at a run-time index):
+/// about one LUT4 per 2:1 mux level pair, `width · (depth − 1) / 2`.
+fn read_mux(depth: u64, width: u64) -> u64 {
+    width * depth.saturating_sub(1).div_ceil(2)
+}
+
+/// LUT4s of a `wa × wb` signed multiplier built from LUTs and carry chains: about `wa · wb / 2`.
+fn lut_mul(wa: u64, wb: u64) -> u64 {
+    (wa * wb).div_ceil(2)
+}
+
+fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, block: u64) {
+    let f = e.fold.unwrap_or(crate::manifest::Fold { p: 1, s: 1 });
+    let (p, s) = (f.p as u64, f.s as u64);
+    // S lanes read the activation vector at run-time indices
+    r.lut4 += s * read_mux(mv.cols as u64, mv.act.width() as u64);
+    let lanes = p * s * lane_luts(mv);
+    let tree = p * s.saturating_sub(1) * mv.dot_width as u64;
+    let acc = p * mv.acc_width as u64;
+    r.mv_lut4 += lanes + tree;
+    r.lut4 += lanes + tree + acc;
+    r.ff += acc + s * mv.act.width() as u64; // accumulators, stage-1 activation registers
+    if matches!(mv.scheme, Scheme::Int(_)) {
+        r.mv_multipliers += p * s;
+    }
+    if mv.has_mult() {
+        r.elementwise_multipliers += p;
+    }
+    if let Some(rom) = &mv.rom {
+        r.ff += rom.width as u64; // registered read data
+        match rom.placement {
+            Placement::Logic => r.lut4 += rom.width as u64 * (rom.words.len() as u64).div_ceil(16),
+            _ => {
+                r.bram_bits += rom.bits();
+                r.bram_blocks += rom.bits().div_ceil(block).max(1);
+            }
+        }
+    }
+}
+
+/// Predict the resources of a scheduled design for a target family.
+pub fn predict(d: &Design, target: &str) -> Resources {
+    let block = bram_block_bits(target);
+    let mut r = Resources::default();
+    // controller: phase, counters, MV sequencing
+    r.lut4 += 60;
+    r.ff += 48;
+    r.ff += d.in_len as u64 * d.x_fmt.width() as u64;
+    for e in d.engines() {
+        mv_resources(e, &e.w, &mut r, block);
+        if let Some(u) = &e.u {
+            mv_resources(e, u, &mut r, block);
+        }
+        let f = e.fold.unwrap_or(crate::manifest::Fold { p: 1, s: 1 });
+        // requantization per lane: aligned adds, rounding add, two compares and a mux per bit
+        let ws = e.sigs.iter().map(|s| s.width as u64).max().unwrap_or(8);
+        r.lut4 += f.p as u64 * 4 * ws;
+        match e.cell {
+            Some(cell) => {
+                let h = e.hidden as u64;
+                let hw = e.h_fmt.width() as u64;
+                let zw = e.pre.width as u64;
+                r.ff += e.rows as u64 * zw + h * hw; // z buffer, h
+                if let Some(c) = e.c_fmt {
+                    r.ff += h * c.width as u64;
+                }
+                if cell == Cell::Gru {
+                    r.ff += h * (zw + ws);
+                }
+                // σ/tanh tables, one copy per simultaneous read port
+                let ports = if cell == Cell::Gru { 4 } else { 5 };
+                let tbits = (1u64 << e.pre.width) * e.table_width as u64;
+                r.bram_bits += ports * tbits;
+                r.bram_blocks += ports * tbits.div_ceil(block).max(1);
+                r.elementwise_multipliers += 3;
+                let tw = e.table_width as u64;
+                r.lut4 += 3 * ws * 3; // update adds, rounding, saturation
+                                      // the three element-wise products, in LUTs unless mapped to DSPs
+                let cw = e.c_fmt.map(|c| c.width as u64).unwrap_or(zw);
+                r.lut4 += lut_mul(tw, cw) + 2 * lut_mul(tw, tw);
+                // run-time reads of the z buffer (4 or 2 gates), c/h of the unit, and writes
+                let gates = if cell == Cell::Gru { 2 } else { 4 };
+                r.lut4 += gates * read_mux(e.rows as u64, zw) + read_mux(h, cw.max(hw));
+                r.lut4 += e.rows as u64 * f.p as u64 + 2 * h; // write enables
+                r.ff += 6 * tw + 2 * 16;
+            }
+            None => {
+                r.ff += e.rows as u64 * e.pre.width as u64;
+                r.lut4 += read_mux(e.rows as u64, e.pre.width as u64);
+            }
+        }
+    }
+    r
+}
