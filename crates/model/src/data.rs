@@ -25,7 +25,10 @@ pub struct DataError {
 }
 
 fn err(path: &Path, message: impl Into<String>) -> DataError {
-    DataError { path: path.to_path_buf(), message: message.into() }
+    DataError {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
 }
 
 /// A labelled or regression data set.
@@ -51,12 +54,17 @@ struct SeqJsonWrapped {
 
 /// Read one input sequence; every timestep must have `width` values.
 pub fn read_sequence(path: &Path, width: usize) -> Result<Vec<Vec<f64>>, DataError> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let seq = match ext.as_str() {
         "npy" => read_npy(path)?,
         "csv" | "txt" => read_csv(path)?,
         "json" => {
-            let text = std::fs::read_to_string(path).map_err(|e| err(path, format!("cannot read: {e}")))?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| err(path, format!("cannot read: {e}")))?;
             let parsed = if text.trim_start().starts_with('{') {
                 serde_json::from_str::<SeqJsonWrapped>(&text).map(|w| w.inputs)
             } else {
@@ -72,7 +80,12 @@ pub fn read_sequence(path: &Path, width: usize) -> Result<Vec<Vec<f64>>, DataErr
                 }
             }
         }
-        _ => return Err(err(path, "unknown input file type: expected .json, .csv or .npy")),
+        _ => {
+            return Err(err(
+                path,
+                "unknown input file type: expected .json, .csv or .npy",
+            ))
+        }
     };
     check_width(path, &seq, width)?;
     Ok(seq)
@@ -84,10 +97,19 @@ fn check_width(path: &Path, seq: &[Vec<f64>], width: usize) -> Result<(), DataEr
     }
     for (t, row) in seq.iter().enumerate() {
         if row.len() != width {
-            return Err(err(path, format!("timestep {t} has {} values, the model's input needs {width}", row.len())));
+            return Err(err(
+                path,
+                format!(
+                    "timestep {t} has {} values, the model's input needs {width}",
+                    row.len()
+                ),
+            ));
         }
         if let Some(j) = row.iter().position(|v| !v.is_finite()) {
-            return Err(err(path, format!("timestep {t}, value {j} is not a finite number")));
+            return Err(err(
+                path,
+                format!("timestep {t}, value {j} is not a finite number"),
+            ));
         }
     }
     Ok(())
@@ -104,7 +126,19 @@ fn read_csv(path: &Path) -> Result<Vec<Vec<f64>>, DataError> {
         let row = line
             .split(',')
             .enumerate()
-            .map(|(j, s)| s.trim().parse::<f64>().map_err(|_| err(path, format!("line {}, field {}: {:?} is not a number", i + 1, j + 1, s.trim()))))
+            .map(|(j, s)| {
+                s.trim().parse::<f64>().map_err(|_| {
+                    err(
+                        path,
+                        format!(
+                            "line {}, field {}: {:?} is not a number",
+                            i + 1,
+                            j + 1,
+                            s.trim()
+                        ),
+                    )
+                })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         out.push(row);
     }
@@ -114,34 +148,102 @@ fn read_csv(path: &Path) -> Result<Vec<Vec<f64>>, DataError> {
 fn read_npy(path: &Path) -> Result<Vec<Vec<f64>>, DataError> {
     let bytes = std::fs::read(path).map_err(|e| err(path, format!("cannot read: {e}")))?;
     check_npy_shape(path, &bytes)?;
-    let npy = npyz::NpyFile::new(&bytes[..]).map_err(|e| err(path, format!("not a valid .npy file: {e}")))?;
+    let npy = npyz::NpyFile::new(&bytes[..])
+        .map_err(|e| err(path, format!("not a valid .npy file: {e}")))?;
     let shape: Vec<u64> = npy.shape().to_vec();
     let (t, n) = match shape.as_slice() {
         [t] => (*t as usize, 1usize),
         [t, n] => (*t as usize, *n as usize),
-        _ => return Err(err(path, format!("array shape {shape:?}: expected [timesteps, values] or [timesteps]"))),
+        _ => {
+            return Err(err(
+                path,
+                format!("array shape {shape:?}: expected [timesteps, values] or [timesteps]"),
+            ))
+        }
     };
     if npy.order() == npyz::Order::Fortran && n > 1 {
-        return Err(err(path, "Fortran-ordered arrays are not supported: save with C order"));
+        return Err(err(
+            path,
+            "Fortran-ordered arrays are not supported: save with C order",
+        ));
     }
     let dtype = npy.dtype();
     // `descr()` is the Python literal, quotes included: `'<f8'`.
     let descr = dtype.descr();
     let flat: Vec<f64> = match descr.trim_matches('\'') {
-        "<f8" => npy.into_vec::<f64>().map_err(|e| err(path, e.to_string()))?,
-        "<f4" => npy.into_vec::<f32>().map_err(|e| err(path, e.to_string()))?.into_iter().map(f64::from).collect(),
-        "<i8" => npy.into_vec::<i64>().map_err(|e| err(path, e.to_string()))?.into_iter().map(|v| v as f64).collect(),
-        "<i4" => npy.into_vec::<i32>().map_err(|e| err(path, e.to_string()))?.into_iter().map(f64::from).collect(),
-        "<i2" => npy.into_vec::<i16>().map_err(|e| err(path, e.to_string()))?.into_iter().map(f64::from).collect(),
-        "|i1" => npy.into_vec::<i8>().map_err(|e| err(path, e.to_string()))?.into_iter().map(f64::from).collect(),
-        "|u1" => npy.into_vec::<u8>().map_err(|e| err(path, e.to_string()))?.into_iter().map(f64::from).collect(),
-        "<u2" => npy.into_vec::<u16>().map_err(|e| err(path, e.to_string()))?.into_iter().map(f64::from).collect(),
-        "<u4" => npy.into_vec::<u32>().map_err(|e| err(path, e.to_string()))?.into_iter().map(f64::from).collect(),
-        "<u8" => npy.into_vec::<u64>().map_err(|e| err(path, e.to_string()))?.into_iter().map(|v| v as f64).collect(),
-        d => return Err(err(path, format!("dtype {d}: expected little-endian float32/float64 or an integer type"))),
+        "<f8" => npy
+            .into_vec::<f64>()
+            .map_err(|e| err(path, e.to_string()))?,
+        "<f4" => npy
+            .into_vec::<f32>()
+            .map_err(|e| err(path, e.to_string()))?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        "<i8" => npy
+            .into_vec::<i64>()
+            .map_err(|e| err(path, e.to_string()))?
+            .into_iter()
+            .map(|v| v as f64)
+            .collect(),
+        "<i4" => npy
+            .into_vec::<i32>()
+            .map_err(|e| err(path, e.to_string()))?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        "<i2" => npy
+            .into_vec::<i16>()
+            .map_err(|e| err(path, e.to_string()))?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        "|i1" => npy
+            .into_vec::<i8>()
+            .map_err(|e| err(path, e.to_string()))?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        "|u1" => npy
+            .into_vec::<u8>()
+            .map_err(|e| err(path, e.to_string()))?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        "<u2" => npy
+            .into_vec::<u16>()
+            .map_err(|e| err(path, e.to_string()))?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        "<u4" => npy
+            .into_vec::<u32>()
+            .map_err(|e| err(path, e.to_string()))?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        "<u8" => npy
+            .into_vec::<u64>()
+            .map_err(|e| err(path, e.to_string()))?
+            .into_iter()
+            .map(|v| v as f64)
+            .collect(),
+        d => {
+            return Err(err(
+                path,
+                format!("dtype {d}: expected little-endian float32/float64 or an integer type"),
+            ))
+        }
     };
     if flat.len() != t * n {
-        return Err(err(path, format!("holds {} values, its shape {shape:?} needs {}", flat.len(), t * n)));
+        return Err(err(
+            path,
+            format!(
+                "holds {} values, its shape {shape:?} needs {}",
+                flat.len(),
+                t * n
+            ),
+        ));
     }
     Ok(flat.chunks(n.max(1)).map(|c| c.to_vec()).collect())
 }
@@ -159,13 +261,24 @@ fn check_npy_shape(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
     else {
         return Ok(());
     };
-    let Some(dims_n) = dims.split(',').map(str::trim).filter(|d| !d.is_empty()).map(|d| d.parse::<usize>().ok()).collect::<Option<Vec<_>>>()
+    let Some(dims_n) = dims
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| d.parse::<usize>().ok())
+        .collect::<Option<Vec<_>>>()
     else {
         return Ok(());
     };
     match dims_n.iter().try_fold(1usize, |a, d| a.checked_mul(*d)) {
         Some(n) if n <= bytes.len() => Ok(()),
-        _ => Err(err(path, format!("array shape ({dims}) needs more values than the file's {} bytes hold", bytes.len()))),
+        _ => Err(err(
+            path,
+            format!(
+                "array shape ({dims}) needs more values than the file's {} bytes hold",
+                bytes.len()
+            ),
+        )),
     }
 }
 
@@ -199,14 +312,38 @@ pub fn read_dataset(path: &Path, width: usize) -> Result<Dataset, DataError> {
         return Err(err(path, "`sequences` is empty"));
     }
     for (i, s) in ds.sequences.iter().enumerate() {
-        check_width(path, s, width).map_err(|e| err(path, format!("sequences[{i}]: {}", e.message)))?;
+        check_width(path, s, width)
+            .map_err(|e| err(path, format!("sequences[{i}]: {}", e.message)))?;
     }
     match (&ds.labels, &ds.targets) {
         (Some(l), None) if l.len() == ds.sequences.len() => {}
         (None, Some(t)) if t.len() == ds.sequences.len() => {}
-        (Some(l), None) => return Err(err(path, format!("`labels` has {} entries for {} sequences", l.len(), ds.sequences.len()))),
-        (None, Some(t)) => return Err(err(path, format!("`targets` has {} entries for {} sequences", t.len(), ds.sequences.len()))),
-        _ => return Err(err(path, "give exactly one of `labels` (classification) or `targets` (regression)")),
+        (Some(l), None) => {
+            return Err(err(
+                path,
+                format!(
+                    "`labels` has {} entries for {} sequences",
+                    l.len(),
+                    ds.sequences.len()
+                ),
+            ))
+        }
+        (None, Some(t)) => {
+            return Err(err(
+                path,
+                format!(
+                    "`targets` has {} entries for {} sequences",
+                    t.len(),
+                    ds.sequences.len()
+                ),
+            ))
+        }
+        _ => {
+            return Err(err(
+                path,
+                "give exactly one of `labels` (classification) or `targets` (regression)",
+            ))
+        }
     }
     Ok(ds)
 }
