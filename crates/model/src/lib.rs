@@ -7,7 +7,6 @@
 
 // `QwError` is large (every variant carries what a diagnostic needs: offsets, field paths, found
 // and expected values) and returned only on the cold path of reading and validating a model.
-#![allow(clippy::result_large_err)]
 
 /// Serialize/deserialize a type through its `Display`/`FromStr` (formats, schemes, cells).
 macro_rules! serde_via_str {
