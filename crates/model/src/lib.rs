@@ -5,9 +5,6 @@
 //! (`qrnn-rtl`) share: data (codes, scales, formats, tables, ranges), never execution. The numeric
 //! contract they both implement is docs/NUMERICS.md; the file format is docs/QW_FORMAT.md.
 
-// `QwError` is large (every variant carries what a diagnostic needs: offsets, field paths, found
-// and expected values) and returned only on the cold path of reading and validating a model.
-
 /// Serialize/deserialize a type through its `Display`/`FromStr` (formats, schemes, cells).
 macro_rules! serde_via_str {
     ($t:ty) => {
