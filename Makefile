@@ -70,6 +70,10 @@ check-examples: build
 sim: build
 	bash scripts/sim-examples.sh $(QRNN)
 
+# The committed reference RTL (tests/rtl/) is exactly what this produces; a test fails otherwise.
+regen: build
+	bash scripts/regen.sh $(QRNN) tests/rtl
+
 fuzz:
 	cd fuzz && $(CARGO) +nightly fuzz run qw_reader -- -max_total_time=60
 

@@ -13,10 +13,6 @@ for m in examples/*.qw examples/*.qw.toml; do
   if [ -e "examples/$name.qw" ] && [ "$m" = "examples/$name.qw.toml" ]; then
     continue   # the text twin of a binary example: the same model
   fi
-  if grep -qa 'cell = "convlstm"' "$m"; then
-    echo "skip  $name: ConvLSTM hardware generation is issue #4 (not implemented yet)"
-    skipped=$((skipped + 1)); continue
-  fi
   dir="$OUT/$name"
   "$Q" -q gen "$m" -o "$dir" --force
   if line=$(make -s -C "$dir" sim SIM="$SIM" 2>&1 | tail -1) && [[ "$line" == PASS* ]]; then

@@ -347,7 +347,9 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
     let mut phases = vec![Phase::Load];
     for l in 0..d.layers.len() {
         phases.push(Phase::Mv(l));
-        phases.push(Phase::Update(l));
+        if d.layers[l].conv.is_none() {
+            phases.push(Phase::Update(l));
+        }
     }
     if d.head.is_some() {
         phases.push(Phase::HeadMv);
@@ -356,7 +358,11 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
     let len_of = |p: &Phase| -> usize {
         match p {
             Phase::Load => d.in_len,
-            Phase::Mv(l) => d.layers[*l].cycles_mv as usize,
+            // a ConvLSTM layer interleaves MV and update per pixel in one phase
+            Phase::Mv(l) => {
+                let e = &d.layers[*l];
+                (e.cycles_mv + if e.conv.is_some() { e.cycles_update } else { 0 }) as usize
+            }
             Phase::Update(l) => d.layers[*l].cycles_update as usize,
             Phase::HeadMv => d.head.as_ref().map(|h| h.cycles_mv as usize).unwrap_or(0),
             Phase::Out => d.out_len,
@@ -444,7 +450,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
         b.m.array(
             &format!("l{l}_h_q"),
             hty,
-            e.hidden,
+            e.hidden * px(e),
             ArrayInit::None,
             Some(&format!("layer {l} hidden state h (probe)")),
         );
@@ -452,7 +458,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
             b.m.array(
                 &format!("l{l}_c_q"),
                 Ty::s(c.width),
-                e.hidden,
+                e.hidden * px(e),
                 ArrayInit::None,
                 Some(&format!("layer {l} cell state c (probe)")),
             );
@@ -547,7 +553,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
         b.m.array(
             "y_q",
             Ty::s(h.pre.width),
-            h.rows,
+            h.rows * px(h),
             ArrayInit::None,
             Some("head outputs (point `head`)"),
         );
@@ -639,10 +645,39 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
         };
         let active = in_ph[ph_i].clone();
         let k = cx.kw + cx.ku;
-        let issue = b.wire(
-            &format!("{pre}_issue"),
-            and(active.clone(), lt_c(&cnt, cx.groups * k)),
-        );
+        let conv_layer = e.conv.filter(|_| e.cell.is_some());
+        if let (Some(g), Some(l)) = (conv_layer, l) {
+            conv_regs(&mut b, e, l, g, cx.groups * k);
+        }
+        let issue_e = match (e.conv, l) {
+            (Some(_), Some(l)) => {
+                let sp = Expr::Ref(format!("l{l}_sp_q"), Ty::u(2));
+                let sc = Expr::Ref(format!("l{l}_sc_q"), Ty::u(conv_scw(e, cx.groups * k)));
+                and(
+                    and(active.clone(), eq_c(&sp, SP_MV)),
+                    lt_c(&sc, cx.groups * k),
+                )
+            }
+            (Some(g), None) => and(active.clone(), lt_c(&cnt, g.pixels() * cx.groups * k)),
+            _ => and(active.clone(), lt_c(&cnt, cx.groups * k)),
+        };
+        let issue = b.wire(&format!("{pre}_issue"), issue_e);
+        let head_conv = if e.cell.is_none() { e.conv } else { None };
+        if let Some(g) = head_conv {
+            let pbw = bits_for(g.pixels() * g.cin + g.cin);
+            let obw = bits_for(g.pixels() * e.rows + e.rows);
+            b.m.reg(
+                "hd_pb_q",
+                Ty::u(pbw),
+                Some("first element of the current pixel's h (1x1 head)"),
+            );
+            b.m.reg(
+                "hd_ob_q",
+                Ty::u(obw),
+                Some("first output of the current pixel"),
+            );
+            b.m.reg("hd_p1_ob_q", Ty::u(obw), None);
+        }
         let is_w = b.wire(&format!("{pre}_is_w"), lt_c(&j_q, cx.kw));
         let f = cx.f;
         // activation lanes
@@ -650,14 +685,14 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
             Some(0) => ("x_q".to_string(), d.in_len, d.x_fmt),
             Some(l) => (
                 format!("l{}_h_q", l - 1),
-                d.layers[l - 1].hidden,
+                d.layers[l - 1].hidden * px(&d.layers[l - 1]),
                 d.layers[l - 1].h_fmt,
             ),
             None => {
                 let ll = d.layers.len() - 1;
                 (
                     format!("l{ll}_h_q"),
-                    d.layers[ll].hidden,
+                    d.layers[ll].hidden * px(&d.layers[ll]),
                     d.layers[ll].h_fmt,
                 )
             }
@@ -665,12 +700,28 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
         let mut act_w_lanes = Vec::new();
         let mut act_u_lanes = Vec::new();
         let mut mask_lanes = Vec::new();
-        for s in 0..f.s {
+        if let (Some(g), Some(l)) = (conv_layer, l) {
+            let (w, u, m) = conv_lanes(&mut b, d, e, l, g, cx.kw, cx.ku, &j_q, &is_w);
+            act_w_lanes = w;
+            act_u_lanes = u;
+            mask_lanes = m;
+        }
+        for s in 0..if conv_layer.is_some() { 0 } else { f.s } {
             let col = b.name(&format!("{pre}_col{s}"), add_c(&colb_q, s));
             let vw = lt_c(&col, e.w.cols);
             let vw = b.name(&format!("{pre}_vw{s}"), vw);
             let xi = mux(vw.clone(), col.clone(), uc(0, colw));
             let xi = b.name(&format!("{pre}_xi{s}"), xi);
+            let xi = match head_conv {
+                Some(g) => {
+                    let pbw = bits_for(g.pixels() * g.cin + g.cin);
+                    let w = pbw.max(colw);
+                    let a = b.ext(xi, w);
+                    let pb = b.ext(Expr::Ref("hd_pb_q".into(), Ty::u(pbw)), w);
+                    b.name(&format!("{pre}_xa{s}"), add(a, pb))
+                }
+                None => xi,
+            };
             let xr = rd(&mut b, &x_name, x_depth, h_ty(x_fmt), xi);
             let xr = b.name(&format!("{pre}_xr{s}"), xr);
             act_w_lanes.push(to_bits(&mut b, xr));
@@ -738,6 +789,17 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
         if e.u.is_some() {
             st1.push(Stmt::Assign(format!("{pre}_p1_isw_q"), is_w.clone()));
         }
+        if head_conv.is_some() {
+            st1.push(Stmt::Assign(
+                "hd_p1_ob_q".into(),
+                Expr::Ref(
+                    "hd_ob_q".into(),
+                    Ty::u(bits_for(
+                        head_conv.map(|g| g.pixels() * e.rows + e.rows).unwrap_or(1),
+                    )),
+                ),
+            ));
+        }
         let mut p1actu = None;
         if !act_u_lanes.is_empty() {
             let actu = b.wire(&format!("{pre}_actu"), cat(act_u_lanes));
@@ -779,6 +841,32 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
             ],
             vec![],
         ));
+        if let Some(g) = head_conv {
+            seq.extend(head_pixel_stmts(
+                &mut b,
+                e,
+                g,
+                cx,
+                &issue,
+                &j_q,
+                &g_q,
+                active.clone(),
+                roww,
+                addrw,
+            ));
+        }
+        if let (Some(g), Some(l)) = (conv_layer, l) {
+            seq.extend(conv_fsm(
+                &mut b,
+                d,
+                e,
+                l,
+                g,
+                cx.groups * k,
+                active.clone(),
+                &mv_reset,
+            ));
+        }
         // ROMs and lanes
         let mut dots = Vec::new();
         for (nm, mv, actreg) in [
@@ -877,19 +965,45 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
                 };
                 terms.push(t);
             }
-            let fin = finalize(&mut b, e, l, p, &terms, &ri, &rvalid)?;
+            let fin = finalize(&mut b, e, l, p, &terms, &ri, &rvalid, head_conv.is_some())?;
             st.push(Stmt::If(p1last.clone(), fin, vec![]));
         }
         seq.push(Stmt::If(p1v.clone(), st, vec![]));
 
         // element-wise update
-        if let (Some(l), Some(cell)) = (l, e.cell) {
+        if let (Some(l), Some(cell), Some(g)) = (l, e.cell, conv_layer) {
+            let sp = Expr::Ref(format!("l{l}_sp_q"), Ty::u(2));
+            let sc = Expr::Ref(format!("l{l}_sc_q"), Ty::u(conv_scw(e, cx.groups * k)));
+            let act_u = and(active.clone(), eq_c(&sp, SP_UPD));
+            let sb = Expr::Ref(
+                format!("l{l}_sb_q"),
+                Ty::u(bits_for(g.pixels() * e.hidden + e.hidden)),
+            );
+            let st = update(
+                &mut b,
+                e,
+                l,
+                cell,
+                act_u,
+                &sc,
+                &mut rst_stmts,
+                Some((g.pixels() * e.hidden, sb)),
+            )?;
+            seq.extend(st);
+            let endc = and(active.clone(), eq_c(&cnt, len_of(&Phase::Mv(l)) - 1));
+            let endc = b.wire(&format!("l{l}_conv_end"), endc);
+            seq.push(Stmt::If(
+                endc,
+                vec![Stmt::Assign(format!("l{l}_fresh_q"), zero())],
+                vec![],
+            ));
+        } else if let (Some(l), Some(cell)) = (l, e.cell) {
             let upd_i = phases
                 .iter()
                 .position(|p| *p == Phase::Update(l))
                 .ok_or("phase")?;
             let active = in_ph[upd_i].clone();
-            let st = update(&mut b, e, l, cell, active, &cnt, &mut rst_stmts)?;
+            let st = update(&mut b, e, l, cell, active, &cnt, &mut rst_stmts, None)?;
             seq.extend(st);
             let endu = and(
                 in_ph[upd_i].clone(),
@@ -908,12 +1022,12 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
     let out_i = phases.len() - 1;
     let out_valid = in_ph[out_i].clone();
     let (oname, odepth, oty) = match &d.head {
-        Some(h) => ("y_q".to_string(), h.rows, Ty::s(h.pre.width)),
+        Some(h) => ("y_q".to_string(), h.rows * px(h), Ty::s(h.pre.width)),
         None => {
             let ll = d.layers.len() - 1;
             (
                 format!("l{ll}_h_q"),
-                d.layers[ll].hidden,
+                d.layers[ll].hidden * px(&d.layers[ll]),
                 h_ty(d.layers[ll].h_fmt),
             )
         }
@@ -979,6 +1093,7 @@ fn finalize(
     terms: &[Expr],
     ri: &Expr,
     rvalid: &Expr,
+    head_conv: bool,
 ) -> Result<Vec<Stmt>, String> {
     let pre = short(&e.name);
     let fb = e.bias_fmt.frac;
@@ -1000,7 +1115,17 @@ fn finalize(
         let s = b.name(&format!("hd_sum{p}"), add(t0, t1));
         let y = b.requant(s, g - e.pre.frac, e.pre.width);
         let y = b.name(&format!("hd_y{p}"), y);
-        let yi = idx_fit(b, e.rows, ri.clone());
+        let yi = if head_conv {
+            let depth = e.rows * e.conv.map(|g| g.pixels()).unwrap_or(1);
+            let obw = bits_for(depth + e.rows);
+            let w = obw.max(ri.width());
+            let a = b.ext(ri.clone(), w);
+            let ob = b.ext(Expr::Ref("hd_p1_ob_q".into(), Ty::u(obw)), w);
+            let yi = b.name(&format!("hd_yi{p}"), add(a, ob));
+            idx_fit(b, depth, yi)
+        } else {
+            idx_fit(b, e.rows, ri.clone())
+        };
         return Ok(vec![Stmt::If(
             rvalid.clone(),
             vec![Stmt::AssignIndex("y_q".into(), yi, y)],
@@ -1094,6 +1219,7 @@ fn tidx(b: &mut B, z: Expr) -> Expr {
 }
 
 /// The element-wise update pipeline of layer `l` (3 stages, `H + 2` cycles).
+#[allow(clippy::too_many_arguments)]
 fn update(
     b: &mut B,
     e: &Engine,
@@ -1102,6 +1228,7 @@ fn update(
     active: Expr,
     cnt: &Expr,
     rst: &mut Vec<Stmt>,
+    conv: Option<(usize, Expr)>,
 ) -> Result<Vec<Stmt>, String> {
     let h = e.hidden;
     let tw = e.table_width;
@@ -1126,10 +1253,21 @@ fn update(
     );
     rst.push(Stmt::Assign(format!("l{l}_va_q"), zero()));
     rst.push(Stmt::Assign(format!("l{l}_vb_q"), zero()));
-    let hw_ = clog2(h);
+    // state arrays: H units, or H units per pixel for ConvLSTM (index = pixel·H + u)
+    let sdepth = conv.as_ref().map(|c| c.0).unwrap_or(h);
+    let hw_ = clog2(sdepth);
     let ua = b.m.reg(&format!("l{l}_ua_q"), Ty::u(hw_), None);
     let ub = b.m.reg(&format!("l{l}_ub_q"), Ty::u(hw_), None);
-    let u0_h = idx_fit(b, h.max(2), u0.clone());
+    let u0_h = match &conv {
+        None => idx_fit(b, h.max(2), u0.clone()),
+        Some((depth, sb)) => {
+            let w = sb.width().max(u0.width()) + 1;
+            let a = b.ext(u0.clone(), w);
+            let c = b.ext(sb.clone(), w);
+            let si = b.name(&format!("l{l}_si"), add(a, c));
+            idx_fit(b, *depth, si)
+        }
+    };
     st.push(Stmt::Assign(format!("l{l}_va_q"), issue.clone()));
     st.push(Stmt::Assign(format!("l{l}_ua_q"), u0_h));
     st.push(Stmt::Assign(format!("l{l}_vb_q"), va.clone()));
@@ -1147,8 +1285,8 @@ fn update(
     };
     let fresh = Expr::Ref(format!("l{l}_fresh_q"), Ty::u(1));
     let hty = h_ty(e.h_fmt);
-    let ua_h = idx_fit(b, h, ua.clone());
-    let ub_h = idx_fit(b, h, ub.clone());
+    let ua_h = idx_fit(b, sdepth, ua.clone());
+    let ub_h = idx_fit(b, sdepth, ub.clone());
     let write_h = |b: &mut B, v: Expr| -> Stmt {
         let _ = b;
         Stmt::AssignIndex(format!("l{l}_h_q"), ub_h.clone(), v)
@@ -1172,7 +1310,13 @@ fn update(
             st.push(Stmt::If(issue, sa, vec![]));
             // stage B: c' = requant(f·c + i·g), zc = requant(c'), tanh(zc) read
             let r = |n: &str| Expr::Ref(format!("l{l}_{n}_q"), tty);
-            let cold = rd(b, &format!("l{l}_c_q"), h, Ty::s(c.width), ua_h.clone());
+            let cold = rd(
+                b,
+                &format!("l{l}_c_q"),
+                sdepth,
+                Ty::s(c.width),
+                ua_h.clone(),
+            );
             let cold = mux(fresh.clone(), konst(0, Ty::s(c.width)), cold);
             let cold = b.name(&format!("l{l}_cold"), cold);
             let fc = b.name(&format!("l{l}_fc"), mul(r("f"), cold));
@@ -1300,4 +1444,401 @@ fn update(
         }
     }
     Ok(st)
+}
+
+// ------------------------------------------------------------------ ConvLSTM (docs/HARDWARE.md §9)
+
+/// Pixels an engine iterates over (1 for dense engines).
+fn px(e: &Engine) -> usize {
+    e.conv.map(|g| g.pixels()).unwrap_or(1)
+}
+
+/// Sub-phases of a ConvLSTM layer's phase.
+const SP_PRIME: usize = 0;
+const SP_SHIFT: usize = 1;
+const SP_MV: usize = 2;
+const SP_UPD: usize = 3;
+
+/// Width of a ConvLSTM layer's sub-phase counter.
+fn conv_scw(e: &Engine, gk: usize) -> u32 {
+    let g = e.conv.expect("conv layer");
+    bits_for(g.prime().max(gk + 1).max(e.hidden + 2))
+}
+
+/// Source of one convolution window: the map array, its channels and element type.
+struct MapSrc {
+    array: String,
+    depth: usize,
+    ch: usize,
+    ty: Ty,
+    fresh: Option<(String, i128)>,
+}
+
+fn conv_srcs(d: &Design, e: &Engine, l: usize) -> (MapSrc, MapSrc) {
+    let g = e.conv.expect("conv layer");
+    let x = if l == 0 {
+        MapSrc {
+            array: "x_q".into(),
+            depth: d.in_len,
+            ch: g.cin,
+            ty: h_ty(d.x_fmt),
+            fresh: None,
+        }
+    } else {
+        let p = &d.layers[l - 1];
+        MapSrc {
+            array: format!("l{}_h_q", l - 1),
+            depth: p.hidden * px(p),
+            ch: g.cin,
+            ty: h_ty(p.h_fmt),
+            fresh: None,
+        }
+    };
+    let h = MapSrc {
+        array: format!("l{l}_h_q"),
+        depth: e.hidden * g.pixels(),
+        ch: e.hidden,
+        ty: h_ty(e.h_fmt),
+        fresh: Some((format!("l{l}_fresh_q"), e.h_fmt.initial() as i128)),
+    };
+    (x, h)
+}
+
+/// Registers of a ConvLSTM layer's sequencer and line buffers.
+fn conv_regs(b: &mut B, e: &Engine, l: usize, g: crate::ir::ConvGeo, gk: usize) {
+    let scw = conv_scw(e, gk);
+    b.m.reg(
+        &format!("l{l}_sp_q"),
+        Ty::u(2),
+        Some("ConvLSTM sub-phase: 0 prime line buffers, 1 shift, 2 MV, 3 update"),
+    );
+    b.m.reg(
+        &format!("l{l}_sc_q"),
+        Ty::u(scw),
+        Some("cycle within the sub-phase"),
+    );
+    b.m.reg(
+        &format!("l{l}_y_q"),
+        Ty::u(bits_for(g.h)),
+        Some("output pixel row"),
+    );
+    b.m.reg(
+        &format!("l{l}_x_q"),
+        Ty::u(bits_for(g.w)),
+        Some("output pixel column"),
+    );
+    b.m.reg(
+        &format!("l{l}_rd_q"),
+        Ty::u(bits_for(g.pixels() + g.prime() + 1)),
+        Some("next pixel to shift into the line buffers (raster order)"),
+    );
+    b.m.reg(
+        &format!("l{l}_rx_q"),
+        Ty::u(bits_for((g.pixels() + g.prime() + 1) * g.cin)),
+        Some("rd · Cin"),
+    );
+    b.m.reg(
+        &format!("l{l}_rh_q"),
+        Ty::u(bits_for((g.pixels() + g.prime() + 1) * e.hidden)),
+        Some("rd · Ch"),
+    );
+    b.m.reg(
+        &format!("l{l}_sb_q"),
+        Ty::u(bits_for(g.pixels() * e.hidden + e.hidden)),
+        Some("output pixel · Ch: state base"),
+    );
+}
+
+/// Line-buffer width in bits for a source.
+fn lb_width(g: crate::ir::ConvGeo, src: &MapSrc) -> u32 {
+    (g.window_len() * src.ch) as u32 * src.ty.width
+}
+
+/// The activation lanes of a ConvLSTM layer: column `j = (c·k + dy)·k + dx` of chunk `kk` lane `s`
+/// is window tap `(dy, dx)`, channel `c`: a fixed slice of the line buffer, selected by the chunk
+/// index; the lane is valid when the tap lies inside the map.
+#[allow(clippy::too_many_arguments)]
+fn conv_lanes(
+    b: &mut B,
+    d: &Design,
+    e: &Engine,
+    l: usize,
+    g: crate::ir::ConvGeo,
+    kw: usize,
+    ku: usize,
+    j_q: &Expr,
+    is_w: &Expr,
+) -> (Vec<Expr>, Vec<Expr>, Vec<Expr>) {
+    let f = e.fold.expect("folded");
+    let k = g.k;
+    let pad = g.pad();
+    let (xs, hs) = conv_srcs(d, e, l);
+    let y = Expr::Ref(format!("l{l}_y_q"), Ty::u(bits_for(g.h)));
+    let x = Expr::Ref(format!("l{l}_x_q"), Ty::u(bits_for(g.w)));
+    // tap validity per (dy, dx): pad − dy ≤ y < H + pad − dy, likewise for x
+    let mut yv = Vec::new();
+    let mut xv = Vec::new();
+    // the tap row y + dd − pad must lie in [0, H): lo ≤ y < hi with lo = pad − dd, hi = H + pad − dd
+    let bound = |b: &mut B, v: &Expr, n: usize, dd: usize, name: String| -> Expr {
+        let lo = pad as i64 - dd as i64;
+        let hi = n as i64 + pad as i64 - dd as i64;
+        if lo > n as i64 - 1 || hi <= 0 {
+            return zero();
+        }
+        let mut c = one();
+        if lo > 0 {
+            c = not(lt_c(v, lo as usize));
+        }
+        if hi < n as i64 {
+            let u = lt_c(v, hi as usize);
+            c = if lo > 0 { and(c, u) } else { u };
+        }
+        b.name(&name, c)
+    };
+    for dd in 0..k {
+        let cy = bound(b, &y, g.h, dd, format!("l{l}_yv{dd}"));
+        yv.push(cy);
+        let cx = bound(b, &x, g.w, dd, format!("l{l}_xv{dd}"));
+        xv.push(cx);
+    }
+    let tapv: Vec<Vec<Expr>> = (0..k)
+        .map(|dy| {
+            (0..k)
+                .map(|dx| and(yv[dy].clone(), xv[dx].clone()))
+                .collect()
+        })
+        .collect();
+    let lane = |b: &mut B,
+                src: &MapSrc,
+                nm: &str,
+                base: usize,
+                chunks: usize,
+                cols: usize,
+                s: usize|
+     -> (Expr, Expr) {
+        let lbw = lb_width(g, src);
+        let lb = Expr::Ref(format!("l{l}_lb{nm}_q"), Ty::u(lbw));
+        let aw = src.ty.width;
+        let mut val = konst(0, Ty::u(aw));
+        let mut valid = zero();
+        for kk in (0..chunks).rev() {
+            let j = kk * f.s + s;
+            if j >= cols {
+                continue;
+            }
+            let (c, dy, dx) = (j / (k * k), (j / k) % k, j % k);
+            let pos = (k - 1 - dy) * g.w + (k - 1 - dx);
+            let bits = slice(lb.clone(), ((pos * src.ch + c) as u32) * aw, aw, false);
+            let sel = eq_c(j_q, base + kk);
+            let sel = b.name(&format!("l{l}_{nm}sel{kk}_{s}"), sel);
+            val = mux(sel.clone(), bits, val);
+            valid = mux(sel, tapv[dy][dx].clone(), valid);
+        }
+        let val = b.name(&format!("l{l}_{nm}a{s}"), val);
+        let valid = b.name(&format!("l{l}_{nm}v{s}"), valid);
+        (val, valid)
+    };
+    let (mut aw_l, mut au_l, mut m_l) = (Vec::new(), Vec::new(), Vec::new());
+    for s in 0..f.s {
+        let (va, vv) = lane(b, &xs, "x", 0, kw, e.w.cols, s);
+        let (ua, uv) = lane(
+            b,
+            &hs,
+            "h",
+            kw,
+            ku,
+            e.u.as_ref().map(|u| u.cols).unwrap_or(0),
+            s,
+        );
+        aw_l.push(va);
+        au_l.push(ua);
+        let m = mux(is_w.clone(), vv, uv);
+        m_l.push(b.name(&format!("l{l}_m{s}"), m));
+    }
+    // lane 0 first; the caller reverses for packing (lane 0 in the low bits)
+    (aw_l, au_l, m_l)
+}
+
+/// One pixel of a map for the line buffer: all channels of raster pixel `rd` (zero past the end;
+/// the layer's initial state while `fresh`).
+fn conv_pixel(
+    b: &mut B,
+    g: crate::ir::ConvGeo,
+    src: &MapSrc,
+    l: usize,
+    nm: &str,
+    rbase: &Expr,
+    rd: &Expr,
+) -> Expr {
+    let inside = lt_c(rd, g.pixels());
+    let inside = b.name(&format!("l{l}_{nm}in"), inside);
+    let mut parts = Vec::new();
+    for c in (0..src.ch).rev() {
+        let w = rbase.width();
+        let i = add_c(rbase, c);
+        let i = b.name(&format!("l{l}_{nm}ri{c}"), i);
+        let i = mux(inside.clone(), i, uc(0, w));
+        let i = b.name(&format!("l{l}_{nm}rj{c}"), i);
+        let v = rd_arr(b, &src.array, src.depth, src.ty, i);
+        let v = match &src.fresh {
+            Some((f, init)) => mux(Expr::Ref(f.clone(), Ty::u(1)), konst(*init, src.ty), v),
+            None => v,
+        };
+        let v = mux(inside.clone(), v, konst(0, src.ty));
+        let v = b.name(&format!("l{l}_{nm}px{c}"), v);
+        parts.push(if src.ty.signed { cast(v, false) } else { v });
+    }
+    let p = cat(parts);
+    b.name(&format!("l{l}_{nm}pix"), p)
+}
+
+fn rd_arr(b: &mut B, name: &str, depth: usize, ty: Ty, idx: Expr) -> Expr {
+    rd(b, name, depth, ty, idx)
+}
+
+/// The sequencer of a ConvLSTM layer: prime the line buffers, then per output pixel shift one pixel
+/// in, run the matrix-vector engine (`G·K` issue cycles + 1) and the update (`Ch + 2`).
+#[allow(clippy::too_many_arguments)]
+fn conv_fsm(
+    b: &mut B,
+    d: &Design,
+    e: &Engine,
+    l: usize,
+    g: crate::ir::ConvGeo,
+    gk: usize,
+    active: Expr,
+    mv_reset: &[Stmt],
+) -> Vec<Stmt> {
+    let scw = conv_scw(e, gk);
+    let (xs, hs) = conv_srcs(d, e, l);
+    let r = |n: &str, w: u32| Expr::Ref(format!("l{l}_{n}_q"), Ty::u(w));
+    let sp = r("sp", 2);
+    let sc = r("sc", scw);
+    let y = r("y", bits_for(g.h));
+    let x = r("x", bits_for(g.w));
+    let rd = r("rd", bits_for(g.pixels() + g.prime() + 1));
+    let rx = r("rx", bits_for((g.pixels() + g.prime() + 1) * g.cin));
+    let rh = r("rh", bits_for((g.pixels() + g.prime() + 1) * e.hidden));
+    let sb = r("sb", bits_for(g.pixels() * e.hidden + e.hidden));
+    let mut out = Vec::new();
+    // line buffers: shift in one pixel at the low end
+    let mut shift = vec![];
+    for (src, nm, base) in [(&xs, "x", &rx), (&hs, "h", &rh)] {
+        let lbw = lb_width(g, src);
+        let pw = (src.ch as u32) * src.ty.width;
+        b.m.reg(
+            &format!("l{l}_lb{nm}_q"),
+            Ty::u(lbw),
+            Some(&format!(
+                "line buffer of the {} map: the last (k-1)·W + k pixels in raster order",
+                if nm == "x" { "input" } else { "hidden" }
+            )),
+        );
+        let pix = conv_pixel(b, g, src, l, nm, base, &rd);
+        let lb = Expr::Ref(format!("l{l}_lb{nm}_q"), Ty::u(lbw));
+        let next = if lbw == pw {
+            pix
+        } else {
+            cat(vec![slice(lb, 0, lbw - pw, false), pix])
+        };
+        shift.push(Stmt::Assign(format!("l{l}_lb{nm}_q"), next));
+    }
+    shift.push(Stmt::Assign(format!("l{l}_rd_q"), add_c(&rd, 1)));
+    shift.push(Stmt::Assign(format!("l{l}_rx_q"), add_c(&rx, g.cin)));
+    shift.push(Stmt::Assign(format!("l{l}_rh_q"), add_c(&rh, e.hidden)));
+    let start_sp = if g.prime() > 0 { SP_PRIME } else { SP_SHIFT };
+    let idle = vec![
+        Stmt::Assign(format!("l{l}_sp_q"), uc(start_sp, 2)),
+        Stmt::Assign(format!("l{l}_sc_q"), uc(0, scw)),
+        Stmt::Assign(format!("l{l}_y_q"), uc(0, bits_for(g.h))),
+        Stmt::Assign(format!("l{l}_x_q"), uc(0, bits_for(g.w))),
+        Stmt::Assign(format!("l{l}_rd_q"), uc(0, rd.width())),
+        Stmt::Assign(format!("l{l}_rx_q"), uc(0, rx.width())),
+        Stmt::Assign(format!("l{l}_rh_q"), uc(0, rh.width())),
+        Stmt::Assign(format!("l{l}_sb_q"), uc(0, sb.width())),
+    ];
+    let sc1 = Stmt::Assign(format!("l{l}_sc_q"), add_c(&sc, 1));
+    let sc0 = Stmt::Assign(format!("l{l}_sc_q"), uc(0, scw));
+    let to = |s: usize| Stmt::Assign(format!("l{l}_sp_q"), uc(s, 2));
+    let mut prime = shift.clone();
+    prime.push(Stmt::If(
+        eq_c(&sc, g.prime().saturating_sub(1)),
+        vec![sc0.clone(), to(SP_SHIFT)],
+        vec![sc1.clone()],
+    ));
+    let mut shift_st = shift;
+    shift_st.extend(mv_reset.iter().cloned());
+    shift_st.push(sc0.clone());
+    shift_st.push(to(SP_MV));
+    let mv = vec![Stmt::If(
+        eq_c(&sc, gk),
+        vec![sc0.clone(), to(SP_UPD)],
+        vec![sc1.clone()],
+    )];
+    let xlast = eq_c(&x, g.w - 1);
+    let next_px = vec![
+        sc0,
+        to(SP_SHIFT),
+        Stmt::Assign(format!("l{l}_sb_q"), add_c(&sb, e.hidden)),
+        Stmt::If(
+            xlast,
+            vec![
+                Stmt::Assign(format!("l{l}_x_q"), uc(0, x.width())),
+                Stmt::Assign(format!("l{l}_y_q"), add_c(&y, 1)),
+            ],
+            vec![Stmt::Assign(format!("l{l}_x_q"), add_c(&x, 1))],
+        ),
+    ];
+    let upd = vec![Stmt::If(eq_c(&sc, e.hidden + 1), next_px, vec![sc1])];
+    let arms = vec![
+        (SP_PRIME as i128, prime),
+        (SP_SHIFT as i128, shift_st),
+        (SP_MV as i128, mv),
+        (SP_UPD as i128, upd),
+    ];
+    out.push(Stmt::If(active, vec![Stmt::Case(sp, arms, vec![])], idle));
+    out
+}
+
+/// The 1×1 head of a ConvLSTM model walks the pixels: after the last chunk of the last row group of a
+/// pixel, the next pixel starts at row group 0 (ROM address 0) with the next `h` and output bases.
+#[allow(clippy::too_many_arguments)]
+fn head_pixel_stmts(
+    b: &mut B,
+    e: &Engine,
+    g: crate::ir::ConvGeo,
+    cx: &EngCtx,
+    issue: &Expr,
+    j_q: &Expr,
+    g_q: &Expr,
+    active: Expr,
+    row_w: u32,
+    addr_w: u32,
+) -> Vec<Stmt> {
+    let pbw = bits_for(g.pixels() * g.cin + g.cin);
+    let obw = bits_for(g.pixels() * e.rows + e.rows);
+    let pb = Expr::Ref("hd_pb_q".into(), Ty::u(pbw));
+    let ob = Expr::Ref("hd_ob_q".into(), Ty::u(obw));
+    let k = cx.kw + cx.ku;
+    let end = and(eq_c(j_q, k - 1), eq_c(g_q, cx.groups - 1));
+    let end = and(issue.clone(), end);
+    let end = b.name("hd_px_end", end);
+    vec![Stmt::If(
+        active,
+        vec![Stmt::If(
+            end,
+            vec![
+                Stmt::Assign("hd_pb_q".into(), add_c(&pb, g.cin)),
+                Stmt::Assign("hd_ob_q".into(), add_c(&ob, e.rows)),
+                Stmt::Assign("mv_g_q".into(), uc(0, g_q.width())),
+                Stmt::Assign("mv_row_q".into(), uc(0, row_w)),
+                Stmt::Assign("mv_wa_q".into(), uc(0, addr_w)),
+            ],
+            vec![],
+        )],
+        vec![
+            Stmt::Assign("hd_pb_q".into(), uc(0, pbw)),
+            Stmt::Assign("hd_ob_q".into(), uc(0, obw)),
+        ],
+    )]
 }

@@ -90,6 +90,38 @@ impl Mv {
     }
 }
 
+/// Geometry of a convolutional engine (ConvLSTM layer, or the 1×1 head of a ConvLSTM model).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvGeo {
+    /// Map height.
+    pub h: usize,
+    /// Map width.
+    pub w: usize,
+    /// Kernel side (odd; 1 for the head).
+    pub k: usize,
+    /// Channels of the input map (W's input).
+    pub cin: usize,
+}
+
+impl ConvGeo {
+    /// Pixels per map.
+    pub fn pixels(&self) -> usize {
+        self.h * self.w
+    }
+    /// Same padding `(k − 1) / 2`.
+    pub fn pad(&self) -> usize {
+        (self.k - 1) / 2
+    }
+    /// Line-buffer (shift register) length in pixels: `(k − 1)·W + k`.
+    pub fn window_len(&self) -> usize {
+        (self.k - 1) * self.w + self.k
+    }
+    /// Cycles to prime the line buffers before the first output pixel: `pad·W + pad`.
+    pub fn prime(&self) -> usize {
+        self.pad() * self.w + self.pad()
+    }
+}
+
 /// The hardware of one layer (or of the head, with `u = None`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Engine {
@@ -99,6 +131,8 @@ pub struct Engine {
     pub cell: Option<Cell>,
     /// Hidden size (outputs for the head).
     pub hidden: usize,
+    /// Convolution geometry (ConvLSTM layers and their head), `None` for dense engines.
+    pub conv: Option<ConvGeo>,
     /// Rows of W/U (gates × hidden; outputs for the head).
     pub rows: usize,
     /// Folding (P rows × S columns per cycle), once `fold` ran.
@@ -270,10 +304,18 @@ impl Design {
                 let g = e.rows.div_ceil(f.p) as u64;
                 let k =
                     e.w.chunks(f) as u64 + e.u.as_ref().map(|u| u.chunks(f) as u64).unwrap_or(0);
-                if e.cycles_mv != g * k + 1 {
+                let expect = match (e.conv, e.cell) {
+                    (None, _) => g * k + 1,
+                    (Some(c), Some(_)) => c.prime() as u64 + c.pixels() as u64 * (g * k + 2),
+                    (Some(c), None) => c.pixels() as u64 * g * k + 1,
+                };
+                if e.cycles_mv != expect {
                     return fail(
                         e,
-                        format!("cycles_mv {} != G·K + 1 = {}", e.cycles_mv, g * k + 1),
+                        format!(
+                            "cycles_mv {} != {expect} (docs/HARDWARE.md §5, §9)",
+                            e.cycles_mv
+                        ),
                     );
                 }
             }

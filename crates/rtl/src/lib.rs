@@ -91,6 +91,19 @@ fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifes
                     });
                 }
             }
+            // per-row scale multipliers m_r·acc, one per lane (P) and weight tensor that has them
+            let p = e.fold.map(|f| f.p).unwrap_or(1);
+            for (nm, mv) in [("w", Some(&e.w)), ("u", e.u.as_ref())] {
+                if let Some(mv) = mv.filter(|m| m.has_mult()) {
+                    for lane in 0..p {
+                        products.push(ElementwiseProduct {
+                            layer: l,
+                            what: format!("m_r*acc_{nm} lane {lane}"),
+                            widths: (17, mv.acc_width),
+                        });
+                    }
+                }
+            }
             let placement = e.w.rom.as_ref().map(|r| r.placement);
             LayerManifest {
                 cell: e.cell.map(|c| c.to_string()).unwrap_or_default(),
@@ -111,6 +124,15 @@ fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifes
             }
         })
         .collect();
+    if let Some(h) = d.head.as_ref().filter(|h| h.w.has_mult()) {
+        for lane in 0..h.fold.map(|f| f.p).unwrap_or(1) {
+            products.push(ElementwiseProduct {
+                layer: d.layers.len(),
+                what: format!("head m_r*acc lane {lane}"),
+                widths: (17, h.w.acc_width),
+            });
+        }
+    }
     let head = d.head.as_ref().map(|h| HeadManifest {
         outputs: h.rows,
         fold: h.fold.unwrap_or(manifest::Fold { p: 1, s: 1 }),

@@ -10,7 +10,7 @@
 //! | `place-memories` | ROM (block RAM) or logic for each weight memory |
 //! | `schedule` | exact cycles of every phase and per timestep (docs/HARDWARE.md §5) |
 
-use crate::ir::{Design, Engine, Memory, Mv, Placement, Sig};
+use crate::ir::{ConvGeo, Design, Engine, Memory, Mv, Placement, Sig};
 use crate::manifest::Fold;
 use qrnn_model::analysis::{analyze, LayerRanges};
 use qrnn_model::{ActFmt, Cell, Interval, Model, Scheme};
@@ -132,9 +132,6 @@ fn mv_of(w: &qrnn_model::Weights, act: ActFmt) -> Mv {
 /// `lower`: the model's layers and head as engines.
 pub fn lower(model: &Model) -> Result<Design, String> {
     model.validate().map_err(|e| e.to_string())?;
-    if model.is_conv() {
-        return Err("ConvLSTM hardware is not generated yet (it is issue #4); LSTM and GRU models are supported".into());
-    }
     let mut layers = Vec::new();
     for (l, layer) in model.layers.iter().enumerate() {
         let x = model.layer_input_fmt(l);
@@ -143,6 +140,12 @@ pub fn lower(model: &Model) -> Result<Design, String> {
             name: format!("layer{l}"),
             cell: Some(layer.cell),
             hidden: layer.hidden,
+            conv: model.input.map.map(|(h, w)| ConvGeo {
+                h,
+                w,
+                k: layer.kernel,
+                cin: model.layer_input_size(l),
+            }),
             rows: layer.rows(),
             fold: None,
             w: mv_of(&layer.w, x),
@@ -167,6 +170,12 @@ pub fn lower(model: &Model) -> Result<Design, String> {
         name: "head".into(),
         cell: None,
         hidden: h.outputs(),
+        conv: model.input.map.map(|(hh, ww)| ConvGeo {
+            h: hh,
+            w: ww,
+            k: 1,
+            cin: last.hidden,
+        }),
         rows: h.outputs(),
         fold: None,
         w: mv_of(&h.w, last.h_fmt),
@@ -438,12 +447,27 @@ fn schedule(d: &mut Design, _m: &Model, _o: &Options) -> Result<(), String> {
         let f = e.fold.ok_or("fold must run first")?;
         let g = e.rows.div_ceil(f.p) as u64;
         let k = e.w.chunks(f) as u64 + e.u.as_ref().map(|u| u.chunks(f) as u64).unwrap_or(0);
-        e.cycles_mv = g * k + 1;
-        e.cycles_update = if e.cell.is_some() {
-            e.hidden as u64 + UPDATE_DEPTH
-        } else {
-            0
-        };
+        match (e.conv, e.cell) {
+            (None, _) => {
+                e.cycles_mv = g * k + 1;
+                e.cycles_update = if e.cell.is_some() {
+                    e.hidden as u64 + UPDATE_DEPTH
+                } else {
+                    0
+                };
+            }
+            // ConvLSTM layer (docs/HARDWARE.md §9): prime the line buffers, then per pixel one shift
+            // cycle, G·K issue cycles and one pipeline cycle, then the update of its Ch units
+            (Some(c), Some(_)) => {
+                e.cycles_mv = c.prime() as u64 + c.pixels() as u64 * (g * k + 2);
+                e.cycles_update = c.pixels() as u64 * (e.hidden as u64 + UPDATE_DEPTH);
+            }
+            // 1×1 head over every pixel, issued back to back
+            (Some(c), None) => {
+                e.cycles_mv = c.pixels() as u64 * g * k + 1;
+                e.cycles_update = 0;
+            }
+        }
         total += e.cycles_mv + e.cycles_update;
     }
     d.cycles_per_step = total;

@@ -102,7 +102,26 @@ pub fn predict(d: &Design, target: &str) -> Resources {
         r.lut4 += f.p as u64 * 4 * ws;
         match e.cell {
             Some(cell) => {
-                let h = e.hidden as u64;
+                let pix = e.conv.map(|g| g.pixels() as u64).unwrap_or(1);
+                if let Some(g) = e.conv {
+                    // line buffers (shift registers of (k−1)·W + k pixels) for the x and h maps, their
+                    // pixel read multiplexers, the K-way tap selection of every lane, the sequencer
+                    let l = g.window_len() as u64;
+                    let (xw, hw) = (
+                        g.cin as u64 * e.w.act.width() as u64,
+                        e.hidden as u64 * e.h_fmt.width() as u64,
+                    );
+                    r.ff += l * (xw + hw) + 64;
+                    r.lut4 += read_mux(pix, xw) + read_mux(pix, hw) + 40;
+                    let k =
+                        e.w.chunks(f)
+                            .max(e.u.as_ref().map(|u| u.chunks(f)).unwrap_or(1))
+                            as u64;
+                    r.lut4 += f.s as u64
+                        * (e.w.act.width() as u64 + e.h_fmt.width() as u64)
+                        * k.div_ceil(2);
+                }
+                let h = e.hidden as u64 * pix;
                 let hw = e.h_fmt.width() as u64;
                 let zw = e.pre.width as u64;
                 r.ff += e.rows as u64 * zw + h * hw; // z buffer, h
@@ -112,7 +131,8 @@ pub fn predict(d: &Design, target: &str) -> Resources {
                 if cell == Cell::Gru {
                     r.ff += h * (zw + ws);
                 }
-                // σ/tanh tables, one copy per simultaneous read port
+                let h = e.hidden as u64; // units per pixel, for the per-unit terms below
+                                         // σ/tanh tables, one copy per simultaneous read port
                 let ports = if cell == Cell::Gru { 4 } else { 5 };
                 let tbits = (1u64 << e.pre.width) * e.table_width as u64;
                 r.bram_bits += ports * tbits;
@@ -125,8 +145,8 @@ pub fn predict(d: &Design, target: &str) -> Resources {
                 r.lut4 += lut_mul(tw, cw) + 2 * lut_mul(tw, tw);
                 // run-time reads of the z buffer (4 or 2 gates), c/h of the unit, and writes
                 let gates = if cell == Cell::Gru { 2 } else { 4 };
-                r.lut4 += gates * read_mux(e.rows as u64, zw) + read_mux(h, cw.max(hw));
-                r.lut4 += e.rows as u64 * f.p as u64 + 2 * h; // write enables
+                r.lut4 += gates * read_mux(e.rows as u64, zw) + read_mux(h * pix, cw.max(hw));
+                r.lut4 += e.rows as u64 * f.p as u64 + 2 * h * pix; // write enables
                 r.ff += 6 * tw + 2 * 16;
             }
             None => {

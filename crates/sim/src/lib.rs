@@ -146,6 +146,17 @@ pub fn sim_files(model: &Model, man: &Manifest, stim: &Stimulus) -> Result<Vec<F
                 "        $readmemh(\"sim/expect_{name}{l}.hex\", {arr});"
             );
             let show = "%0d";
+            // ConvLSTM state is an HWC map: name the pixel and channel of a mismatch
+            let (where_fmt, where_args) = match model.input.map {
+                Some((_, mw)) => {
+                    let c = layer.hidden;
+                    (
+                        " (y %0d, x %0d, channel %0d)".to_string(),
+                        format!(", pi / {}, (pi / {c}) % {mw}, pi % {c}", mw * c),
+                    )
+                }
+                None => (String::new(), String::new()),
+            };
             let val = |e: &str| {
                 if binary {
                     format!("{e} ? 1 : -1")
@@ -157,7 +168,7 @@ pub fn sim_files(model: &Model, man: &Manifest, stim: &Stimulus) -> Result<Vec<F
                 probes,
                 "                    for (pi = 0; pi < {h}; pi = pi + 1) begin\n\
                  \x20                       if (failed == 0 && dut.l{l}_{name}_q[pi] !== {arr}[step * {h} + pi]) begin\n\
-                 \x20                           $display(\"FAIL mismatch: step %0d (sequence %0d) layer {l} signal {name} element %0d: expected {show} got {show}\", step, seq_i, pi, {}, {});\n\
+                 \x20                           $display(\"FAIL mismatch: step %0d (sequence %0d) layer {l} signal {name} element %0d{where_fmt}: expected {show} got {show}\", step, seq_i, pi{where_args}, {}, {});\n\
                  \x20                           $display(\"TRACE-STEP %0d\", step);\n\
                  \x20                           failed = 1;\n\
                  \x20                       end\n\

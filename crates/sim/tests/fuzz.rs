@@ -1,4 +1,5 @@
-//! Differential fuzzing (issue #3): seeded random small models — cell, sizes including 1, 3 and 17,
+//! Differential fuzzing (issues #3, #4): seeded random small models — cell (LSTM, GRU, ConvLSTM with
+//! random map sizes and kernels 1, 3, 5), sizes including 1, 3 and 17,
 //! weight scheme, activation and state formats, 1-bit activations, per-row scales, folding, ROM or
 //! logic weights — generated, linted, built with Verilator and compared exactly with the golden
 //! model. 100 designs per run, in 10 shards that cargo runs in parallel.
@@ -41,7 +42,8 @@ fn fmt(rng: &mut Rng, wmin: i64, wmax: i64) -> Fmt {
 /// A random design: model and options, all from one seed.
 fn design(seed: u64) -> Option<(Model, Options, String)> {
     let mut rng = Rng::new(seed);
-    let cell = rng.pick(&[Cell::Lstm, Cell::Gru]);
+    let cell = rng.pick(&[Cell::Lstm, Cell::Gru, Cell::Lstm, Cell::Gru, Cell::ConvLstm]);
+    let conv = cell == Cell::ConvLstm;
     let k = rng.range(2, 7) as u8;
     let scheme = rng.pick(&[
         Scheme::Binary,
@@ -50,10 +52,16 @@ fn design(seed: u64) -> Option<(Model, Options, String)> {
         Scheme::Int(8),
         Scheme::Int(k),
     ]);
-    let sizes = [1usize, 2, 3, 4, 5, 17];
+    let sizes: &[usize] = if conv {
+        &[1, 2, 3]
+    } else {
+        &[1, 2, 3, 4, 5, 17]
+    };
     let layers = rng.range(1, 2) as usize;
-    let hidden: Vec<usize> = (0..layers).map(|_| rng.pick(&sizes)).collect();
-    let input = rng.pick(&sizes);
+    let hidden: Vec<usize> = (0..layers).map(|_| rng.pick(sizes)).collect();
+    let input = rng.pick(sizes);
+    let kernel = rng.pick(&[1usize, 3, 3, 5]);
+    let map = (rng.range(1, 6) as usize, rng.range(1, 6) as usize);
     let binary_x = rng.below(4) == 0;
     let binary_h = rng.below(4) == 0;
     let pre = fmt(&mut rng, 3, 9);
@@ -84,8 +92,8 @@ fn design(seed: u64) -> Option<(Model, Options, String)> {
         } else {
             None
         },
-        kernel: 1,
-        map: None,
+        kernel: if conv { kernel } else { 1 },
+        map: conv.then_some(map),
         formats,
         per_row_mult: rng.below(5) == 0,
         seed,
@@ -99,7 +107,7 @@ fn design(seed: u64) -> Option<(Model, Options, String)> {
         ..Options::default()
     };
     for (l, layer) in m.layers.iter().enumerate() {
-        let cols = m.layer_input_size(l).max(layer.hidden);
+        let cols = layer.w.row_len().max(layer.u.row_len());
         o.folds.insert(
             format!("layer{l}"),
             Fold {
@@ -119,7 +127,8 @@ fn design(seed: u64) -> Option<(Model, Options, String)> {
         );
     }
     let desc = format!(
-        "{cell} {scheme} in {input} hidden {hidden:?} head {:?} x {} h {} pre {} Fa {} folds {:?} weights {:?}",
+        "{cell} {scheme} in {input} hidden {hidden:?}{} head {:?} x {} h {} pre {} Fa {} folds {:?} weights {:?}",
+        if conv { format!(" map {map:?} k {kernel}") } else { String::new() },
         m.head.as_ref().map(|h| h.outputs()),
         m.input.format,
         m.layers[0].h_fmt,
