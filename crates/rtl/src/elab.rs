@@ -426,34 +426,96 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
     let ua_q = b.m.reg("mv_ua_q", Ty::u(addrw), Some("U ROM address"));
 
     // ---- storage
+    let conv_model = d.layers[0].conv;
     let xty = if d.x_fmt.is_binary() {
         Ty::u(1)
     } else {
         Ty::s(wx)
     };
-    b.m.array(
-        "x_q",
-        xty,
-        d.in_len,
-        ArrayInit::None,
-        Some("input vector of the current timestep"),
-    );
+    if let Some(g) = conv_model {
+        // ConvLSTM: the input frame as one word per pixel (all channels), so that the line buffer
+        // reads one word per cycle and synthesis can place the map in block RAM
+        let pw = (g.cin as u32) * d.x_fmt.width();
+        b.m.array(
+            "xw_q",
+            Ty::u(pw),
+            g.pixels(),
+            ArrayInit::None,
+            Some("input frame, one word of Cin channels per pixel (HWC)"),
+        );
+        if g.cin > 1 {
+            b.m.reg(
+                "xs_q",
+                Ty::u(pw - d.x_fmt.width()),
+                Some("channels of the pixel being loaded"),
+            );
+        }
+        b.m.reg(
+            "ld_c_q",
+            Ty::u(bits_for(g.cin)),
+            Some("channel being loaded"),
+        );
+        b.m.reg(
+            "ld_p_q",
+            Ty::u(bits_for(g.pixels())),
+            Some("pixel being loaded"),
+        );
+    } else {
+        b.m.array(
+            "x_q",
+            xty,
+            d.in_len,
+            ArrayInit::None,
+            Some("input vector of the current timestep"),
+        );
+    }
     let mut seq: Vec<Stmt> = Vec::new();
     let mut rst_stmts: Vec<Stmt> = vec![
         Stmt::Assign("ph_q".into(), uc(0, phw)),
         Stmt::Assign("cnt_q".into(), uc(0, cw)),
     ];
+    if let Some(g) = conv_model {
+        // LOAD is the first phase after reset: its counters are reset by rst as well
+        rst_stmts.push(Stmt::Assign("ld_c_q".into(), uc(0, bits_for(g.cin))));
+        rst_stmts.push(Stmt::Assign("ld_p_q".into(), uc(0, bits_for(g.pixels()))));
+    }
 
     // per-layer state and tables
     for (l, e) in d.layers.iter().enumerate() {
         let hty = h_ty(e.h_fmt);
-        b.m.array(
-            &format!("l{l}_h_q"),
-            hty,
-            e.hidden * px(e),
-            ArrayInit::None,
-            Some(&format!("layer {l} hidden state h (probe)")),
-        );
+        if let Some(g) = e.conv {
+            let hw = (e.hidden as u32) * e.h_fmt.width();
+            b.m.array(
+                &format!("l{l}_hw_q"),
+                Ty::u(hw),
+                g.pixels(),
+                ArrayInit::None,
+                Some(&format!(
+                    "layer {l} hidden state map h, one word of Ch channels per pixel (probe)"
+                )),
+            );
+            if e.hidden > 1 {
+                b.m.reg(
+                    &format!("l{l}_hs_q"),
+                    Ty::u(hw - e.h_fmt.width()),
+                    Some("channels of the pixel being updated"),
+                );
+            }
+            b.m.reg(
+                &format!("l{l}_pp_q"),
+                Ty::u(bits_for(g.pixels())),
+                Some("output pixel being computed"),
+            );
+            let _ = hty;
+        } else {
+            b.m.array(
+                &format!("l{l}_h_q"),
+                hty,
+                e.hidden,
+                ArrayInit::None,
+                Some(&format!("layer {l} hidden state h (probe)")),
+            );
+        }
         if let Some(c) = e.c_fmt {
             b.m.array(
                 &format!("l{l}_c_q"),
@@ -562,13 +624,18 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
     // ---- LOAD
     let load = in_ph[0].clone();
     let in_fire = b.wire("in_fire", and(in_valid, load.clone()));
-    let x_idx = idx_fit(&mut b, d.in_len, cnt.clone());
-    let x_val = if d.x_fmt.is_binary() {
-        in_data.clone()
-    } else {
-        cast(in_data.clone(), true)
+    let mut load_stmts = match conv_model {
+        None => {
+            let x_idx = idx_fit(&mut b, d.in_len, cnt.clone());
+            let x_val = if d.x_fmt.is_binary() {
+                in_data.clone()
+            } else {
+                cast(in_data.clone(), true)
+            };
+            vec![Stmt::AssignIndex("x_q".into(), x_idx, x_val)]
+        }
+        Some(g) => load_conv(&mut b, d, g, &in_data),
     };
-    let mut load_stmts = vec![Stmt::AssignIndex("x_q".into(), x_idx, x_val)];
     let first_seq = and(eq_c(&cnt, 0), in_seq_start);
     let first_seq = b.wire("seq_clear", first_seq);
     load_stmts.push(Stmt::If(
@@ -579,6 +646,16 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
         vec![],
     ));
     seq.push(Stmt::If(in_fire.clone(), load_stmts, vec![]));
+    if let Some(g) = conv_model {
+        seq.push(Stmt::If(
+            load.clone(),
+            vec![],
+            vec![
+                Stmt::Assign("ld_c_q".into(), uc(0, bits_for(g.cin))),
+                Stmt::Assign("ld_p_q".into(), uc(0, bits_for(g.pixels()))),
+            ],
+        ));
+    }
 
     // ---- phase advance
     let mv_reset = vec![
@@ -658,18 +735,38 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
                     lt_c(&sc, cx.groups * k),
                 )
             }
-            (Some(g), None) => and(active.clone(), lt_c(&cnt, g.pixels() * cx.groups * k)),
+            (Some(g), None) => {
+                // 1×1 head: per pixel one cycle loads the pixel's h word, then G·K issue cycles
+                let gk = cx.groups * k;
+                b.m.reg(
+                    "hd_sc_q",
+                    Ty::u(bits_for(gk)),
+                    Some("cycle within the pixel: 0 loads hd_word_q, 1..=G·K issue"),
+                );
+                b.m.reg(
+                    "hd_pix_q",
+                    Ty::u(bits_for(g.pixels())),
+                    Some("pixel of the 1x1 head"),
+                );
+                let sc = Expr::Ref("hd_sc_q".into(), Ty::u(bits_for(gk)));
+                let pix = Expr::Ref("hd_pix_q".into(), Ty::u(bits_for(g.pixels())));
+                and(
+                    and(active.clone(), not(eq_c(&sc, 0))),
+                    lt_c(&pix, g.pixels()),
+                )
+            }
             _ => and(active.clone(), lt_c(&cnt, cx.groups * k)),
         };
         let issue = b.wire(&format!("{pre}_issue"), issue_e);
         let head_conv = if e.cell.is_none() { e.conv } else { None };
         if let Some(g) = head_conv {
-            let pbw = bits_for(g.pixels() * g.cin + g.cin);
             let obw = bits_for(g.pixels() * e.rows + e.rows);
+            let ll = d.layers.len() - 1;
+            let hw = (g.cin as u32) * d.layers[ll].h_fmt.width();
             b.m.reg(
-                "hd_pb_q",
-                Ty::u(pbw),
-                Some("first element of the current pixel's h (1x1 head)"),
+                "hd_word_q",
+                Ty::u(hw),
+                Some("h word of the head's current pixel"),
             );
             b.m.reg(
                 "hd_ob_q",
@@ -706,22 +803,17 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
             act_u_lanes = u;
             mask_lanes = m;
         }
-        for s in 0..if conv_layer.is_some() { 0 } else { f.s } {
+        if let Some(g) = head_conv {
+            let (w, m) = head_conv_lanes(&mut b, d, e, g, cx.kw, &j_q);
+            act_w_lanes = w;
+            mask_lanes = m;
+        }
+        for s in 0..if e.conv.is_some() { 0 } else { f.s } {
             let col = b.name(&format!("{pre}_col{s}"), add_c(&colb_q, s));
             let vw = lt_c(&col, e.w.cols);
             let vw = b.name(&format!("{pre}_vw{s}"), vw);
             let xi = mux(vw.clone(), col.clone(), uc(0, colw));
             let xi = b.name(&format!("{pre}_xi{s}"), xi);
-            let xi = match head_conv {
-                Some(g) => {
-                    let pbw = bits_for(g.pixels() * g.cin + g.cin);
-                    let w = pbw.max(colw);
-                    let a = b.ext(xi, w);
-                    let pb = b.ext(Expr::Ref("hd_pb_q".into(), Ty::u(pbw)), w);
-                    b.name(&format!("{pre}_xa{s}"), add(a, pb))
-                }
-                None => xi,
-            };
             let xr = rd(&mut b, &x_name, x_depth, h_ty(x_fmt), xi);
             let xr = b.name(&format!("{pre}_xr{s}"), xr);
             act_w_lanes.push(to_bits(&mut b, xr));
@@ -844,13 +936,12 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
         if let Some(g) = head_conv {
             seq.extend(head_pixel_stmts(
                 &mut b,
+                d,
                 e,
                 g,
                 cx,
-                &issue,
-                &j_q,
-                &g_q,
                 active.clone(),
+                gw,
                 roww,
                 addrw,
             ));
@@ -1021,21 +1112,74 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
     // ---- OUT
     let out_i = phases.len() - 1;
     let out_valid = in_ph[out_i].clone();
-    let (oname, odepth, oty) = match &d.head {
-        Some(h) => ("y_q".to_string(), h.rows * px(h), Ty::s(h.pre.width)),
-        None => {
+    let last_l = &d.layers[d.layers.len() - 1];
+    let od = match (&d.head, last_l.conv) {
+        (None, Some(g)) => {
+            // ConvLSTM without a head: the last layer's h map, word by word, channel by channel
             let ll = d.layers.len() - 1;
-            (
-                format!("l{ll}_h_q"),
-                d.layers[ll].hidden * px(&d.layers[ll]),
-                h_ty(d.layers[ll].h_fmt),
-            )
+            let (ch, w) = (last_l.hidden, last_l.h_fmt.width());
+            let (pw, cw2) = (bits_for(g.pixels()), bits_for(ch));
+            b.m.reg("out_p_q", Ty::u(pw), Some("pixel being output"));
+            b.m.reg("out_c_q", Ty::u(cw2), Some("channel being output"));
+            let op = Expr::Ref("out_p_q".into(), Ty::u(pw));
+            let oc = Expr::Ref("out_c_q".into(), Ty::u(cw2));
+            let oi = idx_fit(&mut b, g.pixels(), op.clone());
+            let word = b.name(
+                "out_word",
+                Expr::Index(format!("l{ll}_hw_q"), Box::new(oi), Ty::u(ch as u32 * w)),
+            );
+            let mut el = konst(0, Ty::u(w));
+            for c in (0..ch).rev() {
+                el = mux(
+                    eq_c(&oc, c),
+                    slice(word.clone(), c as u32 * w, w, false),
+                    el,
+                );
+            }
+            let out_fire = Expr::Ref(out_fire_name.into(), Ty::u(1));
+            seq.push(Stmt::If(
+                in_ph[phases.len() - 1].clone(),
+                vec![Stmt::If(
+                    out_fire,
+                    vec![Stmt::If(
+                        eq_c(&oc, ch - 1),
+                        vec![
+                            Stmt::Assign("out_c_q".into(), uc(0, cw2)),
+                            Stmt::Assign("out_p_q".into(), add_c(&op, 1)),
+                        ],
+                        vec![Stmt::Assign("out_c_q".into(), add_c(&oc, 1))],
+                    )],
+                    vec![],
+                )],
+                vec![
+                    Stmt::Assign("out_c_q".into(), uc(0, cw2)),
+                    Stmt::Assign("out_p_q".into(), uc(0, pw)),
+                ],
+            ));
+            b.name("out_elem", el)
+        }
+        _ => {
+            let (oname, odepth, oty) = match &d.head {
+                Some(h) => ("y_q".to_string(), h.rows * px(h), Ty::s(h.pre.width)),
+                None => {
+                    let ll = d.layers.len() - 1;
+                    (
+                        format!("l{ll}_h_q"),
+                        d.layers[ll].hidden,
+                        h_ty(d.layers[ll].h_fmt),
+                    )
+                }
+            };
+            let oi = idx_fit(&mut b, odepth, cnt.clone());
+            let od = Expr::Index(oname, Box::new(oi), oty);
+            let od = b.name("out_elem", od);
+            if oty.signed {
+                cast(od, false)
+            } else {
+                od
+            }
         }
     };
-    let oi = idx_fit(&mut b, odepth, cnt.clone());
-    let od = Expr::Index(oname, Box::new(oi), oty);
-    let od = b.name("out_elem", od);
-    let od = if oty.signed { cast(od, false) } else { od };
     let of = and(out_valid.clone(), out_ready);
     b.wire(out_fire_name, of);
     b.m.output("in_ready", load);
@@ -1269,9 +1413,13 @@ fn update(
         }
     };
     st.push(Stmt::Assign(format!("l{l}_va_q"), issue.clone()));
-    st.push(Stmt::Assign(format!("l{l}_ua_q"), u0_h));
+    st.push(Stmt::Assign(format!("l{l}_ua_q"), u0_h.clone()));
     st.push(Stmt::Assign(format!("l{l}_vb_q"), va.clone()));
     st.push(Stmt::Assign(format!("l{l}_ub_q"), ua.clone()));
+    if conv.is_some() {
+        // ConvLSTM writes h by pixel word (pp_q), so stage C does not need the unit's state index
+        b.m.partial.insert(format!("l{l}_ub_q"));
+    }
     let zq = |b: &mut B, gate: usize| {
         let i = add_c(&u0, gate * h);
         let i = b.name(&format!("l{l}_zi{gate}"), i);
@@ -1287,9 +1435,40 @@ fn update(
     let hty = h_ty(e.h_fmt);
     let ua_h = idx_fit(b, sdepth, ua.clone());
     let ub_h = idx_fit(b, sdepth, ub.clone());
+    // ConvLSTM: h is a word per pixel; stage C collects the Ch units of the pixel (unit u reaches
+    // stage C at sub-phase cycle u + 2) and writes the word with the last one
+    let conv_word = conv.as_ref().and(e.conv).map(|g| (g, e.h_fmt.width()));
     let write_h = |b: &mut B, v: Expr| -> Stmt {
-        let _ = b;
-        Stmt::AssignIndex(format!("l{l}_h_q"), ub_h.clone(), v)
+        match conv_word {
+            None => Stmt::AssignIndex(format!("l{l}_h_q"), ub_h.clone(), v),
+            Some((g, hw)) => {
+                let bits = if v.ty().signed {
+                    let v = b.name(&format!("l{l}_hbits"), v);
+                    cast(v, false)
+                } else {
+                    v
+                };
+                let bits = b.name(&format!("l{l}_hb"), bits);
+                let pp = Expr::Ref(format!("l{l}_pp_q"), Ty::u(bits_for(g.pixels())));
+                let pi = idx_fit(b, g.pixels(), pp);
+                let last = eq_c(cnt, h + 1);
+                if h == 1 {
+                    return Stmt::AssignIndex(format!("l{l}_hw_q"), pi, bits);
+                }
+                let hs = Expr::Ref(format!("l{l}_hs_q"), Ty::u((h as u32 - 1) * hw));
+                let word = cat(vec![bits.clone(), hs.clone()]);
+                let next = if h == 2 {
+                    bits
+                } else {
+                    cat(vec![bits, slice(hs, hw, (h as u32 - 2) * hw, false)])
+                };
+                Stmt::If(
+                    last,
+                    vec![Stmt::AssignIndex(format!("l{l}_hw_q"), pi, word)],
+                    vec![Stmt::Assign(format!("l{l}_hs_q"), next)],
+                )
+            }
+        }
     };
     match cell {
         Cell::Lstm | Cell::ConvLstm => {
@@ -1307,16 +1486,32 @@ fn update(
                 b.m.reg(&format!("l{l}_{nm}_q"), tty, None);
                 sa.push(Stmt::Assign(format!("l{l}_{nm}_q"), v));
             }
+            if conv.is_some() {
+                // ConvLSTM: c is read synchronously in stage A (block RAM friendly)
+                b.m.reg(
+                    &format!("l{l}_cold_q"),
+                    Ty::s(c.width),
+                    Some("c of the unit, read in stage A"),
+                );
+                sa.push(Stmt::Assign(
+                    format!("l{l}_cold_q"),
+                    Expr::Index(format!("l{l}_c_q"), Box::new(u0_h.clone()), Ty::s(c.width)),
+                ));
+            }
             st.push(Stmt::If(issue, sa, vec![]));
             // stage B: c' = requant(f·c + i·g), zc = requant(c'), tanh(zc) read
             let r = |n: &str| Expr::Ref(format!("l{l}_{n}_q"), tty);
-            let cold = rd(
-                b,
-                &format!("l{l}_c_q"),
-                sdepth,
-                Ty::s(c.width),
-                ua_h.clone(),
-            );
+            let cold = if conv.is_some() {
+                Expr::Ref(format!("l{l}_cold_q"), Ty::s(c.width))
+            } else {
+                rd(
+                    b,
+                    &format!("l{l}_c_q"),
+                    sdepth,
+                    Ty::s(c.width),
+                    ua_h.clone(),
+                )
+            };
             let cold = mux(fresh.clone(), konst(0, Ty::s(c.width)), cold);
             let cold = b.name(&format!("l{l}_cold"), cold);
             let fc = b.name(&format!("l{l}_fc"), mul(r("f"), cold));
@@ -1462,7 +1657,7 @@ const SP_UPD: usize = 3;
 /// Width of a ConvLSTM layer's sub-phase counter.
 fn conv_scw(e: &Engine, gk: usize) -> u32 {
     let g = e.conv.expect("conv layer");
-    bits_for(g.prime().max(gk + 1).max(e.hidden + 2))
+    bits_for((g.prime() + 1).max(gk + 1).max(e.hidden + 2))
 }
 
 /// Source of one convolution window: the map array, its channels and element type.
@@ -1478,8 +1673,8 @@ fn conv_srcs(d: &Design, e: &Engine, l: usize) -> (MapSrc, MapSrc) {
     let g = e.conv.expect("conv layer");
     let x = if l == 0 {
         MapSrc {
-            array: "x_q".into(),
-            depth: d.in_len,
+            array: "xw_q".into(),
+            depth: g.pixels(),
             ch: g.cin,
             ty: h_ty(d.x_fmt),
             fresh: None,
@@ -1487,19 +1682,24 @@ fn conv_srcs(d: &Design, e: &Engine, l: usize) -> (MapSrc, MapSrc) {
     } else {
         let p = &d.layers[l - 1];
         MapSrc {
-            array: format!("l{}_h_q", l - 1),
-            depth: p.hidden * px(p),
+            array: format!("l{}_hw_q", l - 1),
+            depth: g.pixels(),
             ch: g.cin,
             ty: h_ty(p.h_fmt),
             fresh: None,
         }
     };
+    let init = if e.h_fmt.is_binary() {
+        (1i128 << e.hidden) - 1
+    } else {
+        0
+    };
     let h = MapSrc {
-        array: format!("l{l}_h_q"),
-        depth: e.hidden * g.pixels(),
+        array: format!("l{l}_hw_q"),
+        depth: g.pixels(),
         ch: e.hidden,
         ty: h_ty(e.h_fmt),
-        fresh: Some((format!("l{l}_fresh_q"), e.h_fmt.initial() as i128)),
+        fresh: Some((format!("l{l}_fresh_q"), init)),
     };
     (x, h)
 }
@@ -1531,16 +1731,6 @@ fn conv_regs(b: &mut B, e: &Engine, l: usize, g: crate::ir::ConvGeo, gk: usize) 
         &format!("l{l}_rd_q"),
         Ty::u(bits_for(g.pixels() + g.prime() + 1)),
         Some("next pixel to shift into the line buffers (raster order)"),
-    );
-    b.m.reg(
-        &format!("l{l}_rx_q"),
-        Ty::u(bits_for((g.pixels() + g.prime() + 1) * g.cin)),
-        Some("rd · Cin"),
-    );
-    b.m.reg(
-        &format!("l{l}_rh_q"),
-        Ty::u(bits_for((g.pixels() + g.prime() + 1) * e.hidden)),
-        Some("rd · Ch"),
     );
     b.m.reg(
         &format!("l{l}_sb_q"),
@@ -1659,41 +1849,50 @@ fn conv_lanes(
     (aw_l, au_l, m_l)
 }
 
-/// One pixel of a map for the line buffer: all channels of raster pixel `rd` (zero past the end;
-/// the layer's initial state while `fresh`).
+/// One pixel of a map for the line buffer: all channels of raster pixel `rd`, read from the map's
+/// word array through a read register (so that synthesis can use block RAM); the address is the
+/// pixel that the next cycle shifts in. Zero past the end of the map; the layer's initial state
+/// while `fresh`.
+#[allow(clippy::too_many_arguments)]
 fn conv_pixel(
     b: &mut B,
     g: crate::ir::ConvGeo,
     src: &MapSrc,
     l: usize,
     nm: &str,
-    rbase: &Expr,
     rd: &Expr,
+    shift_now: &Expr,
+    stmts: &mut Vec<Stmt>,
 ) -> Expr {
-    let inside = lt_c(rd, g.pixels());
+    let pw = (src.ch as u32) * src.ty.width;
+    let ra = mux(shift_now.clone(), add_c(rd, 1), rd.clone());
+    let ra = b.name(&format!("l{l}_{nm}ra"), ra);
+    let inside = lt_c(&ra, g.pixels());
     let inside = b.name(&format!("l{l}_{nm}in"), inside);
-    let mut parts = Vec::new();
-    for c in (0..src.ch).rev() {
-        let w = rbase.width();
-        let i = add_c(rbase, c);
-        let i = b.name(&format!("l{l}_{nm}ri{c}"), i);
-        let i = mux(inside.clone(), i, uc(0, w));
-        let i = b.name(&format!("l{l}_{nm}rj{c}"), i);
-        let v = rd_arr(b, &src.array, src.depth, src.ty, i);
-        let v = match &src.fresh {
-            Some((f, init)) => mux(Expr::Ref(f.clone(), Ty::u(1)), konst(*init, src.ty), v),
-            None => v,
-        };
-        let v = mux(inside.clone(), v, konst(0, src.ty));
-        let v = b.name(&format!("l{l}_{nm}px{c}"), v);
-        parts.push(if src.ty.signed { cast(v, false) } else { v });
-    }
-    let p = cat(parts);
-    b.name(&format!("l{l}_{nm}pix"), p)
-}
-
-fn rd_arr(b: &mut B, name: &str, depth: usize, ty: Ty, idx: Expr) -> Expr {
-    rd(b, name, depth, ty, idx)
+    let ai = mux(inside.clone(), ra.clone(), uc(0, ra.width()));
+    let ai = b.name(&format!("l{l}_{nm}ai"), ai);
+    let ai = idx_fit(b, src.depth, ai);
+    let word = b.m.reg(
+        &format!("l{l}_{nm}pw_q"),
+        Ty::u(pw),
+        Some("line-buffer read register: the pixel shifted in next"),
+    );
+    let win = b.m.reg(&format!("l{l}_{nm}pin_q"), Ty::u(1), None);
+    stmts.push(Stmt::Assign(
+        format!("l{l}_{nm}pw_q"),
+        Expr::Index(src.array.clone(), Box::new(ai), Ty::u(pw)),
+    ));
+    stmts.push(Stmt::Assign(format!("l{l}_{nm}pin_q"), inside));
+    let v = match &src.fresh {
+        Some((f, init)) => mux(
+            Expr::Ref(f.clone(), Ty::u(1)),
+            konst(*init, Ty::u(pw)),
+            word,
+        ),
+        None => word,
+    };
+    let v = mux(win, v, konst(0, Ty::u(pw)));
+    b.name(&format!("l{l}_{nm}pix"), v)
 }
 
 /// The sequencer of a ConvLSTM layer: prime the line buffers, then per output pixel shift one pixel
@@ -1717,13 +1916,22 @@ fn conv_fsm(
     let y = r("y", bits_for(g.h));
     let x = r("x", bits_for(g.w));
     let rd = r("rd", bits_for(g.pixels() + g.prime() + 1));
-    let rx = r("rx", bits_for((g.pixels() + g.prime() + 1) * g.cin));
-    let rh = r("rh", bits_for((g.pixels() + g.prime() + 1) * e.hidden));
+    let (rx, rh) = ((), ());
     let sb = r("sb", bits_for(g.pixels() * e.hidden + e.hidden));
     let mut out = Vec::new();
-    // line buffers: shift in one pixel at the low end
+    // the line buffers shift in the cycles 1..=prime of PRIME and in SHIFT; cycle 0 of PRIME only
+    // fills the read registers
+    let in_prime = eq_c(&sp, SP_PRIME);
+    let in_shift = eq_c(&sp, SP_SHIFT);
+    let sc_nz = not(eq_c(&sc, 0));
+    let shift_now = and(
+        active.clone(),
+        bin(BinOp::Or, and(in_prime, sc_nz), in_shift),
+    );
+    let shift_now = b.name(&format!("l{l}_shift"), shift_now);
+    let _ = (&rx, &rh);
     let mut shift = vec![];
-    for (src, nm, base) in [(&xs, "x", &rx), (&hs, "h", &rh)] {
+    for (src, nm) in [(&xs, "x"), (&hs, "h")] {
         let lbw = lb_width(g, src);
         let pw = (src.ch as u32) * src.ty.width;
         b.m.reg(
@@ -1734,7 +1942,7 @@ fn conv_fsm(
                 if nm == "x" { "input" } else { "hidden" }
             )),
         );
-        let pix = conv_pixel(b, g, src, l, nm, base, &rd);
+        let pix = conv_pixel(b, g, src, l, nm, &rd, &shift_now, &mut out);
         let lb = Expr::Ref(format!("l{l}_lb{nm}_q"), Ty::u(lbw));
         let next = if lbw == pw {
             pix
@@ -1744,25 +1952,22 @@ fn conv_fsm(
         shift.push(Stmt::Assign(format!("l{l}_lb{nm}_q"), next));
     }
     shift.push(Stmt::Assign(format!("l{l}_rd_q"), add_c(&rd, 1)));
-    shift.push(Stmt::Assign(format!("l{l}_rx_q"), add_c(&rx, g.cin)));
-    shift.push(Stmt::Assign(format!("l{l}_rh_q"), add_c(&rh, e.hidden)));
-    let start_sp = if g.prime() > 0 { SP_PRIME } else { SP_SHIFT };
+    let start_sp = SP_PRIME;
     let idle = vec![
         Stmt::Assign(format!("l{l}_sp_q"), uc(start_sp, 2)),
         Stmt::Assign(format!("l{l}_sc_q"), uc(0, scw)),
         Stmt::Assign(format!("l{l}_y_q"), uc(0, bits_for(g.h))),
         Stmt::Assign(format!("l{l}_x_q"), uc(0, bits_for(g.w))),
         Stmt::Assign(format!("l{l}_rd_q"), uc(0, rd.width())),
-        Stmt::Assign(format!("l{l}_rx_q"), uc(0, rx.width())),
-        Stmt::Assign(format!("l{l}_rh_q"), uc(0, rh.width())),
         Stmt::Assign(format!("l{l}_sb_q"), uc(0, sb.width())),
+        Stmt::Assign(format!("l{l}_pp_q"), uc(0, bits_for(g.pixels()))),
     ];
     let sc1 = Stmt::Assign(format!("l{l}_sc_q"), add_c(&sc, 1));
     let sc0 = Stmt::Assign(format!("l{l}_sc_q"), uc(0, scw));
     let to = |s: usize| Stmt::Assign(format!("l{l}_sp_q"), uc(s, 2));
-    let mut prime = shift.clone();
+    let mut prime = vec![Stmt::If(not(eq_c(&sc, 0)), shift.clone(), vec![])];
     prime.push(Stmt::If(
-        eq_c(&sc, g.prime().saturating_sub(1)),
+        eq_c(&sc, g.prime()),
         vec![sc0.clone(), to(SP_SHIFT)],
         vec![sc1.clone()],
     ));
@@ -1780,6 +1985,13 @@ fn conv_fsm(
         sc0,
         to(SP_SHIFT),
         Stmt::Assign(format!("l{l}_sb_q"), add_c(&sb, e.hidden)),
+        Stmt::Assign(
+            format!("l{l}_pp_q"),
+            add_c(
+                &Expr::Ref(format!("l{l}_pp_q"), Ty::u(bits_for(g.pixels()))),
+                1,
+            ),
+        ),
         Stmt::If(
             xlast,
             vec![
@@ -1800,45 +2012,143 @@ fn conv_fsm(
     out
 }
 
-/// The 1×1 head of a ConvLSTM model walks the pixels: after the last chunk of the last row group of a
-/// pixel, the next pixel starts at row group 0 (ROM address 0) with the next `h` and output bases.
+/// The 1×1 head of a ConvLSTM model walks the pixels: cycle 0 of a pixel loads its h word (a
+/// registered read), cycles 1..=G·K issue; after the last chunk of the last row group the next
+/// pixel starts at row group 0 (ROM address 0) with the next output base.
 #[allow(clippy::too_many_arguments)]
 fn head_pixel_stmts(
     b: &mut B,
+    d: &Design,
     e: &Engine,
     g: crate::ir::ConvGeo,
     cx: &EngCtx,
-    issue: &Expr,
-    j_q: &Expr,
-    g_q: &Expr,
     active: Expr,
+    gw: u32,
     row_w: u32,
     addr_w: u32,
 ) -> Vec<Stmt> {
-    let pbw = bits_for(g.pixels() * g.cin + g.cin);
+    let gk = cx.groups * (cx.kw + cx.ku);
     let obw = bits_for(g.pixels() * e.rows + e.rows);
-    let pb = Expr::Ref("hd_pb_q".into(), Ty::u(pbw));
+    let pw = bits_for(g.pixels());
+    let sc = Expr::Ref("hd_sc_q".into(), Ty::u(bits_for(gk)));
+    let pix = Expr::Ref("hd_pix_q".into(), Ty::u(pw));
     let ob = Expr::Ref("hd_ob_q".into(), Ty::u(obw));
-    let k = cx.kw + cx.ku;
-    let end = and(eq_c(j_q, k - 1), eq_c(g_q, cx.groups - 1));
-    let end = and(issue.clone(), end);
-    let end = b.name("hd_px_end", end);
-    vec![Stmt::If(
-        active,
-        vec![Stmt::If(
-            end,
+    let ll = d.layers.len() - 1;
+    let hw = (g.cin as u32) * d.layers[ll].h_fmt.width();
+    let inside = lt_c(&pix, g.pixels());
+    let inside = b.name("hd_pin", inside);
+    let ai = mux(inside.clone(), pix.clone(), uc(0, pw));
+    let ai = b.name("hd_pa", ai);
+    let ai = idx_fit(b, g.pixels(), ai);
+    let read = Stmt::Assign(
+        "hd_word_q".into(),
+        Expr::Index(format!("l{ll}_hw_q"), Box::new(ai), Ty::u(hw)),
+    );
+    let next_px = vec![
+        Stmt::Assign("hd_sc_q".into(), uc(0, sc.width())),
+        Stmt::Assign("hd_pix_q".into(), add_c(&pix, 1)),
+        Stmt::Assign("hd_ob_q".into(), add_c(&ob, e.rows)),
+        Stmt::Assign("mv_g_q".into(), uc(0, gw)),
+        Stmt::Assign("mv_row_q".into(), uc(0, row_w)),
+        Stmt::Assign("mv_wa_q".into(), uc(0, addr_w)),
+    ];
+    vec![
+        read,
+        Stmt::If(
+            active,
+            vec![Stmt::If(
+                inside,
+                vec![Stmt::If(
+                    eq_c(&sc, gk),
+                    next_px,
+                    vec![Stmt::Assign("hd_sc_q".into(), add_c(&sc, 1))],
+                )],
+                vec![],
+            )],
             vec![
-                Stmt::Assign("hd_pb_q".into(), add_c(&pb, g.cin)),
-                Stmt::Assign("hd_ob_q".into(), add_c(&ob, e.rows)),
-                Stmt::Assign("mv_g_q".into(), uc(0, g_q.width())),
-                Stmt::Assign("mv_row_q".into(), uc(0, row_w)),
-                Stmt::Assign("mv_wa_q".into(), uc(0, addr_w)),
+                Stmt::Assign("hd_sc_q".into(), uc(0, sc.width())),
+                Stmt::Assign("hd_pix_q".into(), uc(0, pw)),
+                Stmt::Assign("hd_ob_q".into(), uc(0, obw)),
             ],
-            vec![],
-        )],
+        ),
+    ]
+}
+
+/// Lanes of the 1×1 head: lane `s` of chunk `kk` is channel `kk·S + s` of the pixel's h word.
+fn head_conv_lanes(
+    b: &mut B,
+    d: &Design,
+    e: &Engine,
+    g: crate::ir::ConvGeo,
+    kw: usize,
+    j_q: &Expr,
+) -> (Vec<Expr>, Vec<Expr>) {
+    let f = e.fold.expect("folded");
+    let ll = d.layers.len() - 1;
+    let aw = d.layers[ll].h_fmt.width();
+    let word = Expr::Ref("hd_word_q".into(), Ty::u((g.cin as u32) * aw));
+    let (mut a, mut m) = (Vec::new(), Vec::new());
+    for s in 0..f.s {
+        let mut val = konst(0, Ty::u(aw));
+        let mut valid = zero();
+        for kk in (0..kw).rev() {
+            let col = kk * f.s + s;
+            if col >= g.cin {
+                continue;
+            }
+            let sel = eq_c(j_q, kk);
+            let sel = b.name(&format!("hd_sel{kk}_{s}"), sel);
+            val = mux(
+                sel.clone(),
+                slice(word.clone(), col as u32 * aw, aw, false),
+                val,
+            );
+            valid = mux(sel, one(), valid);
+        }
+        a.push(b.name(&format!("hd_a{s}"), val));
+        m.push(b.name(&format!("hd_m{s}"), valid));
+    }
+    (a, m)
+}
+
+/// LOAD of a ConvLSTM model: elements arrive channel by channel (HWC); a pixel's channels collect in
+/// `xs_q` and are written as one word when its last channel arrives.
+fn load_conv(b: &mut B, d: &Design, g: crate::ir::ConvGeo, in_data: &Expr) -> Vec<Stmt> {
+    let wx = d.x_fmt.width();
+    let cw = bits_for(g.cin);
+    let pwid = bits_for(g.pixels());
+    let c = Expr::Ref("ld_c_q".into(), Ty::u(cw));
+    let p = Expr::Ref("ld_p_q".into(), Ty::u(pwid));
+    let word = if g.cin == 1 {
+        in_data.clone()
+    } else {
+        cat(vec![
+            in_data.clone(),
+            Expr::Ref("xs_q".into(), Ty::u((g.cin as u32 - 1) * wx)),
+        ])
+    };
+    let word = b.name("ld_word", word);
+    let pi = idx_fit(b, g.pixels(), p.clone());
+    let mut more = vec![Stmt::Assign("ld_c_q".into(), add_c(&c, 1))];
+    if g.cin > 1 {
+        let xs = Expr::Ref("xs_q".into(), Ty::u((g.cin as u32 - 1) * wx));
+        let next = if g.cin == 2 {
+            in_data.clone()
+        } else {
+            cat(vec![
+                in_data.clone(),
+                slice(xs, wx, (g.cin as u32 - 2) * wx, false),
+            ])
+        };
+        more.push(Stmt::Assign("xs_q".into(), next));
+    }
+    vec![Stmt::If(
+        eq_c(&c, g.cin - 1),
         vec![
-            Stmt::Assign("hd_pb_q".into(), uc(0, pbw)),
-            Stmt::Assign("hd_ob_q".into(), uc(0, obw)),
+            Stmt::AssignIndex("xw_q".into(), pi, word),
+            Stmt::Assign("ld_c_q".into(), uc(0, cw)),
+            Stmt::Assign("ld_p_q".into(), add_c(&p, 1)),
         ],
+        more,
     )]
 }

@@ -306,8 +306,8 @@ impl Design {
                     e.w.chunks(f) as u64 + e.u.as_ref().map(|u| u.chunks(f) as u64).unwrap_or(0);
                 let expect = match (e.conv, e.cell) {
                     (None, _) => g * k + 1,
-                    (Some(c), Some(_)) => c.prime() as u64 + c.pixels() as u64 * (g * k + 2),
-                    (Some(c), None) => c.pixels() as u64 * g * k + 1,
+                    (Some(c), Some(_)) => c.prime() as u64 + 1 + c.pixels() as u64 * (g * k + 2),
+                    (Some(c), None) => c.pixels() as u64 * (g * k + 1) + 1,
                 };
                 if e.cycles_mv != expect {
                     return fail(

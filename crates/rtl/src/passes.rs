@@ -456,15 +456,16 @@ fn schedule(d: &mut Design, _m: &Model, _o: &Options) -> Result<(), String> {
                     0
                 };
             }
-            // ConvLSTM layer (docs/HARDWARE.md §9): prime the line buffers, then per pixel one shift
+            // ConvLSTM layer (docs/HARDWARE.md §9): one read cycle and `prime` shifts fill the line
+            // buffers, then per pixel one shift
             // cycle, G·K issue cycles and one pipeline cycle, then the update of its Ch units
             (Some(c), Some(_)) => {
-                e.cycles_mv = c.prime() as u64 + c.pixels() as u64 * (g * k + 2);
+                e.cycles_mv = c.prime() as u64 + 1 + c.pixels() as u64 * (g * k + 2);
                 e.cycles_update = c.pixels() as u64 * (e.hidden as u64 + UPDATE_DEPTH);
             }
-            // 1×1 head over every pixel, issued back to back
+            // 1×1 head: per pixel one load cycle and G·K issue cycles, then the pipeline cycle
             (Some(c), None) => {
-                e.cycles_mv = c.pixels() as u64 * g * k + 1;
+                e.cycles_mv = c.pixels() as u64 * (g * k + 1) + 1;
                 e.cycles_update = 0;
             }
         }

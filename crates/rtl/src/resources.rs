@@ -83,6 +83,11 @@ fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, block: u64) {
     }
 }
 
+fn add_bram(r: &mut Resources, bits: u64, block: u64) {
+    r.bram_bits += bits;
+    r.bram_blocks += bits.div_ceil(block).max(1);
+}
+
 /// Predict the resources of a scheduled design for a target family.
 pub fn predict(d: &Design, target: &str) -> Resources {
     let block = bram_block_bits(target);
@@ -90,7 +95,13 @@ pub fn predict(d: &Design, target: &str) -> Resources {
     // controller: phase, counters, MV sequencing
     r.lut4 += 60;
     r.ff += 48;
-    r.ff += d.in_len as u64 * d.x_fmt.width() as u64;
+    let in_bits = d.in_len as u64 * d.x_fmt.width() as u64;
+    if d.layers[0].conv.is_some() {
+        // ConvLSTM input frame: one word per pixel in block RAM
+        add_bram(&mut r, in_bits, block);
+    } else {
+        r.ff += in_bits;
+    }
     for e in d.engines() {
         mv_resources(e, &e.w, &mut r, block);
         if let Some(u) = &e.u {
@@ -111,8 +122,8 @@ pub fn predict(d: &Design, target: &str) -> Resources {
                         g.cin as u64 * e.w.act.width() as u64,
                         e.hidden as u64 * e.h_fmt.width() as u64,
                     );
-                    r.ff += l * (xw + hw) + 64;
-                    r.lut4 += read_mux(pix, xw) + read_mux(pix, hw) + 40;
+                    r.ff += l * (xw + hw) + xw + hw + 64; // line buffers, read registers, sequencer
+                    r.lut4 += 40;
                     let k =
                         e.w.chunks(f)
                             .max(e.u.as_ref().map(|u| u.chunks(f)).unwrap_or(1))
@@ -124,9 +135,14 @@ pub fn predict(d: &Design, target: &str) -> Resources {
                 let h = e.hidden as u64 * pix;
                 let hw = e.h_fmt.width() as u64;
                 let zw = e.pre.width as u64;
-                r.ff += e.rows as u64 * zw + h * hw; // z buffer, h
-                if let Some(c) = e.c_fmt {
-                    r.ff += h * c.width as u64;
+                r.ff += e.rows as u64 * zw; // z buffer
+                let state_bits = h * hw + e.c_fmt.map(|c| h * c.width as u64).unwrap_or(0);
+                if e.conv.is_some() {
+                    // ConvLSTM h and c maps: synchronous-read arrays that synthesis places in block RAM
+                    add_bram(&mut r, h * hw, block);
+                    add_bram(&mut r, state_bits - h * hw, block);
+                } else {
+                    r.ff += state_bits;
                 }
                 if cell == Cell::Gru {
                     r.ff += h * (zw + ws);
@@ -145,12 +161,22 @@ pub fn predict(d: &Design, target: &str) -> Resources {
                 r.lut4 += lut_mul(tw, cw) + 2 * lut_mul(tw, tw);
                 // run-time reads of the z buffer (4 or 2 gates), c/h of the unit, and writes
                 let gates = if cell == Cell::Gru { 2 } else { 4 };
-                r.lut4 += gates * read_mux(e.rows as u64, zw) + read_mux(h * pix, cw.max(hw));
-                r.lut4 += e.rows as u64 * f.p as u64 + 2 * h * pix; // write enables
+                r.lut4 += gates * read_mux(e.rows as u64, zw);
+                if e.conv.is_none() {
+                    r.lut4 += read_mux(h, cw.max(hw)) + 2 * h; // state reads and write enables
+                }
+                r.lut4 += e.rows as u64 * f.p as u64; // z-buffer write enables
                 r.ff += 6 * tw + 2 * 16;
             }
             None => {
-                r.ff += e.rows as u64 * e.pre.width as u64;
+                let ybits = e.rows as u64
+                    * e.pre.width as u64
+                    * e.conv.map(|g| g.pixels() as u64).unwrap_or(1);
+                if e.conv.is_some() {
+                    r.lut4 += ybits.div_ceil(32); // output map in distributed (LUT) RAM
+                } else {
+                    r.ff += ybits;
+                }
                 r.lut4 += read_mux(e.rows as u64, e.pre.width as u64);
             }
         }

@@ -146,6 +146,25 @@ pub fn sim_files(model: &Model, man: &Manifest, stim: &Stimulus) -> Result<Vec<F
                 "        $readmemh(\"sim/expect_{name}{l}.hex\", {arr});"
             );
             let show = "%0d";
+            // ConvLSTM h is a word per pixel (docs/HARDWARE.md §2): select the channel's bits
+            // (copied into a testbench register first: Icarus does not part-select a hierarchical
+            // array word directly)
+            let mut fetch = String::new();
+            let access = match (model.input.map, name) {
+                (Some(_), "h") => {
+                    let _ = writeln!(
+                        arrays,
+                        "    reg [{}:0] probe_hw{l};",
+                        layer.hidden as u32 * w - 1
+                    );
+                    fetch = format!(
+                        "probe_hw{l} = dut.l{l}_hw_q[pi / {}];\n                        ",
+                        layer.hidden
+                    );
+                    format!("probe_hw{l}[(pi % {c}) * {w} +: {w}]", c = layer.hidden)
+                }
+                _ => format!("dut.l{l}_{name}_q[pi]"),
+            };
             // ConvLSTM state is an HWC map: name the pixel and channel of a mismatch
             let (where_fmt, where_args) = match model.input.map {
                 Some((_, mw)) => {
@@ -167,7 +186,8 @@ pub fn sim_files(model: &Model, man: &Manifest, stim: &Stimulus) -> Result<Vec<F
             let _ = write!(
                 probes,
                 "                    for (pi = 0; pi < {h}; pi = pi + 1) begin\n\
-                 \x20                       if (failed == 0 && dut.l{l}_{name}_q[pi] !== {arr}[step * {h} + pi]) begin\n\
+                 \x20                       {fetch}\
+                 \x20                       if (failed == 0 && {access} !== {arr}[step * {h} + pi]) begin\n\
                  \x20                           $display(\"FAIL mismatch: step %0d (sequence %0d) layer {l} signal {name} element %0d{where_fmt}: expected {show} got {show}\", step, seq_i, pi{where_args}, {}, {});\n\
                  \x20                           $display(\"TRACE-STEP %0d\", step);\n\
                  \x20                           failed = 1;\n\
@@ -175,7 +195,7 @@ pub fn sim_files(model: &Model, man: &Manifest, stim: &Stimulus) -> Result<Vec<F
                  \x20                       values = values + 1;\n\
                  \x20                   end\n",
                 val(&format!("{arr}[step * {h} + pi]")),
-                val(&format!("dut.l{l}_{name}_q[pi]"))
+                val(&access)
             );
         }
     }
