@@ -2,7 +2,8 @@
 //! random map sizes and kernels 1, 3, 5), sizes including 1, 3 and 17,
 //! weight scheme, activation and state formats, 1-bit activations, per-row scales, folding, ROM or
 //! logic weights — generated, linted, built with Verilator and compared exactly with the golden
-//! model. 100 designs per run, in 10 shards that cargo runs in parallel.
+//! model (one design in eight also on Icarus). 100 designs per run, in 10 shards that cargo runs in
+//! parallel.
 //!
 //! The base seed is printed; a failing design prints its own seed and the one command that replays
 //! it: `QRNN_FUZZ_REPLAY=<seed> cargo test -p qrnn-sim --test fuzz replay -- --ignored`.
@@ -14,7 +15,7 @@ use qrnn_model::example::{example, ExampleSpec, Formats, Rng};
 use qrnn_model::{ActFmt, Cell, Fmt, Model, Scheme};
 use qrnn_rtl::manifest::Fold;
 use qrnn_rtl::passes::{Options, WeightsMode};
-use qrnn_sim::{lint, project_files, verilator_fast, write_files, Stimulus, Tool};
+use qrnn_sim::{icarus, lint, project_files, verilator_fast, write_files, Stimulus, Tool};
 
 const SHARDS: u64 = 10;
 const PER_SHARD: u64 = 10;
@@ -166,6 +167,14 @@ fn check(seed: u64) -> Result<Option<String>, String> {
     let out = verilator_fast(dir.path(), Some(&common::cache_dir())).map_err(|e| e.to_string())?;
     if !out.pass {
         return fail("co-simulation failed", &out.output);
+    }
+    // one design in eight also runs on Icarus, whose four-valued logic exposes any X that
+    // Verilator's two-valued simulation would hide (e.g. a register never reset)
+    if seed % 8 == 0 && Tool::iverilog().available() {
+        let out = icarus(dir.path()).map_err(|e| e.to_string())?;
+        if !out.pass {
+            return fail("Icarus co-simulation failed", &out.output);
+        }
     }
     Ok(Some(desc))
 }
