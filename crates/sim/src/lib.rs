@@ -409,6 +409,18 @@ impl Tool {
     }
 }
 
+/// The project's Verilog sources `rtl/*.v`, relative to the project, sorted.
+fn rtl_files(project: &Path) -> std::io::Result<Vec<String>> {
+    let mut rtl: Vec<String> = std::fs::read_dir(project.join("rtl"))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".v"))
+        .map(|n| format!("rtl/{n}"))
+        .collect();
+    rtl.sort();
+    Ok(rtl)
+}
+
 /// Run a command in `dir`, returning (success, combined output).
 fn run_cmd(dir: &Path, cmd: &str, args: &[&str]) -> std::io::Result<(bool, String)> {
     let out = Command::new(cmd).current_dir(dir).args(args).output()?;
@@ -433,13 +445,7 @@ pub fn verilator_fast(project: &Path, cache: Option<&Path>) -> std::io::Result<O
     let v = Tool::verilator();
     let mdir = project.join("build/fast");
     std::fs::create_dir_all(&mdir)?;
-    let mut rtl: Vec<String> = std::fs::read_dir(project.join("rtl"))?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".v"))
-        .map(|n| format!("rtl/{n}"))
-        .collect();
-    rtl.sort();
+    let rtl = rtl_files(project)?;
     let mut args = vec![
         "--cc",
         "--main",
@@ -510,13 +516,7 @@ pub fn verilator_fast(project: &Path, cache: Option<&Path>) -> std::io::Result<O
 /// Build and run a project's testbench with Icarus Verilog.
 pub fn icarus(project: &Path) -> std::io::Result<Outcome> {
     std::fs::create_dir_all(project.join("build"))?;
-    let mut rtl: Vec<String> = std::fs::read_dir(project.join("rtl"))?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".v"))
-        .map(|n| format!("rtl/{n}"))
-        .collect();
-    rtl.sort();
+    let rtl = rtl_files(project)?;
     let mut args = vec![
         "-g2005",
         "-Isim",
@@ -572,13 +572,7 @@ pub fn project_files(
 /// check -assert` (which also fails on latches: a `proc` that infers a latch emits `$dlatch`, and the
 /// test asserts there is none). Returns the combined output on failure.
 pub fn lint(project: &Path) -> std::io::Result<Result<(), String>> {
-    let mut rtl: Vec<String> = std::fs::read_dir(project.join("rtl"))?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".v"))
-        .map(|n| format!("rtl/{n}"))
-        .collect();
-    rtl.sort();
+    let rtl = rtl_files(project)?;
     let mut args = vec!["--lint-only", "-Wall", "--top-module", "qrnn_core"];
     args.extend(rtl.iter().map(String::as_str));
     let (ok, out) = run_cmd(project, &Tool::verilator().cmd, &args)?;

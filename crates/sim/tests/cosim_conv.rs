@@ -10,7 +10,7 @@ use qrnn_model::example::{example, ExampleSpec};
 use qrnn_model::{Cell, Model, Scheme};
 use qrnn_rtl::manifest::Fold;
 use qrnn_rtl::passes::{Options, WeightsMode};
-use qrnn_sim::{icarus, lint, project_files, verilator_fast, write_files, Stimulus, Tool};
+use qrnn_sim::{project_files, verilator_fast, write_files, Stimulus, Tool};
 
 fn model(scheme: Scheme, k: usize, head: bool, seed: u64) -> Model {
     let mut spec = ExampleSpec::new(Cell::ConvLstm, scheme, 2, 3, seed);
@@ -55,53 +55,8 @@ fn opts(m: &Model, wide: bool, weights: WeightsMode) -> Options {
 }
 
 fn cosim(name: &str, m: &Model, o: &Options, also_icarus: bool) {
-    if !common::have(&[Tool::verilator(), Tool::yosys()]) {
-        return;
-    }
-    let dir = tempfile::Builder::new()
-        .prefix(&format!("qrnn-{name}-"))
-        .tempdir()
-        .unwrap();
     let lens: &[usize] = if also_icarus { &[2, 1] } else { &[3, 1, 2] };
-    let stim = Stimulus::random(m, lens, 5);
-    let (man, files) =
-        project_files(m, o, &stim).unwrap_or_else(|e| panic!("{name}: generation failed: {e}"));
-    write_files(dir.path(), &files).unwrap();
-    if let Err(e) = lint(dir.path()).unwrap() {
-        panic!("{name}: lint failed:\n{e}");
-    }
-    let out = verilator_fast(dir.path(), Some(&common::cache_dir())).unwrap();
-    assert!(
-        out.pass,
-        "{name}: Verilator co-simulation failed (cycles/step {}):\n{}",
-        man.cycles_per_step, out.output
-    );
-    let pass = out
-        .output
-        .lines()
-        .find(|l| l.starts_with("PASS"))
-        .unwrap_or_default()
-        .to_string();
-    assert!(
-        pass.contains(&format!("cycles_per_step={}", man.cycles_per_step)),
-        "{name}: {pass}"
-    );
-    eprintln!("{name}: verilator {pass}");
-    if also_icarus && common::have(&[Tool::iverilog(), Tool::vvp()]) {
-        let out = icarus(dir.path()).unwrap();
-        assert!(
-            out.pass,
-            "{name}: Icarus co-simulation failed:\n{}",
-            out.output
-        );
-        eprintln!(
-            "{name}: icarus {}",
-            out.output
-                .lines()
-                .find(|l| l.starts_with("PASS"))
-                .unwrap_or_default()
-        );
-    }
+    common::cosim(name, m, o, lens, 5, also_icarus);
 }
 
 macro_rules! matrix {

@@ -10,7 +10,6 @@ use qrnn_model::example::{example, ExampleSpec, Formats};
 use qrnn_model::{ActFmt, Cell, Model, Scheme};
 use qrnn_rtl::manifest::Fold;
 use qrnn_rtl::passes::{Options, WeightsMode};
-use qrnn_sim::{icarus, project_files, verilator_fast, write_files, Stimulus, Tool};
 
 fn model(cell: Cell, scheme: Scheme, binary_act: bool, seed: u64) -> Model {
     let mut spec = ExampleSpec::new(cell, scheme, 5, 6, seed);
@@ -60,49 +59,7 @@ fn opts(m: &Model, wide: bool, weights: WeightsMode) -> Options {
 }
 
 fn cosim(name: &str, m: &Model, o: &Options, also_icarus: bool) {
-    if !common::have(&[Tool::verilator()]) {
-        return;
-    }
-    let dir = tempfile::Builder::new()
-        .prefix(&format!("qrnn-{name}-"))
-        .tempdir()
-        .unwrap();
-    let stim = Stimulus::random(m, &[4, 1, 3], 11);
-    let (man, files) =
-        project_files(m, o, &stim).unwrap_or_else(|e| panic!("{name}: generation failed: {e}"));
-    write_files(dir.path(), &files).unwrap();
-    let out = verilator_fast(dir.path(), Some(&common::cache_dir())).unwrap();
-    assert!(
-        out.pass,
-        "{name}: Verilator co-simulation failed (cycles/step {}):\n{}",
-        man.cycles_per_step, out.output
-    );
-    let pass = out
-        .output
-        .lines()
-        .find(|l| l.starts_with("PASS"))
-        .unwrap_or_default()
-        .to_string();
-    assert!(
-        pass.contains(&format!("cycles_per_step={}", man.cycles_per_step)),
-        "{name}: {pass}"
-    );
-    eprintln!("{name}: verilator {pass}");
-    if also_icarus && common::have(&[Tool::iverilog(), Tool::vvp()]) {
-        let out = icarus(dir.path()).unwrap();
-        assert!(
-            out.pass,
-            "{name}: Icarus co-simulation failed:\n{}",
-            out.output
-        );
-        eprintln!(
-            "{name}: icarus {}",
-            out.output
-                .lines()
-                .find(|l| l.starts_with("PASS"))
-                .unwrap_or_default()
-        );
-    }
+    common::cosim(name, m, o, &[4, 1, 3], 11, also_icarus);
 }
 
 macro_rules! matrix {
