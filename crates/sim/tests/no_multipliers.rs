@@ -303,7 +303,7 @@ macro_rules! free {
     )*};
 }
 
-use Cell::{Gru, Lstm};
+use Cell::{ConvLstm, Gru, Lstm};
 use Scheme::{Binary, Int, Quaternary, Ternary};
 
 free! {
@@ -318,6 +318,9 @@ free! {
     gru_xnor_2x3:              Gru,  Binary,     true,  2, 3;
     lstm_ternary_1bit_4x8:     Lstm, Ternary,    true,  4, 8;
     gru_quaternary_1bit_4x8:   Gru,  Quaternary, true,  4, 8;
+    convlstm_ternary_4x8:      ConvLstm, Ternary,    false, 4, 8;
+    convlstm_xnor_2x3:         ConvLstm, Binary,     true,  2, 3;
+    convlstm_quaternary_1x1:   ConvLstm, Quaternary, false, 1, 1;
 }
 
 /// Positive control: int8 lanes multiply, one `$mul` per lane, and ice40 synthesis puts them in
