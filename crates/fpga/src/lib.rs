@@ -1,0 +1,24 @@
+//! `qrnn-fpga`: what qrnn-hw knows about FPGAs and boards.
+//!
+//! - [`device`]: the families (iCE40, ECP5, Gowin) and devices with their resources.
+//! - [`board`]: the boards of `constraints/boards.toml` (embedded, with their pin files).
+//! - [`pinfile`]: a reader for PCF, LPF and CST pin files.
+//! - [`program`]: the command that loads a bitstream onto a board (openFPGALoader, iceprog,
+//!   icesprog), SRAM or flash.
+//!
+//! The board top's ports are fixed (constraints/README.md): `clk`, `uart_tx`, `uart_rx`,
+//! `led[N]` (`led` on a one-LED board) and, where the board has a button, `btn_rst`.
+
+pub mod board;
+pub mod device;
+pub mod error;
+pub mod pinfile;
+pub mod program;
+
+pub use board::{boards, find_board, Board, Level, Mode, Tool};
+pub use device::{device, Device, Family, DEVICES};
+pub use error::FpgaError;
+pub use program::{bitstream_path, program_command, ProgramCommand};
+
+#[cfg(test)]
+mod tests;
