@@ -2,9 +2,11 @@
 //! arguments and maps results to exit codes (documented in docs/CLI.md):
 //! 0 success, 1 error in the input or the environment, 2 command-line usage, 3 internal error.
 
+mod cmd_boards;
 mod cmd_convert;
 mod cmd_eval;
 mod cmd_example;
+mod cmd_flash;
 mod cmd_gen;
 mod cmd_inspect;
 mod cmd_run;
@@ -42,6 +44,10 @@ enum Command {
     Convert(cmd_convert::Args),
     /// Generate a hardware project: Verilog, testbench and vectors, Makefile, manifest.
     Gen(cmd_gen::Args),
+    /// List the supported boards: family, device, clock, UART pins, LEDs, programmer.
+    Boards(cmd_boards::Args),
+    /// Load a generated project's bitstream onto its board (openFPGALoader, iceprog, icesprog).
+    Flash(cmd_flash::Args),
 }
 
 /// Verbosity shared by all subcommands.
@@ -66,6 +72,8 @@ fn main() -> ExitCode {
         Command::Example(a) => cmd_example::run(ctx, a),
         Command::Convert(a) => cmd_convert::run(ctx, a),
         Command::Gen(a) => cmd_gen::run(ctx, a),
+        Command::Boards(a) => cmd_boards::run(ctx, a),
+        Command::Flash(a) => cmd_flash::run(ctx, a),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

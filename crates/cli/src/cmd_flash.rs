@@ -1,0 +1,146 @@
+//! `qrnn-hw flash DIR [--board NAME] [--sram|--flash] [--dry-run]`: load a generated project's
+//! bitstream onto its board with the board's programmer (openFPGALoader, iceprog or icesprog).
+//!
+//! The board is `--board`, else the `board` of `DIR/qrnn.json` (top-level, or inside a `target`
+//! object). The bitstream is `DIR/build/top.bin` (iCE40), `top.bit` (ECP5) or `top.fs` (Gowin).
+//! `QRNN_OPENFPGALOADER`, `QRNN_ICEPROG` and `QRNN_ICESPROG` override the programmer's path.
+
+use crate::Ctx;
+use miette::{IntoDiagnostic, Result, WrapErr};
+use qrnn_fpga::program::find_program;
+use qrnn_fpga::{bitstream_path, find_board, program_command, Family, FpgaError, Mode};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Arguments of `flash`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The generated project directory (holds qrnn.json and build/).
+    dir: PathBuf,
+    /// Board name (`qrnn-hw boards` lists them); overrides the board in DIR/qrnn.json.
+    #[arg(long)]
+    board: Option<String>,
+    /// Write the configuration flash (persistent).
+    #[arg(long, conflicts_with = "sram")]
+    flash: bool,
+    /// Load the configuration SRAM (lost at power-off).
+    #[arg(long)]
+    sram: bool,
+    /// Print the command and exit without running it.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// What DIR/qrnn.json says about the target: the board and the family, where present.
+#[derive(Default)]
+struct Target {
+    board: Option<String>,
+    family: Option<String>,
+}
+
+fn read_target(dir: &Path) -> Result<Target> {
+    let path = dir.join("qrnn.json");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Target::default()),
+        Err(e) => {
+            return Err(FpgaError::Manifest {
+                path,
+                why: e.to_string(),
+            }
+            .into())
+        }
+    };
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| FpgaError::Manifest {
+        path: path.clone(),
+        why: format!("not JSON: {e}"),
+    })?;
+    let s = |x: Option<&serde_json::Value>| x.and_then(|x| x.as_str()).map(str::to_string);
+    let target = v.get("target");
+    Ok(Target {
+        board: s(v.get("board")).or_else(|| s(target.and_then(|t| t.get("board")))),
+        family: s(target.filter(|t| t.is_string()))
+            .or_else(|| s(target.and_then(|t| t.get("family")))),
+    })
+}
+
+/// Run `flash`.
+pub fn run(ctx: Ctx, a: Args) -> Result<()> {
+    let target = read_target(&a.dir)?;
+    let name = match (&a.board, &target.board) {
+        (Some(b), _) => b.clone(),
+        (None, Some(b)) => b.clone(),
+        (None, None) => {
+            return Err(miette::miette!(
+                help = "pass --board NAME (`qrnn-hw boards` lists them), or generate the project with --board",
+                "{}: no board given and none in {}",
+                a.dir.display(),
+                a.dir.join("qrnn.json").display()
+            ))
+        }
+    };
+    let board = find_board(&name)?;
+    if let (Some(b), Some(t)) = (&a.board, &target.board) {
+        if !ctx.quiet && !b.eq_ignore_ascii_case(t) {
+            eprintln!("note: --board {b} overrides the board `{t}` of qrnn.json");
+        }
+    }
+    if let Some(f) = target.family.as_deref().and_then(Family::parse) {
+        if f != board.family {
+            return Err(miette::miette!(
+                help =
+                    "generate the project for this board's family, or pick a board of that family",
+                "{} was generated for {f}, but board `{}` is {}",
+                a.dir.display(),
+                board.name,
+                board.family
+            ));
+        }
+    }
+    let mode = if a.sram {
+        Some(Mode::Sram)
+    } else if a.flash {
+        Some(Mode::Flash)
+    } else {
+        None
+    };
+    let bit = bitstream_path(&a.dir, board.family);
+    let tool = board.program.tool;
+    let over = std::env::var(tool.env_var()).ok().filter(|s| !s.is_empty());
+    let cmd = program_command(&board, mode, &bit, over)?;
+    if !bit.is_file() {
+        return Err(FpgaError::NoBitstream {
+            path: bit,
+            dir: a.dir.clone(),
+            family: board.family,
+            name: board.family.bitstream_name(),
+        }
+        .into());
+    }
+    if a.dry_run {
+        println!("{}", cmd.shell_line());
+        return Ok(());
+    }
+    let exe = find_program(&cmd.program).ok_or_else(|| FpgaError::NoProgrammer {
+        program: cmd.program.clone(),
+        package: tool.package(),
+        env: tool.env_var(),
+    })?;
+    if !ctx.quiet {
+        eprintln!("{} ({}): {}", board.name, cmd.mode, cmd.shell_line());
+    }
+    let status = Command::new(&exe)
+        .args(&cmd.args)
+        .status()
+        .into_diagnostic()
+        .wrap_err_with(|| format!("running {}", exe.display()))?;
+    if !status.success() {
+        return Err(miette::miette!(
+            help =
+                "check the board is plugged in and that you may access its USB device (udev rules)",
+            "`{}` failed ({status})",
+            cmd.shell_line()
+        ));
+    }
+    Ok(())
+}
