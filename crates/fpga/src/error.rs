@@ -91,15 +91,4 @@ pub enum FpgaError {
         /// What is wrong.
         why: String,
     },
-    /// A pin file with a syntax error.
-    #[error("{name}:{line}: {message}")]
-    #[diagnostic(code(qrnn::fpga::pin_file))]
-    PinFile {
-        /// The file.
-        name: String,
-        /// 1-based line (0: the file as a whole).
-        line: usize,
-        /// What is wrong.
-        message: String,
-    },
 }
