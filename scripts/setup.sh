@@ -14,6 +14,8 @@ have python3   || need_apt+=(python3)
 have verilator || need_apt+=(verilator)
 have iverilog  || need_apt+=(iverilog)
 have yosys     || need_apt+=(yosys)
+have nextpnr-ice40 || need_apt+=(nextpnr-ice40)
+have icepack   || need_apt+=(fpga-icestorm)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] && ! have sudo; then

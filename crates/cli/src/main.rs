@@ -9,6 +9,7 @@ mod cmd_example;
 mod cmd_flash;
 mod cmd_gen;
 mod cmd_inspect;
+mod cmd_report;
 mod cmd_run;
 mod util;
 
@@ -44,6 +45,8 @@ enum Command {
     Convert(cmd_convert::Args),
     /// Generate a hardware project: Verilog, testbench and vectors, Makefile, manifest.
     Gen(cmd_gen::Args),
+    /// Report a generated project's resources and speed after `make synth` / `make pnr`.
+    Report(cmd_report::Args),
     /// List the supported boards: family, device, clock, UART pins, LEDs, programmer.
     Boards(cmd_boards::Args),
     /// Load a generated project's bitstream onto its board (openFPGALoader, iceprog, icesprog).
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         Command::Example(a) => cmd_example::run(ctx, a),
         Command::Convert(a) => cmd_convert::run(ctx, a),
         Command::Gen(a) => cmd_gen::run(ctx, a),
+        Command::Report(a) => cmd_report::run(ctx, a),
         Command::Boards(a) => cmd_boards::run(ctx, a),
         Command::Flash(a) => cmd_flash::run(ctx, a),
     };

@@ -5,6 +5,8 @@
 //! - [`pinfile`]: a reader for PCF, LPF and CST pin files.
 //! - [`program`]: the command that loads a bitstream onto a board (openFPGALoader, iceprog,
 //!   icesprog), SRAM or flash.
+//! - [`report`]: resources and speed of a build (yosys `stat -json`, nextpnr `--report`) beside
+//!   the compiler's prediction.
 //!
 //! The board top's ports are fixed (constraints/README.md): `clk`, `uart_tx`, `uart_rx`,
 //! `led[N]` (`led` on a one-LED board) and, where the board has a button, `btn_rst`.
@@ -14,6 +16,7 @@ pub mod device;
 pub mod error;
 pub mod pinfile;
 pub mod program;
+pub mod report;
 
 pub use board::{boards, find_board, Board, Level, Mode, Tool};
 pub use device::{device, Device, Family, DEVICES};

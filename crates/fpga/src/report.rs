@@ -1,0 +1,439 @@
+//! Build reports: the resources that yosys and nextpnr report for a generated design, beside the
+//! compiler's prediction (`qrnn.json` → `resources`), and the design's speed at the achieved clock.
+//!
+//! Inputs are the files the generated project's `make synth` and `make pnr` leave in `build/`:
+//! `stat.json` (yosys `stat -json`) and `pnr.json` (nextpnr `--report`). Cell names are mapped per
+//! family: iCE40 `SB_LUT4`/`SB_DFF*`/`SB_CARRY`/`SB_RAM40_4K`/`SB_MAC16`, ECP5
+//! `LUT4`/`TRELLIS_FF`/`CCU2C`/`DP16KD`/`MULT18X18D`, Gowin `LUT1..4`/`DFF*`/`ALU`/`SDPB`-`DP`-`SP`/`MULT*`.
+
+use crate::device::Family;
+use qrnn_rtl::manifest::Manifest;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A report that could not be made: which file, and why.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{}: {message}", path.display())]
+#[diagnostic(
+    code(qrnn::fpga::report),
+    help("run `make synth` (and `make pnr`) in the project first")
+)]
+pub struct ReportError {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn err(path: &Path, message: impl Into<String>) -> ReportError {
+    ReportError {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// Resource counts of one implementation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Look-up tables (LUT4 equivalents).
+    pub lut: u64,
+    /// Flip-flops.
+    pub ff: u64,
+    /// Carry cells (iCE40 SB_CARRY, ECP5 CCU2C, Gowin ALU).
+    pub carry: u64,
+    /// Block RAMs.
+    pub bram: u64,
+    /// DSP / hard multiplier blocks.
+    pub dsp: u64,
+    /// I/O cells (after place and route).
+    pub io: Option<u64>,
+}
+
+/// The report of one build.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Model name.
+    pub model: String,
+    /// Model hash.
+    pub model_hash: String,
+    /// Family.
+    pub family: String,
+    /// Synthesised counts (yosys).
+    pub synthesis: Counts,
+    /// Counts after place and route (nextpnr utilisation), if it ran.
+    pub placed: Option<Counts>,
+    /// Every cell type yosys reported, for reference.
+    pub cells: BTreeMap<String, u64>,
+    /// The compiler's prediction.
+    pub predicted: qrnn_rtl::resources::Resources,
+    /// Achieved clock (MHz), if place and route ran.
+    pub fmax_mhz: Option<f64>,
+    /// Timing target (MHz).
+    pub target_mhz: Option<f64>,
+    /// Whether the achieved clock meets the target.
+    pub meets_timing: Option<bool>,
+    /// Cycles per timestep (compiler, asserted in simulation).
+    pub cycles_per_step: u64,
+    /// Timesteps per second at the achieved clock.
+    pub timesteps_per_s: Option<f64>,
+    /// Latency of one timestep at the achieved clock (µs).
+    pub latency_us: Option<f64>,
+}
+
+fn count(cells: &BTreeMap<String, u64>, f: impl Fn(&str) -> bool) -> u64 {
+    cells.iter().filter(|(k, _)| f(k)).map(|(_, v)| *v).sum()
+}
+
+/// Map yosys cell counts to [`Counts`] for a family.
+pub fn counts(family: Family, cells: &BTreeMap<String, u64>) -> Counts {
+    match family {
+        Family::Ice40 => Counts {
+            lut: count(cells, |k| k == "SB_LUT4"),
+            ff: count(cells, |k| k.starts_with("SB_DFF")),
+            carry: count(cells, |k| k == "SB_CARRY"),
+            bram: count(cells, |k| k.starts_with("SB_RAM40") || k == "SB_SPRAM256KA"),
+            dsp: count(cells, |k| k == "SB_MAC16"),
+            io: None,
+        },
+        Family::Ecp5 => Counts {
+            lut: count(cells, |k| k == "LUT4") + 2 * count(cells, |k| k == "TRELLIS_DPR16X4"),
+            ff: count(cells, |k| k == "TRELLIS_FF"),
+            carry: count(cells, |k| k == "CCU2C"),
+            bram: count(cells, |k| k == "DP16KD" || k == "PDPW16KD"),
+            dsp: count(cells, |k| {
+                k.starts_with("MULT18X18") || k.starts_with("ALU54")
+            }),
+            io: None,
+        },
+        Family::Gowin => Counts {
+            lut: count(cells, |k| k.starts_with("LUT") && k.len() == 4)
+                + count(cells, |k| k.starts_with("RAM16")),
+            ff: count(cells, |k| k.starts_with("DFF")),
+            carry: count(cells, |k| k == "ALU"),
+            bram: count(cells, |k| {
+                matches!(
+                    k,
+                    "SP" | "SPX9"
+                        | "DP"
+                        | "DPX9"
+                        | "SDP"
+                        | "SDPX9"
+                        | "SDPB"
+                        | "SDPX9B"
+                        | "DPB"
+                        | "DPX9B"
+                        | "ROM"
+                        | "ROMX9"
+                )
+            }),
+            dsp: count(cells, |k| {
+                k.starts_with("MULT") || k.starts_with("MULTALU") || k.starts_with("MULTADDALU")
+            }),
+            io: None,
+        },
+    }
+}
+
+/// Read `stat.json` (yosys `stat -json`): cell counts of the top design.
+pub fn read_yosys_stat(path: &Path) -> Result<BTreeMap<String, u64>, ReportError> {
+    let text = std::fs::read_to_string(path).map_err(|e| err(path, format!("cannot read: {e}")))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| err(path, format!("not yosys `stat -json` output: {e}")))?;
+    let by_type = v
+        .get("design")
+        .and_then(|d| d.get("num_cells_by_type"))
+        .and_then(|c| c.as_object())
+        .ok_or_else(|| {
+            err(
+                path,
+                "expected design.num_cells_by_type (yosys `stat -json`)",
+            )
+        })?;
+    by_type
+        .iter()
+        .map(|(k, n)| {
+            n.as_u64()
+                .map(|n| (k.clone(), n))
+                .ok_or_else(|| err(path, format!("cell count of {k} is not a number")))
+        })
+        .collect()
+}
+
+/// What nextpnr's `--report` says.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pnr {
+    /// Achieved and target clock of the (first) clock domain, MHz.
+    pub fmax: Option<(f64, f64)>,
+    /// Utilisation: bel type → (used, available).
+    pub utilization: BTreeMap<String, (u64, u64)>,
+}
+
+/// Read `pnr.json` (nextpnr `--report`).
+pub fn read_nextpnr_report(path: &Path) -> Result<Pnr, ReportError> {
+    let text = std::fs::read_to_string(path).map_err(|e| err(path, format!("cannot read: {e}")))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| err(path, format!("not a nextpnr --report file: {e}")))?;
+    let fmax = v.get("fmax").and_then(|f| f.as_object()).and_then(|o| {
+        // the slowest clock domain decides
+        o.values()
+            .filter_map(|d| Some((d.get("achieved")?.as_f64()?, d.get("constraint")?.as_f64()?)))
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+    });
+    let utilization = v
+        .get("utilization")
+        .and_then(|u| u.as_object())
+        .ok_or_else(|| err(path, "expected a `utilization` object (nextpnr --report)"))?
+        .iter()
+        .filter_map(|(k, u)| {
+            Some((
+                k.clone(),
+                (u.get("used")?.as_u64()?, u.get("available")?.as_u64()?),
+            ))
+        })
+        .collect();
+    Ok(Pnr { fmax, utilization })
+}
+
+/// Placed counts; iCE40 logic cells hold a LUT, a flip-flop and a carry each, so for iCE40 the
+/// flip-flop and carry counts are those of synthesis and `lut` counts logic cells.
+fn placed_counts(family: Family, u: &BTreeMap<String, (u64, u64)>, synth: &Counts) -> Counts {
+    let used = |k: &str| u.get(k).map(|x| x.0).unwrap_or(0);
+    match family {
+        Family::Ice40 => Counts {
+            lut: used("ICESTORM_LC"),
+            ff: synth.ff,
+            carry: synth.carry,
+            bram: used("ICESTORM_RAM") + used("ICESTORM_SPRAM"),
+            dsp: used("ICESTORM_DSP"),
+            io: Some(used("SB_IO")),
+        },
+        Family::Ecp5 => Counts {
+            lut: used("TRELLIS_COMB"),
+            ff: used("TRELLIS_FF"),
+            carry: 0,
+            bram: used("DP16KD"),
+            dsp: used("MULT18X18D"),
+            io: Some(used("TRELLIS_IO")),
+        },
+        Family::Gowin => Counts {
+            lut: used("LUT4"),
+            ff: used("DFF"),
+            carry: used("ALU"),
+            bram: used("BSRAM"),
+            dsp: used("DSP"),
+            io: Some(used("IOB")),
+        },
+    }
+}
+
+/// Make the report of a project directory from `qrnn.json`, `build/stat.json` and, if present,
+/// `build/pnr.json`.
+pub fn report(dir: &Path) -> Result<Report, ReportError> {
+    let mpath = dir.join("qrnn.json");
+    let text = std::fs::read_to_string(&mpath).map_err(|e| {
+        err(
+            &mpath,
+            format!("cannot read: {e} (is this a qrnn-hw project?)"),
+        )
+    })?;
+    let man: Manifest = serde_json::from_str(&text)
+        .map_err(|e| err(&mpath, format!("not a qrnn-hw manifest: {e}")))?;
+    let family = Family::ALL
+        .into_iter()
+        .find(|f| f.to_string() == man.target)
+        .ok_or_else(|| err(&mpath, format!("unknown target family {:?}", man.target)))?;
+    let cells = read_yosys_stat(&dir.join("build/stat.json"))?;
+    let synthesis = counts(family, &cells);
+    let pnr_path = dir.join("build/pnr.json");
+    let pnr = if pnr_path.exists() {
+        Some(read_nextpnr_report(&pnr_path)?)
+    } else {
+        None
+    };
+    let fmax = pnr.as_ref().and_then(|p| p.fmax);
+    let cps = man.cycles_per_step;
+    Ok(Report {
+        model: man.model_name.clone(),
+        model_hash: man.model_hash.clone(),
+        family: family.to_string(),
+        synthesis: synthesis.clone(),
+        placed: pnr
+            .as_ref()
+            .map(|p| placed_counts(family, &p.utilization, &synthesis)),
+        cells,
+        predicted: man.resources.clone(),
+        fmax_mhz: fmax.map(|f| f.0),
+        target_mhz: fmax.map(|f| f.1),
+        meets_timing: fmax.map(|f| f.0 >= f.1),
+        cycles_per_step: cps,
+        timesteps_per_s: fmax.map(|f| f.0 * 1e6 / cps as f64),
+        latency_us: fmax.map(|f| cps as f64 / f.0),
+    })
+}
+
+/// The report as a table for people.
+pub fn render(r: &Report) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "model   {} ({})",
+        r.model,
+        &r.model_hash[..16.min(r.model_hash.len())]
+    );
+    let _ = writeln!(s, "family  {}", r.family);
+    let _ = writeln!(
+        s,
+        "\n{:<10} {:>10} {:>10} {:>10}",
+        "resource", "predicted", "synthesis", "placed"
+    );
+    let p = &r.predicted;
+    let placed = |f: fn(&Counts) -> u64| {
+        r.placed
+            .as_ref()
+            .map(|c| f(c).to_string())
+            .unwrap_or_else(|| "-".into())
+    };
+    let _ = writeln!(
+        s,
+        "{:<10} {:>10} {:>10} {:>10}",
+        "LUT",
+        p.lut4,
+        r.synthesis.lut,
+        placed(|c| c.lut)
+    );
+    let _ = writeln!(
+        s,
+        "{:<10} {:>10} {:>10} {:>10}",
+        "FF",
+        p.ff,
+        r.synthesis.ff,
+        placed(|c| c.ff)
+    );
+    let _ = writeln!(
+        s,
+        "{:<10} {:>10} {:>10} {:>10}",
+        "carry",
+        "-",
+        r.synthesis.carry,
+        placed(|c| c.carry)
+    );
+    let _ = writeln!(
+        s,
+        "{:<10} {:>10} {:>10} {:>10}",
+        "BRAM",
+        p.bram_blocks,
+        r.synthesis.bram,
+        placed(|c| c.bram)
+    );
+    let _ = writeln!(
+        s,
+        "{:<10} {:>10} {:>10} {:>10}",
+        "DSP",
+        p.elementwise_multipliers + p.mv_multipliers,
+        r.synthesis.dsp,
+        placed(|c| c.dsp)
+    );
+    if let Some(io) = r.placed.as_ref().and_then(|c| c.io) {
+        let _ = writeln!(s, "{:<10} {:>10} {:>10} {:>10}", "IO", "-", "-", io);
+    }
+    let _ = writeln!(s, "\ncycles per timestep  {}", r.cycles_per_step);
+    match (r.fmax_mhz, r.target_mhz) {
+        (Some(f), Some(t)) => {
+            let _ = writeln!(
+                s,
+                "Fmax                 {f:.2} MHz (target {t:.2} MHz: {})",
+                if f >= t { "met" } else { "MISSED" }
+            );
+            let _ = writeln!(
+                s,
+                "timesteps/s at Fmax  {:.0}",
+                r.timesteps_per_s.unwrap_or(0.0)
+            );
+            let _ = writeln!(
+                s,
+                "latency at Fmax      {:.2} µs per timestep",
+                r.latency_us.unwrap_or(0.0)
+            );
+        }
+        _ => {
+            let _ = writeln!(s, "Fmax                 - (run `make pnr`)");
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ice40_cells_map_to_counts() {
+        let cells: BTreeMap<String, u64> = [
+            ("SB_LUT4", 4291),
+            ("SB_DFFE", 928),
+            ("SB_DFF", 30),
+            ("SB_CARRY", 581),
+            ("SB_RAM40_4K", 4),
+            ("SB_MAC16", 3),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let c = counts(Family::Ice40, &cells);
+        assert_eq!(
+            (c.lut, c.ff, c.carry, c.bram, c.dsp),
+            (4291, 958, 581, 4, 3)
+        );
+    }
+
+    #[test]
+    fn ecp5_cells_map_to_counts() {
+        let cells: BTreeMap<String, u64> = [
+            ("LUT4", 1994),
+            ("TRELLIS_FF", 3221),
+            ("CCU2C", 340),
+            ("DP16KD", 10),
+            ("MULT18X18D", 3),
+            ("TRELLIS_DPR16X4", 16),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let c = counts(Family::Ecp5, &cells);
+        assert_eq!(
+            (c.lut, c.ff, c.carry, c.bram, c.dsp),
+            (1994 + 32, 3221, 340, 10, 3)
+        );
+    }
+
+    #[test]
+    fn nextpnr_report_parses_fmax_and_utilization() {
+        let dir = std::env::temp_dir().join(format!("qrnn-pnr-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("pnr.json");
+        std::fs::write(
+            &p,
+            r#"{"critical_paths": [], "fmax": {"clk$SB_IO_IN_$glb_clk": {"achieved": 26.924423217773438, "constraint": 12}},
+               "utilization": {"ICESTORM_LC": {"available": 7680, "used": 5347}, "ICESTORM_RAM": {"available": 32, "used": 4}, "SB_IO": {"available": 256, "used": 32}}}"#,
+        )
+        .unwrap();
+        let r = read_nextpnr_report(&p).unwrap();
+        // nextpnr prints the MHz with 17 digits; serde_json parses them to within an ulp or two
+        let (f, t) = r.fmax.unwrap();
+        assert!(
+            (f - 26.924423217773438).abs() < 1e-9 && t == 12.0,
+            "{f} {t}"
+        );
+        assert_eq!(r.utilization["ICESTORM_LC"], (5347, 7680));
+        let c = placed_counts(Family::Ice40, &r.utilization, &Counts::default());
+        assert_eq!((c.lut, c.bram, c.io), (5347, 4, Some(32)));
+        std::fs::write(&p, "{}").unwrap();
+        assert!(read_nextpnr_report(&p)
+            .unwrap_err()
+            .to_string()
+            .contains("utilization"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
