@@ -5,6 +5,7 @@
 //! - [`pinfile`]: a reader for PCF, LPF and CST pin files.
 //! - [`program`]: the command that loads a bitstream onto a board (openFPGALoader, iceprog,
 //!   icesprog), SRAM or flash.
+//! - [`protocol`]: the host side of the board top's UART protocol (docs/PROTOCOL.md).
 //! - [`report`]: resources and speed of a build (yosys `stat -json`, nextpnr `--report`) beside
 //!   the compiler's prediction.
 //!
@@ -16,6 +17,7 @@ pub mod device;
 pub mod error;
 pub mod pinfile;
 pub mod program;
+pub mod protocol;
 pub mod report;
 
 pub use board::{boards, find_board, Board, Level, Mode, Tool};
