@@ -322,7 +322,6 @@ module qrnn_board_top #(
                     S_CRC: if (rx_ok) begin
                         hdr_q    <= 2'd0;
                         crc_tx_q <= 8'h00;
-                        tx_idx_q <= 16'h0;
                         if (rx_data != crc_rx_q || (cmd_q != CMD_PING && cmd_q != CMD_RESET &&
                                 cmd_q != CMD_STEP) ||
                                 len_q != (cmd_q == CMD_STEP ? STEP_LEN16 : 16'h0)) begin
@@ -362,6 +361,7 @@ module qrnn_board_top #(
                     S_HDR: if (tx_fire) begin
                         crc_tx_q <= hdr_q == 2'd0 ? 8'h00 : crc_tx_next;
                         hdr_q    <= hdr_q + 2'd1;
+                        tx_idx_q <= 16'h0;
                         if (hdr_q == 2'd3)
                             state_q <= rlen_q == 16'h0 ? S_TXCRC :
                                        rcmd_q == (CMD_STEP | 8'h80) ? S_WAITOUT : S_TXPAY;

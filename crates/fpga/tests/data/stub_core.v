@@ -4,12 +4,26 @@
 //   s    = sum of the timestep's IN_LEN inputs (WX-bit two's complement; a 1-bit input is +1/-1)
 //   acc  = (in_seq_start of the first element ? 0 : acc) + s          (32-bit, wrapping)
 //   y[j] = acc + j, truncated to WY bits, for j = 0 .. OUT_LEN-1 (a 1-bit output is its low bit)
-// `rst` clears acc. The testbench sets the parameters with defparam (the real core has none).
+// `rst` clears acc. The board top instantiates qrnn_core without parameters (the generated core
+// has none), so the test sets these with the macros QRNN_STUB_IN_LEN, _OUT_LEN, _WX and _WY.
+/* verilator lint_off DECLFILENAME */
+`ifndef QRNN_STUB_IN_LEN
+`define QRNN_STUB_IN_LEN 3
+`endif
+`ifndef QRNN_STUB_OUT_LEN
+`define QRNN_STUB_OUT_LEN 2
+`endif
+`ifndef QRNN_STUB_WX
+`define QRNN_STUB_WX 5
+`endif
+`ifndef QRNN_STUB_WY
+`define QRNN_STUB_WY 12
+`endif
 module qrnn_core #(
-    parameter IN_LEN  = 3,
-    parameter OUT_LEN = 2,
-    parameter WX      = 5,
-    parameter WY      = 12
+    parameter IN_LEN  = `QRNN_STUB_IN_LEN,
+    parameter OUT_LEN = `QRNN_STUB_OUT_LEN,
+    parameter WX      = `QRNN_STUB_WX,
+    parameter WY      = `QRNN_STUB_WY
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -30,7 +44,9 @@ module qrnn_core #(
     wire        first = idx_q == 16'd0;
     wire [31:0] base  = (first && in_seq_start) ? 32'd0 : acc_q;
     wire [31:0] part  = first ? 32'd0 : sum_q;
-    wire [31:0] y     = acc_q + {16'd0, idx_q};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [31:0] y     = acc_q + {16'd0, idx_q};  // only y[WY-1:0] leaves
+    /* verilator lint_on UNUSEDSIGNAL */
 
     always @(posedge clk) begin
         if (rst) begin
