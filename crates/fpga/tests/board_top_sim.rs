@@ -1,10 +1,11 @@
 //! End-to-end simulation of the board top (hw/qrnn_board_top.v) with the stand-in core
 //! (tests/data/stub_core.v): the host code of `qrnn_fpga::protocol` encodes a session — a PING, a
 //! RESET, STEPs of two sequences, a STEP with a corrupted CRC, a truncated STEP followed by an idle
-//! gap longer than the board's frame timeout, an unknown command, a STEP with a wrong LEN and an
-//! oversized LEN — into a stimulus; tests/data/board_tb.v drives it into `uart_rx` at the baud rate
-//! and captures `uart_tx`; the same host code decodes the replies, which must be the ID, the
-//! stand-in core's outputs and the documented ERROR replies, with the link recovering after each.
+//! gap longer than the board's frame timeout, an unknown command, a STEP with a wrong LEN, an
+//! oversized LEN and a byte with a 0 stop bit — into a stimulus; tests/data/board_tb.v drives it
+//! into `uart_rx` at the baud rate and captures `uart_tx`; the same host code decodes the replies,
+//! which must be the ID, the stand-in core's outputs and the documented ERROR replies, with the
+//! link recovering after each.
 //!
 //! Runs on Icarus Verilog and on Verilator (`--binary --timing`) when they are installed; a missing
 //! simulator skips with a message, or fails under `QRNN_REQUIRE_TOOLS=1`.
@@ -247,6 +248,14 @@ fn build_session(l: Layout, seed: u64) -> Session {
     huge.extend_from_slice(&Request::Ping.encode(None).unwrap());
     huge.extend_from_slice(&[0x00; 8]);
     s.exchange(&huge, Expect::Error(ErrorCode::BadLength, 0x03));
+
+    // A byte with a 0 stop bit inside a PING frame.
+    s.bytes(&[SYNC_REQUEST, 0x01]);
+    s.stim += "3 00\n";
+    s.reply_bytes += 7;
+    s.expect.push(Expect::Error(ErrorCode::UartFraming, 0x01));
+    s.stim += &format!("2 {:x}\n", s.reply_bytes);
+    s.gap(TIMEOUT_BITS + 10);
 
     // The link works again; RESET restarts the sequence.
     let xs: Vec<i64> = (0..l.in_len).map(|_| rng.element(l.wx)).collect();

@@ -3,7 +3,7 @@
 // driven by crates/fpga/tests/board_top_sim.rs.
 //
 // +stim=FILE: one command a line, two hex numbers: `0 BB` sends byte BB on uart_rx (8N1, DIV clock
-// cycles a bit); `1 NNNN` leaves the line idle for NNNN bit times; `2 NNNN` waits until NNNN bytes
+// cycles a bit); `3 BB` sends byte BB with a 0 stop bit (a framing error); `1 NNNN` leaves the line idle for NNNN bit times; `2 NNNN` waits until NNNN bytes
 // in all have come back on uart_tx (at most WAIT_LIMIT cycles, else the run ends with an error).
 // +out=FILE: every byte received on uart_tx, one hex byte a line; a stop bit of 0 writes `ferr`,
 // a wait that runs out writes `wait_timeout`; the last line is `end`.
@@ -38,7 +38,7 @@ module board_tb;
     reg [7:0] b;
     reg [1023:0] stim_path, out_path;
 
-    task send_byte(input [7:0] d);
+    task send_byte(input [7:0] d, input stop);
         integer k;
         begin
             rx = 1'b0;
@@ -47,8 +47,9 @@ module board_tb;
                 rx = d[k];
                 repeat (DIV) @(posedge clk);
             end
-            rx = 1'b1;
+            rx = stop;
             repeat (DIV) @(posedge clk);
+            rx = 1'b1;
         end
     endtask
 
@@ -80,8 +81,8 @@ module board_tb;
         while (!$feof(fin)) begin
             r = $fscanf(fin, "%h %h\n", op, arg);
             if (r == 2) begin
-                if (op == 0) begin
-                    send_byte(arg[7:0]);
+                if (op == 0 || op == 3) begin
+                    send_byte(arg[7:0], op == 0);
                 end else if (op == 1) begin
                     repeat (arg * DIV) @(posedge clk);
                 end else begin
