@@ -18,9 +18,13 @@ use std::path::{Path, PathBuf};
 pub struct Args {
     /// Model file (.qw or .qw.toml).
     model: Option<PathBuf>,
-    /// FPGA family: ice40, ecp5 or gowin.
-    #[arg(long, default_value = "ice40", value_parser = ["ice40", "ecp5", "gowin"])]
-    target: String,
+    /// FPGA family: ice40, ecp5 or gowin (default: the board's family, else ice40).
+    #[arg(long, value_parser = ["ice40", "ecp5", "gowin"])]
+    target: Option<String>,
+    /// Board (`qrnn-hw boards` lists them): adds the UART board top, the pin file and the
+    /// bitstream and flash rules; `make` then builds the bitstream (iCE40 boards).
+    #[arg(long)]
+    board: Option<String>,
     /// Output directory (default: MODEL's name with `-hw`).
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -71,6 +75,24 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         .clone()
         .ok_or_else(|| miette!("give a model file: qrnn-hw gen MODEL.qw"))?;
     let model = crate::util::load_model(&model_path)?;
+    let board = match &a.board {
+        Some(b) => Some(qrnn_fpga::find_board(b)?),
+        None => None,
+    };
+    let target = match (&a.target, &board) {
+        (Some(t), Some(b)) if *t != b.family.to_string() => {
+            return Err(miette!(
+                code = "qrnn::gen::target",
+                help = "leave --target out: the board decides the family",
+                "--target {t} does not match board `{}`, which is {}",
+                b.name,
+                b.family
+            ))
+        }
+        (_, Some(b)) => b.family.to_string(),
+        (Some(t), None) => t.clone(),
+        (None, None) => "ice40".to_string(),
+    };
     let mut opts = Options {
         folds: BTreeMap::new(),
         weights: match a.weights.as_str() {
@@ -78,7 +100,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
             "logic" => WeightsMode::Logic,
             _ => WeightsMode::Auto,
         },
-        target: a.target.clone(),
+        target: target.clone(),
     };
     for f in &a.fold {
         let (e, fold) = parse_fold(f)?;
@@ -102,7 +124,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         }
     }
     let dump = a.dump_ir_after.clone();
-    let g = qrnn_rtl::generate(&model, &opts, |name, d| {
+    let mut g = qrnn_rtl::generate(&model, &opts, |name, d| {
         if dump.as_deref() == Some("all") || dump.as_deref() == Some(name) {
             eprintln!("== IR after {name}\n{d}");
         }
@@ -117,10 +139,20 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     if a.sim_steps.is_empty() || a.sim_steps.contains(&0) {
         return Err(miette!("--sim-steps needs positive sequence lengths"));
     }
+    if let Some(b) = &board {
+        g.manifest.board = Some(b.name.clone());
+        g.manifest.device = Some(b.device.clone());
+        g.manifest.package = Some(b.package.clone());
+    }
     let stim = Stimulus::random(&model, &a.sim_steps, a.seed);
     let mut files = g.files.clone();
     files.extend(sim_files(&model, &g.manifest, &stim)?);
-    files.push(("Makefile".into(), makefile(&g.manifest)));
+    let mut mk = makefile(&g.manifest);
+    if let Some(b) = &board {
+        files.extend(qrnn_fpga::project::board_files(b, &g.manifest));
+        mk.push_str(&qrnn_fpga::project::makefile_rules(b));
+    }
+    files.push(("Makefile".into(), mk));
     files.push((
         "qrnn.json".into(),
         serde_json::to_string_pretty(&g.manifest).into_diagnostic()? + "\n",

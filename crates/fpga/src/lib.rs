@@ -6,6 +6,7 @@
 //! - [`program`]: the command that loads a bitstream onto a board (openFPGALoader, iceprog,
 //!   icesprog), SRAM or flash.
 //! - [`protocol`]: the host side of the board top's UART protocol (docs/PROTOCOL.md).
+//! - [`project`]: what a board adds to a generated project (primitives, pin file, top, rules).
 //! - [`report`]: resources and speed of a build (yosys `stat -json`, nextpnr `--report`) beside
 //!   the compiler's prediction.
 //!
@@ -17,6 +18,7 @@ pub mod device;
 pub mod error;
 pub mod pinfile;
 pub mod program;
+pub mod project;
 pub mod protocol;
 pub mod report;
 

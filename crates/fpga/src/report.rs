@@ -59,6 +59,8 @@ pub struct Report {
     pub model_hash: String,
     /// Family.
     pub family: String,
+    /// What was built: `qrnn_core` (the core alone) or `qrnn_top` (the board top around it).
+    pub top: String,
     /// Synthesised counts (yosys).
     pub synthesis: Counts,
     /// Counts after place and route (nextpnr utilisation), if it ran.
@@ -243,9 +245,17 @@ pub fn report(dir: &Path) -> Result<Report, ReportError> {
         .into_iter()
         .find(|f| f.to_string() == man.target)
         .ok_or_else(|| err(&mpath, format!("unknown target family {:?}", man.target)))?;
-    let cells = read_yosys_stat(&dir.join("build/stat.json"))?;
+    // a board build (`make` in a project generated with --board) reports the whole board top;
+    // otherwise `make synth`/`make pnr` of the core alone
+    let board = dir.join("build/top-stat.json").exists();
+    let (stat, pnr_name) = if board {
+        ("build/top-stat.json", "build/top-pnr.json")
+    } else {
+        ("build/stat.json", "build/pnr.json")
+    };
+    let cells = read_yosys_stat(&dir.join(stat))?;
     let synthesis = counts(family, &cells);
-    let pnr_path = dir.join("build/pnr.json");
+    let pnr_path = dir.join(pnr_name);
     let pnr = if pnr_path.exists() {
         Some(read_nextpnr_report(&pnr_path)?)
     } else {
@@ -257,6 +267,11 @@ pub fn report(dir: &Path) -> Result<Report, ReportError> {
         model: man.model_name.clone(),
         model_hash: man.model_hash.clone(),
         family: family.to_string(),
+        top: if board {
+            "qrnn_top".into()
+        } else {
+            "qrnn_core".into()
+        },
         synthesis: synthesis.clone(),
         placed: pnr
             .as_ref()
@@ -283,6 +298,7 @@ pub fn render(r: &Report) -> String {
         &r.model_hash[..16.min(r.model_hash.len())]
     );
     let _ = writeln!(s, "family  {}", r.family);
+    let _ = writeln!(s, "top     {}", r.top);
     let _ = writeln!(
         s,
         "\n{:<10} {:>10} {:>10} {:>10}",

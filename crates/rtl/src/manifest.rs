@@ -74,6 +74,15 @@ pub struct Manifest {
     pub generator: String,
     /// FPGA family targeted.
     pub target: String,
+    /// Board, when generated with `--board` (its device and package then set the build defaults).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub board: Option<String>,
+    /// Device short name for place and route (`up5k`, `hx8k`, …), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// Package for place and route, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
     /// Input elements per timestep.
     pub in_len: usize,
     /// Output elements per timestep.

@@ -345,16 +345,16 @@ clean:
         name = man.model_name,
         hash = &man.model_hash[..16],
         family = man.target,
-        device = match man.target.as_str() {
+        device = man.device.as_deref().unwrap_or(match man.target.as_str() {
             "ecp5" => "25k",
             "gowin" => "gw1nr9",
             _ => "up5k",
-        },
-        package = match man.target.as_str() {
+        }),
+        package = man.package.as_deref().unwrap_or(match man.target.as_str() {
             "ecp5" => "CABGA256",
             "gowin" => "QN88P",
             _ => "sg48",
-        },
+        }),
     )
 }
 
