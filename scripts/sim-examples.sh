@@ -6,7 +6,7 @@ set -euo pipefail
 Q=$1; OUT=${2:-build/examples-hw}
 SIM=${SIM:-verilator}
 mkdir -p "$OUT"
-pass=0; fail=0; skipped=0
+pass=0; fail=0
 for m in examples/*.qw examples/*.qw.toml; do
   [ -e "$m" ] || continue
   name=$(basename "$m"); name=${name%.toml}; name=${name%.qw}
@@ -21,5 +21,5 @@ for m in examples/*.qw examples/*.qw.toml; do
     echo "FAIL  $name:"; make -s -C "$dir" sim SIM="$SIM" 2>&1 | tail -20 || true; fail=$((fail + 1))
   fi
 done
-echo "examples: $pass passed, $fail failed, $skipped skipped"
+echo "examples: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -335,8 +335,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
     ));
     let mut files = Vec::new();
     let wx = d.x_fmt.width();
-    let clk = b.m.input("clk", Ty::u(1));
-    let _ = clk;
+    b.m.input("clk", Ty::u(1));
     let rst = b.m.input("rst", Ty::u(1));
     let in_valid = b.m.input("in_valid", Ty::u(1));
     let in_data = b.m.input("in_data", Ty::u(wx));
@@ -506,7 +505,6 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
                 Ty::u(bits_for(g.pixels())),
                 Some("output pixel being computed"),
             );
-            let _ = hty;
         } else {
             b.m.array(
                 &format!("l{l}_h_q"),
@@ -1916,7 +1914,6 @@ fn conv_fsm(
     let y = r("y", bits_for(g.h));
     let x = r("x", bits_for(g.w));
     let rd = r("rd", bits_for(g.pixels() + g.prime() + 1));
-    let (rx, rh) = ((), ());
     let sb = r("sb", bits_for(g.pixels() * e.hidden + e.hidden));
     let mut out = Vec::new();
     // the line buffers shift in the cycles 1..=prime of PRIME and in SHIFT; cycle 0 of PRIME only
@@ -1929,7 +1926,6 @@ fn conv_fsm(
         bin(BinOp::Or, and(in_prime, sc_nz), in_shift),
     );
     let shift_now = b.name(&format!("l{l}_shift"), shift_now);
-    let _ = (&rx, &rh);
     let mut shift = vec![];
     for (src, nm) in [(&xs, "x"), (&hs, "h")] {
         let lbw = lb_width(g, src);
