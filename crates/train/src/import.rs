@@ -1,0 +1,1 @@
+//! Import of PyTorch state dicts (safetensors, `.npz`) into `.qw` models.
