@@ -388,10 +388,11 @@ impl DataDir {
         if let Some(dir) = std::env::var_os("QRNN_DATA_DIR").filter(|d| !d.is_empty()) {
             let dir = PathBuf::from(dir);
             if !dir.is_dir() {
-                return Err(DatasetError::NotInstalled {
-                    name: "QRNN_DATA_DIR".into(),
-                    path: dir,
-                });
+                return Err(DatasetError::Request(format!(
+                    "QRNN_DATA_DIR={} is not a directory: run `QRNN_DATA_DIR={} {SETUP_COMMAND}` to fill it, or unset QRNN_DATA_DIR",
+                    dir.display(),
+                    dir.display()
+                )));
             }
             return DataDir::at(&dir);
         }
