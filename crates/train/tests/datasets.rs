@@ -125,7 +125,14 @@ fn ts_missing_values_follow_header_and_policy() {
     );
     ts_err(
         &format!("{UNI}1, ?,3:a\n"),
-        &["line 6, dimension 1, value 2 (column 4)", "@missing false"],
+        &[
+            "line 6, dimension 1, value 2 (column 4)",
+            "does not say @missing true",
+        ],
+    );
+    ts_err(
+        &format!("{}?:b\n", UNI.replace("@data\n", "@missing false\n@data\n")),
+        &["line 7, dimension 1, value 1 (column 1): '?' (a missing value)"],
     );
 }
 

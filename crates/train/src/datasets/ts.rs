@@ -442,7 +442,7 @@ pub fn parse_ts(path: &Path, text: &str, opts: &TsOptions) -> Result<TsFile, Dat
                         return Err(file_err(
                             path,
                             format!(
-                                "{}: '?' (a missing value), but the header says @missing false",
+                                "{}: '?' (a missing value), but the header does not say @missing true",
                                 place()
                             ),
                         ));
