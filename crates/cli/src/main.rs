@@ -8,6 +8,7 @@ mod cmd_eval;
 mod cmd_example;
 mod cmd_flash;
 mod cmd_gen;
+mod cmd_import;
 mod cmd_inspect;
 mod cmd_report;
 mod cmd_run;
@@ -51,6 +52,8 @@ enum Command {
     Boards(cmd_boards::Args),
     /// Load a generated project's bitstream onto its board (openFPGALoader, iceprog, icesprog).
     Flash(cmd_flash::Args),
+    /// Import a PyTorch nn.LSTM/nn.GRU state dict (safetensors, npz) with post-training quantization.
+    Import(cmd_import::Args),
 }
 
 /// Verbosity shared by all subcommands.
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Report(a) => cmd_report::run(ctx, a),
         Command::Boards(a) => cmd_boards::run(ctx, a),
         Command::Flash(a) => cmd_flash::run(ctx, a),
+        Command::Import(a) => cmd_import::run(ctx, a),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,
