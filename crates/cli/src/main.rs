@@ -3,6 +3,7 @@
 //! 0 success, 1 error in the input or the environment, 2 command-line usage, 3 internal error.
 
 mod cmd_boards;
+mod cmd_build;
 mod cmd_convert;
 mod cmd_eval;
 mod cmd_example;
@@ -46,6 +47,8 @@ enum Command {
     Convert(cmd_convert::Args),
     /// Generate a hardware project: Verilog, testbench and vectors, Makefile, manifest.
     Gen(cmd_gen::Args),
+    /// Build a generated project (synthesis, place and route, packing) with progress and logs.
+    Build(cmd_build::Args),
     /// Report a generated project's resources and speed after `make synth` / `make pnr`.
     Report(cmd_report::Args),
     /// List the supported boards: family, device, clock, UART pins, LEDs, programmer.
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Example(a) => cmd_example::run(ctx, a),
         Command::Convert(a) => cmd_convert::run(ctx, a),
         Command::Gen(a) => cmd_gen::run(ctx, a),
+        Command::Build(a) => cmd_build::run(ctx, a),
         Command::Report(a) => cmd_report::run(ctx, a),
         Command::Boards(a) => cmd_boards::run(ctx, a),
         Command::Flash(a) => cmd_flash::run(ctx, a),

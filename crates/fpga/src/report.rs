@@ -223,7 +223,11 @@ fn placed_counts(family: Family, u: &BTreeMap<String, (u64, u64)>, synth: &Count
             ff: used("DFF"),
             carry: used("ALU"),
             bram: used("BSRAM"),
-            dsp: used("DSP"),
+            dsp: u
+                .iter()
+                .filter(|(k, _)| k.starts_with("MULT") || k.starts_with("DSP"))
+                .map(|(_, x)| x.0)
+                .sum(),
             io: Some(used("IOB")),
         },
     }

