@@ -14,6 +14,7 @@
 //! `led[N]` (`led` on a one-LED board) and, where the board has a button, `btn_rst`.
 
 pub mod board;
+pub mod board_sim;
 pub mod device;
 pub mod error;
 pub mod pinfile;
@@ -21,6 +22,7 @@ pub mod program;
 pub mod project;
 pub mod protocol;
 pub mod report;
+pub mod serial;
 
 pub use board::{boards, find_board, Board, Level, Mode, Tool};
 pub use device::{device, Device, Family, DEVICES};

@@ -120,6 +120,7 @@ flash: bitstream\n\
         part = board.part,
         pin = board.pin_file,
     );
+    let common = common + &crate::board_sim::board_sim_rules(board);
     match board.family {
         Family::Ice40 => common + "\
 ICEPACK   ?= icepack\n\n\
@@ -227,5 +228,6 @@ pub fn board_files(board: &Board, man: &Manifest) -> Vec<(String, String)> {
         v.push((format!("constraints/{}", board.pin_file), pins.to_string()));
     }
     v.push(("board/qrnn_top.v".to_string(), wrapper(board, man)));
+    v.push(crate::board_sim::bridge_file());
     v
 }
