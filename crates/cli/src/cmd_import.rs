@@ -245,13 +245,17 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     }
     if !ctx.quiet {
         let r = &imp.record;
+        let n = imp.net.layers.len();
         eprintln!(
-            "read {} ({:?}, sha256 {}): {} {} layer(s), input {}, hidden {}{}",
+            "read {} ({}, sha256 {}…): {}, {n} layer{}, input {}, hidden {}{}",
             a.file.display(),
-            r.format,
+            serde_json::to_value(r.format)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
             &r.sha256[..16],
             imp.net.cell.to_string().to_uppercase(),
-            imp.net.layers.len(),
+            if n == 1 { "" } else { "s" },
             imp.net.input,
             imp.net
                 .layers
@@ -260,7 +264,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
                 .collect::<Vec<_>>()
                 .join(","),
             match &imp.net.head {
-                Some(h) => format!(", head `{}` ({} outputs)", h.prefix, h.weight.rows),
+                Some(h) => format!(", head `{}` with {} outputs", h.prefix, h.weight.rows),
                 None => String::new(),
             }
         );

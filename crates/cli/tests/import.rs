@@ -333,6 +333,20 @@ fn bad_files_and_options_fail_clearly() {
         &dir.path().join("x.qw"),
     );
     assert_eq!(o.status.code(), Some(2));
+    // formats that make no model: a clear error, not an allocation of 2^32 table entries
+    let e = fails(
+        &root().join("tests/import/lstm_h4.safetensors"),
+        &["--pre-format", "fixed<32,4>"],
+    );
+    assert!(
+        e.contains("qrnn::import::model") && e.contains("2..=12"),
+        "{e}"
+    );
+    let e = fails(
+        &root().join("tests/import/lstm_h4.safetensors"),
+        &["--act-frac", "20"],
+    );
+    assert!(e.contains("act_frac"), "{e}");
     // stochastic rounding is for binary only
     let e = fails(
         &root().join("tests/import/lstm_h4.safetensors"),

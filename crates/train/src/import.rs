@@ -1156,6 +1156,20 @@ pub fn build_model(
             ),
         });
     }
+    let f = &opts.formats;
+    if !(2..=12).contains(&f.pre.width) {
+        // checked before the tables (2^width entries) are built
+        return Err(ImportError::Model {
+            path,
+            source: QwError::Field {
+                field: "pre".into(),
+                message: format!(
+                    "pre-activation format {}: the width must be 2..=12 (it indexes a table of 2^W entries)",
+                    f.pre
+                ),
+            },
+        });
+    }
     let mut rng = Rng::new(spec.stochastic_seed.unwrap_or(0));
     let mut errors = Vec::new();
     // weights of the scheme (float: quantized; packed: as given)
@@ -1184,7 +1198,6 @@ pub fn build_model(
             });
             Ok(q)
         };
-    let f = &opts.formats;
     let bias_vals = |name: &str, b: &[f32], rng: &mut Rng| -> Result<Vec<f64>, ImportError> {
         if spec.bias {
             spec.quantize_vector(b, rng).map_err(|e| qerr(name, e))
