@@ -18,10 +18,11 @@ help:
 	@echo "make regen           regenerate the committed reference RTL in tests/rtl/"
 	@echo "make examples        regenerate the bundled example models in examples/"
 	@echo "make fuzz            run the .qw reader fuzz target (needs nightly + cargo-fuzz)"
-	@echo "make setup           check/install what the build needs (idempotent)"
+	@echo "make setup           check/install what the build and the tests need: tools, PyPI FPGA tools, data sets (idempotent)"
 
 setup:
 	@bash scripts/setup.sh
+	@bash scripts/setup-data.sh
 
 build: setup
 	$(CARGO) build --release --locked -p qrnn-hw

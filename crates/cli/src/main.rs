@@ -37,7 +37,7 @@ struct Cli {
 enum Command {
     /// Summarise a model: layers, shapes, schemes, formats, accumulator widths, memory, hash.
     Inspect(cmd_inspect::Args),
-    /// Run one input sequence through the golden model and print the outputs.
+    /// Run input sequences through the golden model, or through a board with --port, and print the outputs.
     Run(cmd_run::Args),
     /// Evaluate a data set: golden-model (hardware-exact) vs float-reference accuracy or error.
     Eval(cmd_eval::Args),
