@@ -8,7 +8,7 @@ CARGO   ?= cargo
 QRNN    := target/release/qrnn-hw
 EXAMPLES := examples
 
-.PHONY: help setup build demo test test-fast lint fmt examples check-examples sim regen fuzz clean
+.PHONY: help setup build demo test test-fast lint fmt examples check-examples sim regen fuzz clean bench
 
 help:
 	@echo "make demo            set up, build, run the bundled example (prints its outputs)"
@@ -74,6 +74,9 @@ sim: build
 # The committed reference RTL (tests/rtl/) is exactly what this produces; a test fails otherwise.
 regen: build
 	bash scripts/regen.sh $(QRNN) tests/rtl
+
+bench: setup
+	QUICK=$(QUICK) bash scripts/bench.sh
 
 fuzz:
 	cd fuzz && $(CARGO) +nightly fuzz run qw_reader -- -max_total_time=60

@@ -1,0 +1,494 @@
+//! `qrnn-bench docs`: docs/BENCHMARKS.md and docs/bench/*.svg from bench/results/*.json alone.
+
+use crate::plot::{line_plot, Series};
+use crate::util::{read_json, write_text};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn f(v: &Value) -> Option<f64> {
+    v.as_f64()
+}
+
+fn fmt_opt(v: Option<f64>, digits: usize) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{x:.digits$}"),
+        _ => "—".into(),
+    }
+}
+
+/// Multiply-accumulates per timestep of the matrix-vector engines and the ideal cycle count
+/// `Σ ⌈MACs_e/(P_e·S_e)⌉`, from a manifest (`None` for ConvLSTM: its manifest has no map size).
+pub fn macs_and_ideal(m: &Value) -> Option<(u64, u64)> {
+    let mut macs = 0u64;
+    let mut ideal = 0u64;
+    let mut last_h = 0u64;
+    for l in m["layers"].as_array()? {
+        let g = match l["cell"].as_str()? {
+            "lstm" => 4,
+            "gru" => 3,
+            _ => return None,
+        };
+        let (i, h) = (l["input"].as_u64()?, l["hidden"].as_u64()?);
+        let ps = l["fold"]["p"].as_u64()? * l["fold"]["s"].as_u64()?;
+        let mc = g * h * (i + h);
+        macs += mc;
+        ideal += mc.div_ceil(ps);
+        last_h = h;
+    }
+    if let Some(hd) = m["head"].as_object() {
+        let o = hd["outputs"].as_u64()?;
+        let ps = hd["fold"]["p"].as_u64()? * hd["fold"]["s"].as_u64()?;
+        macs += o * last_h;
+        ideal += (o * last_h).div_ceil(ps);
+    }
+    Some((macs, ideal))
+}
+
+struct Row<'a> {
+    d: &'a Value,
+}
+
+impl Row<'_> {
+    fn syn(&self, k: &str) -> Option<f64> {
+        f(&self.d["report"]["synthesis"][k])
+    }
+    fn placed(&self, k: &str) -> Option<f64> {
+        f(&self.d["report"]["placed"][k])
+    }
+    fn lut(&self) -> Option<f64> {
+        self.syn("lut")
+    }
+    /// DSP blocks outside the element-wise products: the matrix-vector path's.
+    fn mv_dsp(&self) -> Option<f64> {
+        let ew = self.d["manifest"]["resources"]["elementwise_multipliers"]
+            .as_f64()
+            .unwrap_or(0.0);
+        self.syn("dsp").map(|d| (d - ew).max(0.0))
+    }
+    fn fmax(&self) -> Option<f64> {
+        f(&self.d["report"]["fmax_mhz"])
+    }
+    fn cycles(&self) -> Option<f64> {
+        f(&self.d["report"]["cycles_per_step"])
+    }
+}
+
+fn hardware_section(md: &mut String, hw: &Value) -> Vec<String> {
+    let mut notes = Vec::new();
+    let designs: Vec<&Value> = hw["designs"]
+        .as_array()
+        .map(|v| v.iter().collect())
+        .unwrap_or_default();
+    // group → family → scheme → design
+    let mut groups: BTreeMap<(String, String), BTreeMap<String, &Value>> = BTreeMap::new();
+    for d in &designs {
+        let g = d["group"].as_str().unwrap_or("?").to_string();
+        let fam = d["family"].as_str().unwrap_or("?").to_string();
+        let s = d["scheme"].as_str().unwrap_or("?").to_string();
+        groups.entry((g, fam)).or_default().insert(s, d);
+    }
+    let _ = writeln!(
+        md,
+        "| model | family (device placed) | scheme | LUT | FF | BRAM | DSP (all / MV path) | Fmax MHz | cycles/step | ideal ⌈MACs/(P·S)⌉ | cycles/ideal | timesteps/s @Fmax | latency µs @Fmax | ops/s per LUT | LUT vs int8 | LUT+DSP vs int8 |"
+    );
+    let _ = writeln!(md, "|{}", "---|".repeat(16));
+    for ((g, fam), by) in &groups {
+        let base = by.get("int8").map(|d| Row { d });
+        for s in ["binary", "ternary", "quaternary", "int8"] {
+            let Some(d) = by.get(s) else { continue };
+            if let Some(e) = d["error"].as_str() {
+                let _ = writeln!(
+                    md,
+                    "| {g} | {fam} | {s} | failed: {} |{}",
+                    e.replace('\n', " ").replace('|', "/"),
+                    " |".repeat(12)
+                );
+                continue;
+            }
+            let r = Row { d };
+            let dev = d["device"].as_str().unwrap_or("?");
+            let ideal = macs_and_ideal(&d["manifest"]);
+            let cyc = r.cycles();
+            let tps = match (r.fmax(), cyc) {
+                (Some(fm), Some(c)) => Some(fm * 1e6 / c),
+                _ => None,
+            };
+            let lat = match (r.fmax(), cyc) {
+                (Some(fm), Some(c)) => Some(c / fm),
+                _ => None,
+            };
+            let opsl = match (ideal, tps, r.lut()) {
+                (Some((macs, _)), Some(t), Some(l)) => Some(2.0 * macs as f64 * t / l),
+                _ => None,
+            };
+            let (lr, ldr) = match (&base, s) {
+                (Some(b), s) if s != "int8" => {
+                    let lr = match (r.lut(), b.lut()) {
+                        (Some(a), Some(bb)) => Some(a / bb),
+                        _ => None,
+                    };
+                    let ldr = match (r.lut(), r.syn("dsp"), b.lut(), b.syn("dsp")) {
+                        (Some(a), Some(ad), Some(bl), Some(bd)) => Some((a + ad) / (bl + bd)),
+                        _ => None,
+                    };
+                    if let Some(x) = ldr {
+                        if x >= 1.0 {
+                            notes.push(format!(
+                                "{g} on {fam}, {s}: {:.0} LUT + {:.0} DSP against int8's {:.0} + {:.0} (ratio {x:.2})",
+                                r.lut().unwrap_or(0.0),
+                                r.syn("dsp").unwrap_or(0.0),
+                                b.lut().unwrap_or(0.0),
+                                b.syn("dsp").unwrap_or(0.0)
+                            ));
+                        }
+                    }
+                    (lr, ldr)
+                }
+                _ => (None, None),
+            };
+            let placed = if r.placed("lut").is_some() || r.fmax().is_some() {
+                dev.to_string()
+            } else {
+                format!("{dev}: synth only")
+            };
+            let _ = writeln!(
+                md,
+                "| {g} | {fam} ({placed}) | {s} | {} | {} | {} | {} / {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                fmt_opt(r.lut(), 0),
+                fmt_opt(r.syn("ff"), 0),
+                fmt_opt(r.syn("bram"), 0),
+                fmt_opt(r.syn("dsp"), 0),
+                fmt_opt(r.mv_dsp(), 0),
+                fmt_opt(r.fmax(), 1),
+                fmt_opt(cyc, 0),
+                ideal.map(|i| i.1.to_string()).unwrap_or("—".into()),
+                match (cyc, ideal) {
+                    (Some(c), Some((_, i))) => format!("{:.2}", c / i as f64),
+                    _ => "—".into(),
+                },
+                fmt_opt(tps, 0),
+                fmt_opt(lat, 1),
+                fmt_opt(opsl, 0),
+                fmt_opt(lr, 2),
+                fmt_opt(ldr, 2),
+            );
+            if let Some(n) = d["pnr_note"].as_str().filter(|n| !n.is_empty()) {
+                notes.push(format!("{g} on {fam}, {s}: {n}"));
+            }
+        }
+    }
+    notes
+}
+
+fn software_section(md: &mut String, sw: &Value, plots: &Path) -> Result<(), String> {
+    let _ = writeln!(md, "### `gen` time per model size (in process: passes + elaboration + Verilog print, no file writes; median of 3)\n");
+    let _ = writeln!(
+        md,
+        "| cell | hidden | input | scheme | ms | output bytes | cycles/step |\n|---|---|---|---|---|---|---|"
+    );
+    let mut by_cell: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    for r in sw["gen"].as_array().into_iter().flatten() {
+        let ms = r["secs"].as_f64().unwrap_or(f64::NAN) * 1e3;
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {ms:.1} | {} | {} |",
+            r["cell"].as_str().unwrap_or(""),
+            r["hidden"],
+            r["input"],
+            r["scheme"].as_str().unwrap_or(""),
+            r["output_bytes"],
+            r["cycles_per_step"]
+        );
+        by_cell
+            .entry(r["cell"].as_str().unwrap_or("").to_string())
+            .or_default()
+            .push((r["hidden"].as_f64().unwrap_or(0.0), ms));
+    }
+    let series: Vec<Series> = by_cell
+        .into_iter()
+        .map(|(name, points)| Series { name, points })
+        .collect();
+    if !series.is_empty() {
+        line_plot(
+            &plots.join("gen-time.svg"),
+            "qrnn-hw gen time (ternary, input 16, default fold)",
+            "hidden size",
+            "ms",
+            &series,
+            true,
+        )?;
+        let _ = writeln!(
+            md,
+            "\n![gen time against hidden size](bench/gen-time.svg)\n"
+        );
+    }
+    let _ = writeln!(
+        md,
+        "### Golden model against the float reference (same model, 64 timesteps, median of 5)\n"
+    );
+    let _ = writeln!(md, "| cell | hidden | input | golden timesteps/s | float timesteps/s | golden ÷ float |\n|---|---|---|---|---|---|");
+    for r in sw["golden_vs_float"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {:.0} | {:.0} | {:.2} |",
+            r["cell"].as_str().unwrap_or(""),
+            r["hidden"],
+            r["input"],
+            r["golden_steps_per_s"].as_f64().unwrap_or(f64::NAN),
+            r["float_steps_per_s"].as_f64().unwrap_or(f64::NAN),
+            r["golden_over_float"].as_f64().unwrap_or(f64::NAN)
+        );
+    }
+    let _ = writeln!(md, "\n### `.qw` read time (LSTM 16→H ternary; median)\n");
+    let _ = writeln!(
+        md,
+        "| hidden | binary bytes | binary ms | text bytes | text ms |\n|---|---|---|---|---|"
+    );
+    for r in sw["qw_read"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.3} | {} | {:.3} |",
+            r["hidden"],
+            r["binary_bytes"],
+            r["binary_secs"].as_f64().unwrap_or(f64::NAN) * 1e3,
+            r["text_bytes"],
+            r["text_secs"].as_f64().unwrap_or(f64::NAN) * 1e3
+        );
+    }
+    let v = &sw["verilator"];
+    let _ = writeln!(md, "\n### Verilator simulation speed\n");
+    if let Some(e) = v["error"].as_str() {
+        let _ = writeln!(md, "Not measured: {e}\n");
+    } else {
+        let _ = writeln!(
+            md,
+            "{}: `{}`; {} simulated cycles in {:.2} s (median of 3 runs of `make sim` on an up-to-date build, make's start-up and the testbench's file reads included) = **{:.0} cycles/s**. Verilator build plus first run: {:.1} s.\n",
+            v["model"].as_str().unwrap_or(""),
+            v["pass_line"].as_str().unwrap_or(""),
+            v["cycles"],
+            v["run_secs"].as_f64().unwrap_or(f64::NAN),
+            v["cycles_per_s"].as_f64().unwrap_or(f64::NAN),
+            v["build_and_first_run_secs"].as_f64().unwrap_or(f64::NAN)
+        );
+    }
+    let w = &sw["whole_flow"];
+    let _ = writeln!(md, "### Whole flow gen → bitstream (one iCE40 board)\n");
+    if let Some(e) = w["error"].as_str() {
+        let _ = writeln!(md, "Not measured: {e}\n");
+    } else {
+        let _ = writeln!(
+            md,
+            "`qrnn-hw gen {} --board {}` {:.2} s, then `make` (yosys → nextpnr-ice40 → icepack) {:.1} s: **{:.1} s** in all, bitstream {} bytes.\n",
+            w["model"].as_str().unwrap_or(""),
+            w["board"].as_str().unwrap_or(""),
+            w["gen_secs"].as_f64().unwrap_or(f64::NAN),
+            w["bitstream_secs"].as_f64().unwrap_or(f64::NAN),
+            w["total_secs"].as_f64().unwrap_or(f64::NAN),
+            w["bitstream_bytes"]
+        );
+    }
+    Ok(())
+}
+
+fn hw_plots(md: &mut String, hw: &Value, plots: &Path) -> Result<(), String> {
+    let mut luts: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    let mut fmax: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    for d in hw["designs"].as_array().into_iter().flatten() {
+        if d["family"] != "ice40" || d.get("error").is_some() {
+            continue;
+        }
+        let m = &d["manifest"];
+        let Some(l0) = m["layers"].get(0) else {
+            continue;
+        };
+        if !d["group"].as_str().unwrap_or("").starts_with("lstm")
+            && !d["group"].as_str().unwrap_or("").starts_with("gru")
+        {
+            continue;
+        }
+        let name = format!(
+            "{} {}",
+            l0["cell"].as_str().unwrap_or(""),
+            d["scheme"].as_str().unwrap_or("")
+        );
+        let h = l0["hidden"].as_f64().unwrap_or(0.0);
+        if let Some(l) = d["report"]["synthesis"]["lut"].as_f64() {
+            luts.entry(name.clone()).or_default().push((h, l));
+        }
+        if let Some(fm) = d["report"]["fmax_mhz"].as_f64() {
+            fmax.entry(name).or_default().push((h, fm));
+        }
+    }
+    let to_series = |m: BTreeMap<String, Vec<(f64, f64)>>| -> Vec<Series> {
+        m.into_iter()
+            .map(|(name, mut points)| {
+                points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                Series { name, points }
+            })
+            .collect()
+    };
+    if !luts.is_empty() {
+        line_plot(
+            &plots.join("luts.svg"),
+            "iCE40 LUT4 after synthesis (fold 1×8, weights in ROM)",
+            "hidden size",
+            "SB_LUT4",
+            &to_series(luts),
+            false,
+        )?;
+        let _ = writeln!(md, "![LUTs against hidden size](bench/luts.svg)\n");
+    }
+    if !fmax.is_empty() {
+        line_plot(
+            &plots.join("fmax.svg"),
+            "iCE40 Fmax after place and route (nextpnr-ice40)",
+            "hidden size",
+            "MHz",
+            &to_series(fmax),
+            false,
+        )?;
+        let _ = writeln!(md, "![Fmax against hidden size](bench/fmax.svg)\n");
+    }
+    Ok(())
+}
+
+fn header(md: &mut String, v: &Value, what: &str) {
+    let m = &v["machine"];
+    let _ = writeln!(
+        md,
+        "{what}: `{}` on {} ({} CPUs, load average {} at the start), {}.\n",
+        v["command"].as_str().unwrap_or(""),
+        m["cpu"].as_str().unwrap_or("?"),
+        m["nproc"],
+        m["loadavg_at_start"].as_str().unwrap_or("?"),
+        m["date"].as_str().unwrap_or("?")
+    );
+    let tools: Vec<String> = v["tools"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| format!("{k}: `{}`", v.as_str().unwrap_or("")))
+                .collect()
+        })
+        .unwrap_or_default();
+    let _ = writeln!(md, "Tools: {}.\n", tools.join("; "));
+}
+
+fn da4ml_section(md: &mut String, v: &Value) {
+    let _ = writeln!(md, "## Against a peer: da4ml\n");
+    let _ = writeln!(
+        md,
+        "Matrix: {}; input {}; da4ml {} (`bench/da4ml/compare.py`, run by `make bench`). Both designs get the same wrapper (registered inputs and outputs) and the same yosys and nextpnr (iCE40: HX8K ct256; ECP5: 25k CABGA256). ECP5 LUTs count each CCU2C carry cell as 2 LUT4.\n",
+        v["matrix"].as_str().unwrap_or("?"),
+        v["input"].as_str().unwrap_or("?"),
+        v["da4ml_version"].as_str().unwrap_or("?"),
+    );
+    if let Some(e) = v["error"].as_str() {
+        let _ = writeln!(md, "da4ml could not run here: `{e}`\n");
+    }
+    let _ = writeln!(
+        md,
+        "| family | generator | LUT4 | FF | carry cells | Fmax MHz |\n|---|---|---|---|---|---|"
+    );
+    for (fam, d) in v["families"].as_object().into_iter().flatten() {
+        for (gname, r) in d.as_object().into_iter().flatten() {
+            if let Some(e) = r["error"].as_str() {
+                let _ = writeln!(
+                    md,
+                    "| {fam} | {gname} | failed: {} | | | |",
+                    e.replace('\n', " ")
+                );
+                continue;
+            }
+            let cells = &r["cells"];
+            let ff: f64 = cells
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(k, _)| k.contains("DFF") || k.starts_with("TRELLIS_FF"))
+                .filter_map(|(_, n)| n.as_f64())
+                .sum();
+            let carry = cells["SB_CARRY"].as_f64().or(cells["CCU2C"].as_f64());
+            let _ = writeln!(
+                md,
+                "| {fam} | {gname} | {} | {ff:.0} | {} | {} |",
+                fmt_opt(r["lut"].as_f64(), 0),
+                fmt_opt(carry, 0),
+                match r["fmax_mhz"].as_f64() {
+                    Some(x) => format!("{x:.1}"),
+                    None => format!(
+                        "— ({})",
+                        r["pnr_error"]
+                            .as_str()
+                            .unwrap_or("no place and route")
+                            .lines()
+                            .last()
+                            .unwrap_or("")
+                            .replace('|', "/")
+                    ),
+                }
+            );
+        }
+    }
+    md.push('\n');
+}
+
+/// `qrnn-bench docs`.
+pub fn run(results: &Path, docs: &Path) -> Result<(), String> {
+    let plots = docs.join("bench");
+    let mut md = String::new();
+    let intro = docs.join("bench/intro.md");
+    let _ = writeln!(md, "# BENCHMARKS — how fast, how small, how it scales\n");
+    let _ = writeln!(md, "<!-- generated by `make bench` (qrnn-bench docs) from bench/results/*.json and docs/bench/*.md; edit those, not this file -->\n");
+    if let Ok(s) = std::fs::read_to_string(&intro) {
+        let _ = writeln!(md, "{}", s.trim_end());
+        md.push('\n');
+    }
+    let _ = writeln!(md, "## Software\n");
+    let swp = results.join("software.json");
+    if swp.exists() {
+        let sw = read_json(&swp)?;
+        header(&mut md, &sw, "Measured with");
+        software_section(&mut md, &sw, &plots)?;
+    } else {
+        let _ = writeln!(
+            md,
+            "No software results yet (`make bench` writes {}).\n",
+            swp.display()
+        );
+    }
+    let _ = writeln!(md, "## Hardware\n");
+    for name in ["hardware.json", "hardware-quick.json"] {
+        let p = results.join(name);
+        if !p.exists() {
+            continue;
+        }
+        let hw = read_json(&p)?;
+        let _ = writeln!(md, "### `{}`\n", p.display());
+        header(&mut md, &hw, "Measured with");
+        let notes = hardware_section(&mut md, &hw);
+        if !notes.is_empty() {
+            let _ = writeln!(md, "\nNotes per design:\n");
+            for n in notes {
+                let _ = writeln!(md, "- {n}");
+            }
+        }
+        md.push('\n');
+        hw_plots(&mut md, &hw, &plots)?;
+    }
+    let dp = results.join("da4ml.json");
+    if dp.exists() {
+        da4ml_section(&mut md, &read_json(&dp)?);
+    }
+    for extra in ["hardware-notes.md"] {
+        if let Ok(s) = std::fs::read_to_string(plots.join(extra)) {
+            let _ = writeln!(md, "{}\n", s.trim_end());
+        }
+    }
+    let out = docs.join("BENCHMARKS.md");
+    write_text(&out, &md)?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}

@@ -1,0 +1,299 @@
+//! Hardware reference set (`qrnn-bench hw`): synthesis (+ place and route where it runs) of each
+//! design, cached per design by a hash of (model bytes, generator options, family, device, tool
+//! versions), and `bench/results/hardware.json` with every design's report.
+
+use crate::util::{machine, read_json, run_in, tail, tool_versions, write_json};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// One design of the reference set.
+#[derive(Clone, Debug)]
+pub struct Design {
+    /// Model group: designs of one group differ only in the weight scheme.
+    pub group: String,
+    /// `qrnn-hw example` arguments, or a bundled model path.
+    pub model: ModelSrc,
+    pub scheme: String,
+    pub fold: String,
+    pub family: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum ModelSrc {
+    Example(Vec<String>),
+    File(PathBuf),
+}
+
+const SCHEMES: [&str; 4] = ["binary", "ternary", "quaternary", "int8"];
+
+fn example_args(cell: &str, hidden: usize, input: usize, scheme: &str) -> Vec<String> {
+    let mut v: Vec<String> = [
+        "--cell",
+        cell,
+        "--quant",
+        scheme,
+        "--hidden",
+        &hidden.to_string(),
+        "--input",
+        &input.to_string(),
+        "--seed",
+        "1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if cell == "convlstm" {
+        v.extend(["--map", "6x6", "--kernel", "3"].map(String::from));
+    }
+    v
+}
+
+/// The reference set, most important first (so a run cut short still has the small designs).
+pub fn reference_set(quick: bool, families: &[String]) -> Vec<Design> {
+    let mut v = Vec::new();
+    let sizes: &[usize] = if quick { &[16] } else { &[16, 32, 64, 128] };
+    let fams: Vec<&String> = if quick {
+        families.iter().take(1).collect()
+    } else {
+        families.iter().collect()
+    };
+    for &h in sizes {
+        for cell in ["lstm", "gru"] {
+            for fam in &fams {
+                for s in SCHEMES {
+                    v.push(Design {
+                        group: format!("{cell} 4→{h}"),
+                        model: ModelSrc::Example(example_args(cell, h, 4, s)),
+                        scheme: s.into(),
+                        fold: "1x8".into(),
+                        family: (*fam).clone(),
+                    });
+                }
+            }
+        }
+        if h == 16 && !quick {
+            for fam in &fams {
+                for s in SCHEMES {
+                    v.push(Design {
+                        group: "convlstm 2→4 (6×6, k3)".into(),
+                        model: ModelSrc::Example(example_args("convlstm", 4, 2, s)),
+                        scheme: s.into(),
+                        fold: "1x8".into(),
+                        family: (*fam).clone(),
+                    });
+                }
+            }
+            for (f, s) in [
+                ("examples/demo-lstm-ternary.qw", "ternary"),
+                ("examples/tiny-gru-quaternary.qw.toml", "quaternary"),
+                ("examples/xnor-lstm.qw", "binary"),
+            ] {
+                for fam in &fams {
+                    v.push(Design {
+                        group: format!("bundled {f}"),
+                        model: ModelSrc::File(PathBuf::from(f)),
+                        scheme: s.into(),
+                        fold: "1x8".into(),
+                        family: (*fam).clone(),
+                    });
+                }
+            }
+        }
+    }
+    v
+}
+
+fn device_of(family: &str) -> (&'static str, &'static str) {
+    match family {
+        "ice40" => ("up5k", "sg48"),
+        "ecp5" => ("25k", "CABGA256"),
+        _ => ("gw1nr9", ""),
+    }
+}
+
+/// Build (or fetch from the cache) one design; the result record.
+fn build(d: &Design, qrnn: &Path, work: &Path, cache: &Path, tools: &Value) -> Value {
+    let t = Instant::now();
+    match build_inner(d, qrnn, work, cache, tools) {
+        Ok(mut v) => {
+            v["wall_secs_this_run"] = json!(t.elapsed().as_secs_f64());
+            v
+        }
+        Err(e) => {
+            eprintln!("    error: {e}");
+            json!({"group": d.group, "scheme": d.scheme, "fold": d.fold, "family": d.family,
+                "error": e})
+        }
+    }
+}
+
+fn build_inner(
+    d: &Design,
+    qrnn: &Path,
+    work: &Path,
+    cache: &Path,
+    tools: &Value,
+) -> Result<Value, String> {
+    let q = qrnn.to_string_lossy().into_owned();
+    let slug: String = format!("{}-{}-{}-{}", d.group, d.scheme, d.fold, d.family)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let dir = work.join(&slug);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let model_path = match &d.model {
+        ModelSrc::Example(args) => {
+            let mut a: Vec<&str> = vec!["example"];
+            a.extend(args.iter().map(|s| s.as_str()));
+            a.extend(["-o", "model.qw", "-q"]);
+            let r = run_in(&dir, &q, &a)?;
+            if !r.ok {
+                return Err(format!("qrnn-hw example failed: {}", tail(&r.stderr, 5)));
+            }
+            dir.join("model.qw")
+        }
+        ModelSrc::File(p) => {
+            std::fs::canonicalize(p).map_err(|e| format!("{}: {e}", p.display()))?
+        }
+    };
+    let bytes = std::fs::read(&model_path)
+        .map_err(|e| format!("cannot read {}: {e}", model_path.display()))?;
+    let (device, package) = device_of(&d.family);
+    let gen_args = [
+        "--target",
+        d.family.as_str(),
+        "--fold",
+        &format!("all={}", d.fold),
+        "--weights",
+        "rom",
+    ]
+    .map(String::from);
+    let mut h = Sha256::new();
+    h.update(&bytes);
+    h.update(gen_args.join(" ").as_bytes());
+    h.update(device.as_bytes());
+    h.update(tools.to_string().as_bytes());
+    let key: String = h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let cached = cache.join(format!("{key}.json"));
+    if cached.exists() {
+        eprintln!("    cached {}", cached.display());
+        return read_json(&cached);
+    }
+    let mp = model_path.to_string_lossy().into_owned();
+    let mut a: Vec<&str> = vec!["gen", &mp, "-o", "hw", "--force", "-q"];
+    a.extend(gen_args.iter().map(|s| s.as_str()));
+    let r = run_in(&dir, &q, &a)?;
+    if !r.ok {
+        return Err(format!("qrnn-hw gen failed: {}", tail(&r.stderr, 5)));
+    }
+    let hw = dir.join("hw");
+    let synth = run_in(&hw, "timeout", &["3600", "make", "synth"])?;
+    if !synth.ok {
+        return Err(format!(
+            "make synth failed: {}",
+            tail(&(synth.stdout + &synth.stderr), 8)
+        ));
+    }
+    let mut pnr_note = String::new();
+    let mut pnr_device = device.to_string();
+    let mut pnr_secs = 0.0;
+    if d.family != "gowin" {
+        let dev = format!("DEVICE={device}");
+        let pkg = format!("PACKAGE={package}");
+        let r = run_in(&hw, "timeout", &["3600", "make", "pnr", &dev, &pkg])?;
+        pnr_secs += r.secs;
+        if !r.ok && d.family == "ice40" {
+            pnr_note = format!(
+                "does not place on iCE40UP5K ({}); placed on HX8K",
+                tail(&(r.stdout.clone() + &r.stderr), 3)
+                    .lines()
+                    .find(|l| l.contains("ERROR") || l.contains("fail"))
+                    .unwrap_or("nextpnr failed")
+                    .trim()
+            );
+            pnr_device = "hx8k".into();
+            // HX8K has no DSPs: resynthesise without -dsp so the netlist places there
+            let _ = std::fs::remove_file(hw.join("build/synth.json"));
+            let _ = std::fs::remove_file(hw.join("build/stat.json"));
+            let s = run_in(
+                &hw,
+                "timeout",
+                &["3600", "make", "pnr", "DEVICE=hx8k", "PACKAGE=ct256"],
+            )?;
+            pnr_secs += s.secs;
+            if !s.ok {
+                pnr_note = format!(
+                    "does not place on iCE40UP5K nor HX8K: {}",
+                    tail(&(s.stdout + &s.stderr), 3)
+                );
+            }
+        } else if !r.ok {
+            pnr_note = format!(
+                "place and route failed: {}",
+                tail(&(r.stdout + &r.stderr), 3)
+            );
+        }
+    } else {
+        pnr_note = "synthesis only: Gowin place and route of the core alone needs a board".into();
+    }
+    let rep = run_in(&hw, &q, &["report", ".", "--json"])?;
+    if !rep.ok {
+        return Err(format!("qrnn-hw report failed: {}", tail(&rep.stderr, 5)));
+    }
+    let report: Value = serde_json::from_str(&rep.stdout)
+        .map_err(|e| format!("qrnn-hw report --json gave invalid JSON: {e}"))?;
+    let manifest = read_json(&hw.join("qrnn.json"))?;
+    let v = json!({
+        "key": key, "group": d.group, "scheme": d.scheme, "fold": d.fold, "family": d.family,
+        "device": pnr_device, "model": match &d.model {
+            ModelSrc::Example(a) => format!("qrnn-hw example {}", a.join(" ")),
+            ModelSrc::File(p) => p.display().to_string() },
+        "gen_args": gen_args.join(" "), "synth_secs": synth.secs, "pnr_secs": pnr_secs,
+        "pnr_note": pnr_note, "report": report, "manifest": manifest,
+    });
+    write_json(&cached, &v)?;
+    Ok(v)
+}
+
+/// `qrnn-bench hw`.
+pub fn run(
+    qrnn: &Path,
+    work: &Path,
+    out: &Path,
+    quick: bool,
+    families: &[String],
+) -> Result<(), String> {
+    let tools = tool_versions(qrnn);
+    let cache = out.join("designs");
+    let set = reference_set(quick, families);
+    let file = out.join(if quick {
+        "hardware-quick.json"
+    } else {
+        "hardware.json"
+    });
+    let mut designs = Vec::new();
+    let header = json!({"command": crate::util::command_line(), "machine": machine(),
+        "tools": tools, "quick": quick});
+    for (i, d) in set.iter().enumerate() {
+        eprintln!(
+            "[{}/{}] {} {} fold {} on {}",
+            i + 1,
+            set.len(),
+            d.group,
+            d.scheme,
+            d.fold,
+            d.family
+        );
+        designs.push(build(d, qrnn, work, &cache, &tools));
+        let mut v = header.clone();
+        v["designs"] = Value::Array(designs.clone());
+        write_json(&file, &v)?; // after every design, so a run cut short keeps what it built
+    }
+    eprintln!("wrote {}", file.display());
+    Ok(())
+}

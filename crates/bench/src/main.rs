@@ -1,0 +1,97 @@
+//! `qrnn-bench`: the benchmark sweep behind `make bench` (docs/BENCHMARKS.md).
+//!
+//! - `qrnn-bench sw --qrnn BIN --work DIR --out bench/results` measures the software: in-process
+//!   `gen` time per model size, golden-model timesteps/s against the float reference, `.qw` read
+//!   time (binary and text), Verilator simulation speed (simulated cycles/s of `make sim`, excluding
+//!   the Verilator build) and the whole flow gen → bitstream for one iCE40 board.
+//! - `qrnn-bench hw --qrnn BIN --work DIR --out bench/results [--quick]` builds the hardware
+//!   reference set (yosys synthesis; nextpnr place and route where it runs) and reports LUT, FF,
+//!   BRAM, DSP, Fmax and cycles per timestep against the int8 baseline at the same folding. Each
+//!   design's result is cached in `bench/results/designs/<hash>.json`, the hash covering the model
+//!   bytes, the generator options, the family/device and the tool versions, so a rerun only builds
+//!   what changed.
+//! - `qrnn-bench docs --results bench/results --docs docs` writes docs/BENCHMARKS.md and the SVG
+//!   plots in docs/bench/ from the JSON results alone.
+
+mod docs;
+mod hw;
+mod plot;
+mod sw;
+mod util;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+struct Args {
+    cmd: String,
+    qrnn: PathBuf,
+    work: PathBuf,
+    out: PathBuf,
+    docs: PathBuf,
+    quick: bool,
+    families: Vec<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut it = std::env::args().skip(1);
+    let cmd = it.next().ok_or_else(usage)?;
+    let mut a = Args {
+        cmd,
+        qrnn: PathBuf::from("target/release/qrnn-hw"),
+        work: PathBuf::from("build/bench"),
+        out: PathBuf::from("bench/results"),
+        docs: PathBuf::from("docs"),
+        quick: false,
+        families: vec!["ice40".into(), "ecp5".into(), "gowin".into()],
+    };
+    while let Some(f) = it.next() {
+        let mut val = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match f.as_str() {
+            "--qrnn" => a.qrnn = PathBuf::from(val("--qrnn")?),
+            "--work" => a.work = PathBuf::from(val("--work")?),
+            "--out" | "--results" => a.out = PathBuf::from(val("--out")?),
+            "--docs" => a.docs = PathBuf::from(val("--docs")?),
+            "--quick" => a.quick = true,
+            "--families" => {
+                a.families = val("--families")?
+                    .split(',')
+                    .map(|s| s.trim().to_string())
+                    .collect()
+            }
+            other => return Err(format!("unknown argument {other:?}\n{}", usage())),
+        }
+    }
+    Ok(a)
+}
+
+fn usage() -> String {
+    "usage: qrnn-bench sw|hw|docs [--qrnn BIN] [--work DIR] [--out DIR] [--docs DIR] [--quick] \
+     [--families ice40,ecp5,gowin]"
+        .into()
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("qrnn-bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // commands run in per-design directories: make the paths absolute
+    let abs = |p: &PathBuf| -> PathBuf { std::path::absolute(p).unwrap_or_else(|_| p.clone()) };
+    let (qrnn, work) = (abs(&args.qrnn), abs(&args.work));
+    let r = match args.cmd.as_str() {
+        "sw" => sw::run(&qrnn, &work, &args.out, args.quick),
+        "hw" => hw::run(&qrnn, &work, &args.out, args.quick, &args.families),
+        "docs" => docs::run(&args.out, &args.docs),
+        other => Err(format!("unknown command {other:?}\n{}", usage())),
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("qrnn-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
