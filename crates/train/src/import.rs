@@ -1130,6 +1130,27 @@ pub fn build_model(
     net: &Net,
     opts: &ModelOptions,
 ) -> Result<Imported, ImportError> {
+    build_model_with(sd, net, opts, &BuildExtras::default())
+}
+
+/// What [`build_model_with`] adds for networks trained by `qrnn-hw train`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BuildExtras {
+    /// ConvLSTM: kernel side `k` and frame `(height, width)`; the net's `W`/`U` matrices are then
+    /// `[4·Ch, C·k·k]`, each row an OIHW `[C, k, k]` kernel (stored as `[4·Ch, C, k, k]`).
+    pub conv: Option<(usize, (usize, usize))>,
+    /// Store `W` and `U` as symmetric `int8` (§5.3, the multiplier baseline), for a network
+    /// trained in full precision; the spec still governs the biases and the head.
+    pub int8_weights: bool,
+}
+
+/// [`build_model`] with [`BuildExtras`].
+pub fn build_model_with(
+    sd: &StateDict,
+    net: &Net,
+    opts: &ModelOptions,
+    extras: &BuildExtras,
+) -> Result<Imported, ImportError> {
     let path = sd.path.clone();
     let spec = &opts.quant;
     spec.validate().map_err(|e| ImportError::Unsupported {
@@ -1226,8 +1247,13 @@ pub fn build_model(
     };
     let mut layers = Vec::with_capacity(net.layers.len());
     for (k, l) in net.layers.iter().enumerate() {
-        let w = quantize(&l.w_ih, &mut rng, false)?;
-        let u = quantize(&l.w_hh, &mut rng, false)?;
+        let mut w = quantize(&l.w_ih, &mut rng, extras.int8_weights)?;
+        let mut u = quantize(&l.w_hh, &mut rng, extras.int8_weights)?;
+        if let Some((k, _)) = extras.conv {
+            for t in [&mut w, &mut u] {
+                t.shape = vec![t.shape[0], t.shape[1] / (k * k), k, k];
+            }
+        }
         let (bias, bias_h) = match net.cell {
             Cell::Gru => (
                 bias_vals(
@@ -1259,7 +1285,7 @@ pub fn build_model(
         layers.push(Layer {
             cell: net.cell,
             hidden: l.hidden,
-            kernel: 1,
+            kernel: extras.conv.map_or(1, |c| c.0),
             pre: f.pre,
             act_frac: f.act_frac,
             c_fmt: net.cell.has_c().then_some(f.c),
@@ -1319,7 +1345,7 @@ pub fn build_model(
         name,
         input: InputSpec {
             size: net.input,
-            map: None,
+            map: extras.conv.map(|c| c.1),
             format: f.x,
         },
         layers,
