@@ -208,7 +208,11 @@ fn software_section(md: &mut String, sw: &Value, plots: &Path) -> Result<(), Str
     }
     let series: Vec<Series> = by_cell
         .into_iter()
-        .map(|(name, points)| Series { name, points })
+        .map(|(name, points)| Series {
+            name,
+            points,
+            line: true,
+        })
         .collect();
     if !series.is_empty() {
         line_plot(
@@ -289,6 +293,71 @@ fn software_section(md: &mut String, sw: &Value, plots: &Path) -> Result<(), Str
             w["bitstream_bytes"]
         );
     }
+    design_space_section(md, &sw["design_space"], plots)?;
+    Ok(())
+}
+
+fn design_space_section(md: &mut String, ds: &Value, plots: &Path) -> Result<(), String> {
+    let _ = writeln!(
+        md,
+        "### Design space of the demo model (resource model, no synthesis)\n"
+    );
+    if let Some(e) = ds["error"].as_str() {
+        let _ = writeln!(md, "Not measured: {e}\n");
+        return Ok(());
+    }
+    let mut pts: Vec<(f64, f64, String)> = ds["points"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            Some((
+                r["predicted_lut4"].as_f64()?,
+                r["cycles_per_step"].as_f64()?,
+                format!("{}x{}", r["p"], r["s"]),
+            ))
+        })
+        .collect();
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    pts.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    // Pareto front: fewer LUTs and fewer cycles
+    let mut front: Vec<(f64, f64, String)> = Vec::new();
+    for p in &pts {
+        if front.last().is_none_or(|l| p.1 < l.1) {
+            front.push(p.clone());
+        }
+    }
+    let _ = writeln!(
+        md,
+        "`{}` with `--fold all=PxS` for P ∈ {{1…64}}, S ∈ {{1…16}} (powers of 2, clamped per engine), target iCE40: predicted LUT4 (docs/HARDWARE.md §6) against the exact cycles per timestep; latency = cycles / f_clk. {} distinct designs, {} on the Pareto front. `qrnn-hw gen --fit` (crates/fpga/src/fit.rs) had not landed in git when this was generated, so its choice is not marked.\n",
+        ds["model"].as_str().unwrap_or("?"),
+        pts.len(),
+        front.len()
+    );
+    let _ = writeln!(md, "| fold | predicted LUT4 | cycles/step |\n|---|---|---|");
+    for p in &front {
+        let _ = writeln!(md, "| {} | {:.0} | {:.0} |", p.2, p.0, p.1);
+    }
+    line_plot(
+        &plots.join("pareto.svg"),
+        "demo model: cycles per timestep against predicted LUT4",
+        "predicted LUT4",
+        "cycles per timestep",
+        &[
+            Series {
+                name: "Pareto front".into(),
+                points: front.iter().map(|p| (p.0, p.1)).collect(),
+                line: true,
+            },
+            Series {
+                name: "all foldings".into(),
+                points: pts.iter().map(|p| (p.0, p.1)).collect(),
+                line: false,
+            },
+        ],
+        true,
+    )?;
+    let _ = writeln!(md, "\n![Pareto front](bench/pareto.svg)\n");
     Ok(())
 }
 
@@ -325,7 +394,11 @@ fn hw_plots(md: &mut String, hw: &Value, plots: &Path) -> Result<(), String> {
         m.into_iter()
             .map(|(name, mut points)| {
                 points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                Series { name, points }
+                Series {
+                    name,
+                    points,
+                    line: true,
+                }
             })
             .collect()
     };
@@ -460,11 +533,16 @@ pub fn run(results: &Path, docs: &Path) -> Result<(), String> {
         );
     }
     let _ = writeln!(md, "## Hardware\n");
-    for name in ["hardware.json", "hardware-quick.json"] {
-        let p = results.join(name);
-        if !p.exists() {
-            continue;
-        }
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(results)
+        .map_err(|e| format!("cannot list {}: {e}", results.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            n.starts_with("hardware") && n.ends_with(".json")
+        })
+        .collect();
+    files.sort();
+    for p in files {
         let hw = read_json(&p)?;
         let _ = writeln!(md, "### `{}`\n", p.display());
         header(&mut md, &hw, "Measured with");

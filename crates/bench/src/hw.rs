@@ -272,9 +272,12 @@ pub fn run(
     let cache = out.join("designs");
     let set = reference_set(quick, families);
     let file = out.join(if quick {
-        "hardware-quick.json"
+        format!(
+            "hardware-quick-{}.json",
+            families.first().map_or("ice40", |s| s.as_str())
+        )
     } else {
-        "hardware.json"
+        "hardware.json".to_string()
     });
     let mut designs = Vec::new();
     let header = json!({"command": crate::util::command_line(), "machine": machine(),

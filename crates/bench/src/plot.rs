@@ -9,6 +9,8 @@ use std::path::Path;
 pub struct Series {
     pub name: String,
     pub points: Vec<(f64, f64)>,
+    /// Join the points with a line (else points only).
+    pub line: bool,
 }
 
 const COLORS: [RGBColor; 6] = [
@@ -80,13 +82,15 @@ pub fn line_plot(
                         .copied()
                         .filter(|p| !log_y || p.1 > 0.0)
                         .collect();
+                    let w = if s.line { 2 } else { 0 };
                     chart
-                        .draw_series(LineSeries::new(p.clone(), c.stroke_width(2)))
+                        .draw_series(LineSeries::new(
+                            if s.line { p.clone() } else { Vec::new() },
+                            c.stroke_width(w),
+                        ))
                         .map_err(|e| e.to_string())?
                         .label(s.name.clone())
-                        .legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
-                        });
+                        .legend(move |(x, y)| Circle::new((x + 9, y), 4, c.filled()));
                     chart
                         .draw_series(p.iter().map(|&q| Circle::new(q, 4, c.filled())))
                         .map_err(|e| e.to_string())?;

@@ -219,6 +219,51 @@ fn whole_flow(qrnn: &Path, work: &Path) -> Result<Value, String> {
     )
 }
 
+/// The design space of the bundled demo model from the resource model alone (no synthesis):
+/// predicted LUT4 and exact cycles per timestep for every `all=PxS` folding with P, S powers of 2.
+fn design_space() -> Value {
+    let path = Path::new("examples/demo-lstm-ternary.qw");
+    let m = match Model::load(path) {
+        Ok(m) => m,
+        Err(e) => return json!({"error": e.to_string()}),
+    };
+    let mut rows = Vec::new();
+    for p in [1usize, 2, 4, 8, 16, 32, 64] {
+        for s in [1usize, 2, 4, 8, 16] {
+            let mut opts = qrnn_rtl::passes::Options::default();
+            // `all=PxS`, clamped per engine as `gen` does (P ≤ rows, S ≤ max(cols))
+            for l in 0..m.layers.len() {
+                let c = &m.layers[l];
+                let rows_l = c.w.shape[0];
+                let cols_l = c.w.shape[1].max(c.u.shape[1]);
+                opts.folds.insert(
+                    format!("layer{l}"),
+                    qrnn_rtl::manifest::Fold {
+                        p: p.min(rows_l),
+                        s: s.min(cols_l),
+                    },
+                );
+            }
+            if let Some(h) = &m.head {
+                opts.folds.insert(
+                    "head".into(),
+                    qrnn_rtl::manifest::Fold {
+                        p: p.min(h.w.shape[0]),
+                        s: s.min(h.w.shape[1]),
+                    },
+                );
+            }
+            match qrnn_rtl::generate(&m, &opts, |_, _| {}) {
+                Ok(g) => rows.push(json!({"p": p, "s": s, "cycles_per_step": g.manifest.cycles_per_step,
+                    "predicted_lut4": g.manifest.resources.lut4, "predicted_ff": g.manifest.resources.ff,
+                    "predicted_bram": g.manifest.resources.bram_blocks})),
+                Err(e) => rows.push(json!({"p": p, "s": s, "error": e})),
+            }
+        }
+    }
+    json!({"model": path.display().to_string(), "target": "ice40", "points": rows})
+}
+
 /// `qrnn-bench sw`.
 pub fn run(qrnn: &Path, work: &Path, out: &Path, quick: bool) -> Result<(), String> {
     eprintln!("software benchmarks");
@@ -229,6 +274,7 @@ pub fn run(qrnn: &Path, work: &Path, out: &Path, quick: bool) -> Result<(), Stri
         "gen": gen_times(quick),
         "golden_vs_float": golden_vs_float(),
         "qw_read": qw_read(),
+        "design_space": design_space(),
     });
     v["verilator"] = sim_speed(qrnn, work).unwrap_or_else(|e| json!({"error": e}));
     v["whole_flow"] = whole_flow(qrnn, work).unwrap_or_else(|e| json!({"error": e}));
