@@ -7,6 +7,8 @@ use miette::{IntoDiagnostic, Result};
 use qrnn_golden::{float, output_to_f64, quantize_input};
 use qrnn_model::data::{read_dataset, read_sequence};
 use qrnn_model::Model;
+use qrnn_train::train::data::{options_of, prepare, DataSpec};
+use qrnn_train::train::data_record_of;
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -15,8 +17,10 @@ use std::path::PathBuf;
 pub struct Args {
     /// Model file (.qw or .qw.toml).
     model: PathBuf,
-    /// Data: a JSON data set ({"sequences": [...], "labels": [...]} or "targets"), or one input
-    /// sequence (.json/.csv/.npy) to measure only the deviation.
+    /// Data: a JSON data set ({"sequences": [...], "labels": [...]} or "targets"), one input
+    /// sequence (.json/.csv/.npy) to measure only the deviation, or a named source of
+    /// `qrnn-hw train` (`ucr:NAME`, `digits-moving`, `rt-sentiment`, `imdb:DIR`): its test split,
+    /// prepared as recorded in the model's provenance.
     #[arg(short, long)]
     data: PathBuf,
     /// Print JSON.
@@ -63,18 +67,54 @@ fn outputs(m: &Model, seq: &[Vec<f64>], dev: &mut Dev) -> Result<(Series, Series
     Ok((g, f))
 }
 
+/// The test split of a named source, prepared as the model's provenance records it (or with
+/// the defaults of `qrnn-hw train` when the model has no such record).
+fn named_test_split(m: &Model, spec: &DataSpec) -> Result<qrnn_model::data::Dataset> {
+    let record = data_record_of(m);
+    if let Some(r) = &record {
+        if r.spec != spec.to_string() {
+            eprintln!(
+                "note: {} was trained on {}; evaluating on {spec}",
+                m.name, r.spec
+            );
+        }
+    }
+    let prepared = prepare(spec, &options_of(record.as_ref()))?;
+    let ds = prepared.test.to_eval()?;
+    if let Some(w) = ds.sequences.first().and_then(|s| s.first()).map(Vec::len) {
+        if w != m.input_len() {
+            return Err(miette::miette!(
+                "{spec}: timesteps have {w} values, the model's input needs {}",
+                m.input_len()
+            ));
+        }
+    }
+    Ok(ds)
+}
+
 /// Run `eval`.
 pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     let m = util::load_model(&a.model)?;
-    let text = std::fs::read_to_string(&a.data).unwrap_or_default();
-    let is_dataset =
-        a.data.extension().is_some_and(|e| e == "json") && text.contains("\"sequences\"");
+    let spec = a
+        .data
+        .to_str()
+        .and_then(|s| s.parse::<DataSpec>().ok())
+        .filter(|s| s.is_named());
+    let text = match spec {
+        Some(_) => String::new(),
+        None => std::fs::read_to_string(&a.data).unwrap_or_default(),
+    };
+    let is_dataset = spec.is_some()
+        || a.data.extension().is_some_and(|e| e == "json") && text.contains("\"sequences\"");
     let mut dev = Dev::default();
     let mut report = serde_json::Map::new();
     report.insert("model".into(), json!(m.name));
     report.insert("hash".into(), json!(m.hash()));
     if is_dataset {
-        let ds = read_dataset(&a.data, m.input_len())?;
+        let ds = match &spec {
+            Some(spec) => named_test_split(&m, spec)?,
+            None => read_dataset(&a.data, m.input_len())?,
+        };
         let n = ds.sequences.len();
         if let Some(labels) = &ds.labels {
             let (mut cg, mut cf, mut agree) = (0usize, 0usize, 0usize);

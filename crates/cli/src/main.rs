@@ -13,6 +13,7 @@ mod cmd_import;
 mod cmd_inspect;
 mod cmd_report;
 mod cmd_run;
+mod cmd_train;
 mod util;
 
 use clap::{Parser, Subcommand};
@@ -57,6 +58,8 @@ enum Command {
     Flash(cmd_flash::Args),
     /// Import a PyTorch nn.LSTM/nn.GRU state dict (safetensors, npz) with post-training quantization.
     Import(cmd_import::Args),
+    /// Train a quantized LSTM/GRU/ConvLSTM (quantization-aware) and export it with its figures.
+    Train(cmd_train::Args),
 }
 
 /// Verbosity shared by all subcommands.
@@ -86,6 +89,7 @@ fn main() -> ExitCode {
         Command::Boards(a) => cmd_boards::run(ctx, a),
         Command::Flash(a) => cmd_flash::run(ctx, a),
         Command::Import(a) => cmd_import::run(ctx, a),
+        Command::Train(a) => cmd_train::run(ctx, a),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

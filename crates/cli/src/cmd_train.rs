@@ -1,0 +1,377 @@
+//! `qrnn-hw train`: quantization-aware training of an LSTM, GRU or ConvLSTM on a data set, then
+//! export to `.qw` with calibrated formats and the test figures in its header
+//! (docs/TRAINING.md, docs/CLI.md#train). Glue only: the work is `qrnn_train::train`.
+
+use crate::Ctx;
+use indicatif::{ProgressBar, ProgressStyle};
+use miette::{miette, Result};
+use qrnn_model::{Cell, Scheme};
+use qrnn_train::quant::{AlphaRule, QuantSpec, Reference, Threshold};
+use qrnn_train::train::data::{prepare, DataOptions, DataSpec, MovingRecord, TextRecord};
+use qrnn_train::train::net::Precision;
+use qrnn_train::train::{
+    export::describe, export_trained, single_thread, train, EpochReport, Observer, TrainConfig,
+};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Arguments of `train`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Data: `ucr:NAME` (e.g. ucr:GunPoint), `digits-moving`, `rt-sentiment`, `imdb:DIR`, or a
+    /// JSON data set file ({"sequences": …, "labels"|"targets": …}).
+    #[arg(long, value_parser = parse::<DataSpec>)]
+    data: DataSpec,
+    /// Test data for a JSON training file (default: the training file itself).
+    #[arg(long, value_name = "FILE.json")]
+    test: Option<PathBuf>,
+    /// Output model (.qw, or .qw.toml for the text twin).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Cell: lstm, gru or convlstm (convlstm for frame prediction).
+    #[arg(long, default_value = "gru", value_parser = parse::<Cell>)]
+    cell: Cell,
+    /// Hidden units (channels for ConvLSTM) of every layer.
+    #[arg(long, default_value_t = 8)]
+    hidden: usize,
+    /// Recurrent layers.
+    #[arg(long, default_value_t = 1)]
+    layers: usize,
+    /// ConvLSTM kernel side (odd).
+    #[arg(long, default_value_t = 3)]
+    kernel: usize,
+    /// Weights: none (full precision; exported as int8), binary, ternary or quaternary.
+    #[arg(long, default_value = "ternary", value_parser = parse_quant)]
+    quant: QuantArg,
+    /// Ternary threshold: `twn` (Δ = 0.7·mean|w|) or a number Δ (|w| ≤ Δ·r → 0).
+    #[arg(long, default_value = "twn", value_parser = parse_threshold)]
+    threshold: Threshold,
+    /// Reference scale r of the thresholds: `unit` (r = 1, the paper's) or `max` (max|w|).
+    #[arg(long, default_value = "unit", value_parser = parse_reference)]
+    reference: Reference,
+    /// Scale rule: `l2` (optimal for the codes) or `one` (α = 1).
+    #[arg(long, default_value = "l2", value_parser = parse_alpha)]
+    alpha: AlphaRule,
+    /// One scale per output row instead of one per tensor.
+    #[arg(long)]
+    per_row: bool,
+    /// Power-of-two scales (multiplier-free requantization).
+    #[arg(long)]
+    pow2: bool,
+    /// Stochastic BinaryConnect with this seed (binary only).
+    #[arg(long, value_name = "SEED")]
+    stochastic: Option<u64>,
+    /// Quantize the biases with the scheme too.
+    #[arg(long)]
+    quant_bias: bool,
+    /// Quantize the dense head with the scheme (default: int8).
+    #[arg(long)]
+    quant_head: bool,
+    /// Most epochs.
+    #[arg(long, default_value_t = 30)]
+    epochs: u32,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 0.01)]
+    lr: f64,
+    /// Sequences per batch.
+    #[arg(long, default_value_t = 16)]
+    batch: usize,
+    /// Seed of initialisation, validation split and shuffles.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Stop after this many epochs without a better validation loss (0: never).
+    #[arg(long, default_value_t = 8)]
+    patience: u32,
+    /// Fraction of the training sequences held out for validation (early stopping).
+    #[arg(long, default_value_t = 0.2)]
+    val_fraction: f64,
+    /// Clip the global gradient norm (0: off).
+    #[arg(long, default_value_t = 5.0)]
+    clip_norm: f64,
+    /// Checkpoint directory: last.safetensors after every epoch, best.safetensors at each best.
+    #[arg(long, value_name = "DIR")]
+    checkpoint: Option<PathBuf>,
+    /// Continue the run saved in --checkpoint DIR.
+    #[arg(long, requires = "checkpoint")]
+    resume: bool,
+    /// Model name (default: the output file's stem).
+    #[arg(long)]
+    name: Option<String>,
+    /// Text: tokens per sequence.
+    #[arg(long, default_value_t = TextRecord::default().len)]
+    text_len: usize,
+    /// Text: vocabulary size.
+    #[arg(long, default_value_t = TextRecord::default().max_words)]
+    vocab: usize,
+    /// Text: embedding dimension (the model's input features).
+    #[arg(long, default_value_t = TextRecord::default().embed_dim)]
+    embed_dim: usize,
+    /// Moving digits: training videos (test videos: a third as many).
+    #[arg(long, default_value_t = MovingRecord::default().train_videos)]
+    videos: usize,
+    /// Moving digits: frames per video.
+    #[arg(long, default_value_t = MovingRecord::default().frames)]
+    frames: usize,
+    /// Moving digits: canvas side in pixels (> 8).
+    #[arg(long, default_value_t = MovingRecord::default().side)]
+    canvas: usize,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, String> {
+    s.parse()
+}
+
+/// `--quant`: a scheme, or `none` (full precision).
+#[derive(Clone, Copy, Debug)]
+struct QuantArg(Option<Scheme>);
+
+fn parse_quant(s: &str) -> Result<QuantArg, String> {
+    if s == "none" {
+        return Ok(QuantArg(None));
+    }
+    match s.parse::<Scheme>()? {
+        Scheme::Int(_) => Err(format!("{s}: expected none, binary, ternary or quaternary")),
+        x => Ok(QuantArg(Some(x))),
+    }
+}
+
+fn parse_threshold(s: &str) -> Result<Threshold, String> {
+    if s == "twn" {
+        return Ok(Threshold::Twn);
+    }
+    match s.parse::<f64>() {
+        Ok(d) if d.is_finite() && d >= 0.0 => Ok(Threshold::Fixed(d)),
+        _ => Err(format!(
+            "expected `twn` or a number ≥ 0 (e.g. 0.05), found {s:?}"
+        )),
+    }
+}
+
+fn parse_reference(s: &str) -> Result<Reference, String> {
+    match s {
+        "max" => Ok(Reference::Max),
+        "unit" => Ok(Reference::Unit),
+        _ => Err(format!("expected `unit` or `max`, found {s:?}")),
+    }
+}
+
+fn parse_alpha(s: &str) -> Result<AlphaRule, String> {
+    match s {
+        "l2" => Ok(AlphaRule::L2),
+        "one" => Ok(AlphaRule::One),
+        _ => Err(format!("expected `l2` or `one`, found {s:?}")),
+    }
+}
+
+/// A progress bar per epoch (on a terminal), or one line per epoch otherwise.
+struct Progress {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    tty: bool,
+    classification: bool,
+    loss_sum: f64,
+}
+
+impl Observer for Progress {
+    fn epoch_start(&mut self, epoch: u32, batches: usize) {
+        self.loss_sum = 0.0;
+        if self.quiet || !self.tty {
+            return;
+        }
+        let bar = ProgressBar::new(batches as u64);
+        bar.set_style(
+            ProgressStyle::with_template("epoch {prefix:>3} [{bar:30}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(epoch.to_string());
+        self.bar = Some(bar);
+    }
+    fn batch(&mut self, done: usize, loss: f64) {
+        self.loss_sum += loss;
+        if let Some(b) = &self.bar {
+            b.set_position(done as u64);
+            b.set_message(format!("loss {:.4}", self.loss_sum / done as f64));
+        }
+    }
+    fn epoch_end(&mut self, r: &EpochReport) {
+        let metric = if self.classification {
+            format!("val acc {:.4}", r.val_metric)
+        } else {
+            format!("val mse {:.5}", r.val_metric)
+        };
+        let line = format!(
+            "epoch {:>3}/{}: loss {:.4}, val loss {:.4}, {metric}{} ({:.1} s)",
+            r.epoch,
+            r.epochs,
+            r.train_loss,
+            r.val_loss,
+            if r.best { " *" } else { "" },
+            r.seconds
+        );
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+        if !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// Run `train`.
+pub fn run(ctx: Ctx, a: Args) -> Result<()> {
+    single_thread();
+    let t0 = Instant::now();
+    if a.test.is_some() && a.data.is_named() {
+        return Err(miette!(
+            "--test is for a JSON training file; {} has its own test split",
+            a.data
+        ));
+    }
+    let opts = DataOptions {
+        moving: MovingRecord {
+            train_videos: a.videos,
+            test_videos: a.videos.div_ceil(3),
+            frames: a.frames,
+            side: a.canvas,
+            ..MovingRecord::default()
+        },
+        text: TextRecord {
+            max_words: a.vocab,
+            len: a.text_len,
+            embed_dim: a.embed_dim,
+            ..TextRecord::default()
+        },
+        test_file: a.test.clone(),
+    };
+    let data = prepare(&a.data, &opts)?;
+    let precision = match a.quant.0 {
+        None => Precision::Full,
+        Some(scheme) => Precision::Quant(QuantSpec {
+            scheme,
+            stochastic_seed: a.stochastic,
+            threshold: a.threshold,
+            reference: a.reference,
+            alpha: a.alpha,
+            per_row: a.per_row,
+            pow2: a.pow2,
+            bias: a.quant_bias,
+            head: a.quant_head,
+        }),
+    };
+    let cfg = TrainConfig {
+        cell: a.cell,
+        hidden: a.hidden,
+        layers: a.layers,
+        kernel: a.kernel,
+        precision,
+        epochs: a.epochs,
+        lr: a.lr,
+        batch: a.batch,
+        seed: a.seed,
+        patience: a.patience,
+        val_fraction: a.val_fraction,
+        clip_norm: a.clip_norm,
+        checkpoint: a.checkpoint.clone(),
+        resume: a.resume,
+    };
+    let arch = qrnn_train::train::arch_of(&cfg, &data)?;
+    if !ctx.quiet {
+        eprintln!(
+            "data {}: {} {} train / {} test sequences, {} inputs{}, {} outputs; model {} ({} weights), quant {}",
+            data.record.spec,
+            data.record.task,
+            data.train.len(),
+            data.test.len(),
+            data.input_size,
+            data.map
+                .map(|(h, w)| format!(" per pixel of {h}x{w}"))
+                .unwrap_or_default(),
+            data.outputs,
+            describe(&arch),
+            qrnn_train::train::net::Params::init(&arch, 0).count(),
+            a.quant.0.map_or("none".to_string(), |s| s.to_string()),
+        );
+    }
+    let mut progress = Progress {
+        bar: None,
+        quiet: ctx.quiet,
+        tty: std::io::stderr().is_terminal(),
+        classification: data.kind == qrnn_train::train::data::TaskKind::Classification,
+        loss_sum: 0.0,
+    };
+    let trained = train(&cfg, &data, &mut progress)?;
+    let name = a.name.clone().unwrap_or_else(|| {
+        let s = a
+            .output
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "trained".into());
+        s.trim_end_matches(".toml")
+            .trim_end_matches(".qw")
+            .to_string()
+    });
+    let ex = export_trained(&cfg, &data, &trained, &name)?;
+    ex.model.save(&a.output)?;
+    let m = &ex.metrics.values;
+    let get = |k: &str| m.get(k).copied();
+    let summary = if let Some(g) = get("golden_accuracy") {
+        format!(
+            "accuracy: float {}, quantized float {:.4}, golden {g:.4}",
+            get("float_accuracy").map_or("-".to_string(), |v| format!("{v:.4}")),
+            get("quantized_float_accuracy").unwrap_or(f64::NAN),
+        )
+    } else {
+        format!(
+            "mse: float {}, quantized float {:.6}, golden {:.6}{}",
+            get("float_mse").map_or("-".to_string(), |v| format!("{v:.6}")),
+            get("quantized_float_mse").unwrap_or(f64::NAN),
+            get("golden_mse").unwrap_or(f64::NAN),
+            get("golden_ssim")
+                .map(|s| format!(", golden ssim {s:.4}"))
+                .unwrap_or_default()
+        )
+    };
+    if a.json {
+        let j = serde_json::json!({
+            "output": a.output.display().to_string(),
+            "hash": ex.model.hash(),
+            "epochs": trained.epochs_run,
+            "best_epoch": trained.best_epoch,
+            "stopped_early": trained.stopped_early,
+            "metrics": m,
+            "formats": {"x": ex.formats.x.to_string(), "pre": ex.formats.pre.to_string(),
+                        "c": ex.formats.c.to_string(), "h": ex.formats.h.to_string(),
+                        "out": ex.formats.out.to_string()},
+            "seconds": t0.elapsed().as_secs_f64(),
+        });
+        println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
+    } else if !ctx.quiet {
+        eprintln!(
+            "wrote {} ({}): best epoch {} of {}{}; formats x {} pre {} c {} out {}",
+            a.output.display(),
+            &ex.model.hash()[..16],
+            trained.best_epoch,
+            trained.epochs_run,
+            if trained.stopped_early {
+                " (early stop)"
+            } else {
+                ""
+            },
+            ex.formats.x,
+            ex.formats.pre,
+            ex.formats.c,
+            ex.formats.out
+        );
+        println!(
+            "{} test {summary} ({:.1} s)",
+            data.record.spec,
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}

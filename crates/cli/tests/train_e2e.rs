@@ -1,0 +1,206 @@
+//! End to end: `qrnn-hw train` a tiny model with a fixed seed (seconds), check that its header
+//! records the figures, that `qrnn-hw eval` reproduces the golden accuracy exactly, that the same
+//! seed gives the same file, and that `qrnn-hw gen` + `make sim` co-simulates it exactly
+//! (Verilator; skipped without it unless QRNN_REQUIRE_TOOLS=1). With the packaged data installed
+//! (or QRNN_REQUIRE_DATA=1) the same holds for `--data ucr:GunPoint`.
+
+use qrnn_model::example::Rng;
+use qrnn_model::Model;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+fn qrnn(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_qrnn-hw"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("the qrnn-hw binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ok_json(dir: &Path, args: &[&str]) -> Value {
+    let (code, out, err) = qrnn(dir, args);
+    assert_eq!(code, 0, "qrnn-hw {args:?} failed:\n{out}\n{err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}"))
+}
+
+/// The class is the sign of the sum of feature 0 over the last half (feature 1 is noise).
+fn write_task(path: &Path, n: usize, seed: u64) {
+    let mut rng = Rng::new(seed);
+    let mut seqs = Vec::new();
+    let mut labels = Vec::new();
+    for _ in 0..n {
+        let s: Vec<Vec<f64>> = (0..8)
+            .map(|_| {
+                vec![
+                    ((2.0 * rng.unit() - 1.0) * 1000.0).round() / 1000.0,
+                    ((2.0 * rng.unit() - 1.0) * 1000.0).round() / 1000.0,
+                ]
+            })
+            .collect();
+        let m: f64 = s[4..].iter().map(|t| t[0]).sum();
+        labels.push(usize::from(m > 0.0));
+        seqs.push(s);
+    }
+    let j = serde_json::json!({"sequences": seqs, "labels": labels});
+    std::fs::write(path, j.to_string()).unwrap();
+}
+
+fn require(var: &str) -> bool {
+    std::env::var(var).is_ok_and(|v| v == "1")
+}
+
+fn have_verilator() -> bool {
+    let found = Command::new("verilator")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        if require("QRNN_REQUIRE_TOOLS") {
+            panic!("QRNN_REQUIRE_TOOLS=1 and verilator is missing (apt-get install verilator)");
+        }
+        eprintln!("SKIPPED co-simulation (verilator missing; QRNN_REQUIRE_TOOLS=1 fails instead)");
+    }
+    found
+}
+
+/// Train, then check header, eval and (optionally) co-simulation.
+fn train_and_check(dir: &Path, train_args: &[&str], eval_data: &str, cosim: bool) -> Model {
+    let mut args = vec!["train"];
+    args.extend_from_slice(train_args);
+    args.extend_from_slice(&["-o", "m.qw", "--json", "-q"]);
+    let t = ok_json(dir, &args);
+    let m = Model::load(&dir.join("m.qw")).expect("the trained model loads");
+    let golden = m.provenance.metrics["golden_accuracy"];
+    assert_eq!(t["metrics"]["golden_accuracy"].as_f64(), Some(golden));
+    assert!(m
+        .provenance
+        .metrics
+        .contains_key("quantized_float_accuracy"));
+    assert!(m.provenance.tool.ends_with(" train"));
+    assert!(m.provenance.epochs.is_some() && m.provenance.seed.is_some());
+    let e = ok_json(dir, &["eval", "m.qw", "--data", eval_data, "--json"]);
+    assert_eq!(
+        e["golden_accuracy"].as_f64(),
+        Some(golden),
+        "eval must reproduce the header's golden accuracy exactly"
+    );
+    assert_eq!(
+        e["float_accuracy"].as_f64(),
+        Some(m.provenance.metrics["quantized_float_accuracy"]),
+        "eval's float reference is the quantized-float model"
+    );
+    if cosim && have_verilator() {
+        let (code, out, err) = qrnn(dir, &["-q", "gen", "m.qw", "-o", "hw", "--force"]);
+        assert_eq!(code, 0, "gen failed:\n{out}\n{err}");
+        let sim = Command::new("make")
+            .args(["-s", "-C", "hw", "sim"])
+            .current_dir(dir)
+            .output()
+            .expect("make runs");
+        let text = String::from_utf8_lossy(&sim.stdout).into_owned()
+            + &String::from_utf8_lossy(&sim.stderr);
+        assert!(
+            sim.status.success() && text.lines().any(|l| l.starts_with("PASS")),
+            "co-simulation of the trained model failed:\n{text}"
+        );
+    }
+    m
+}
+
+#[test]
+fn train_eval_gen_sim_on_a_generated_task() {
+    let d = tempfile::tempdir().unwrap();
+    write_task(&d.path().join("train.json"), 96, 1);
+    write_task(&d.path().join("test.json"), 48, 2);
+    let args = [
+        "--data",
+        "train.json",
+        "--test",
+        "test.json",
+        "--cell",
+        "gru",
+        "--hidden",
+        "4",
+        "--quant",
+        "ternary",
+        "--epochs",
+        "8",
+        "--seed",
+        "3",
+        "--lr",
+        "0.02",
+    ];
+    let m = train_and_check(d.path(), &args, "test.json", true);
+    assert_eq!(m.provenance.dataset.as_deref(), Some("train.json"));
+    assert_eq!(m.provenance.task.as_deref(), Some("classification"));
+    assert!(
+        m.provenance.metrics["golden_accuracy"] > 0.6,
+        "{:?}",
+        m.provenance.metrics
+    );
+    // the same seed gives the same file
+    let first = std::fs::read(d.path().join("m.qw")).unwrap();
+    let (code, _, err) = qrnn(
+        d.path(),
+        &[&["train", "-q", "-o", "again.qw"], &args[..]].concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read(d.path().join("again.qw")).unwrap(), first);
+    // a bad option is a clear error, not a panic
+    let (code, _, err) = qrnn(
+        d.path(),
+        &[
+            "train",
+            "--data",
+            "train.json",
+            "--cell",
+            "convlstm",
+            "-o",
+            "x.qw",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("convlstm needs frames"), "{err}");
+}
+
+#[test]
+fn gunpoint_trains_and_eval_reproduces() {
+    let d = tempfile::tempdir().unwrap();
+    let data = qrnn_train::datasets::DataDir::locate();
+    let installed = data.is_ok_and(|dd| dd.ucr_names().iter().any(|n| n == "GunPoint"));
+    if !installed {
+        if require("QRNN_REQUIRE_DATA") {
+            panic!("QRNN_REQUIRE_DATA=1 and GunPoint is not installed (scripts/setup-data.sh)");
+        }
+        eprintln!("SKIP: packaged data not installed (scripts/setup-data.sh)");
+        return;
+    }
+    let m = train_and_check(
+        d.path(),
+        &[
+            "--data",
+            "ucr:GunPoint",
+            "--cell",
+            "gru",
+            "--hidden",
+            "4",
+            "--quant",
+            "binary",
+            "--epochs",
+            "2",
+            "--seed",
+            "1",
+        ],
+        "ucr:GunPoint",
+        false,
+    );
+    assert_eq!(m.provenance.dataset.as_deref(), Some("ucr:GunPoint"));
+}
