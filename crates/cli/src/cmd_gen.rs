@@ -4,9 +4,15 @@
 //!
 //! The project is written into a temporary directory beside DIR and renamed into place, so an
 //! existing DIR is never half-overwritten (it is replaced only with `--force`).
+//!
+//! `--fit` chooses the folding of every engine not pinned by `--fold` with the auto-fit search of
+//! `qrnn_fpga::fit` for the device (`--device`, the board's, or the family's default), prints the
+//! choice and its predicted use, and records both in `qrnn.json` (`fit`) and `README.md`.
 
 use crate::Ctx;
 use miette::{miette, IntoDiagnostic, Result, WrapErr};
+use qrnn_fpga::fit::{FitError, FitOptions};
+use qrnn_fpga::{Device, Family};
 use qrnn_rtl::manifest::Fold;
 use qrnn_rtl::passes::{pass_names, Options, WeightsMode, PIPELINE};
 use qrnn_sim::{makefile, sim_files, Stimulus};
@@ -25,6 +31,15 @@ pub struct Args {
     /// bitstream and flash rules; `make` then builds the bitstream (iCE40 boards).
     #[arg(long)]
     board: Option<String>,
+    /// Device (up5k, hx8k, hx1k, 25k, 45k, 85k, gw1nr9, gw2ar18): the place-and-route default of
+    /// the project and the budget of --fit (default: the board's, else the family's: up5k, 25k,
+    /// gw1nr9).
+    #[arg(long)]
+    device: Option<String>,
+    /// Choose the folding of every engine not pinned by --fold: the fewest cycles per timestep
+    /// whose predicted resources fit the device's budget (docs/HARDWARE.md "Auto-fit").
+    #[arg(long)]
+    fit: bool,
     /// Output directory (default: MODEL's name with `-hw`).
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -61,6 +76,72 @@ fn parse_fold(s: &str) -> Result<(String, Fold)> {
     Ok((e.trim().to_string(), Fold { p, s: q }))
 }
 
+/// The device a family's projects place and route for by default (the Makefile's `DEVICE`).
+fn default_device(f: Family) -> &'static str {
+    match f {
+        Family::Ice40 => "up5k",
+        Family::Ecp5 => "25k",
+        Family::Gowin => "gw1nr9",
+    }
+}
+
+/// Resolve `--device`, `--board` and `--target` to one device, if any is named (or `--fit` needs one).
+fn resolve_device(
+    a: &Args,
+    board: Option<&qrnn_fpga::Board>,
+    target: &str,
+) -> Result<Option<&'static Device>> {
+    let known = || {
+        qrnn_fpga::DEVICES
+            .iter()
+            .map(|d| d.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let named = match &a.device {
+        Some(d) => Some(qrnn_fpga::device(d).ok_or_else(|| {
+            miette!(
+                code = "qrnn::gen::device",
+                help = format!("known devices: {}", known()),
+                "unknown device `{d}`"
+            )
+        })?),
+        None => None,
+    };
+    if let (Some(d), Some(b)) = (named, board) {
+        if !d.name.eq_ignore_ascii_case(&b.device) {
+            return Err(miette!(
+                code = "qrnn::gen::device",
+                help = "leave --device out: the board decides the device",
+                "--device {} does not match board `{}`, which has {}",
+                d.name,
+                b.name,
+                b.device
+            ));
+        }
+    }
+    if let Some(d) = named {
+        if d.family.name() != target {
+            return Err(miette!(
+                code = "qrnn::gen::target",
+                help = "leave --target out: the device decides the family",
+                "--target {target} does not match device `{}`, which is {}",
+                d.name,
+                d.family
+            ));
+        }
+        return Ok(Some(d));
+    }
+    if let Some(b) = board {
+        return Ok(qrnn_fpga::device(&b.device));
+    }
+    if a.fit {
+        let f = Family::parse(target).ok_or_else(|| miette!("unknown target {target}"))?;
+        return Ok(qrnn_fpga::device(default_device(f)));
+    }
+    Ok(None)
+}
+
 /// Run `gen`.
 pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     if a.list_passes {
@@ -79,6 +160,11 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         Some(b) => Some(qrnn_fpga::find_board(b)?),
         None => None,
     };
+    let device_family = a
+        .device
+        .as_deref()
+        .and_then(qrnn_fpga::device)
+        .map(|d| d.family.to_string());
     let target = match (&a.target, &board) {
         (Some(t), Some(b)) if *t != b.family.to_string() => {
             return Err(miette!(
@@ -91,8 +177,9 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         }
         (_, Some(b)) => b.family.to_string(),
         (Some(t), None) => t.clone(),
-        (None, None) => "ice40".to_string(),
+        (None, None) => device_family.unwrap_or_else(|| "ice40".to_string()),
     };
+    let device = resolve_device(&a, board.as_ref(), &target)?;
     let mut opts = Options {
         folds: BTreeMap::new(),
         weights: match a.weights.as_str() {
@@ -115,6 +202,32 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
             opts.folds.insert(e, fold);
         }
     }
+    let fit = if a.fit {
+        let dev = device.ok_or_else(|| miette!("internal error: --fit without a device"))?;
+        let o = FitOptions {
+            pinned: opts.folds.clone(),
+            weights: opts.weights,
+            ..FitOptions::default()
+        };
+        let f = qrnn_fpga::fit::fit(&model, dev, &o).map_err(|e| match e {
+            FitError::NoFit { .. } => {
+                let mut e = e;
+                if let FitError::NoFit { model, .. } = &mut e {
+                    *model = model_path.display().to_string();
+                }
+                miette::Report::new(e)
+            }
+            FitError::Gen(why) => miette!(
+                code = "qrnn::gen",
+                "{}: cannot generate hardware: {why}",
+                model_path.display()
+            ),
+        })?;
+        opts = f.options();
+        Some(f)
+    } else {
+        None
+    };
     if let Some(p) = &a.dump_ir_after {
         if p != "all" && !pass_names().contains(&p.as_str()) {
             return Err(miette!(
@@ -139,10 +252,28 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     if a.sim_steps.is_empty() || a.sim_steps.contains(&0) {
         return Err(miette!("--sim-steps needs positive sequence lengths"));
     }
+    if let Some(d) = device {
+        g.manifest.device = Some(d.name.to_string());
+        g.manifest.package = d.packages.first().map(|p| p.to_string());
+    }
     if let Some(b) = &board {
         g.manifest.board = Some(b.name.clone());
         g.manifest.device = Some(b.device.clone());
         g.manifest.package = Some(b.package.clone());
+    }
+    if let Some(f) = &fit {
+        let fm = f.manifest();
+        if fm.cycles_per_step != g.manifest.cycles_per_step {
+            return Err(miette!(
+                "internal error: auto-fit expected {} cycles per timestep, the generator gives {}",
+                fm.cycles_per_step,
+                g.manifest.cycles_per_step
+            ));
+        }
+        g.manifest.fit = Some(fm);
+        if !ctx.quiet {
+            print!("{}", f.table());
+        }
     }
     let stim = Stimulus::random(&model, &a.sim_steps, a.seed);
     let mut files = g.files.clone();
@@ -297,7 +428,8 @@ Interface: `qrnn_core` (docs/HARDWARE.md of qrnn-hw): one input element of {wx} 
 one output element of {wy} bits per beat, {out_len} per timestep; `in_seq_start` with the first element of a sequence.\n\n\
 **Cycles per timestep: {cps}** = {formula}\n\n\
 `qrnn.json` holds these figures for tools. `sim/` holds the testbench, the stimulus and the expected values\n\
-written by the golden model, and `sim/golden_trace.txt` (every named value of every timestep).\n",
+written by the golden model, and `sim/golden_trace.txt` (every named value of every timestep).\n{fit}",
+        fit = fit_section(m),
         name = m.model_name,
         gen = m.generator,
         hash = m.model_hash,
@@ -308,5 +440,50 @@ written by the golden model, and `sim/golden_trace.txt` (every named value of ev
         out_len = m.out_len,
         cps = m.cycles_per_step,
         formula = m.cycle_formula,
+    )
+}
+
+/// The README's auto-fit section (`gen --fit`), empty without it.
+fn fit_section(m: &qrnn_rtl::manifest::Manifest) -> String {
+    let Some(f) = &m.fit else {
+        return String::new();
+    };
+    let folds: Vec<String> = f
+        .folds
+        .iter()
+        .map(|(n, x)| {
+            let pin = if f.pinned.contains(n) {
+                " (--fold)"
+            } else {
+                ""
+            };
+            format!("{n} {}x{}{pin}", x.p, x.s)
+        })
+        .collect();
+    let rows: String = f
+        .resources
+        .iter()
+        .map(|r| {
+            format!(
+                "| {} | {} | {} | {} | {:.0} % |\n",
+                r.resource,
+                r.predicted,
+                r.budget,
+                r.available,
+                r.ceiling * 100.0
+            )
+        })
+        .collect();
+    format!(
+        "\n## Auto-fit\n\n`qrnn-hw gen --fit` chose the folding for {part} (`{dev}`), weights `{w}`: {folds}.\n\
+It gives {cps} cycles per timestep (every searched engine at 1x1: {slow}). The predicted resources against the\n\
+budget (the device's amount times the utilisation ceiling, docs/HARDWARE.md \"Auto-fit\" of qrnn-hw); check\n\
+them with `make synth pnr report`:\n\n| resource | predicted | budget | device | ceiling |\n|---|---|---|---|---|\n{rows}",
+        part = f.part,
+        dev = f.device,
+        w = f.weights,
+        folds = folds.join(", "),
+        cps = f.cycles_per_step,
+        slow = f.slowest_cycles_per_step,
     )
 }

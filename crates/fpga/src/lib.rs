@@ -7,6 +7,7 @@
 //!   icesprog), SRAM or flash.
 //! - [`protocol`]: the host side of the board top's UART protocol (docs/PROTOCOL.md).
 //! - [`project`]: what a board adds to a generated project (primitives, pin file, top, rules).
+//! - [`fit`]: auto-fit, the fastest folding within a device's budget (`gen --fit`).
 //! - [`report`]: resources and speed of a build (yosys `stat -json`, nextpnr `--report`) beside
 //!   the compiler's prediction.
 //!
@@ -17,6 +18,7 @@ pub mod board;
 pub mod board_sim;
 pub mod device;
 pub mod error;
+pub mod fit;
 pub mod pinfile;
 pub mod program;
 pub mod project;

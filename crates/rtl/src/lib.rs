@@ -178,5 +178,6 @@ fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifes
         cycle_formula: formula,
         elementwise_products: products,
         resources: resources::predict(d, &opts.target),
+        fit: None,
     }
 }

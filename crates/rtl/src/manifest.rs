@@ -3,6 +3,7 @@
 //! The co-simulation harness reads its interface facts from here.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Folding of one matrix-vector engine: `p` output rows × `s` input columns per cycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,4 +108,46 @@ pub struct Manifest {
     pub elementwise_products: Vec<ElementwiseProduct>,
     /// Predicted resources (docs/HARDWARE.md §6).
     pub resources: crate::resources::Resources,
+    /// The auto-fit choice, when generated with `--fit` (docs/HARDWARE.md "Auto-fit"); absent
+    /// otherwise, and in manifests written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit: Option<FitManifest>,
+}
+
+/// What `qrnn-hw gen --fit` chose and why it fits: the device, the folding, and per budgeted
+/// resource the prediction against the device's amount times the utilisation ceiling.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FitManifest {
+    /// Device short name (`up5k`, `hx8k`, `25k`, …).
+    pub device: String,
+    /// The vendor's part name (`iCE40UP5K`, …).
+    pub part: String,
+    /// Chosen folding per engine (`layer0`, …, `head`).
+    pub folds: BTreeMap<String, Fold>,
+    /// Engines whose folding was pinned with `--fold` rather than searched.
+    #[serde(default)]
+    pub pinned: Vec<String>,
+    /// Weight placement of the chosen design: `auto`, `rom` or `logic`.
+    pub weights: String,
+    /// Cycles per timestep of the chosen folding (equals `cycles_per_step`).
+    pub cycles_per_step: u64,
+    /// Cycles per timestep of the slowest candidate (every searched engine at 1×1).
+    pub slowest_cycles_per_step: u64,
+    /// The budgeted resources.
+    pub resources: Vec<FitResource>,
+}
+
+/// One budgeted resource of a fit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FitResource {
+    /// `logic_cells` (iCE40: predicted LUT4 + FF), `lut4`, `ff`, `bram_blocks` or `dsp`.
+    pub resource: String,
+    /// Predicted use.
+    pub predicted: u64,
+    /// What the device has.
+    pub available: u64,
+    /// The utilisation ceiling applied (a fraction).
+    pub ceiling: f64,
+    /// The budget: `⌊available · ceiling⌋`; `predicted ≤ budget`.
+    pub budget: u64,
 }

@@ -83,6 +83,12 @@ fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, block: u64) {
     }
 }
 
+/// LUT4s of the P-way write multiplexers of the z buffer (layers) or output buffer (head):
+/// `rows · width · (P − 1)`.
+pub fn write_mux(e: &Engine, p: u64) -> u64 {
+    e.rows as u64 * e.pre.width as u64 * p.saturating_sub(1)
+}
+
 fn add_bram(r: &mut Resources, bits: u64, block: u64) {
     r.bram_bits += bits;
     r.bram_blocks += bits.div_ceil(block).max(1);
@@ -111,6 +117,22 @@ pub fn predict(d: &Design, target: &str) -> Resources {
         // requantization per lane: aligned adds, rounding add, two compares and a mux per bit
         let ws = e.sigs.iter().map(|s| s.width as u64).max().unwrap_or(8);
         r.lut4 += f.p as u64 * 4 * ws;
+        // per lane, reads of the constant per-row arrays at the lane's row: the bias (and the GRU's
+        // b_h), and the 17-bit scale multipliers of tensors that have them; LUT ROMs of
+        // `width · ⌈rows/16⌉` LUT4s each
+        let row_words = (e.rows as u64).div_ceil(16);
+        let biases = if e.cell == Some(Cell::Gru) { 2 } else { 1 };
+        let mults = std::iter::once(&e.w)
+            .chain(e.u.iter())
+            .filter(|m| m.has_mult())
+            .count() as u64;
+        r.lut4 += f.p as u64 * row_words * (biases * e.bias_fmt.width as u64 + mults * 17);
+        // the P lanes write the z buffer (layers) or the output buffer (dense head) at run-time
+        // rows: with P > 1 every bit gets a P-way write multiplexer (measured: about
+        // `rows · width · (P − 1)` LUT4s, docs/HARDWARE.md "Auto-fit")
+        if e.cell.is_some() || e.conv.is_none() {
+            r.lut4 += write_mux(e, f.p as u64);
+        }
         match e.cell {
             Some(cell) => {
                 let pix = e.conv.map(|g| g.pixels() as u64).unwrap_or(1);
