@@ -47,7 +47,7 @@ fi
 
 if [ -n "${CRITERION:-}" ]; then
   echo "== criterion benches"
-  nice -n 19 "$CARGO" bench -p qrnn-model -p qrnn-golden -p qrnn-rtl 2>&1 | grep -vE '^(Benchmarking|Gnuplot)' \
+  nice -n 19 "$CARGO" bench -p qrnn-model -p qrnn-golden -p qrnn-rtl --bench qw_read --bench golden --bench gen 2>&1 | grep -vE '^(Benchmarking|Gnuplot)' \
     | tee "$OUT/criterion.txt"
 fi
 

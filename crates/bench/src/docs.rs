@@ -556,14 +556,25 @@ pub fn run(results: &Path, docs: &Path) -> Result<(), String> {
         md.push('\n');
         hw_plots(&mut md, &hw, &plots)?;
     }
+    let extra = |md: &mut String, name: &str| {
+        if let Ok(s) = std::fs::read_to_string(plots.join(name)) {
+            let _ = writeln!(md, "{}\n", s.trim_end());
+        }
+    };
+    extra(&mut md, "hardware-notes.md");
     let dp = results.join("da4ml.json");
     if dp.exists() {
         da4ml_section(&mut md, &read_json(&dp)?);
     }
-    for extra in ["hardware-notes.md"] {
-        if let Ok(s) = std::fs::read_to_string(plots.join(extra)) {
-            let _ = writeln!(md, "{}\n", s.trim_end());
-        }
+    extra(&mut md, "da4ml-notes.md");
+    let cp = results.join("criterion.txt");
+    if let Ok(s) = std::fs::read_to_string(&cp) {
+        let _ = writeln!(
+            md,
+            "## Criterion output\n\nThe last `cargo bench` run kept in `{}` (same paths as the software tables; see the note on noise above):\n\n```\n{}\n```\n",
+            cp.display(),
+            s.trim_end()
+        );
     }
     let out = docs.join("BENCHMARKS.md");
     write_text(&out, &md)?;
