@@ -113,6 +113,42 @@ fn device_of(family: &str) -> (&'static str, &'static str) {
     }
 }
 
+/// SHA-256 over every file under `dir` (sorted relative path, NUL, contents, NUL), hex.
+/// `bench/results/backfill_rtl_hash.py` computes the same.
+pub fn rtl_hash(dir: &Path) -> Result<String, String> {
+    fn walk(d: &Path, base: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), String> {
+        let rd = std::fs::read_dir(d).map_err(|e| format!("cannot list {}: {e}", d.display()))?;
+        for e in rd {
+            let p = e
+                .map_err(|e| format!("cannot list {}: {e}", d.display()))?
+                .path();
+            if p.is_dir() {
+                walk(&p, base, out)?;
+            } else {
+                let rel = p
+                    .strip_prefix(base)
+                    .unwrap_or(&p)
+                    .to_string_lossy()
+                    .into_owned();
+                out.push((rel, p));
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files)?;
+    files.sort();
+    let mut h = Sha256::new();
+    for (rel, p) in files {
+        let b = std::fs::read(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        h.update(rel.as_bytes());
+        h.update([0u8]);
+        h.update(&b);
+        h.update([0u8]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// Build (or fetch from the cache) one design; the result record.
 fn build(d: &Design, qrnn: &Path, work: &Path, cache: &Path, tools: &Value) -> Value {
     let t = Instant::now();
@@ -180,16 +216,27 @@ fn build_inner(
         .map(|b| format!("{b:02x}"))
         .collect();
     let cached = cache.join(format!("{key}.json"));
-    if cached.exists() {
-        eprintln!("    cached {}", cached.display());
-        return read_json(&cached);
-    }
     let mp = model_path.to_string_lossy().into_owned();
     let mut a: Vec<&str> = vec!["gen", &mp, "-o", "hw", "--force", "-q"];
     a.extend(gen_args.iter().map(|s| s.as_str()));
     let r = run_in(&dir, &q, &a)?;
     if !r.ok {
         return Err(format!("qrnn-hw gen failed: {}", tail(&r.stderr, 5)));
+    }
+    // `gen` is cheap and deterministic: a cached result counts only if the RTL it was built from
+    // is byte-identical to what this qrnn-hw generates now (a generator change without a version
+    // bump rebuilds)
+    let rtl = rtl_hash(&dir.join("hw/rtl"))?;
+    if cached.exists() {
+        let v = read_json(&cached)?;
+        if v["rtl_sha256"].as_str() == Some(rtl.as_str()) {
+            eprintln!("    cached {}", cached.display());
+            return Ok(v);
+        }
+        eprintln!(
+            "    stale cache entry {} (generated RTL changed): rebuilding",
+            cached.display()
+        );
     }
     let hw = dir.join("hw");
     let synth = run_in(&hw, "timeout", &["3600", "make", "synth"])?;
@@ -254,7 +301,7 @@ fn build_inner(
             ModelSrc::Example(a) => format!("qrnn-hw example {}", a.join(" ")),
             ModelSrc::File(p) => p.display().to_string() },
         "gen_args": gen_args.join(" "), "synth_secs": synth.secs, "pnr_secs": pnr_secs,
-        "pnr_note": pnr_note, "report": report, "manifest": manifest,
+        "pnr_note": pnr_note, "report": report, "manifest": manifest, "rtl_sha256": rtl,
     });
     write_json(&cached, &v)?;
     Ok(v)
