@@ -116,6 +116,10 @@ pub struct Args {
     /// Moving digits: canvas side in pixels (> 8).
     #[arg(long, default_value_t = MovingRecord::default().side)]
     canvas: usize,
+    /// UCR sets: average every N consecutive (normalised) timesteps into one, so a long series
+    /// (GunPoint: 150) becomes ⌈T/N⌉ steps; recorded, and repeated by `eval`.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    stride: usize,
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -232,6 +236,9 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
             a.data
         ));
     }
+    if a.stride == 0 {
+        return Err(miette!("--stride 0: expected a number of timesteps ≥ 1"));
+    }
     let opts = DataOptions {
         moving: MovingRecord {
             train_videos: a.videos,
@@ -247,6 +254,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
             ..TextRecord::default()
         },
         test_file: a.test.clone(),
+        stride: a.stride,
     };
     let data = prepare(&a.data, &opts)?;
     let precision = match a.quant.0 {

@@ -150,10 +150,13 @@ fn train_eval_gen_sim_on_a_generated_task() {
     let first = std::fs::read(d.path().join("m.qw")).unwrap();
     let (code, _, err) = qrnn(
         d.path(),
-        &[&["train", "-q", "-o", "again.qw"], &args[..]].concat(),
+        &[&["train", "-q", "-o", "again.qw", "--name", "m"], &args[..]].concat(),
     );
     assert_eq!(code, 0, "{err}");
-    assert_eq!(std::fs::read(d.path().join("again.qw")).unwrap(), first);
+    assert!(
+        std::fs::read(d.path().join("again.qw")).unwrap() == first,
+        "the same seed and options must give a byte-identical .qw"
+    );
     // a bad option is a clear error, not a panic
     let (code, _, err) = qrnn(
         d.path(),
@@ -188,6 +191,8 @@ fn gunpoint_trains_and_eval_reproduces() {
         &[
             "--data",
             "ucr:GunPoint",
+            "--stride",
+            "5",
             "--cell",
             "gru",
             "--hidden",
@@ -203,4 +208,22 @@ fn gunpoint_trains_and_eval_reproduces() {
         false,
     );
     assert_eq!(m.provenance.dataset.as_deref(), Some("ucr:GunPoint"));
+    let rec = qrnn_train::train::data_record_of(&m).expect("the data record");
+    assert_eq!(
+        rec.stride,
+        Some(5),
+        "--stride is recorded (and eval repeats it)"
+    );
+    // --stride is for UCR sets only
+    std::fs::write(
+        d.path().join("t.json"),
+        r#"{"sequences": [[[1]]], "labels": [0]}"#,
+    )
+    .unwrap();
+    let (code, _, err) = qrnn(
+        d.path(),
+        &["train", "--data", "t.json", "--stride", "2", "-o", "x.qw"],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("--stride 2 is for UCR sets"), "{err}");
 }

@@ -47,6 +47,7 @@ fn record(kind: TaskKind, n: usize, m: usize) -> DataRecord {
         moving: None,
         text: None,
         test_file: None,
+        stride: None,
         train_sequences: n,
         test_sequences: m,
     }
@@ -400,5 +401,25 @@ fn straight_through_gradient_of_a_quantized_matmul() {
     assert_eq!(
         qrnn_train::quant::ste_grad(&[1.5, 1.0, -0.2], &[1.0, 1.0, 1.0]),
         vec![0.0, 1.0, 1.0]
+    );
+}
+
+#[test]
+fn downsample_averages_windows() {
+    let mut ds = sign_task(2, 7, 5);
+    let orig = ds.sequences.clone();
+    qrnn_train::train::data::downsample(&mut ds, 3);
+    for (s, o) in ds.sequences.iter().zip(&orig) {
+        assert_eq!(s.len(), 3, "ceil(7 / 3) timesteps");
+        for (k, w) in o.chunks(3).enumerate() {
+            for f in 0..o[0].len() {
+                let mean = w.iter().map(|t| t[f]).sum::<f64>() / w.len() as f64;
+                assert!((s[k][f] - mean).abs() < 1e-12, "window {k} feature {f}");
+            }
+        }
+    }
+    assert_eq!(
+        ds.sequences[0][2], orig[0][6],
+        "the last window holds one step"
     );
 }

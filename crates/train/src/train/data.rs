@@ -160,6 +160,10 @@ pub struct DataRecord {
     /// The test file of a file-based run (its name only), if not the training file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_file: Option<String>,
+    /// Downsampling of UCR series (`--stride`): each timestep is the mean of this many
+    /// consecutive normalised timesteps (the last window may be shorter); absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stride: Option<usize>,
     /// Training sequences (before the validation split).
     pub train_sequences: usize,
     /// Test sequences.
@@ -197,6 +201,9 @@ pub struct DataOptions {
     pub text: TextRecord,
     /// A separate test file for a file-based run.
     pub test_file: Option<PathBuf>,
+    /// UCR sets: average every `stride` consecutive timesteps into one after the
+    /// normalisation (0 and 1: the series as they are).
+    pub stride: usize,
 }
 
 /// Prepared data: real inputs, labels or targets, and their shape.
@@ -298,12 +305,24 @@ pub fn prepare(spec: &DataSpec, opts: &DataOptions) -> Result<Prepared, DatasetE
     let mut moving = None;
     let mut text = None;
     let mut test_file = None;
+    let mut stride = None;
+    if opts.stride > 1 && !matches!(spec, DataSpec::Ucr(_)) {
+        return Err(request(format!(
+            "{spec}: --stride {} is for UCR sets (ucr:NAME) only",
+            opts.stride
+        )));
+    }
     let (train, test, map) = match spec {
         DataSpec::Ucr(name) => {
             let mut s = DataDir::locate()?.load_ucr(name, &TsOptions::default())?;
             z_normalize_series(&mut s.train);
             z_normalize_series(&mut s.test);
             normalize = Some("series".to_string());
+            if opts.stride > 1 {
+                downsample(&mut s.train, opts.stride);
+                downsample(&mut s.test, opts.stride);
+                stride = Some(opts.stride);
+            }
             (s.train, s.test, None)
         }
         DataSpec::DigitsMoving => {
@@ -414,6 +433,7 @@ pub fn prepare(spec: &DataSpec, opts: &DataOptions) -> Result<Prepared, DatasetE
         moving,
         text,
         test_file,
+        stride,
         train_sequences: train.len(),
         test_sequences: test.len(),
     };
@@ -435,6 +455,27 @@ pub fn options_of(record: Option<&DataRecord>) -> DataOptions {
         moving: record.and_then(|r| r.moving.clone()).unwrap_or_default(),
         text: record.and_then(|r| r.text.clone()).unwrap_or_default(),
         test_file: None,
+        stride: record.and_then(|r| r.stride).unwrap_or(1),
+    }
+}
+
+/// Average every `stride` consecutive timesteps of each sequence into one (the last window may
+/// be shorter): `ceil(T / stride)` timesteps remain.
+pub fn downsample(ds: &mut Dataset, stride: usize) {
+    for s in &mut ds.sequences {
+        *s = s
+            .chunks(stride.max(1))
+            .map(|w| {
+                let mut m = vec![0.0; w[0].len()];
+                for step in w {
+                    for (a, v) in m.iter_mut().zip(step) {
+                        *a += v;
+                    }
+                }
+                m.iter_mut().for_each(|a| *a /= w.len() as f64);
+                m
+            })
+            .collect();
     }
 }
 
