@@ -803,13 +803,13 @@ impl Fit {
         }
         let _ = writeln!(
             s,
-            "{:<22} {:>9} {:>7} {:>9} {:>6}",
-            "resource", "predicted", "budget", "available", "use"
+            "{:<22} {:>9} {:>7} {:>7} {:>6} {:>8}",
+            "resource", "predicted", "budget", "device", "use", "ceiling"
         );
         for (r, used, avail, c, lim) in self.rows() {
             let _ = writeln!(
                 s,
-                "{:<22} {:>9} {:>7} {:>9} {:>5.0}%   (ceiling {:.0} %)",
+                "{:<22} {:>9} {:>7} {:>7} {:>4.0} % {:>6.0} %",
                 r.label(d.family),
                 used,
                 lim,
@@ -1250,6 +1250,46 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn fitting_nowhere_says_so() {
+        let m = model(Cell::Gru, Scheme::Ternary, 4, vec![8], Some(2));
+        let o = FitOptions {
+            ceiling: Ceiling {
+                logic: 0.01,
+                ..CEILING
+            },
+            ..FitOptions::default()
+        };
+        match fit(&m, dev("up5k"), &o) {
+            Err(e @ FitError::NoFit { .. }) => {
+                let FitError::NoFit {
+                    ref smallest,
+                    ref help,
+                    ref resources,
+                    ..
+                } = e
+                else {
+                    unreachable!()
+                };
+                assert_eq!(smallest, &None);
+                assert!(help.contains("none of the listed devices"), "{help}");
+                assert_eq!(resources, &["logic_cells"]);
+                assert_eq!(
+                    e.code().map(|c| c.to_string()).as_deref(),
+                    Some("qrnn::gen::no_fit")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // the DSP budget binds on its own: int8 lanes are multipliers (8×8, one SB_MAC16 each)
+        let m = model(Cell::Lstm, Scheme::Int(8), 4, vec![8], Some(2));
+        let f = fit(&m, dev("up5k"), &FitOptions::default()).unwrap();
+        let dsp = f.rows().into_iter().find(|r| r.0 == Res::Dsp).unwrap();
+        assert!(dsp.1 <= 8, "{dsp:?}");
+        let g = fit(&m, dev("hx8k"), &FitOptions::default()).unwrap();
+        assert!(g.rows().iter().all(|r| r.0 != Res::Dsp), "HX8K has no DSPs");
     }
 
     #[test]
