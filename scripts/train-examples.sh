@@ -15,6 +15,6 @@ mkdir -p "$OUT"
   --epochs 200 --patience 50 --lr 0.01 --batch 8 --seed 1 -o "$OUT/trained-gunpoint-gru-ternary.qw"
 # Moving digits (next-frame prediction on a 10x10 canvas): a binary ConvLSTM with 4 channels.
 "$Q" train --data digits-moving --cell convlstm --hidden 4 --kernel 3 --quant binary \
-  --epochs 12 --patience 4 --lr 0.01 --batch 16 --seed 1 -o "$OUT/trained-moving-digits-convlstm-binary.qw"
+  --epochs 30 --patience 5 --lr 0.01 --batch 16 --seed 1 -o "$OUT/trained-moving-digits-convlstm-binary.qw"
 for m in "$OUT"/trained-*.qw; do "$Q" -q convert "$m" "$m.toml"; done
 echo "trained examples written to $OUT"
