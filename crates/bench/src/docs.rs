@@ -362,67 +362,89 @@ fn design_space_section(md: &mut String, ds: &Value, plots: &Path) -> Result<(),
 }
 
 fn hw_plots(md: &mut String, hw: &Value, plots: &Path) -> Result<(), String> {
-    let mut luts: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-    let mut fmax: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-    for d in hw["designs"].as_array().into_iter().flatten() {
-        if d["family"] != "ice40" || d.get("error").is_some() {
-            continue;
+    let designs: Vec<&Value> = hw["designs"].as_array().into_iter().flatten().collect();
+    let mut families: Vec<&str> = designs
+        .iter()
+        .filter_map(|d| d["family"].as_str())
+        .collect();
+    families.sort();
+    families.dedup();
+    for fam in families {
+        // LSTM/GRU rows of the reference set only; series "cell scheme", x = hidden size
+        let mut luts: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+        let mut fmax: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+        for d in &designs {
+            let g = d["group"].as_str().unwrap_or("");
+            if d["family"] != fam
+                || d.get("error").is_some()
+                || !(g.starts_with("lstm") || g.starts_with("gru"))
+            {
+                continue;
+            }
+            let Some(l0) = d["manifest"]["layers"].get(0) else {
+                continue;
+            };
+            let name = format!(
+                "{} {}",
+                l0["cell"].as_str().unwrap_or(""),
+                d["scheme"].as_str().unwrap_or("")
+            );
+            let h = l0["hidden"].as_f64().unwrap_or(0.0);
+            if let Some(l) = d["report"]["synthesis"]["lut"].as_f64() {
+                luts.entry(name.clone()).or_default().push((h, l));
+            }
+            if let Some(fm) = d["report"]["fmax_mhz"].as_f64() {
+                fmax.entry(name).or_default().push((h, fm));
+            }
         }
-        let m = &d["manifest"];
-        let Some(l0) = m["layers"].get(0) else {
-            continue;
+        let sizes = luts
+            .values()
+            .flatten()
+            .map(|p| p.0 as u64)
+            .collect::<std::collections::BTreeSet<_>>();
+        let to_series = |m: BTreeMap<String, Vec<(f64, f64)>>| -> Vec<Series> {
+            m.into_iter()
+                .map(|(name, mut points)| {
+                    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    Series {
+                        name,
+                        points,
+                        line: true,
+                    }
+                })
+                .collect()
         };
-        if !d["group"].as_str().unwrap_or("").starts_with("lstm")
-            && !d["group"].as_str().unwrap_or("").starts_with("gru")
-        {
+        if sizes.len() < 2 {
+            let _ = writeln!(
+                md,
+                "(No {fam} LUT/Fmax-against-hidden-size plot: these results have one hidden size only.)\n"
+            );
             continue;
         }
-        let name = format!(
-            "{} {}",
-            l0["cell"].as_str().unwrap_or(""),
-            d["scheme"].as_str().unwrap_or("")
-        );
-        let h = l0["hidden"].as_f64().unwrap_or(0.0);
-        if let Some(l) = d["report"]["synthesis"]["lut"].as_f64() {
-            luts.entry(name.clone()).or_default().push((h, l));
+        if !luts.is_empty() {
+            let f = format!("luts-{fam}.svg");
+            line_plot(
+                &plots.join(&f),
+                &format!("{fam}: LUT4 after synthesis (fold 1x8, weights in ROM)"),
+                "hidden size",
+                "LUT4",
+                &to_series(luts),
+                false,
+            )?;
+            let _ = writeln!(md, "![{fam} LUTs against hidden size](bench/{f})\n");
         }
-        if let Some(fm) = d["report"]["fmax_mhz"].as_f64() {
-            fmax.entry(name).or_default().push((h, fm));
+        if !fmax.is_empty() {
+            let f = format!("fmax-{fam}.svg");
+            line_plot(
+                &plots.join(&f),
+                &format!("{fam}: Fmax after place and route (core alone)"),
+                "hidden size",
+                "MHz",
+                &to_series(fmax),
+                false,
+            )?;
+            let _ = writeln!(md, "![{fam} Fmax against hidden size](bench/{f})\n");
         }
-    }
-    let to_series = |m: BTreeMap<String, Vec<(f64, f64)>>| -> Vec<Series> {
-        m.into_iter()
-            .map(|(name, mut points)| {
-                points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                Series {
-                    name,
-                    points,
-                    line: true,
-                }
-            })
-            .collect()
-    };
-    if !luts.is_empty() {
-        line_plot(
-            &plots.join("luts.svg"),
-            "iCE40 LUT4 after synthesis (fold 1×8, weights in ROM)",
-            "hidden size",
-            "SB_LUT4",
-            &to_series(luts),
-            false,
-        )?;
-        let _ = writeln!(md, "![LUTs against hidden size](bench/luts.svg)\n");
-    }
-    if !fmax.is_empty() {
-        line_plot(
-            &plots.join("fmax.svg"),
-            "iCE40 Fmax after place and route (nextpnr-ice40)",
-            "hidden size",
-            "MHz",
-            &to_series(fmax),
-            false,
-        )?;
-        let _ = writeln!(md, "![Fmax against hidden size](bench/fmax.svg)\n");
     }
     Ok(())
 }
@@ -546,6 +568,14 @@ pub fn run(results: &Path, docs: &Path) -> Result<(), String> {
         let hw = read_json(&p)?;
         let _ = writeln!(md, "### `{}`\n", p.display());
         header(&mut md, &hw, "Measured with");
+        if let (Some(n), Some(set)) = (
+            hw["designs"].as_array().map(|v| v.len()),
+            hw["set_size"].as_u64(),
+        ) {
+            if (n as u64) < set {
+                let _ = writeln!(md, "**Partial:** {n} of the {set} designs of this set were built when this run was stopped (the set is ordered smallest first).\n");
+            }
+        }
         let notes = hardware_section(&mut md, &hw);
         if !notes.is_empty() {
             let _ = writeln!(md, "\nNotes per design:\n");

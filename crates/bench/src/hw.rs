@@ -91,11 +91,13 @@ pub fn reference_set(quick: bool, families: &[String]) -> Vec<Design> {
                 ("examples/xnor-lstm.qw", "binary"),
             ] {
                 for fam in &fams {
+                    // the generator's default fold (P = 1, S = min(8, max(cols))): `all=1x8`
+                    // is out of range for models with fewer than 8 columns
                     v.push(Design {
                         group: format!("bundled {f}"),
                         model: ModelSrc::File(PathBuf::from(f)),
                         scheme: s.into(),
-                        fold: "1x8".into(),
+                        fold: "default".into(),
                         family: (*fam).clone(),
                     });
                 }
@@ -197,15 +199,12 @@ fn build_inner(
     let bytes = std::fs::read(&model_path)
         .map_err(|e| format!("cannot read {}: {e}", model_path.display()))?;
     let (device, package) = device_of(&d.family);
-    let gen_args = [
-        "--target",
-        d.family.as_str(),
-        "--fold",
-        &format!("all={}", d.fold),
-        "--weights",
-        "rom",
-    ]
-    .map(String::from);
+    // (this order is part of the cache key: keep it)
+    let mut gen_args: Vec<String> = vec!["--target".into(), d.family.clone()];
+    if d.fold != "default" {
+        gen_args.extend(["--fold".to_string(), format!("all={}", d.fold)]);
+    }
+    gen_args.extend(["--weights".to_string(), "rom".to_string()]);
     let mut h = Sha256::new();
     h.update(&bytes);
     h.update(gen_args.join(" ").as_bytes());
@@ -328,7 +327,7 @@ pub fn run(
     });
     let mut designs = Vec::new();
     let header = json!({"command": crate::util::command_line(), "machine": machine(),
-        "tools": tools, "quick": quick});
+        "tools": tools, "quick": quick, "set_size": set.len()});
     for (i, d) in set.iter().enumerate() {
         eprintln!(
             "[{}/{}] {} {} fold {} on {}",
