@@ -227,3 +227,47 @@ fn gunpoint_trains_and_eval_reproduces() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("--stride 2 is for UCR sets"), "{err}");
 }
+
+/// The bundled trained models (`make trained-examples`): `qrnn-hw eval` on the data set their
+/// header names reproduces the golden figure recorded in the header exactly.
+#[test]
+fn bundled_trained_models_eval_reproduces_header() {
+    if qrnn_train::datasets::DataDir::locate().is_err() {
+        if require("QRNN_REQUIRE_DATA") {
+            panic!("QRNN_REQUIRE_DATA=1 and the packaged data is not installed (scripts/setup-data.sh)");
+        }
+        eprintln!("SKIP: packaged data not installed (scripts/setup-data.sh)");
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut seen = 0;
+    for (file, metric) in [
+        ("trained-gunpoint-gru-ternary.qw", "golden_accuracy"),
+        ("trained-moving-digits-convlstm-binary.qw", "golden_mse"),
+    ] {
+        let path = root.join(file);
+        let m = Model::load(&path).expect("the bundled model loads");
+        let data = m
+            .provenance
+            .dataset
+            .clone()
+            .expect("the header names its data set");
+        let recorded = m.provenance.metrics[metric];
+        let (code, out, err) = qrnn(&root, &["eval", file, "--data", &data, "--json"]);
+        assert_eq!(code, 0, "eval of {file} failed:\n{out}\n{err}");
+        // parse the printed number with Rust's correctly rounded parser (serde_json's default
+        // float parsing may differ in the last bit)
+        let key = format!("\"{metric}\": ");
+        let text = out
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(key.as_str()))
+            .unwrap_or_else(|| panic!("no {metric} in:\n{out}"));
+        let printed: f64 = text.trim_end_matches(',').parse().unwrap();
+        assert_eq!(
+            printed, recorded,
+            "{file}: eval --data {data} must reproduce the header's {metric}"
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, 2);
+}
