@@ -2,7 +2,7 @@
 //! or `.npz`, quantized after training with the paper's quantizers, written as `.qw`
 //! (docs/QUANTIZATION.md §7, docs/CLI.md#import).
 
-use crate::Ctx;
+use crate::{util, Ctx};
 use miette::{miette, Result};
 use qrnn_model::example::Formats;
 use qrnn_model::{ActFmt, Cell, Fmt, Scheme};
@@ -23,13 +23,13 @@ pub struct Args {
     #[arg(long, value_parser = parse_scheme)]
     quant: Option<Scheme>,
     /// Ternary threshold: `twn` (Δ = 0.7·mean|w|) or a number Δ (|w| ≤ Δ·r → 0).
-    #[arg(long, default_value = "twn", value_parser = parse_threshold)]
+    #[arg(long, default_value = "twn", value_parser = util::parse_threshold)]
     threshold: Threshold,
     /// Reference scale r of the thresholds: `max` (max|w| of the group) or `unit` (r = 1).
-    #[arg(long, default_value = "max", value_parser = parse_reference)]
+    #[arg(long, default_value = "max", value_parser = util::parse_reference)]
     reference: Reference,
     /// Scale rule: `l2` (optimal for the codes) or `one` (α = 1).
-    #[arg(long, default_value = "l2", value_parser = parse_alpha)]
+    #[arg(long, default_value = "l2", value_parser = util::parse_alpha)]
     alpha: AlphaRule,
     /// One scale per output row instead of one per tensor.
     #[arg(long)]
@@ -109,34 +109,6 @@ fn parse_cell(s: &str) -> Result<Cell, String> {
     match s.parse::<Cell>()? {
         Cell::ConvLstm => Err("import reads nn.LSTM and nn.GRU: lstm or gru".into()),
         c => Ok(c),
-    }
-}
-
-fn parse_threshold(s: &str) -> Result<Threshold, String> {
-    if s == "twn" {
-        return Ok(Threshold::Twn);
-    }
-    match s.parse::<f64>() {
-        Ok(d) if d.is_finite() && d >= 0.0 => Ok(Threshold::Fixed(d)),
-        _ => Err(format!(
-            "expected `twn` or a number ≥ 0 (e.g. 0.05), found {s:?}"
-        )),
-    }
-}
-
-fn parse_reference(s: &str) -> Result<Reference, String> {
-    match s {
-        "max" => Ok(Reference::Max),
-        "unit" => Ok(Reference::Unit),
-        _ => Err(format!("expected `max` or `unit`, found {s:?}")),
-    }
-}
-
-fn parse_alpha(s: &str) -> Result<AlphaRule, String> {
-    match s {
-        "l2" => Ok(AlphaRule::L2),
-        "one" => Ok(AlphaRule::One),
-        _ => Err(format!("expected `l2` or `one`, found {s:?}")),
     }
 }
 

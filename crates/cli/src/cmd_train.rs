@@ -2,7 +2,7 @@
 //! export to `.qw` with calibrated formats and the test figures in its header
 //! (docs/TRAINING.md, docs/CLI.md#train). Glue only: the work is `qrnn_train::train`.
 
-use crate::Ctx;
+use crate::{util, Ctx};
 use indicatif::{ProgressBar, ProgressStyle};
 use miette::{miette, Result};
 use qrnn_model::{Cell, Scheme};
@@ -45,13 +45,13 @@ pub struct Args {
     #[arg(long, default_value = "ternary", value_parser = parse_quant)]
     quant: QuantArg,
     /// Ternary threshold: `twn` (Δ = 0.7·mean|w|) or a number Δ (|w| ≤ Δ·r → 0).
-    #[arg(long, default_value = "twn", value_parser = parse_threshold)]
+    #[arg(long, default_value = "twn", value_parser = util::parse_threshold)]
     threshold: Threshold,
     /// Reference scale r of the thresholds: `unit` (r = 1, the paper's) or `max` (max|w|).
-    #[arg(long, default_value = "unit", value_parser = parse_reference)]
+    #[arg(long, default_value = "unit", value_parser = util::parse_reference)]
     reference: Reference,
     /// Scale rule: `l2` (optimal for the codes) or `one` (α = 1).
-    #[arg(long, default_value = "l2", value_parser = parse_alpha)]
+    #[arg(long, default_value = "l2", value_parser = util::parse_alpha)]
     alpha: AlphaRule,
     /// One scale per output row instead of one per tensor.
     #[arg(long)]
@@ -140,34 +140,6 @@ fn parse_quant(s: &str) -> Result<QuantArg, String> {
     match s.parse::<Scheme>()? {
         Scheme::Int(_) => Err(format!("{s}: expected none, binary, ternary or quaternary")),
         x => Ok(QuantArg(Some(x))),
-    }
-}
-
-fn parse_threshold(s: &str) -> Result<Threshold, String> {
-    if s == "twn" {
-        return Ok(Threshold::Twn);
-    }
-    match s.parse::<f64>() {
-        Ok(d) if d.is_finite() && d >= 0.0 => Ok(Threshold::Fixed(d)),
-        _ => Err(format!(
-            "expected `twn` or a number ≥ 0 (e.g. 0.05), found {s:?}"
-        )),
-    }
-}
-
-fn parse_reference(s: &str) -> Result<Reference, String> {
-    match s {
-        "max" => Ok(Reference::Max),
-        "unit" => Ok(Reference::Unit),
-        _ => Err(format!("expected `unit` or `max`, found {s:?}")),
-    }
-}
-
-fn parse_alpha(s: &str) -> Result<AlphaRule, String> {
-    match s {
-        "l2" => Ok(AlphaRule::L2),
-        "one" => Ok(AlphaRule::One),
-        _ => Err(format!("expected `l2` or `one`, found {s:?}")),
     }
 }
 
