@@ -72,6 +72,11 @@ pub struct Ctx {
 }
 
 fn main() -> ExitCode {
+    // Wrap diagnostics at the terminal width (80 when not a terminal) but never inside a word:
+    // a file path split over two lines cannot be copied.
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().break_words(false).build())
+    }));
     let cli = Cli::parse();
     let ctx = Ctx {
         quiet: cli.quiet,

@@ -23,6 +23,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::flat;
+
 const MODEL: &str = "examples/tiny-gru-quaternary.qw.toml";
 
 fn root() -> PathBuf {
@@ -79,14 +82,6 @@ fn ok(o: Out, what: &str) -> Out {
         o.stdout, o.stderr
     );
     o
-}
-
-/// Text with miette's line wrapping undone.
-fn flat(s: &str) -> String {
-    s.split_whitespace()
-        .filter(|w| *w != "│" && *w != "╰─▶")
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The running simulated board; killed when dropped.

@@ -11,6 +11,9 @@ use std::path::Path;
 use std::process::Command;
 use tempfile::TempDir;
 
+mod common;
+use common::flat;
+
 /// What one run of the binary did.
 struct Out {
     code: i32,
@@ -52,15 +55,6 @@ fn qrnn(dir: &Path, args: &[&str]) -> Out {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
-}
-
-/// Text with miette's line wrapping undone: words joined by single spaces, the `│` gutter of
-/// continuation lines dropped.
-fn flat(s: &str) -> String {
-    s.split_whitespace()
-        .filter(|w| *w != "│")
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Assert that a run failed as an input error (exit 1) with a diagnostic naming every fragment,

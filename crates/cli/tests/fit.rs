@@ -9,6 +9,9 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
+mod common;
+use common::flat;
+
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_qrnn-hw")
 }
@@ -39,11 +42,7 @@ fn qrnn(dir: &Path, args: &[&str]) -> Out {
     Out {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: stderr
-            .split_whitespace()
-            .filter(|w| *w != "│")
-            .collect::<Vec<_>>()
-            .join(" "),
+        err: flat(&stderr),
     }
 }
 

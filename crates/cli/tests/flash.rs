@@ -6,6 +6,9 @@ use std::path::Path;
 use std::process::Command;
 use tempfile::TempDir;
 
+mod common;
+use common::flat;
+
 struct Out {
     code: i32,
     stdout: String,
@@ -30,14 +33,6 @@ fn qrnn(args: &[&str], env: &[(&str, &str)]) -> Out {
         stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
     }
-}
-
-/// miette wraps at 80 columns; join the lines.
-fn flat(s: &str) -> String {
-    s.split_whitespace()
-        .filter(|w| *w != "│")
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// A project directory with every family's bitstream present.

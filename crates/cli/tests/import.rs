@@ -21,6 +21,9 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::flat;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -268,7 +271,7 @@ fn fails(file: &Path, args: &[&str]) -> String {
     let o = run_import(file, args, &out);
     assert_eq!(o.status.code(), Some(1), "{args:?} should fail with 1");
     assert!(!out.exists(), "no output on failure");
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    flat(&String::from_utf8_lossy(&o.stderr))
 }
 
 #[test]
@@ -289,7 +292,7 @@ fn bad_files_and_options_fail_clearly() {
         &dir.path().join("x.qw"),
     );
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--quant binary"));
+    assert!(flat(&String::from_utf8_lossy(&o.stderr)).contains("--quant binary"));
     // not a state dict
     let junk = dir.path().join("junk.safetensors");
     std::fs::write(&junk, b"this is not a safetensors file").unwrap();

@@ -6,6 +6,9 @@
 use std::path::Path;
 use std::process::Command;
 
+mod common;
+use common::flat;
+
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_qrnn-hw")
 }
@@ -82,7 +85,7 @@ fn synth_pnr_report_on_ice40() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr).replace('\n', " ");
+    let err = flat(&String::from_utf8_lossy(&out.stderr));
     assert!(err.contains("stat.json"), "{err}");
 }
 
@@ -298,7 +301,7 @@ fn build_failure_shows_command_tail_and_log() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = flat(&String::from_utf8_lossy(&out.stderr));
     for want in [
         "[1/1] synthesis (yosys) failed",
         "command: make -C hw build/stat.json",
@@ -315,5 +318,5 @@ fn build_failure_shows_command_tail_and_log() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("has no board"));
+    assert!(flat(&String::from_utf8_lossy(&out.stderr)).contains("has no board"));
 }

@@ -10,6 +10,9 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
+mod common;
+use common::flat;
+
 fn qrnn(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_qrnn-hw"))
         .args(args)
@@ -21,7 +24,7 @@ fn qrnn(dir: &Path, args: &[&str]) -> (i32, String, String) {
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+        flat(&String::from_utf8_lossy(&out.stderr)),
     )
 }
 
