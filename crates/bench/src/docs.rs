@@ -1,6 +1,6 @@
 //! `qrnn-bench docs`: docs/BENCHMARKS.md and docs/bench/*.svg from bench/results/*.json alone.
 
-use crate::plot::{line_plot, Series};
+use crate::plot::{chart, line_plot, Chart, Mark, Series, VLine};
 use crate::util::{read_json, write_text};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -306,56 +306,156 @@ fn design_space_section(md: &mut String, ds: &Value, plots: &Path) -> Result<(),
         let _ = writeln!(md, "Not measured: {e}\n");
         return Ok(());
     }
-    let mut pts: Vec<(f64, f64, String)> = ds["points"]
+    let points: Vec<&Value> = ds["points"].as_array().into_iter().flatten().collect();
+    let xy = |r: &Value| Some((r["logic"].as_f64()?, r["cycles_per_step"].as_f64()?));
+    let front: Vec<&Value> = ds["front"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|r| {
-            Some((
-                r["predicted_lut4"].as_f64()?,
-                r["cycles_per_step"].as_f64()?,
-                format!("{}x{}", r["p"], r["s"]),
-            ))
-        })
+        .filter_map(|i| points.get(i.as_u64()? as usize).copied())
         .collect();
-    pts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    pts.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-    // Pareto front: fewer LUTs and fewer cycles
-    let mut front: Vec<(f64, f64, String)> = Vec::new();
-    for p in &pts {
-        if front.last().is_none_or(|l| p.1 < l.1) {
-            front.push(p.clone());
-        }
-    }
+    let fit = ds["fit"]
+        .as_u64()
+        .and_then(|i| points.get(i as usize).copied());
+    let max_of = |k: &str| {
+        points
+            .iter()
+            .filter_map(|r| r[k].as_u64())
+            .max()
+            .unwrap_or(1)
+    };
+    let logic = ds["logic"].as_str().unwrap_or("logic");
+    let (avail, budget) = ds["budget"]
+        .as_object()
+        .and_then(|b| b.get("logic_cells").or_else(|| b.get("lut4")))
+        .map(|b| (b["available"].as_u64(), b["budget"].as_u64()))
+        .unwrap_or((None, None));
+    let folds = |r: &Value| {
+        r["folds"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.as_str())
+            .map(|f| f.replace('=', " "))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let fit_text = match fit {
+        Some(f) => format!(
+            "The choice of `qrnn-hw gen --fit --device {dev}` ({}) is marked: {} cycles per timestep, {} {logic}, within the budget of {} (the vertical line: {:.0} % of the {}).",
+            folds(f),
+            f["cycles_per_step"],
+            f["logic"],
+            budget.map_or("?".into(), |b| b.to_string()),
+            ds["budget"]["logic_cells"]["ceiling"]
+                .as_f64()
+                .or(ds["budget"]["lut4"]["ceiling"].as_f64())
+                .unwrap_or(f64::NAN)
+                * 100.0,
+            avail.map_or("?".into(), |a| a.to_string()),
+            dev = ds["device"].as_str().unwrap_or("?"),
+        ),
+        None => format!(
+            "`qrnn-hw gen --fit` finds no folding within the budget: {}",
+            ds["fit_error"].as_str().unwrap_or("?")
+        ),
+    };
     let _ = writeln!(
         md,
-        "`{}` with `--fold all=PxS` for P ∈ {{1…64}}, S ∈ {{1…16}} (powers of 2, clamped per engine), target iCE40: predicted LUT4 (docs/HARDWARE.md §6) against the exact cycles per timestep; latency = cycles / f_clk. {} distinct designs, {} on the Pareto front. `qrnn-hw gen --fit` (crates/fpga/src/fit.rs) had not landed in git when this was generated, so its choice is not marked.\n",
+        "`{}` with `--fold all=PxS` for P ∈ {{1…{}}}, S ∈ {{1…{}}} (powers of 2, clamped per engine), on the {} (`{}`): predicted {logic}, as `gen --fit` budgets them (docs/HARDWARE.md \"Auto-fit\"), against the exact cycles per timestep; latency = cycles / f_clk. {} foldings, {} on the Pareto front. {fit_text} `qrnn-hw report --plot OUT.svg MODEL --device DEV` draws this plot for any model (latency in µs at the board's clock).\n",
         ds["model"].as_str().unwrap_or("?"),
-        pts.len(),
+        max_of("p"),
+        max_of("s"),
+        ds["part"].as_str().unwrap_or("?"),
+        ds["device"].as_str().unwrap_or("?"),
+        points.len(),
         front.len()
     );
-    let _ = writeln!(md, "| fold | predicted LUT4 | cycles/step |\n|---|---|---|");
-    for p in &front {
-        let _ = writeln!(md, "| {} | {:.0} | {:.0} |", p.2, p.0, p.1);
+    let _ = writeln!(
+        md,
+        "| fold | {logic} | FF | BRAM | DSP | cycles/step |\n|---|---|---|---|---|---|"
+    );
+    let row = |md: &mut String, r: &Value| {
+        let _ = writeln!(
+            md,
+            "| {}{} | {} | {} | {} | {} | {} |",
+            match r["label"].as_str().unwrap_or("?") {
+                "--fit" => folds(r),
+                l => l.trim_start_matches("all=").to_string(),
+            },
+            if r["fit"] == true { " (`--fit`)" } else { "" },
+            r["logic"],
+            r["ff"],
+            r["bram"],
+            r["dsp"],
+            r["cycles_per_step"]
+        );
+    };
+    for r in &front {
+        row(md, r);
     }
-    line_plot(
+    if let Some(f) = fit.filter(|f| f["front"] != true) {
+        row(md, f);
+    }
+    let series = [
+        Series {
+            name: "Pareto front".into(),
+            points: front.iter().filter_map(|r| xy(r)).collect(),
+            line: true,
+        },
+        Series {
+            name: "all=PxS foldings".into(),
+            points: points.iter().filter_map(|r| xy(r)).collect(),
+            line: false,
+        },
+    ];
+    let marks: Vec<Mark> = fit
+        .and_then(|f| {
+            Some(Mark {
+                name: format!("--fit for {}", ds["device"].as_str()?),
+                label: format!(
+                    "--fit: {} ({} cycles)",
+                    f["folds"]
+                        .as_array()?
+                        .iter()
+                        .filter_map(|v| Some(v.as_str()?.split_once('=')?.1))
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                    f["cycles_per_step"]
+                ),
+                at: xy(f)?,
+            })
+        })
+        .into_iter()
+        .collect();
+    let vlines: Vec<VLine> = budget
+        .map(|b| VLine {
+            name: format!(
+                "{} budget: {b} of {}",
+                ds["device"].as_str().unwrap_or("?"),
+                avail.unwrap_or(0)
+            ),
+            x: b as f64,
+        })
+        .into_iter()
+        .collect();
+    let x_label = format!("predicted {logic}");
+    let title = format!(
+        "demo model on the {}: design space",
+        ds["part"].as_str().unwrap_or("?")
+    );
+    chart(
         &plots.join("pareto.svg"),
-        "demo model: cycles per timestep against predicted LUT4",
-        "predicted LUT4",
-        "cycles per timestep",
-        &[
-            Series {
-                name: "Pareto front".into(),
-                points: front.iter().map(|p| (p.0, p.1)).collect(),
-                line: true,
-            },
-            Series {
-                name: "all foldings".into(),
-                points: pts.iter().map(|p| (p.0, p.1)).collect(),
-                line: false,
-            },
-        ],
-        true,
+        &Chart {
+            title: &title,
+            x_label: &x_label,
+            y_label: "cycles per timestep",
+            series: &series,
+            marks: &marks,
+            vlines: &vlines,
+            log_x: true,
+            log_y: true,
+        },
     )?;
     let _ = writeln!(md, "\n![Pareto front](bench/pareto.svg)\n");
     Ok(())

@@ -219,49 +219,29 @@ fn whole_flow(qrnn: &Path, work: &Path) -> Result<Value, String> {
     )
 }
 
-/// The design space of the bundled demo model from the resource model alone (no synthesis):
-/// predicted LUT4 and exact cycles per timestep for every `all=PxS` folding with P, S powers of 2.
-fn design_space() -> Value {
-    let path = Path::new("examples/demo-lstm-ternary.qw");
-    let m = match Model::load(path) {
+/// The design space of the bundled demo model on the iCE40 UP5K from the resource model alone
+/// (no synthesis), as `qrnn-hw report --plot` draws it (`qrnn_fpga::fit::design_space`): exact
+/// cycles per timestep and predicted logic cells, flip-flops, block RAM and DSPs for every
+/// `all=PxS` folding with P, S powers of 2 (clamped per engine), the Pareto front, and the
+/// `gen --fit` choice for the UP5K. `root` is the repository root.
+pub fn design_space(root: &Path) -> Value {
+    let rel = "examples/demo-lstm-ternary.qw";
+    let m = match Model::load(&root.join(rel)) {
         Ok(m) => m,
         Err(e) => return json!({"error": e.to_string()}),
     };
-    let mut rows = Vec::new();
-    for p in [1usize, 2, 4, 8, 16, 32, 64] {
-        for s in [1usize, 2, 4, 8, 16] {
-            let mut opts = qrnn_rtl::passes::Options::default();
-            // `all=PxS`, clamped per engine as `gen` does (P ≤ rows, S ≤ max(cols))
-            for l in 0..m.layers.len() {
-                let c = &m.layers[l];
-                let rows_l = c.w.shape[0];
-                let cols_l = c.w.shape[1].max(c.u.shape[1]);
-                opts.folds.insert(
-                    format!("layer{l}"),
-                    qrnn_rtl::manifest::Fold {
-                        p: p.min(rows_l),
-                        s: s.min(cols_l),
-                    },
-                );
-            }
-            if let Some(h) = &m.head {
-                opts.folds.insert(
-                    "head".into(),
-                    qrnn_rtl::manifest::Fold {
-                        p: p.min(h.w.shape[0]),
-                        s: s.min(h.w.shape[1]),
-                    },
-                );
-            }
-            match qrnn_rtl::generate(&m, &opts, |_, _| {}) {
-                Ok(g) => rows.push(json!({"p": p, "s": s, "cycles_per_step": g.manifest.cycles_per_step,
-                    "predicted_lut4": g.manifest.resources.lut4, "predicted_ff": g.manifest.resources.ff,
-                    "predicted_bram": g.manifest.resources.bram_blocks})),
-                Err(e) => rows.push(json!({"p": p, "s": s, "error": e})),
-            }
+    let Some(dev) = qrnn_fpga::device("up5k") else {
+        return json!({"error": "internal error: no device up5k"});
+    };
+    match qrnn_fpga::fit::design_space(&m, dev, &qrnn_fpga::fit::FitOptions::default()) {
+        Ok(ds) => {
+            let mut v = ds.to_json();
+            v["model"] = rel.into();
+            v["target"] = "ice40".into();
+            v
         }
+        Err(e) => json!({"error": e.to_string()}),
     }
-    json!({"model": path.display().to_string(), "target": "ice40", "points": rows})
 }
 
 /// `qrnn-bench sw`.
@@ -274,11 +254,45 @@ pub fn run(qrnn: &Path, work: &Path, out: &Path, quick: bool) -> Result<(), Stri
         "gen": gen_times(quick),
         "golden_vs_float": golden_vs_float(),
         "qw_read": qw_read(),
-        "design_space": design_space(),
+        "design_space": design_space(Path::new(".")),
     });
     v["verilator"] = sim_speed(qrnn, work).unwrap_or_else(|e| json!({"error": e}));
     v["whole_flow"] = whole_flow(qrnn, work).unwrap_or_else(|e| json!({"error": e}));
     write_json(&out.join("software.json"), &v)?;
     eprintln!("wrote {}", out.join("software.json").display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Refresh only the `design_space` key of bench/results/software.json (the rest of
+    /// `qrnn-bench sw` is slow): `cargo test -p qrnn-bench --release -- --ignored
+    /// refresh_design_space`.
+    #[test]
+    #[ignore]
+    fn refresh_design_space() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let path = root.join("bench/results/software.json");
+        let mut v = crate::util::read_json(&path).unwrap();
+        v["design_space"] = design_space(&root);
+        assert!(
+            v["design_space"]["error"].is_null(),
+            "{}",
+            v["design_space"]
+        );
+        write_json(&path, &v).unwrap();
+    }
+
+    #[test]
+    fn demo_design_space_marks_the_fit() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let v = design_space(&root);
+        assert_eq!(v["model"], "examples/demo-lstm-ternary.qw");
+        assert_eq!(v["device"], "up5k");
+        let i = v["fit"].as_u64().expect("the demo fits the UP5K") as usize;
+        assert_eq!(v["points"][i]["fit"], true);
+        assert_eq!(v["points"][i]["within_budget"], true);
+    }
 }

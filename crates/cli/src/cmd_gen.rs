@@ -85,11 +85,13 @@ fn default_device(f: Family) -> &'static str {
     }
 }
 
-/// Resolve `--device`, `--board` and `--target` to one device, if any is named (or `--fit` needs one).
+/// Resolve `--device` against the board and family to one device, if any is named (or
+/// `need_device`, as `--fit` does: then the family's default).
 fn resolve_device(
-    a: &Args,
+    device: Option<&str>,
     board: Option<&qrnn_fpga::Board>,
     target: &str,
+    need_device: bool,
 ) -> Result<Option<&'static Device>> {
     let known = || {
         qrnn_fpga::DEVICES
@@ -98,7 +100,7 @@ fn resolve_device(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let named = match &a.device {
+    let named = match device {
         Some(d) => Some(qrnn_fpga::device(d).ok_or_else(|| {
             miette!(
                 code = "qrnn::gen::device",
@@ -135,11 +137,63 @@ fn resolve_device(
     if let Some(b) = board {
         return Ok(qrnn_fpga::device(&b.device));
     }
-    if a.fit {
+    if need_device {
         let f = Family::parse(target).ok_or_else(|| miette!("unknown target {target}"))?;
         return Ok(qrnn_fpga::device(default_device(f)));
     }
     Ok(None)
+}
+
+/// The family, board and device that `--target`, `--board` and `--device` name (`gen`, and
+/// `report --plot`): the board decides the family and device, a device its family, else the
+/// family is ice40; with `need_device` a family without a named device gets its default device.
+pub(crate) fn resolve_target(
+    target: Option<&str>,
+    board: Option<&str>,
+    device: Option<&str>,
+    need_device: bool,
+) -> Result<(String, Option<qrnn_fpga::Board>, Option<&'static Device>)> {
+    let board = match board {
+        Some(b) => Some(qrnn_fpga::find_board(b)?),
+        None => None,
+    };
+    let device_family = device
+        .and_then(qrnn_fpga::device)
+        .map(|d| d.family.to_string());
+    let target = match (target, &board) {
+        (Some(t), Some(b)) if t != b.family.to_string() => {
+            return Err(miette!(
+                code = "qrnn::gen::target",
+                help = "leave --target out: the board decides the family",
+                "--target {t} does not match board `{}`, which is {}",
+                b.name,
+                b.family
+            ))
+        }
+        (_, Some(b)) => b.family.to_string(),
+        (Some(t), None) => t.to_string(),
+        (None, None) => device_family.unwrap_or_else(|| "ice40".to_string()),
+    };
+    let device = resolve_device(device, board.as_ref(), &target, need_device)?;
+    Ok((target, board, device))
+}
+
+/// A failed fit of the model at `model_path` as a diagnostic naming the file.
+pub(crate) fn fit_error(e: FitError, model_path: &Path) -> miette::Report {
+    match e {
+        FitError::NoFit { .. } => {
+            let mut e = e;
+            if let FitError::NoFit { model, .. } = &mut e {
+                *model = model_path.display().to_string();
+            }
+            miette::Report::new(e)
+        }
+        FitError::Gen(why) => miette!(
+            code = "qrnn::gen",
+            "{}: cannot generate hardware: {why}",
+            model_path.display()
+        ),
+    }
 }
 
 /// Run `gen`.
@@ -156,30 +210,12 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         .clone()
         .ok_or_else(|| miette!("give a model file: qrnn-hw gen MODEL.qw"))?;
     let model = crate::util::load_model(&model_path)?;
-    let board = match &a.board {
-        Some(b) => Some(qrnn_fpga::find_board(b)?),
-        None => None,
-    };
-    let device_family = a
-        .device
-        .as_deref()
-        .and_then(qrnn_fpga::device)
-        .map(|d| d.family.to_string());
-    let target = match (&a.target, &board) {
-        (Some(t), Some(b)) if *t != b.family.to_string() => {
-            return Err(miette!(
-                code = "qrnn::gen::target",
-                help = "leave --target out: the board decides the family",
-                "--target {t} does not match board `{}`, which is {}",
-                b.name,
-                b.family
-            ))
-        }
-        (_, Some(b)) => b.family.to_string(),
-        (Some(t), None) => t.clone(),
-        (None, None) => device_family.unwrap_or_else(|| "ice40".to_string()),
-    };
-    let device = resolve_device(&a, board.as_ref(), &target)?;
+    let (target, board, device) = resolve_target(
+        a.target.as_deref(),
+        a.board.as_deref(),
+        a.device.as_deref(),
+        a.fit,
+    )?;
     let mut opts = Options {
         folds: BTreeMap::new(),
         weights: match a.weights.as_str() {
@@ -209,20 +245,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
             weights: opts.weights,
             ..FitOptions::default()
         };
-        let f = qrnn_fpga::fit::fit(&model, dev, &o).map_err(|e| match e {
-            FitError::NoFit { .. } => {
-                let mut e = e;
-                if let FitError::NoFit { model, .. } = &mut e {
-                    *model = model_path.display().to_string();
-                }
-                miette::Report::new(e)
-            }
-            FitError::Gen(why) => miette!(
-                code = "qrnn::gen",
-                "{}: cannot generate hardware: {why}",
-                model_path.display()
-            ),
-        })?;
+        let f = qrnn_fpga::fit::fit(&model, dev, &o).map_err(|e| fit_error(e, &model_path))?;
         opts = f.options();
         Some(f)
     } else {

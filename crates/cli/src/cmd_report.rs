@@ -1,24 +1,61 @@
 //! `qrnn-hw report DIR`: resources (yosys, nextpnr) beside the compiler's prediction, Fmax, and
 //! timesteps per second and latency at the achieved clock, for a generated project after
 //! `make synth` (and `make pnr`). Writes `DIR/report.json` and prints a table (or `--json`).
+//!
+//! `qrnn-hw report --plot OUT.svg MODEL`: the design space of a model on a device (resolved from
+//! `--target`/`--board`/`--device` as `gen` resolves them): every `all=PxS` folding's predicted
+//! logic against its latency per timestep, the Pareto front, the `gen --fit` choice and the
+//! device's logic budget ([`qrnn_fpga::fit::design_space`]), written atomically as SVG; `--json`
+//! prints the points. A model file without `--plot` prints the same without the plot.
 
 use crate::Ctx;
-use miette::{IntoDiagnostic, Result};
-use std::path::PathBuf;
+use miette::{miette, IntoDiagnostic, Result};
+use qrnn_fpga::fit::{design_space, DesignSpace, FitOptions, Res};
+use qrnn_fpga::plot::{svg, Chart, Mark, Series, VLine};
+use std::path::{Path, PathBuf};
+
+/// The clock of a project without a board: the generated Makefile's timing target (`FREQ_MHZ`).
+const TARGET_MHZ: f64 = 12.0;
 
 /// Arguments of `report`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The generated project directory.
+    /// The generated project directory; or a model file (.qw or .qw.toml) for its design space.
     #[arg(default_value = ".")]
     dir: PathBuf,
-    /// Print JSON instead of a table.
+    /// Print JSON instead of a table (with a model: the design-space points).
     #[arg(long)]
     json: bool,
+    /// Plot the design space of the model into this SVG file: every `--fold all=PxS` folding
+    /// (powers of two), the Pareto front of logic against latency, the `gen --fit` choice and the
+    /// device's logic budget.
+    #[arg(long, value_name = "OUT.svg")]
+    plot: Option<PathBuf>,
+    /// With a model: FPGA family, ice40, ecp5 or gowin (default: the board's, the device's, else
+    /// ice40).
+    #[arg(long, value_parser = ["ice40", "ecp5", "gowin"])]
+    target: Option<String>,
+    /// With a model: the board, whose device is the budget and whose clock gives the latency.
+    #[arg(long)]
+    board: Option<String>,
+    /// With a model: the device whose budget --fit uses (default: the board's, else the family's).
+    #[arg(long)]
+    device: Option<String>,
 }
 
 /// Run `report`.
 pub fn run(ctx: Ctx, a: Args) -> Result<()> {
+    if a.plot.is_some() || a.dir.is_file() {
+        return run_space(ctx, &a);
+    }
+    if a.target.is_some() || a.board.is_some() || a.device.is_some() {
+        return Err(miette!(
+            code = "qrnn::report::usage",
+            help = "qrnn-hw report --plot OUT.svg MODEL.qw --device up5k",
+            "--target, --board and --device go with a model file (the design space), not with a project directory: {} gives them in its qrnn.json",
+            a.dir.display()
+        ));
+    }
     let r = qrnn_fpga::report::report(&a.dir)?;
     let json = serde_json::to_string_pretty(&r).into_diagnostic()? + "\n";
     let out = a.dir.join("report.json");
@@ -32,4 +69,222 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A project directory given to `--plot`: its manifest names the model but not the file.
+fn project_instead_of_model(dir: &Path) -> miette::Report {
+    let m = std::fs::read_to_string(dir.join("qrnn.json"))
+        .ok()
+        .and_then(|s| serde_json::from_str::<qrnn_rtl::manifest::Manifest>(&s).ok());
+    let (what, flags) = match &m {
+        Some(m) => (
+            format!(
+                "a generated project of model `{}` (sha256 {}); its qrnn.json names the model but not its file",
+                m.model_name,
+                &m.model_hash[..m.model_hash.len().min(12)]
+            ),
+            match (&m.board, &m.device) {
+                (Some(b), _) => format!(" --board {b}"),
+                (None, Some(d)) => format!(" --device {d}"),
+                (None, None) => format!(" --target {}", m.target),
+            },
+        ),
+        None => ("a directory".to_string(), String::new()),
+    };
+    miette!(
+        code = "qrnn::report::plot_input",
+        help = format!(
+            "give the model file the project was generated from: qrnn-hw report --plot OUT.svg MODEL.qw{flags}"
+        ),
+        "--plot plots the design space of a model file, and {} is {what}",
+        dir.display()
+    )
+}
+
+fn run_space(ctx: Ctx, a: &Args) -> Result<()> {
+    if a.dir.is_dir() {
+        return Err(project_instead_of_model(&a.dir));
+    }
+    let model = crate::util::load_model(&a.dir)?;
+    let (_, board, device) = crate::cmd_gen::resolve_target(
+        a.target.as_deref(),
+        a.board.as_deref(),
+        a.device.as_deref(),
+        true,
+    )?;
+    let device = device.ok_or_else(|| miette!("internal error: no device for the design space"))?;
+    let ds = design_space(&model, device, &FitOptions::default())
+        .map_err(|e| crate::cmd_gen::fit_error(e, &a.dir))?;
+    let (mhz, clock) = match &board {
+        Some(b) => (b.clock.hz as f64 / 1e6, format!("board {}", b.name)),
+        None => (TARGET_MHZ, "timing target FREQ_MHZ".to_string()),
+    };
+    let mut j = ds.to_json();
+    j["model_file"] = a.dir.display().to_string().into();
+    j["clock_mhz"] = mhz.into();
+    j["clock"] = clock.clone().into();
+    if let Some(pts) = j["points"].as_array_mut() {
+        for p in pts {
+            let c = p["cycles_per_step"].as_f64().unwrap_or(f64::NAN);
+            p["latency_us"] = (c / mhz).into();
+        }
+    }
+    if let Some(out) = &a.plot {
+        let text = plot(&ds, &a.dir, mhz, &clock)
+            .map_err(|e| miette!("internal error: plotting the design space: {e}"))?;
+        qrnn_model::qw::write_atomic(out, text.as_bytes())?;
+    }
+    if a.json {
+        print!(
+            "{}",
+            serde_json::to_string_pretty(&j).into_diagnostic()? + "\n"
+        );
+    } else if !ctx.quiet {
+        print!("{}", table(&ds, mhz, &clock));
+    }
+    if !ctx.quiet {
+        if let Err(e) = &ds.fit {
+            eprintln!("no --fit choice: {e}");
+        }
+        if let Some(out) = &a.plot {
+            eprintln!(
+                "wrote {} ({} foldings, {} on the Pareto front)",
+                out.display(),
+                ds.points.len(),
+                ds.front.len()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn folds_text(folds: &[(String, qrnn_rtl::manifest::Fold)]) -> String {
+    folds
+        .iter()
+        .map(|(n, f)| format!("{n} {}x{}", f.p, f.s))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The front and the fit for people.
+fn table(ds: &DesignSpace, mhz: f64, clock: &str) -> String {
+    use std::fmt::Write;
+    let d = ds.budget.device;
+    let logic = Res::Logic.label(d.family);
+    let mut s = format!(
+        "design space of {} on {} ({}): {} foldings, {} on the Pareto front; latency at {mhz} MHz ({clock})\n",
+        ds.model,
+        d.part,
+        d.name,
+        ds.points.len(),
+        ds.front.len()
+    );
+    let _ = writeln!(
+        s,
+        "{:<10} {:>24} {:>11} {:>12} {:>5} {:>4}  folds",
+        "point", logic, "cycles/step", "latency µs", "BRAM", "DSP"
+    );
+    for &i in &ds.front {
+        let p = &ds.points[i];
+        let _ = writeln!(
+            s,
+            "{:<10} {:>24} {:>11} {:>12.2} {:>5} {:>4}  {}{}{}",
+            p.label,
+            p.used.get(Res::Logic),
+            p.used.cycles,
+            p.used.cycles as f64 / mhz,
+            p.used.get(Res::Bram),
+            p.used.get(Res::Dsp),
+            folds_text(&p.folds),
+            if p.fit { "  <- --fit" } else { "" },
+            if p.within_budget {
+                ""
+            } else {
+                "  (over budget)"
+            }
+        );
+    }
+    if let Some(f) = ds.fit_point() {
+        if !f.front {
+            let _ = writeln!(
+                s,
+                "--fit: {} cycles, {} {logic}: {}",
+                f.used.cycles,
+                f.used.get(Res::Logic),
+                folds_text(&f.folds)
+            );
+        }
+    }
+    s
+}
+
+/// The design-space plot: logic (log) against latency per timestep (log).
+fn plot(ds: &DesignSpace, model_path: &Path, mhz: f64, clock: &str) -> Result<String, String> {
+    let d = ds.budget.device;
+    let fam = d.family;
+    let xy = |i: usize| {
+        let u = &ds.points[i].used;
+        (u.get(Res::Logic) as f64, u.cycles as f64 / mhz)
+    };
+    let series = [
+        Series {
+            name: "Pareto front".into(),
+            points: ds.front.iter().map(|&i| xy(i)).collect(),
+            line: true,
+        },
+        Series {
+            name: "all=PxS foldings".into(),
+            points: (0..ds.points.len()).map(xy).collect(),
+            line: false,
+        },
+    ];
+    let marks: Vec<Mark> = match &ds.fit {
+        Ok(i) => vec![Mark {
+            name: format!("--fit for {}", d.name),
+            label: format!(
+                "--fit: {} ({} cycles)",
+                ds.points[*i]
+                    .folds
+                    .iter()
+                    .map(|(_, f)| format!("{}x{}", f.p, f.s))
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                ds.points[*i].used.cycles
+            ),
+            at: xy(*i),
+        }],
+        Err(_) => Vec::new(),
+    };
+    let vlines: Vec<VLine> = ds.budget.limits[Res::Logic as usize]
+        .map(|(avail, lim)| VLine {
+            name: format!(
+                "{} budget: {lim} of {avail}{}",
+                d.name,
+                if ds.fit.is_err() {
+                    " (nothing fits)"
+                } else {
+                    ""
+                }
+            ),
+            x: lim as f64,
+        })
+        .into_iter()
+        .collect();
+    let name = model_path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| ds.model.clone());
+    let title = format!("{name} on {}: design space", d.part);
+    let x_label = format!("predicted {}", Res::Logic.label(fam));
+    let y_label = format!("latency per timestep, µs at {mhz} MHz ({clock})");
+    svg(&Chart {
+        title: &title,
+        x_label: &x_label,
+        y_label: &y_label,
+        series: &series,
+        marks: &marks,
+        vlines: &vlines,
+        log_x: true,
+        log_y: true,
+    })
 }

@@ -320,3 +320,118 @@ fn build_failure_shows_command_tail_and_log() {
     assert_eq!(out.status.code(), Some(1));
     assert!(flat(&String::from_utf8_lossy(&out.stderr)).contains("has no board"));
 }
+
+/// `report --plot`: the design space of the bundled demo model on the iCE40 (UP5K) as SVG, the
+/// points as JSON agreeing with `gen --fit`'s manifest, and clear errors for bad input. Needs no
+/// tools.
+#[test]
+fn design_space_plot_of_the_demo_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-lstm-ternary.qw");
+    let m = model.to_str().unwrap();
+    let out = run(
+        d,
+        Command::new(bin()).args(["report", "--plot", "x.svg", m, "--target", "ice40"]),
+    );
+    assert!(
+        out.contains("wrote x.svg") && out.contains("Pareto front") && out.contains("<- --fit"),
+        "{out}"
+    );
+    let svg = std::fs::read_to_string(d.join("x.svg")).unwrap();
+    assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
+    assert!(svg.trim_end().ends_with("</svg>"));
+    assert!(svg.contains("--fit: ") && svg.contains("up5k budget: 4752 of 5280"));
+    // no temporary file left beside it
+    let names: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["x.svg"]);
+
+    // --json: the points; the fit's point is what `gen --fit` chooses and records
+    let o = Command::new(bin())
+        .args(["report", "--plot", "y.svg", m, "--json"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["device"], "up5k");
+    assert_eq!(j["clock_mhz"], 12.0);
+    let pts = j["points"].as_array().unwrap();
+    assert!(pts.len() >= 35, "{}", pts.len());
+    let fit = &pts[j["fit"].as_u64().unwrap() as usize];
+    assert_eq!(fit["fit"], true);
+    assert_eq!(fit["front"], true);
+    assert_eq!(fit["within_budget"], true);
+    run(
+        d,
+        Command::new(bin()).args(["-q", "gen", m, "--fit", "--target", "ice40", "-o", "hw"]),
+    );
+    let man: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("hw/qrnn.json")).unwrap()).unwrap();
+    assert_eq!(fit["cycles_per_step"], man["cycles_per_step"]);
+    assert_eq!(fit["cycles_per_step"], man["fit"]["cycles_per_step"]);
+    let folds: Vec<String> = man["fit"]["folds"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(n, f)| format!("{n}={}x{}", f["p"], f["s"]))
+        .collect();
+    let mut ours: Vec<String> = fit["folds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
+    ours.sort();
+    assert_eq!(ours, folds);
+    let lc = man["fit"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resource"] == "logic_cells")
+        .unwrap();
+    assert_eq!(fit["logic"], lc["predicted"]);
+    // latency at the board's clock
+    let o = Command::new(bin())
+        .args(["report", m, "--board", "icebreaker", "--json"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let b: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(b["clock"], "board icebreaker");
+    let p0 = &b["points"][0];
+    let lat = p0["latency_us"].as_f64().unwrap();
+    assert!((lat - p0["cycles_per_step"].as_f64().unwrap() / 12.0).abs() < 1e-9);
+
+    let fails = |args: &[&str]| -> String {
+        let o = Command::new(bin())
+            .args(args)
+            .current_dir(d)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        flat(&String::from_utf8_lossy(&o.stderr))
+    };
+    let e = fails(&["report", "--plot", "z.svg", "missing.qw"]);
+    assert!(e.contains("missing.qw"), "{e}");
+    let e = fails(&["report", "--plot", "z.svg", m, "--device", "nope"]);
+    assert!(
+        e.contains("unknown device `nope`") && e.contains("known devices"),
+        "{e}"
+    );
+    let e = fails(&["report", "--plot", "no/such/dir/z.svg", m]);
+    assert!(e.contains("no/such/dir/z.svg"), "{e}");
+    let e = fails(&["report", "--plot", "z.svg", "hw"]);
+    assert!(
+        e.contains("qrnn::report::plot_input") && e.contains("--device up5k"),
+        "{e}"
+    );
+    let e = fails(&["report", "hw", "--device", "up5k"]);
+    assert!(e.contains("go with a model file"), "{e}");
+    assert!(!d.join("z.svg").exists());
+}

@@ -1064,6 +1064,283 @@ pub fn fit(model: &Model, device: &'static Device, o: &FitOptions) -> Result<Fit
     })
 }
 
+/// One folding of a [`DesignSpace`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct DesignPoint {
+    /// `all=PxS`, or `--fit` for the fit's choice when no `all=PxS` point has its folds.
+    pub label: String,
+    /// The `P×S` of `all=PxS` before clamping (`None` for the fit's own point).
+    pub all: Option<Fold>,
+    /// Folding per engine, in engine order (clamped: `P ≤ rows`, `S ≤ max(cols)`).
+    pub folds: Vec<(String, Fold)>,
+    /// Exact cycles per timestep and predicted resources, as [`usage`] counts them for the fit.
+    pub used: Use,
+    /// Every budgeted resource within the budget.
+    pub within_budget: bool,
+    /// On the Pareto front of logic against cycles.
+    pub front: bool,
+    /// The folding `fit` chooses for the device.
+    pub fit: bool,
+}
+
+/// The design space of a model on a device (`qrnn-hw report --plot`, docs/HARDWARE.md
+/// "Auto-fit"): every `all=PxS` folding with `P` and `S` powers of two (the last one the full
+/// size, each clamped per engine as `gen --fold all=PxS` must be), plus the `--fit` choice, each
+/// with its exact cycles per timestep and predicted resources, and the Pareto front of logic
+/// (LUT4, iCE40 logic cells) against cycles.
+#[derive(Debug)]
+pub struct DesignSpace {
+    /// The model's name.
+    pub model: String,
+    /// The budget of the device (the fit's).
+    pub budget: Budget,
+    /// The weight placement of every point.
+    pub weights: WeightsMode,
+    /// The points, `all=1x1` first, by P then S; the fit's own point (if any) last.
+    pub points: Vec<DesignPoint>,
+    /// Indices of the Pareto front (no other point has less or equal logic and cycles, one of them
+    /// less; of equal points the first), by increasing logic and so decreasing cycles.
+    pub front: Vec<usize>,
+    /// The index of the fit's choice, or why nothing fits.
+    pub fit: Result<usize, FitError>,
+}
+
+/// Powers of two below `n`, then `n`.
+fn pow2_upto(n: usize) -> Vec<usize> {
+    std::iter::successors(Some(1usize), |t| t.checked_mul(2))
+        .take_while(|t| *t < n)
+        .chain(std::iter::once(n.max(1)))
+        .collect()
+}
+
+/// The design space of `model` on `device` under `o` (pinned engines keep their pin at every
+/// point). Each point is one run of the generator's passes (spread over the CPU's threads) and
+/// its [`usage`]; the fit is [`fit`] itself.
+pub fn design_space(
+    model: &Model,
+    device: &'static Device,
+    o: &FitOptions,
+) -> Result<DesignSpace, FitError> {
+    let family = device.family;
+    let budget = Budget::new(device, o.ceiling);
+    let lowered = lower(model).map_err(FitError::Gen)?;
+    let sizes: Vec<(String, usize, usize)> = lowered
+        .engines()
+        .map(|e| {
+            let cols = e.w.cols.max(e.u.as_ref().map(|u| u.cols).unwrap_or(0));
+            (e.name.clone(), e.rows, cols)
+        })
+        .collect();
+    let max_rows = sizes.iter().map(|x| x.1).max().unwrap_or(1);
+    let max_cols = sizes.iter().map(|x| x.2).max().unwrap_or(1);
+    let mut grid: Vec<(Fold, Vec<(String, Fold)>)> = Vec::new();
+    for p in pow2_upto(max_rows) {
+        for s in pow2_upto(max_cols) {
+            let folds: Vec<(String, Fold)> = sizes
+                .iter()
+                .map(|(n, r, c)| {
+                    let f = o.pinned.get(n).copied().unwrap_or(Fold {
+                        p: p.min(*r),
+                        s: s.min(*c),
+                    });
+                    (n.clone(), f)
+                })
+                .collect();
+            if !grid.iter().any(|(_, g)| *g == folds) {
+                grid.push((Fold { p, s }, folds));
+            }
+        }
+    }
+    let fitted = fit(model, device, o);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, grid.len().max(1));
+    let run = |folds: &[(String, Fold)]| -> Result<Use, String> {
+        let d = pipeline(
+            model,
+            family.name(),
+            o.weights,
+            folds.iter().cloned().collect(),
+        )?;
+        Ok(usage(&d, family))
+    };
+    let uses: Vec<Result<Use, String>> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..threads)
+            .map(|t| {
+                let (grid, run) = (&grid, &run);
+                sc.spawn(move || {
+                    (t..grid.len())
+                        .step_by(threads)
+                        .map(|i| (i, run(&grid[i].1)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut v: Vec<Option<Result<Use, String>>> = vec![None; grid.len()];
+        for h in hs {
+            match h.join() {
+                Ok(rows) => {
+                    for (i, u) in rows {
+                        v[i] = Some(u);
+                    }
+                }
+                Err(_) => {
+                    return vec![Err("internal error: a design-space thread panicked".into())]
+                }
+            }
+        }
+        v.into_iter()
+            .map(|u| u.unwrap_or_else(|| Err("internal error: a design point was not run".into())))
+            .collect()
+    });
+    let mut points = Vec::with_capacity(grid.len() + 1);
+    for ((all, folds), u) in grid.into_iter().zip(uses) {
+        let used = u.map_err(FitError::Gen)?;
+        points.push(DesignPoint {
+            label: format!("all={}x{}", all.p, all.s),
+            all: Some(all),
+            folds,
+            within_budget: budget.fits(&used.r),
+            used,
+            front: false,
+            fit: false,
+        });
+    }
+    let fit_ix = match fitted {
+        Ok(f) => {
+            if f.weights != o.weights {
+                return Err(FitError::Gen(format!(
+                    "internal error: the fit chose weights {} for a space of {}",
+                    weights_name(f.weights),
+                    weights_name(o.weights)
+                )));
+            }
+            let i = match points.iter().position(|p| p.folds == f.folds) {
+                Some(i) => i,
+                None => {
+                    points.push(DesignPoint {
+                        label: "--fit".into(),
+                        all: None,
+                        folds: f.folds.clone(),
+                        within_budget: budget.fits(&f.used.r),
+                        used: f.used,
+                        front: false,
+                        fit: false,
+                    });
+                    points.len() - 1
+                }
+            };
+            if points[i].used != f.used {
+                return Err(FitError::Gen(format!(
+                    "internal error: the fit predicts {:?} for {:?}, the design space {:?}",
+                    f.used, f.folds, points[i].used
+                )));
+            }
+            points[i].fit = true;
+            Ok(i)
+        }
+        Err(e @ FitError::NoFit { .. }) => Err(e),
+        Err(e) => return Err(e),
+    };
+    let front = pareto_front(&points);
+    for &i in &front {
+        points[i].front = true;
+    }
+    Ok(DesignSpace {
+        model: model.name.clone(),
+        budget,
+        weights: o.weights,
+        points,
+        front,
+        fit: fit_ix,
+    })
+}
+
+/// Indices of the points that no other point dominates in (logic, cycles); of equal points the
+/// fit's, else the first. By increasing logic.
+fn pareto_front(points: &[DesignPoint]) -> Vec<usize> {
+    let mut ix: Vec<usize> = (0..points.len()).collect();
+    ix.sort_by_key(|&i| {
+        let u = &points[i].used;
+        (u.r[0], u.cycles, !points[i].fit, i)
+    });
+    let mut front: Vec<usize> = Vec::new();
+    for i in ix {
+        if front
+            .last()
+            .is_none_or(|&l| points[i].used.cycles < points[l].used.cycles)
+        {
+            front.push(i);
+        }
+    }
+    front
+}
+
+impl DesignSpace {
+    /// The fit's point, if something fits.
+    pub fn fit_point(&self) -> Option<&DesignPoint> {
+        self.fit.as_ref().ok().map(|&i| &self.points[i])
+    }
+
+    /// The points as JSON (`qrnn-hw report --plot --json`, bench/results/software.json): the
+    /// device and budget, then per point its folds (`--fold` arguments, in engine order), cycles per timestep, resources (`logic` is
+    /// LUT4, on iCE40 logic cells), whether it is within the budget, on the front, the fit.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let d = self.budget.device;
+        let fam = d.family;
+        let budget: serde_json::Map<String, serde_json::Value> = Res::ALL
+            .into_iter()
+            .filter_map(|r| {
+                self.budget.limits[r as usize].map(|(a, l)| {
+                    (
+                        r.key(fam).to_string(),
+                        json!({"available": a, "ceiling": self.budget.ceiling_of(r), "budget": l}),
+                    )
+                })
+            })
+            .collect();
+        let points: Vec<serde_json::Value> = self
+            .points
+            .iter()
+            .map(|p| {
+                let folds: Vec<String> = p
+                    .folds
+                    .iter()
+                    .map(|(n, f)| format!("{n}={}x{}", f.p, f.s))
+                    .collect();
+                json!({
+                    "label": p.label,
+                    "p": p.all.map(|f| f.p),
+                    "s": p.all.map(|f| f.s),
+                    "folds": folds,
+                    "cycles_per_step": p.used.cycles,
+                    "logic": p.used.get(Res::Logic),
+                    "ff": p.used.get(Res::Ff),
+                    "bram": p.used.get(Res::Bram),
+                    "dsp": p.used.get(Res::Dsp),
+                    "within_budget": p.within_budget,
+                    "front": p.front,
+                    "fit": p.fit,
+                })
+            })
+            .collect();
+        json!({
+            "model": self.model,
+            "device": d.name,
+            "part": d.part,
+            "family": fam.name(),
+            "weights": weights_name(self.weights),
+            "logic": Res::Logic.label(fam),
+            "budget": budget,
+            "points": points,
+            "front": self.front,
+            "fit": self.fit.as_ref().ok(),
+            "fit_error": self.fit.as_ref().err().map(|e| e.to_string()),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1290,6 +1567,106 @@ mod tests {
         assert!(dsp.1 <= 8, "{dsp:?}");
         let g = fit(&m, dev("hx8k"), &FitOptions::default()).unwrap();
         assert!(g.rows().iter().all(|r| r.0 != Res::Dsp), "HX8K has no DSPs");
+    }
+
+    /// The design space: every point is the full generator's run of its folding, the front is
+    /// mutually non-dominated and covers every other point, and the fit's choice is within the
+    /// budget, on the front, and no point within the budget is faster.
+    #[test]
+    fn design_space_points_front_and_fit() {
+        let m = model(Cell::Lstm, Scheme::Ternary, 4, vec![16], Some(3));
+        let dev = dev("up5k");
+        let ds = design_space(&m, dev, &FitOptions::default()).unwrap();
+        // P over 1..64 (rows 64), S over 1..16 (U's 16 columns): 7 × 5, none clamped together
+        assert_eq!(ds.points.iter().filter(|p| p.all.is_some()).count(), 35);
+        assert_eq!(ds.points[0].label, "all=1x1");
+        for p in ds.points.iter().step_by(3).chain(ds.fit_point()) {
+            let o = Options {
+                folds: p.folds.iter().cloned().collect(),
+                weights: ds.weights,
+                target: "ice40".into(),
+            };
+            let g = qrnn_rtl::generate(&m, &o, |_, _| {}).unwrap();
+            assert_eq!(usage(&g.design, Family::Ice40), p.used, "{}", p.label);
+            assert_eq!(
+                g.manifest.cycles_per_step as i64, p.used.cycles,
+                "{}",
+                p.label
+            );
+            assert_eq!(g.manifest.resources.ff as i64, p.used.r[1], "{}", p.label);
+            assert_eq!(g.manifest.resources.bram_blocks as i64, p.used.r[2]);
+            // clamped per engine: the head has 3 rows and 16 columns
+            let head = p.folds.iter().find(|(n, _)| n == "head").unwrap().1;
+            assert!(head.p <= 3 && head.s <= 16, "{head:?}");
+        }
+        let dom = |a: &Use, b: &Use| {
+            a.r[0] <= b.r[0] && a.cycles <= b.cycles && (a.r[0] < b.r[0] || a.cycles < b.cycles)
+        };
+        for &i in &ds.front {
+            for &j in &ds.front {
+                assert!(!dom(&ds.points[j].used, &ds.points[i].used), "{i} {j}");
+            }
+            assert!(ds.points[i].front);
+        }
+        for (i, p) in ds.points.iter().enumerate() {
+            let covered = ds.front.iter().any(|&f| {
+                f == i
+                    || dom(&ds.points[f].used, &p.used)
+                    || (ds.points[f].used.r[0] == p.used.r[0]
+                        && ds.points[f].used.cycles == p.used.cycles)
+            });
+            assert!(covered, "{}", p.label);
+            assert_eq!(p.front, ds.front.contains(&i));
+        }
+        assert!(ds.front.windows(2).all(|w| {
+            let (a, b) = (&ds.points[w[0]].used, &ds.points[w[1]].used);
+            a.r[0] < b.r[0] && a.cycles > b.cycles
+        }));
+        // the fit: what `fit` chooses, within the budget, on the front, fastest within the budget
+        let f = fit(&m, dev, &FitOptions::default()).unwrap();
+        let fp = ds.fit_point().expect("the demo-sized model fits up5k");
+        assert!(fp.fit && fp.within_budget && fp.front);
+        assert_eq!((fp.folds.clone(), fp.used), (f.folds.clone(), f.used));
+        assert!(ds.budget.overflows(&fp.used).is_empty());
+        assert_eq!(ds.points.iter().filter(|p| p.fit).count(), 1);
+        for p in ds.points.iter().filter(|p| p.within_budget) {
+            assert!(
+                (fp.used.cycles, fp.used.r[0]) <= (p.used.cycles, p.used.r[0]),
+                "{} beats the fit",
+                p.label
+            );
+        }
+        // some points overflow the UP5K: the budget line is inside the plot
+        assert!(ds.points.iter().any(|p| !p.within_budget));
+        let j = ds.to_json();
+        assert_eq!(j["device"], "up5k");
+        assert_eq!(j["budget"]["logic_cells"]["budget"], 4752);
+        let ji = j["fit"].as_u64().unwrap() as usize;
+        assert_eq!(j["points"][ji]["cycles_per_step"], f.used.cycles);
+        assert_eq!(j["points"][ji]["fit"], true);
+        assert!(j["fit_error"].is_null());
+    }
+
+    /// Nothing fits: the space is still there, with the fit's error.
+    #[test]
+    fn design_space_without_a_fit_keeps_the_error() {
+        let m = model(Cell::Gru, Scheme::Ternary, 4, vec![8], Some(2));
+        let o = FitOptions {
+            ceiling: Ceiling {
+                logic: 0.01,
+                ..CEILING
+            },
+            ..FitOptions::default()
+        };
+        let ds = design_space(&m, dev("up5k"), &o).unwrap();
+        assert!(matches!(ds.fit, Err(FitError::NoFit { .. })));
+        assert!(ds.fit_point().is_none() && ds.points.iter().all(|p| !p.fit));
+        assert!(ds.points.iter().all(|p| !p.within_budget));
+        assert!(!ds.front.is_empty());
+        assert!(ds.to_json()["fit_error"]
+            .as_str()
+            .unwrap()
+            .contains("does not fit"));
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //!   icesprog), SRAM or flash.
 //! - [`protocol`]: the host side of the board top's UART protocol (docs/PROTOCOL.md).
 //! - [`project`]: what a board adds to a generated project (primitives, pin file, top, rules).
-//! - [`fit`]: auto-fit, the fastest folding within a device's budget (`gen --fit`).
+//! - [`fit`]: auto-fit, the fastest folding within a device's budget (`gen --fit`), and the
+//!   design space around it (`report --plot`).
+//! - [`plot`]: SVG plots (plotters, no fonts needed): the design space, docs/bench/*.svg.
 //! - [`report`]: resources and speed of a build (yosys `stat -json`, nextpnr `--report`) beside
 //!   the compiler's prediction.
 //!
@@ -20,6 +22,7 @@ pub mod device;
 pub mod error;
 pub mod fit;
 pub mod pinfile;
+pub mod plot;
 pub mod program;
 pub mod project;
 pub mod protocol;
