@@ -79,7 +79,7 @@ fn named_test_split(m: &Model, spec: &DataSpec) -> Result<qrnn_model::data::Data
             );
         }
     }
-    let prepared = prepare(spec, &options_of(record.as_ref()))?;
+    let prepared = prepare(spec, &options_of(record.as_ref())?)?;
     let ds = prepared.test.to_eval()?;
     if let Some(w) = ds.sequences.first().and_then(|s| s.first()).map(Vec::len) {
         if w != m.input_len() {

@@ -7,7 +7,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use miette::{miette, Result};
 use qrnn_model::{Cell, Scheme};
 use qrnn_train::quant::{AlphaRule, QuantSpec, Reference, Threshold};
-use qrnn_train::train::data::{prepare, DataOptions, DataSpec, MovingRecord, TextRecord};
+use qrnn_train::train::data::{
+    prepare, DataOptions, DataSpec, MovingRecord, Normalize, TextRecord,
+};
 use qrnn_train::train::net::Precision;
 use qrnn_train::train::{
     export::describe, export_trained, single_thread, train, EpochReport, Observer, TrainConfig,
@@ -120,6 +122,11 @@ pub struct Args {
     /// (GunPoint: 150) becomes ⌈T/N⌉ steps; recorded, and repeated by `eval`.
     #[arg(long, default_value_t = 1, value_name = "N")]
     stride: usize,
+    /// UCR sets: `series` (each series and dimension z-normalised on its own, the archive's
+    /// convention), `train` (per dimension, with the training split's mean and deviation) or
+    /// `none`; recorded, and repeated by `eval`.
+    #[arg(long, default_value = "series", value_parser = parse::<Normalize>)]
+    normalize: Normalize,
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -227,6 +234,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         },
         test_file: a.test.clone(),
         stride: a.stride,
+        normalize: a.normalize,
     };
     let data = prepare(&a.data, &opts)?;
     let precision = match a.quant.0 {

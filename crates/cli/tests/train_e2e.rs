@@ -231,6 +231,88 @@ fn gunpoint_trains_and_eval_reproduces() {
     assert!(err.contains("--stride 2 is for UCR sets"), "{err}");
 }
 
+/// `--normalize train` (per-dimension standardisation with the training split's statistics, for
+/// multivariate sets whose per-series offset carries the class) is recorded and `eval` repeats
+/// it; the default stays the archive's per-series z-normalisation.
+#[test]
+fn normalisation_is_recorded_and_eval_repeats_it() {
+    let d = tempfile::tempdir().unwrap();
+    let data = qrnn_train::datasets::DataDir::locate();
+    let installed = data.is_ok_and(|dd| dd.ucr_names().iter().any(|n| n == "BasicMotions"));
+    if !installed {
+        if require("QRNN_REQUIRE_DATA") {
+            panic!("QRNN_REQUIRE_DATA=1 and BasicMotions is not installed (scripts/setup-data.sh)");
+        }
+        eprintln!("SKIP: packaged data not installed (scripts/setup-data.sh)");
+        return;
+    }
+    let args = |norm: &'static str| -> Vec<&'static str> {
+        vec![
+            "--data",
+            "ucr:BasicMotions",
+            "--normalize",
+            norm,
+            "--stride",
+            "4",
+            "--cell",
+            "lstm",
+            "--hidden",
+            "4",
+            "--quant",
+            "ternary",
+            "--epochs",
+            "2",
+            "--seed",
+            "1",
+        ]
+    };
+    let m = train_and_check(d.path(), &args("train"), "ucr:BasicMotions", false);
+    let rec = qrnn_train::train::data_record_of(&m).expect("the data record");
+    assert_eq!(rec.normalize.as_deref(), Some("train"));
+    // the default is the archive's convention, and the two preparations give different models
+    let series = train_and_check(d.path(), &args("series"), "ucr:BasicMotions", false);
+    let rec = qrnn_train::train::data_record_of(&series).expect("the data record");
+    assert_eq!(rec.normalize.as_deref(), Some("series"));
+    assert_ne!(
+        qrnn_model::qw::model_hash(&m),
+        qrnn_model::qw::model_hash(&series)
+    );
+    // only for UCR sets; a bad value names the choices
+    std::fs::write(
+        d.path().join("t.json"),
+        r#"{"sequences": [[[1]]], "labels": [0]}"#,
+    )
+    .unwrap();
+    let (code, _, err) = qrnn(
+        d.path(),
+        &[
+            "train",
+            "--data",
+            "t.json",
+            "--normalize",
+            "train",
+            "-o",
+            "x.qw",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("--normalize train is for UCR sets"), "{err}");
+    let (code, _, err) = qrnn(
+        d.path(),
+        &[
+            "train",
+            "--data",
+            "ucr:BasicMotions",
+            "--normalize",
+            "global",
+            "-o",
+            "x.qw",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("expected series"), "{err}");
+}
+
 /// The bundled trained models (`make trained-examples`): `qrnn-hw eval` on the data set their
 /// header names reproduces the golden figure recorded in the header exactly.
 #[test]

@@ -9,7 +9,9 @@
 
 use crate::datasets::digits::{moving_digits, MovingDigitsConfig};
 use crate::datasets::text::{read_aclimdb, SeqPolicy, TextCorpus};
-use crate::datasets::{ts::TsOptions, z_normalize_series, DataDir, Dataset, DatasetError, Task};
+use crate::datasets::{
+    ts::TsOptions, z_normalize_series, DataDir, Dataset, DatasetError, Standardizer, Task,
+};
 use qrnn_model::example::Rng;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -148,7 +150,8 @@ pub struct DataRecord {
     pub spec: String,
     /// `classification`, `frames` or `regression`.
     pub task: String,
-    /// Per-series normalisation (`"series"` for UCR sets), if any.
+    /// Normalisation of UCR sets (`Normalize::name`: `"series"`, `"train"` or `"none"`); absent
+    /// for other data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub normalize: Option<String>,
     /// Moving-digits settings.
@@ -204,6 +207,51 @@ pub struct DataOptions {
     /// UCR sets: average every `stride` consecutive timesteps into one after the
     /// normalisation (0 and 1: the series as they are).
     pub stride: usize,
+    /// UCR sets: how the series are normalised.
+    pub normalize: Normalize,
+}
+
+/// How the series of a UCR/UEA set are normalised before training (`--normalize`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Normalize {
+    /// Every series and dimension z-normalised on its own (the UCR archive's convention; the
+    /// univariate sets are distributed so). It removes each series' offset and scale, which for
+    /// some multivariate sets is the information that separates the classes (JapaneseVowels:
+    /// the speaker's mean cepstrum).
+    #[default]
+    Series,
+    /// Each dimension standardised with the mean and deviation of the training split (every
+    /// timestep of every training series), applied to both splits; the test split never informs
+    /// the statistics, and `eval` recomputes them from the training split.
+    Train,
+    /// The values as the files hold them.
+    None,
+}
+
+impl Normalize {
+    /// The name recorded in [`DataRecord::normalize`] and accepted by `--normalize`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Normalize::Series => "series",
+            Normalize::Train => "train",
+            Normalize::None => "none",
+        }
+    }
+}
+
+impl std::str::FromStr for Normalize {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Normalize, String> {
+        match s {
+            "series" => Ok(Normalize::Series),
+            "train" => Ok(Normalize::Train),
+            "none" => Ok(Normalize::None),
+            other => Err(format!(
+                "{other:?}: expected series (each series on its own), train (per dimension, \
+                 training-split statistics) or none"
+            )),
+        }
+    }
 }
 
 /// Prepared data: real inputs, labels or targets, and their shape.
@@ -306,6 +354,12 @@ pub fn prepare(spec: &DataSpec, opts: &DataOptions) -> Result<Prepared, DatasetE
     let mut text = None;
     let mut test_file = None;
     let mut stride = None;
+    if opts.normalize != Normalize::Series && !matches!(spec, DataSpec::Ucr(_)) {
+        return Err(request(format!(
+            "{spec}: --normalize {} is for UCR sets (ucr:NAME) only",
+            opts.normalize.name()
+        )));
+    }
     if opts.stride > 1 && !matches!(spec, DataSpec::Ucr(_)) {
         return Err(request(format!(
             "{spec}: --stride {} is for UCR sets (ucr:NAME) only",
@@ -315,9 +369,17 @@ pub fn prepare(spec: &DataSpec, opts: &DataOptions) -> Result<Prepared, DatasetE
     let (train, test, map) = match spec {
         DataSpec::Ucr(name) => {
             let mut s = DataDir::locate()?.load_ucr(name, &TsOptions::default())?;
-            z_normalize_series(&mut s.train);
-            z_normalize_series(&mut s.test);
-            normalize = Some("series".to_string());
+            match opts.normalize {
+                Normalize::Series => {
+                    z_normalize_series(&mut s.train);
+                    z_normalize_series(&mut s.test);
+                }
+                Normalize::Train => {
+                    Standardizer::fit_apply(&mut s);
+                }
+                Normalize::None => {}
+            }
+            normalize = Some(opts.normalize.name().to_string());
             if opts.stride > 1 {
                 downsample(&mut s.train, opts.stride);
                 downsample(&mut s.test, opts.stride);
@@ -449,14 +511,23 @@ pub fn prepare(spec: &DataSpec, opts: &DataOptions) -> Result<Prepared, DatasetE
 }
 
 /// The options a recorded preparation used (for `eval`): its moving-digits and text settings,
-/// or the defaults where it has none.
-pub fn options_of(record: Option<&DataRecord>) -> DataOptions {
-    DataOptions {
+/// stride and normalisation, or the defaults where it has none.
+pub fn options_of(record: Option<&DataRecord>) -> Result<DataOptions, DatasetError> {
+    let normalize = match record.and_then(|r| r.normalize.as_deref()) {
+        Some(n) => n.parse().map_err(|m| {
+            request(format!(
+                "the model's recorded data preparation: normalize {m}"
+            ))
+        })?,
+        None => Normalize::Series,
+    };
+    Ok(DataOptions {
+        normalize,
         moving: record.and_then(|r| r.moving.clone()).unwrap_or_default(),
         text: record.and_then(|r| r.text.clone()).unwrap_or_default(),
         test_file: None,
         stride: record.and_then(|r| r.stride).unwrap_or(1),
-    }
+    })
 }
 
 /// Average every `stride` consecutive timesteps of each sequence into one (the last window may
