@@ -8,7 +8,7 @@ CARGO   ?= cargo
 QRNN    := target/release/qrnn-hw
 EXAMPLES := examples
 
-.PHONY: help setup build demo test test-fast lint fmt examples check-examples sim regen fuzz clean bench
+.PHONY: help setup build demo test test-fast lint fmt examples check-examples sim regen fuzz clean bench results
 
 help:
 	@echo "make demo            set up, build, run the bundled example (prints its outputs)"
@@ -17,6 +17,8 @@ help:
 	@echo "make sim             generate hardware for every bundled example and co-simulate it (SIM=icarus)"
 	@echo "make regen           regenerate the committed reference RTL in tests/rtl/"
 	@echo "make examples        regenerate the bundled example models in examples/"
+	@echo "make results         the accuracy table docs/RESULTS.md: QAT of every task x cell x precision x 3 seeds (QUICK=1: a subset)"
+	@echo "make bench           software and hardware benchmarks, docs/BENCHMARKS.md (QUICK=1: a subset)"
 	@echo "make fuzz            run the .qw reader fuzz target (needs nightly + cargo-fuzz)"
 	@echo "make setup           check/install what the build and the tests need: tools, PyPI FPGA tools, data sets (idempotent)"
 
@@ -82,6 +84,13 @@ regen: build
 
 bench: setup
 	QUICK=$(QUICK) bash scripts/bench.sh
+
+# The accuracy table (docs/RESULTS.md, bench/results/accuracy.json): every task x cell x precision
+# x seed trained with `qrnn-hw train`, JOBS runs at a time (default: one per core).
+results: setup
+	nice -n 19 $(CARGO) build --release --locked -p qrnn-hw -p qrnn-bench
+	nice -n 19 target/release/qrnn-bench results --qrnn $(QRNN) --work build/results \
+	  --out bench/results --docs docs $(if $(QUICK),--quick) $(if $(JOBS),--jobs $(JOBS)) $(if $(SEEDS),--seeds $(SEEDS))
 
 fuzz:
 	cd fuzz && $(CARGO) +nightly fuzz run qw_reader -- -max_total_time=60

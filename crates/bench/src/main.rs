@@ -12,10 +12,15 @@
 //!   what changed.
 //! - `qrnn-bench docs --results bench/results --docs docs` writes docs/BENCHMARKS.md and the SVG
 //!   plots in docs/bench/ from the JSON results alone.
+//! - `qrnn-bench results --qrnn BIN --work DIR --out bench/results --docs docs [--quick]
+//!   [--seeds N] [--jobs N]` trains the accuracy table (`make results`): every task × cell ×
+//!   precision × seed, into bench/results/accuracy.json and docs/RESULTS.md;
+//!   `qrnn-bench results-docs` rewrites docs/RESULTS.md from the JSON alone.
 
 mod docs;
 mod hw;
 mod plot;
+mod results;
 mod sw;
 mod util;
 
@@ -30,6 +35,8 @@ struct Args {
     docs: PathBuf,
     quick: bool,
     families: Vec<String>,
+    seeds: u64,
+    jobs: usize,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -43,6 +50,8 @@ fn parse_args() -> Result<Args, String> {
         docs: PathBuf::from("docs"),
         quick: false,
         families: vec!["ice40".into(), "ecp5".into(), "gowin".into()],
+        seeds: 3,
+        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     while let Some(f) = it.next() {
         let mut val = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -58,6 +67,12 @@ fn parse_args() -> Result<Args, String> {
                     .map(|s| s.trim().to_string())
                     .collect()
             }
+            "--seeds" => {
+                a.seeds = val("--seeds")?
+                    .parse()
+                    .map_err(|e| format!("--seeds: {e}"))?
+            }
+            "--jobs" => a.jobs = val("--jobs")?.parse().map_err(|e| format!("--jobs: {e}"))?,
             other => return Err(format!("unknown argument {other:?}\n{}", usage())),
         }
     }
@@ -65,8 +80,8 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn usage() -> String {
-    "usage: qrnn-bench sw|hw|docs [--qrnn BIN] [--work DIR] [--out DIR] [--docs DIR] [--quick] \
-     [--families ice40,ecp5,gowin]"
+    "usage: qrnn-bench sw|hw|docs|results|results-docs [--qrnn BIN] [--work DIR] [--out DIR] \
+     [--docs DIR] [--quick] [--families ice40,ecp5,gowin] [--seeds N] [--jobs N]"
         .into()
 }
 
@@ -85,6 +100,10 @@ fn main() -> ExitCode {
         "sw" => sw::run(&qrnn, &work, &args.out, args.quick),
         "hw" => hw::run(&qrnn, &work, &args.out, args.quick, &args.families),
         "docs" => docs::run(&args.out, &args.docs),
+        "results" => results::run(
+            &qrnn, &work, &args.out, &args.docs, args.quick, args.seeds, args.jobs,
+        ),
+        "results-docs" => results::write_docs(&args.out, &args.docs, args.quick),
         other => Err(format!("unknown command {other:?}\n{}", usage())),
     };
     match r {
