@@ -42,6 +42,11 @@ demo: build
 	@echo "== hardware: generate Verilog for iCE40 and co-simulate it against the golden model =="
 	$(QRNN) gen $(EXAMPLES)/demo-lstm-ternary.qw --target ice40 -o build/demo-hw --force
 	$(MAKE) --no-print-directory -C build/demo-hw sim
+	@echo
+	@echo "== a trained model (make trained-examples): quantization-aware training on GunPoint; its header records golden accuracy 0.9667 =="
+	$(QRNN) eval $(EXAMPLES)/trained-gunpoint-gru-ternary.qw --data ucr:GunPoint
+	$(QRNN) gen $(EXAMPLES)/trained-gunpoint-gru-ternary.qw --target ice40 -o build/demo-trained-hw --force
+	$(MAKE) --no-print-directory -C build/demo-trained-hw sim
 
 test: setup
 	$(CARGO) fmt --all --check
@@ -86,7 +91,8 @@ bench: setup
 	QUICK=$(QUICK) bash scripts/bench.sh
 
 # The accuracy table (docs/RESULTS.md, bench/results/accuracy.json): every task x cell x precision
-# x seed trained with `qrnn-hw train`, JOBS runs at a time (default: one per core).
+# x seed trained with `qrnn-hw train`, JOBS runs at a time (default: one per core). QUICK=1: GunPoint
+# and moving digits only, written to build/results/ (the committed table is left alone).
 results: setup
 	nice -n 19 $(CARGO) build --release --locked -p qrnn-hw -p qrnn-bench
 	nice -n 19 target/release/qrnn-bench results --qrnn $(QRNN) --work build/results \
