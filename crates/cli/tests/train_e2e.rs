@@ -177,16 +177,24 @@ fn train_eval_gen_sim_on_a_generated_task() {
     assert!(err.contains("convlstm needs frames"), "{err}");
 }
 
+/// Whether the packaged UCR set `name` is installed; without it a test is skipped (with a
+/// line saying so), and under QRNN_REQUIRE_DATA=1 it fails.
+fn ucr_installed(name: &str) -> bool {
+    let data = qrnn_train::datasets::DataDir::locate();
+    if data.is_ok_and(|dd| dd.ucr_names().iter().any(|n| n == name)) {
+        return true;
+    }
+    if require("QRNN_REQUIRE_DATA") {
+        panic!("QRNN_REQUIRE_DATA=1 and {name} is not installed (scripts/setup-data.sh)");
+    }
+    eprintln!("SKIP: packaged data not installed (scripts/setup-data.sh)");
+    false
+}
+
 #[test]
 fn gunpoint_trains_and_eval_reproduces() {
     let d = tempfile::tempdir().unwrap();
-    let data = qrnn_train::datasets::DataDir::locate();
-    let installed = data.is_ok_and(|dd| dd.ucr_names().iter().any(|n| n == "GunPoint"));
-    if !installed {
-        if require("QRNN_REQUIRE_DATA") {
-            panic!("QRNN_REQUIRE_DATA=1 and GunPoint is not installed (scripts/setup-data.sh)");
-        }
-        eprintln!("SKIP: packaged data not installed (scripts/setup-data.sh)");
+    if !ucr_installed("GunPoint") {
         return;
     }
     let m = train_and_check(
@@ -237,13 +245,7 @@ fn gunpoint_trains_and_eval_reproduces() {
 #[test]
 fn normalisation_is_recorded_and_eval_repeats_it() {
     let d = tempfile::tempdir().unwrap();
-    let data = qrnn_train::datasets::DataDir::locate();
-    let installed = data.is_ok_and(|dd| dd.ucr_names().iter().any(|n| n == "BasicMotions"));
-    if !installed {
-        if require("QRNN_REQUIRE_DATA") {
-            panic!("QRNN_REQUIRE_DATA=1 and BasicMotions is not installed (scripts/setup-data.sh)");
-        }
-        eprintln!("SKIP: packaged data not installed (scripts/setup-data.sh)");
+    if !ucr_installed("BasicMotions") {
         return;
     }
     let args = |norm: &'static str| -> Vec<&'static str> {
