@@ -47,7 +47,8 @@ pub struct Args {
     #[arg(long)]
     force: bool,
     /// Folding per engine, `ENGINE=PxS` (P rows × S columns per cycle); ENGINE is layer0, layer1,
-    /// …, or head; `all=PxS` sets every engine. Repeatable.
+    /// …, or head; `all=PxS` sets every engine, clamped to its size (P ≤ rows, S ≤ columns).
+    /// Repeatable; later ones override earlier ones.
     #[arg(long, value_name = "ENGINE=PxS")]
     fold: Vec<String>,
     /// Where weights live: rom (block RAM), logic (hard-wired), auto (logic when ≤ 2048 bits).
@@ -228,12 +229,9 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     for f in &a.fold {
         let (e, fold) = parse_fold(f)?;
         if e == "all" {
-            for l in 0..model.layers.len() {
-                opts.folds.insert(format!("layer{l}"), fold);
-            }
-            if model.head.is_some() {
-                opts.folds.insert("head".into(), fold);
-            }
+            let folds =
+                qrnn_fpga::fit::all_folds(&model, fold).map_err(|e| fit_error(e, &model_path))?;
+            opts.folds.extend(folds);
         } else {
             opts.folds.insert(e, fold);
         }

@@ -305,3 +305,60 @@ fn demo_fit_places_on_up5k() {
         used("ICESTORM_LC")
     );
 }
+
+/// `--fold all=PxS` is clamped per engine, so one blanket folding serves engines of different
+/// sizes; an explicit `ENGINE=PxS` out of range is still refused by the `fold` pass.
+#[test]
+fn fold_all_is_clamped_per_engine_and_explicit_folds_are_not() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    // the tiny GRU: one layer of 3·4 = 12 rows, 4 columns (U; W has 2); no head
+    let tiny = format!(
+        "{}/../../examples/tiny-gru-quaternary.qw.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    ok(d, &["-q", "gen", &tiny, "--fold", "all=16x8", "-o", "all"]);
+    let m = manifest(&d.join("all"));
+    let l0 = &m["layers"][0];
+    let hidden = l0["hidden"].as_u64().unwrap();
+    let (rows, cols) = (3 * hidden, l0["input"].as_u64().unwrap().max(hidden));
+    assert!(
+        rows < 16 && cols < 8,
+        "the example must be smaller than the fold: {l0}"
+    );
+    assert_eq!(l0["fold"], serde_json::json!({"p": rows, "s": cols}));
+    // within range the blanket is taken as it is, and a later ENGINE=PxS overrides it
+    ok(d, &["-q", "gen", &tiny, "--fold", "all=2x2", "-o", "in"]);
+    assert_eq!(
+        manifest(&d.join("in"))["layers"][0]["fold"],
+        serde_json::json!({"p": 2, "s": 2})
+    );
+    ok(
+        d,
+        &[
+            "-q",
+            "gen",
+            &tiny,
+            "--fold",
+            "all=16x8",
+            "--fold",
+            "layer0=1x1",
+            "-o",
+            "mix",
+        ],
+    );
+    assert_eq!(
+        manifest(&d.join("mix"))["layers"][0]["fold"],
+        serde_json::json!({"p": 1, "s": 1})
+    );
+    let o = qrnn(
+        d,
+        &["-q", "gen", &tiny, "--fold", "layer0=1x8", "-o", "bad"],
+    );
+    assert_eq!(o.code, 1, "{}", o.err);
+    assert!(
+        o.err.contains("layer0: fold 1x8 must be within"),
+        "{}",
+        o.err
+    );
+}

@@ -1113,6 +1113,37 @@ fn pow2_upto(n: usize) -> Vec<usize> {
         .collect()
 }
 
+/// Every matrix-vector engine of `model` (`layer0`, …, `head`) with its rows and its widest
+/// operand's columns: the bounds of a fold, `1 ≤ P ≤ rows`, `1 ≤ S ≤ cols`.
+pub fn engine_sizes(model: &Model) -> Result<Vec<(String, usize, usize)>, FitError> {
+    let lowered = lower(model).map_err(FitError::Gen)?;
+    Ok(lowered
+        .engines()
+        .map(|e| {
+            let cols = e.w.cols.max(e.u.as_ref().map(|u| u.cols).unwrap_or(0));
+            (e.name.clone(), e.rows, cols)
+        })
+        .collect())
+}
+
+/// `gen --fold all=PxS`: `fold` for every engine, clamped to each engine's size
+/// ([`engine_sizes`]), so one blanket folding serves a model whose engines differ in size (an
+/// explicit `ENGINE=PxS` is not clamped: the `fold` pass rejects one out of range).
+pub fn all_folds(model: &Model, fold: Fold) -> Result<BTreeMap<String, Fold>, FitError> {
+    Ok(engine_sizes(model)?
+        .into_iter()
+        .map(|(n, r, c)| {
+            (
+                n,
+                Fold {
+                    p: fold.p.min(r),
+                    s: fold.s.min(c),
+                },
+            )
+        })
+        .collect())
+}
+
 /// The design space of `model` on `device` under `o` (pinned engines keep their pin at every
 /// point). Each point is one run of the generator's passes (spread over the CPU's threads) and
 /// its [`usage`]; the fit is [`fit`] itself.
@@ -1123,14 +1154,7 @@ pub fn design_space(
 ) -> Result<DesignSpace, FitError> {
     let family = device.family;
     let budget = Budget::new(device, o.ceiling);
-    let lowered = lower(model).map_err(FitError::Gen)?;
-    let sizes: Vec<(String, usize, usize)> = lowered
-        .engines()
-        .map(|e| {
-            let cols = e.w.cols.max(e.u.as_ref().map(|u| u.cols).unwrap_or(0));
-            (e.name.clone(), e.rows, cols)
-        })
-        .collect();
+    let sizes = engine_sizes(model)?;
     let max_rows = sizes.iter().map(|x| x.1).max().unwrap_or(1);
     let max_cols = sizes.iter().map(|x| x.2).max().unwrap_or(1);
     let mut grid: Vec<(Fold, Vec<(String, Fold)>)> = Vec::new();
