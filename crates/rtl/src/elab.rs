@@ -144,17 +144,20 @@ fn dot_module(name: &str, mv: &Mv, f: Fold) -> Module {
     let lane_mask: Vec<Expr> = (0..f.s)
         .map(|s| slice(mask_r.clone(), s as u32, 1, false))
         .collect();
-    // activations as signed values (binary: 1 → +1, 0 → -1, two bits)
+    // activations as signed values (binary: 1 → +1, 0 → -1, two bits). Outside the XNOR path a
+    // column that is padding (mask bit 0) reads as activation 0, so that every lane of it
+    // contributes exactly 0 whatever its code: the mask costs one AND per activation bit, shared
+    // by the `P` rows, instead of a zeroing mux per lane.
     let acts: Vec<Expr> = (0..if xnor { 0 } else { f.s })
         .map(|s| {
-            if mv.act.is_binary() {
+            let v = if mv.act.is_binary() {
                 let bit = slice(act_r.clone(), s as u32, 1, false);
-                let v = mux(bit, konst(1, Ty::s(2)), konst(-1, Ty::s(2)));
-                b.name(&format!("a{s}"), v)
+                mux(bit, konst(1, Ty::s(2)), konst(-1, Ty::s(2)))
             } else {
-                let v = slice(act_r.clone(), s as u32 * aw, aw, true);
-                b.name(&format!("a{s}"), v)
-            }
+                slice(act_r.clone(), s as u32 * aw, aw, true)
+            };
+            let ty = v.ty();
+            b.name(&format!("a{s}"), mux(lane_mask[s].clone(), v, konst(0, ty)))
         })
         .collect();
     let nvalid = if xnor {
@@ -176,7 +179,10 @@ fn dot_module(name: &str, mv: &Mv, f: Fold) -> Module {
         None
     };
     for p in 0..f.p {
-        let mut terms = Vec::with_capacity(f.s);
+        let mut terms = Vec::with_capacity(f.s + 1);
+        // negated lanes of this row: `-m = ~m + 1`, so a lane emits `m ^ {n}` and the row adds
+        // the number of its negated lanes once (docs/HARDWARE.md "Lanes")
+        let mut negs = Vec::new();
         for s in 0..f.s {
             let lo = ((p * f.s + s) as u32) * bits;
             let code = slice(
@@ -198,30 +204,43 @@ fn dot_module(name: &str, mv: &Mv, f: Fold) -> Module {
                 cast(two, true)
             } else {
                 let a = b.ext(acts[s].clone(), lw);
-                let v = match mv.scheme {
-                    Scheme::Binary => mux(code, a.clone(), neg(a)),
+                // (magnitude m, negate n): the product is n ? -m : m
+                let (m, n) = match mv.scheme {
+                    Scheme::Binary => (a, not(code)),
                     Scheme::Ternary => {
                         let b0 = slice(code.clone(), 0, 1, false);
                         let b1 = slice(code, 1, 1, false);
-                        mux(b0, mux(b1, neg(a.clone()), a), konst(0, Ty::s(lw)))
+                        (mux(b0.clone(), a, konst(0, Ty::s(lw))), and(b0, b1))
                     }
                     Scheme::Quaternary => {
                         let b0 = slice(code.clone(), 0, 1, false);
                         let b1 = slice(code, 1, 1, false);
-                        let m = mux(b0, shl(a.clone(), 1), a);
-                        let m = b.name(&format!("q{p}_{s}"), m);
-                        mux(b1, neg(m.clone()), m)
+                        (mux(b0, shl(a.clone(), 1), a), b1)
                     }
                     Scheme::Int(_) => {
                         let prod = mul(code, acts[s].clone());
                         let prod = b.name(&format!("m{p}_{s}"), prod);
-                        b.fit(prod, lw)
+                        let prod = b.fit(prod, lw);
+                        terms.push(b.name(&format!("l{p}_{s}"), prod));
+                        continue;
                     }
                 };
-                let v = b.name(&format!("p{p}_{s}"), v);
-                mux(lane_mask[s].clone(), v, konst(0, Ty::s(lw)))
+                let m = b.name(&format!("q{p}_{s}"), m);
+                let n = b.name(&format!("n{p}_{s}"), n);
+                negs.push(n.clone());
+                let ones = cast(cat(vec![n; lw as usize]), true);
+                bin(BinOp::Xor, m, ones)
             };
             terms.push(b.name(&format!("l{p}_{s}"), prod));
+        }
+        if !negs.is_empty() {
+            let cw = clog2(negs.len() + 1) + 1;
+            let bits: Vec<Expr> = negs
+                .into_iter()
+                .map(|n| cast(cat(vec![uc(0, 1), n]), true))
+                .collect();
+            let count = b.sum_tree(&format!("neg{p}"), bits, cw);
+            terms.push(b.name(&format!("negs{p}"), count));
         }
         let sum = b.sum_tree(&format!("s{p}"), terms, dw);
         let out = if let Some(nv) = &nvalid {

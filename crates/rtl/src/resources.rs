@@ -59,8 +59,18 @@ fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, block: u64) {
     let (p, s) = (f.p as u64, f.s as u64);
     // S lanes read the activation vector at run-time indices
     r.lut4 += s * read_mux(mv.cols as u64, mv.act.width() as u64);
-    let lanes = p * s * lane_luts(mv);
-    let tree = p * s.saturating_sub(1) * mv.dot_width as u64;
+    let xnor = mv.scheme == Scheme::Binary && mv.act.is_binary();
+    // outside the XNOR path: padding columns zero their activation (one LUT per bit, shared by
+    // the P rows), and a multiplier-free row adds the count of its negated lanes (a popcount of
+    // S bits and one more dot-width add)
+    let masks = if xnor { 0 } else { s * mv.act.width() as u64 };
+    let negs = if xnor || !mv.scheme.is_multiplier_free() {
+        0
+    } else {
+        p * (s + mv.dot_width as u64)
+    };
+    let lanes = p * s * lane_luts(mv) + masks;
+    let tree = p * s.saturating_sub(1) * mv.dot_width as u64 + negs;
     let acc = p * mv.acc_width as u64;
     r.mv_lut4 += lanes + tree;
     r.lut4 += lanes + tree + acc;

@@ -8,9 +8,12 @@ module qrnn_l0_w_dot (
     input  wire [0:0] mask,
     output wire signed [8:0] sum0
 );
-    wire signed [7:0] a0_1 = $signed(act[7:0]);
+    wire signed [7:0] a0_1 = mask[0] ? $signed(act[7:0]) : 8'sh0;
     wire [0:0] c0_0_2 = word[0];
-    wire signed [8:0] p0_0_3 = c0_0_2 ? $signed({{1{a0_1[7]}}, a0_1}) : (-$signed({{1{a0_1[7]}}, a0_1}));
-    wire signed [8:0] l0_0_4 = mask[0] ? p0_0_3 : 9'sh0;
-    assign sum0 = l0_0_4;
+    wire signed [8:0] q0_0_3 = $signed({{1{a0_1[7]}}, a0_1});
+    wire [0:0] n0_0_4 = ~c0_0_2;
+    wire signed [8:0] l0_0_5 = q0_0_3 ^ $signed({n0_0_4, n0_0_4, n0_0_4, n0_0_4, n0_0_4, n0_0_4, n0_0_4, n0_0_4, n0_0_4});
+    wire signed [1:0] negs0_6 = $signed({1'h0, n0_0_4});
+    wire signed [8:0] s0_7 = l0_0_5 + $signed({{7{negs0_6[1]}}, negs0_6});
+    assign sum0 = s0_7;
 endmodule

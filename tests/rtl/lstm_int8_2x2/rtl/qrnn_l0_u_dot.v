@@ -9,34 +9,30 @@ module qrnn_l0_u_dot (
     output wire signed [15:0] sum0,
     output wire signed [15:0] sum1
 );
-    wire signed [7:0] a0_1 = $signed(act[7:0]);
-    wire signed [7:0] a1_2 = $signed(act[15:8]);
+    wire signed [7:0] a0_1 = mask[0] ? $signed(act[7:0]) : 8'sh0;
+    wire signed [7:0] a1_2 = mask[1] ? $signed(act[15:8]) : 8'sh0;
     wire signed [7:0] c0_0_3 = $signed(word[7:0]);
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [15:0] m0_0_4 = c0_0_3 * a0_1;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] p0_0_5 = $signed(m0_0_4[14:0]);
-    wire signed [14:0] l0_0_6 = mask[0] ? p0_0_5 : 15'sh0;
-    wire signed [7:0] c0_1_7 = $signed(word[15:8]);
+    wire signed [14:0] l0_0_5 = $signed(m0_0_4[14:0]);
+    wire signed [7:0] c0_1_6 = $signed(word[15:8]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] m0_1_8 = c0_1_7 * a1_2;
+    wire signed [15:0] m0_1_7 = c0_1_6 * a1_2;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] p0_1_9 = $signed(m0_1_8[14:0]);
-    wire signed [14:0] l0_1_10 = mask[1] ? p0_1_9 : 15'sh0;
-    wire signed [15:0] s0_11 = $signed({{1{l0_0_6[14]}}, l0_0_6}) + $signed({{1{l0_1_10[14]}}, l0_1_10});
-    wire signed [7:0] c1_0_12 = $signed(word[23:16]);
+    wire signed [14:0] l0_1_8 = $signed(m0_1_7[14:0]);
+    wire signed [15:0] s0_9 = $signed({{1{l0_0_5[14]}}, l0_0_5}) + $signed({{1{l0_1_8[14]}}, l0_1_8});
+    wire signed [7:0] c1_0_10 = $signed(word[23:16]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] m1_0_13 = c1_0_12 * a0_1;
+    wire signed [15:0] m1_0_11 = c1_0_10 * a0_1;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] p1_0_14 = $signed(m1_0_13[14:0]);
-    wire signed [14:0] l1_0_15 = mask[0] ? p1_0_14 : 15'sh0;
-    wire signed [7:0] c1_1_16 = $signed(word[31:24]);
+    wire signed [14:0] l1_0_12 = $signed(m1_0_11[14:0]);
+    wire signed [7:0] c1_1_13 = $signed(word[31:24]);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] m1_1_17 = c1_1_16 * a1_2;
+    wire signed [15:0] m1_1_14 = c1_1_13 * a1_2;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [14:0] p1_1_18 = $signed(m1_1_17[14:0]);
-    wire signed [14:0] l1_1_19 = mask[1] ? p1_1_18 : 15'sh0;
-    wire signed [15:0] s1_20 = $signed({{1{l1_0_15[14]}}, l1_0_15}) + $signed({{1{l1_1_19[14]}}, l1_1_19});
-    assign sum0 = s0_11;
-    assign sum1 = s1_20;
+    wire signed [14:0] l1_1_15 = $signed(m1_1_14[14:0]);
+    wire signed [15:0] s1_16 = $signed({{1{l1_0_12[14]}}, l1_0_12}) + $signed({{1{l1_1_15[14]}}, l1_1_15});
+    assign sum0 = s0_9;
+    assign sum1 = s1_16;
 endmodule

@@ -8,22 +8,28 @@ module qrnn_l0_w_dot (
     input  wire [2:0] mask,
     output wire signed [3:0] sum0
 );
-    wire signed [1:0] a0_1 = act[0] ? 2'sh1 : 2'sh3;
-    wire signed [1:0] a1_2 = act[1] ? 2'sh1 : 2'sh3;
-    wire signed [1:0] a2_3 = act[2] ? 2'sh1 : 2'sh3;
+    wire signed [1:0] a0_1 = mask[0] ? (act[0] ? 2'sh1 : 2'sh3) : 2'sh0;
+    wire signed [1:0] a1_2 = mask[1] ? (act[1] ? 2'sh1 : 2'sh3) : 2'sh0;
+    wire signed [1:0] a2_3 = mask[2] ? (act[2] ? 2'sh1 : 2'sh3) : 2'sh0;
     wire [1:0] c0_0_4 = word[1:0];
     wire signed [2:0] q0_0_5 = c0_0_4[0] ? ($signed({{1{a0_1[1]}}, a0_1}) << 1) : $signed({{1{a0_1[1]}}, a0_1});
-    wire signed [2:0] p0_0_6 = c0_0_4[1] ? (-q0_0_5) : q0_0_5;
-    wire signed [2:0] l0_0_7 = mask[0] ? p0_0_6 : 3'sh0;
+    wire [0:0] n0_0_6 = c0_0_4[1];
+    wire signed [2:0] l0_0_7 = q0_0_5 ^ $signed({n0_0_6, n0_0_6, n0_0_6});
     wire [1:0] c0_1_8 = word[3:2];
     wire signed [2:0] q0_1_9 = c0_1_8[0] ? ($signed({{1{a1_2[1]}}, a1_2}) << 1) : $signed({{1{a1_2[1]}}, a1_2});
-    wire signed [2:0] p0_1_10 = c0_1_8[1] ? (-q0_1_9) : q0_1_9;
-    wire signed [2:0] l0_1_11 = mask[1] ? p0_1_10 : 3'sh0;
+    wire [0:0] n0_1_10 = c0_1_8[1];
+    wire signed [2:0] l0_1_11 = q0_1_9 ^ $signed({n0_1_10, n0_1_10, n0_1_10});
     wire [1:0] c0_2_12 = word[5:4];
     wire signed [2:0] q0_2_13 = c0_2_12[0] ? ($signed({{1{a2_3[1]}}, a2_3}) << 1) : $signed({{1{a2_3[1]}}, a2_3});
-    wire signed [2:0] p0_2_14 = c0_2_12[1] ? (-q0_2_13) : q0_2_13;
-    wire signed [2:0] l0_2_15 = mask[2] ? p0_2_14 : 3'sh0;
-    wire signed [3:0] s0_16 = $signed({{1{l0_0_7[2]}}, l0_0_7}) + $signed({{1{l0_1_11[2]}}, l0_1_11});
-    wire signed [3:0] s0_17 = s0_16 + $signed({{1{l0_2_15[2]}}, l0_2_15});
-    assign sum0 = s0_17;
+    wire [0:0] n0_2_14 = c0_2_12[1];
+    wire signed [2:0] l0_2_15 = q0_2_13 ^ $signed({n0_2_14, n0_2_14, n0_2_14});
+    wire signed [1:0] x_16 = $signed({1'h0, n0_0_6});
+    wire signed [1:0] x_17 = $signed({1'h0, n0_1_10});
+    wire signed [1:0] x_18 = $signed({1'h0, n0_2_14});
+    wire signed [2:0] neg0_19 = $signed({{1{x_16[1]}}, x_16}) + $signed({{1{x_17[1]}}, x_17});
+    wire signed [2:0] neg0_20 = neg0_19 + $signed({{1{x_18[1]}}, x_18});
+    wire signed [3:0] s0_21 = $signed({{1{l0_0_7[2]}}, l0_0_7}) + $signed({{1{l0_1_11[2]}}, l0_1_11});
+    wire signed [3:0] s0_22 = $signed({{1{l0_2_15[2]}}, l0_2_15}) + $signed({{1{neg0_20[2]}}, neg0_20});
+    wire signed [3:0] s0_23 = s0_21 + s0_22;
+    assign sum0 = s0_23;
 endmodule
