@@ -825,23 +825,54 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
             act_w_lanes = w;
             mask_lanes = m;
         }
+        // Lane s reads column `mv_col_q + s`. `mv_col_q` is a multiple of S while this engine
+        // issues (it starts at 0 and steps by S), so for S = 2^t the sum is `{mv_col_q[..t], s}`:
+        // the lane's read index has constant low bits and reads one of ⌈cols/S⌉ elements, not
+        // one of `cols` behind an adder. A lane past the last column of a tensor is never valid.
+        let t = f.s.trailing_zeros();
+        let hi_q = if f.s.is_power_of_two() && t > 0 && e.conv.is_none() {
+            Some(b.name(
+                &format!("{pre}_chunk"),
+                slice(colb_q.clone(), t, colw - t, false),
+            ))
+        } else {
+            None
+        };
+        // (valid, clamped read index) of lane `s` for a tensor of `cols` columns
+        let lane_col = |b: &mut B, col: &Expr, s: usize, cols: usize, tag: &str| -> (Expr, Expr) {
+            let v = lt_c(col, cols);
+            let v = b.name(&format!("{pre}_v{tag}{s}"), v);
+            let i = match &hi_q {
+                Some(hi) => cat(vec![mux(v.clone(), hi.clone(), uc(0, colw - t)), uc(s, t)]),
+                None => mux(v.clone(), col.clone(), uc(0, colw)),
+            };
+            (v, b.name(&format!("{pre}_{tag}i{s}"), i))
+        };
         for s in 0..if e.conv.is_some() { 0 } else { f.s } {
-            let col = b.name(&format!("{pre}_col{s}"), add_c(&colb_q, s));
-            let vw = lt_c(&col, e.w.cols);
-            let vw = b.name(&format!("{pre}_vw{s}"), vw);
-            let xi = mux(vw.clone(), col.clone(), uc(0, colw));
-            let xi = b.name(&format!("{pre}_xi{s}"), xi);
-            let xr = rd(&mut b, &x_name, x_depth, h_ty(x_fmt), xi);
+            let col = match &hi_q {
+                Some(hi) => cat(vec![hi.clone(), uc(s, t)]),
+                None => add_c(&colb_q, s),
+            };
+            let col = b.name(&format!("{pre}_col{s}"), col);
+            let xty = h_ty(x_fmt);
+            let (vw, xr) = if s < e.w.cols {
+                let (vw, xi) = lane_col(&mut b, &col, s, e.w.cols, "w");
+                (vw, rd(&mut b, &x_name, x_depth, xty, xi))
+            } else {
+                waive_unused(&mut b, &col);
+                (zero(), konst(0, xty))
+            };
             let xr = b.name(&format!("{pre}_xr{s}"), xr);
             act_w_lanes.push(to_bits(&mut b, xr));
             let mut valid = vw.clone();
             if let (Some(u), Some(l)) = (&e.u, l) {
-                let vu = lt_c(&col, u.cols);
-                let vu = b.name(&format!("{pre}_vu{s}"), vu);
-                let hi = mux(vu.clone(), col.clone(), uc(0, colw));
-                let hi = b.name(&format!("{pre}_hi{s}"), hi);
                 let hty = h_ty(e.h_fmt);
-                let hr = rd(&mut b, &format!("l{l}_h_q"), e.hidden, hty, hi);
+                let (vu, hr) = if s < u.cols {
+                    let (vu, hi) = lane_col(&mut b, &col, s, u.cols, "u");
+                    (vu, rd(&mut b, &format!("l{l}_h_q"), e.hidden, hty, hi))
+                } else {
+                    (zero(), konst(0, hty))
+                };
                 let init = konst(e.h_fmt.initial() as i128, hty);
                 let fresh = Expr::Ref(format!("l{l}_fresh_q"), Ty::u(1));
                 let hv = mux(fresh, init, hr);

@@ -57,8 +57,14 @@ fn lut_mul(wa: u64, wb: u64) -> u64 {
 fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, block: u64) {
     let f = e.fold.unwrap_or(crate::manifest::Fold { p: 1, s: 1 });
     let (p, s) = (f.p as u64, f.s as u64);
-    // S lanes read the activation vector at run-time indices
-    r.lut4 += s * read_mux(mv.cols as u64, mv.act.width() as u64);
+    // S lanes read the activation vector at run-time indices: with S a power of two, lane s reads
+    // only the columns ≡ s (mod S), one of ⌈cols/S⌉ (elab.rs, "Lane s reads column …")
+    let depth = if s.is_power_of_two() {
+        (mv.cols as u64).div_ceil(s)
+    } else {
+        mv.cols as u64
+    };
+    r.lut4 += s.min(mv.cols as u64) * read_mux(depth, mv.act.width() as u64);
     let xnor = mv.scheme == Scheme::Binary && mv.act.is_binary();
     // outside the XNOR path: padding columns zero their activation (one LUT per bit, shared by
     // the P rows), and a multiplier-free row adds the count of its negated lanes (a popcount of
@@ -76,7 +82,8 @@ fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, block: u64) {
     r.lut4 += lanes + tree + acc;
     r.ff += acc + s * mv.act.width() as u64; // accumulators, stage-1 activation registers
     if matches!(mv.scheme, Scheme::Int(_)) {
-        r.mv_multipliers += p * s;
+        // a lane past the last column always reads activation 0: synthesis drops its multiplier
+        r.mv_multipliers += p * s.min(mv.cols as u64);
     }
     if mv.has_mult() {
         r.elementwise_multipliers += p;

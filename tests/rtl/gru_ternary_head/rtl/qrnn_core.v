@@ -89,32 +89,33 @@ module qrnn_core (
     wire [0:0] seq_clear = (cnt_q == 5'h0) & in_seq_start;
     wire [0:0] l0_issue = in_MV0 & (cnt_q < 5'hf);
     wire [0:0] l0_is_w = mv_j_q < 2'h1;
-    wire [2:0] l0_col0_1 = mv_col_q + 3'h0;
-    wire [0:0] l0_vw0_2 = l0_col0_1 < 3'h2;
+    wire [1:0] l0_chunk_1 = mv_col_q[2:1];
+    wire [2:0] l0_col0_2 = {l0_chunk_1, 1'h0};
+    wire [0:0] l0_vw0_3 = l0_col0_2 < 3'h2;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] l0_xi0_3 = l0_vw0_2 ? l0_col0_1 : 3'h0;
+    wire [2:0] l0_wi0_4 = {l0_vw0_3 ? l0_chunk_1 : 2'h0, 1'h0};
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_xr0_4 = x_q[l0_xi0_3[0]];
-    wire [0:0] l0_vu0_5 = l0_col0_1 < 3'h3;
+    wire signed [7:0] l0_xr0_5 = x_q[l0_wi0_4[0]];
+    wire [0:0] l0_vu0_6 = l0_col0_2 < 3'h3;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] l0_hi0_6 = l0_vu0_5 ? l0_col0_1 : 3'h0;
+    wire [2:0] l0_ui0_7 = {l0_vu0_6 ? l0_chunk_1 : 2'h0, 1'h0};
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_hr0_7 = l0_fresh_q ? 8'sh0 : l0_h_q[l0_hi0_6[1:0]];
-    wire [0:0] l0_m0_8 = l0_is_w ? l0_vw0_2 : l0_vu0_5;
-    wire [2:0] l0_col1_9 = mv_col_q + 3'h1;
-    wire [0:0] l0_vw1_10 = l0_col1_9 < 3'h2;
+    wire signed [7:0] l0_hr0_8 = l0_fresh_q ? 8'sh0 : l0_h_q[l0_ui0_7[1:0]];
+    wire [0:0] l0_m0_9 = l0_is_w ? l0_vw0_3 : l0_vu0_6;
+    wire [2:0] l0_col1_10 = {l0_chunk_1, 1'h1};
+    wire [0:0] l0_vw1_11 = l0_col1_10 < 3'h2;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] l0_xi1_11 = l0_vw1_10 ? l0_col1_9 : 3'h0;
+    wire [2:0] l0_wi1_12 = {l0_vw1_11 ? l0_chunk_1 : 2'h0, 1'h1};
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_xr1_12 = x_q[l0_xi1_11[0]];
-    wire [0:0] l0_vu1_13 = l0_col1_9 < 3'h3;
+    wire signed [7:0] l0_xr1_13 = x_q[l0_wi1_12[0]];
+    wire [0:0] l0_vu1_14 = l0_col1_10 < 3'h3;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] l0_hi1_14 = l0_vu1_13 ? l0_col1_9 : 3'h0;
+    wire [2:0] l0_ui1_15 = {l0_vu1_14 ? l0_chunk_1 : 2'h0, 1'h1};
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_hr1_15 = l0_fresh_q ? 8'sh0 : l0_h_q[l0_hi1_14[1:0]];
-    wire [0:0] l0_m1_16 = l0_is_w ? l0_vw1_10 : l0_vu1_13;
-    wire [15:0] l0_actw = {$unsigned(l0_xr1_12), $unsigned(l0_xr0_4)};
-    wire [1:0] l0_mask = {l0_m1_16, l0_m0_8};
+    wire signed [7:0] l0_hr1_16 = l0_fresh_q ? 8'sh0 : l0_h_q[l0_ui1_15[1:0]];
+    wire [0:0] l0_m1_17 = l0_is_w ? l0_vw1_11 : l0_vu1_14;
+    wire [15:0] l0_actw = {$unsigned(l0_xr1_13), $unsigned(l0_xr0_5)};
+    wire [1:0] l0_mask = {l0_m1_17, l0_m0_9};
     // stage 1: ROM data and activations aligned
     reg [0:0] l0_p1_valid_q;
     reg [0:0] l0_p1_isw_q;
@@ -125,85 +126,85 @@ module qrnn_core (
     reg [3:0] l0_p1_row_q;
     reg [1:0] l0_p1_mask_q;
     reg [15:0] l0_p1_actw_q;
-    wire [0:0] l0_jfirst_17 = (mv_j_q == 2'h0) | (mv_j_q == 2'h1);
-    wire [15:0] l0_actu = {$unsigned(l0_hr1_15), $unsigned(l0_hr0_7)};
+    wire [0:0] l0_jfirst_18 = (mv_j_q == 2'h0) | (mv_j_q == 2'h1);
+    wire [15:0] l0_actu = {$unsigned(l0_hr1_16), $unsigned(l0_hr0_8)};
     reg [15:0] l0_p1_actu_q;
-    wire [1:0] l0_jn_18 = mv_j_q + 2'h1;
-    wire [0:0] l0_to_u_19 = l0_jn_18 == 2'h1;
-    wire [2:0] l0_coln_20 = ((mv_j_q == 2'h2) | l0_to_u_19) ? 3'h0 : (mv_col_q + 3'h2);
+    wire [1:0] l0_jn_19 = mv_j_q + 2'h1;
+    wire [0:0] l0_to_u_20 = l0_jn_19 == 2'h1;
+    wire [2:0] l0_coln_21 = ((mv_j_q == 2'h2) | l0_to_u_20) ? 3'h0 : (mv_col_q + 3'h2);
     wire [7:0] l0_w_word;
     wire signed [9:0] l0_w_dot0;
     wire signed [9:0] l0_w_dot1;
     wire [7:0] l0_u_word;
     wire signed [9:0] l0_u_dot0;
     wire signed [9:0] l0_u_dot1;
-    wire [3:0] l0_row0_21 = l0_p1_row_q + 4'h0;
-    wire [0:0] l0_rv0_22 = l0_row0_21 < 4'h9;
-    wire [3:0] l0_ri0_23 = l0_rv0_22 ? l0_row0_21 : 4'h0;
+    wire [3:0] l0_row0_22 = l0_p1_row_q + 4'h0;
+    wire [0:0] l0_rv0_23 = l0_row0_22 < 4'h9;
+    wire [3:0] l0_ri0_24 = l0_rv0_23 ? l0_row0_22 : 4'h0;
     reg signed [9:0] l0_accw0_q;
-    wire signed [9:0] l0_accw0_d_24 = l0_p1_first_q ? l0_w_dot0 : (l0_accw0_q + l0_w_dot0);
+    wire signed [9:0] l0_accw0_d_25 = l0_p1_first_q ? l0_w_dot0 : (l0_accw0_q + l0_w_dot0);
     reg signed [9:0] l0_accu0_q;
-    wire signed [9:0] l0_accu0_d_25 = l0_p1_first_q ? l0_u_dot0 : (l0_accu0_q + l0_u_dot0);
+    wire signed [9:0] l0_accu0_d_26 = l0_p1_first_q ? l0_u_dot0 : (l0_accu0_q + l0_u_dot0);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] l0_bias0_26 = l0_b[l0_ri0_23];
+    wire signed [15:0] l0_bias0_27 = l0_b[l0_ri0_24];
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] l0_biash0_27 = l0_bh[l0_ri0_23];
+    wire signed [15:0] l0_biash0_28 = l0_bh[l0_ri0_24];
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] l0_s1_0_28 = ($signed({{3{l0_accw0_q[9]}}, l0_accw0_q}) << 3) + ($signed({{3{l0_accu0_d_25[9]}}, l0_accu0_d_25}) << 2);
-    wire signed [12:0] l0_s2_0_29 = $signed(l0_bias0_26[12:0]) + $signed(l0_biash0_27[12:0]);
-    wire signed [12:0] l0_psum0_30 = l0_s1_0_28 + l0_s2_0_29;
-    wire signed [13:0] rq_31 = ($signed({{1{l0_psum0_30[12]}}, l0_psum0_30}) + 14'sh20) >>> 6;
+    wire signed [12:0] l0_s1_0_29 = ($signed({{3{l0_accw0_q[9]}}, l0_accw0_q}) << 3) + ($signed({{3{l0_accu0_d_26[9]}}, l0_accu0_d_26}) << 2);
+    wire signed [12:0] l0_s2_0_30 = $signed(l0_bias0_27[12:0]) + $signed(l0_biash0_28[12:0]);
+    wire signed [12:0] l0_psum0_31 = l0_s1_0_29 + l0_s2_0_30;
+    wire signed [13:0] rq_32 = ($signed({{1{l0_psum0_31[12]}}, l0_psum0_31}) + 14'sh20) >>> 6;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] sat_32 = (rq_31 > 14'sh7f) ? 14'sh7f : ((rq_31 < 14'sh3f80) ? 14'sh3f80 : rq_31);
+    wire signed [13:0] sat_33 = (rq_32 > 14'sh7f) ? 14'sh7f : ((rq_32 < 14'sh3f80) ? 14'sh3f80 : rq_32);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_z0_33 = $signed(sat_32[7:0]);
-    wire signed [11:0] l0_hns0_34 = ($signed({{2{l0_accu0_d_25[9]}}, l0_accu0_d_25}) << 2) + $signed(l0_biash0_27[11:0]);
-    wire signed [12:0] rq_35 = ($signed({{1{l0_hns0_34[11]}}, l0_hns0_34}) + 13'sh20) >>> 6;
+    wire signed [7:0] l0_z0_34 = $signed(sat_33[7:0]);
+    wire signed [11:0] l0_hns0_35 = ($signed({{2{l0_accu0_d_26[9]}}, l0_accu0_d_26}) << 2) + $signed(l0_biash0_28[11:0]);
+    wire signed [12:0] rq_36 = ($signed({{1{l0_hns0_35[11]}}, l0_hns0_35}) + 13'sh20) >>> 6;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] sat_36 = (rq_35 > 13'sh7f) ? 13'sh7f : ((rq_35 < 13'sh1f80) ? 13'sh1f80 : rq_35);
+    wire signed [12:0] sat_37 = (rq_36 > 13'sh7f) ? 13'sh7f : ((rq_36 < 13'sh1f80) ? 13'sh1f80 : rq_36);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_hn0_37 = $signed(sat_36[7:0]);
-    wire signed [15:0] l0_xn0_38 = ($signed({{6{l0_accw0_q[9]}}, l0_accw0_q}) << 4) + (l0_bias0_26 << 1);
-    wire [0:0] l0_rz0_39 = l0_ri0_23 < 4'h6;
+    wire signed [7:0] l0_hn0_38 = $signed(sat_37[7:0]);
+    wire signed [15:0] l0_xn0_39 = ($signed({{6{l0_accw0_q[9]}}, l0_accw0_q}) << 4) + (l0_bias0_27 << 1);
+    wire [0:0] l0_rz0_40 = l0_ri0_24 < 4'h6;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_ni0_40 = l0_ri0_23 - 4'h6;
+    wire [3:0] l0_ni0_41 = l0_ri0_24 - 4'h6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [3:0] l0_row1_41 = l0_p1_row_q + 4'h1;
-    wire [0:0] l0_rv1_42 = l0_row1_41 < 4'h9;
-    wire [3:0] l0_ri1_43 = l0_rv1_42 ? l0_row1_41 : 4'h0;
+    wire [3:0] l0_row1_42 = l0_p1_row_q + 4'h1;
+    wire [0:0] l0_rv1_43 = l0_row1_42 < 4'h9;
+    wire [3:0] l0_ri1_44 = l0_rv1_43 ? l0_row1_42 : 4'h0;
     reg signed [9:0] l0_accw1_q;
-    wire signed [9:0] l0_accw1_d_44 = l0_p1_first_q ? l0_w_dot1 : (l0_accw1_q + l0_w_dot1);
+    wire signed [9:0] l0_accw1_d_45 = l0_p1_first_q ? l0_w_dot1 : (l0_accw1_q + l0_w_dot1);
     reg signed [9:0] l0_accu1_q;
-    wire signed [9:0] l0_accu1_d_45 = l0_p1_first_q ? l0_u_dot1 : (l0_accu1_q + l0_u_dot1);
+    wire signed [9:0] l0_accu1_d_46 = l0_p1_first_q ? l0_u_dot1 : (l0_accu1_q + l0_u_dot1);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] l0_bias1_46 = l0_b[l0_ri1_43];
+    wire signed [15:0] l0_bias1_47 = l0_b[l0_ri1_44];
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] l0_biash1_47 = l0_bh[l0_ri1_43];
+    wire signed [15:0] l0_biash1_48 = l0_bh[l0_ri1_44];
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] l0_s1_1_48 = ($signed({{3{l0_accw1_q[9]}}, l0_accw1_q}) << 3) + ($signed({{3{l0_accu1_d_45[9]}}, l0_accu1_d_45}) << 2);
-    wire signed [12:0] l0_s2_1_49 = $signed(l0_bias1_46[12:0]) + $signed(l0_biash1_47[12:0]);
-    wire signed [12:0] l0_psum1_50 = l0_s1_1_48 + l0_s2_1_49;
-    wire signed [13:0] rq_51 = ($signed({{1{l0_psum1_50[12]}}, l0_psum1_50}) + 14'sh20) >>> 6;
+    wire signed [12:0] l0_s1_1_49 = ($signed({{3{l0_accw1_q[9]}}, l0_accw1_q}) << 3) + ($signed({{3{l0_accu1_d_46[9]}}, l0_accu1_d_46}) << 2);
+    wire signed [12:0] l0_s2_1_50 = $signed(l0_bias1_47[12:0]) + $signed(l0_biash1_48[12:0]);
+    wire signed [12:0] l0_psum1_51 = l0_s1_1_49 + l0_s2_1_50;
+    wire signed [13:0] rq_52 = ($signed({{1{l0_psum1_51[12]}}, l0_psum1_51}) + 14'sh20) >>> 6;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] sat_52 = (rq_51 > 14'sh7f) ? 14'sh7f : ((rq_51 < 14'sh3f80) ? 14'sh3f80 : rq_51);
+    wire signed [13:0] sat_53 = (rq_52 > 14'sh7f) ? 14'sh7f : ((rq_52 < 14'sh3f80) ? 14'sh3f80 : rq_52);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_z1_53 = $signed(sat_52[7:0]);
-    wire signed [11:0] l0_hns1_54 = ($signed({{2{l0_accu1_d_45[9]}}, l0_accu1_d_45}) << 2) + $signed(l0_biash1_47[11:0]);
-    wire signed [12:0] rq_55 = ($signed({{1{l0_hns1_54[11]}}, l0_hns1_54}) + 13'sh20) >>> 6;
+    wire signed [7:0] l0_z1_54 = $signed(sat_53[7:0]);
+    wire signed [11:0] l0_hns1_55 = ($signed({{2{l0_accu1_d_46[9]}}, l0_accu1_d_46}) << 2) + $signed(l0_biash1_48[11:0]);
+    wire signed [12:0] rq_56 = ($signed({{1{l0_hns1_55[11]}}, l0_hns1_55}) + 13'sh20) >>> 6;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] sat_56 = (rq_55 > 13'sh7f) ? 13'sh7f : ((rq_55 < 13'sh1f80) ? 13'sh1f80 : rq_55);
+    wire signed [12:0] sat_57 = (rq_56 > 13'sh7f) ? 13'sh7f : ((rq_56 < 13'sh1f80) ? 13'sh1f80 : rq_56);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_hn1_57 = $signed(sat_56[7:0]);
-    wire signed [15:0] l0_xn1_58 = ($signed({{6{l0_accw1_q[9]}}, l0_accw1_q}) << 4) + (l0_bias1_46 << 1);
-    wire [0:0] l0_rz1_59 = l0_ri1_43 < 4'h6;
+    wire signed [7:0] l0_hn1_58 = $signed(sat_57[7:0]);
+    wire signed [15:0] l0_xn1_59 = ($signed({{6{l0_accw1_q[9]}}, l0_accw1_q}) << 4) + (l0_bias1_47 << 1);
+    wire [0:0] l0_rz1_60 = l0_ri1_44 < 4'h6;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_ni1_60 = l0_ri1_43 - 4'h6;
+    wire [3:0] l0_ni1_61 = l0_ri1_44 - 4'h6;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [0:0] l0_uissue = in_UPD0 & (cnt_q < 5'h3);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_u0_61 = cnt_q[3:0];
+    wire [3:0] l0_u0_62 = cnt_q[3:0];
     /* verilator lint_on UNUSEDSIGNAL */
     // update stage A → B valid
     reg [0:0] l0_va_q;
@@ -211,12 +212,12 @@ module qrnn_core (
     reg [0:0] l0_vb_q;
     reg [1:0] l0_ua_q;
     reg [1:0] l0_ub_q;
-    wire [3:0] l0_zi0_62 = l0_u0_61 + 4'h0;
-    wire signed [7:0] l0_zg0_63 = l0_z_q[l0_zi0_62];
-    wire [3:0] l0_zi1_64 = l0_u0_61 + 4'h3;
-    wire signed [7:0] l0_zg1_65 = l0_z_q[l0_zi1_64];
-    wire [7:0] l0_ti_66 = {~l0_zg0_63[7], l0_zg0_63[6:0]};
-    wire [7:0] l0_ti_67 = {~l0_zg1_65[7], l0_zg1_65[6:0]};
+    wire [3:0] l0_zi0_63 = l0_u0_62 + 4'h0;
+    wire signed [7:0] l0_zg0_64 = l0_z_q[l0_zi0_63];
+    wire [3:0] l0_zi1_65 = l0_u0_62 + 4'h3;
+    wire signed [7:0] l0_zg1_66 = l0_z_q[l0_zi1_65];
+    wire [7:0] l0_ti_67 = {~l0_zg0_64[7], l0_zg0_64[6:0]};
+    wire [7:0] l0_ti_68 = {~l0_zg1_66[7], l0_zg1_66[6:0]};
     reg signed [8:0] l0_gr_q;
     reg signed [8:0] l0_gz_q;
     reg signed [15:0] l0_sxn_q;
@@ -226,57 +227,58 @@ module qrnn_core (
     reg signed [7:0] l0_shp2_q;
     reg signed [8:0] l0_gn_q;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] l0_rhn_68 = l0_gr_q * l0_shn_q;
+    wire signed [16:0] l0_rhn_69 = l0_gr_q * l0_shn_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] l0_nsum_69 = l0_sxn_q + $signed(l0_rhn_68[15:0]);
-    wire signed [16:0] rq_70 = ($signed({{1{l0_nsum_69[15]}}, l0_nsum_69}) + 17'sh40) >>> 7;
+    wire signed [15:0] l0_nsum_70 = l0_sxn_q + $signed(l0_rhn_69[15:0]);
+    wire signed [16:0] rq_71 = ($signed({{1{l0_nsum_70[15]}}, l0_nsum_70}) + 17'sh40) >>> 7;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] sat_71 = (rq_70 > 17'sh7f) ? 17'sh7f : ((rq_70 < 17'sh1ff80) ? 17'sh1ff80 : rq_70);
+    wire signed [16:0] sat_72 = (rq_71 > 17'sh7f) ? 17'sh7f : ((rq_71 < 17'sh1ff80) ? 17'sh1ff80 : rq_71);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] zi_72 = $signed(sat_71[7:0]);
-    wire [7:0] l0_ti_73 = {~zi_72[7], zi_72[6:0]};
-    wire signed [8:0] l0_omz_74 = 9'sh80 - l0_gz2_q;
+    wire signed [7:0] zi_73 = $signed(sat_72[7:0]);
+    wire [7:0] l0_ti_74 = {~zi_73[7], zi_73[6:0]};
+    wire signed [8:0] l0_omz_75 = 9'sh80 - l0_gz2_q;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] l0_zn_75 = l0_omz_74 * l0_gn_q;
+    wire signed [17:0] l0_zn_76 = l0_omz_75 * l0_gn_q;
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] l0_zh_76 = l0_gz2_q * l0_shp2_q;
+    wire signed [16:0] l0_zh_77 = l0_gz2_q * l0_shp2_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] l0_hsum_77 = $signed(l0_zn_75[15:0]) + $signed(l0_zh_76[15:0]);
-    wire signed [16:0] rq_78 = ($signed({{1{l0_hsum_77[15]}}, l0_hsum_77}) + 17'sh40) >>> 7;
+    wire signed [15:0] l0_hsum_78 = $signed(l0_zn_76[15:0]) + $signed(l0_zh_77[15:0]);
+    wire signed [16:0] rq_79 = ($signed({{1{l0_hsum_78[15]}}, l0_hsum_78}) + 17'sh40) >>> 7;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] sat_79 = (rq_78 > 17'sh7f) ? 17'sh7f : ((rq_78 < 17'sh1ff80) ? 17'sh1ff80 : rq_78);
+    wire signed [16:0] sat_80 = (rq_79 > 17'sh7f) ? 17'sh7f : ((rq_79 < 17'sh1ff80) ? 17'sh1ff80 : rq_79);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_hnew_80 = $signed(sat_79[7:0]);
+    wire signed [7:0] l0_hnew_81 = $signed(sat_80[7:0]);
     wire [0:0] l0_upd_end = in_UPD0 & (cnt_q == 5'h4);
     wire [0:0] l1_issue = in_MV1 & (cnt_q < 5'h9);
     wire [0:0] l1_is_w = mv_j_q < 2'h2;
-    wire [2:0] l1_col0_81 = mv_col_q + 3'h0;
-    wire [0:0] l1_vw0_82 = l1_col0_81 < 3'h3;
+    wire [1:0] l1_chunk_82 = mv_col_q[2:1];
+    wire [2:0] l1_col0_83 = {l1_chunk_82, 1'h0};
+    wire [0:0] l1_vw0_84 = l1_col0_83 < 3'h3;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] l1_xi0_83 = l1_vw0_82 ? l1_col0_81 : 3'h0;
+    wire [2:0] l1_wi0_85 = {l1_vw0_84 ? l1_chunk_82 : 2'h0, 1'h0};
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l1_xr0_84 = l0_h_q[l1_xi0_83[1:0]];
-    wire [0:0] l1_vu0_85 = l1_col0_81 < 3'h2;
+    wire signed [7:0] l1_xr0_86 = l0_h_q[l1_wi0_85[1:0]];
+    wire [0:0] l1_vu0_87 = l1_col0_83 < 3'h2;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] l1_hi0_86 = l1_vu0_85 ? l1_col0_81 : 3'h0;
+    wire [2:0] l1_ui0_88 = {l1_vu0_87 ? l1_chunk_82 : 2'h0, 1'h0};
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l1_hr0_87 = l1_fresh_q ? 8'sh0 : l1_h_q[l1_hi0_86[0]];
-    wire [0:0] l1_m0_88 = l1_is_w ? l1_vw0_82 : l1_vu0_85;
-    wire [2:0] l1_col1_89 = mv_col_q + 3'h1;
-    wire [0:0] l1_vw1_90 = l1_col1_89 < 3'h3;
+    wire signed [7:0] l1_hr0_89 = l1_fresh_q ? 8'sh0 : l1_h_q[l1_ui0_88[0]];
+    wire [0:0] l1_m0_90 = l1_is_w ? l1_vw0_84 : l1_vu0_87;
+    wire [2:0] l1_col1_91 = {l1_chunk_82, 1'h1};
+    wire [0:0] l1_vw1_92 = l1_col1_91 < 3'h3;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] l1_xi1_91 = l1_vw1_90 ? l1_col1_89 : 3'h0;
+    wire [2:0] l1_wi1_93 = {l1_vw1_92 ? l1_chunk_82 : 2'h0, 1'h1};
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l1_xr1_92 = l0_h_q[l1_xi1_91[1:0]];
-    wire [0:0] l1_vu1_93 = l1_col1_89 < 3'h2;
+    wire signed [7:0] l1_xr1_94 = l0_h_q[l1_wi1_93[1:0]];
+    wire [0:0] l1_vu1_95 = l1_col1_91 < 3'h2;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] l1_hi1_94 = l1_vu1_93 ? l1_col1_89 : 3'h0;
+    wire [2:0] l1_ui1_96 = {l1_vu1_95 ? l1_chunk_82 : 2'h0, 1'h1};
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l1_hr1_95 = l1_fresh_q ? 8'sh0 : l1_h_q[l1_hi1_94[0]];
-    wire [0:0] l1_m1_96 = l1_is_w ? l1_vw1_90 : l1_vu1_93;
-    wire [15:0] l1_actw = {$unsigned(l1_xr1_92), $unsigned(l1_xr0_84)};
-    wire [1:0] l1_mask = {l1_m1_96, l1_m0_88};
+    wire signed [7:0] l1_hr1_97 = l1_fresh_q ? 8'sh0 : l1_h_q[l1_ui1_96[0]];
+    wire [0:0] l1_m1_98 = l1_is_w ? l1_vw1_92 : l1_vu1_95;
+    wire [15:0] l1_actw = {$unsigned(l1_xr1_94), $unsigned(l1_xr0_86)};
+    wire [1:0] l1_mask = {l1_m1_98, l1_m0_90};
     // stage 1: ROM data and activations aligned
     reg [0:0] l1_p1_valid_q;
     reg [0:0] l1_p1_isw_q;
@@ -287,89 +289,89 @@ module qrnn_core (
     reg [3:0] l1_p1_row_q;
     reg [1:0] l1_p1_mask_q;
     reg [15:0] l1_p1_actw_q;
-    wire [0:0] l1_jfirst_97 = (mv_j_q == 2'h0) | (mv_j_q == 2'h2);
-    wire [15:0] l1_actu = {$unsigned(l1_hr1_95), $unsigned(l1_hr0_87)};
+    wire [0:0] l1_jfirst_99 = (mv_j_q == 2'h0) | (mv_j_q == 2'h2);
+    wire [15:0] l1_actu = {$unsigned(l1_hr1_97), $unsigned(l1_hr0_89)};
     reg [15:0] l1_p1_actu_q;
-    wire [1:0] l1_jn_98 = mv_j_q + 2'h1;
-    wire [0:0] l1_to_u_99 = l1_jn_98 == 2'h2;
-    wire [2:0] l1_coln_100 = ((mv_j_q == 2'h2) | l1_to_u_99) ? 3'h0 : (mv_col_q + 3'h2);
+    wire [1:0] l1_jn_100 = mv_j_q + 2'h1;
+    wire [0:0] l1_to_u_101 = l1_jn_100 == 2'h2;
+    wire [2:0] l1_coln_102 = ((mv_j_q == 2'h2) | l1_to_u_101) ? 3'h0 : (mv_col_q + 3'h2);
     wire [7:0] l1_w_word;
     wire signed [9:0] l1_w_dot0;
     wire signed [9:0] l1_w_dot1;
     wire [7:0] l1_u_word;
     wire signed [9:0] l1_u_dot0;
     wire signed [9:0] l1_u_dot1;
-    wire [3:0] l1_row0_101 = l1_p1_row_q + 4'h0;
-    wire [0:0] l1_rv0_102 = l1_row0_101 < 4'h6;
+    wire [3:0] l1_row0_103 = l1_p1_row_q + 4'h0;
+    wire [0:0] l1_rv0_104 = l1_row0_103 < 4'h6;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l1_ri0_103 = l1_rv0_102 ? l1_row0_101 : 4'h0;
+    wire [3:0] l1_ri0_105 = l1_rv0_104 ? l1_row0_103 : 4'h0;
     /* verilator lint_on UNUSEDSIGNAL */
     reg signed [9:0] l1_accw0_q;
-    wire signed [9:0] l1_accw0_d_104 = l1_p1_first_q ? l1_w_dot0 : (l1_accw0_q + l1_w_dot0);
+    wire signed [9:0] l1_accw0_d_106 = l1_p1_first_q ? l1_w_dot0 : (l1_accw0_q + l1_w_dot0);
     reg signed [9:0] l1_accu0_q;
-    wire signed [9:0] l1_accu0_d_105 = l1_p1_first_q ? l1_u_dot0 : (l1_accu0_q + l1_u_dot0);
+    wire signed [9:0] l1_accu0_d_107 = l1_p1_first_q ? l1_u_dot0 : (l1_accu0_q + l1_u_dot0);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] l1_bias0_106 = l1_b[l1_ri0_103[2:0]];
+    wire signed [15:0] l1_bias0_108 = l1_b[l1_ri0_105[2:0]];
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] l1_biash0_107 = l1_bh[l1_ri0_103[2:0]];
+    wire signed [15:0] l1_biash0_109 = l1_bh[l1_ri0_105[2:0]];
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] l1_s1_0_108 = ($signed({{3{l1_accw0_q[9]}}, l1_accw0_q}) << 2) + ($signed({{3{l1_accu0_d_105[9]}}, l1_accu0_d_105}) << 2);
-    wire signed [12:0] l1_s2_0_109 = $signed(l1_bias0_106[12:0]) + $signed(l1_biash0_107[12:0]);
-    wire signed [12:0] l1_psum0_110 = l1_s1_0_108 + l1_s2_0_109;
-    wire signed [13:0] rq_111 = ($signed({{1{l1_psum0_110[12]}}, l1_psum0_110}) + 14'sh20) >>> 6;
+    wire signed [12:0] l1_s1_0_110 = ($signed({{3{l1_accw0_q[9]}}, l1_accw0_q}) << 2) + ($signed({{3{l1_accu0_d_107[9]}}, l1_accu0_d_107}) << 2);
+    wire signed [12:0] l1_s2_0_111 = $signed(l1_bias0_108[12:0]) + $signed(l1_biash0_109[12:0]);
+    wire signed [12:0] l1_psum0_112 = l1_s1_0_110 + l1_s2_0_111;
+    wire signed [13:0] rq_113 = ($signed({{1{l1_psum0_112[12]}}, l1_psum0_112}) + 14'sh20) >>> 6;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] sat_112 = (rq_111 > 14'sh7f) ? 14'sh7f : ((rq_111 < 14'sh3f80) ? 14'sh3f80 : rq_111);
+    wire signed [13:0] sat_114 = (rq_113 > 14'sh7f) ? 14'sh7f : ((rq_113 < 14'sh3f80) ? 14'sh3f80 : rq_113);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l1_z0_113 = $signed(sat_112[7:0]);
-    wire signed [11:0] l1_hns0_114 = ($signed({{2{l1_accu0_d_105[9]}}, l1_accu0_d_105}) << 2) + $signed(l1_biash0_107[11:0]);
-    wire signed [12:0] rq_115 = ($signed({{1{l1_hns0_114[11]}}, l1_hns0_114}) + 13'sh20) >>> 6;
+    wire signed [7:0] l1_z0_115 = $signed(sat_114[7:0]);
+    wire signed [11:0] l1_hns0_116 = ($signed({{2{l1_accu0_d_107[9]}}, l1_accu0_d_107}) << 2) + $signed(l1_biash0_109[11:0]);
+    wire signed [12:0] rq_117 = ($signed({{1{l1_hns0_116[11]}}, l1_hns0_116}) + 13'sh20) >>> 6;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] sat_116 = (rq_115 > 13'sh7f) ? 13'sh7f : ((rq_115 < 13'sh1f80) ? 13'sh1f80 : rq_115);
+    wire signed [12:0] sat_118 = (rq_117 > 13'sh7f) ? 13'sh7f : ((rq_117 < 13'sh1f80) ? 13'sh1f80 : rq_117);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l1_hn0_117 = $signed(sat_116[7:0]);
-    wire signed [15:0] l1_xn0_118 = ($signed({{6{l1_accw0_q[9]}}, l1_accw0_q}) << 3) + (l1_bias0_106 << 1);
-    wire [0:0] l1_rz0_119 = l1_ri0_103 < 4'h4;
+    wire signed [7:0] l1_hn0_119 = $signed(sat_118[7:0]);
+    wire signed [15:0] l1_xn0_120 = ($signed({{6{l1_accw0_q[9]}}, l1_accw0_q}) << 3) + (l1_bias0_108 << 1);
+    wire [0:0] l1_rz0_121 = l1_ri0_105 < 4'h4;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l1_ni0_120 = l1_ri0_103 - 4'h4;
+    wire [3:0] l1_ni0_122 = l1_ri0_105 - 4'h4;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [3:0] l1_row1_121 = l1_p1_row_q + 4'h1;
-    wire [0:0] l1_rv1_122 = l1_row1_121 < 4'h6;
+    wire [3:0] l1_row1_123 = l1_p1_row_q + 4'h1;
+    wire [0:0] l1_rv1_124 = l1_row1_123 < 4'h6;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l1_ri1_123 = l1_rv1_122 ? l1_row1_121 : 4'h0;
+    wire [3:0] l1_ri1_125 = l1_rv1_124 ? l1_row1_123 : 4'h0;
     /* verilator lint_on UNUSEDSIGNAL */
     reg signed [9:0] l1_accw1_q;
-    wire signed [9:0] l1_accw1_d_124 = l1_p1_first_q ? l1_w_dot1 : (l1_accw1_q + l1_w_dot1);
+    wire signed [9:0] l1_accw1_d_126 = l1_p1_first_q ? l1_w_dot1 : (l1_accw1_q + l1_w_dot1);
     reg signed [9:0] l1_accu1_q;
-    wire signed [9:0] l1_accu1_d_125 = l1_p1_first_q ? l1_u_dot1 : (l1_accu1_q + l1_u_dot1);
+    wire signed [9:0] l1_accu1_d_127 = l1_p1_first_q ? l1_u_dot1 : (l1_accu1_q + l1_u_dot1);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] l1_bias1_126 = l1_b[l1_ri1_123[2:0]];
+    wire signed [15:0] l1_bias1_128 = l1_b[l1_ri1_125[2:0]];
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] l1_biash1_127 = l1_bh[l1_ri1_123[2:0]];
+    wire signed [15:0] l1_biash1_129 = l1_bh[l1_ri1_125[2:0]];
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] l1_s1_1_128 = ($signed({{3{l1_accw1_q[9]}}, l1_accw1_q}) << 2) + ($signed({{3{l1_accu1_d_125[9]}}, l1_accu1_d_125}) << 2);
-    wire signed [12:0] l1_s2_1_129 = $signed(l1_bias1_126[12:0]) + $signed(l1_biash1_127[12:0]);
-    wire signed [12:0] l1_psum1_130 = l1_s1_1_128 + l1_s2_1_129;
-    wire signed [13:0] rq_131 = ($signed({{1{l1_psum1_130[12]}}, l1_psum1_130}) + 14'sh20) >>> 6;
+    wire signed [12:0] l1_s1_1_130 = ($signed({{3{l1_accw1_q[9]}}, l1_accw1_q}) << 2) + ($signed({{3{l1_accu1_d_127[9]}}, l1_accu1_d_127}) << 2);
+    wire signed [12:0] l1_s2_1_131 = $signed(l1_bias1_128[12:0]) + $signed(l1_biash1_129[12:0]);
+    wire signed [12:0] l1_psum1_132 = l1_s1_1_130 + l1_s2_1_131;
+    wire signed [13:0] rq_133 = ($signed({{1{l1_psum1_132[12]}}, l1_psum1_132}) + 14'sh20) >>> 6;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] sat_132 = (rq_131 > 14'sh7f) ? 14'sh7f : ((rq_131 < 14'sh3f80) ? 14'sh3f80 : rq_131);
+    wire signed [13:0] sat_134 = (rq_133 > 14'sh7f) ? 14'sh7f : ((rq_133 < 14'sh3f80) ? 14'sh3f80 : rq_133);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l1_z1_133 = $signed(sat_132[7:0]);
-    wire signed [11:0] l1_hns1_134 = ($signed({{2{l1_accu1_d_125[9]}}, l1_accu1_d_125}) << 2) + $signed(l1_biash1_127[11:0]);
-    wire signed [12:0] rq_135 = ($signed({{1{l1_hns1_134[11]}}, l1_hns1_134}) + 13'sh20) >>> 6;
+    wire signed [7:0] l1_z1_135 = $signed(sat_134[7:0]);
+    wire signed [11:0] l1_hns1_136 = ($signed({{2{l1_accu1_d_127[9]}}, l1_accu1_d_127}) << 2) + $signed(l1_biash1_129[11:0]);
+    wire signed [12:0] rq_137 = ($signed({{1{l1_hns1_136[11]}}, l1_hns1_136}) + 13'sh20) >>> 6;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [12:0] sat_136 = (rq_135 > 13'sh7f) ? 13'sh7f : ((rq_135 < 13'sh1f80) ? 13'sh1f80 : rq_135);
+    wire signed [12:0] sat_138 = (rq_137 > 13'sh7f) ? 13'sh7f : ((rq_137 < 13'sh1f80) ? 13'sh1f80 : rq_137);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l1_hn1_137 = $signed(sat_136[7:0]);
-    wire signed [15:0] l1_xn1_138 = ($signed({{6{l1_accw1_q[9]}}, l1_accw1_q}) << 3) + (l1_bias1_126 << 1);
-    wire [0:0] l1_rz1_139 = l1_ri1_123 < 4'h4;
+    wire signed [7:0] l1_hn1_139 = $signed(sat_138[7:0]);
+    wire signed [15:0] l1_xn1_140 = ($signed({{6{l1_accw1_q[9]}}, l1_accw1_q}) << 3) + (l1_bias1_128 << 1);
+    wire [0:0] l1_rz1_141 = l1_ri1_125 < 4'h4;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l1_ni1_140 = l1_ri1_123 - 4'h4;
+    wire [3:0] l1_ni1_142 = l1_ri1_125 - 4'h4;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [0:0] l1_uissue = in_UPD1 & (cnt_q < 5'h2);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] l1_u0_141 = cnt_q[2:0];
+    wire [2:0] l1_u0_143 = cnt_q[2:0];
     /* verilator lint_on UNUSEDSIGNAL */
     // update stage A → B valid
     reg [0:0] l1_va_q;
@@ -377,12 +379,12 @@ module qrnn_core (
     reg [0:0] l1_vb_q;
     reg [0:0] l1_ua_q;
     reg [0:0] l1_ub_q;
-    wire [2:0] l1_zi0_142 = l1_u0_141 + 3'h0;
-    wire signed [7:0] l1_zg0_143 = l1_z_q[l1_zi0_142];
-    wire [2:0] l1_zi1_144 = l1_u0_141 + 3'h2;
-    wire signed [7:0] l1_zg1_145 = l1_z_q[l1_zi1_144];
-    wire [7:0] l1_ti_146 = {~l1_zg0_143[7], l1_zg0_143[6:0]};
-    wire [7:0] l1_ti_147 = {~l1_zg1_145[7], l1_zg1_145[6:0]};
+    wire [2:0] l1_zi0_144 = l1_u0_143 + 3'h0;
+    wire signed [7:0] l1_zg0_145 = l1_z_q[l1_zi0_144];
+    wire [2:0] l1_zi1_146 = l1_u0_143 + 3'h2;
+    wire signed [7:0] l1_zg1_147 = l1_z_q[l1_zi1_146];
+    wire [7:0] l1_ti_148 = {~l1_zg0_145[7], l1_zg0_145[6:0]};
+    wire [7:0] l1_ti_149 = {~l1_zg1_147[7], l1_zg1_147[6:0]};
     reg signed [8:0] l1_gr_q;
     reg signed [8:0] l1_gz_q;
     reg signed [15:0] l1_sxn_q;
@@ -392,45 +394,46 @@ module qrnn_core (
     reg signed [7:0] l1_shp2_q;
     reg signed [8:0] l1_gn_q;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] l1_rhn_148 = l1_gr_q * l1_shn_q;
+    wire signed [16:0] l1_rhn_150 = l1_gr_q * l1_shn_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] l1_nsum_149 = l1_sxn_q + $signed(l1_rhn_148[15:0]);
-    wire signed [16:0] rq_150 = ($signed({{1{l1_nsum_149[15]}}, l1_nsum_149}) + 17'sh40) >>> 7;
+    wire signed [15:0] l1_nsum_151 = l1_sxn_q + $signed(l1_rhn_150[15:0]);
+    wire signed [16:0] rq_152 = ($signed({{1{l1_nsum_151[15]}}, l1_nsum_151}) + 17'sh40) >>> 7;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] sat_151 = (rq_150 > 17'sh7f) ? 17'sh7f : ((rq_150 < 17'sh1ff80) ? 17'sh1ff80 : rq_150);
+    wire signed [16:0] sat_153 = (rq_152 > 17'sh7f) ? 17'sh7f : ((rq_152 < 17'sh1ff80) ? 17'sh1ff80 : rq_152);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] zi_152 = $signed(sat_151[7:0]);
-    wire [7:0] l1_ti_153 = {~zi_152[7], zi_152[6:0]};
-    wire signed [8:0] l1_omz_154 = 9'sh80 - l1_gz2_q;
+    wire signed [7:0] zi_154 = $signed(sat_153[7:0]);
+    wire [7:0] l1_ti_155 = {~zi_154[7], zi_154[6:0]};
+    wire signed [8:0] l1_omz_156 = 9'sh80 - l1_gz2_q;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] l1_zn_155 = l1_omz_154 * l1_gn_q;
+    wire signed [17:0] l1_zn_157 = l1_omz_156 * l1_gn_q;
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] l1_zh_156 = l1_gz2_q * l1_shp2_q;
+    wire signed [16:0] l1_zh_158 = l1_gz2_q * l1_shp2_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] l1_hsum_157 = $signed(l1_zn_155[15:0]) + $signed(l1_zh_156[15:0]);
-    wire signed [16:0] rq_158 = ($signed({{1{l1_hsum_157[15]}}, l1_hsum_157}) + 17'sh40) >>> 7;
+    wire signed [15:0] l1_hsum_159 = $signed(l1_zn_157[15:0]) + $signed(l1_zh_158[15:0]);
+    wire signed [16:0] rq_160 = ($signed({{1{l1_hsum_159[15]}}, l1_hsum_159}) + 17'sh40) >>> 7;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] sat_159 = (rq_158 > 17'sh7f) ? 17'sh7f : ((rq_158 < 17'sh1ff80) ? 17'sh1ff80 : rq_158);
+    wire signed [16:0] sat_161 = (rq_160 > 17'sh7f) ? 17'sh7f : ((rq_160 < 17'sh1ff80) ? 17'sh1ff80 : rq_160);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l1_hnew_160 = $signed(sat_159[7:0]);
+    wire signed [7:0] l1_hnew_162 = $signed(sat_161[7:0]);
     wire [0:0] l1_upd_end = in_UPD1 & (cnt_q == 5'h3);
     wire [0:0] hd_issue = in_HEAD & (cnt_q < 5'h1);
     wire [0:0] hd_is_w = mv_j_q < 2'h1;
-    wire [2:0] hd_col0_161 = mv_col_q + 3'h0;
-    wire [0:0] hd_vw0_162 = hd_col0_161 < 3'h2;
+    wire [1:0] hd_chunk_163 = mv_col_q[2:1];
+    wire [2:0] hd_col0_164 = {hd_chunk_163, 1'h0};
+    wire [0:0] hd_vw0_165 = hd_col0_164 < 3'h2;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] hd_xi0_163 = hd_vw0_162 ? hd_col0_161 : 3'h0;
+    wire [2:0] hd_wi0_166 = {hd_vw0_165 ? hd_chunk_163 : 2'h0, 1'h0};
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] hd_xr0_164 = l1_h_q[hd_xi0_163[0]];
-    wire [2:0] hd_col1_165 = mv_col_q + 3'h1;
-    wire [0:0] hd_vw1_166 = hd_col1_165 < 3'h2;
+    wire signed [7:0] hd_xr0_167 = l1_h_q[hd_wi0_166[0]];
+    wire [2:0] hd_col1_168 = {hd_chunk_163, 1'h1};
+    wire [0:0] hd_vw1_169 = hd_col1_168 < 3'h2;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] hd_xi1_167 = hd_vw1_166 ? hd_col1_165 : 3'h0;
+    wire [2:0] hd_wi1_170 = {hd_vw1_169 ? hd_chunk_163 : 2'h0, 1'h1};
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] hd_xr1_168 = l1_h_q[hd_xi1_167[0]];
-    wire [15:0] hd_actw = {$unsigned(hd_xr1_168), $unsigned(hd_xr0_164)};
-    wire [1:0] hd_mask = {hd_vw1_166, hd_vw0_162};
+    wire signed [7:0] hd_xr1_171 = l1_h_q[hd_wi1_170[0]];
+    wire [15:0] hd_actw = {$unsigned(hd_xr1_171), $unsigned(hd_xr0_167)};
+    wire [1:0] hd_mask = {hd_vw1_169, hd_vw0_165};
     // stage 1: ROM data and activations aligned
     reg [0:0] hd_p1_valid_q;
     // first chunk of W or of U: load the accumulator
@@ -440,40 +443,40 @@ module qrnn_core (
     reg [3:0] hd_p1_row_q;
     reg [1:0] hd_p1_mask_q;
     reg [15:0] hd_p1_actw_q;
-    wire [0:0] hd_jfirst_169 = (mv_j_q == 2'h0) | (mv_j_q == 2'h1);
-    wire [1:0] hd_jn_170 = mv_j_q + 2'h1;
-    wire [0:0] hd_to_u_171 = hd_jn_170 == 2'h1;
-    wire [2:0] hd_coln_172 = ((mv_j_q == 2'h0) | hd_to_u_171) ? 3'h0 : (mv_col_q + 3'h2);
+    wire [0:0] hd_jfirst_172 = (mv_j_q == 2'h0) | (mv_j_q == 2'h1);
+    wire [1:0] hd_jn_173 = mv_j_q + 2'h1;
+    wire [0:0] hd_to_u_174 = hd_jn_173 == 2'h1;
+    wire [2:0] hd_coln_175 = ((mv_j_q == 2'h0) | hd_to_u_174) ? 3'h0 : (mv_col_q + 3'h2);
     wire [7:0] hd_w_word;
     wire signed [9:0] hd_w_dot0;
     wire signed [9:0] hd_w_dot1;
-    wire [3:0] hd_row0_173 = hd_p1_row_q + 4'h0;
-    wire [0:0] hd_rv0_174 = hd_row0_173 < 4'h2;
+    wire [3:0] hd_row0_176 = hd_p1_row_q + 4'h0;
+    wire [0:0] hd_rv0_177 = hd_row0_176 < 4'h2;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] hd_ri0_175 = hd_rv0_174 ? hd_row0_173 : 4'h0;
+    wire [3:0] hd_ri0_178 = hd_rv0_177 ? hd_row0_176 : 4'h0;
     /* verilator lint_on UNUSEDSIGNAL */
     reg signed [9:0] hd_accw0_q;
-    wire signed [9:0] hd_accw0_d_176 = hd_p1_first_q ? hd_w_dot0 : (hd_accw0_q + hd_w_dot0);
+    wire signed [9:0] hd_accw0_d_179 = hd_p1_first_q ? hd_w_dot0 : (hd_accw0_q + hd_w_dot0);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] hd_bias0_177 = hd_b[hd_ri0_175[0]];
+    wire signed [15:0] hd_bias0_180 = hd_b[hd_ri0_178[0]];
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] hd_sum0_178 = ($signed({{2{hd_accw0_d_176[9]}}, hd_accw0_d_176}) << 2) + $signed(hd_bias0_177[11:0]);
-    wire signed [12:0] rq_179 = ($signed({{1{hd_sum0_178[11]}}, hd_sum0_178}) + 13'sh2) >>> 2;
-    wire signed [15:0] hd_y0_180 = $signed({{3{rq_179[12]}}, rq_179});
-    wire [3:0] hd_row1_181 = hd_p1_row_q + 4'h1;
-    wire [0:0] hd_rv1_182 = hd_row1_181 < 4'h2;
+    wire signed [11:0] hd_sum0_181 = ($signed({{2{hd_accw0_d_179[9]}}, hd_accw0_d_179}) << 2) + $signed(hd_bias0_180[11:0]);
+    wire signed [12:0] rq_182 = ($signed({{1{hd_sum0_181[11]}}, hd_sum0_181}) + 13'sh2) >>> 2;
+    wire signed [15:0] hd_y0_183 = $signed({{3{rq_182[12]}}, rq_182});
+    wire [3:0] hd_row1_184 = hd_p1_row_q + 4'h1;
+    wire [0:0] hd_rv1_185 = hd_row1_184 < 4'h2;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] hd_ri1_183 = hd_rv1_182 ? hd_row1_181 : 4'h0;
+    wire [3:0] hd_ri1_186 = hd_rv1_185 ? hd_row1_184 : 4'h0;
     /* verilator lint_on UNUSEDSIGNAL */
     reg signed [9:0] hd_accw1_q;
-    wire signed [9:0] hd_accw1_d_184 = hd_p1_first_q ? hd_w_dot1 : (hd_accw1_q + hd_w_dot1);
+    wire signed [9:0] hd_accw1_d_187 = hd_p1_first_q ? hd_w_dot1 : (hd_accw1_q + hd_w_dot1);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] hd_bias1_185 = hd_b[hd_ri1_183[0]];
+    wire signed [15:0] hd_bias1_188 = hd_b[hd_ri1_186[0]];
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] hd_sum1_186 = ($signed({{2{hd_accw1_d_184[9]}}, hd_accw1_d_184}) << 2) + $signed(hd_bias1_185[11:0]);
-    wire signed [12:0] rq_187 = ($signed({{1{hd_sum1_186[11]}}, hd_sum1_186}) + 13'sh2) >>> 2;
-    wire signed [15:0] hd_y1_188 = $signed({{3{rq_187[12]}}, rq_187});
-    wire signed [15:0] out_elem_189 = y_q[cnt_q[0]];
+    wire signed [11:0] hd_sum1_189 = ($signed({{2{hd_accw1_d_187[9]}}, hd_accw1_d_187}) << 2) + $signed(hd_bias1_188[11:0]);
+    wire signed [12:0] rq_190 = ($signed({{1{hd_sum1_189[11]}}, hd_sum1_189}) + 13'sh2) >>> 2;
+    wire signed [15:0] hd_y1_191 = $signed({{3{rq_190[12]}}, rq_190});
+    wire signed [15:0] out_elem_192 = y_q[cnt_q[0]];
     wire [0:0] out_fire = in_OUT & out_ready;
     initial begin
         $readmemh("rtl/rom/l0_sigmoid.hex", l0_sigmoid);
@@ -548,7 +551,7 @@ module qrnn_core (
     );
     assign in_ready = in_LOAD;
     assign out_valid = in_OUT;
-    assign out_data = $unsigned(out_elem_189);
+    assign out_data = $unsigned(out_elem_192);
     assign out_last = cnt_q == 5'h1;
     always @(posedge clk) begin
         if (rst) begin
@@ -572,7 +575,7 @@ module qrnn_core (
                 end
             end
             l0_p1_valid_q <= l0_issue;
-            l0_p1_first_q <= l0_jfirst_17;
+            l0_p1_first_q <= l0_jfirst_18;
             l0_p1_last_q <= mv_j_q == 2'h2;
             l0_p1_row_q <= mv_row_q;
             l0_p1_mask_q <= l0_mask;
@@ -585,9 +588,9 @@ module qrnn_core (
                     mv_g_q <= mv_g_q + 3'h1;
                     mv_row_q <= mv_row_q + 4'h2;
                 end else begin
-                    mv_j_q <= l0_jn_18;
+                    mv_j_q <= l0_jn_19;
                 end
-                mv_col_q <= l0_coln_20;
+                mv_col_q <= l0_coln_21;
                 if (l0_is_w) begin
                     mv_wa_q <= mv_wa_q + 4'h1;
                 end else begin
@@ -596,60 +599,60 @@ module qrnn_core (
             end
             if (l0_p1_valid_q) begin
                 if (l0_p1_isw_q) begin
-                    l0_accw0_q <= l0_accw0_d_24;
+                    l0_accw0_q <= l0_accw0_d_25;
                 end else begin
-                    l0_accu0_q <= l0_accu0_d_25;
+                    l0_accu0_q <= l0_accu0_d_26;
                 end
                 if (l0_p1_last_q) begin
-                    if (l0_rv0_22) begin
-                        if (l0_rz0_39) begin
-                            l0_z_q[l0_ri0_23] <= l0_z0_33;
+                    if (l0_rv0_23) begin
+                        if (l0_rz0_40) begin
+                            l0_z_q[l0_ri0_24] <= l0_z0_34;
                         end else begin
-                            l0_xn_q[l0_ni0_40[1:0]] <= l0_xn0_38;
-                            l0_hn_q[l0_ni0_40[1:0]] <= l0_hn0_37;
+                            l0_xn_q[l0_ni0_41[1:0]] <= l0_xn0_39;
+                            l0_hn_q[l0_ni0_41[1:0]] <= l0_hn0_38;
                         end
                     end
                 end
                 if (l0_p1_isw_q) begin
-                    l0_accw1_q <= l0_accw1_d_44;
+                    l0_accw1_q <= l0_accw1_d_45;
                 end else begin
-                    l0_accu1_q <= l0_accu1_d_45;
+                    l0_accu1_q <= l0_accu1_d_46;
                 end
                 if (l0_p1_last_q) begin
-                    if (l0_rv1_42) begin
-                        if (l0_rz1_59) begin
-                            l0_z_q[l0_ri1_43] <= l0_z1_53;
+                    if (l0_rv1_43) begin
+                        if (l0_rz1_60) begin
+                            l0_z_q[l0_ri1_44] <= l0_z1_54;
                         end else begin
-                            l0_xn_q[l0_ni1_60[1:0]] <= l0_xn1_58;
-                            l0_hn_q[l0_ni1_60[1:0]] <= l0_hn1_57;
+                            l0_xn_q[l0_ni1_61[1:0]] <= l0_xn1_59;
+                            l0_hn_q[l0_ni1_61[1:0]] <= l0_hn1_58;
                         end
                     end
                 end
             end
             l0_va_q <= l0_uissue;
-            l0_ua_q <= l0_u0_61[1:0];
+            l0_ua_q <= l0_u0_62[1:0];
             l0_vb_q <= l0_va_q;
             l0_ub_q <= l0_ua_q;
             if (l0_uissue) begin
-                l0_gr_q <= l0_sigmoid[l0_ti_66];
-                l0_gz_q <= l0_sigmoid[l0_ti_67];
-                l0_sxn_q <= l0_xn_q[l0_u0_61[1:0]];
-                l0_shn_q <= l0_hn_q[l0_u0_61[1:0]];
-                l0_shp_q <= l0_fresh_q ? 8'sh0 : l0_h_q[l0_u0_61[1:0]];
+                l0_gr_q <= l0_sigmoid[l0_ti_67];
+                l0_gz_q <= l0_sigmoid[l0_ti_68];
+                l0_sxn_q <= l0_xn_q[l0_u0_62[1:0]];
+                l0_shn_q <= l0_hn_q[l0_u0_62[1:0]];
+                l0_shp_q <= l0_fresh_q ? 8'sh0 : l0_h_q[l0_u0_62[1:0]];
             end
             if (l0_va_q) begin
-                l0_gn_q <= l0_tanh[l0_ti_73];
+                l0_gn_q <= l0_tanh[l0_ti_74];
                 l0_gz2_q <= l0_gz_q;
                 l0_shp2_q <= l0_shp_q;
             end
             if (l0_vb_q) begin
-                l0_h_q[l0_ub_q] <= l0_hnew_80;
+                l0_h_q[l0_ub_q] <= l0_hnew_81;
             end
             if (l0_upd_end) begin
                 l0_fresh_q <= 1'h0;
             end
             l1_p1_valid_q <= l1_issue;
-            l1_p1_first_q <= l1_jfirst_97;
+            l1_p1_first_q <= l1_jfirst_99;
             l1_p1_last_q <= mv_j_q == 2'h2;
             l1_p1_row_q <= mv_row_q;
             l1_p1_mask_q <= l1_mask;
@@ -662,9 +665,9 @@ module qrnn_core (
                     mv_g_q <= mv_g_q + 3'h1;
                     mv_row_q <= mv_row_q + 4'h2;
                 end else begin
-                    mv_j_q <= l1_jn_98;
+                    mv_j_q <= l1_jn_100;
                 end
-                mv_col_q <= l1_coln_100;
+                mv_col_q <= l1_coln_102;
                 if (l1_is_w) begin
                     mv_wa_q <= mv_wa_q + 4'h1;
                 end else begin
@@ -673,60 +676,60 @@ module qrnn_core (
             end
             if (l1_p1_valid_q) begin
                 if (l1_p1_isw_q) begin
-                    l1_accw0_q <= l1_accw0_d_104;
+                    l1_accw0_q <= l1_accw0_d_106;
                 end else begin
-                    l1_accu0_q <= l1_accu0_d_105;
+                    l1_accu0_q <= l1_accu0_d_107;
                 end
                 if (l1_p1_last_q) begin
-                    if (l1_rv0_102) begin
-                        if (l1_rz0_119) begin
-                            l1_z_q[l1_ri0_103[2:0]] <= l1_z0_113;
+                    if (l1_rv0_104) begin
+                        if (l1_rz0_121) begin
+                            l1_z_q[l1_ri0_105[2:0]] <= l1_z0_115;
                         end else begin
-                            l1_xn_q[l1_ni0_120[0]] <= l1_xn0_118;
-                            l1_hn_q[l1_ni0_120[0]] <= l1_hn0_117;
+                            l1_xn_q[l1_ni0_122[0]] <= l1_xn0_120;
+                            l1_hn_q[l1_ni0_122[0]] <= l1_hn0_119;
                         end
                     end
                 end
                 if (l1_p1_isw_q) begin
-                    l1_accw1_q <= l1_accw1_d_124;
+                    l1_accw1_q <= l1_accw1_d_126;
                 end else begin
-                    l1_accu1_q <= l1_accu1_d_125;
+                    l1_accu1_q <= l1_accu1_d_127;
                 end
                 if (l1_p1_last_q) begin
-                    if (l1_rv1_122) begin
-                        if (l1_rz1_139) begin
-                            l1_z_q[l1_ri1_123[2:0]] <= l1_z1_133;
+                    if (l1_rv1_124) begin
+                        if (l1_rz1_141) begin
+                            l1_z_q[l1_ri1_125[2:0]] <= l1_z1_135;
                         end else begin
-                            l1_xn_q[l1_ni1_140[0]] <= l1_xn1_138;
-                            l1_hn_q[l1_ni1_140[0]] <= l1_hn1_137;
+                            l1_xn_q[l1_ni1_142[0]] <= l1_xn1_140;
+                            l1_hn_q[l1_ni1_142[0]] <= l1_hn1_139;
                         end
                     end
                 end
             end
             l1_va_q <= l1_uissue;
-            l1_ua_q <= l1_u0_141[0];
+            l1_ua_q <= l1_u0_143[0];
             l1_vb_q <= l1_va_q;
             l1_ub_q <= l1_ua_q;
             if (l1_uissue) begin
-                l1_gr_q <= l1_sigmoid[l1_ti_146];
-                l1_gz_q <= l1_sigmoid[l1_ti_147];
-                l1_sxn_q <= l1_xn_q[l1_u0_141[0]];
-                l1_shn_q <= l1_hn_q[l1_u0_141[0]];
-                l1_shp_q <= l1_fresh_q ? 8'sh0 : l1_h_q[l1_u0_141[0]];
+                l1_gr_q <= l1_sigmoid[l1_ti_148];
+                l1_gz_q <= l1_sigmoid[l1_ti_149];
+                l1_sxn_q <= l1_xn_q[l1_u0_143[0]];
+                l1_shn_q <= l1_hn_q[l1_u0_143[0]];
+                l1_shp_q <= l1_fresh_q ? 8'sh0 : l1_h_q[l1_u0_143[0]];
             end
             if (l1_va_q) begin
-                l1_gn_q <= l1_tanh[l1_ti_153];
+                l1_gn_q <= l1_tanh[l1_ti_155];
                 l1_gz2_q <= l1_gz_q;
                 l1_shp2_q <= l1_shp_q;
             end
             if (l1_vb_q) begin
-                l1_h_q[l1_ub_q] <= l1_hnew_160;
+                l1_h_q[l1_ub_q] <= l1_hnew_162;
             end
             if (l1_upd_end) begin
                 l1_fresh_q <= 1'h0;
             end
             hd_p1_valid_q <= hd_issue;
-            hd_p1_first_q <= hd_jfirst_169;
+            hd_p1_first_q <= hd_jfirst_172;
             hd_p1_last_q <= mv_j_q == 2'h0;
             hd_p1_row_q <= mv_row_q;
             hd_p1_mask_q <= hd_mask;
@@ -737,9 +740,9 @@ module qrnn_core (
                     mv_g_q <= mv_g_q + 3'h1;
                     mv_row_q <= mv_row_q + 4'h2;
                 end else begin
-                    mv_j_q <= hd_jn_170;
+                    mv_j_q <= hd_jn_173;
                 end
-                mv_col_q <= hd_coln_172;
+                mv_col_q <= hd_coln_175;
                 if (hd_is_w) begin
                     mv_wa_q <= mv_wa_q + 4'h1;
                 end else begin
@@ -747,16 +750,16 @@ module qrnn_core (
                 end
             end
             if (hd_p1_valid_q) begin
-                hd_accw0_q <= hd_accw0_d_176;
+                hd_accw0_q <= hd_accw0_d_179;
                 if (hd_p1_last_q) begin
-                    if (hd_rv0_174) begin
-                        y_q[hd_ri0_175[0]] <= hd_y0_180;
+                    if (hd_rv0_177) begin
+                        y_q[hd_ri0_178[0]] <= hd_y0_183;
                     end
                 end
-                hd_accw1_q <= hd_accw1_d_184;
+                hd_accw1_q <= hd_accw1_d_187;
                 if (hd_p1_last_q) begin
-                    if (hd_rv1_182) begin
-                        y_q[hd_ri1_183[0]] <= hd_y1_188;
+                    if (hd_rv1_185) begin
+                        y_q[hd_ri1_186[0]] <= hd_y1_191;
                     end
                 end
             end

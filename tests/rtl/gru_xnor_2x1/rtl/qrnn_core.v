@@ -63,14 +63,14 @@ module qrnn_core (
     wire [1:0] l0_col0_1 = mv_col_q + 2'h0;
     wire [0:0] l0_vw0_2 = l0_col0_1 < 2'h2;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [1:0] l0_xi0_3 = l0_vw0_2 ? l0_col0_1 : 2'h0;
+    wire [1:0] l0_wi0_3 = l0_vw0_2 ? l0_col0_1 : 2'h0;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [0:0] l0_xr0_4 = x_q[l0_xi0_3[0]];
+    wire [0:0] l0_xr0_4 = x_q[l0_wi0_3[0]];
     wire [0:0] l0_vu0_5 = l0_col0_1 < 2'h2;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [1:0] l0_hi0_6 = l0_vu0_5 ? l0_col0_1 : 2'h0;
+    wire [1:0] l0_ui0_6 = l0_vu0_5 ? l0_col0_1 : 2'h0;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [0:0] l0_hr0_7 = l0_fresh_q ? 1'h1 : l0_h_q[l0_hi0_6[0]];
+    wire [0:0] l0_hr0_7 = l0_fresh_q ? 1'h1 : l0_h_q[l0_ui0_6[0]];
     wire [0:0] l0_m0_8 = l0_is_w ? l0_vw0_2 : l0_vu0_5;
     wire [0:0] l0_actw = {l0_xr0_4};
     wire [0:0] l0_mask = {l0_m0_8};

@@ -60,32 +60,33 @@ module qrnn_core (
     wire [0:0] seq_clear = (cnt_q == 4'h0) & in_seq_start;
     wire [0:0] l0_issue = in_MV0 & (cnt_q < 4'h8);
     wire [0:0] l0_is_w = mv_j_q < 2'h1;
-    wire [2:0] l0_col0_1 = mv_col_q + 3'h0;
-    wire [0:0] l0_vw0_2 = l0_col0_1 < 3'h2;
+    wire [1:0] l0_chunk_1 = mv_col_q[2:1];
+    wire [2:0] l0_col0_2 = {l0_chunk_1, 1'h0};
+    wire [0:0] l0_vw0_3 = l0_col0_2 < 3'h2;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] l0_xi0_3 = l0_vw0_2 ? l0_col0_1 : 3'h0;
+    wire [2:0] l0_wi0_4 = {l0_vw0_3 ? l0_chunk_1 : 2'h0, 1'h0};
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_xr0_4 = x_q[l0_xi0_3[0]];
-    wire [0:0] l0_vu0_5 = l0_col0_1 < 3'h2;
+    wire signed [7:0] l0_xr0_5 = x_q[l0_wi0_4[0]];
+    wire [0:0] l0_vu0_6 = l0_col0_2 < 3'h2;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] l0_hi0_6 = l0_vu0_5 ? l0_col0_1 : 3'h0;
+    wire [2:0] l0_ui0_7 = {l0_vu0_6 ? l0_chunk_1 : 2'h0, 1'h0};
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_hr0_7 = l0_fresh_q ? 8'sh0 : l0_h_q[l0_hi0_6[0]];
-    wire [0:0] l0_m0_8 = l0_is_w ? l0_vw0_2 : l0_vu0_5;
-    wire [2:0] l0_col1_9 = mv_col_q + 3'h1;
-    wire [0:0] l0_vw1_10 = l0_col1_9 < 3'h2;
+    wire signed [7:0] l0_hr0_8 = l0_fresh_q ? 8'sh0 : l0_h_q[l0_ui0_7[0]];
+    wire [0:0] l0_m0_9 = l0_is_w ? l0_vw0_3 : l0_vu0_6;
+    wire [2:0] l0_col1_10 = {l0_chunk_1, 1'h1};
+    wire [0:0] l0_vw1_11 = l0_col1_10 < 3'h2;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] l0_xi1_11 = l0_vw1_10 ? l0_col1_9 : 3'h0;
+    wire [2:0] l0_wi1_12 = {l0_vw1_11 ? l0_chunk_1 : 2'h0, 1'h1};
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_xr1_12 = x_q[l0_xi1_11[0]];
-    wire [0:0] l0_vu1_13 = l0_col1_9 < 3'h2;
+    wire signed [7:0] l0_xr1_13 = x_q[l0_wi1_12[0]];
+    wire [0:0] l0_vu1_14 = l0_col1_10 < 3'h2;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] l0_hi1_14 = l0_vu1_13 ? l0_col1_9 : 3'h0;
+    wire [2:0] l0_ui1_15 = {l0_vu1_14 ? l0_chunk_1 : 2'h0, 1'h1};
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_hr1_15 = l0_fresh_q ? 8'sh0 : l0_h_q[l0_hi1_14[0]];
-    wire [0:0] l0_m1_16 = l0_is_w ? l0_vw1_10 : l0_vu1_13;
-    wire [15:0] l0_actw = {$unsigned(l0_xr1_12), $unsigned(l0_xr0_4)};
-    wire [1:0] l0_mask = {l0_m1_16, l0_m0_8};
+    wire signed [7:0] l0_hr1_16 = l0_fresh_q ? 8'sh0 : l0_h_q[l0_ui1_15[0]];
+    wire [0:0] l0_m1_17 = l0_is_w ? l0_vw1_11 : l0_vu1_14;
+    wire [15:0] l0_actw = {$unsigned(l0_xr1_13), $unsigned(l0_xr0_5)};
+    wire [1:0] l0_mask = {l0_m1_17, l0_m0_9};
     // stage 1: ROM data and activations aligned
     reg [0:0] l0_p1_valid_q;
     reg [0:0] l0_p1_isw_q;
@@ -96,52 +97,52 @@ module qrnn_core (
     reg [3:0] l0_p1_row_q;
     reg [1:0] l0_p1_mask_q;
     reg [15:0] l0_p1_actw_q;
-    wire [0:0] l0_jfirst_17 = (mv_j_q == 2'h0) | (mv_j_q == 2'h1);
-    wire [15:0] l0_actu = {$unsigned(l0_hr1_15), $unsigned(l0_hr0_7)};
+    wire [0:0] l0_jfirst_18 = (mv_j_q == 2'h0) | (mv_j_q == 2'h1);
+    wire [15:0] l0_actu = {$unsigned(l0_hr1_16), $unsigned(l0_hr0_8)};
     reg [15:0] l0_p1_actu_q;
-    wire [1:0] l0_jn_18 = mv_j_q + 2'h1;
-    wire [0:0] l0_to_u_19 = l0_jn_18 == 2'h1;
-    wire [2:0] l0_coln_20 = ((mv_j_q == 2'h1) | l0_to_u_19) ? 3'h0 : (mv_col_q + 3'h2);
+    wire [1:0] l0_jn_19 = mv_j_q + 2'h1;
+    wire [0:0] l0_to_u_20 = l0_jn_19 == 2'h1;
+    wire [2:0] l0_coln_21 = ((mv_j_q == 2'h1) | l0_to_u_20) ? 3'h0 : (mv_col_q + 3'h2);
     wire [31:0] l0_w_word;
     wire signed [15:0] l0_w_dot0;
     wire signed [15:0] l0_w_dot1;
     wire [31:0] l0_u_word;
     wire signed [15:0] l0_u_dot0;
     wire signed [15:0] l0_u_dot1;
-    wire [3:0] l0_row0_21 = l0_p1_row_q + 4'h0;
-    wire [0:0] l0_rv0_22 = l0_row0_21 < 4'h8;
+    wire [3:0] l0_row0_22 = l0_p1_row_q + 4'h0;
+    wire [0:0] l0_rv0_23 = l0_row0_22 < 4'h8;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_ri0_23 = l0_rv0_22 ? l0_row0_21 : 4'h0;
+    wire [3:0] l0_ri0_24 = l0_rv0_23 ? l0_row0_22 : 4'h0;
     /* verilator lint_on UNUSEDSIGNAL */
     reg signed [15:0] l0_accw0_q;
-    wire signed [15:0] l0_accw0_d_24 = l0_p1_first_q ? l0_w_dot0 : (l0_accw0_q + l0_w_dot0);
+    wire signed [15:0] l0_accw0_d_25 = l0_p1_first_q ? l0_w_dot0 : (l0_accw0_q + l0_w_dot0);
     reg signed [15:0] l0_accu0_q;
-    wire signed [15:0] l0_accu0_d_25 = l0_p1_first_q ? l0_u_dot0 : (l0_accu0_q + l0_u_dot0);
-    wire signed [15:0] l0_bias0_26 = l0_b[l0_ri0_23[2:0]];
-    wire signed [16:0] l0_s1_0_27 = ($signed({{1{l0_accw0_q[15]}}, l0_accw0_q}) << 1) + $signed({{1{l0_accu0_d_25[15]}}, l0_accu0_d_25});
-    wire signed [16:0] l0_psum0_28 = l0_s1_0_27 + ($signed({{1{l0_bias0_26[15]}}, l0_bias0_26}) << 5);
-    wire signed [17:0] rq_29 = ($signed({{1{l0_psum0_28[16]}}, l0_psum0_28}) + 18'sh400) >>> 11;
+    wire signed [15:0] l0_accu0_d_26 = l0_p1_first_q ? l0_u_dot0 : (l0_accu0_q + l0_u_dot0);
+    wire signed [15:0] l0_bias0_27 = l0_b[l0_ri0_24[2:0]];
+    wire signed [16:0] l0_s1_0_28 = ($signed({{1{l0_accw0_q[15]}}, l0_accw0_q}) << 1) + $signed({{1{l0_accu0_d_26[15]}}, l0_accu0_d_26});
+    wire signed [16:0] l0_psum0_29 = l0_s1_0_28 + ($signed({{1{l0_bias0_27[15]}}, l0_bias0_27}) << 5);
+    wire signed [17:0] rq_30 = ($signed({{1{l0_psum0_29[16]}}, l0_psum0_29}) + 18'sh400) >>> 11;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] sat_30 = (rq_29 > 18'sh7f) ? 18'sh7f : ((rq_29 < 18'sh3ff80) ? 18'sh3ff80 : rq_29);
+    wire signed [17:0] sat_31 = (rq_30 > 18'sh7f) ? 18'sh7f : ((rq_30 < 18'sh3ff80) ? 18'sh3ff80 : rq_30);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_z0_31 = $signed(sat_30[7:0]);
-    wire [3:0] l0_row1_32 = l0_p1_row_q + 4'h1;
-    wire [0:0] l0_rv1_33 = l0_row1_32 < 4'h8;
+    wire signed [7:0] l0_z0_32 = $signed(sat_31[7:0]);
+    wire [3:0] l0_row1_33 = l0_p1_row_q + 4'h1;
+    wire [0:0] l0_rv1_34 = l0_row1_33 < 4'h8;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_ri1_34 = l0_rv1_33 ? l0_row1_32 : 4'h0;
+    wire [3:0] l0_ri1_35 = l0_rv1_34 ? l0_row1_33 : 4'h0;
     /* verilator lint_on UNUSEDSIGNAL */
     reg signed [15:0] l0_accw1_q;
-    wire signed [15:0] l0_accw1_d_35 = l0_p1_first_q ? l0_w_dot1 : (l0_accw1_q + l0_w_dot1);
+    wire signed [15:0] l0_accw1_d_36 = l0_p1_first_q ? l0_w_dot1 : (l0_accw1_q + l0_w_dot1);
     reg signed [15:0] l0_accu1_q;
-    wire signed [15:0] l0_accu1_d_36 = l0_p1_first_q ? l0_u_dot1 : (l0_accu1_q + l0_u_dot1);
-    wire signed [15:0] l0_bias1_37 = l0_b[l0_ri1_34[2:0]];
-    wire signed [16:0] l0_s1_1_38 = ($signed({{1{l0_accw1_q[15]}}, l0_accw1_q}) << 1) + $signed({{1{l0_accu1_d_36[15]}}, l0_accu1_d_36});
-    wire signed [16:0] l0_psum1_39 = l0_s1_1_38 + ($signed({{1{l0_bias1_37[15]}}, l0_bias1_37}) << 5);
-    wire signed [17:0] rq_40 = ($signed({{1{l0_psum1_39[16]}}, l0_psum1_39}) + 18'sh400) >>> 11;
+    wire signed [15:0] l0_accu1_d_37 = l0_p1_first_q ? l0_u_dot1 : (l0_accu1_q + l0_u_dot1);
+    wire signed [15:0] l0_bias1_38 = l0_b[l0_ri1_35[2:0]];
+    wire signed [16:0] l0_s1_1_39 = ($signed({{1{l0_accw1_q[15]}}, l0_accw1_q}) << 1) + $signed({{1{l0_accu1_d_37[15]}}, l0_accu1_d_37});
+    wire signed [16:0] l0_psum1_40 = l0_s1_1_39 + ($signed({{1{l0_bias1_38[15]}}, l0_bias1_38}) << 5);
+    wire signed [17:0] rq_41 = ($signed({{1{l0_psum1_40[16]}}, l0_psum1_40}) + 18'sh400) >>> 11;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] sat_41 = (rq_40 > 18'sh7f) ? 18'sh7f : ((rq_40 < 18'sh3ff80) ? 18'sh3ff80 : rq_40);
+    wire signed [17:0] sat_42 = (rq_41 > 18'sh7f) ? 18'sh7f : ((rq_41 < 18'sh3ff80) ? 18'sh3ff80 : rq_41);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_z1_42 = $signed(sat_41[7:0]);
+    wire signed [7:0] l0_z1_43 = $signed(sat_42[7:0]);
     wire [0:0] l0_uissue = in_UPD0 & (cnt_q < 4'h2);
     // update stage A → B valid
     reg [0:0] l0_va_q;
@@ -150,59 +151,59 @@ module qrnn_core (
     reg [0:0] l0_ua_q;
     reg [0:0] l0_ub_q;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_zi0_43 = cnt_q + 4'h0;
+    wire [3:0] l0_zi0_44 = cnt_q + 4'h0;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_zg0_44 = l0_z_q[l0_zi0_43[2:0]];
-    wire [7:0] l0_ti_45 = {~l0_zg0_44[7], l0_zg0_44[6:0]};
+    wire signed [7:0] l0_zg0_45 = l0_z_q[l0_zi0_44[2:0]];
+    wire [7:0] l0_ti_46 = {~l0_zg0_45[7], l0_zg0_45[6:0]};
     reg signed [8:0] l0_i_q;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_zi1_46 = cnt_q + 4'h2;
+    wire [3:0] l0_zi1_47 = cnt_q + 4'h2;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_zg1_47 = l0_z_q[l0_zi1_46[2:0]];
-    wire [7:0] l0_ti_48 = {~l0_zg1_47[7], l0_zg1_47[6:0]};
+    wire signed [7:0] l0_zg1_48 = l0_z_q[l0_zi1_47[2:0]];
+    wire [7:0] l0_ti_49 = {~l0_zg1_48[7], l0_zg1_48[6:0]};
     reg signed [8:0] l0_f_q;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_zi2_49 = cnt_q + 4'h4;
+    wire [3:0] l0_zi2_50 = cnt_q + 4'h4;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_zg2_50 = l0_z_q[l0_zi2_49[2:0]];
-    wire [7:0] l0_ti_51 = {~l0_zg2_50[7], l0_zg2_50[6:0]};
+    wire signed [7:0] l0_zg2_51 = l0_z_q[l0_zi2_50[2:0]];
+    wire [7:0] l0_ti_52 = {~l0_zg2_51[7], l0_zg2_51[6:0]};
     reg signed [8:0] l0_g_q;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_zi3_52 = cnt_q + 4'h6;
+    wire [3:0] l0_zi3_53 = cnt_q + 4'h6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_zg3_53 = l0_z_q[l0_zi3_52[2:0]];
-    wire [7:0] l0_ti_54 = {~l0_zg3_53[7], l0_zg3_53[6:0]};
+    wire signed [7:0] l0_zg3_54 = l0_z_q[l0_zi3_53[2:0]];
+    wire [7:0] l0_ti_55 = {~l0_zg3_54[7], l0_zg3_54[6:0]};
     reg signed [8:0] l0_o_q;
-    wire signed [15:0] l0_cold_55 = l0_fresh_q ? 16'sh0 : l0_c_q[l0_ua_q];
+    wire signed [15:0] l0_cold_56 = l0_fresh_q ? 16'sh0 : l0_c_q[l0_ua_q];
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] l0_fc_56 = l0_f_q * l0_cold_55;
+    wire signed [24:0] l0_fc_57 = l0_f_q * l0_cold_56;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] l0_ig_57 = l0_i_q * l0_g_q;
-    wire signed [23:0] l0_csum_58 = $signed(l0_fc_56[23:0]) + ($signed({{6{l0_ig_57[17]}}, l0_ig_57}) << 4);
-    wire signed [24:0] rq_59 = ($signed({{1{l0_csum_58[23]}}, l0_csum_58}) + 25'sh40) >>> 7;
+    wire signed [17:0] l0_ig_58 = l0_i_q * l0_g_q;
+    wire signed [23:0] l0_csum_59 = $signed(l0_fc_57[23:0]) + ($signed({{6{l0_ig_58[17]}}, l0_ig_58}) << 4);
+    wire signed [24:0] rq_60 = ($signed({{1{l0_csum_59[23]}}, l0_csum_59}) + 25'sh40) >>> 7;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] sat_60 = (rq_59 > 25'sh7fff) ? 25'sh7fff : ((rq_59 < 25'sh1ff8000) ? 25'sh1ff8000 : rq_59);
+    wire signed [24:0] sat_61 = (rq_60 > 25'sh7fff) ? 25'sh7fff : ((rq_60 < 25'sh1ff8000) ? 25'sh1ff8000 : rq_60);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] l0_cnew_61 = $signed(sat_60[15:0]);
-    wire signed [16:0] rq_62 = ($signed({{1{l0_cnew_61[15]}}, l0_cnew_61}) + 17'sh40) >>> 7;
+    wire signed [15:0] l0_cnew_62 = $signed(sat_61[15:0]);
+    wire signed [16:0] rq_63 = ($signed({{1{l0_cnew_62[15]}}, l0_cnew_62}) + 17'sh40) >>> 7;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] sat_63 = (rq_62 > 17'sh7f) ? 17'sh7f : ((rq_62 < 17'sh1ff80) ? 17'sh1ff80 : rq_62);
+    wire signed [16:0] sat_64 = (rq_63 > 17'sh7f) ? 17'sh7f : ((rq_63 < 17'sh1ff80) ? 17'sh1ff80 : rq_63);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] zi_64 = $signed(sat_63[7:0]);
-    wire [7:0] l0_ti_65 = {~zi_64[7], zi_64[6:0]};
+    wire signed [7:0] zi_65 = $signed(sat_64[7:0]);
+    wire [7:0] l0_ti_66 = {~zi_65[7], zi_65[6:0]};
     reg signed [8:0] l0_tc_q;
     reg signed [8:0] l0_o2_q;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] l0_otc_66 = l0_o2_q * l0_tc_q;
+    wire signed [17:0] l0_otc_67 = l0_o2_q * l0_tc_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] x_67 = $signed(l0_otc_66[15:0]);
-    wire signed [16:0] rq_68 = ($signed({{1{x_67[15]}}, x_67}) + 17'sh40) >>> 7;
+    wire signed [15:0] x_68 = $signed(l0_otc_67[15:0]);
+    wire signed [16:0] rq_69 = ($signed({{1{x_68[15]}}, x_68}) + 17'sh40) >>> 7;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] sat_69 = (rq_68 > 17'sh7f) ? 17'sh7f : ((rq_68 < 17'sh1ff80) ? 17'sh1ff80 : rq_68);
+    wire signed [16:0] sat_70 = (rq_69 > 17'sh7f) ? 17'sh7f : ((rq_69 < 17'sh1ff80) ? 17'sh1ff80 : rq_69);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_hnew_70 = $signed(sat_69[7:0]);
+    wire signed [7:0] l0_hnew_71 = $signed(sat_70[7:0]);
     wire [0:0] l0_upd_end = in_UPD0 & (cnt_q == 4'h3);
-    wire signed [7:0] out_elem_71 = l0_h_q[cnt_q[0]];
+    wire signed [7:0] out_elem_72 = l0_h_q[cnt_q[0]];
     wire [0:0] out_fire = in_OUT & out_ready;
     initial begin
         $readmemh("rtl/rom/l0_sigmoid.hex", l0_sigmoid);
@@ -235,7 +236,7 @@ module qrnn_core (
     );
     assign in_ready = in_LOAD;
     assign out_valid = in_OUT;
-    assign out_data = $unsigned(out_elem_71);
+    assign out_data = $unsigned(out_elem_72);
     assign out_last = cnt_q == 4'h1;
     always @(posedge clk) begin
         if (rst) begin
@@ -253,7 +254,7 @@ module qrnn_core (
                 end
             end
             l0_p1_valid_q <= l0_issue;
-            l0_p1_first_q <= l0_jfirst_17;
+            l0_p1_first_q <= l0_jfirst_18;
             l0_p1_last_q <= mv_j_q == 2'h1;
             l0_p1_row_q <= mv_row_q;
             l0_p1_mask_q <= l0_mask;
@@ -266,9 +267,9 @@ module qrnn_core (
                     mv_g_q <= mv_g_q + 3'h1;
                     mv_row_q <= mv_row_q + 4'h2;
                 end else begin
-                    mv_j_q <= l0_jn_18;
+                    mv_j_q <= l0_jn_19;
                 end
-                mv_col_q <= l0_coln_20;
+                mv_col_q <= l0_coln_21;
                 if (l0_is_w) begin
                     mv_wa_q <= mv_wa_q + 3'h1;
                 end else begin
@@ -277,23 +278,23 @@ module qrnn_core (
             end
             if (l0_p1_valid_q) begin
                 if (l0_p1_isw_q) begin
-                    l0_accw0_q <= l0_accw0_d_24;
+                    l0_accw0_q <= l0_accw0_d_25;
                 end else begin
-                    l0_accu0_q <= l0_accu0_d_25;
+                    l0_accu0_q <= l0_accu0_d_26;
                 end
                 if (l0_p1_last_q) begin
-                    if (l0_rv0_22) begin
-                        l0_z_q[l0_ri0_23[2:0]] <= l0_z0_31;
+                    if (l0_rv0_23) begin
+                        l0_z_q[l0_ri0_24[2:0]] <= l0_z0_32;
                     end
                 end
                 if (l0_p1_isw_q) begin
-                    l0_accw1_q <= l0_accw1_d_35;
+                    l0_accw1_q <= l0_accw1_d_36;
                 end else begin
-                    l0_accu1_q <= l0_accu1_d_36;
+                    l0_accu1_q <= l0_accu1_d_37;
                 end
                 if (l0_p1_last_q) begin
-                    if (l0_rv1_33) begin
-                        l0_z_q[l0_ri1_34[2:0]] <= l0_z1_42;
+                    if (l0_rv1_34) begin
+                        l0_z_q[l0_ri1_35[2:0]] <= l0_z1_43;
                     end
                 end
             end
@@ -302,18 +303,18 @@ module qrnn_core (
             l0_vb_q <= l0_va_q;
             l0_ub_q <= l0_ua_q;
             if (l0_uissue) begin
-                l0_i_q <= l0_sigmoid[l0_ti_45];
-                l0_f_q <= l0_sigmoid[l0_ti_48];
-                l0_g_q <= l0_tanh[l0_ti_51];
-                l0_o_q <= l0_sigmoid[l0_ti_54];
+                l0_i_q <= l0_sigmoid[l0_ti_46];
+                l0_f_q <= l0_sigmoid[l0_ti_49];
+                l0_g_q <= l0_tanh[l0_ti_52];
+                l0_o_q <= l0_sigmoid[l0_ti_55];
             end
             if (l0_va_q) begin
-                l0_c_q[l0_ua_q] <= l0_cnew_61;
-                l0_tc_q <= l0_tanh[l0_ti_65];
+                l0_c_q[l0_ua_q] <= l0_cnew_62;
+                l0_tc_q <= l0_tanh[l0_ti_66];
                 l0_o2_q <= l0_o_q;
             end
             if (l0_vb_q) begin
-                l0_h_q[l0_ub_q] <= l0_hnew_70;
+                l0_h_q[l0_ub_q] <= l0_hnew_71;
             end
             if (l0_upd_end) begin
                 l0_fresh_q <= 1'h0;

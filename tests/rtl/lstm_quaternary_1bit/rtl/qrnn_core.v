@@ -63,41 +63,37 @@ module qrnn_core (
     wire [2:0] l0_col0_1 = mv_col_q + 3'h0;
     wire [0:0] l0_vw0_2 = l0_col0_1 < 3'h3;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] l0_xi0_3 = l0_vw0_2 ? l0_col0_1 : 3'h0;
+    wire [2:0] l0_wi0_3 = l0_vw0_2 ? l0_col0_1 : 3'h0;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [0:0] l0_xr0_4 = x_q[l0_xi0_3[1:0]];
+    wire [0:0] l0_xr0_4 = x_q[l0_wi0_3[1:0]];
     wire [0:0] l0_vu0_5 = l0_col0_1 < 3'h2;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] l0_hi0_6 = l0_vu0_5 ? l0_col0_1 : 3'h0;
+    wire [2:0] l0_ui0_6 = l0_vu0_5 ? l0_col0_1 : 3'h0;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [0:0] l0_hr0_7 = l0_fresh_q ? 1'h1 : l0_h_q[l0_hi0_6[0]];
+    wire [0:0] l0_hr0_7 = l0_fresh_q ? 1'h1 : l0_h_q[l0_ui0_6[0]];
     wire [0:0] l0_m0_8 = l0_is_w ? l0_vw0_2 : l0_vu0_5;
     wire [2:0] l0_col1_9 = mv_col_q + 3'h1;
     wire [0:0] l0_vw1_10 = l0_col1_9 < 3'h3;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] l0_xi1_11 = l0_vw1_10 ? l0_col1_9 : 3'h0;
+    wire [2:0] l0_wi1_11 = l0_vw1_10 ? l0_col1_9 : 3'h0;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [0:0] l0_xr1_12 = x_q[l0_xi1_11[1:0]];
+    wire [0:0] l0_xr1_12 = x_q[l0_wi1_11[1:0]];
     wire [0:0] l0_vu1_13 = l0_col1_9 < 3'h2;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] l0_hi1_14 = l0_vu1_13 ? l0_col1_9 : 3'h0;
+    wire [2:0] l0_ui1_14 = l0_vu1_13 ? l0_col1_9 : 3'h0;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [0:0] l0_hr1_15 = l0_fresh_q ? 1'h1 : l0_h_q[l0_hi1_14[0]];
+    wire [0:0] l0_hr1_15 = l0_fresh_q ? 1'h1 : l0_h_q[l0_ui1_14[0]];
     wire [0:0] l0_m1_16 = l0_is_w ? l0_vw1_10 : l0_vu1_13;
     wire [2:0] l0_col2_17 = mv_col_q + 3'h2;
     wire [0:0] l0_vw2_18 = l0_col2_17 < 3'h3;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] l0_xi2_19 = l0_vw2_18 ? l0_col2_17 : 3'h0;
+    wire [2:0] l0_wi2_19 = l0_vw2_18 ? l0_col2_17 : 3'h0;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [0:0] l0_xr2_20 = x_q[l0_xi2_19[1:0]];
-    wire [0:0] l0_vu2_21 = l0_col2_17 < 3'h2;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [2:0] l0_hi2_22 = l0_vu2_21 ? l0_col2_17 : 3'h0;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire [0:0] l0_hr2_23 = l0_fresh_q ? 1'h1 : l0_h_q[l0_hi2_22[0]];
-    wire [0:0] l0_m2_24 = l0_is_w ? l0_vw2_18 : l0_vu2_21;
+    wire [0:0] l0_xr2_20 = x_q[l0_wi2_19[1:0]];
+    wire [0:0] l0_hr2_21 = l0_fresh_q ? 1'h1 : 1'h0;
+    wire [0:0] l0_m2_22 = l0_is_w ? l0_vw2_18 : 1'h0;
     wire [2:0] l0_actw = {l0_xr2_20, l0_xr1_12, l0_xr0_4};
-    wire [2:0] l0_mask = {l0_m2_24, l0_m1_16, l0_m0_8};
+    wire [2:0] l0_mask = {l0_m2_22, l0_m1_16, l0_m0_8};
     // stage 1: ROM data and activations aligned
     reg [0:0] l0_p1_valid_q;
     reg [0:0] l0_p1_isw_q;
@@ -108,38 +104,38 @@ module qrnn_core (
     reg [3:0] l0_p1_row_q;
     reg [2:0] l0_p1_mask_q;
     reg [2:0] l0_p1_actw_q;
-    wire [0:0] l0_jfirst_25 = (mv_j_q == 2'h0) | (mv_j_q == 2'h1);
-    wire [2:0] l0_actu = {l0_hr2_23, l0_hr1_15, l0_hr0_7};
+    wire [0:0] l0_jfirst_23 = (mv_j_q == 2'h0) | (mv_j_q == 2'h1);
+    wire [2:0] l0_actu = {l0_hr2_21, l0_hr1_15, l0_hr0_7};
     reg [2:0] l0_p1_actu_q;
-    wire [1:0] l0_jn_26 = mv_j_q + 2'h1;
-    wire [0:0] l0_to_u_27 = l0_jn_26 == 2'h1;
-    wire [2:0] l0_coln_28 = ((mv_j_q == 2'h1) | l0_to_u_27) ? 3'h0 : (mv_col_q + 3'h3);
+    wire [1:0] l0_jn_24 = mv_j_q + 2'h1;
+    wire [0:0] l0_to_u_25 = l0_jn_24 == 2'h1;
+    wire [2:0] l0_coln_26 = ((mv_j_q == 2'h1) | l0_to_u_25) ? 3'h0 : (mv_col_q + 3'h3);
     wire [5:0] l0_w_word;
     wire signed [3:0] l0_w_dot0;
     wire [5:0] l0_u_word;
     wire signed [3:0] l0_u_dot0;
-    wire [3:0] l0_row0_29 = l0_p1_row_q + 4'h0;
-    wire [0:0] l0_rv0_30 = l0_row0_29 < 4'h8;
+    wire [3:0] l0_row0_27 = l0_p1_row_q + 4'h0;
+    wire [0:0] l0_rv0_28 = l0_row0_27 < 4'h8;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_ri0_31 = l0_rv0_30 ? l0_row0_29 : 4'h0;
+    wire [3:0] l0_ri0_29 = l0_rv0_28 ? l0_row0_27 : 4'h0;
     /* verilator lint_on UNUSEDSIGNAL */
     reg signed [3:0] l0_accw0_q;
-    wire signed [3:0] l0_accw0_d_32 = l0_p1_first_q ? l0_w_dot0 : (l0_accw0_q + l0_w_dot0);
+    wire signed [3:0] l0_accw0_d_30 = l0_p1_first_q ? l0_w_dot0 : (l0_accw0_q + l0_w_dot0);
     reg signed [3:0] l0_accu0_q;
-    wire signed [3:0] l0_accu0_d_33 = l0_p1_first_q ? l0_u_dot0 : (l0_accu0_q + l0_u_dot0);
+    wire signed [3:0] l0_accu0_d_31 = l0_p1_first_q ? l0_u_dot0 : (l0_accu0_q + l0_u_dot0);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] l0_bias0_34 = l0_b[l0_ri0_31[2:0]];
+    wire signed [15:0] l0_bias0_32 = l0_b[l0_ri0_29[2:0]];
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [12:0] l0_s1_0_35 = ($signed({{9{l0_accw0_q[3]}}, l0_accw0_q}) << 8) + ($signed({{9{l0_accu0_d_33[3]}}, l0_accu0_d_33}) << 8);
-    wire signed [12:0] l0_psum0_36 = l0_s1_0_35 + $signed(l0_bias0_34[12:0]);
-    wire signed [13:0] rq_37 = ($signed({{1{l0_psum0_36[12]}}, l0_psum0_36}) + 14'sh20) >>> 6;
+    wire signed [12:0] l0_s1_0_33 = ($signed({{9{l0_accw0_q[3]}}, l0_accw0_q}) << 8) + ($signed({{9{l0_accu0_d_31[3]}}, l0_accu0_d_31}) << 8);
+    wire signed [12:0] l0_psum0_34 = l0_s1_0_33 + $signed(l0_bias0_32[12:0]);
+    wire signed [13:0] rq_35 = ($signed({{1{l0_psum0_34[12]}}, l0_psum0_34}) + 14'sh20) >>> 6;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [13:0] sat_38 = (rq_37 > 14'sh7f) ? 14'sh7f : ((rq_37 < 14'sh3f80) ? 14'sh3f80 : rq_37);
+    wire signed [13:0] sat_36 = (rq_35 > 14'sh7f) ? 14'sh7f : ((rq_35 < 14'sh3f80) ? 14'sh3f80 : rq_35);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_z0_39 = $signed(sat_38[7:0]);
+    wire signed [7:0] l0_z0_37 = $signed(sat_36[7:0]);
     wire [0:0] l0_uissue = in_UPD0 & (cnt_q < 5'h2);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_u0_40 = cnt_q[3:0];
+    wire [3:0] l0_u0_38 = cnt_q[3:0];
     /* verilator lint_on UNUSEDSIGNAL */
     // update stage A → B valid
     reg [0:0] l0_va_q;
@@ -148,54 +144,54 @@ module qrnn_core (
     reg [0:0] l0_ua_q;
     reg [0:0] l0_ub_q;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_zi0_41 = l0_u0_40 + 4'h0;
+    wire [3:0] l0_zi0_39 = l0_u0_38 + 4'h0;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_zg0_42 = l0_z_q[l0_zi0_41[2:0]];
-    wire [7:0] l0_ti_43 = {~l0_zg0_42[7], l0_zg0_42[6:0]};
+    wire signed [7:0] l0_zg0_40 = l0_z_q[l0_zi0_39[2:0]];
+    wire [7:0] l0_ti_41 = {~l0_zg0_40[7], l0_zg0_40[6:0]};
     reg signed [8:0] l0_i_q;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_zi1_44 = l0_u0_40 + 4'h2;
+    wire [3:0] l0_zi1_42 = l0_u0_38 + 4'h2;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_zg1_45 = l0_z_q[l0_zi1_44[2:0]];
-    wire [7:0] l0_ti_46 = {~l0_zg1_45[7], l0_zg1_45[6:0]};
+    wire signed [7:0] l0_zg1_43 = l0_z_q[l0_zi1_42[2:0]];
+    wire [7:0] l0_ti_44 = {~l0_zg1_43[7], l0_zg1_43[6:0]};
     reg signed [8:0] l0_f_q;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_zi2_47 = l0_u0_40 + 4'h4;
+    wire [3:0] l0_zi2_45 = l0_u0_38 + 4'h4;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_zg2_48 = l0_z_q[l0_zi2_47[2:0]];
-    wire [7:0] l0_ti_49 = {~l0_zg2_48[7], l0_zg2_48[6:0]};
+    wire signed [7:0] l0_zg2_46 = l0_z_q[l0_zi2_45[2:0]];
+    wire [7:0] l0_ti_47 = {~l0_zg2_46[7], l0_zg2_46[6:0]};
     reg signed [8:0] l0_g_q;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_zi3_50 = l0_u0_40 + 4'h6;
+    wire [3:0] l0_zi3_48 = l0_u0_38 + 4'h6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_zg3_51 = l0_z_q[l0_zi3_50[2:0]];
-    wire [7:0] l0_ti_52 = {~l0_zg3_51[7], l0_zg3_51[6:0]};
+    wire signed [7:0] l0_zg3_49 = l0_z_q[l0_zi3_48[2:0]];
+    wire [7:0] l0_ti_50 = {~l0_zg3_49[7], l0_zg3_49[6:0]};
     reg signed [8:0] l0_o_q;
-    wire signed [15:0] l0_cold_53 = l0_fresh_q ? 16'sh0 : l0_c_q[l0_ua_q];
+    wire signed [15:0] l0_cold_51 = l0_fresh_q ? 16'sh0 : l0_c_q[l0_ua_q];
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] l0_fc_54 = l0_f_q * l0_cold_53;
+    wire signed [24:0] l0_fc_52 = l0_f_q * l0_cold_51;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] l0_ig_55 = l0_i_q * l0_g_q;
-    wire signed [23:0] l0_csum_56 = $signed(l0_fc_54[23:0]) + ($signed({{6{l0_ig_55[17]}}, l0_ig_55}) << 4);
-    wire signed [24:0] rq_57 = ($signed({{1{l0_csum_56[23]}}, l0_csum_56}) + 25'sh40) >>> 7;
+    wire signed [17:0] l0_ig_53 = l0_i_q * l0_g_q;
+    wire signed [23:0] l0_csum_54 = $signed(l0_fc_52[23:0]) + ($signed({{6{l0_ig_53[17]}}, l0_ig_53}) << 4);
+    wire signed [24:0] rq_55 = ($signed({{1{l0_csum_54[23]}}, l0_csum_54}) + 25'sh40) >>> 7;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] sat_58 = (rq_57 > 25'sh7fff) ? 25'sh7fff : ((rq_57 < 25'sh1ff8000) ? 25'sh1ff8000 : rq_57);
+    wire signed [24:0] sat_56 = (rq_55 > 25'sh7fff) ? 25'sh7fff : ((rq_55 < 25'sh1ff8000) ? 25'sh1ff8000 : rq_55);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] l0_cnew_59 = $signed(sat_58[15:0]);
-    wire signed [16:0] rq_60 = ($signed({{1{l0_cnew_59[15]}}, l0_cnew_59}) + 17'sh40) >>> 7;
+    wire signed [15:0] l0_cnew_57 = $signed(sat_56[15:0]);
+    wire signed [16:0] rq_58 = ($signed({{1{l0_cnew_57[15]}}, l0_cnew_57}) + 17'sh40) >>> 7;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] sat_61 = (rq_60 > 17'sh7f) ? 17'sh7f : ((rq_60 < 17'sh1ff80) ? 17'sh1ff80 : rq_60);
+    wire signed [16:0] sat_59 = (rq_58 > 17'sh7f) ? 17'sh7f : ((rq_58 < 17'sh1ff80) ? 17'sh1ff80 : rq_58);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] zi_62 = $signed(sat_61[7:0]);
-    wire [7:0] l0_ti_63 = {~zi_62[7], zi_62[6:0]};
+    wire signed [7:0] zi_60 = $signed(sat_59[7:0]);
+    wire [7:0] l0_ti_61 = {~zi_60[7], zi_60[6:0]};
     reg signed [8:0] l0_tc_q;
     reg signed [8:0] l0_o2_q;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] l0_otc_64 = l0_o2_q * l0_tc_q;
+    wire signed [17:0] l0_otc_62 = l0_o2_q * l0_tc_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [0:0] l0_hnew_65 = ~l0_otc_64[17];
+    wire [0:0] l0_hnew_63 = ~l0_otc_62[17];
     wire [0:0] l0_upd_end = in_UPD0 & (cnt_q == 5'h3);
-    wire [0:0] out_elem_66 = l0_h_q[cnt_q[0]];
+    wire [0:0] out_elem_64 = l0_h_q[cnt_q[0]];
     wire [0:0] out_fire = in_OUT & out_ready;
     initial begin
         $readmemh("rtl/rom/l0_sigmoid.hex", l0_sigmoid);
@@ -226,7 +222,7 @@ module qrnn_core (
     );
     assign in_ready = in_LOAD;
     assign out_valid = in_OUT;
-    assign out_data = out_elem_66;
+    assign out_data = out_elem_64;
     assign out_last = cnt_q == 5'h1;
     always @(posedge clk) begin
         if (rst) begin
@@ -244,7 +240,7 @@ module qrnn_core (
                 end
             end
             l0_p1_valid_q <= l0_issue;
-            l0_p1_first_q <= l0_jfirst_25;
+            l0_p1_first_q <= l0_jfirst_23;
             l0_p1_last_q <= mv_j_q == 2'h1;
             l0_p1_row_q <= mv_row_q;
             l0_p1_mask_q <= l0_mask;
@@ -257,9 +253,9 @@ module qrnn_core (
                     mv_g_q <= mv_g_q + 4'h1;
                     mv_row_q <= mv_row_q + 4'h1;
                 end else begin
-                    mv_j_q <= l0_jn_26;
+                    mv_j_q <= l0_jn_24;
                 end
-                mv_col_q <= l0_coln_28;
+                mv_col_q <= l0_coln_26;
                 if (l0_is_w) begin
                     mv_wa_q <= mv_wa_q + 4'h1;
                 end else begin
@@ -268,33 +264,33 @@ module qrnn_core (
             end
             if (l0_p1_valid_q) begin
                 if (l0_p1_isw_q) begin
-                    l0_accw0_q <= l0_accw0_d_32;
+                    l0_accw0_q <= l0_accw0_d_30;
                 end else begin
-                    l0_accu0_q <= l0_accu0_d_33;
+                    l0_accu0_q <= l0_accu0_d_31;
                 end
                 if (l0_p1_last_q) begin
-                    if (l0_rv0_30) begin
-                        l0_z_q[l0_ri0_31[2:0]] <= l0_z0_39;
+                    if (l0_rv0_28) begin
+                        l0_z_q[l0_ri0_29[2:0]] <= l0_z0_37;
                     end
                 end
             end
             l0_va_q <= l0_uissue;
-            l0_ua_q <= l0_u0_40[0];
+            l0_ua_q <= l0_u0_38[0];
             l0_vb_q <= l0_va_q;
             l0_ub_q <= l0_ua_q;
             if (l0_uissue) begin
-                l0_i_q <= l0_sigmoid[l0_ti_43];
-                l0_f_q <= l0_sigmoid[l0_ti_46];
-                l0_g_q <= l0_tanh[l0_ti_49];
-                l0_o_q <= l0_sigmoid[l0_ti_52];
+                l0_i_q <= l0_sigmoid[l0_ti_41];
+                l0_f_q <= l0_sigmoid[l0_ti_44];
+                l0_g_q <= l0_tanh[l0_ti_47];
+                l0_o_q <= l0_sigmoid[l0_ti_50];
             end
             if (l0_va_q) begin
-                l0_c_q[l0_ua_q] <= l0_cnew_59;
-                l0_tc_q <= l0_tanh[l0_ti_63];
+                l0_c_q[l0_ua_q] <= l0_cnew_57;
+                l0_tc_q <= l0_tanh[l0_ti_61];
                 l0_o2_q <= l0_o_q;
             end
             if (l0_vb_q) begin
-                l0_h_q[l0_ub_q] <= l0_hnew_65;
+                l0_h_q[l0_ub_q] <= l0_hnew_63;
             end
             if (l0_upd_end) begin
                 l0_fresh_q <= 1'h0;
