@@ -6,6 +6,7 @@
 #   QUICK=1        the small subset: LSTM and GRU 4→16, four schemes, iCE40 only; no criterion run
 #   CRITERION=1    also run the criterion benches (cargo bench) into bench/results/criterion.txt
 #   FAMILIES=…     families of the full hardware set (default ice40,ecp5,gowin)
+#   JOBS=N         hardware designs built at a time (default: the CPU count)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CARGO=${CARGO:-cargo}
@@ -27,7 +28,7 @@ echo "== software"
 nice -n 19 "$BENCH" sw --qrnn "$QRNN" --work "$WORK/sw" --out "$OUT" "${q[@]}"
 
 echo "== hardware reference set${QUICK:+ (quick subset)}"
-nice -n 19 "$BENCH" hw --qrnn "$QRNN" --work "$WORK/hw" --out "$OUT" --families "$FAMILIES" "${q[@]}"
+nice -n 19 "$BENCH" hw --qrnn "$QRNN" --work "$WORK/hw" --out "$OUT" --families "$FAMILIES" ${JOBS:+--jobs "$JOBS"} "${q[@]}"
 
 echo "== peer: da4ml (PyPI) in .bench-venv/"
 if [ ! -x .bench-venv/bin/python ] || ! .bench-venv/bin/python -c 'import da4ml' 2>/dev/null; then

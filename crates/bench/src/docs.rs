@@ -57,8 +57,17 @@ impl Row<'_> {
     fn placed(&self, k: &str) -> Option<f64> {
         f(&self.d["report"]["placed"][k])
     }
+    /// LUT4s, counting the LUTs that carry cells occupy: an ECP5 CCU2C is two LUT4s of a slice and a
+    /// Gowin ALU one LUT; an iCE40 SB_CARRY sits beside the SB_LUT4 that computes the sum bit, which
+    /// yosys already counts.
     fn lut(&self) -> Option<f64> {
-        self.syn("lut")
+        let carry = self.syn("carry").unwrap_or(0.0);
+        let per = match self.d["family"].as_str() {
+            Some("ecp5") => 2.0,
+            Some("gowin") => 1.0,
+            _ => 0.0,
+        };
+        self.syn("lut").map(|l| l + per * carry)
     }
     /// DSP blocks outside the element-wise products: the matrix-vector path's.
     fn mv_dsp(&self) -> Option<f64> {
@@ -490,7 +499,7 @@ fn hw_plots(md: &mut String, hw: &Value, plots: &Path) -> Result<(), String> {
                 d["scheme"].as_str().unwrap_or("")
             );
             let h = l0["hidden"].as_f64().unwrap_or(0.0);
-            if let Some(l) = d["report"]["synthesis"]["lut"].as_f64() {
+            if let Some(l) = (Row { d }).lut() {
                 luts.entry(name.clone()).or_default().push((h, l));
             }
             if let Some(fm) = d["report"]["fmax_mhz"].as_f64() {

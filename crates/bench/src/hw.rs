@@ -306,13 +306,16 @@ fn build_inner(
     Ok(v)
 }
 
-/// `qrnn-bench hw`.
+/// `qrnn-bench hw`: build the reference set, `jobs` designs at a time (each design runs yosys and
+/// nextpnr, single-threaded tools), writing the results file after every finished design so that
+/// a run cut short keeps what it built (in set order, unfinished designs left out).
 pub fn run(
     qrnn: &Path,
     work: &Path,
     out: &Path,
     quick: bool,
     families: &[String],
+    jobs: usize,
 ) -> Result<(), String> {
     let tools = tool_versions(qrnn);
     let cache = out.join("designs");
@@ -325,24 +328,37 @@ pub fn run(
     } else {
         "hardware.json".to_string()
     });
-    let mut designs = Vec::new();
     let header = json!({"command": crate::util::command_line(), "machine": machine(),
         "tools": tools, "quick": quick, "set_size": set.len()});
-    for (i, d) in set.iter().enumerate() {
-        eprintln!(
-            "[{}/{}] {} {} fold {} on {}",
-            i + 1,
-            set.len(),
-            d.group,
-            d.scheme,
-            d.fold,
-            d.family
-        );
-        designs.push(build(d, qrnn, work, &cache, &tools));
-        let mut v = header.clone();
-        v["designs"] = Value::Array(designs.clone());
-        write_json(&file, &v)?; // after every design, so a run cut short keeps what it built
-    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: std::sync::Mutex<Vec<Option<Value>>> = std::sync::Mutex::new(vec![None; set.len()]);
+    let written: std::sync::Mutex<Result<(), String>> = std::sync::Mutex::new(Ok(()));
+    std::thread::scope(|sc| {
+        for _ in 0..jobs.clamp(1, set.len().max(1)) {
+            sc.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(d) = set.get(i) else { break };
+                eprintln!(
+                    "[{}/{}] {} {} fold {} on {}",
+                    i + 1,
+                    set.len(),
+                    d.group,
+                    d.scheme,
+                    d.fold,
+                    d.family
+                );
+                let r = build(d, qrnn, work, &cache, &tools);
+                let mut slots = done.lock().unwrap_or_else(|e| e.into_inner());
+                slots[i] = Some(r);
+                let mut v = header.clone();
+                v["designs"] = Value::Array(slots.iter().flatten().cloned().collect());
+                if let Err(e) = write_json(&file, &v) {
+                    *written.lock().unwrap_or_else(|e| e.into_inner()) = Err(e);
+                }
+            });
+        }
+    });
+    written.into_inner().unwrap_or_else(|e| e.into_inner())?;
     eprintln!("wrote {}", file.display());
     Ok(())
 }

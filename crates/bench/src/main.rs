@@ -4,8 +4,9 @@
 //!   `gen` time per model size, golden-model timesteps/s against the float reference, `.qw` read
 //!   time (binary and text), Verilator simulation speed (simulated cycles/s of `make sim`, excluding
 //!   the Verilator build) and the whole flow gen → bitstream for one iCE40 board.
-//! - `qrnn-bench hw --qrnn BIN --work DIR --out bench/results [--quick]` builds the hardware
-//!   reference set (yosys synthesis; nextpnr place and route where it runs) and reports LUT, FF,
+//! - `qrnn-bench hw --qrnn BIN --work DIR --out bench/results [--quick] [--jobs N]` builds the
+//!   hardware reference set (yosys synthesis; nextpnr place and route where it runs), N designs at
+//!   a time (default: the CPU count), and reports LUT, FF,
 //!   BRAM, DSP, Fmax and cycles per timestep against the int8 baseline at the same folding. Each
 //!   design's result is cached in `bench/results/designs/<hash>.json`, the hash covering the model
 //!   bytes, the generator options, the family/device and the tool versions, so a rerun only builds
@@ -98,7 +99,14 @@ fn main() -> ExitCode {
     let (qrnn, work) = (abs(&args.qrnn), abs(&args.work));
     let r = match args.cmd.as_str() {
         "sw" => sw::run(&qrnn, &work, &args.out, args.quick),
-        "hw" => hw::run(&qrnn, &work, &args.out, args.quick, &args.families),
+        "hw" => hw::run(
+            &qrnn,
+            &work,
+            &args.out,
+            args.quick,
+            &args.families,
+            args.jobs,
+        ),
         "docs" => docs::run(&args.out, &args.docs),
         "results" => results::run(
             &qrnn, &work, &args.out, &args.docs, args.quick, args.seeds, args.jobs,
