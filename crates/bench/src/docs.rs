@@ -183,12 +183,38 @@ fn hardware_section(md: &mut String, hw: &Value) -> Vec<String> {
                 fmt_opt(lr, 2),
                 fmt_opt(ldr, 2),
             );
-            if let Some(n) = d["pnr_note"].as_str().filter(|n| !n.is_empty()) {
-                notes.push(format!("{g} on {fam}, {s}: {n}"));
+            // the first line of a place-and-route note is nextpnr's error; the rest is make's echo
+            if let Some(n) = d["pnr_note"].as_str().and_then(|n| n.lines().next()) {
+                if !n.trim().is_empty() {
+                    notes.push(format!("{g} on {fam}, {s}: {}", n.trim()));
+                }
             }
         }
     }
     notes
+}
+
+/// Notes `"<design>: <text>"` with the same text said once, naming every design it applies to,
+/// in order of first appearance.
+fn group_notes(notes: &[String]) -> Vec<String> {
+    let mut order: Vec<(String, Vec<String>)> = Vec::new();
+    for n in notes {
+        let (who, text) = n.split_once(": ").unwrap_or(("", n));
+        match order.iter_mut().find(|(t, _)| t == text) {
+            Some((_, w)) => w.push(who.to_string()),
+            None => order.push((text.to_string(), vec![who.to_string()])),
+        }
+    }
+    order
+        .into_iter()
+        .map(|(t, w)| {
+            if w.len() == 1 {
+                format!("{}: {t}", w[0])
+            } else {
+                format!("{t} ({} designs: {})", w.len(), w.join("; "))
+            }
+        })
+        .collect()
 }
 
 fn software_section(md: &mut String, sw: &Value, plots: &Path) -> Result<(), String> {
@@ -688,7 +714,7 @@ pub fn run(results: &Path, docs: &Path) -> Result<(), String> {
         let notes = hardware_section(&mut md, &hw);
         if !notes.is_empty() {
             let _ = writeln!(md, "\nNotes per design:\n");
-            for n in notes {
+            for n in group_notes(&notes) {
                 let _ = writeln!(md, "- {n}");
             }
         }
@@ -719,4 +745,36 @@ pub fn run(results: &Path, docs: &Path) -> Result<(), String> {
     write_text(&out, &md)?;
     eprintln!("wrote {}", out.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn notes_with_the_same_text_are_said_once() {
+        let notes = [
+            "gru 4→16 on gowin, binary: synthesis only".to_string(),
+            "gru 4→16 on ecp5, quaternary: 1731 LUT + 3 DSP".to_string(),
+            "lstm 4→16 on gowin, int8: synthesis only".to_string(),
+        ];
+        assert_eq!(
+            group_notes(&notes),
+            [
+                "synthesis only (2 designs: gru 4→16 on gowin, binary; lstm 4→16 on gowin, int8)",
+                "gru 4→16 on ecp5, quaternary: 1731 LUT + 3 DSP",
+            ]
+        );
+    }
+
+    #[test]
+    fn ecp5_and_gowin_luts_count_the_carry_cells() {
+        let d =
+            |fam: &str| json!({"family": fam, "report": {"synthesis": {"lut": 100, "carry": 10}}});
+        let (e, g, i) = (d("ecp5"), d("gowin"), d("ice40"));
+        assert_eq!(Row { d: &e }.lut(), Some(120.0));
+        assert_eq!(Row { d: &g }.lut(), Some(110.0));
+        assert_eq!(Row { d: &i }.lut(), Some(100.0));
+    }
 }
