@@ -330,34 +330,31 @@ pub fn run(
     });
     let header = json!({"command": crate::util::command_line(), "machine": machine(),
         "tools": tools, "quick": quick, "set_size": set.len()});
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let done: std::sync::Mutex<Vec<Option<Value>>> = std::sync::Mutex::new(vec![None; set.len()]);
     let written: std::sync::Mutex<Result<(), String>> = std::sync::Mutex::new(Ok(()));
-    std::thread::scope(|sc| {
-        for _ in 0..jobs.clamp(1, set.len().max(1)) {
-            sc.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let Some(d) = set.get(i) else { break };
-                eprintln!(
-                    "[{}/{}] {} {} fold {} on {}",
-                    i + 1,
-                    set.len(),
-                    d.group,
-                    d.scheme,
-                    d.fold,
-                    d.family
-                );
-                let r = build(d, qrnn, work, &cache, &tools);
-                let mut slots = done.lock().unwrap_or_else(|e| e.into_inner());
-                slots[i] = Some(r);
-                let mut v = header.clone();
-                v["designs"] = Value::Array(slots.iter().flatten().cloned().collect());
-                if let Err(e) = write_json(&file, &v) {
-                    *written.lock().unwrap_or_else(|e| e.into_inner()) = Err(e);
-                }
-            });
-        }
-    });
+    crate::util::run_queue(
+        set.len(),
+        jobs,
+        |i| {
+            let d = &set[i];
+            eprintln!(
+                "[{}/{}] {} {} fold {} on {}",
+                i + 1,
+                set.len(),
+                d.group,
+                d.scheme,
+                d.fold,
+                d.family
+            );
+            build(d, qrnn, work, &cache, &tools)
+        },
+        |_, slots| {
+            let mut v = header.clone();
+            v["designs"] = Value::Array(slots.iter().flatten().cloned().collect());
+            if let Err(e) = write_json(&file, &v) {
+                *written.lock().unwrap_or_else(|e| e.into_inner()) = Err(e);
+            }
+        },
+    );
     written.into_inner().unwrap_or_else(|e| e.into_inner())?;
     eprintln!("wrote {}", file.display());
     Ok(())

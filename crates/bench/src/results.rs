@@ -19,8 +19,6 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::Instant;
 
 /// One task of the table: a data set and the training options shared by all its cells.
@@ -227,35 +225,25 @@ pub fn run(
         work.display()
     );
     let t0 = Instant::now();
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Value, String>>>> = Mutex::new(vec![None; total]);
-    std::thread::scope(|s| {
-        for _ in 0..jobs.max(1) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                if i >= total {
-                    break;
-                }
-                let r = run_one(qrnn, work, &plans[i]);
-                let k = done.fetch_add(1, Ordering::SeqCst) + 1;
-                match &r {
-                    Ok(v) => eprintln!(
-                        "[{k:>3}/{total}] {:<40} {} ({:.1} s, {:.0} s elapsed)",
-                        plans[i].id(),
-                        summary(&v["metrics"]),
-                        v["seconds"].as_f64().unwrap_or(0.0),
-                        t0.elapsed().as_secs_f64()
-                    ),
-                    Err(e) => eprintln!("[{k:>3}/{total}] FAILED {e}"),
-                }
-                if let Ok(mut g) = results.lock() {
-                    g[i] = Some(r);
-                }
-            });
-        }
-    });
-    let results = results.into_inner().map_err(|_| "a run panicked")?;
+    let results = crate::util::run_queue(
+        total,
+        jobs,
+        |i| run_one(qrnn, work, &plans[i]),
+        |i, slots| {
+            let k = slots.iter().flatten().count();
+            match slots[i].as_ref() {
+                Some(Ok(v)) => eprintln!(
+                    "[{k:>3}/{total}] {:<40} {} ({:.1} s, {:.0} s elapsed)",
+                    plans[i].id(),
+                    summary(&v["metrics"]),
+                    v["seconds"].as_f64().unwrap_or(0.0),
+                    t0.elapsed().as_secs_f64()
+                ),
+                Some(Err(e)) => eprintln!("[{k:>3}/{total}] FAILED {e}"),
+                None => {}
+            }
+        },
+    );
     let mut runs = Vec::new();
     let mut failed = Vec::new();
     for r in results.into_iter().flatten() {

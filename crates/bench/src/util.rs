@@ -150,3 +150,56 @@ pub fn time_median(reps: usize, mut f: impl FnMut()) -> f64 {
             .collect(),
     )
 }
+
+/// Run `work(i)` for every `i` in `0..total`, `jobs` at a time (each worker takes the next index
+/// from a shared counter). After each item its result is stored in slot `i` and `done(i, slots)`
+/// is called with every slot so far, one call at a time (to report progress or write partial
+/// results). Returns the slots in index order.
+pub fn run_queue<T: Send>(
+    total: usize,
+    jobs: usize,
+    work: impl Fn(usize) -> T + Sync,
+    done: impl Fn(usize, &[Option<T>]) + Sync,
+) -> Vec<Option<T>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let next = AtomicUsize::new(0);
+    let slots: Mutex<Vec<Option<T>>> = Mutex::new((0..total).map(|_| None).collect());
+    std::thread::scope(|sc| {
+        for _ in 0..jobs.clamp(1, total.max(1)) {
+            sc.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= total {
+                    break;
+                }
+                let r = work(i);
+                // a panicking `done` must not lose the other workers' results
+                let mut g = slots.lock().unwrap_or_else(|e| e.into_inner());
+                g[i] = Some(r);
+                done(i, &g);
+            });
+        }
+    });
+    slots.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_queue_runs_every_item_once_and_keeps_index_order() {
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let out = run_queue(
+            7,
+            3,
+            |i| i * 10,
+            |i, slots| {
+                assert_eq!(slots[i], Some(i * 10));
+                calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            },
+        );
+        assert_eq!(out, (0..7).map(|i| Some(i * 10)).collect::<Vec<_>>());
+        assert_eq!(calls.into_inner(), 7);
+    }
+}
