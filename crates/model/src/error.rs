@@ -83,6 +83,17 @@ pub enum QwError {
     #[diagnostic(code(qrnn::model::invalid))]
     Field { field: String, message: String },
 
+    /// A name, label or notes string breaks the naming rule (docs/QW_FORMAT.md §3.1).
+    #[error("field `{field}`: {shown} {problem}; {rule}")]
+    #[diagnostic(code(qrnn::model::name), help("{fix}"))]
+    Name {
+        field: String,
+        shown: String,
+        problem: String,
+        rule: String,
+        fix: String,
+    },
+
     /// A tensor's shape does not match the architecture.
     #[error("tensor `{tensor}`: shape {found:?} does not match the architecture, expected {expected:?} ({why})")]
     #[diagnostic(code(qrnn::model::shape_mismatch))]

@@ -28,6 +28,7 @@ pub mod error;
 pub mod example;
 pub mod fixed;
 pub mod model;
+pub mod name;
 pub mod qw;
 pub mod scheme;
 pub mod table;

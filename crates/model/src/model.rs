@@ -8,6 +8,7 @@
 use crate::analysis;
 use crate::error::{field, QwError};
 use crate::fixed::{ActFmt, Fmt};
+use crate::name;
 use crate::scheme::Scheme;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -219,7 +220,8 @@ pub struct InputSpec {
     pub format: ActFmt,
 }
 
-/// Where a model came from (free-form, recorded in the header, covered by the hash).
+/// Where a model came from (recorded in the header, covered by the hash). `tool`, `dataset` and
+/// `task` are labels, `notes` free text and the `metrics` keys names ([`crate::name`]).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Provenance {
@@ -249,6 +251,7 @@ pub struct Provenance {
 impl Provenance {
     /// What a header can hold: TOML integers are signed 64-bit, so `seed` must be at most
     /// `i64::MAX`; metrics must be finite (so that a model read back compares equal to itself).
+    /// (The naming rule is [`Provenance::check_names`].)
     pub fn validate(&self) -> Result<(), QwError> {
         if let Some(seed) = self.seed.filter(|s| *s > i64::MAX as u64) {
             return Err(field(
@@ -261,18 +264,99 @@ impl Provenance {
         }
         if let Some((k, v)) = self.metrics.iter().find(|(_, v)| !v.is_finite()) {
             return Err(field(
-                format!("provenance.metrics.{k}"),
+                format!("provenance.metrics.{}", name::escape::text_line(k)),
                 format!("must be a finite number, found {v}"),
             ));
         }
         Ok(())
+    }
+
+    /// The naming rule (docs/QW_FORMAT.md §3.1): `tool`, `dataset` and `task` are labels,
+    /// `notes` free text, and every `metrics` key a name.
+    pub fn check_names(&self) -> Result<(), QwError> {
+        name::check_label("provenance.tool", &self.tool)?;
+        if let Some(d) = &self.dataset {
+            name::check_label("provenance.dataset", d)?;
+        }
+        if let Some(t) = &self.task {
+            name::check_label("provenance.task", t)?;
+        }
+        if let Some(n) = &self.notes {
+            name::check_notes("provenance.notes", n)?;
+        }
+        for k in self.metrics.keys() {
+            name::check_name("provenance.metrics", k).map_err(|e| match e {
+                QwError::Name {
+                    field,
+                    shown,
+                    problem,
+                    rule,
+                    ..
+                } => QwError::Name {
+                    field,
+                    shown: format!("key {shown}"),
+                    problem,
+                    rule,
+                    fix: "`qrnn-hw convert IN OUT` rewrites a model file with such metric names made valid (docs/CLI.md#names)".into(),
+                },
+                e => e,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Make every field follow the naming rule: labels and notes get their forbidden characters
+    /// escaped (labels also cut to 256 characters), metric keys are legalised (a key that then
+    /// collides with another is numbered). Returns the fields that changed. `qrnn-hw convert` uses
+    /// it to repair old files.
+    pub fn legalise(&mut self) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        let mut label = |field: &'static str, s: &mut String| {
+            let l = name::legalise_label(s);
+            if l != *s {
+                *s = l;
+                changed.push(field);
+            }
+        };
+        label("provenance.tool", &mut self.tool);
+        if let Some(d) = &mut self.dataset {
+            label("provenance.dataset", d);
+        }
+        if let Some(t) = &mut self.task {
+            label("provenance.task", t);
+        }
+        if let Some(n) = &mut self.notes {
+            let l = name::legalise_notes(n);
+            if l != *n {
+                *n = l;
+                changed.push("provenance.notes");
+            }
+        }
+        if self.metrics.keys().any(|k| !name::is_name(k)) {
+            let mut out = BTreeMap::new();
+            for (k, v) in std::mem::take(&mut self.metrics) {
+                let base = name::legalise(&k);
+                let mut key = base.clone();
+                let mut i = 2;
+                while out.contains_key(&key) {
+                    let suffix = format!("_{i}");
+                    let keep = name::MAX_NAME_CHARS - suffix.len();
+                    key = format!("{}{suffix}", &base[..base.len().min(keep)]);
+                    i += 1;
+                }
+                out.insert(key, v);
+            }
+            self.metrics = out;
+            changed.push("provenance.metrics");
+        }
+        changed
     }
 }
 
 /// A complete quantized recurrent network.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
-    /// Human name.
+    /// The model's name: 1 to 64 characters from `A-Z a-z 0-9 _ . -` ([`crate::name`]).
     pub name: String,
     /// Input description.
     pub input: InputSpec,
@@ -333,8 +417,22 @@ impl Model {
             + self.head.as_ref().map(|h| h.w.bits()).unwrap_or(0)
     }
 
-    /// Check every invariant of the numeric contract; the first violation is returned.
+    /// Check the naming rule and every invariant of the numeric contract; the first violation is
+    /// returned.
     pub fn validate(&self) -> Result<(), QwError> {
+        self.check_names()?;
+        self.validate_except_names()
+    }
+
+    /// The naming rule (docs/QW_FORMAT.md §3.1) for the model name and the provenance.
+    pub fn check_names(&self) -> Result<(), QwError> {
+        name::check_model_name(&self.name)?;
+        self.provenance.check_names()
+    }
+
+    /// [`Model::validate`] without the naming rule: for the lenient read of `qrnn-hw convert`
+    /// ([`crate::qw::from_bytes_to_rename`]), which renames old files.
+    pub(crate) fn validate_except_names(&self) -> Result<(), QwError> {
         if self.layers.is_empty() {
             return Err(field("layer", "a model needs at least one layer"));
         }

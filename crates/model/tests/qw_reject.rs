@@ -684,6 +684,98 @@ fn text_twin_with_non_finite_metric() {
     assert!(matches!(e, QwError::Field { .. }), "{e:?}");
 }
 
+// ---------------------------------------------------------------- names (§3.1)
+
+/// The model name of issue 12: a newline and a Makefile `$(shell …)`, in a text twin and in a
+/// binary header (patched, lengths and checksum recomputed). Both are refused naming the field,
+/// the escaped character and its position, and the help says how to rename.
+#[test]
+fn model_name_outside_the_rule() {
+    let m = lstm();
+    let evil = r#""tiny\n$(shell touch pwned)\n#""#;
+    let line = format!("name = {:?}\n", m.name);
+    let text = to_text(&m).replacen(&line, &format!("name = {evil}\n"), 1);
+    let needles = [
+        "field `name`",
+        evil,
+        "'\\n' (U+000A) at position 5",
+        "1 to 64 characters from A-Z a-z 0-9 _ . -",
+    ];
+    let (e, _) = rejected(text.as_bytes(), &needles);
+    assert!(
+        matches!(e, QwError::Name { ref field, ref fix, .. } if field == "name" && fix.contains("qrnn-hw convert IN OUT --name tiny_shell_touch_pwned_")),
+        "{e:?}"
+    );
+    let (header, payload) = split(&to_bytes(&m));
+    let header = header.replacen(&line, &format!("name = {evil}\n"), 1);
+    let (e2, _) = rejected(&rebuild(&header, &payload), &needles);
+    assert_eq!(e2, e);
+    // Accepted by the lenient reader of `convert --name`, which then renames it.
+    let mut back = qrnn_model::qw::from_bytes_to_rename(&rebuild(&header, &payload)).unwrap();
+    assert_eq!(back.name, "tiny\n$(shell touch pwned)\n#");
+    back.name = "tiny".into();
+    assert!(back.validate().is_ok());
+    for (name, problem) in [
+        ("", "is empty"),
+        ("-rf", "starts with '-'"),
+        ("a b", "' ' (U+0020) at position 2"),
+        ("x`define", "'`' (U+0060) at position 2"),
+        ("a*/b", "'*' (U+002A) at position 2"),
+    ] {
+        let mut m = lstm();
+        m.name = name.into();
+        let (e, _) = rejected(&to_bytes(&m), &["field `name`", problem]);
+        assert!(matches!(e, QwError::Name { .. }), "{e:?}");
+    }
+    let mut m = lstm();
+    m.name = "x".repeat(65);
+    rejected(&to_bytes(&m), &["is 65 characters long, more than 64"]);
+}
+
+#[test]
+fn provenance_text_outside_the_rule() {
+    type Edit = fn(&mut Model);
+    let cases: [(&str, Edit); 4] = [
+        ("provenance.dataset", |m| {
+            m.provenance.dataset = Some("set\u{1b}[2J".into())
+        }),
+        ("provenance.task", |m| {
+            m.provenance.task = Some("a\nb".into())
+        }),
+        ("provenance.notes", |m| {
+            m.provenance.notes = Some("ok\nstill ok\u{202e}".into())
+        }),
+        ("provenance.metrics", |m| {
+            m.provenance.metrics.insert("acc\n$(x)".into(), 1.0);
+        }),
+    ];
+    for (field, edit) in cases {
+        let mut m = lstm();
+        edit(&mut m);
+        let (e, _) = rejected(to_text(&m).as_bytes(), &[&format!("field `{field}`")]);
+        assert!(matches!(e, QwError::Name { .. }), "{field}: {e:?}");
+        assert_eq!(err(&to_bytes(&m)), e);
+        assert!(m.provenance.legalise().contains(&field));
+        assert!(m.validate().is_ok(), "{field}");
+    }
+}
+
+/// A tensor name is looked up against the canonical names, so any other is refused; the error
+/// shows it escaped (a control character in a tensor name never reaches a terminal raw).
+#[test]
+fn hostile_tensor_name_is_unknown_and_shown_escaped() {
+    let (header, mut payload) = split(&to_bytes(&lstm()));
+    let off = payload.len();
+    let header = format!("{header}\n[[tensor]]\nname = \"layer0.x\\u001b[2J\\n$(y)\"\nshape = [1]\nencoding = \"sint8\"\noffset = {off}\nbytes = 1\n");
+    payload.push(0);
+    let (e, msg) = rejected(
+        &rebuild(&header, &payload),
+        &[r#"tensor `"layer0.x\u{1b}[2J\n$(y)"`"#, "unknown tensor"],
+    );
+    assert!(!msg.contains('\u{1b}') && !msg.contains('\n'), "{msg:?}");
+    assert!(matches!(e, QwError::Tensor { .. }), "{e:?}");
+}
+
 // ---------------------------------------------------------------- architecture
 
 #[test]

@@ -4,7 +4,8 @@
 
 use proptest::prelude::*;
 use qrnn_model::example::{example, ExampleSpec, Formats};
-use qrnn_model::qw::{from_bytes, model_hash, to_bytes, to_text};
+use qrnn_model::name::{legalise, legalise_label, legalise_notes};
+use qrnn_model::qw::{from_bytes, from_bytes_to_rename, model_hash, to_bytes, to_text};
 use qrnn_model::{ActFmt, Cell, FileError, Fmt, Model, QwError, Scheme};
 use std::collections::BTreeMap;
 
@@ -83,8 +84,9 @@ fn spec() -> impl Strategy<Value = ExampleSpec> {
         )
 }
 
-/// Free-form provenance: arbitrary (printable and control) strings, finite metrics.
-fn provenance_edit() -> impl Strategy<
+/// Provenance strings of any characters (printable and control), finite metrics: the raw material
+/// of [`provenance_edit`] (made valid) and of `names_outside_the_rule_are_refused_by_every_reader`.
+fn raw_provenance() -> impl Strategy<
     Value = (
         String,
         Option<String>,
@@ -102,6 +104,28 @@ fn provenance_edit() -> impl Strategy<
             0..4,
         ),
     )
+}
+
+/// Provenance within the naming rule (docs/QW_FORMAT.md §3.1): arbitrary strings made valid.
+fn provenance_edit() -> impl Strategy<
+    Value = (
+        String,
+        Option<String>,
+        Option<String>,
+        BTreeMap<String, f64>,
+    ),
+> {
+    raw_provenance().prop_map(|(name, dataset, notes, metrics)| {
+        (
+            legalise(&name),
+            dataset.map(|d| legalise_label(&d)),
+            notes.map(|n| legalise_notes(&n)),
+            metrics
+                .into_iter()
+                .map(|(k, v)| (legalise(&k), v))
+                .collect(),
+        )
+    })
 }
 
 fn check_round_trip(m: &Model) -> Result<(), TestCaseError> {
@@ -150,6 +174,34 @@ proptest! {
         m.provenance.epochs = epochs;
         m.provenance.seed = seed;
         check_round_trip(&m)?;
+    }
+
+    /// Arbitrary names and provenance text: a model within the rule round-trips; one outside it is
+    /// refused by validation and by both readers with a `Name` error naming the field, and read
+    /// back unchanged only by the lenient reader of `qrnn-hw convert --name`.
+    #[test]
+    fn names_outside_the_rule_are_refused_by_every_reader(spec in spec(), (name, dataset, notes, metrics) in raw_provenance()) {
+        let mut m = example(&spec);
+        m.name = name;
+        m.provenance.dataset = dataset;
+        m.provenance.notes = notes;
+        m.provenance.metrics = metrics;
+        match m.check_names() {
+            Ok(()) => check_round_trip(&m)?,
+            Err(e) => {
+                let is_name = |e: &QwError| matches!(e, QwError::Name { field, .. } if ["name", "provenance.dataset", "provenance.notes", "provenance.metrics"].contains(&field.as_str()));
+                prop_assert!(is_name(&e), "{e:?}");
+                prop_assert_eq!(m.validate(), Err(e.clone()));
+                prop_assert_eq!(from_bytes(&to_bytes(&m)), Err(e.clone()));
+                prop_assert_eq!(from_bytes(to_text(&m).as_bytes()), Err(e.clone()));
+                prop_assert_eq!(from_bytes_to_rename(&to_bytes(&m)), Ok(m.clone()));
+                prop_assert_eq!(from_bytes_to_rename(to_text(&m).as_bytes()), Ok(m.clone()));
+                // Repaired as `convert --name` does, it is valid.
+                m.name = legalise(&m.name);
+                m.provenance.legalise();
+                prop_assert_eq!(m.validate(), Ok(()));
+            }
+        }
     }
 }
 

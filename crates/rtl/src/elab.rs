@@ -350,7 +350,9 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
     let mut b = B::new("qrnn_core");
     b.m.comment = header(&format!(
         "model {} (sha256 {}), {} cycles per timestep",
-        d.model_name, d.model_hash, d.cycles_per_step
+        qrnn_model::name::escape::verilog_comment(&d.model_name),
+        d.model_hash,
+        d.cycles_per_step
     ));
     let mut files = Vec::new();
     let wx = d.x_fmt.width();

@@ -696,7 +696,8 @@ pub fn export_trained(
     });
     model.provenance = qrnn_model::Provenance {
         tool: format!("qrnn-hw {} train", env!("CARGO_PKG_VERSION")),
-        dataset: Some(data.record.spec.clone()),
+        // (a data file's name or a directory path: made a valid label, docs/QW_FORMAT.md §3.1)
+        dataset: Some(qrnn_model::name::legalise_label(&data.record.spec)),
         task: Some(data.kind.name().to_string()),
         seed: Some(cfg.seed & i64::MAX as u64),
         epochs: Some(trained.epochs_run),
