@@ -147,7 +147,8 @@ fn read_csv(path: &Path) -> Result<Vec<Vec<f64>>, DataError> {
 
 fn read_npy(path: &Path) -> Result<Vec<Vec<f64>>, DataError> {
     let bytes = std::fs::read(path).map_err(|e| err(path, format!("cannot read: {e}")))?;
-    check_npy_shape(path, &bytes)?;
+    // (before npyz, which allocates what the header says: bounded header, exact data length)
+    check_npy(&bytes).map_err(|m| err(path, format!("not a valid .npy file: {m}")))?;
     let npy = npyz::NpyFile::new(&bytes[..])
         .map_err(|e| err(path, format!("not a valid .npy file: {e}")))?;
     let shape: Vec<u64> = npy.shape().to_vec();
@@ -248,37 +249,175 @@ fn read_npy(path: &Path) -> Result<Vec<Vec<f64>>, DataError> {
     Ok(flat.chunks(n.max(1)).map(|c| c.to_vec()).collect())
 }
 
-/// Before npyz sees the header: its `shape` must not need more elements than the file has bytes
-/// (npyz multiplies the dimensions unchecked, and would allocate for them). A header this cannot
-/// parse is left to npyz to reject.
-fn check_npy_shape(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1 << 16)]);
-    let Some(dims) = head
-        .find("'shape'")
-        .map(|i| &head[i..])
-        .and_then(|s| s.split_once('(')?.1.split_once(')'))
-        .map(|(dims, _)| dims)
-    else {
-        return Ok(());
+/// The largest `.npy` header (the dict after the preamble) this reader accepts: numpy writes
+/// headers of 64 to a few hundred bytes, and itself refuses more than 10 000 by default.
+pub const MAX_NPY_HEADER: usize = 64 << 10;
+
+/// The `.npy` magic, bytes 0..6.
+const NPY_MAGIC: &[u8; 6] = b"\x93NUMPY";
+
+/// What an `.npy` header says, as [`check_npy`] read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NpyLayout {
+    /// `descr` as the file gives it (`<f8`), or `None` for a structured dtype (a list).
+    pub descr: Option<String>,
+    /// `fortran_order`.
+    pub fortran: bool,
+    /// `shape`.
+    pub shape: Vec<u64>,
+    /// Where the data starts (after the preamble and header).
+    pub data_offset: usize,
+    /// Bytes per element, when the dtype is a plain one whose size this knows.
+    pub item_size: Option<u64>,
+}
+
+fn hex_bytes(b: &[u8]) -> String {
+    b.iter()
+        .map(|x| format!("{x:02X}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Check an `.npy` file (or `.npz` member) before any parser allocates for it: the magic, a
+/// version 1.0, 2.0 or 3.0, a header length of at most [`MAX_NPY_HEADER`] that ends inside the
+/// bytes, a dict with `descr`, `fortran_order` and `shape`, and — for a plain dtype — exactly
+/// shape × item size bytes of data after the header (checked arithmetic). The error says the
+/// byte offsets and what was expected; the caller adds the file (and member) name.
+pub fn check_npy(bytes: &[u8]) -> Result<NpyLayout, String> {
+    let len = bytes.len();
+    if len < 10 || &bytes[..6] != NPY_MAGIC {
+        return Err(format!(
+            "bytes 0..6 are {}, expected the .npy magic {} (\\x93NUMPY)",
+            if len == 0 {
+                "empty (the file has 0 bytes)".to_string()
+            } else {
+                hex_bytes(&bytes[..len.min(6)])
+            },
+            hex_bytes(NPY_MAGIC)
+        ));
+    }
+    let (field, hlen, start) = match (bytes[6], bytes[7]) {
+        (1, 0) => (
+            "bytes 8..10",
+            u64::from(u16::from_le_bytes([bytes[8], bytes[9]])),
+            10,
+        ),
+        (2 | 3, 0) if len >= 12 => (
+            "bytes 8..12",
+            u64::from(u32::from_le_bytes([
+                bytes[8], bytes[9], bytes[10], bytes[11],
+            ])),
+            12,
+        ),
+        (2 | 3, 0) => {
+            return Err(format!(
+                "the file has {len} bytes, too few for a version {}.0 preamble (12 bytes)",
+                bytes[6]
+            ))
+        }
+        (major, minor) => {
+            return Err(format!(
+                "bytes 6..8: version {major}.{minor}, expected 1.0, 2.0 or 3.0"
+            ))
+        }
     };
-    let Some(dims_n) = dims
+    if hlen > MAX_NPY_HEADER as u64 {
+        return Err(format!(
+            "{field}: header length {hlen} is more than the {MAX_NPY_HEADER} bytes this reader accepts (numpy writes headers of a few hundred bytes)"
+        ));
+    }
+    let end = start + hlen as usize;
+    if end > len {
+        return Err(format!(
+            "{field}: header length {hlen} runs to byte {end}, past the end of the {len}-byte file"
+        ));
+    }
+    let header = std::str::from_utf8(&bytes[start..end]).map_err(|e| {
+        format!(
+            "the header (bytes {start}..{end}) is not UTF-8 at byte {}",
+            start + e.valid_up_to()
+        )
+    })?;
+    let at = format!("the header (bytes {start}..{end})");
+    let value_of = |key: &str| -> Result<&str, String> {
+        let k = header
+            .find(&format!("'{key}'"))
+            .or_else(|| header.find(&format!("\"{key}\"")))
+            .ok_or_else(|| format!("{at} has no '{key}': expected a dict like {{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4)}}"))?;
+        let rest = header[k + key.len() + 2..].trim_start();
+        rest.strip_prefix(':')
+            .map(str::trim_start)
+            .ok_or_else(|| format!("{at}: no `:` after '{key}'"))
+    };
+    // shape: a tuple of non-negative integers
+    let s = value_of("shape")?;
+    let dims_text = s
+        .strip_prefix('(')
+        .and_then(|r| r.split_once(')'))
+        .map(|(d, _)| d)
+        .ok_or_else(|| format!("{at}: 'shape' is not a tuple like (3, 4)"))?;
+    let shape = dims_text
         .split(',')
         .map(str::trim)
         .filter(|d| !d.is_empty())
-        .map(|d| d.parse::<usize>().ok())
-        .collect::<Option<Vec<_>>>()
-    else {
-        return Ok(());
+        .map(|d| d.trim_end_matches('L').parse::<u64>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| {
+            format!("{at}: 'shape' ({dims_text}) is not a tuple of non-negative integers")
+        })?;
+    let fortran = match value_of("fortran_order")? {
+        f if f.starts_with("True") => true,
+        f if f.starts_with("False") => false,
+        _ => return Err(format!("{at}: 'fortran_order' is not True or False")),
     };
-    match dims_n.iter().try_fold(1usize, |a, d| a.checked_mul(*d)) {
-        Some(n) if n <= bytes.len() => Ok(()),
-        _ => Err(err(
-            path,
-            format!(
-                "array shape ({dims}) needs more values than the file's {} bytes hold",
-                bytes.len()
-            ),
-        )),
+    let d = value_of("descr")?;
+    let descr = match d.chars().next() {
+        Some(q @ ('\'' | '"')) => Some(
+            d[1..]
+                .split_once(q)
+                .map(|(v, _)| v.to_string())
+                .ok_or_else(|| format!("{at}: 'descr' is an unterminated string"))?,
+        ),
+        _ => None, // a structured dtype: the caller refuses it by its descr
+    };
+    let item_size = descr.as_deref().and_then(npy_item_size);
+    let n = shape.iter().try_fold(1u64, |a, d| a.checked_mul(*d));
+    if let Some(size) = item_size {
+        let data = (len - end) as u64;
+        let need = n.and_then(|n| n.checked_mul(size));
+        if need != Some(data) {
+            return Err(format!(
+                "array shape ({dims_text}) of '{}' needs {} bytes of data after the header (from byte {end}), the file has {data}",
+                descr.as_deref().unwrap_or(""),
+                need.map_or("more than 2^64".to_string(), |b| b.to_string())
+            ));
+        }
+    } else if n.is_none() {
+        return Err(format!(
+            "array shape ({dims_text}) has more than 2^64 elements"
+        ));
+    }
+    Ok(NpyLayout {
+        descr,
+        fortran,
+        shape,
+        data_offset: end,
+        item_size,
+    })
+}
+
+/// Bytes per element of a plain numpy dtype string (`<f8`, `|u1`, `<U10`, `<M8[ns]`).
+fn npy_item_size(descr: &str) -> Option<u64> {
+    let d = descr.trim_start_matches(['<', '>', '|', '=']);
+    let mut chars = d.chars();
+    let kind = chars.next()?;
+    let rest = chars.as_str();
+    let digits = rest.split('[').next()?;
+    let n: u64 = digits.parse().ok()?;
+    match kind {
+        'b' | 'i' | 'u' | 'f' | 'c' | 'S' | 'a' | 'V' | 'M' | 'm' => Some(n),
+        'U' => n.checked_mul(4),
+        _ => None,
     }
 }
 
@@ -346,4 +485,114 @@ pub fn read_dataset(path: &Path, width: usize) -> Result<Dataset, DataError> {
         }
     }
     Ok(ds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A version-`major` `.npy` with the header text `dict` (padded) and `data`.
+    fn npy(major: u8, dict: &str, data: &[u8]) -> Vec<u8> {
+        let mut out = NPY_MAGIC.to_vec();
+        out.extend([major, 0]);
+        let h = format!("{dict}\n");
+        if major == 1 {
+            out.extend((h.len() as u16).to_le_bytes());
+        } else {
+            out.extend((h.len() as u32).to_le_bytes());
+        }
+        out.extend(h.as_bytes());
+        out.extend(data);
+        out
+    }
+
+    #[test]
+    fn a_good_header_is_read() {
+        for major in [1, 2, 3] {
+            let b = npy(
+                major,
+                "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }",
+                &[0; 24],
+            );
+            let l = check_npy(&b).unwrap();
+            assert_eq!(l.descr.as_deref(), Some("<f4"));
+            assert!(l.fortran);
+            assert_eq!(l.shape, vec![2, 3]);
+            assert_eq!(l.item_size, Some(4));
+            assert_eq!(l.data_offset, b.len() - 24);
+        }
+        // numpy's own writer
+        let b = npy_f64(&[vec![1.0, 2.0]]);
+        assert_eq!(check_npy(&b).unwrap().shape, vec![1, 2]);
+        // a scalar and an empty array
+        let b = npy(
+            1,
+            "{'descr': '|u1', 'fortran_order': False, 'shape': ()}",
+            &[7],
+        );
+        assert_eq!(check_npy(&b).unwrap().shape, Vec::<u64>::new());
+        let b = npy(
+            1,
+            "{'descr': '<i8', 'fortran_order': False, 'shape': (0,)}",
+            &[],
+        );
+        assert!(check_npy(&b).is_ok());
+    }
+
+    #[test]
+    fn forged_headers_are_refused_before_anything_is_allocated() {
+        // 14 bytes: version 2.0, header length 0xFFFFFFFF (npyz would allocate 4 GiB for it)
+        let mut b = NPY_MAGIC.to_vec();
+        b.extend([2, 0, 0xFF, 0xFF, 0xFF, 0xFF, b'{', b'}']);
+        assert_eq!(b.len(), 14);
+        let e = check_npy(&b).unwrap_err();
+        assert!(
+            e.contains("bytes 8..12: header length 4294967295 is more than the 65536"),
+            "{e}"
+        );
+        // a header length within the limit that runs past the end
+        let mut b = NPY_MAGIC.to_vec();
+        b.extend([1, 0, 0x00, 0x10, b'{']);
+        let e = check_npy(&b).unwrap_err();
+        assert!(
+            e.contains("bytes 8..10: header length 4096 runs to byte 4106, past the end of the 11-byte file"),
+            "{e}"
+        );
+        // data shorter or longer than shape × item size
+        let dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }";
+        for data in [&[0u8; 95][..], &[0; 97]] {
+            let e = check_npy(&npy(1, dict, data)).unwrap_err();
+            assert!(
+                e.contains("array shape (3, 4) of '<f8' needs 96 bytes of data after the header")
+                    && e.contains(&format!("the file has {}", data.len())),
+                "{e}"
+            );
+        }
+        // a shape whose byte count overflows
+        let e = check_npy(&npy(
+            1,
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }",
+            &[],
+        ))
+        .unwrap_err();
+        assert!(e.contains("needs more than 2^64 bytes"), "{e}");
+        // not numpy at all, an empty file, a version from the future
+        assert!(check_npy(b"not numpy")
+            .unwrap_err()
+            .contains("expected the .npy magic"));
+        assert!(check_npy(b"").unwrap_err().contains("empty"));
+        let mut b = npy(1, "{}", &[]);
+        b[6] = 9;
+        assert!(check_npy(&b).unwrap_err().contains("version 9.0"));
+        // a dict without a shape, a shape that is no tuple
+        let e = check_npy(&npy(1, "{'descr': '<f8', 'fortran_order': False}", &[])).unwrap_err();
+        assert!(e.contains("has no 'shape'"), "{e}");
+        let e = check_npy(&npy(
+            1,
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (-1,)}",
+            &[],
+        ))
+        .unwrap_err();
+        assert!(e.contains("not a tuple of non-negative integers"), "{e}");
+    }
 }

@@ -23,12 +23,14 @@ use crate::model::{
     Cell, Head, InputSpec, Layer, Model, Provenance, Scale, Weights, MAX_TENSOR_ELEMENTS,
 };
 use crate::scheme::Encoding;
-use bitvec::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
+
+mod text;
+use text::Ints;
 
 /// The 8-byte magic.
 pub const MAGIC: [u8; 8] = [0x89, b'Q', b'R', b'N', b'N', b'Q', b'W', b'\n'];
@@ -59,7 +61,8 @@ struct HeaderDoc {
     layers: Vec<LayerDoc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     head: Option<HeadDoc>,
-    #[serde(rename = "tensor", default)]
+    /// (Skipped when empty: the text twin's writer serializes the tensors itself.)
+    #[serde(rename = "tensor", default, skip_serializing_if = "Vec::is_empty")]
     tensors: Vec<TensorDoc>,
 }
 
@@ -109,33 +112,51 @@ struct TensorDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     bytes: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    values: Option<Vec<i64>>,
+    values: Option<Ints>,
+}
+
+/// A tensor's values as the model holds them (borrowed: writing copies no values).
+#[derive(Clone, Copy)]
+enum Vals<'a> {
+    /// Weight codes.
+    Codes(&'a [i8]),
+    /// Biases and tables.
+    Ints(&'a [i64]),
+}
+
+impl Vals<'_> {
+    fn len(self) -> usize {
+        match self {
+            Vals::Codes(c) => c.len(),
+            Vals::Ints(v) => v.len(),
+        }
+    }
 }
 
 /// One tensor of the canonical directory: name, shape, encoding, scale, values.
-struct Flat {
+struct Flat<'a> {
     name: String,
     shape: Vec<usize>,
     encoding: Encoding,
-    scale: Option<Scale>,
-    values: Vec<i64>,
+    scale: Option<&'a Scale>,
+    values: Vals<'a>,
 }
 
-fn flatten(model: &Model) -> Vec<Flat> {
+fn flatten<'a>(model: &'a Model) -> Vec<Flat<'a>> {
     let mut out = Vec::new();
-    let wt = |name: String, w: &Weights| Flat {
+    let wt = |name: String, w: &'a Weights| Flat {
         name,
         shape: w.shape.clone(),
         encoding: Encoding::Weights(w.scheme),
-        scale: Some(w.scale.clone()),
-        values: w.codes.iter().map(|c| *c as i64).collect(),
+        scale: Some(&w.scale),
+        values: Vals::Codes(&w.codes),
     };
-    let vt = |name: String, v: &[i64], bits: u32| Flat {
+    let vt = |name: String, v: &'a [i64], bits: u32| Flat {
         name,
         shape: vec![v.len()],
         encoding: Encoding::Sint(bits),
         scale: None,
-        values: v.to_vec(),
+        values: Vals::Ints(v),
     };
     for (l, layer) in model.layers.iter().enumerate() {
         out.push(wt(format!("layer{l}.w"), &layer.w));
@@ -207,59 +228,68 @@ fn packed_bytes(n: usize, bits: u32) -> u64 {
 pub fn to_bytes(model: &Model) -> Vec<u8> {
     let flat = flatten(model);
     let mut doc = header_doc(model);
-    let mut payload: Vec<u8> = Vec::new();
+    // The directory first (placement follows from the sizes), then the payload is packed
+    // straight into the output: the only allocation proportional to the weights is the output.
+    let mut plen = 0u64;
     for t in &flat {
-        let bits = t.encoding.bits() as usize;
-        let mut bv: BitVec<u8, Lsb0> = BitVec::with_capacity(t.values.len() * bits);
-        for v in &t.values {
-            let pat = t.encoding.encode(*v);
-            for b in 0..bits {
-                bv.push((pat >> b) & 1 == 1);
-            }
-        }
-        let bytes = bv.into_vec();
+        let bytes = packed_bytes(t.values.len(), t.encoding.bits());
         doc.tensors.push(TensorDoc {
             name: t.name.clone(),
             shape: t.shape.clone(),
             encoding: t.encoding,
-            scale: t.scale.clone(),
-            offset: Some(payload.len() as u64),
-            bytes: Some(bytes.len() as u64),
+            scale: t.scale.cloned(),
+            offset: Some(plen),
+            bytes: Some(bytes),
             values: None,
         });
-        payload.extend_from_slice(&bytes);
+        plen += bytes;
     }
     let header = toml::to_string(&doc).expect("internal error: header serialisation cannot fail");
-    let mut out = Vec::with_capacity(PREAMBLE + header.len() + payload.len() + CHECKSUM);
+    let mut out = Vec::with_capacity(PREAMBLE + header.len() + plen as usize + CHECKSUM);
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&MAJOR.to_le_bytes());
     out.extend_from_slice(&MINOR.to_le_bytes());
     out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&plen.to_le_bytes());
     out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(&payload);
+    for t in &flat {
+        pack(&mut out, t);
+    }
     let digest = Sha256::digest(&out);
     out.extend_from_slice(&digest);
     out
 }
 
-/// The text twin: the same header as TOML, with every tensor's values inline. Deterministic.
-pub fn to_text(model: &Model) -> String {
-    let mut doc = header_doc(model);
-    doc.qw_text = Some(TEXT_VERSION);
-    for t in flatten(model) {
-        doc.tensors.push(TensorDoc {
-            name: t.name,
-            shape: t.shape,
-            encoding: t.encoding,
-            scale: t.scale,
-            offset: None,
-            bytes: None,
-            values: Some(t.values),
-        });
+/// Append a tensor's values bit-packed LSB-first, starting on a byte boundary, the last byte's
+/// unused high bits zero.
+fn pack(out: &mut Vec<u8>, t: &Flat) {
+    let bits = t.encoding.bits();
+    let mask = (1u64 << bits) - 1;
+    let (mut acc, mut have) = (0u64, 0u32);
+    let mut put = |v: i64| {
+        acc |= (u64::from(t.encoding.encode(v)) & mask) << have;
+        have += bits;
+        while have >= 8 {
+            out.push(acc as u8);
+            acc >>= 8;
+            have -= 8;
+        }
+    };
+    match t.values {
+        Vals::Codes(c) => c.iter().for_each(|&v| put(i64::from(v))),
+        Vals::Ints(v) => v.iter().for_each(|&v| put(v)),
     }
-    let body = toml::to_string(&doc).expect("internal error: header serialisation cannot fail");
-    format!("# qrnn-hw text model (docs/QW_FORMAT.md, \"text twin\")\n{body}")
+    if have > 0 {
+        out.push(acc as u8);
+    }
+}
+
+/// The text twin: the same header as TOML, with every tensor's values inline. Deterministic.
+/// ([`Model::save`] streams the same bytes to the file instead of building them in memory.)
+pub fn to_text(model: &Model) -> String {
+    let mut out = Vec::new();
+    text::write_text(model, &mut out).expect("internal error: header serialisation cannot fail");
+    String::from_utf8(out).expect("internal error: the text twin is UTF-8")
 }
 
 /// The model hash: lowercase hex SHA-256 of the canonical binary encoding without its checksum
@@ -276,6 +306,15 @@ fn hex(b: &[u8]) -> String {
 /// Write `bytes` to `path` atomically: a temporary file in the same directory, synced, then
 /// renamed over the target. On error the target is untouched and the temporary file removed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_atomic`] of what `fill` writes (through a buffer), so that a large file need not be
+/// built in memory first.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), FileError> {
     let io = |action: &'static str| {
         move |error: std::io::Error| FileError::Io {
             path: path.to_path_buf(),
@@ -291,10 +330,27 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
+    // Replace only a regular file: never a directory, a device (`-o /dev/null` as root would
+    // otherwise become a regular file) or a symbolic link.
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.file_type().is_file() {
+            return Err(FileError::Io {
+                path: path.to_path_buf(),
+                action: "not replaced: it is a directory, link or device, not a regular file",
+                error: std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "choose a path that does not exist yet or is a regular file",
+                ),
+            });
+        }
+    }
     let tmp = dir.join(format!(".{fname}.tmp-{}", std::process::id()));
     let res = (|| {
         let mut f = std::fs::File::create(&tmp).map_err(io("create temporary file"))?;
-        f.write_all(bytes).map_err(io("write"))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut f);
+        fill(&mut w).map_err(io("write"))?;
+        w.flush().map_err(io("write"))?;
+        drop(w);
         f.sync_all().map_err(io("sync"))?;
         drop(f);
         std::fs::rename(&tmp, path).map_err(io("rename temporary file into place"))
@@ -312,12 +368,12 @@ impl Model {
             path: path.to_path_buf(),
             error,
         })?;
-        let bytes = if is_text_path(path) {
-            to_text(self).into_bytes()
+        if is_text_path(path) {
+            // streamed: memory independent of the number of weights
+            write_atomic_with(path, |w| text::write_text(self, w))
         } else {
-            to_bytes(self)
-        };
-        write_atomic(path, &bytes)
+            write_atomic(path, &to_bytes(self))
+        }
     }
     /// Load a binary `.qw` or a text twin (detected from the content), validated.
     pub fn load(path: &Path) -> Result<Model, FileError> {
@@ -327,6 +383,19 @@ impl Model {
             error,
         })?;
         from_bytes(&bytes).map_err(|error| FileError::Model {
+            path: path.to_path_buf(),
+            error,
+        })
+    }
+    /// [`Model::load`] that accepts a model name or provenance text breaking the naming rule, for
+    /// `qrnn-hw convert --name` (see [`from_bytes_to_rename`]).
+    pub fn load_to_rename(path: &Path) -> Result<Model, FileError> {
+        let bytes = std::fs::read(path).map_err(|error| FileError::Io {
+            path: path.to_path_buf(),
+            action: "read",
+            error,
+        })?;
+        from_bytes_to_rename(&bytes).map_err(|error| FileError::Model {
             path: path.to_path_buf(),
             error,
         })
@@ -343,11 +412,31 @@ fn is_text_path(p: &Path) -> bool {
 
 // ---------------------------------------------------------------- reading
 
+/// Whether a read applies the naming rule (docs/QW_FORMAT.md §3.1).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Names {
+    Checked,
+    /// Only for [`from_bytes_to_rename`].
+    Unchecked,
+}
+
 /// Read a model from bytes: binary `.qw` if it starts with the magic, else the text twin.
 pub fn from_bytes(bytes: &[u8]) -> Result<Model, QwError> {
+    read_any(bytes, Names::Checked)
+}
+
+/// [`from_bytes`] that accepts a model name or provenance text breaking the naming rule (everything
+/// else is checked as always): for `qrnn-hw convert --name`, which renames old files. The caller
+/// must repair the names (a new [`Model::name`], [`Provenance::legalise`]) before using the model:
+/// [`Model::save`] and every other reader refuse it as it is.
+pub fn from_bytes_to_rename(bytes: &[u8]) -> Result<Model, QwError> {
+    read_any(bytes, Names::Unchecked)
+}
+
+fn read_any(bytes: &[u8], names: Names) -> Result<Model, QwError> {
     let n = bytes.len().min(MAGIC.len());
     if n > 0 && bytes[..n] == MAGIC[..n] {
-        return read_binary(bytes);
+        return read_binary(bytes, names);
     }
     if let Ok(text) = std::str::from_utf8(bytes) {
         // A text model: it has `qw_text`, or at least looks like one (then read_text says that
@@ -357,10 +446,20 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Model, QwError> {
             .map(str::trim)
             .any(|l| l.starts_with("qw_text") || l == "[[layer]]" || l == "[[tensor]]");
         if looks_like_text {
-            return read_text(text);
+            return read_text(text, names);
         }
     }
     Err(magic_error(bytes))
+}
+
+/// A tensor name from a file as an error shows it: unchanged if it follows the naming rule (every
+/// canonical name does), else quoted and escaped (see [`crate::name::show`]).
+fn shown(name: &str) -> String {
+    if crate::name::is_name(name) {
+        name.to_string()
+    } else {
+        crate::name::show(name)
+    }
 }
 
 fn magic_error(bytes: &[u8]) -> QwError {
@@ -380,7 +479,7 @@ fn magic_error(bytes: &[u8]) -> QwError {
     }
 }
 
-fn read_binary(bytes: &[u8]) -> Result<Model, QwError> {
+fn read_binary(bytes: &[u8], names: Names) -> Result<Model, QwError> {
     let len = bytes.len() as u64;
     let need = |what: &'static str, start: u64, end: u64| -> Result<(), QwError> {
         if len < end {
@@ -446,11 +545,46 @@ fn read_binary(bytes: &[u8]) -> Result<Model, QwError> {
             "only the text twin has `qw_text`; a binary header must not",
         ));
     }
-    build(doc, Some((&bytes[he..pe], hend)))
+    build(doc, Some((&bytes[he..pe], hend)), names)
 }
 
-fn read_text(text: &str) -> Result<Model, QwError> {
-    let doc: HeaderDoc = parse_toml(text, "text model", 0)?;
+fn read_text(text: &str, names: Names) -> Result<Model, QwError> {
+    // The `values` arrays are taken out by a pre-scan (qw/text.rs) into compact vectors, and only
+    // the small rest goes through the TOML parser: memory proportional to the file.
+    let scan = text::scan(text).map_err(|e| e.into_error(text))?;
+    let mut doc: HeaderDoc = parse_toml_mapped(
+        &scan.rest,
+        text,
+        &|r| scan.original_offset(r),
+        "text model",
+        0,
+    )?;
+    let agree = doc.tensors.len() == scan.tensor_tables
+        && scan.taken.iter().all(|(k, _)| {
+            doc.tensors
+                .get(*k)
+                .is_some_and(|t| t.values.as_ref().is_some_and(Ints::is_empty))
+        });
+    if agree {
+        for (k, ints) in scan.taken {
+            doc.tensors[k].values = Some(ints);
+        }
+    } else if text.len() <= text::MAX_REST {
+        // The scan and the parser disagree about where a taken array was (a text the scan
+        // does not follow, such as a `[["tensor"]]` header): parse the whole text, as without
+        // the scan.
+        drop(scan);
+        doc = parse_toml(text, "text model", 0)?;
+    } else {
+        // (the parser would need about 90 bytes per byte of the whole text)
+        return Err(QwError::Header {
+            location: "text model".into(),
+            message: format!(
+                "its `values` arrays could not be matched with its `[[tensor]]` tables: a text model of more than {} bytes must write every tensor table as a `[[tensor]]` header line and its values as `values = [...]`, as `qrnn-hw convert` does",
+                text::MAX_REST
+            ),
+        });
+    }
     match doc.qw_text {
         Some(TEXT_VERSION) => {}
         Some(v) => {
@@ -458,7 +592,7 @@ fn read_text(text: &str) -> Result<Model, QwError> {
         }
         None => return Err(field("qw_text", "a text model must start with `qw_text = 1`")),
     }
-    build(doc, None)
+    build(doc, None, names)
 }
 
 fn parse_toml<T: serde::de::DeserializeOwned>(
@@ -466,11 +600,23 @@ fn parse_toml<T: serde::de::DeserializeOwned>(
     what: &str,
     base: u64,
 ) -> Result<T, QwError> {
-    toml::from_str(text).map_err(|e| {
+    parse_toml_mapped(text, text, &|r| r, what, base)
+}
+
+/// [`parse_toml`] of `rest`, a copy of `text` with parts cut out; `map` takes an offset in `rest`
+/// to the same place in `text`, where an error's line, column and byte are counted.
+fn parse_toml_mapped<T: serde::de::DeserializeOwned>(
+    rest: &str,
+    text: &str,
+    map: &dyn Fn(usize) -> usize,
+    what: &str,
+    base: u64,
+) -> Result<T, QwError> {
+    toml::from_str(rest).map_err(|e| {
         let location = match e.span() {
             Some(span) => {
                 // (never slice inside a character, whatever span the parser reports)
-                let mut start = span.start.min(text.len());
+                let mut start = map(span.start.min(rest.len())).min(text.len());
                 while !text.is_char_boundary(start) {
                     start -= 1;
                 }
@@ -492,22 +638,27 @@ fn parse_toml<T: serde::de::DeserializeOwned>(
 }
 
 /// Decode a tensor's payload bytes into values, checking every element.
-fn decode(t: &TensorDoc, n: usize, region: &[u8], file_offset: u64) -> Result<Vec<i64>, QwError> {
+/// (Weight codes are kept one byte each.)
+fn decode(t: &TensorDoc, n: usize, region: &[u8], file_offset: u64) -> Result<Ints, QwError> {
     let bits = t.encoding.bits() as usize;
-    let bv = region.view_bits::<Lsb0>();
-    let mut out = Vec::with_capacity(n);
+    let mask = (1u64 << bits) - 1;
+    let (mut acc, mut have, mut pos) = (0u64, 0usize, 0usize);
+    let mut out = Ints::for_bits(t.encoding.bits(), n);
     for i in 0..n {
-        let chunk = &bv[i * bits..(i + 1) * bits];
-        let pat: u32 = chunk
-            .iter()
-            .by_vals()
-            .enumerate()
-            .fold(0, |a, (b, v)| a | (u32::from(v) << b));
+        while have < bits {
+            // (the directory check made the region exactly long enough; a short one reads 0s)
+            acc |= u64::from(region.get(pos).copied().unwrap_or(0)) << have;
+            pos += 1;
+            have += 8;
+        }
+        let pat = (acc & mask) as u32;
+        acc >>= bits;
+        have -= bits;
         match t.encoding.decode(pat) {
             Some(v) => out.push(v),
             None => {
                 return Err(QwError::CodeOutOfRange {
-                    tensor: t.name.clone(),
+                    tensor: shown(&t.name),
                     index: i,
                     at: format!(
                         " (byte {}, bit {})",
@@ -521,9 +672,9 @@ fn decode(t: &TensorDoc, n: usize, region: &[u8], file_offset: u64) -> Result<Ve
             }
         }
     }
-    if bv[n * bits..].any() {
+    if acc != 0 || region.get(pos..).is_some_and(|r| r.iter().any(|&b| b != 0)) {
         return Err(QwError::Tensor {
-            tensor: t.name.clone(),
+            tensor: shown(&t.name),
             message: format!(
                 "padding bits after the last element (byte {}) must be zero",
                 file_offset + (n * bits / 8) as u64
@@ -533,14 +684,14 @@ fn decode(t: &TensorDoc, n: usize, region: &[u8], file_offset: u64) -> Result<Ve
     Ok(out)
 }
 
-fn build(doc: HeaderDoc, payload: Option<(&[u8], u64)>) -> Result<Model, QwError> {
+fn build(doc: HeaderDoc, payload: Option<(&[u8], u64)>, names: Names) -> Result<Model, QwError> {
     // Tensor directory, first pass: sizes sane, and (binary) placement exact: tensors packed in
     // directory order, each on a byte boundary, covering the payload exactly. Nothing is decoded
     // (or allocated) before the whole directory agrees with the payload's length.
     let mut counts = Vec::with_capacity(doc.tensors.len());
     let mut next = 0u64;
     for (i, t) in doc.tensors.iter().enumerate() {
-        let fld = |f: &str| format!("tensor[{i}].{f} ({})", t.name);
+        let fld = |f: &str| format!("tensor[{i}].{f} ({})", shown(&t.name));
         let n = t
             .shape
             .iter()
@@ -622,7 +773,7 @@ fn build(doc: HeaderDoc, payload: Option<(&[u8], u64)>) -> Result<Model, QwError
     }
 
     // Second pass: values decoded (binary) or checked (text), names unique.
-    let mut tensors: BTreeMap<String, (TensorDoc, Vec<i64>)> = BTreeMap::new();
+    let mut tensors: BTreeMap<String, (TensorDoc, Ints)> = BTreeMap::new();
     for (i, (mut t, n)) in doc.tensors.into_iter().zip(counts).enumerate() {
         let values = match payload {
             Some((bytes, base)) => {
@@ -638,19 +789,15 @@ fn build(doc: HeaderDoc, payload: Option<(&[u8], u64)>) -> Result<Model, QwError
                 let v = t.values.take().unwrap_or_default();
                 if v.len() != n {
                     return Err(QwError::ShapeMismatch {
-                        tensor: t.name.clone(),
+                        tensor: shown(&t.name),
                         found: vec![v.len()],
                         expected: t.shape.clone(),
                         why: "the number of values must equal the product of the shape".into(),
                     });
                 }
-                if let Some((k, x)) = v
-                    .iter()
-                    .enumerate()
-                    .find(|(_, x)| !t.encoding.is_valid(**x))
-                {
+                if let Some((k, x)) = v.iter().enumerate().find(|(_, x)| !t.encoding.is_valid(*x)) {
                     return Err(QwError::CodeOutOfRange {
-                        tensor: t.name.clone(),
+                        tensor: shown(&t.name),
                         index: k,
                         at: String::new(),
                         value: x.to_string(),
@@ -664,7 +811,7 @@ fn build(doc: HeaderDoc, payload: Option<(&[u8], u64)>) -> Result<Model, QwError
         let name = t.name.clone();
         if tensors.insert(name.clone(), (t, values)).is_some() {
             return Err(field(
-                format!("tensor[{i}].name ({name})"),
+                format!("tensor[{i}].name ({})", shown(&name)),
                 "duplicate tensor name",
             ));
         }
@@ -690,7 +837,7 @@ fn build(doc: HeaderDoc, payload: Option<(&[u8], u64)>) -> Result<Model, QwError
         Ok(Weights {
             scheme,
             shape: t.shape,
-            codes: v.into_iter().map(|c| c as i8).collect(),
+            codes: v.into_i8(),
             scale,
         })
     };
@@ -727,7 +874,7 @@ fn build(doc: HeaderDoc, payload: Option<(&[u8], u64)>) -> Result<Model, QwError
                 format!("{:?}: expected one dimension", t.shape),
             ));
         }
-        Ok(v)
+        Ok(v.into_i64())
     };
     let mut out_layers = Vec::new();
     for (l, (ld, w, u)) in layers.into_iter().enumerate() {
@@ -785,7 +932,7 @@ fn build(doc: HeaderDoc, payload: Option<(&[u8], u64)>) -> Result<Model, QwError
     };
     if let Some(name) = tensors.keys().next() {
         return Err(QwError::Tensor {
-            tensor: name.clone(),
+            tensor: shown(name),
             message: "is not part of this architecture (unknown tensor)".into(),
         });
     }
@@ -810,7 +957,10 @@ fn build(doc: HeaderDoc, payload: Option<(&[u8], u64)>) -> Result<Model, QwError
         head,
         provenance: doc.provenance,
     };
-    model.validate()?;
+    match names {
+        Names::Checked => model.validate()?,
+        Names::Unchecked => model.validate_except_names()?,
+    }
     Ok(model)
 }
 
@@ -836,4 +986,43 @@ pub fn tensor_file_offsets(bytes: &[u8]) -> Result<Vec<(String, u64, u64)>, QwEr
         .into_iter()
         .map(|t| (t.name, base + t.offset.unwrap_or(0), t.bytes.unwrap_or(0)))
         .collect())
+}
+
+// ---------------------------------------------------------------- memory estimates
+
+/// What a command needs besides the model: the binary, buffers, small tables.
+const MEMORY_BASE: u64 = 32 << 20;
+
+/// Estimated peak memory of holding a model of `weights` weight codes of `bits` bits each and
+/// writing it as `.qw` or as the text twin (which is streamed) and hashing it: one byte per code
+/// in memory, plus the binary encoding. An upper bound for the models this build makes
+/// (measured, release build, `qrnn-hw example --hidden 4096`: ternary, 67 M weights, 86 MiB;
+/// int8, 134 MiB).
+pub fn model_memory_estimate(weights: u64, bits: u32) -> u64 {
+    MEMORY_BASE
+        .saturating_add(weights)
+        .saturating_add(weights.saturating_mul(u64::from(bits)).div_ceil(8))
+}
+
+/// Estimated peak memory of reading the model file `path` ([`Model::load`]) and then writing and
+/// hashing the model (`qrnn-hw convert`), from its size and first bytes, before reading it:
+/// a binary `.qw` is read whole and decoded to at most one byte per payload bit (1-bit codes),
+/// so the file plus 9 × its payload; a text twin is read whole and its values taken one byte
+/// each (every weight code; a value takes at least two bytes of text), so 2 × the file.
+/// (Measured, release build, `qrnn-hw convert` of an LSTM 4 → 4096 ternary: `.qw` of 16 MiB,
+/// 86 MiB; text twin of 214 MiB, 283 MiB.)
+pub fn file_memory_estimate(path: &Path) -> std::io::Result<u64> {
+    use std::io::Read;
+    let len = std::fs::metadata(path)?.len();
+    let mut head = Vec::with_capacity(PREAMBLE);
+    std::fs::File::open(path)?
+        .take(PREAMBLE as u64)
+        .read_to_end(&mut head)?;
+    let file = MEMORY_BASE.saturating_add(len);
+    Ok(if head.len() == PREAMBLE && head[..8] == MAGIC {
+        let plen = u64::from_le_bytes(head[16..24].try_into().unwrap_or([0; 8])).min(len);
+        file.saturating_add(plen.saturating_mul(9))
+    } else {
+        file.saturating_add(len)
+    })
 }

@@ -163,11 +163,10 @@ pub fn read_state_dict(path: &Path) -> Result<StateDict, ImportError> {
         source,
     })?;
     let sha256 = hex(&Sha256::digest(&bytes));
-    let is_zip = bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06");
-    let (format, tensors) = if is_zip {
-        (SourceFormat::Npz, read_npz(path, &bytes)?)
-    } else {
-        (SourceFormat::Safetensors, read_safetensors(path, &bytes)?)
+    let format = detect_format(path, &bytes)?;
+    let tensors = match format {
+        SourceFormat::Npz => read_npz(path, &bytes)?,
+        SourceFormat::Safetensors => read_safetensors(path, &bytes)?,
     };
     Ok(StateDict {
         path: path.to_path_buf(),
@@ -179,6 +178,58 @@ pub fn read_state_dict(path: &Path) -> Result<StateDict, ImportError> {
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The largest safetensors header (JSON) the format allows, bytes.
+pub const MAX_SAFETENSORS_HEADER: u64 = 100_000_000;
+
+/// The container of a state dict, from its first bytes (a zip archive: npz; an 8-byte length and
+/// a JSON `{`: safetensors), else from its extension — which then only decides what the error
+/// says was expected.
+fn detect_format(path: &Path, bytes: &[u8]) -> Result<SourceFormat, ImportError> {
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        return Ok(SourceFormat::Npz);
+    }
+    if bytes.get(8) == Some(&b'{') {
+        return Ok(SourceFormat::Safetensors);
+    }
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let found = if bytes.is_empty() {
+        "the file is empty (0 bytes)".to_string()
+    } else {
+        format!(
+            "bytes 0..{} are {}",
+            bytes.len().min(8),
+            bytes[..bytes.len().min(8)]
+                .iter()
+                .map(|x| format!("{x:02X}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    };
+    let err = |format: &'static str, expected: &str| ImportError::Format {
+        path: path.to_path_buf(),
+        format,
+        message: format!("{found}; expected {expected}"),
+    };
+    const ZIP: &str =
+        "a zip archive as numpy.savez writes (starting 50 4B 03 04, \"PK\\x03\\x04\")";
+    const ST: &str =
+        "an 8-byte little-endian header length, then the JSON header starting with `{` at byte 8";
+    match ext.as_str() {
+        "npz" => Err(err("npz", ZIP)),
+        // a safetensors file with a bad header: its reader says what is wrong with it
+        "safetensors" if !bytes.is_empty() => Ok(SourceFormat::Safetensors),
+        "safetensors" => Err(err("safetensors", ST)),
+        _ => Err(err(
+            "safetensors or npz",
+            &format!("a safetensors file ({ST}) or an npz ({ZIP})"),
+        )),
+    }
 }
 
 fn f16_to_f32(h: u16) -> f32 {
@@ -195,11 +246,34 @@ fn f16_to_f32(h: u16) -> f32 {
 
 fn read_safetensors(path: &Path, bytes: &[u8]) -> Result<BTreeMap<String, Tensor>, ImportError> {
     use safetensors::Dtype;
-    let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| ImportError::Format {
+    let fmt_err = |message: String| ImportError::Format {
         path: path.to_path_buf(),
         format: "safetensors",
-        message: e.to_string(),
-    })?;
+        message,
+    };
+    // The header length first, with the place and the bound (the library says only "header too
+    // large"); the library then checks every tensor's offsets and shape × dtype against the data.
+    let len = bytes.len() as u64;
+    let Some(n) = bytes
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+    else {
+        return Err(fmt_err(format!(
+            "the file has {len} bytes, fewer than the 8 of the header length"
+        )));
+    };
+    if n > MAX_SAFETENSORS_HEADER {
+        return Err(fmt_err(format!(
+            "bytes 0..8: header length {n} is more than the {MAX_SAFETENSORS_HEADER} bytes the safetensors format allows"
+        )));
+    }
+    if 8 + n > len {
+        return Err(fmt_err(format!(
+            "bytes 0..8: header length {n} runs to byte {}, past the end of the {len}-byte file",
+            8 + n
+        )));
+    }
+    let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| fmt_err(e.to_string()))?;
     let mut out = BTreeMap::new();
     for (name, view) in st.tensors() {
         let d = view.data();
@@ -305,6 +379,9 @@ fn read_npz(path: &Path, bytes: &[u8]) -> Result<BTreeMap<String, Tensor>, Impor
         if raw.len() as u64 > limit {
             return Err(fmt_err(format!("entry {file_name} is too large")));
         }
+        // (before npyz, which allocates what the header says: bounded header, exact data length)
+        qrnn_model::data::check_npy(&raw)
+            .map_err(|m| fmt_err(format!("array `{name}` (member {file_name}): {m}")))?;
         let npy = npyz::NpyFile::new(&raw[..])
             .map_err(|e| fmt_err(format!("array `{name}` ({file_name}): {e}")))?;
         let shape: Vec<usize> = npy.shape().iter().map(|s| *s as usize).collect();
@@ -1335,11 +1412,14 @@ pub fn build_model_with(
         "out": f.out.to_string(),
     });
     let notes = serde_json::json!({ "import": record, "quant": spec, "formats": formats });
+    // (an explicit name is checked by Model::validate below; a default one is made valid)
     let name = opts.name.clone().unwrap_or_else(|| {
-        sd.path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "imported".into())
+        qrnn_model::name::legalise(
+            &sd.path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "imported".into()),
+        )
     });
     let model = Model {
         name,

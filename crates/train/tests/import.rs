@@ -870,3 +870,72 @@ fn provenance_records_the_import() {
     .model;
     assert_ne!(m2.layers[0].w.codes, m.layers[0].w.codes);
 }
+
+/// Headers are bounded and checked against the bytes there are before anything is allocated
+/// for them (docs/CLI.md "Budgets"); a file that is not the container its name or first bytes
+/// say is reported as that container, with what was expected.
+#[test]
+fn forged_headers_and_wrong_containers_fail_clearly() {
+    let d = Dir::new();
+    let opts = NetOptions::default();
+    let good = rnn("rnn", 4, 3, 2, 1, None);
+    // an .npy member whose (version 2.0) header length is 0xFFFFFFFF: 14 bytes in all
+    let mut forged = b"\x93NUMPY\x02\x00".to_vec();
+    forged.extend([0xFF, 0xFF, 0xFF, 0xFF, b'{', b'}']);
+    let mut entries: Vec<(String, Vec<u8>)> = vec![("rnn.weight_ih_l0".into(), forged)];
+    let p = d.write("forged.npz", &npz(&entries, false));
+    let e = err(&p, &opts);
+    assert!(
+        e.contains("not a valid npz file")
+            && e.contains("member rnn.weight_ih_l0.npy")
+            && e.contains("bytes 8..12: header length 4294967295 is more than the 65536"),
+        "{e}"
+    );
+    // a member with less data than its shape × dtype needs
+    entries[0].1 = npy("<f4", false, &[1000, 1000], &[0; 16]);
+    let p = d.write("short.npz", &npz(&entries, true));
+    let e = err(&p, &opts);
+    assert!(
+        e.contains("array shape (1000, 1000) of '<f4' needs 4000000 bytes of data")
+            && e.contains("the file has 16"),
+        "{e}"
+    );
+    // an empty file and a text file named .npz: npz is what was expected
+    for (name, bytes) in [("empty.npz", &b""[..]), ("text.npz", b"hello, world\n")] {
+        let p = d.write(name, bytes);
+        let e = err(&p, &opts);
+        assert!(
+            e.contains("not a valid npz file") && e.contains("expected a zip archive"),
+            "{e}"
+        );
+        assert!(!e.contains("safetensors"), "{e}");
+    }
+    assert!(err(&d.write("empty.npz", b""), &opts).contains("the file is empty (0 bytes)"));
+    // a safetensors file named .npz is read as what it is
+    let p = d.write("really-safetensors.npz", &st(&good));
+    assert!(net(&p, &opts).is_ok());
+    // an unknown extension and unknown content: both containers are named
+    let e = err(&d.write("weights.bin", b"\x00\x01\x02"), &opts);
+    assert!(
+        e.contains("not a valid safetensors or npz file") && e.contains("bytes 0..3 are 00 01 02"),
+        "{e}"
+    );
+    // a safetensors header length of 2^63 and one past the end of the file
+    let mut huge = (1u64 << 63).to_le_bytes().to_vec();
+    huge.extend(b"{}");
+    let e = err(&d.write("huge.safetensors", &huge), &opts);
+    assert!(
+        e.contains("not a valid safetensors file")
+            && e.contains(
+                "bytes 0..8: header length 9223372036854775808 is more than the 100000000"
+            ),
+        "{e}"
+    );
+    let mut past = 1000u64.to_le_bytes().to_vec();
+    past.extend(b"{}");
+    let e = err(&d.write("past.safetensors", &past), &opts);
+    assert!(
+        e.contains("header length 1000 runs to byte 1008, past the end of the 10-byte file"),
+        "{e}"
+    );
+}
