@@ -20,9 +20,9 @@ pub fn run(_ctx: Ctx, a: Args) -> Result<()> {
     if a.json {
         let v: Vec<serde_json::Value> = bs.iter().map(board_json).collect();
         let s = serde_json::to_string_pretty(&v).into_diagnostic()?;
-        println!("{s}");
+        outln!("{s}");
     } else {
-        print!("{}", table(&bs));
+        out!("{}", table(&bs));
     }
     Ok(())
 }

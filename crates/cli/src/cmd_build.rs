@@ -162,7 +162,7 @@ fn run_step(ctx: Ctx, a: &Args, dir: &Path, i: usize, n: usize, st: &Step) -> Re
         .into());
     }
     if !ctx.quiet {
-        eprintln!("{label} done in {:.1} s", took.as_secs_f64());
+        note!("{label} done in {:.1} s", took.as_secs_f64());
     }
     Ok(took)
 }
@@ -208,7 +208,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         run_step(ctx, &a, &a.dir, i, steps.len(), st)?;
     }
     if !ctx.quiet {
-        eprintln!(
+        note!(
             "build: {what} done in {:.1} s",
             total.elapsed().as_secs_f64()
         );
@@ -220,12 +220,12 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     let json = serde_json::to_string_pretty(&r).into_diagnostic()? + "\n";
     qrnn_model::qw::write_atomic(&a.dir.join("report.json"), json.as_bytes())?;
     if !ctx.quiet {
-        print!("{}", qrnn_fpga::report::render(&r));
+        out!("{}", qrnn_fpga::report::render(&r));
     }
     if what == "bitstream" {
         let bit = qrnn_fpga::program::bitstream_path(&a.dir, family);
         if !ctx.quiet {
-            println!("bitstream: {}", bit.display());
+            outln!("bitstream: {}", bit.display());
         }
     }
     Ok(())

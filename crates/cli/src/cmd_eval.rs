@@ -51,9 +51,8 @@ type Series = Vec<Vec<f64>>;
 
 /// Golden (as reals) and float outputs of one sequence; adds their differences to `dev`.
 fn outputs(m: &Model, seq: &[Vec<f64>], dev: &mut Dev) -> Result<(Series, Series)> {
-    let run = qrnn_golden::run(m, &quantize_input(m, seq))?;
-    let g: Series = run
-        .outputs
+    let outs = qrnn_golden::run_outputs(m, &quantize_input(m, seq))?;
+    let g: Series = outs
         .iter()
         .map(|o| o.iter().map(|q| output_to_f64(m, *q)).collect())
         .collect();
@@ -73,9 +72,10 @@ fn named_test_split(m: &Model, spec: &DataSpec) -> Result<qrnn_model::data::Data
     let record = data_record_of(m);
     if let Some(r) = &record {
         if r.spec != spec.to_string() {
-            eprintln!(
+            note!(
                 "note: {} was trained on {}; evaluating on {spec}",
-                m.name, r.spec
+                m.name,
+                r.spec
             );
         }
     }
@@ -94,12 +94,15 @@ fn named_test_split(m: &Model, spec: &DataSpec) -> Result<qrnn_model::data::Data
 
 /// Run `eval`.
 pub fn run(ctx: Ctx, a: Args) -> Result<()> {
-    let m = util::load_model(&a.model)?;
+    let m = util::load_model(ctx, &a.model)?;
     let spec = a
         .data
         .to_str()
         .and_then(|s| s.parse::<DataSpec>().ok())
         .filter(|s| s.is_named());
+    if spec.is_none() {
+        ctx.budget.input_file(&a.data)?;
+    }
     let text = match spec {
         Some(_) => String::new(),
         None => std::fs::read_to_string(&a.data).unwrap_or_default(),
@@ -116,7 +119,25 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
             None => read_dataset(&a.data, m.input_len())?,
         };
         let n = ds.sequences.len();
+        if n == 0 {
+            return Err(miette::miette!(
+                code = "qrnn::eval::data",
+                "{}: the data set has no sequences",
+                a.data.display()
+            ));
+        }
         if let Some(labels) = &ds.labels {
+            let classes = m.output_len();
+            if let Some((i, l)) = labels.iter().enumerate().find(|(_, l)| **l >= classes) {
+                return Err(miette::miette!(
+                    code = "qrnn::eval::label",
+                    help =
+                        "labels are class indices 0..N-1, N being the model's outputs per timestep",
+                    "{}: labels[{i}] is {l}, but the model has {classes} outputs (classes 0..={})",
+                    a.data.display(),
+                    classes - 1
+                ));
+            }
             let (mut cg, mut cf, mut agree) = (0usize, 0usize, 0usize);
             for (i, (seq, label)) in ds.sequences.iter().zip(labels).enumerate() {
                 let (g, f) = outputs(&m, seq, &mut dev)?;
@@ -126,7 +147,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
                 cf += usize::from(pf == *label);
                 agree += usize::from(pg == pf);
                 if ctx.verbose > 0 {
-                    eprintln!("sequence {i}: label {label}, golden {pg}, float {pf}");
+                    note!("sequence {i}: label {label}, golden {pg}, float {pf}");
                 }
             }
             report.insert("task".into(), json!("classification"));
@@ -154,6 +175,14 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
                     }
                 }
             }
+            if !(sg.is_finite() && sf.is_finite()) {
+                return Err(miette::miette!(
+                    code = "qrnn::eval::not_finite",
+                    help = "targets are in the model's output units; values this large overflow a squared error",
+                    "{}: the mean squared error is not finite (golden {sg}, float {sf}): a target is too large",
+                    a.data.display()
+                ));
+            }
             report.insert("task".into(), json!("regression"));
             report.insert("sequences".into(), json!(n));
             report.insert("golden_mse".into(), json!(sg / cnt as f64));
@@ -174,21 +203,31 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
             0.0
         }),
     );
+    if let Some((k, v)) = report
+        .iter()
+        .find(|(_, v)| v.is_null() || v.as_f64().is_some_and(|x| !x.is_finite()))
+    {
+        return Err(miette::miette!(
+            code = "qrnn::eval::not_finite",
+            "{}: the figure {k} is not a finite number ({v})",
+            a.data.display()
+        ));
+    }
     if a.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&report).into_diagnostic()?
         );
         return Ok(());
     }
-    println!("model {} ({})", m.name, &m.hash()[..16]);
+    outln!("model {} ({})", m.name, &m.hash()[..16]);
     for (k, v) in &report {
         if k == "model" || k == "hash" {
             continue;
         }
         match v.as_f64() {
-            Some(x) if v.is_f64() => println!("  {k:<20} {x:.6}"),
-            _ => println!(
+            Some(x) if v.is_f64() => outln!("  {k:<20} {x:.6}"),
+            _ => outln!(
                 "  {k:<20} {}",
                 v.as_str()
                     .map(str::to_string)

@@ -58,6 +58,10 @@ pub struct Args {
     /// Output model file (.qw, or .qw.toml for the text twin).
     #[arg(short, long, default_value = "example.qw")]
     output: PathBuf,
+    /// Model name: 1 to 64 characters from A-Z a-z 0-9 _ . - (docs/CLI.md#names); default:
+    /// `example-CELL-SCHEME-hHIDDEN-sSEED`.
+    #[arg(long)]
+    name: Option<String>,
     /// Also write a random input sequence of this many timesteps (JSON) to --sequence-out.
     #[arg(long, default_value_t = 8)]
     steps: usize,
@@ -85,8 +89,8 @@ fn parse_map(s: &str) -> Result<(usize, usize), String> {
 /// Refuse sizes that cannot make a loadable model before allocating anything: `example` builds
 /// the whole model in memory before [`qrnn_model::Model::validate`] sees it, so a large `--hidden`
 /// or `--pre-format` width would otherwise abort on allocation, and a tensor over the reader's
-/// element limit would be written but could not be read back.
-fn check_sizes(a: &Args) -> Result<()> {
+/// element limit would be written but could not be read back. Returns the number of weights.
+fn check_sizes(a: &Args) -> Result<u64> {
     if a.hidden.len() > 64 {
         return Err(miette!(
             "--hidden lists {} layers; at most 64 are supported",
@@ -141,12 +145,41 @@ fn check_sizes(a: &Args) -> Result<()> {
             ));
         }
     }
-    Ok(())
+    Ok(tensors
+        .iter()
+        .fold(0u64, |s, (_, n)| s.saturating_add(*n as u64)))
 }
+
+/// Memory per value of `--sequence-out`: the real and its pretty-printed JSON (measured, release
+/// build: 44 bytes a value, 4 M values of `--steps 1000000 --input 4`), with room.
+const MEMORY_PER_SEQUENCE_VALUE: u64 = 64;
 
 /// Run `example`.
 pub fn run(ctx: Ctx, a: Args) -> Result<()> {
-    check_sizes(&a)?;
+    // The naming rule (docs/CLI.md#names), before any work.
+    if let Some(n) = &a.name {
+        qrnn_model::name::check_name("--name", n)?;
+    }
+    let weights = check_sizes(&a)?;
+    // The model is held in memory (a byte a weight) and written (the text twin is streamed);
+    // the random sequence is held as reals and as its JSON text.
+    let seq_values = match &a.sequence_out {
+        Some(_) => {
+            let px = if a.cell == Cell::ConvLstm {
+                a.map.0 * a.map.1
+            } else {
+                1
+            };
+            (a.steps * px * a.input) as u64
+        }
+        None => 0,
+    };
+    ctx.budget.memory(
+        &format!("example: a model of {weights} weights"),
+        qrnn_model::qw::model_memory_estimate(weights, a.quant.bits())
+            .saturating_add(seq_values.saturating_mul(MEMORY_PER_SEQUENCE_VALUE)),
+        "use a smaller --hidden, --input or --head, or fewer layers",
+    )?;
     let formats = Formats {
         x: if a.binary_act {
             ActFmt::Binary
@@ -175,7 +208,10 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         per_row_mult: a.per_row_scale,
         seed: a.seed,
     };
-    let model = example(&spec);
+    let mut model = example(&spec);
+    if let Some(n) = a.name {
+        model.name = n;
+    }
     model
         .validate()
         .map_err(|e| miette::Report::new(e).wrap_err("these options do not make a valid model"))?;
@@ -187,7 +223,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         crate::util::write_out(p, json.as_bytes())?;
     }
     if !ctx.quiet {
-        eprintln!(
+        note!(
             "wrote {} ({}, {} {} weights, {} weight bits, hash {})",
             a.output.display(),
             model.name,
@@ -201,7 +237,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
             &model.hash()[..16]
         );
         if let Some(p) = &a.sequence_out {
-            eprintln!(
+            note!(
                 "wrote {} ({} timesteps of {} values)",
                 p.display(),
                 a.steps,

@@ -82,7 +82,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     let board = find_board(&name)?;
     if let (Some(b), Some(t)) = (&a.board, &target.board) {
         if !ctx.quiet && !b.eq_ignore_ascii_case(t) {
-            eprintln!("note: --board {b} overrides the board `{t}` of qrnn.json");
+            note!("note: --board {b} overrides the board `{t}` of qrnn.json");
         }
     }
     if let Some(f) = target.family.as_deref().and_then(Family::parse) {
@@ -118,7 +118,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         .into());
     }
     if a.dry_run {
-        println!("{}", cmd.shell_line());
+        outln!("{}", cmd.shell_line());
         return Ok(());
     }
     let exe = find_program(&cmd.program).ok_or_else(|| FpgaError::NoProgrammer {
@@ -127,7 +127,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         env: tool.env_var(),
     })?;
     if !ctx.quiet {
-        eprintln!("{} ({}): {}", board.name, cmd.mode, cmd.shell_line());
+        note!("{} ({}): {}", board.name, cmd.mode, cmd.shell_line());
     }
     let status = Command::new(&exe)
         .args(&cmd.args)

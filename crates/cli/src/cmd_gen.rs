@@ -3,7 +3,8 @@
 //! model (`sim/`), `Makefile` (sim, lint), `qrnn.json` (manifest, cycle prediction), `README.md`.
 //!
 //! The project is written into a temporary directory beside DIR and renamed into place, so an
-//! existing DIR is never half-overwritten (it is replaced only with `--force`).
+//! existing DIR is never half-overwritten. It is replaced only with `--force`, and only when it is an
+//! empty directory or a qrnn-hw project; leftovers of interrupted runs are removed by the next run.
 //!
 //! `--fit` chooses the folding of every engine not pinned by `--fold` with the auto-fit search of
 //! `qrnn_fpga::fit` for the device (`--device`, the board's, or the family's default), prints the
@@ -43,7 +44,8 @@ pub struct Args {
     /// Output directory (default: MODEL's name with `-hw`).
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// Replace an existing output directory.
+    /// Replace an existing qrnn-hw project at -o (a directory holding a qrnn.json written by
+    /// qrnn-hw). A file, a link, a device or any other directory is never replaced.
     #[arg(long)]
     force: bool,
     /// Folding per engine, `ENGINE=PxS` (P rows × S columns per cycle); ENGINE is layer0, layer1,
@@ -60,8 +62,10 @@ pub struct Args {
     /// List the passes and exit.
     #[arg(long)]
     list_passes: bool,
-    /// Lengths of the test sequences the golden model writes into sim/ (comma list).
-    #[arg(long, value_delimiter = ',', default_value = "5,1,3")]
+    /// Lengths of seeded random test sequences (inputs in about [-1, 1]) the golden model writes
+    /// into sim/ (comma list). Default: the built-in stimulus of docs/HARDWARE.md §8 (long, varied,
+    /// driving states to their limits; shorter for large ConvLSTM maps).
+    #[arg(long, value_delimiter = ',')]
     sim_steps: Vec<usize>,
     /// Seed of the test sequences.
     #[arg(long, default_value_t = 1)]
@@ -200,9 +204,9 @@ pub(crate) fn fit_error(e: FitError, model_path: &Path) -> miette::Report {
 /// Run `gen`.
 pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     if a.list_passes {
-        println!("lower            model → engines with shapes, formats, biases, tables, ranges");
+        outln!("lower            model → engines with shapes, formats, biases, tables, ranges");
         for p in PIPELINE {
-            println!("{:<16} {}", p.name, p.description);
+            outln!("{:<16} {}", p.name, p.description);
         }
         return Ok(());
     }
@@ -210,7 +214,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         .model
         .clone()
         .ok_or_else(|| miette!("give a model file: qrnn-hw gen MODEL.qw"))?;
-    let model = crate::util::load_model(&model_path)?;
+    let model = crate::util::load_model(ctx, &model_path)?;
     let (target, board, device) = resolve_target(
         a.target.as_deref(),
         a.board.as_deref(),
@@ -257,10 +261,23 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
             ));
         }
     }
+    if a.sim_steps.contains(&0) {
+        return Err(miette!("--sim-steps needs positive sequence lengths"));
+    }
+    // without --sim-steps: the default stimulus, whose lengths depend on the model
+    let sim_steps: Vec<usize> = if a.sim_steps.is_empty() {
+        qrnn_sim::stimulus::default_plan(&model)
+            .iter()
+            .map(|p| p.1)
+            .collect()
+    } else {
+        a.sim_steps.clone()
+    };
+    check_budget(ctx, &model_path, &model, &opts, &sim_steps)?;
     let dump = a.dump_ir_after.clone();
     let mut g = qrnn_rtl::generate(&model, &opts, |name, d| {
         if dump.as_deref() == Some("all") || dump.as_deref() == Some(name) {
-            eprintln!("== IR after {name}\n{d}");
+            note!("== IR after {name}\n{d}");
         }
     })
     .map_err(|e| {
@@ -270,9 +287,6 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
             model_path.display()
         )
     })?;
-    if a.sim_steps.is_empty() || a.sim_steps.contains(&0) {
-        return Err(miette!("--sim-steps needs positive sequence lengths"));
-    }
     if let Some(d) = device {
         g.manifest.device = Some(d.name.to_string());
         g.manifest.package = d.packages.first().map(|p| p.to_string());
@@ -293,10 +307,14 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         }
         g.manifest.fit = Some(fm);
         if !ctx.quiet {
-            print!("{}", f.table());
+            out!("{}", f.table());
         }
     }
-    let stim = Stimulus::random(&model, &a.sim_steps, a.seed);
+    let stim = if a.sim_steps.is_empty() {
+        Stimulus::default_for(&model, a.seed)
+    } else {
+        Stimulus::random(&model, &a.sim_steps, a.seed)
+    };
     let mut files = g.files.clone();
     files.extend(sim_files(&model, &g.manifest, &stim)?);
     let mut mk = makefile(&g.manifest);
@@ -323,9 +341,9 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
             .to_string();
         PathBuf::from(format!("{stem}-hw"))
     });
-    write_project(&out, &files, a.force)?;
+    write_project(ctx, &out, &files, a.force)?;
     if !ctx.quiet {
-        eprintln!(
+        note!(
             "wrote {} ({} files): {} cycles per timestep; run `make -C {} sim`",
             out.display(),
             files.len(),
@@ -336,20 +354,196 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     Ok(())
 }
 
+/// Refuse a design whose generation would exceed `--max-memory` or `--max-output` (estimated
+/// from the lowered design and the co-simulation's timesteps, before anything is elaborated).
+/// A design the passes refuse is left to `generate`, which reports why.
+fn check_budget(
+    ctx: Ctx,
+    model_path: &Path,
+    model: &qrnn_model::Model,
+    opts: &Options,
+    sim_steps: &[usize],
+) -> Result<()> {
+    let Ok(design) = qrnn_rtl::passes::run_pipeline(model, opts, |_, _| {}) else {
+        return Ok(());
+    };
+    let steps = sim_steps
+        .iter()
+        .fold(0u64, |t, n| t.saturating_add(*n as u64));
+    let (memory, bytes) = crate::budget::gen_estimate(model, &design, steps);
+    let what = format!(
+        "{}: generating this design with {steps} co-simulation timesteps",
+        model_path.display()
+    );
+    if ctx.verbose > 0 {
+        use crate::budget::show;
+        note!(
+            "budget: estimated {} of memory (limit {}), {} written (limit {})",
+            show(memory),
+            show(ctx.budget.memory),
+            show(bytes),
+            show(ctx.budget.output)
+        );
+    }
+    ctx.budget.memory(
+        &what,
+        memory,
+        "fold less (a smaller --fold PxS), or give fewer --sim-steps",
+    )?;
+    ctx.budget.output(
+        &what,
+        bytes,
+        "give fewer or shorter --sim-steps, or fold less (a smaller --fold PxS)",
+    )
+}
+
+/// What stands at the output path before `gen` writes there.
+#[derive(Debug, PartialEq)]
+enum Existing {
+    /// Nothing: the project is renamed into place.
+    Nothing,
+    /// An empty directory.
+    Empty,
+    /// A directory holding a `qrnn.json` written by qrnn-hw.
+    Project,
+    /// Anything else, with the reason it may not be replaced.
+    Other(String),
+}
+
+/// Classify the output path without following a symbolic link at it.
+fn existing(out: &Path) -> Existing {
+    let meta = match std::fs::symlink_metadata(out) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Existing::Nothing,
+        Err(e) => return Existing::Other(format!("it cannot be examined ({e})")),
+    };
+    let ft = meta.file_type();
+    if ft.is_symlink() {
+        return Existing::Other(
+            "it is a symbolic link; qrnn-hw replaces neither links nor their targets".into(),
+        );
+    }
+    if ft.is_file() {
+        return Existing::Other("it is a file, not a project directory".into());
+    }
+    if !ft.is_dir() {
+        return Existing::Other("it is a device, socket or pipe, not a project directory".into());
+    }
+    match out.read_dir() {
+        Ok(mut d) => {
+            if d.next().is_none() {
+                return Existing::Empty;
+            }
+        }
+        Err(e) => return Existing::Other(format!("it cannot be read ({e})")),
+    }
+    if is_qrnn_project(out) {
+        Existing::Project
+    } else {
+        Existing::Other(
+            "it is a directory that is not a qrnn-hw project (no qrnn.json written by qrnn-hw)"
+                .into(),
+        )
+    }
+}
+
+/// Whether `dir` holds a `qrnn.json` manifest written by qrnn-hw (a regular file, at most 1 MiB,
+/// a JSON object whose `generator` starts with `qrnn-hw` and with a `model_hash`).
+pub(crate) fn is_qrnn_project(dir: &Path) -> bool {
+    let path = dir.join("qrnn.json");
+    let Ok(meta) = std::fs::symlink_metadata(&path) else {
+        return false;
+    };
+    if !meta.file_type().is_file() || meta.len() > 1 << 20 {
+        return false;
+    }
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return false;
+    };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return false;
+    };
+    v.get("generator")
+        .and_then(|g| g.as_str())
+        .is_some_and(|g| g.starts_with("qrnn-hw"))
+        && v.get("model_hash").is_some_and(|h| h.is_string())
+}
+
+/// Whether a process with this id is running (Linux `/proc`; elsewhere: assume it is, so that
+/// nothing another run may still be writing is removed).
+fn process_alive(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    !proc.is_dir() || proc.join(pid.to_string()).exists()
+}
+
+/// Remove what interrupted runs into the same output path left beside it: the directories
+/// `.NAME.tmp-PID` (a project being written) and `.NAME.old-PID` (a replaced project being
+/// removed) of processes that are no longer running. Returns what was removed.
+fn clean_leftovers(parent: &Path, name: &str) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(entries) = parent.read_dir() else {
+        return removed;
+    };
+    let me = std::process::id();
+    for e in entries.flatten() {
+        let file = e.file_name();
+        let Some(file) = file.to_str() else { continue };
+        let Some(rest) = file.strip_prefix(&format!(".{name}.")) else {
+            continue;
+        };
+        let pid = rest
+            .strip_prefix("tmp-")
+            .or_else(|| rest.strip_prefix("old-"))
+            .and_then(|p| p.parse::<u32>().ok());
+        let Some(pid) = pid else { continue };
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir && pid != me && !process_alive(pid) && std::fs::remove_dir_all(e.path()).is_ok() {
+            removed.push(e.path());
+        }
+    }
+    removed
+}
+
 /// Write all files into a fresh temporary directory beside `out`, then rename it into place.
-fn write_project(out: &Path, files: &[(String, String)], force: bool) -> Result<()> {
-    if out.exists() && !force {
-        let empty = out
-            .read_dir()
-            .map(|mut d| d.next().is_none())
-            .unwrap_or(false);
-        if !empty {
+///
+/// `out` may be absent or an empty directory; with `force`, also a qrnn-hw project (a directory
+/// holding a `qrnn.json` written by qrnn-hw), which is replaced and then removed. Anything else —
+/// a file, a symbolic link, a device, another directory — is refused and left as it was.
+/// Temporary directories of interrupted runs into the same place are removed first.
+pub(crate) fn write_project(
+    ctx: Ctx,
+    out: &Path,
+    files: &[(String, String)],
+    force: bool,
+) -> Result<()> {
+    let Some(name) = out.file_name().map(|f| f.to_string_lossy().into_owned()) else {
+        return Err(miette!(
+            code = "qrnn::gen::output",
+            help = "name the project directory, e.g. -o build/model-hw",
+            "{}: -o must name a directory to create, not `.`, `..` or a root",
+            out.display()
+        ));
+    };
+    match existing(out) {
+        Existing::Nothing | Existing::Empty => {}
+        Existing::Project if force => {}
+        Existing::Project => {
             return Err(miette!(
                 code = "qrnn::gen::exists",
                 help = "choose another -o directory, or pass --force to replace it",
-                "{} already exists and is not empty",
+                "{} already holds a qrnn-hw project",
                 out.display()
-            ));
+            ))
+        }
+        Existing::Other(why) => {
+            return Err(miette!(
+                code = "qrnn::gen::exists",
+                help =
+                    "choose another -o directory: --force replaces only an empty directory or a \
+                        project that qrnn-hw generated",
+                "{} already exists and cannot be replaced: {why}",
+                out.display()
+            ))
         }
     }
     let parent = match out.parent() {
@@ -359,10 +553,11 @@ fn write_project(out: &Path, files: &[(String, String)], force: bool) -> Result<
     std::fs::create_dir_all(&parent)
         .into_diagnostic()
         .wrap_err_with(|| format!("creating {}", parent.display()))?;
-    let name = out
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
+    for p in clean_leftovers(&parent, &name) {
+        if !ctx.quiet {
+            note!("removed {}, left by an interrupted run", p.display());
+        }
+    }
     let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let res = (|| -> Result<()> {
@@ -377,19 +572,28 @@ fn write_project(out: &Path, files: &[(String, String)], force: bool) -> Result<
                 .into_diagnostic()
                 .wrap_err_with(|| format!("writing {}", path.display()))?;
         }
-        if out.exists() {
-            let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-            std::fs::rename(out, &old)
+        if existing(out) == Existing::Nothing {
+            return std::fs::rename(&tmp, out)
                 .into_diagnostic()
-                .wrap_err_with(|| format!("moving the old {} aside", out.display()))?;
-            std::fs::rename(&tmp, out)
+                .wrap_err_with(|| format!("renaming into {}", out.display()));
+        }
+        // An empty directory or a project (checked above): moved aside, replaced, removed.
+        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+        std::fs::rename(out, &old)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("moving the old {} aside", out.display()))?;
+        if let Err(e) = std::fs::rename(&tmp, out) {
+            let _ = std::fs::rename(&old, out);
+            return Err(e)
                 .into_diagnostic()
-                .wrap_err_with(|| format!("renaming into {}", out.display()))?;
-            let _ = std::fs::remove_dir_all(&old);
-        } else {
-            std::fs::rename(&tmp, out)
-                .into_diagnostic()
-                .wrap_err_with(|| format!("renaming into {}", out.display()))?;
+                .wrap_err_with(|| format!("renaming into {}", out.display()));
+        }
+        if let Err(e) = std::fs::remove_dir_all(&old) {
+            note!(
+                "warning: the replaced project could not be removed: {} ({e}); the next gen into {} removes it",
+                old.display(),
+                out.display()
+            );
         }
         Ok(())
     })();
@@ -438,7 +642,7 @@ fn readme(model: &qrnn_model::Model, m: &qrnn_rtl::manifest::Manifest) -> String
         })
         .unwrap_or_default();
     format!(
-        "# {name} — generated hardware\n\n\
+        "# {title} — generated hardware\n\n\
 Generated by {gen} from model `{name}` (sha256 `{hash}`) for target `{target}`.\n\
 This directory is self-contained: it simulates with Verilator (or Icarus) and make alone.\n\n\
 ```sh\nmake sim               # Verilator co-simulation against the golden model's vectors: prints PASS\n\
@@ -451,7 +655,8 @@ one output element of {wy} bits per beat, {out_len} per timestep; `in_seq_start`
 `qrnn.json` holds these figures for tools. `sim/` holds the testbench, the stimulus and the expected values\n\
 written by the golden model, and `sim/golden_trace.txt` (every named value of every timestep).\n{fit}",
         fit = fit_section(m),
-        name = m.model_name,
+        title = qrnn_model::name::escape::markdown_text(&m.model_name),
+        name = qrnn_model::name::escape::markdown_code(&m.model_name),
         gen = m.generator,
         hash = m.model_hash,
         target = m.target,

@@ -62,7 +62,8 @@ pub struct Args {
     /// Require this cell (lstm or gru); default: from the shape of weight_hh_l0.
     #[arg(long, value_parser = parse_cell)]
     cell: Option<Cell>,
-    /// Model name; default: FILE's stem.
+    /// Model name: 1 to 64 characters from A-Z a-z 0-9 _ . - (docs/CLI.md#names); default: FILE's
+    /// stem, made valid.
     #[arg(long)]
     name: Option<String>,
     /// Input format (or `binary`).
@@ -131,6 +132,10 @@ fn parse_bias(s: &str) -> Result<BiasFormat, String> {
 
 /// Run `import`.
 pub fn run(ctx: Ctx, a: Args) -> Result<()> {
+    // The naming rule (docs/CLI.md#names), before any work.
+    if let Some(n) = &a.name {
+        qrnn_model::name::check_name("--name", n)?;
+    }
     let scheme = match (a.quant, a.larq_bits) {
         (Some(s), true) if s != Scheme::Binary => {
             return Err(miette!(
@@ -210,7 +215,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
             "weight_bits": m.weight_bits(),
             "hash": hash,
         });
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&j).map_err(|e| miette!("internal error: {e}"))?
         );
@@ -218,7 +223,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     if !ctx.quiet {
         let r = &imp.record;
         let n = imp.net.layers.len();
-        eprintln!(
+        note!(
             "read {} ({}, sha256 {}…): {}, {n} layer{}, input {}, hidden {}{}",
             a.file.display(),
             serde_json::to_value(r.format)
@@ -241,12 +246,12 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
             }
         );
         for e in &imp.errors {
-            eprintln!("  {:<24} relative L2 error {:.4}", e.tensor, e.rel_error);
+            note!("  {:<24} relative L2 error {:.4}", e.tensor, e.rel_error);
         }
         if !r.ignored.is_empty() {
-            eprintln!("ignored tensors: {}", r.ignored.join(", "));
+            note!("ignored tensors: {}", r.ignored.join(", "));
         }
-        eprintln!(
+        note!(
             "wrote {} ({}, {} weights, {} weight bits, hash {})",
             out.display(),
             m.name,

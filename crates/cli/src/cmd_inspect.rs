@@ -37,8 +37,8 @@ fn shape_str(s: &[usize]) -> String {
 }
 
 /// Run `inspect`.
-pub fn run(_ctx: Ctx, a: Args) -> Result<()> {
-    let m = util::load_model(&a.model)?;
+pub fn run(ctx: Ctx, a: Args) -> Result<()> {
+    let m = util::load_model(ctx, &a.model)?;
     let ranges = analyze(&m)?;
     let hash = m.hash();
     if a.json {
@@ -70,10 +70,10 @@ pub fn run(_ctx: Ctx, a: Args) -> Result<()> {
             "name": m.name, "hash": hash, "input": {"size": m.input.size, "map": m.input.map, "format": m.input.format.to_string()},
             "layers": layers, "head": head, "weight_bits": m.weight_bits(), "provenance": m.provenance,
         });
-        println!("{}", serde_json::to_string_pretty(&v).into_diagnostic()?);
+        outln!("{}", serde_json::to_string_pretty(&v).into_diagnostic()?);
         return Ok(());
     }
-    print!("{}", render(&m, &hash, &ranges));
+    out!("{}", render(&m, &hash, &ranges));
     Ok(())
 }
 

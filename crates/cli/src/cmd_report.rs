@@ -61,11 +61,11 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     let out = a.dir.join("report.json");
     qrnn_model::qw::write_atomic(&out, json.as_bytes())?;
     if a.json {
-        print!("{json}");
+        out!("{json}");
     } else {
-        print!("{}", qrnn_fpga::report::render(&r));
+        out!("{}", qrnn_fpga::report::render(&r));
         if !ctx.quiet {
-            eprintln!("wrote {}", out.display());
+            note!("wrote {}", out.display());
         }
     }
     Ok(())
@@ -105,7 +105,7 @@ fn run_space(ctx: Ctx, a: &Args) -> Result<()> {
     if a.dir.is_dir() {
         return Err(project_instead_of_model(&a.dir));
     }
-    let model = crate::util::load_model(&a.dir)?;
+    let model = crate::util::load_model(ctx, &a.dir)?;
     let (_, board, device) = crate::cmd_gen::resolve_target(
         a.target.as_deref(),
         a.board.as_deref(),
@@ -135,19 +135,19 @@ fn run_space(ctx: Ctx, a: &Args) -> Result<()> {
         qrnn_model::qw::write_atomic(out, text.as_bytes())?;
     }
     if a.json {
-        print!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&j).into_diagnostic()? + "\n"
         );
     } else if !ctx.quiet {
-        print!("{}", table(&ds, mhz, &clock));
+        out!("{}", table(&ds, mhz, &clock));
     }
     if !ctx.quiet {
         if let Err(e) = &ds.fit {
-            eprintln!("no --fit choice: {e}");
+            note!("no --fit choice: {e}");
         }
         if let Some(out) = &a.plot {
-            eprintln!(
+            note!(
                 "wrote {} ({} foldings, {} on the Pareto front)",
                 out.display(),
                 ds.points.len(),

@@ -73,7 +73,10 @@ struct Sequence {
 
 /// Run `run`.
 pub fn run(ctx: Ctx, a: Args) -> Result<()> {
-    let m = util::load_model(&a.model)?;
+    let m = util::load_model(ctx, &a.model)?;
+    for p in &a.input {
+        ctx.budget.input_file(p)?;
+    }
     let seqs = read_inputs(&m, &a)?;
     if a.trace.is_some() && seqs.len() != 1 {
         return Err(miette!(
@@ -151,11 +154,21 @@ fn float_inputs(m: &Model, s: &Sequence, raw: bool) -> Vec<Vec<f64>> {
     }
 }
 
-/// The golden model's outputs of every sequence (each from the initial state).
-fn golden_runs(m: &Model, seqs: &[Sequence]) -> Result<Vec<Run>> {
+/// The golden model's outputs of every sequence (each from the initial state). The per-step
+/// trace (every gate and state: far larger than the outputs) is kept only with `keep_trace`.
+fn golden_runs(m: &Model, seqs: &[Sequence], keep_trace: bool) -> Result<Vec<Run>> {
+    let run = |xs: &[Vec<i64>]| -> std::result::Result<Run, qrnn_golden::GoldenError> {
+        if keep_trace {
+            return qrnn_golden::run(m, xs);
+        }
+        Ok(Run {
+            outputs: qrnn_golden::run_outputs(m, xs)?,
+            trace: Vec::new(),
+        })
+    };
     seqs.iter()
         .map(|s| {
-            qrnn_golden::run(m, &s.xq).map_err(|e| {
+            run(&s.xq).map_err(|e| {
                 if seqs.len() == 1 {
                     miette::Report::new(e)
                 } else {
@@ -173,11 +186,11 @@ fn run_golden(
     seqs: &[Sequence],
     floats: Option<&[Vec<Vec<f64>>]>,
 ) -> Result<()> {
-    let runs = golden_runs(m, seqs)?;
+    let runs = golden_runs(m, seqs, a.trace.is_some())?;
     if let Some(p) = &a.trace {
         write_trace(p, &runs[0])?;
         if !ctx.quiet {
-            eprintln!("wrote trace {}", p.display());
+            note!("wrote trace {}", p.display());
         }
     }
     let outputs: Vec<Vec<Vec<i64>>> = runs.into_iter().map(|r| r.outputs).collect();
@@ -189,9 +202,9 @@ fn run_golden(
     }
     let mut p = Printer::new(m, seqs.len());
     for (k, s) in seqs.iter().enumerate() {
-        p.sequence(k, s, &outputs[k], floats.map(|f| &f[k][..]));
+        p.sequence(k, s, &outputs[k], floats.map(|f| &f[k][..]))?;
     }
-    p.finish("golden");
+    p.finish("golden")?;
     Ok(())
 }
 
@@ -199,13 +212,13 @@ fn run_golden(
 fn summary(m: &Model, seqs: &[Sequence]) {
     let steps: usize = seqs.iter().map(|s| s.xq.len()).sum();
     if seqs.len() == 1 {
-        eprintln!(
+        note!(
             "{}: {steps} timesteps, {} outputs each",
             m.name,
             m.output_len()
         );
     } else {
-        eprintln!(
+        note!(
             "{}: {} sequences, {steps} timesteps, {} outputs each",
             m.name,
             seqs.len(),
@@ -231,9 +244,15 @@ impl<'m> Printer<'m> {
         }
     }
 
-    fn sequence(&mut self, k: usize, s: &Sequence, outputs: &[Vec<i64>], fl: Option<&[Vec<f64>]>) {
+    fn sequence(
+        &mut self,
+        k: usize,
+        s: &Sequence,
+        outputs: &[Vec<i64>],
+        fl: Option<&[Vec<f64>]>,
+    ) -> Result<()> {
         if self.several {
-            println!("sequence {k} ({}): {} timesteps", s.source, outputs.len());
+            outln!("sequence {k} ({}): {} timesteps", s.source, outputs.len());
         }
         for (t, out) in outputs.iter().enumerate() {
             let ints = out
@@ -246,28 +265,30 @@ impl<'m> Printer<'m> {
                 .map(|q| format!("{:.4}", output_to_f64(self.m, *q)))
                 .collect::<Vec<_>>()
                 .join(" ");
-            println!("t={t:<4} int [{ints}]");
-            println!("       real [{reals}]");
+            outln!("t={t:<4} int [{ints}]");
+            outln!("       real [{reals}]");
             if let Some(f) = fl {
                 let fr = f[t]
                     .iter()
                     .map(|v| format!("{v:.4}"))
                     .collect::<Vec<_>>()
                     .join(" ");
-                println!("      float [{fr}]");
+                outln!("      float [{fr}]");
                 let d = self.maxdev.get_or_insert(0.0);
                 for (q, v) in out.iter().zip(&f[t]) {
                     *d = d.max((output_to_f64(self.m, *q) - v).abs());
                 }
             }
         }
+        Ok(())
     }
 
     /// The deviation line, if the float reference ran; `who` is `golden` or `board`.
-    fn finish(&self, who: &str) {
+    fn finish(&self, who: &str) -> Result<()> {
         if let Some(d) = self.maxdev {
-            println!("max |{who} - float| = {d:.6}");
+            outln!("max |{who} - float| = {d:.6}");
         }
+        Ok(())
     }
 }
 
@@ -316,7 +337,7 @@ fn print_json(
     if !check.is_null() {
         v["check"] = check;
     }
-    println!("{}", serde_json::to_string_pretty(&v).into_diagnostic()?);
+    outln!("{}", serde_json::to_string_pretty(&v).into_diagnostic()?);
     Ok(())
 }
 
@@ -358,7 +379,7 @@ fn run_board(
         }
     }
     let expected = if a.check {
-        Some(golden_runs(m, seqs)?)
+        Some(golden_runs(m, seqs, false)?)
     } else {
         None
     };
@@ -390,7 +411,7 @@ fn run_board(
         ));
     }
     if !ctx.quiet {
-        eprintln!(
+        note!(
             "board on {port}: model {}, {} inputs × {} bits, {} outputs × {} bits, frame timeout {} bit times",
             id.model_hex(),
             l.in_len,
@@ -441,7 +462,7 @@ fn run_board(
             outs.push(y);
         }
         if !a.json {
-            printer.sequence(k, s, &outs, floats.map(|f| &f[k][..]));
+            printer.sequence(k, s, &outs, floats.map(|f| &f[k][..]))?;
         }
         all.push(outs);
     }
@@ -459,9 +480,9 @@ fn run_board(
             check.unwrap_or(Value::Null),
         );
     }
-    printer.finish("board");
+    printer.finish("board")?;
     if check.is_some() {
-        println!(
+        outln!(
             "CHECK PASS sequences={} timesteps={steps} values={values}",
             seqs.len()
         );

@@ -97,7 +97,8 @@ pub struct Args {
     /// Continue the run saved in --checkpoint DIR.
     #[arg(long, requires = "checkpoint")]
     resume: bool,
-    /// Model name (default: the output file's stem).
+    /// Model name: 1 to 64 characters from A-Z a-z 0-9 _ . - (docs/CLI.md#names); default: the
+    /// output file's stem, made valid.
     #[arg(long)]
     name: Option<String>,
     /// Text: tokens per sequence.
@@ -200,7 +201,7 @@ impl Observer for Progress {
             b.finish_and_clear();
         }
         if !self.quiet {
-            eprintln!("{line}");
+            note!("{line}");
         }
     }
 }
@@ -209,6 +210,10 @@ impl Observer for Progress {
 pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     single_thread();
     let t0 = Instant::now();
+    // The naming rule (docs/CLI.md#names), before any work.
+    if let Some(n) = &a.name {
+        qrnn_model::name::check_name("--name", n)?;
+    }
     if a.test.is_some() && a.data.is_named() {
         return Err(miette!(
             "--test is for a JSON training file; {} has its own test split",
@@ -236,6 +241,13 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         stride: a.stride,
         normalize: a.normalize,
     };
+    // a data set file given by the user is bounded like every input file (docs/CLI.md "Budgets")
+    if let DataSpec::File(p) = &a.data {
+        ctx.budget.input_file(p)?;
+    }
+    if let Some(p) = &a.test {
+        ctx.budget.input_file(p)?;
+    }
     let data = prepare(&a.data, &opts)?;
     let precision = match a.quant.0 {
         None => Precision::Full,
@@ -269,7 +281,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     };
     let arch = qrnn_train::train::arch_of(&cfg, &data)?;
     if !ctx.quiet {
-        eprintln!(
+        note!(
             "data {}: {} {} train / {} test sequences, {} inputs{}, {} outputs; model {} ({} weights), quant {}",
             data.record.spec,
             data.record.task,
@@ -299,9 +311,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
             .file_name()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "trained".into());
-        s.trim_end_matches(".toml")
-            .trim_end_matches(".qw")
-            .to_string()
+        qrnn_model::name::legalise(s.trim_end_matches(".toml").trim_end_matches(".qw"))
     });
     let ex = export_trained(&cfg, &data, &trained, &name)?;
     ex.model.save(&a.output)?;
@@ -337,9 +347,9 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
                         "out": ex.formats.out.to_string()},
             "seconds": t0.elapsed().as_secs_f64(),
         });
-        println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
     } else if !ctx.quiet {
-        eprintln!(
+        note!(
             "wrote {} ({}): best epoch {} of {}{}; formats x {} pre {} c {} out {}",
             a.output.display(),
             &ex.model.hash()[..16],
@@ -355,7 +365,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
             ex.formats.c,
             ex.formats.out
         );
-        println!(
+        outln!(
             "{} test {summary} ({:.1} s)",
             data.record.spec,
             t0.elapsed().as_secs_f64()

@@ -1,7 +1,11 @@
 //! `qrnn-hw`: the command-line tool. One file per subcommand (`cmd_*.rs`); this file only parses
 //! arguments and maps results to exit codes (documented in docs/CLI.md):
-//! 0 success, 1 error in the input or the environment, 2 command-line usage, 3 internal error.
+//! 0 success, 1 error in the input or the environment, 2 command-line usage, 3 internal error,
+//! 141 standard output closed by its reader (`| head`; 128 + SIGPIPE, as a shell reports it).
 
+#[macro_use]
+mod out;
+mod budget;
 mod cmd_boards;
 mod cmd_build;
 mod cmd_convert;
@@ -30,6 +34,16 @@ struct Cli {
     /// Print more detail.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// Memory a command may plan to use: work estimated above it is refused before it starts
+    /// (e.g. 2G, 512M; docs/CLI.md "Budgets").
+    #[arg(long, global = true, env = "QRNN_MAX_MEMORY", value_name = "SIZE",
+          default_value = budget::DEFAULT_MEMORY, value_parser = budget::parse_size)]
+    max_memory: u64,
+    /// Bytes a command may write (a generated project with its vectors and trace): estimated
+    /// before writing, refused above it.
+    #[arg(long, global = true, env = "QRNN_MAX_OUTPUT", value_name = "SIZE",
+          default_value = budget::DEFAULT_OUTPUT, value_parser = budget::parse_size)]
+    max_output: u64,
     #[command(subcommand)]
     command: Command,
 }
@@ -69,6 +83,8 @@ pub struct Ctx {
     pub quiet: bool,
     /// Extra detail level.
     pub verbose: u8,
+    /// Memory and output limits (`--max-memory`, `--max-output`).
+    pub budget: budget::Budget,
 }
 
 fn main() -> ExitCode {
@@ -81,6 +97,10 @@ fn main() -> ExitCode {
     let ctx = Ctx {
         quiet: cli.quiet,
         verbose: cli.verbose,
+        budget: budget::Budget {
+            memory: cli.max_memory,
+            output: cli.max_output,
+        },
     };
     let res = match cli.command {
         Command::Inspect(a) => cmd_inspect::run(ctx, a),
@@ -96,13 +116,16 @@ fn main() -> ExitCode {
         Command::Import(a) => cmd_import::run(ctx, a),
         Command::Train(a) => cmd_train::run(ctx, a),
     };
+    // Anything still buffered is written now, so that a full disk is reported, not lost at exit.
+    let res = res.and_then(|()| out::flush());
     match res {
         Ok(()) => ExitCode::SUCCESS,
+        Err(report) if out::is_closed_pipe(&report) => ExitCode::from(out::CLOSED_PIPE_STATUS),
         Err(report) => {
             let internal = report
                 .code()
                 .is_some_and(|c| c.to_string().starts_with("qrnn::golden::range"));
-            eprintln!("{report:?}");
+            note!("{report:?}");
             ExitCode::from(if internal { 3 } else { 1 })
         }
     }

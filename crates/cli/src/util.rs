@@ -1,24 +1,36 @@
 //! Small helpers shared by subcommands: loading a model with a good error, writing outputs to a
 //! file (atomically) or stdout.
 
-use miette::{IntoDiagnostic, Result, WrapErr};
+use miette::Result;
 use qrnn_model::Model;
-use std::io::Write;
 use std::path::Path;
 
 /// Load and validate a model (binary `.qw` or text twin).
-pub fn load_model(path: &Path) -> Result<Model> {
+///
+/// The memory reading takes is estimated from the file's size and first bytes and checked
+/// against `--max-memory` before it is read (docs/CLI.md "Budgets").
+pub fn load_model(ctx: crate::Ctx, path: &Path) -> Result<Model> {
+    check_model_file(ctx, path, "reading")?;
     Ok(Model::load(path)?)
+}
+
+/// Refuse a model file whose reading would exceed `--max-memory` (`what`: what is done with it).
+pub fn check_model_file(ctx: crate::Ctx, path: &Path, what: &str) -> Result<()> {
+    // a file that cannot be examined is reported by the reader, with its reason
+    if let Ok(estimate) = qrnn_model::qw::file_memory_estimate(path) {
+        ctx.budget.memory(
+            &format!("{}: {what} this model", path.display()),
+            estimate,
+            "use a smaller model",
+        )?;
+    }
+    Ok(())
 }
 
 /// Write bytes to `path` atomically, or to stdout when `path` is `-`.
 pub fn write_out(path: &Path, bytes: &[u8]) -> Result<()> {
     if path == Path::new("-") {
-        let mut out = std::io::stdout().lock();
-        out.write_all(bytes)
-            .into_diagnostic()
-            .wrap_err("writing to stdout")?;
-        return out.flush().into_diagnostic();
+        return crate::out::write_bytes(bytes);
     }
     Ok(qrnn_model::qw::write_atomic(path, bytes)?)
 }

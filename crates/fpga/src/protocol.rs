@@ -193,6 +193,20 @@ pub enum ProtocolError {
         /// The version byte.
         version: u8,
     },
+    /// The ID reply has the right magic and version but a field out of range.
+    #[error("malformed board ID: {field} is {value}, expected {expected}")]
+    #[diagnostic(
+        code(qrnn::fpga::protocol::bad_id_field),
+        help("the board answered as a qrnn board top but its ID is corrupt: check the link (baud rate, wiring), then reprogram the board")
+    )]
+    BadIdField {
+        /// Which field, with its byte offset in the ID.
+        field: &'static str,
+        /// Its value.
+        value: usize,
+        /// What was expected.
+        expected: &'static str,
+    },
     /// The board runs another model.
     #[error("model hash mismatch: the board has {got}, expected {expected}")]
     #[diagnostic(
@@ -439,11 +453,21 @@ impl BoardId {
             wx: u32::from(p[17]),
             wy: u32::from(p[18]),
         };
-        if !(1..=64).contains(&layout.wx) || !(1..=64).contains(&layout.wy) || layout.in_len == 0 {
-            return Err(ProtocolError::BadId {
-                magic,
-                version: p[4],
-            });
+        let bad = |field: &'static str, value: usize, expected: &'static str| {
+            Err(ProtocolError::BadIdField {
+                field,
+                value,
+                expected,
+            })
+        };
+        if !(1..=64).contains(&layout.wx) {
+            return bad("input width (byte 17)", layout.wx as usize, "1..=64 bits");
+        }
+        if !(1..=64).contains(&layout.wy) {
+            return bad("output width (byte 18)", layout.wy as usize, "1..=64 bits");
+        }
+        if layout.in_len == 0 {
+            return bad("input length (bytes 13-14)", 0, "at least 1 value");
         }
         let mut model_id = [0u8; 8];
         model_id.copy_from_slice(&p[5..13]);

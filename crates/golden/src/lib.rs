@@ -164,6 +164,16 @@ pub fn run(model: &Model, inputs: &[Vec<i64>]) -> Result<Run, GoldenError> {
     })
 }
 
+/// The outputs of a whole sequence from the initial state, without keeping the per-step trace
+/// (memory proportional to the outputs, not to every gate and state of every step).
+pub fn run_outputs(model: &Model, inputs: &[Vec<i64>]) -> Result<Vec<Vec<i64>>, GoldenError> {
+    let mut ex = Executor::new(model)?;
+    inputs
+        .iter()
+        .map(|x| ex.step(x).map(|st| st.output().to_vec()))
+        .collect()
+}
+
 /// Conv geometry of a layer, if it is a ConvLSTM layer: (height, width, kernel).
 #[derive(Clone, Copy)]
 struct Geo {

@@ -81,25 +81,48 @@ impl fmt::Display for Fmt {
     }
 }
 
+/// Whether `s` is an integer written the one canonical way: an optional `-` (when `signed`),
+/// then `0` or digits without a leading zero; no sign `+`, no spaces.
+fn canonical_int(s: &str, signed: bool) -> bool {
+    let digits = if signed {
+        s.strip_prefix('-').unwrap_or(s)
+    } else {
+        s
+    };
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+        && !(digits == "0" && s.starts_with('-'))
+}
+
 impl FromStr for Fmt {
     type Err = String;
+    /// Parse the one canonical spelling `fixed<W,F>` (what the writer produces): no spaces,
+    /// no leading zeros, no `+`; so that equal formats are equal strings in every file.
     fn from_str(s: &str) -> Result<Fmt, String> {
         let inner = s
-            .trim()
             .strip_prefix("fixed<")
             .and_then(|r| r.strip_suffix('>'))
             .ok_or_else(|| format!("expected a format like \"fixed<8,6>\", found {s:?}"))?;
         let (w, f) = inner
             .split_once(',')
             .ok_or_else(|| format!("expected \"fixed<WIDTH,FRAC>\", found {s:?}"))?;
+        if !canonical_int(w, false) {
+            return Err(format!(
+                "width {w:?} in {s:?} is not a number written plainly (digits, no spaces or leading zeros, e.g. \"fixed<8,6>\")"
+            ));
+        }
+        if !canonical_int(f, true) {
+            return Err(format!(
+                "fraction {f:?} in {s:?} is not a number written plainly (digits with an optional '-', no spaces or leading zeros, e.g. \"fixed<8,6>\")"
+            ));
+        }
         let width: u32 = w
-            .trim()
             .parse()
-            .map_err(|_| format!("width {:?} in {s:?} is not a number", w.trim()))?;
+            .map_err(|_| format!("width {w:?} in {s:?} is out of range"))?;
         let frac: i32 = f
-            .trim()
             .parse()
-            .map_err(|_| format!("fraction {:?} in {s:?} is not a number", f.trim()))?;
+            .map_err(|_| format!("fraction {f:?} in {s:?} is out of range"))?;
         Fmt::new(width, frac).map_err(|e| format!("{s:?}: {e}"))
     }
 }
@@ -182,7 +205,7 @@ impl fmt::Display for ActFmt {
 impl FromStr for ActFmt {
     type Err = String;
     fn from_str(s: &str) -> Result<ActFmt, String> {
-        if s.trim() == "binary" {
+        if s == "binary" {
             Ok(ActFmt::Binary)
         } else {
             s.parse::<Fmt>()
@@ -462,6 +485,23 @@ mod tests {
         assert!("fixed<0,1>".parse::<Fmt>().is_err());
         assert!("fixed<33,1>".parse::<Fmt>().is_err());
         assert!("q8.6".parse::<Fmt>().is_err());
+        // one canonical spelling: no spaces, leading zeros, '+' or '-0'
+        for bad in [
+            "fixed< 8 , 6 >",
+            "fixed<08,06>",
+            "fixed<8, 6>",
+            " fixed<8,6>",
+            "fixed<+8,6>",
+            "fixed<8,-0>",
+            "fixed<8,+6>",
+            "fixed<8,6> ",
+        ] {
+            let e = bad.parse::<Fmt>().unwrap_err();
+            assert!(e.contains("fixed<8,6>"), "{bad:?}: {e}");
+        }
+        assert_eq!("fixed<8,-2>".parse::<Fmt>().unwrap().frac, -2);
+        assert_eq!("fixed<16,0>".parse::<Fmt>().unwrap().frac, 0);
+        assert!(" binary".parse::<ActFmt>().is_err());
         assert_eq!(f.min(), -128);
         assert_eq!(f.max(), 127);
         assert_eq!(Fmt::new(1, 0).unwrap().interval(), Interval::new(-1, 0));

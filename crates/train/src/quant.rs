@@ -35,6 +35,10 @@ pub enum QuantError {
     /// The scale cannot be written as `m · 2^-k` within NUMERICS.md §4.
     #[error("scale {scale:e} is too large for a .qw scale (m ≤ 65535, k ≥ -16: at most {max:e})")]
     ScaleTooLarge { scale: f64, max: f64 },
+    /// Every weight is so close to 0 that no `.qw` scale (`α ≥ 2^-48`) can represent it: the
+    /// quantized tensor would be far larger than the weights.
+    #[error("scale {scale:e} is too small for a .qw scale (at least {min:e}): the weights are practically 0; rescale them, or zero them explicitly")]
+    ScaleTooSmall { scale: f64, min: f64 },
     /// The shape and the number of weights disagree.
     #[error("{len} weights cannot have shape {shape:?}")]
     Shape { len: usize, shape: Vec<usize> },
@@ -245,6 +249,15 @@ pub fn encode_scale(s: &[f64], pow2: bool) -> Result<Scale, QuantError> {
     }
     let (lo, hi) = SHIFT_RANGE;
     let max_scale = MAX_MULT as f64 * (2f64).powi(-lo);
+    let min_scale = (2f64).powi(-hi);
+    if smax < 0.5 * min_scale {
+        // m = 1 at the largest shift would overstate every weight (by 10^30 for weights of
+        // 1e-45): refuse rather than report an absurd relative error
+        return Err(QuantError::ScaleTooSmall {
+            scale: smax,
+            min: min_scale,
+        });
+    }
     if pow2 {
         let ks: Vec<Option<i32>> = s
             .iter()
@@ -741,6 +754,16 @@ mod tests {
             Err(QuantError::ScaleTooLarge { .. })
         ));
         assert!(encode_scale(&[f64::NAN], false).is_err());
+        // weights of 1e-45 are below the smallest scale 2^-48: refused, not overstated 10^30-fold
+        for pow2 in [false, true] {
+            assert!(matches!(
+                encode_scale(&[1e-45], pow2),
+                Err(QuantError::ScaleTooSmall { .. })
+            ));
+            assert!(encode_scale(&[(2f64).powi(-48)], pow2).is_ok());
+            // a tiny row beside a normal one is rounded up to m = 1 as before
+            assert!(encode_scale(&[1.0, 1e-45], pow2).is_ok());
+        }
     }
 
     #[test]

@@ -10,3 +10,34 @@ pub fn flat(s: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// `true` if every tool runs; otherwise the test skips that part (and says so), or panics under
+/// `QRNN_REQUIRE_TOOLS=1`, as CI sets it.
+#[allow(dead_code)] // not every test binary that includes this module needs tools
+pub fn have(tools: &[qrnn_sim::Tool]) -> bool {
+    let required = std::env::var("QRNN_REQUIRE_TOOLS").is_ok_and(|v| v == "1");
+    for t in tools {
+        if !t.available() {
+            if required {
+                panic!("QRNN_REQUIRE_TOOLS=1 and {}", t.missing());
+            }
+            eprintln!(
+                "SKIPPED (tool missing, set QRNN_REQUIRE_TOOLS=1 to fail instead): {}",
+                t.missing()
+            );
+            return false;
+        }
+    }
+    true
+}
+
+/// The names of a directory's entries, sorted.
+#[allow(dead_code)]
+pub fn entries(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}

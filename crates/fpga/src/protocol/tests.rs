@@ -248,3 +248,55 @@ proptest! {
         prop_assert_eq!(h.recv_step().unwrap(), vals);
     }
 }
+
+#[test]
+fn a_board_id_with_a_bad_field_names_the_field_not_the_magic() {
+    let layout = Layout {
+        in_len: 3,
+        out_len: 2,
+        wx: 5,
+        wy: 12,
+    };
+    let id = BoardId {
+        version: VERSION,
+        model_id: [0; 8],
+        layout,
+        frame_timeout_bits: 2304,
+    };
+    let good = id.to_payload();
+    assert_eq!(BoardId::from_payload(&good).unwrap(), id);
+    for (byte, value, field) in [
+        (17, 0u8, "input width (byte 17)"),
+        (17, 65, "input width (byte 17)"),
+        (18, 0, "output width (byte 18)"),
+        (18, 200, "output width (byte 18)"),
+    ] {
+        let mut p = good.clone();
+        p[byte] = value;
+        let e = BoardId::from_payload(&p).unwrap_err();
+        assert_eq!(
+            e,
+            ProtocolError::BadIdField {
+                field,
+                value: usize::from(value),
+                expected: "1..=64 bits"
+            }
+        );
+        let text = e.to_string();
+        assert!(text.contains(field) && !text.contains("magic"), "{text}");
+    }
+    let mut p = good.clone();
+    p[13] = 0;
+    p[14] = 0;
+    assert!(matches!(
+        BoardId::from_payload(&p),
+        Err(ProtocolError::BadIdField { value: 0, .. })
+    ));
+    // a wrong magic is still reported as one
+    let mut p = good;
+    p[0] ^= 1;
+    assert!(matches!(
+        BoardId::from_payload(&p),
+        Err(ProtocolError::BadId { .. })
+    ));
+}
