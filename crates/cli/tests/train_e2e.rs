@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::flat;
+use common::{flat, have_cmds};
 
 fn qrnn(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_qrnn-hw"))
@@ -60,20 +60,6 @@ fn require(var: &str) -> bool {
     std::env::var(var).is_ok_and(|v| v == "1")
 }
 
-fn have_verilator() -> bool {
-    let found = Command::new("verilator")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        if require("QRNN_REQUIRE_TOOLS") {
-            panic!("QRNN_REQUIRE_TOOLS=1 and verilator is missing (apt-get install verilator)");
-        }
-        eprintln!("SKIPPED co-simulation (verilator missing; QRNN_REQUIRE_TOOLS=1 fails instead)");
-    }
-    found
-}
-
 /// Train, then check header, eval and (optionally) co-simulation.
 fn train_and_check(dir: &Path, train_args: &[&str], eval_data: &str, cosim: bool) -> Model {
     let mut args = vec!["train"];
@@ -100,7 +86,7 @@ fn train_and_check(dir: &Path, train_args: &[&str], eval_data: &str, cosim: bool
         Some(m.provenance.metrics["quantized_float_accuracy"]),
         "eval's float reference is the quantized-float model"
     );
-    if cosim && have_verilator() {
+    if cosim && have_cmds(&["verilator"]) {
         let (code, out, err) = qrnn(dir, &["-q", "gen", "m.qw", "-o", "hw", "--force"]);
         assert_eq!(code, 0, "gen failed:\n{out}\n{err}");
         let sim = Command::new("make")

@@ -41,3 +41,21 @@ pub fn entries(dir: &std::path::Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// [`have`] for commands that are not a [`qrnn_sim::Tool`] (nextpnr, the packers, make): `true` if
+/// every command can be started (`CMD --help`; some exit non-zero, only starting counts).
+#[allow(dead_code)]
+pub fn have_cmds(cmds: &[&str]) -> bool {
+    let required = std::env::var("QRNN_REQUIRE_TOOLS").is_ok_and(|v| v == "1");
+    for c in cmds {
+        if std::process::Command::new(c).arg("--help").output().is_err() {
+            let msg = format!("`{c}` not found on PATH (scripts/setup.sh installs it)");
+            if required {
+                panic!("QRNN_REQUIRE_TOOLS=1 and {msg}");
+            }
+            eprintln!("SKIPPED (tool missing, set QRNN_REQUIRE_TOOLS=1 to fail instead): {msg}");
+            return false;
+        }
+    }
+    true
+}
