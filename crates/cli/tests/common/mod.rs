@@ -48,7 +48,11 @@ pub fn entries(dir: &std::path::Path) -> Vec<String> {
 pub fn have_cmds(cmds: &[&str]) -> bool {
     let required = std::env::var("QRNN_REQUIRE_TOOLS").is_ok_and(|v| v == "1");
     for c in cmds {
-        if std::process::Command::new(c).arg("--help").output().is_err() {
+        if std::process::Command::new(c)
+            .arg("--help")
+            .output()
+            .is_err()
+        {
             let msg = format!("`{c}` not found on PATH (scripts/setup.sh installs it)");
             if required {
                 panic!("QRNN_REQUIRE_TOOLS=1 and {msg}");
