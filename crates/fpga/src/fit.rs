@@ -347,8 +347,13 @@ pub fn candidates(e: &Engine, grid: Grid) -> Vec<Fold> {
     let rows = e.rows;
     let (cw, cu) = (e.w.cols, e.u.as_ref().map(|u| u.cols).unwrap_or(0));
     let cols = cw.max(cu);
+    // the schedule's row-group and chunk counts (`passes::engine_cycle_terms`): an engine's cycles
+    // depend on the fold only through these two
     let g = |p: usize| rows.div_ceil(p);
-    let k = |s: usize| cw.div_ceil(s) + cu.div_ceil(s);
+    let k = |s: usize| {
+        let f = Fold { p: 1, s };
+        e.w.chunks(f) + e.u.as_ref().map_or(0, |u| u.chunks(f))
+    };
     let mut ps = efficient(rows, g);
     let mut ss = efficient(cols, k);
     let base = match grid {
@@ -492,6 +497,7 @@ fn single(base: &Design, stub: &Engine, e: Engine, is_head: bool) -> Design {
         out_len: base.out_len,
         out_width: base.out_width,
         cycles_per_step: 0,
+        cycle_terms: Vec::new(),
     }
 }
 

@@ -6,7 +6,7 @@
 //! [`Design::verify`] checks its invariants after every pass, and its `Display` is a stable, readable
 //! dump (`qrnn-hw gen --dump-ir-after PASS`).
 
-use crate::manifest::Fold;
+use crate::manifest::{CycleTerm, Fold};
 use qrnn_model::{ActFmt, Cell, Fmt, Scheme};
 use std::fmt;
 
@@ -207,8 +207,11 @@ pub struct Design {
     pub out_len: usize,
     /// Output element width.
     pub out_width: u32,
-    /// Cycles per timestep (after `schedule`).
+    /// Cycles per timestep (after `schedule`): the sum of `cycle_terms`.
     pub cycles_per_step: u64,
+    /// The terms of `cycles_per_step`, one per controller phase (after `schedule`); the manifest's
+    /// `cycle_formula` is rendered from them.
+    pub cycle_terms: Vec<CycleTerm>,
 }
 
 impl Design {
@@ -275,8 +278,11 @@ impl Design {
                     }
                     let digits = rom.width.div_ceil(4) as usize;
                     let top_bits = rom.width - 4 * (digits as u32 - 1);
+                    // every character a hex digit (so slicing cannot split a character), and
+                    // the top digit within the width
                     let bad = rom.words.iter().any(|w| {
                         w.len() != digits
+                            || !w.bytes().all(|b| b.is_ascii_hexdigit())
                             || u8::from_str_radix(&w[..1], 16)
                                 .map_or(true, |d| (d as u32) >> top_bits != 0)
                     });
@@ -332,6 +338,24 @@ impl Design {
                     "after pass `{stage}`: cycles_per_step {} != sum of phases {sum}",
                     self.cycles_per_step
                 ));
+            }
+            let terms: u64 = self.cycle_terms.iter().map(|t| t.cycles).sum();
+            if terms != self.cycles_per_step {
+                return Err(format!(
+                    "after pass `{stage}`: cycles_per_step {} != sum of cycle terms {terms}",
+                    self.cycles_per_step
+                ));
+            }
+            for t in &self.cycle_terms {
+                match crate::manifest::eval_cycle_expr(&t.numeric) {
+                    Ok(v) if v == t.cycles => {}
+                    r => {
+                        return Err(format!(
+                            "after pass `{stage}`: cycle term {} `{}` evaluates to {r:?}, not {}",
+                            t.phase, t.numeric, t.cycles
+                        ))
+                    }
+                }
             }
         }
         Ok(())

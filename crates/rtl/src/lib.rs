@@ -138,26 +138,6 @@ fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifes
         fold: h.fold.unwrap_or(manifest::Fold { p: 1, s: 1 }),
         cycles: h.cycles_mv,
     });
-    let mut formula = format!("IN_LEN({})", d.in_len);
-    for e in d.engines() {
-        let f = e.fold.unwrap_or(manifest::Fold { p: 1, s: 1 });
-        let ku =
-            e.u.as_ref()
-                .map(|u| format!(" + ⌈{}/{}⌉", u.cols, f.s))
-                .unwrap_or_default();
-        formula.push_str(&format!(
-            " + {}[⌈{}/{}⌉·(⌈{}/{}⌉{ku}) + 1",
-            e.name, e.rows, f.p, e.w.cols, f.s
-        ));
-        if e.cell.is_some() {
-            formula.push_str(&format!(" + {} + 2", e.hidden));
-        }
-        formula.push(']');
-    }
-    formula.push_str(&format!(
-        " + OUT_LEN({}) = {}",
-        d.out_len, d.cycles_per_step
-    ));
     Manifest {
         model_name: model.name.clone(),
         model_hash: d.model_hash.clone(),
@@ -175,7 +155,8 @@ fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifes
         layers,
         head,
         cycles_per_step: d.cycles_per_step,
-        cycle_formula: formula,
+        cycle_formula: manifest::cycle_formula(&d.cycle_terms),
+        cycle_terms: d.cycle_terms.clone(),
         elementwise_products: products,
         resources: resources::predict(d, &opts.target),
         fit: None,

@@ -14,6 +14,185 @@ pub struct Fold {
     pub s: usize,
 }
 
+/// One term of the cycles per timestep: a controller phase as the `schedule` pass counted it
+/// (docs/HARDWARE.md §5, §9). `cycle_formula` is rendered from these terms, and their sum is
+/// `cycles_per_step`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CycleTerm {
+    /// The phase: `load`, `layer<l>.mv`, `layer<l>.update`, `head.mv` or `out`.
+    pub phase: String,
+    /// The expression in the symbols of docs/HARDWARE.md, e.g. `⌈4H/P⌉·(⌈I/S⌉ + ⌈H/S⌉) + 1`.
+    pub symbolic: String,
+    /// The same expression with the design's numbers, e.g. `⌈32/1⌉·(⌈8/8⌉ + ⌈8/8⌉) + 1`;
+    /// [`eval_cycle_expr`] evaluates it to `cycles`.
+    pub numeric: String,
+    /// Cycles of the phase.
+    pub cycles: u64,
+}
+
+/// Render the machine-checkable `cycle_formula` of `terms`: `phase[symbolic = numeric = cycles]`
+/// per term, joined by ` + `, then ` = ` and the total (their sum). [`check_cycle_formula`] reads
+/// it back.
+pub fn cycle_formula(terms: &[CycleTerm]) -> String {
+    let total: u64 = terms.iter().map(|t| t.cycles).sum();
+    let parts: Vec<String> = terms
+        .iter()
+        .map(|t| {
+            let value = t.cycles.to_string();
+            if t.numeric == value {
+                format!("{}[{} = {value}]", t.phase, t.symbolic)
+            } else {
+                format!("{}[{} = {} = {value}]", t.phase, t.symbolic, t.numeric)
+            }
+        })
+        .collect();
+    format!("{} = {total}", parts.join(" + "))
+}
+
+/// Check a `cycle_formula` (as [`cycle_formula`] writes it): every term's numeric expression
+/// evaluates to the term's value, and the values sum to the stated total. Returns the total and
+/// the terms as `(phase, cycles)`.
+pub fn check_cycle_formula(formula: &str) -> Result<(u64, Vec<(String, u64)>), String> {
+    let bad = |m: String| Err(format!("cycle_formula `{formula}`: {m}"));
+    // split at the top level (outside `[...]`)
+    let mut depth = 0i32;
+    let mut cuts = Vec::new();
+    for (i, ch) in formula.char_indices() {
+        match ch {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            '=' | '+' if depth == 0 => cuts.push((i, ch)),
+            _ => {}
+        }
+    }
+    if depth != 0 {
+        return bad("unbalanced brackets".into());
+    }
+    let Some(&(eq, _)) = cuts.last().filter(|c| c.1 == '=') else {
+        return bad("no ` = total` at the end".into());
+    };
+    if cuts.iter().filter(|c| c.1 == '=').count() != 1 {
+        return bad("more than one top-level `=`".into());
+    }
+    let total: u64 = match formula[eq + 1..].trim().parse() {
+        Ok(t) => t,
+        Err(_) => return bad("the total is not a number".into()),
+    };
+    let mut terms = Vec::new();
+    let mut start = 0;
+    for &(i, _) in cuts.iter() {
+        let term = formula[start..i].trim();
+        start = i + 1;
+        let (Some(open), true) = (term.find('['), term.ends_with(']')) else {
+            return bad(format!("term `{term}` is not `phase[…]`"));
+        };
+        let phase = term[..open].trim().to_string();
+        let pieces: Vec<&str> = term[open + 1..term.len() - 1].split(" = ").collect();
+        if pieces.len() < 2 {
+            return bad(format!("term `{term}` has no value"));
+        }
+        let value: u64 = match pieces[pieces.len() - 1].trim().parse() {
+            Ok(v) => v,
+            Err(_) => return bad(format!("term `{term}`: the value is not a number")),
+        };
+        for p in &pieces[1..pieces.len() - 1] {
+            match eval_cycle_expr(p) {
+                Ok(v) if v == value => {}
+                Ok(v) => return bad(format!("term `{term}`: `{p}` is {v}, not {value}")),
+                Err(e) => return bad(format!("term `{term}`: {e}")),
+            }
+        }
+        terms.push((phase, value));
+    }
+    let sum: u64 = terms.iter().map(|t| t.1).sum();
+    if sum != total {
+        return bad(format!("the terms sum to {sum}, not {total}"));
+    }
+    Ok((total, terms))
+}
+
+/// Evaluate a numeric cycle expression: natural numbers, `+`, `·` (or `*`), parentheses and
+/// `⌈a/b⌉` (ceiling division).
+pub fn eval_cycle_expr(s: &str) -> Result<u64, String> {
+    struct P<'a> {
+        c: std::iter::Peekable<std::str::Chars<'a>>,
+    }
+    impl P<'_> {
+        fn peek(&mut self) -> Option<char> {
+            while self.c.peek().is_some_and(|c| c.is_whitespace()) {
+                self.c.next();
+            }
+            self.c.peek().copied()
+        }
+        fn eat(&mut self, want: char) -> Result<(), String> {
+            match self.peek() {
+                Some(c) if c == want => {
+                    self.c.next();
+                    Ok(())
+                }
+                c => Err(format!("expected `{want}`, found {c:?}")),
+            }
+        }
+        fn expr(&mut self) -> Result<u64, String> {
+            let mut v = self.term()?;
+            while self.peek() == Some('+') {
+                self.c.next();
+                v = v.checked_add(self.term()?).ok_or("overflow")?;
+            }
+            Ok(v)
+        }
+        fn term(&mut self) -> Result<u64, String> {
+            let mut v = self.factor()?;
+            while matches!(self.peek(), Some('·' | '*')) {
+                self.c.next();
+                v = v.checked_mul(self.factor()?).ok_or("overflow")?;
+            }
+            Ok(v)
+        }
+        fn factor(&mut self) -> Result<u64, String> {
+            match self.peek() {
+                Some('(') => {
+                    self.c.next();
+                    let v = self.expr()?;
+                    self.eat(')')?;
+                    Ok(v)
+                }
+                Some('⌈') => {
+                    self.c.next();
+                    let a = self.expr()?;
+                    self.eat('/')?;
+                    let b = self.expr()?;
+                    self.eat('⌉')?;
+                    if b == 0 {
+                        return Err("division by zero".into());
+                    }
+                    Ok(a.div_ceil(b))
+                }
+                Some(c) if c.is_ascii_digit() => {
+                    let mut v: u64 = 0;
+                    while let Some(d) = self.c.peek().and_then(|c| c.to_digit(10)) {
+                        self.c.next();
+                        v = v
+                            .checked_mul(10)
+                            .and_then(|v| v.checked_add(d as u64))
+                            .ok_or("overflow")?;
+                    }
+                    Ok(v)
+                }
+                c => Err(format!("unexpected {c:?}")),
+            }
+        }
+    }
+    let mut p = P {
+        c: s.chars().peekable(),
+    };
+    let v = p.expr().map_err(|e| format!("`{s}`: {e}"))?;
+    match p.peek() {
+        None => Ok(v),
+        Some(c) => Err(format!("`{s}`: unexpected `{c}`")),
+    }
+}
+
 /// One layer of the generated design.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LayerManifest {
@@ -102,8 +281,13 @@ pub struct Manifest {
     pub head: Option<HeadManifest>,
     /// Exact cycles per timestep (docs/HARDWARE.md §3).
     pub cycles_per_step: u64,
-    /// The formula with its terms, for people.
+    /// The formula with its terms, rendered from `cycle_terms` (machine-checkable:
+    /// [`check_cycle_formula`]).
     pub cycle_formula: String,
+    /// The terms of `cycles_per_step`, one per controller phase, as the `schedule` pass counted
+    /// them (absent in manifests written before they existed).
+    #[serde(default)]
+    pub cycle_terms: Vec<CycleTerm>,
     /// Element-wise products (may map to DSPs).
     pub elementwise_products: Vec<ElementwiseProduct>,
     /// Predicted resources (docs/HARDWARE.md §6).
@@ -150,4 +334,76 @@ pub struct FitResource {
     pub ceiling: f64,
     /// The budget: `⌊available · ceiling⌋`; `predicted ≤ budget`.
     pub budget: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qrnn_model::example::{example, ExampleSpec};
+    use qrnn_model::{Cell, Scheme};
+
+    #[test]
+    fn evaluates_cycle_expressions() {
+        assert_eq!(eval_cycle_expr("⌈32/5⌉·(⌈8/8⌉ + ⌈9/8⌉) + 1"), Ok(22));
+        assert_eq!(
+            eval_cycle_expr("1 + (2·5 + 2) + 35·(⌈12/1⌉·⌈3/1⌉ + 2)"),
+            Ok(1343)
+        );
+        assert_eq!(eval_cycle_expr("7"), Ok(7));
+        assert!(eval_cycle_expr("⌈3/0⌉").is_err());
+        assert!(eval_cycle_expr("3 +").is_err());
+        assert!(eval_cycle_expr("3 4").is_err());
+    }
+
+    #[test]
+    fn formula_of_every_cell_sums_to_cycles_per_step() {
+        for (cell, head) in [
+            (Cell::Lstm, None),
+            (Cell::Gru, Some(3)),
+            (Cell::ConvLstm, None),
+            (Cell::ConvLstm, Some(2)),
+        ] {
+            let mut spec = ExampleSpec::new(cell, Scheme::Ternary, 2, 3, 7);
+            spec.hidden = vec![3, 2];
+            spec.head = head;
+            if cell == Cell::ConvLstm {
+                spec.kernel = 3;
+                spec.map = Some((7, 5));
+            }
+            let m = example(&spec);
+            let g = crate::generate(&m, &crate::passes::Options::default(), |_, _| {}).unwrap();
+            let man = g.manifest;
+            let (total, terms) =
+                check_cycle_formula(&man.cycle_formula).unwrap_or_else(|e| panic!("{cell:?}: {e}"));
+            assert_eq!(total, man.cycles_per_step, "{}", man.cycle_formula);
+            assert_eq!(terms.len(), man.cycle_terms.len());
+            let per_engine: u64 = man
+                .layers
+                .iter()
+                .map(|l| l.cycles_mv + l.cycles_update)
+                .chain(man.head.as_ref().map(|h| h.cycles))
+                .sum();
+            assert_eq!(
+                total,
+                man.in_len as u64 + per_engine + man.out_len as u64,
+                "{}",
+                man.cycle_formula
+            );
+        }
+    }
+
+    #[test]
+    fn a_wrong_formula_is_caught() {
+        let ok = "load[IN_LEN = 4] + layer0.mv[⌈4H/P⌉·(⌈I/S⌉ + ⌈H/S⌉) + 1 = ⌈8/1⌉·(⌈2/8⌉ + ⌈2/8⌉) + 1 = 17] + out[OUT_LEN = 2] = 23";
+        assert_eq!(check_cycle_formula(ok).unwrap().0, 23);
+        for bad in [
+            ok.replace("= 23", "= 24"),
+            ok.replace("= 17]", "= 18]"),
+            ok.replace(" = 23", ""),
+            ok.replace("⌈8/1⌉", "⌈8/2⌉"),
+        ] {
+            assert_ne!(bad, ok);
+            assert!(check_cycle_formula(&bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -11,7 +11,7 @@
 //! | `schedule` | exact cycles of every phase and per timestep (docs/HARDWARE.md §5) |
 
 use crate::ir::{ConvGeo, Design, Engine, Memory, Mv, Placement, Sig};
-use crate::manifest::Fold;
+use crate::manifest::{CycleTerm, Fold};
 use qrnn_model::analysis::{analyze, LayerRanges};
 use qrnn_model::{ActFmt, Cell, Interval, Model, Scheme};
 use std::collections::BTreeMap;
@@ -208,6 +208,7 @@ pub fn lower(model: &Model) -> Result<Design, String> {
         out_len: model.output_len(),
         out_width,
         cycles_per_step: 0,
+        cycle_terms: Vec::new(),
     })
 }
 
@@ -441,36 +442,125 @@ fn place_memories(d: &mut Design, _m: &Model, o: &Options) -> Result<(), String>
 /// Update-pipeline depth after the last unit is issued (docs/HARDWARE.md §5).
 pub const UPDATE_DEPTH: u64 = 2;
 
-fn schedule(d: &mut Design, _m: &Model, _o: &Options) -> Result<(), String> {
-    let mut total = d.in_len as u64 + d.out_len as u64;
-    for e in d.layers.iter_mut().chain(d.head.iter_mut()) {
-        let f = e.fold.ok_or("fold must run first")?;
-        let g = e.rows.div_ceil(f.p) as u64;
-        let k = e.w.chunks(f) as u64 + e.u.as_ref().map(|u| u.chunks(f) as u64).unwrap_or(0);
-        match (e.conv, e.cell) {
-            (None, _) => {
-                e.cycles_mv = g * k + 1;
-                e.cycles_update = if e.cell.is_some() {
-                    e.hidden as u64 + UPDATE_DEPTH
-                } else {
-                    0
-                };
+/// The cycle terms of one folded engine: its MV phase and (layers) its UPDATE phase, each with
+/// its symbolic and numeric expression (docs/HARDWARE.md §5, §9). The `schedule` pass stores them;
+/// `cycle_formula`, `cycles_mv` and `cycles_update` are read off them.
+pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
+    let f = e.fold.ok_or("fold must run first")?;
+    let g = e.rows.div_ceil(f.p) as u64;
+    let kw = e.w.chunks(f) as u64;
+    let ku = e.u.as_ref().map(|u| u.chunks(f) as u64);
+    let k = kw + ku.unwrap_or(0);
+    // ⌈rows/P⌉·(⌈cols_W/S⌉ + ⌈cols_U/S⌉), symbolic and numeric
+    let (rows_sym, w_sym, u_sym) = match (e.cell, e.conv) {
+        (Some(Cell::ConvLstm), _) => ("4Ch", "Cin·k·k", "Ch·k·k"),
+        (Some(Cell::Gru), _) => ("3H", "I", "H"),
+        (Some(Cell::Lstm), _) => ("4H", "I", "H"),
+        (None, Some(_)) => ("O", "Ch", ""),
+        (None, None) => ("O", "H", ""),
+    };
+    let gk_sym = match ku {
+        Some(_) => format!("⌈{rows_sym}/P⌉·(⌈{w_sym}/S⌉ + ⌈{u_sym}/S⌉)"),
+        None => format!("⌈{rows_sym}/P⌉·⌈{w_sym}/S⌉"),
+    };
+    let gk_num = match (&e.u, ku) {
+        (Some(u), Some(_)) => format!(
+            "⌈{}/{}⌉·(⌈{}/{}⌉ + ⌈{}/{}⌉)",
+            e.rows, f.p, e.w.cols, f.s, u.cols, f.s
+        ),
+        _ => format!("⌈{}/{}⌉·⌈{}/{}⌉", e.rows, f.p, e.w.cols, f.s),
+    };
+    let term = |what: &str, symbolic: String, numeric: String, cycles: u64| CycleTerm {
+        phase: format!("{}.{what}", e.name),
+        symbolic,
+        numeric,
+        cycles,
+    };
+    let d = UPDATE_DEPTH;
+    Ok(match (e.conv, e.cell) {
+        // dense layer or head: G·K issue cycles and one ROM/lane pipeline cycle; a layer then
+        // updates its H units one per cycle through the UPDATE_DEPTH-deep pipeline
+        (None, cell) => {
+            let mut v = vec![term(
+                "mv",
+                format!("{gk_sym} + 1"),
+                format!("{gk_num} + 1"),
+                g * k + 1,
+            )];
+            if cell.is_some() {
+                v.push(term(
+                    "update",
+                    format!("H + {d}"),
+                    format!("{} + {d}", e.hidden),
+                    e.hidden as u64 + d,
+                ));
             }
-            // ConvLSTM layer (docs/HARDWARE.md §9): one read cycle and `prime` shifts fill the line
-            // buffers, then per pixel one shift
-            // cycle, G·K issue cycles and one pipeline cycle, then the update of its Ch units
-            (Some(c), Some(_)) => {
-                e.cycles_mv = c.prime() as u64 + 1 + c.pixels() as u64 * (g * k + 2);
-                e.cycles_update = c.pixels() as u64 * (e.hidden as u64 + UPDATE_DEPTH);
-            }
-            // 1×1 head: per pixel one load cycle and G·K issue cycles, then the pipeline cycle
-            (Some(c), None) => {
-                e.cycles_mv = c.pixels() as u64 * (g * k + 1) + 1;
-                e.cycles_update = 0;
-            }
+            v
         }
-        total += e.cycles_mv + e.cycles_update;
+        // ConvLSTM layer (docs/HARDWARE.md §9): one read cycle and `prime` shifts fill the line
+        // buffers, then per pixel one shift cycle, G·K issue cycles and one pipeline cycle, then
+        // the update of its Ch units
+        (Some(c), Some(_)) => {
+            let pix = c.pixels() as u64;
+            vec![
+                term(
+                    "mv",
+                    format!("1 + (pad·W + pad) + PIX·({gk_sym} + 2)"),
+                    format!(
+                        "1 + ({}·{} + {}) + {pix}·({gk_num} + 2)",
+                        c.pad(),
+                        c.w,
+                        c.pad()
+                    ),
+                    c.prime() as u64 + 1 + pix * (g * k + 2),
+                ),
+                term(
+                    "update",
+                    format!("PIX·(Ch + {d})"),
+                    format!("{pix}·({} + {d})", e.hidden),
+                    pix * (e.hidden as u64 + d),
+                ),
+            ]
+        }
+        // 1×1 head: per pixel one load cycle and G·K issue cycles, then the pipeline cycle
+        (Some(c), None) => {
+            let pix = c.pixels() as u64;
+            vec![term(
+                "mv",
+                format!("PIX·({gk_sym} + 1) + 1"),
+                format!("{pix}·({gk_num} + 1) + 1"),
+                pix * (g * k + 1) + 1,
+            )]
+        }
+    })
+}
+
+fn schedule(d: &mut Design, _m: &Model, _o: &Options) -> Result<(), String> {
+    let mut terms = vec![CycleTerm {
+        phase: "load".into(),
+        symbolic: "IN_LEN".into(),
+        numeric: d.in_len.to_string(),
+        cycles: d.in_len as u64,
+    }];
+    for e in d.layers.iter_mut().chain(d.head.iter_mut()) {
+        let t = engine_cycle_terms(e)?;
+        let of = |what: &str| {
+            t.iter()
+                .filter(|x| x.phase.ends_with(what))
+                .map(|x| x.cycles)
+                .sum::<u64>()
+        };
+        e.cycles_mv = of(".mv");
+        e.cycles_update = of(".update");
+        terms.extend(t);
     }
-    d.cycles_per_step = total;
+    terms.push(CycleTerm {
+        phase: "out".into(),
+        symbolic: "OUT_LEN".into(),
+        numeric: d.out_len.to_string(),
+        cycles: d.out_len as u64,
+    });
+    d.cycles_per_step = terms.iter().map(|t| t.cycles).sum();
+    d.cycle_terms = terms;
     Ok(())
 }

@@ -156,7 +156,7 @@ fn check(seed: u64) -> Result<Option<String>, String> {
         .tempdir()
         .map_err(|e| e.to_string())?;
     let stim = Stimulus::random(&m, &[3, 2], seed);
-    let (_man, files) = match project_files(&m, &o, &stim) {
+    let (man, files) = match project_files(&m, &o, &stim) {
         Ok(x) => x,
         Err(e) => return fail("generation failed", &e),
     };
@@ -167,6 +167,10 @@ fn check(seed: u64) -> Result<Option<String>, String> {
     let out = verilator_fast(dir.path(), Some(&common::cache_dir())).map_err(|e| e.to_string())?;
     if !out.pass {
         return fail("co-simulation failed", &out.output);
+    }
+    // the cycle_formula's terms sum to cycles_per_step and to the measured cycles
+    if let Err(e) = qrnn_sim::check_cycles(&man, &out.output) {
+        return fail("cycle count", &e);
     }
     // one design in eight also runs on Icarus, whose four-valued logic exposes any X that
     // Verilator's two-valued simulation would hide (e.g. a register never reset)

@@ -80,6 +80,9 @@ pub fn cosim(
         pass.contains(&format!("cycles_per_step={}", man.cycles_per_step)),
         "{name}: {pass}"
     );
+    if let Err(e) = qrnn_sim::check_cycles(&man, &out.output) {
+        panic!("{name}: {e}");
+    }
     eprintln!("{name}: verilator {pass}");
     if also_icarus && have(&[Tool::iverilog(), Tool::vvp()]) {
         let out = icarus(dir.path()).unwrap();
@@ -88,6 +91,9 @@ pub fn cosim(
             "{name}: Icarus co-simulation failed:\n{}",
             out.output
         );
+        if let Err(e) = qrnn_sim::check_cycles(&man, &out.output) {
+            panic!("{name}: Icarus: {e}");
+        }
         eprintln!("{name}: icarus {}", first_pass(&out.output));
     }
 }
