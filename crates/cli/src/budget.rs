@@ -107,36 +107,12 @@ impl Budget {
     /// Refuse `what` when its estimated memory exceeds `--max-memory`; `fix` says what else
     /// would make the work smaller.
     pub fn memory(&self, what: &str, estimate: u64, fix: &str) -> Result<()> {
-        if estimate <= self.memory {
-            return Ok(());
-        }
-        Err(miette!(
-            code = "qrnn::budget::memory",
-            help = format!(
-                "{fix}; or raise the limit with --max-memory SIZE (or QRNN_MAX_MEMORY), e.g. --max-memory {}",
-                round_up(estimate)
-            ),
-            "{what} would need about {} of memory, more than the limit of {}",
-            show(estimate),
-            show(self.memory)
-        ))
+        check(Limit::Memory, self.memory, what, estimate, fix)
     }
 
     /// Refuse `what` when the bytes it would write exceed `--max-output`.
     pub fn output(&self, what: &str, estimate: u64, fix: &str) -> Result<()> {
-        if estimate <= self.output {
-            return Ok(());
-        }
-        Err(miette!(
-            code = "qrnn::budget::output",
-            help = format!(
-                "{fix}; or raise the limit with --max-output SIZE (or QRNN_MAX_OUTPUT), e.g. --max-output {}",
-                round_up(estimate)
-            ),
-            "{what} would write about {}, more than the limit of {}",
-            show(estimate),
-            show(self.output)
-        ))
+        check(Limit::Output, self.output, what, estimate, fix)
     }
 
     /// Refuse an input file (sequence, data set) whose reading and processing would exceed the
@@ -156,6 +132,44 @@ impl Budget {
             "split the sequences over several smaller files",
         )
     }
+}
+
+/// Which limit a check is against.
+#[derive(Clone, Copy)]
+enum Limit {
+    Memory,
+    Output,
+}
+
+/// The one refusal of both limits: the estimate, the limit, what else helps and the option.
+fn check(kind: Limit, limit: u64, what: &str, estimate: u64, fix: &str) -> Result<()> {
+    if estimate <= limit {
+        return Ok(());
+    }
+    let (code, option, var, need) = match kind {
+        Limit::Memory => (
+            "qrnn::budget::memory",
+            "--max-memory",
+            "QRNN_MAX_MEMORY",
+            "would need about {} of memory",
+        ),
+        Limit::Output => (
+            "qrnn::budget::output",
+            "--max-output",
+            "QRNN_MAX_OUTPUT",
+            "would write about {}",
+        ),
+    };
+    let need = need.replace("{}", &show(estimate));
+    Err(miette!(
+        code = code,
+        help = format!(
+            "{fix}; or raise the limit with {option} SIZE (or {var}), e.g. {option} {}",
+            round_up(estimate)
+        ),
+        "{what} {need}, more than the limit of {}",
+        show(limit)
+    ))
 }
 
 /// The next whole GiB (or MiB below 1 GiB) above `bytes`, as an option value.

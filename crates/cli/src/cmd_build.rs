@@ -170,14 +170,12 @@ fn run_step(ctx: Ctx, a: &Args, dir: &Path, i: usize, n: usize, st: &Step) -> Re
 /// Run `build`.
 pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     let mpath = a.dir.join("qrnn.json");
-    let text = std::fs::read_to_string(&mpath).map_err(|e| {
+    let man = Manifest::read(&a.dir).map_err(|why| {
         miette!(
-            "{}: cannot read: {e} (is this a project written by `qrnn-hw gen`?)",
+            "{}: {why} (is this a project written by `qrnn-hw gen`?)",
             mpath.display()
         )
     })?;
-    let man: Manifest = serde_json::from_str(&text)
-        .map_err(|e| miette!("{}: not a qrnn-hw manifest: {e}", mpath.display()))?;
     let family = Family::parse(&man.target).ok_or_else(|| {
         miette!(
             "{}: unknown target family {:?}",

@@ -273,20 +273,23 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     } else {
         a.sim_steps.clone()
     };
-    check_budget(ctx, &model_path, &model, &opts, &sim_steps)?;
     let dump = a.dump_ir_after.clone();
-    let mut g = qrnn_rtl::generate(&model, &opts, |name, d| {
-        if dump.as_deref() == Some("all") || dump.as_deref() == Some(name) {
-            note!("== IR after {name}\n{d}");
-        }
-    })
-    .map_err(|e| {
+    let cannot = |e: String| {
         miette!(
             code = "qrnn::gen",
             "{}: cannot generate hardware: {e}",
             model_path.display()
         )
-    })?;
+    };
+    let design = qrnn_rtl::passes::run_pipeline(&model, &opts, |name, d| {
+        if dump.as_deref() == Some("all") || dump.as_deref() == Some(name) {
+            note!("== IR after {name}\n{d}");
+        }
+    })
+    .map_err(cannot)?;
+    // the lowered design says what elaborating it and writing the vectors will cost
+    check_budget(ctx, &model_path, &model, &design, &sim_steps)?;
+    let mut g = qrnn_rtl::elaborate(&model, design, &opts).map_err(cannot)?;
     if let Some(d) = device {
         g.manifest.device = Some(d.name.to_string());
         g.manifest.package = d.packages.first().map(|p| p.to_string());
@@ -356,21 +359,17 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
 
 /// Refuse a design whose generation would exceed `--max-memory` or `--max-output` (estimated
 /// from the lowered design and the co-simulation's timesteps, before anything is elaborated).
-/// A design the passes refuse is left to `generate`, which reports why.
 fn check_budget(
     ctx: Ctx,
     model_path: &Path,
     model: &qrnn_model::Model,
-    opts: &Options,
+    design: &qrnn_rtl::ir::Design,
     sim_steps: &[usize],
 ) -> Result<()> {
-    let Ok(design) = qrnn_rtl::passes::run_pipeline(model, opts, |_, _| {}) else {
-        return Ok(());
-    };
     let steps = sim_steps
         .iter()
         .fold(0u64, |t, n| t.saturating_add(*n as u64));
-    let (memory, bytes) = crate::budget::gen_estimate(model, &design, steps);
+    let (memory, bytes) = crate::budget::gen_estimate(model, design, steps);
     let what = format!(
         "{}: generating this design with {steps} co-simulation timesteps",
         model_path.display()
@@ -437,36 +436,16 @@ fn existing(out: &Path) -> Existing {
         }
         Err(e) => return Existing::Other(format!("it cannot be read ({e})")),
     }
-    if is_qrnn_project(out) {
-        Existing::Project
-    } else {
-        Existing::Other(
-            "it is a directory that is not a qrnn-hw project (no qrnn.json written by qrnn-hw)"
-                .into(),
-        )
+    match qrnn_rtl::manifest::Manifest::read(out) {
+        Ok(m) if m.generator.starts_with("qrnn-hw") => Existing::Project,
+        Ok(m) => Existing::Other(format!(
+            "its qrnn.json was written by {:?}, not qrnn-hw",
+            m.generator
+        )),
+        Err(why) => Existing::Other(format!(
+            "it is a directory that is not a qrnn-hw project (qrnn.json: {why})"
+        )),
     }
-}
-
-/// Whether `dir` holds a `qrnn.json` manifest written by qrnn-hw (a regular file, at most 1 MiB,
-/// a JSON object whose `generator` starts with `qrnn-hw` and with a `model_hash`).
-pub(crate) fn is_qrnn_project(dir: &Path) -> bool {
-    let path = dir.join("qrnn.json");
-    let Ok(meta) = std::fs::symlink_metadata(&path) else {
-        return false;
-    };
-    if !meta.file_type().is_file() || meta.len() > 1 << 20 {
-        return false;
-    }
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return false;
-    };
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return false;
-    };
-    v.get("generator")
-        .and_then(|g| g.as_str())
-        .is_some_and(|g| g.starts_with("qrnn-hw"))
-        && v.get("model_hash").is_some_and(|h| h.is_string())
 }
 
 /// Whether a process with this id is running (Linux `/proc`; elsewhere: assume it is, so that

@@ -73,9 +73,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
 
 /// A project directory given to `--plot`: its manifest names the model but not the file.
 fn project_instead_of_model(dir: &Path) -> miette::Report {
-    let m = std::fs::read_to_string(dir.join("qrnn.json"))
-        .ok()
-        .and_then(|s| serde_json::from_str::<qrnn_rtl::manifest::Manifest>(&s).ok());
+    let m = qrnn_rtl::manifest::Manifest::read(dir).ok();
     let (what, flags) = match &m {
         Some(m) => (
             format!(

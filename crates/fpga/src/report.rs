@@ -237,14 +237,8 @@ fn placed_counts(family: Family, u: &BTreeMap<String, (u64, u64)>, synth: &Count
 /// `build/pnr.json`.
 pub fn report(dir: &Path) -> Result<Report, ReportError> {
     let mpath = dir.join("qrnn.json");
-    let text = std::fs::read_to_string(&mpath).map_err(|e| {
-        err(
-            &mpath,
-            format!("cannot read: {e} (is this a qrnn-hw project?)"),
-        )
-    })?;
-    let man: Manifest = serde_json::from_str(&text)
-        .map_err(|e| err(&mpath, format!("not a qrnn-hw manifest: {e}")))?;
+    let man = Manifest::read(dir)
+        .map_err(|why| err(&mpath, format!("{why} (is this a qrnn-hw project?)")))?;
     let family = Family::ALL
         .into_iter()
         .find(|f| f.to_string() == man.target)

@@ -34,6 +34,17 @@ pub fn generate(
     dump: impl FnMut(&str, &ir::Design),
 ) -> Result<Generated, String> {
     let design = passes::run_pipeline(model, opts, dump)?;
+    elaborate(model, design, opts)
+}
+
+/// Elaborate a design that [`passes::run_pipeline`] produced from `model` with `opts` (so that a
+/// caller can look at the lowered design, e.g. to estimate the cost of elaborating it, without
+/// running the passes twice): the Verilog files and the manifest.
+pub fn elaborate(
+    model: &Model,
+    design: ir::Design,
+    opts: &passes::Options,
+) -> Result<Generated, String> {
     let (modules, mut files) = elab::elaborate(&design)?;
     for m in &modules {
         files.push((format!("rtl/{}.v", m.name), verilog::print(m)));

@@ -298,6 +298,30 @@ pub struct Manifest {
     pub fit: Option<FitManifest>,
 }
 
+/// The largest `qrnn.json` [`Manifest::read`] reads (a real one is a few KiB).
+pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+
+impl Manifest {
+    /// Read the `qrnn.json` of a generated project directory. The error is the reason, for the
+    /// caller to put beside the path: `cannot read: …` (absent, not a regular file, too large)
+    /// or `not a qrnn-hw manifest: …` (not JSON of this schema).
+    pub fn read(dir: &std::path::Path) -> Result<Manifest, String> {
+        let path = dir.join("qrnn.json");
+        let meta = std::fs::symlink_metadata(&path).map_err(|e| format!("cannot read: {e}"))?;
+        if !meta.file_type().is_file() {
+            return Err("cannot read: not a regular file".into());
+        }
+        if meta.len() > MAX_MANIFEST_BYTES {
+            return Err(format!(
+                "cannot read: {} bytes, more than a manifest's {MAX_MANIFEST_BYTES}",
+                meta.len()
+            ));
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read: {e}"))?;
+        serde_json::from_str(&text).map_err(|e| format!("not a qrnn-hw manifest: {e}"))
+    }
+}
+
 /// What `qrnn-hw gen --fit` chose and why it fits: the device, the folding, and per budgeted
 /// resource the prediction against the device's amount times the utilisation ceiling.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
