@@ -7,31 +7,10 @@
 //! Also the text twin of a 4096-hidden LSTM (67 M weights) written and read back by `example` and
 //! `convert` within 2 GB (`ulimit -v 2000000`), with one model hash (about 11 s in the debug build).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 mod common;
 use common::flat;
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_qrnn-hw"))
-}
-
-/// `qrnn-hw ARGS` in `dir`, with the address space limited to `kib` KiB.
-fn limited(dir: &Path, kib: u64, args: &[&str]) -> Output {
-    let mut script = format!("ulimit -v {kib} && exec \"$0\"");
-    for i in 1..=args.len() {
-        script.push_str(&format!(" \"${i}\""));
-    }
-    Command::new("sh")
-        .current_dir(dir)
-        .arg("-c")
-        .arg(script)
-        .arg(bin())
-        .args(args)
-        .output()
-        .expect("run sh")
-}
 
 /// Exit code 1 and every fragment in the (unwrapped) message.
 fn fails(o: &Output, fragments: &[&str]) {
@@ -111,7 +90,7 @@ const LIMIT: u64 = 1_000_000;
 fn a_forged_npy_header_is_refused_by_run() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
-    let o = limited(
+    let o = common::qrnn_limited(
         dir,
         LIMIT,
         &[
@@ -121,7 +100,7 @@ fn a_forged_npy_header_is_refused_by_run() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     std::fs::write(dir.join("x.npy"), forged_npy()).unwrap();
     fails(
-        &limited(dir, LIMIT, &["run", "m.qw", "-i", "x.npy"]),
+        &common::qrnn_limited(dir, LIMIT, &["run", "m.qw", "-i", "x.npy"]),
         &[
             "x.npy",
             "not a valid .npy file",
@@ -136,7 +115,7 @@ fn a_forged_npy_header_is_refused_by_run() {
     short.extend([0; 16]);
     std::fs::write(dir.join("short.npy"), short).unwrap();
     fails(
-        &limited(dir, LIMIT, &["run", "m.qw", "-i", "short.npy"]),
+        &common::qrnn_limited(dir, LIMIT, &["run", "m.qw", "-i", "short.npy"]),
         &[
             "short.npy",
             "array shape (100000000, 2) of '<f8' needs 1600000000 bytes of data",
@@ -155,7 +134,7 @@ fn a_forged_npy_inside_an_npz_is_refused_by_import() {
     )
     .unwrap();
     fails(
-        &limited(dir, LIMIT, &["import", "forged.npz", "-o", "m.qw"]),
+        &common::qrnn_limited(dir, LIMIT, &["import", "forged.npz", "-o", "m.qw"]),
         &[
             "forged.npz",
             "not a valid npz file",
@@ -171,7 +150,7 @@ fn an_empty_or_non_zip_npz_is_reported_as_an_npz() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
     std::fs::write(dir.join("empty.npz"), b"").unwrap();
-    let o = limited(dir, LIMIT, &["import", "empty.npz", "-o", "m.qw"]);
+    let o = common::qrnn_limited(dir, LIMIT, &["import", "empty.npz", "-o", "m.qw"]);
     fails(
         &o,
         &[
@@ -184,7 +163,7 @@ fn an_empty_or_non_zip_npz_is_reported_as_an_npz() {
     assert!(!flat(&String::from_utf8_lossy(&o.stderr)).contains("safetensors file"));
     std::fs::write(dir.join("notes.npz"), b"some text, not a zip\n").unwrap();
     fails(
-        &limited(dir, LIMIT, &["import", "notes.npz", "-o", "m.qw"]),
+        &common::qrnn_limited(dir, LIMIT, &["import", "notes.npz", "-o", "m.qw"]),
         &[
             "notes.npz",
             "not a valid npz file",
@@ -202,7 +181,7 @@ fn a_huge_safetensors_header_length_is_refused_by_import() {
     b.extend(b"{\"a\": 1}");
     std::fs::write(dir.join("huge.safetensors"), &b).unwrap();
     fails(
-        &limited(dir, LIMIT, &["import", "huge.safetensors", "-o", "m.qw"]),
+        &common::qrnn_limited(dir, LIMIT, &["import", "huge.safetensors", "-o", "m.qw"]),
         &[
             "huge.safetensors",
             "not a valid safetensors file",
@@ -214,7 +193,7 @@ fn a_huge_safetensors_header_length_is_refused_by_import() {
     b.extend(b"{}");
     std::fs::write(dir.join("past.safetensors"), &b).unwrap();
     fails(
-        &limited(dir, LIMIT, &["import", "past.safetensors", "-o", "m.qw"]),
+        &common::qrnn_limited(dir, LIMIT, &["import", "past.safetensors", "-o", "m.qw"]),
         &[
             "past.safetensors",
             "runs to byte 100000007, past the end of the 10-byte file",
@@ -243,7 +222,7 @@ fn a_4096_hidden_lstm_converts_both_ways_within_2_gb() {
     ];
     let hashes: Vec<String> = steps
         .iter()
-        .map(|args| hash(&limited(dir, 2_000_000, args)))
+        .map(|args| hash(&common::qrnn_limited(dir, 2_000_000, args)))
         .collect();
     assert!(hashes.iter().all(|h| *h == hashes[0]), "{hashes:?}");
     assert_eq!(

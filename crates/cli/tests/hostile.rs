@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{entries, flat, have};
+use common::{entries, flat, have, qrnn_cmd as bin, qrnn_run as run};
 use qrnn_sim::Tool;
 
 fn root() -> PathBuf {
@@ -19,29 +19,6 @@ fn root() -> PathBuf {
 
 fn example(name: &str) -> String {
     root().join("examples").join(name).display().to_string()
-}
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_qrnn-hw"));
-    c.env("NO_COLOR", "1")
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("QRNN_MAX_MEMORY")
-        .env_remove("QRNN_MAX_OUTPUT");
-    c
-}
-
-/// Exit code, stdout, stderr of a run in `dir`.
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let o = bin()
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("qrnn-hw runs");
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
 }
 
 fn no_panic(what: &str, stderr: &str) {
@@ -297,24 +274,8 @@ fn force_replaces_only_a_qrnn_project_and_leaves_nothing_behind() {
 
 /// Run `args` in `dir` under a 2 GiB address-space limit; exit code, stderr and wall time.
 fn bounded(dir: &Path, args: &[&str]) -> (i32, String, Duration) {
-    let quoted: Vec<String> = args
-        .iter()
-        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
-        .collect();
-    let script = format!(
-        "ulimit -v 2097152 && exec '{}' {}",
-        env!("CARGO_BIN_EXE_qrnn-hw"),
-        quoted.join(" ")
-    );
     let t = Instant::now();
-    let o = Command::new("sh")
-        .args(["-c", &script])
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("QRNN_MAX_MEMORY")
-        .env_remove("QRNN_MAX_OUTPUT")
-        .output()
-        .unwrap();
+    let o = common::qrnn_limited(dir, 2 << 20, args);
     (
         o.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&o.stderr).into_owned(),

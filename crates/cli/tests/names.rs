@@ -369,16 +369,10 @@ struct Out {
 }
 
 fn qrnn(dir: &Path, args: &[&str]) -> Out {
-    let out = Command::new(env!("CARGO_BIN_EXE_qrnn-hw"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the qrnn-hw binary runs");
+    let (code, _, err) = common::qrnn_run(dir, args);
     Out {
-        code: out.status.code().unwrap_or(-1),
-        err: flat(&String::from_utf8_lossy(&out.stderr)),
+        code,
+        err: flat(&err),
     }
 }
 

@@ -11,25 +11,8 @@ pub fn flat(s: &str) -> String {
         .join(" ")
 }
 
-/// `true` if every tool runs; otherwise the test skips that part (and says so), or panics under
-/// `QRNN_REQUIRE_TOOLS=1`, as CI sets it.
-#[allow(dead_code)] // not every test binary that includes this module needs tools
-pub fn have(tools: &[qrnn_sim::Tool]) -> bool {
-    let required = std::env::var("QRNN_REQUIRE_TOOLS").is_ok_and(|v| v == "1");
-    for t in tools {
-        if !t.available() {
-            if required {
-                panic!("QRNN_REQUIRE_TOOLS=1 and {}", t.missing());
-            }
-            eprintln!(
-                "SKIPPED (tool missing, set QRNN_REQUIRE_TOOLS=1 to fail instead): {}",
-                t.missing()
-            );
-            return false;
-        }
-    }
-    true
-}
+#[allow(unused_imports)] // not every test binary that includes this module needs tools
+pub use qrnn_sim::have;
 
 /// The names of a directory's entries, sorted.
 #[allow(dead_code)]
@@ -46,20 +29,65 @@ pub fn entries(dir: &std::path::Path) -> Vec<String> {
 /// every command can be started (`CMD --help`; some exit non-zero, only starting counts).
 #[allow(dead_code)]
 pub fn have_cmds(cmds: &[&str]) -> bool {
-    let required = std::env::var("QRNN_REQUIRE_TOOLS").is_ok_and(|v| v == "1");
-    for c in cmds {
-        if std::process::Command::new(c)
+    match cmds.iter().find(|c| {
+        std::process::Command::new(c)
             .arg("--help")
             .output()
             .is_err()
-        {
-            let msg = format!("`{c}` not found on PATH (scripts/setup.sh installs it)");
-            if required {
-                panic!("QRNN_REQUIRE_TOOLS=1 and {msg}");
-            }
-            eprintln!("SKIPPED (tool missing, set QRNN_REQUIRE_TOOLS=1 to fail instead): {msg}");
-            return false;
-        }
+    }) {
+        Some(c) => qrnn_sim::tool_missing(&format!(
+            "`{c}` not found on PATH (scripts/setup.sh installs it)"
+        )),
+        None => true,
     }
-    true
+}
+
+/// The `qrnn-hw` binary under test with a fixed environment: no colour, no backtraces, the
+/// default budgets.
+#[allow(dead_code)]
+pub fn qrnn_cmd() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_qrnn-hw"));
+    c.env("NO_COLOR", "1")
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("QRNN_MAX_MEMORY")
+        .env_remove("QRNN_MAX_OUTPUT");
+    c
+}
+
+/// Exit code (-1 for a signal), stdout and stderr of `qrnn-hw ARGS` run in `dir`.
+#[allow(dead_code)]
+pub fn qrnn_run(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let o = qrnn_cmd()
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the qrnn-hw binary runs");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// `qrnn-hw ARGS` run in `dir` with its address space limited to `kib` KiB (`ulimit -v` in a
+/// `sh -c` around it, arguments passed as positional parameters: nothing is quoted by hand), in
+/// the environment of [`qrnn_cmd`].
+#[allow(dead_code)]
+pub fn qrnn_limited(dir: &std::path::Path, kib: u64, args: &[&str]) -> std::process::Output {
+    let mut script = format!("ulimit -v {kib} && exec \"$0\"");
+    for i in 1..=args.len() {
+        script.push_str(&format!(" \"${{{i}}}\""));
+    }
+    std::process::Command::new("sh")
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("QRNN_MAX_MEMORY")
+        .env_remove("QRNN_MAX_OUTPUT")
+        .arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_qrnn-hw"))
+        .args(args)
+        .output()
+        .expect("sh runs")
 }
