@@ -8,7 +8,7 @@ CARGO   ?= cargo
 QRNN    := target/release/qrnn-hw
 EXAMPLES := examples
 
-.PHONY: help setup build demo test test-fast lint fmt examples check-examples sim regen fuzz clean bench results
+.PHONY: help setup build demo test test-fast lint fmt examples check-examples sim regen docs fuzz clean bench results
 
 help:
 	@echo "make demo            set up, build, run the bundled example (prints its outputs)"
@@ -17,6 +17,7 @@ help:
 	@echo "make sim             generate hardware for every bundled example and co-simulate it (SIM=icarus)"
 	@echo "make regen           regenerate the committed reference RTL in tests/rtl/"
 	@echo "make examples        regenerate the bundled example models in examples/"
+	@echo "make docs            regenerate the figures in docs/ that commands produce (generated regions; cargo test checks them)"
 	@echo "make results         the accuracy table docs/RESULTS.md: QAT of every task x cell x precision x 3 seeds (QUICK=1: a subset)"
 	@echo "make bench           software and hardware benchmarks, docs/BENCHMARKS.md (QUICK=1: a subset)"
 	@echo "make fuzz            run the .qw reader fuzz target (needs nightly + cargo-fuzz)"
@@ -86,6 +87,16 @@ sim: build
 # The committed reference RTL (tests/rtl/) is exactly what this produces; a test fails otherwise.
 regen: build
 	bash scripts/regen.sh $(QRNN) tests/rtl
+
+# The figures in docs/ that a command produces live in generated regions (`<!-- generated: NAME
+# (make docs) -->` ... `<!-- end generated -->`); `cargo test` fails when one differs from what the
+# code gives, and this rewrites them: the cheap ones (crates/cli/tests/doc_figures.rs, seconds) and
+# the mutation table of HARDWARE.md §8 (crates/sim/tests/mutation.rs, release build, about a minute).
+# Not generated: BENCHMARKS.md/RESULTS.md (make bench/results) and measurements of tools and machines.
+docs:
+	QRNN_UPDATE_DOCS=1 $(CARGO) test --locked -p qrnn-hw --test doc_figures
+	QRNN_UPDATE_DOCS=1 $(CARGO) test --locked --release -p qrnn-sim --test mutation
+	@git diff --stat -- docs/ README.md
 
 bench: setup
 	QUICK=$(QUICK) bash scripts/bench.sh

@@ -49,3 +49,6 @@ design gru_xnor_2x1 "--fold all=2x1 --weights rom --target ice40" \
 # The int8 multiplier baseline.
 design lstm_int8_2x2 "--fold all=2x2 --weights rom --target ice40" \
   --cell lstm --quant int8 --hidden 2 --input 2 --seed 4
+# A ConvLSTM layer (3x3 kernel on a 4x4 map) with a 1x1 dense head, every engine at 2x4.
+design convlstm_ternary_head "--fold all=2x4 --weights rom --target ice40" \
+  --cell convlstm --quant ternary --map 4x4 --kernel 3 --hidden 2 --input 2 --head 2 --seed 6

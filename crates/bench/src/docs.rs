@@ -21,25 +21,27 @@ fn fmt_opt(v: Option<f64>, digits: usize) -> String {
 /// Multiply-accumulates per timestep of the matrix-vector engines and the ideal cycle count
 /// `Σ ⌈MACs_e/(P_e·S_e)⌉`, from a manifest (`None` for ConvLSTM: its manifest has no map size).
 pub fn macs_and_ideal(m: &Value) -> Option<(u64, u64)> {
+    // read through the typed manifest, as every other reader of qrnn.json does
+    let m: qrnn_rtl::manifest::Manifest = serde_json::from_value(m.clone()).ok()?;
     let mut macs = 0u64;
     let mut ideal = 0u64;
     let mut last_h = 0u64;
-    for l in m["layers"].as_array()? {
-        let g = match l["cell"].as_str()? {
+    for l in &m.layers {
+        let g = match l.cell.as_str() {
             "lstm" => 4,
             "gru" => 3,
             _ => return None,
         };
-        let (i, h) = (l["input"].as_u64()?, l["hidden"].as_u64()?);
-        let ps = l["fold"]["p"].as_u64()? * l["fold"]["s"].as_u64()?;
+        let (i, h) = (l.input as u64, l.hidden as u64);
+        let ps = (l.fold.p * l.fold.s) as u64;
         let mc = g * h * (i + h);
         macs += mc;
         ideal += mc.div_ceil(ps);
         last_h = h;
     }
-    if let Some(hd) = m["head"].as_object() {
-        let o = hd["outputs"].as_u64()?;
-        let ps = hd["fold"]["p"].as_u64()? * hd["fold"]["s"].as_u64()?;
+    if let Some(hd) = &m.head {
+        let o = hd.outputs as u64;
+        let ps = (hd.fold.p * hd.fold.s) as u64;
         macs += o * last_h;
         ideal += (o * last_h).div_ceil(ps);
     }

@@ -107,12 +107,10 @@ pub fn reference_set(quick: bool, families: &[String]) -> Vec<Design> {
     v
 }
 
+/// The family's default device and package (`qrnn_rtl::Family`'s table, as `gen` uses).
 fn device_of(family: &str) -> (&'static str, &'static str) {
-    match family {
-        "ice40" => ("up5k", "sg48"),
-        "ecp5" => ("25k", "CABGA256"),
-        _ => ("gw1nr9", ""),
-    }
+    let f = qrnn_rtl::Family::parse(family).unwrap_or(qrnn_rtl::Family::Ice40);
+    (f.default_device(), f.default_package())
 }
 
 /// SHA-256 over every file under `dir` (sorted relative path, NUL, contents, NUL), hex.

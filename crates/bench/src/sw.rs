@@ -220,7 +220,7 @@ fn whole_flow(qrnn: &Path, work: &Path) -> Result<Value, String> {
 }
 
 /// The design space of the bundled demo model on the iCE40 UP5K from the resource model alone
-/// (no synthesis), as `qrnn-hw report --plot` draws it (`qrnn_fpga::fit::design_space`): exact
+/// (no synthesis), as `qrnn-hw report --plot` draws it (`qrnn_plan::fit::design_space`): exact
 /// cycles per timestep and predicted logic cells, flip-flops, block RAM and DSPs for every
 /// `all=PxS` folding with P, S powers of 2 (clamped per engine), the Pareto front, and the
 /// `gen --fit` choice for the UP5K. `root` is the repository root.
@@ -233,7 +233,7 @@ pub fn design_space(root: &Path) -> Value {
     let Some(dev) = qrnn_fpga::device("up5k") else {
         return json!({"error": "internal error: no device up5k"});
     };
-    match qrnn_fpga::fit::design_space(&m, dev, &qrnn_fpga::fit::FitOptions::default()) {
+    match qrnn_plan::fit::design_space(&m, dev, &qrnn_plan::fit::FitOptions::default()) {
         Ok(ds) => {
             let mut v = ds.to_json();
             v["model"] = rel.into();

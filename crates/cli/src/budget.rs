@@ -204,7 +204,7 @@ pub fn gen_estimate(model: &Model, design: &Design, steps: u64) -> (u64, u64) {
             lanes = lanes.saturating_add((f.p as u64).saturating_mul(f.s as u64));
         }
         for mv in std::iter::once(&e.w).chain(&e.u) {
-            let n = (mv.rows as u64).saturating_mul(mv.cols as u64);
+            let n = (mv.rows() as u64).saturating_mul(mv.cols() as u64);
             if mv.rom.is_some() {
                 rom += n;
             } else {

@@ -1,4 +1,4 @@
-//! `qrnn-hw boards [--json]`: the boards of constraints/boards.toml: family, device, clock, UART
+//! `qrnn-hw boards [--json]`: the boards of crates/fpga/constraints/boards.toml: family, device, clock, UART
 //! pins, LEDs, programmer.
 
 use crate::Ctx;

@@ -176,13 +176,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
             mpath.display()
         )
     })?;
-    let family = Family::parse(&man.target).ok_or_else(|| {
-        miette!(
-            "{}: unknown target family {:?}",
-            mpath.display(),
-            man.target
-        )
-    })?;
+    let family = man.target;
     let what = a.what.clone().unwrap_or_else(|| {
         if man.board.is_some() {
             "bitstream".into()
@@ -221,7 +215,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         out!("{}", qrnn_fpga::report::render(&r));
     }
     if what == "bitstream" {
-        let bit = qrnn_fpga::program::bitstream_path(&a.dir, family);
+        let bit = qrnn_link::program::bitstream_path(&a.dir, family);
         if !ctx.quiet {
             outln!("bitstream: {}", bit.display());
         }

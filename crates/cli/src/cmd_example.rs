@@ -218,8 +218,8 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     model.save(&a.output)?;
     if let Some(p) = &a.sequence_out {
         let seq = random_inputs(&model, a.steps, a.seed);
-        let json =
-            serde_json::to_string_pretty(&seq).map_err(|e| miette!("internal error: {e}"))?;
+        let json = serde_json::to_string_pretty(&seq)
+            .map_err(|e| miette!(code = "qrnn::internal", "internal error: {e}"))?;
         crate::util::write_out(p, json.as_bytes())?;
     }
     if !ctx.quiet {

@@ -7,8 +7,9 @@
 
 use crate::Ctx;
 use miette::{IntoDiagnostic, Result, WrapErr};
-use qrnn_fpga::program::find_program;
-use qrnn_fpga::{bitstream_path, find_board, program_command, Family, FpgaError, Mode};
+use qrnn_fpga::{find_board, Family, FpgaError, Mode};
+use qrnn_link::program::find_program;
+use qrnn_link::{bitstream_path, program_command};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

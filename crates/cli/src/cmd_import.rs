@@ -217,7 +217,8 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         });
         outln!(
             "{}",
-            serde_json::to_string_pretty(&j).map_err(|e| miette!("internal error: {e}"))?
+            serde_json::to_string_pretty(&j)
+                .map_err(|e| miette!(code = "qrnn::internal", "internal error: {e}"))?
         );
     }
     if !ctx.quiet {

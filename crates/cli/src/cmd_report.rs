@@ -5,13 +5,13 @@
 //! `qrnn-hw report --plot OUT.svg MODEL`: the design space of a model on a device (resolved from
 //! `--target`/`--board`/`--device` as `gen` resolves them): every `all=PxS` folding's predicted
 //! logic against its latency per timestep, the Pareto front, the `gen --fit` choice and the
-//! device's logic budget ([`qrnn_fpga::fit::design_space`]), written atomically as SVG; `--json`
+//! device's logic budget ([`qrnn_plan::fit::design_space`]), written atomically as SVG; `--json`
 //! prints the points. A model file without `--plot` prints the same without the plot.
 
 use crate::Ctx;
 use miette::{miette, IntoDiagnostic, Result};
-use qrnn_fpga::fit::{design_space, DesignSpace, FitOptions, Res};
-use qrnn_fpga::plot::{svg, Chart, Mark, Series, VLine};
+use qrnn_plan::fit::{design_space, DesignSpace, FitOptions, Res};
+use qrnn_plan::plot::{svg, Chart, Mark, Series, VLine};
 use std::path::{Path, PathBuf};
 
 /// The clock of a project without a board: the generated Makefile's timing target (`FREQ_MHZ`).
@@ -33,8 +33,8 @@ pub struct Args {
     plot: Option<PathBuf>,
     /// With a model: FPGA family, ice40, ecp5 or gowin (default: the board's, the device's, else
     /// ice40).
-    #[arg(long, value_parser = ["ice40", "ecp5", "gowin"])]
-    target: Option<String>,
+    #[arg(long, value_parser = crate::cmd_gen::parse_family)]
+    target: Option<qrnn_rtl::Family>,
     /// With a model: the board, whose device is the budget and whose clock gives the latency.
     #[arg(long)]
     board: Option<String>,
@@ -104,13 +104,14 @@ fn run_space(ctx: Ctx, a: &Args) -> Result<()> {
         return Err(project_instead_of_model(&a.dir));
     }
     let model = crate::util::load_model(ctx, &a.dir)?;
-    let (_, board, device) = crate::cmd_gen::resolve_target(
-        a.target.as_deref(),
-        a.board.as_deref(),
-        a.device.as_deref(),
-        true,
-    )?;
-    let device = device.ok_or_else(|| miette!("internal error: no device for the design space"))?;
+    let (_, board, device) =
+        crate::cmd_gen::resolve_target(a.target, a.board.as_deref(), a.device.as_deref(), true)?;
+    let device = device.ok_or_else(|| {
+        miette!(
+            code = "qrnn::internal",
+            "internal error: no device for the design space"
+        )
+    })?;
     let ds = design_space(&model, device, &FitOptions::default())
         .map_err(|e| crate::cmd_gen::fit_error(e, &a.dir))?;
     let (mhz, clock) = match &board {
@@ -128,8 +129,12 @@ fn run_space(ctx: Ctx, a: &Args) -> Result<()> {
         }
     }
     if let Some(out) = &a.plot {
-        let text = plot(&ds, &a.dir, mhz, &clock)
-            .map_err(|e| miette!("internal error: plotting the design space: {e}"))?;
+        let text = plot(&ds, &a.dir, mhz, &clock).map_err(|e| {
+            miette!(
+                code = "qrnn::internal",
+                "internal error: plotting the design space: {e}"
+            )
+        })?;
         qrnn_model::qw::write_atomic(out, text.as_bytes())?;
     }
     if a.json {
@@ -156,10 +161,10 @@ fn run_space(ctx: Ctx, a: &Args) -> Result<()> {
     Ok(())
 }
 
-fn folds_text(folds: &[(String, qrnn_rtl::manifest::Fold)]) -> String {
+fn folds_text(folds: &[(qrnn_rtl::EngineId, qrnn_rtl::Fold)]) -> String {
     folds
         .iter()
-        .map(|(n, f)| format!("{n} {}x{}", f.p, f.s))
+        .map(|(n, f)| format!("{n} {f}"))
         .collect::<Vec<_>>()
         .join(", ")
 }

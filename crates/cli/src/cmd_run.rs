@@ -12,9 +12,9 @@
 
 use crate::{util, Ctx};
 use miette::{miette, IntoDiagnostic, Result};
-use qrnn_fpga::protocol::Host;
-use qrnn_fpga::serial::SerialLink;
 use qrnn_golden::{float, output_to_f64, quantize_input, GoldenError, Run};
+use qrnn_link::protocol::Host;
+use qrnn_link::serial::SerialLink;
 use qrnn_model::data::{npy_f64, read_dataset, read_sequence};
 use qrnn_model::Model;
 use serde_json::{json, Value};
@@ -349,7 +349,12 @@ fn model_id(hash: &str) -> Result<[u8; 8]> {
         *b = hex
             .get(2 * i..2 * i + 2)
             .and_then(|s| u8::from_str_radix(s, 16).ok())
-            .ok_or_else(|| miette!("internal error: model hash {hash:?} is not hex"))?;
+            .ok_or_else(|| {
+                miette!(
+                    code = "qrnn::internal",
+                    "internal error: model hash {hash:?} is not hex"
+                )
+            })?;
     }
     Ok(id)
 }
@@ -387,7 +392,7 @@ fn run_board(
     let link = SerialLink::open(port, a.baud)?;
     let mut host = Host::new(link, Duration::from_millis(a.timeout_ms));
     let id = host.connect(Some(model_id(&hash)?)).map_err(|e| {
-        let mismatch = matches!(e, qrnn_fpga::protocol::ProtocolError::ModelMismatch { .. });
+        let mismatch = matches!(e, qrnn_link::protocol::ProtocolError::ModelMismatch { .. });
         let r = miette::Report::new(e);
         if mismatch {
             r.wrap_err(format!(

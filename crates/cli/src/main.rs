@@ -87,12 +87,93 @@ pub struct Ctx {
     pub budget: budget::Budget,
 }
 
+/// Exit status for an internal error (a bug in qrnn-hw; docs/CLI.md "Exit codes").
+const INTERNAL_STATUS: u8 = 3;
+
+/// The line an internal error's report ends with.
+const PLEASE_REPORT: &str =
+    "this is a bug in qrnn-hw: please report it with the command line and the model file";
+
+/// Whether a diagnostic code marks an internal error (exit 3): `qrnn::internal` (the CLI's own
+/// broken invariants), any code ending in `::internal` (`qrnn::rtl::internal`,
+/// `qrnn::sim::internal`: a library's broken invariant), and `qrnn::golden::range` (a value outside
+/// its analysed interval: a bug in the golden model or the analysis). Every other code is an error
+/// in the input or the environment (exit 1).
+fn is_internal_code(code: &str) -> bool {
+    code == "qrnn::internal" || code.ends_with("::internal") || code == "qrnn::golden::range"
+}
+
+/// Whether a report is an internal error: its code, or the code of a diagnostic it wraps
+/// (`diagnostic_source`, e.g. a golden-model range error inside `qrnn::sim::golden`), is internal
+/// by [`is_internal_code`].
+fn is_internal(report: &miette::Report) -> bool {
+    let mut d: Option<&dyn miette::Diagnostic> = Some(report.as_ref());
+    while let Some(diag) = d {
+        if diag
+            .code()
+            .is_some_and(|c| is_internal_code(&c.to_string()))
+        {
+            return true;
+        }
+        d = diag.diagnostic_source();
+    }
+    false
+}
+
+/// Print a panic as an internal error on standard error (write errors dropped): `internal error:
+/// qrnn-hw panicked: MESSAGE at FILE:LINE:COL` ("panicked": the tests look for it), the backtrace
+/// if `RUST_BACKTRACE` asks for one, and the please-report line. `main` then exits 3.
+fn panic_hook(info: &std::panic::PanicHookInfo<'_>) {
+    let payload = info.payload();
+    let msg = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    match info.location() {
+        Some(l) => note!(
+            "internal error: qrnn-hw panicked: {msg} at {}:{}:{}",
+            l.file(),
+            l.line(),
+            l.column()
+        ),
+        None => note!("internal error: qrnn-hw panicked: {msg}"),
+    }
+    // with RUST_BACKTRACE=1, as Rust's default hook does
+    let bt = std::backtrace::Backtrace::capture();
+    if bt.status() == std::backtrace::BacktraceStatus::Captured {
+        note!("{bt}");
+    }
+    note!("{PLEASE_REPORT}");
+}
+
 fn main() -> ExitCode {
     // Wrap diagnostics at the terminal width (80 when not a terminal) but never inside a word:
     // a file path split over two lines cannot be copied.
     let _ = miette::set_hook(Box::new(|_| {
         Box::new(miette::MietteHandlerOpts::new().break_words(false).build())
     }));
+    // A panic is an internal error: the hook prints it, the unwinding stops here (running the
+    // destructors on the way, which remove temporary files), and the exit status is 3, not 101.
+    std::panic::set_hook(Box::new(panic_hook));
+    std::panic::catch_unwind(run).unwrap_or(ExitCode::from(INTERNAL_STATUS))
+}
+
+/// Parse the command line, run the command, and map its result to an exit status.
+fn run() -> ExitCode {
+    // Test only (crates/cli/tests/exit_codes.rs): QRNN_TEST_FAULT=panic panics and
+    // QRNN_TEST_FAULT=internal fails with an internal-coded diagnostic, to prove the exit statuses
+    // of internal errors without a real bug to trigger. No user-visible behaviour depends on it.
+    match std::env::var("QRNN_TEST_FAULT").as_deref() {
+        Ok("panic") => panic!("QRNN_TEST_FAULT=panic"),
+        Ok("internal") => {
+            return report_error(miette::miette!(
+                code = "qrnn::internal",
+                "internal error: QRNN_TEST_FAULT=internal"
+            ))
+        }
+        _ => {}
+    }
     let cli = Cli::parse();
     let ctx = Ctx {
         quiet: cli.quiet,
@@ -120,13 +201,70 @@ fn main() -> ExitCode {
     let res = res.and_then(|()| out::flush());
     match res {
         Ok(()) => ExitCode::SUCCESS,
-        Err(report) if out::is_closed_pipe(&report) => ExitCode::from(out::CLOSED_PIPE_STATUS),
-        Err(report) => {
-            let internal = report
-                .code()
-                .is_some_and(|c| c.to_string().starts_with("qrnn::golden::range"));
-            note!("{report:?}");
-            ExitCode::from(if internal { 3 } else { 1 })
+        Err(report) => report_error(report),
+    }
+}
+
+/// Print a command's error and return its exit status: quiet 141 for a closed output pipe, 3 and
+/// the please-report line for an internal error ([`is_internal`]), else 1.
+fn report_error(report: miette::Report) -> ExitCode {
+    if out::is_closed_pipe(&report) {
+        return ExitCode::from(out::CLOSED_PIPE_STATUS);
+    }
+    note!("{report:?}");
+    if is_internal(&report) {
+        note!("{PLEASE_REPORT}");
+        ExitCode::from(INTERNAL_STATUS)
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_codes() {
+        for c in [
+            "qrnn::internal",
+            "qrnn::rtl::internal",
+            "qrnn::sim::internal",
+            "qrnn::golden::range",
+        ] {
+            assert!(is_internal_code(c), "{c}");
         }
+        for c in [
+            "qrnn::rtl::fold",
+            "qrnn::sim::golden",
+            "qrnn::golden::input",
+            "qrnn::cli::output",
+            "qrnn::internals",
+            "qrnn::golden::range_x",
+        ] {
+            assert!(!is_internal_code(c), "{c}");
+        }
+    }
+
+    #[test]
+    fn an_internal_error_inside_a_user_level_one_is_internal() {
+        #[derive(Debug, thiserror::Error, miette::Diagnostic)]
+        #[error("inner")]
+        #[diagnostic(code(qrnn::golden::range))]
+        struct Inner;
+        #[derive(Debug, thiserror::Error, miette::Diagnostic)]
+        #[error("outer")]
+        #[diagnostic(code(qrnn::sim::golden))]
+        struct Outer(
+            #[source]
+            #[diagnostic_source]
+            Inner,
+        );
+        assert!(is_internal(&miette::Report::new(Outer(Inner))));
+        assert!(!is_internal(&miette::miette!(
+            code = "qrnn::sim::golden",
+            "x"
+        )));
+        assert!(is_internal(&miette::miette!(code = "qrnn::internal", "x")));
     }
 }

@@ -5,6 +5,21 @@ use miette::Result;
 use qrnn_model::Model;
 use std::path::Path;
 
+/// A generator error about the model at `path` as a diagnostic naming the file, with the
+/// generator's code (`qrnn::rtl::internal` exits 3) and help.
+pub fn rtl_error(path: &Path, e: qrnn_rtl::RtlError) -> miette::Report {
+    use miette::Diagnostic;
+    let mut d =
+        miette::MietteDiagnostic::new(format!("{}: cannot generate hardware: {e}", path.display()));
+    if let Some(c) = e.code() {
+        d = d.with_code(c.to_string());
+    }
+    if let Some(h) = e.help() {
+        d = d.with_help(h.to_string());
+    }
+    miette::Report::new(d)
+}
+
 /// Load and validate a model (binary `.qw` or text twin).
 ///
 /// The memory reading takes is estimated from the file's size and first bytes and checked

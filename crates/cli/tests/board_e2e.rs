@@ -15,8 +15,8 @@
 //! The bridge is killed at the end, also when the test panics (`Bridge`'s Drop). Without Verilator
 //! (or make) the test is skipped with a message, or fails under `QRNN_REQUIRE_TOOLS=1`.
 
-use qrnn_fpga::protocol::{ErrorCode, Host, Link, ProtocolError, Request};
-use qrnn_fpga::serial::SerialLink;
+use qrnn_link::protocol::{ErrorCode, Host, Link, ProtocolError, Request};
+use qrnn_link::serial::SerialLink;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

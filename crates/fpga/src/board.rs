@@ -1,52 +1,43 @@
-//! Boards: the schema of `constraints/boards.toml` and the embedded copy of it and of every pin
-//! file, so that the tool works from any directory.
+//! Boards: the schema of `crates/fpga/constraints/boards.toml` and the embedded copy of it and of
+//! every pin file, so that the tool works from any directory.
 
 use crate::device::{self, Device, Family};
 use crate::error::FpgaError;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The text of `constraints/boards.toml`, embedded at build time.
-pub const BOARDS_TOML: &str = include_str!("../../../constraints/boards.toml");
+/// The text of `crates/fpga/constraints/boards.toml`, embedded at build time.
+pub const BOARDS_TOML: &str = include_str!("../constraints/boards.toml");
 
-/// Every pin file in `constraints/`, by file name, embedded at build time.
+/// Every pin file in `crates/fpga/constraints/`, by file name, embedded at build time.
 pub const PIN_FILES: &[(&str, &str)] = &[
     (
         "icebreaker.pcf",
-        include_str!("../../../constraints/icebreaker.pcf"),
+        include_str!("../constraints/icebreaker.pcf"),
     ),
-    (
-        "upduino3.pcf",
-        include_str!("../../../constraints/upduino3.pcf"),
-    ),
-    (
-        "icesugar.pcf",
-        include_str!("../../../constraints/icesugar.pcf"),
-    ),
+    ("upduino3.pcf", include_str!("../constraints/upduino3.pcf")),
+    ("icesugar.pcf", include_str!("../constraints/icesugar.pcf")),
     (
         "alchitry-cu.pcf",
-        include_str!("../../../constraints/alchitry-cu.pcf"),
+        include_str!("../constraints/alchitry-cu.pcf"),
     ),
-    (
-        "icestick.pcf",
-        include_str!("../../../constraints/icestick.pcf"),
-    ),
-    ("ulx3s.lpf", include_str!("../../../constraints/ulx3s.lpf")),
+    ("icestick.pcf", include_str!("../constraints/icestick.pcf")),
+    ("ulx3s.lpf", include_str!("../constraints/ulx3s.lpf")),
     (
         "orangecrab.lpf",
-        include_str!("../../../constraints/orangecrab.lpf"),
+        include_str!("../constraints/orangecrab.lpf"),
     ),
     (
         "colorlight-i5.lpf",
-        include_str!("../../../constraints/colorlight-i5.lpf"),
+        include_str!("../constraints/colorlight-i5.lpf"),
     ),
     (
         "tangnano9k.cst",
-        include_str!("../../../constraints/tangnano9k.cst"),
+        include_str!("../constraints/tangnano9k.cst"),
     ),
     (
         "tangnano20k.cst",
-        include_str!("../../../constraints/tangnano20k.cst"),
+        include_str!("../constraints/tangnano20k.cst"),
     ),
 ];
 
@@ -74,7 +65,8 @@ pub struct Board {
     pub package: String,
     /// Full part number of the FPGA on the board (what nextpnr-himbaechel takes as `--device`).
     pub part: String,
-    /// File name of the board's pin-constraint file in `constraints/` (PCF, LPF or CST by family).
+    /// File name of the board's pin-constraint file in `crates/fpga/constraints/` (PCF, LPF or CST
+    /// by family).
     pub pin_file: String,
     /// The board oscillator.
     pub clock: Clock,
@@ -165,6 +157,37 @@ pub enum Tool {
     Iceprog,
     /// MuseLab's icesprog for the iCESugar's iCELink (flash only).
     Icesprog,
+}
+
+impl Tool {
+    /// The program's file name.
+    pub fn program(self) -> &'static str {
+        match self {
+            Tool::Openfpgaloader => "openFPGALoader",
+            Tool::Iceprog => "iceprog",
+            Tool::Icesprog => "icesprog",
+        }
+    }
+
+    /// The environment variable that overrides the program's path.
+    pub fn env_var(self) -> &'static str {
+        match self {
+            Tool::Openfpgaloader => "QRNN_OPENFPGALOADER",
+            Tool::Iceprog => "QRNN_ICEPROG",
+            Tool::Icesprog => "QRNN_ICESPROG",
+        }
+    }
+
+    /// Where to get the program.
+    pub fn package(self) -> &'static str {
+        match self {
+            Tool::Openfpgaloader => "the Debian package `openfpgaloader`",
+            Tool::Iceprog => "the Debian package `fpga-icestorm` (it provides iceprog)",
+            Tool::Icesprog => {
+                "icesprog from https://github.com/wuxx/icesugar (tools/; needs libhidapi and libusb-1.0)"
+            }
+        }
+    }
 }
 
 /// Where a bitstream goes.

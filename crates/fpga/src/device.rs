@@ -4,66 +4,10 @@
 //! (FPGA-DS-02029), ECP5/ECP5-5G (FPGA-DS-02012), GW1NR (DS117) and GW2AR (DS226). Block RAM
 //! sizes are the data bits of one block (iCE40 EBR 4 kbit; ECP5 EBR and Gowin BSRAM 18 kbit).
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
+use serde::Serialize;
 
-/// An FPGA family: decides the pin-file format, the place-and-route tool and the bitstream file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Family {
-    /// Lattice iCE40 (nextpnr-ice40, icepack).
-    Ice40,
-    /// Lattice ECP5 (nextpnr-ecp5, ecppack).
-    Ecp5,
-    /// Gowin LittleBee / Arora (nextpnr-himbaechel, gowin_pack).
-    Gowin,
-}
-
-impl Family {
-    /// Every family, in a stable order.
-    pub const ALL: [Family; 3] = [Family::Ice40, Family::Ecp5, Family::Gowin];
-
-    /// The name used in `--target`, `boards.toml` and `qrnn.json`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Family::Ice40 => "ice40",
-            Family::Ecp5 => "ecp5",
-            Family::Gowin => "gowin",
-        }
-    }
-
-    /// Parse a family name (case-insensitive).
-    pub fn parse(s: &str) -> Option<Family> {
-        Family::ALL
-            .into_iter()
-            .find(|f| f.name().eq_ignore_ascii_case(s.trim()))
-    }
-
-    /// Extension of this family's pin-constraint files: `pcf`, `lpf` or `cst`.
-    pub fn pin_file_ext(self) -> &'static str {
-        match self {
-            Family::Ice40 => "pcf",
-            Family::Ecp5 => "lpf",
-            Family::Gowin => "cst",
-        }
-    }
-
-    /// File name of the bitstream a generated project's build leaves in `build/`:
-    /// `top.bin` (icepack), `top.bit` (ecppack) or `top.fs` (gowin_pack).
-    pub fn bitstream_name(self) -> &'static str {
-        match self {
-            Family::Ice40 => "top.bin",
-            Family::Ecp5 => "top.bit",
-            Family::Gowin => "top.fs",
-        }
-    }
-}
-
-impl fmt::Display for Family {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// The families (defined with their facts in `qrnn-rtl`, which the generator budgets with).
+pub use qrnn_rtl::Family;
 
 /// One FPGA device (a die; packages listed separately) and its resources.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

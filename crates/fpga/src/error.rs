@@ -1,10 +1,11 @@
-//! Errors of qrnn-fpga, with miette diagnostic codes (listed in docs/CLI.md).
+//! Errors of qrnn-fpga and of flashing (`qrnn_link::program`), with miette diagnostic codes (listed
+//! in docs/CLI.md).
 
 use miette::{Diagnostic, SourceSpan};
 use std::path::PathBuf;
 use thiserror::Error;
 
-/// Everything that can go wrong in qrnn-fpga.
+/// Everything that can go wrong in qrnn-fpga, and in `qrnn_link::program` (flashing).
 #[derive(Debug, Error, Diagnostic)]
 pub enum FpgaError {
     /// `boards.toml` is not valid TOML for the schema.

@@ -1,38 +1,33 @@
-//! `qrnn-fpga`: what qrnn-hw knows about FPGAs and boards.
+//! `qrnn-fpga`: the targets qrnn-hw builds for: FPGA families, devices, boards, the files a board
+//! adds to a generated project, and the reports of the tools that build it.
 //!
 //! - [`device`]: the families (iCE40, ECP5, Gowin) and devices with their resources.
-//! - [`board`]: the boards of `constraints/boards.toml` (embedded, with their pin files).
+//! - [`board`]: the boards of `constraints/boards.toml` (embedded, with their pin files; the
+//!   directory is `crates/fpga/constraints/`).
 //! - [`pinfile`]: a reader for PCF, LPF and CST pin files.
-//! - [`program`]: the command that loads a bitstream onto a board (openFPGALoader, iceprog,
-//!   icesprog), SRAM or flash.
-//! - [`protocol`]: the host side of the board top's UART protocol (docs/PROTOCOL.md).
-//! - [`project`]: what a board adds to a generated project (primitives, pin file, top, rules).
-//! - [`fit`]: auto-fit, the fastest folding within a device's budget (`gen --fit`), and the
-//!   design space around it (`report --plot`).
-//! - [`plot`]: SVG plots (plotters, no fonts needed): the design space, docs/bench/*.svg.
+//! - [`project`]: what a board adds to a generated project (the primitives of `crates/fpga/hw/`,
+//!   pin file, top, bitstream rules).
 //! - [`report`]: resources and speed of a build (yosys `stat -json`, nextpnr `--report`) beside
 //!   the compiler's prediction.
+//! - [`error`]: [`FpgaError`], the diagnostics of the above and of `qrnn_link::program`.
 //!
-//! The board top's ports are fixed (constraints/README.md): `clk`, `uart_tx`, `uart_rx`,
-//! `led[N]` (`led` on a one-LED board) and, where the board has a button, `btn_rst`.
+//! Everything it embeds (`include_str!`) lies inside this crate's directory. Planning (auto-fit,
+//! design space, plots) is `qrnn-plan`; talking to a board (UART protocol, serial port, the
+//! simulated board, flashing) is `qrnn-link`.
+//!
+//! The board top's ports are fixed (crates/fpga/constraints/README.md): `clk`, `uart_tx`,
+//! `uart_rx`, `led[N]` (`led` on a one-LED board) and, where the board has a button, `btn_rst`.
 
 pub mod board;
-pub mod board_sim;
 pub mod device;
 pub mod error;
-pub mod fit;
 pub mod pinfile;
-pub mod plot;
-pub mod program;
 pub mod project;
-pub mod protocol;
 pub mod report;
-pub mod serial;
 
 pub use board::{boards, find_board, Board, Level, Mode, Tool};
 pub use device::{device, Device, Family, DEVICES};
 pub use error::FpgaError;
-pub use program::{bitstream_path, program_command, ProgramCommand};
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
 //! A small reader for the three pin-constraint formats, enough to check the files in
-//! `constraints/` (and pin files users add) against `boards.toml`:
+//! `crates/fpga/constraints/` (and pin files users add) against `boards.toml`:
 //!
 //! - **PCF** (iCE40, nextpnr-ice40): `set_io [-nowarn] [-pullup yes|no] PORT PIN` and
 //!   `set_frequency PORT MHZ`, one per line, `#` comments.

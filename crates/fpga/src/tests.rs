@@ -1,4 +1,4 @@
-//! Tests of the board table against the pin files in `constraints/`.
+//! Tests of the board table against the pin files in `crates/fpga/constraints/`.
 
 use crate::board::{parse_boards, Board, BOARDS_TOML, PIN_FILES};
 use crate::device::Family;
@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 fn constraints_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../constraints")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("constraints")
 }
 
 fn all() -> Vec<Board> {

@@ -1,20 +1,11 @@
 //! Developer aid: `cargo run -p qrnn-rtl --example gen_dump -- MODEL OUTDIR [PxS]` writes the RTL.
-use qrnn_rtl::{generate, manifest::Fold, passes::Options};
+use qrnn_rtl::{generate, passes::Options};
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     let m = qrnn_model::Model::load(std::path::Path::new(&a[1])).unwrap();
     let mut o = Options::default();
     if let Some(f) = a.get(3) {
-        let (p, s) = f.split_once('x').unwrap();
-        for l in 0..m.layers.len() {
-            o.folds.insert(
-                format!("layer{l}"),
-                Fold {
-                    p: p.parse().unwrap(),
-                    s: s.parse().unwrap(),
-                },
-            );
-        }
+        o.folds = qrnn_rtl::FoldSpec::parse(&[format!("all={f}")]).unwrap();
     }
     let g = generate(&m, &o, |n, d| eprintln!("== after {n}\n{d}")).unwrap();
     for (p, c) in &g.files {

@@ -10,8 +10,8 @@
 
 use crate::build::*;
 use crate::ir::{Design, Engine, Memory, Mv, Placement};
-use crate::manifest::Fold;
 use crate::verilog::*;
+use crate::vocab::{EngineId, Fold};
 use qrnn_model::{ActFmt, Cell, Scheme};
 
 /// A generated file: path relative to the project root, and contents.
@@ -412,16 +412,13 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
     let jw = bits_for(ctxs.iter().map(|c| c.kw + c.ku).max().unwrap_or(1));
     let maxcols = all_e
         .iter()
-        .map(|e| {
-            e.w.cols.max(e.u.as_ref().map(|u| u.cols).unwrap_or(0))
-                + e.fold.map(|f| f.s).unwrap_or(1)
-        })
+        .map(|e| e.fold_limit().s + e.fold.map(|f| f.s).unwrap_or(1))
         .max()
         .unwrap_or(1);
     let colw = bits_for(maxcols);
     let maxrows = all_e
         .iter()
-        .map(|e| e.rows + e.fold.map(|f| f.p).unwrap_or(1))
+        .map(|e| e.rows() + e.fold.map(|f| f.p).unwrap_or(1))
         .max()
         .unwrap_or(1);
     let roww = bits_for(maxrows);
@@ -547,7 +544,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
         b.m.array(
             &format!("l{l}_z_q"),
             Ty::s(e.pre.width),
-            e.rows,
+            e.rows(),
             ArrayInit::None,
             Some(&format!(
                 "layer {l} saturated pre-activations (point `pre`)"
@@ -587,12 +584,12 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
     }
     // constant per-row arrays: biases and multipliers
     for e in &all_e {
-        let pre = short(&e.name);
+        let pre = e.id.short();
         let path = format!("rtl/rom/{pre}_b.hex");
         b.m.array(
             &format!("{pre}_b"),
             Ty::s(e.bias_fmt.width),
-            e.rows,
+            e.rows(),
             ArrayInit::Hex(path.clone()),
             Some("biases"),
         );
@@ -605,7 +602,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
             b.m.array(
                 &format!("{pre}_bh"),
                 Ty::s(e.bias_fmt.width),
-                e.rows,
+                e.rows(),
                 ArrayInit::Hex(path.clone()),
                 Some("GRU recurrent biases b_h"),
             );
@@ -621,7 +618,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
                     b.m.array(
                         &format!("{pre}_m{nm}"),
                         Ty::s(17),
-                        e.rows,
+                        e.rows(),
                         ArrayInit::Hex(path.clone()),
                         Some("per-row scale multipliers"),
                     );
@@ -634,7 +631,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
         b.m.array(
             "y_q",
             Ty::s(h.pre.width),
-            h.rows * px(h),
+            h.rows() * px(h),
             ArrayInit::None,
             Some("head outputs (point `head`)"),
         );
@@ -715,14 +712,12 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
     // ---- engines
     for (ei, e) in all_e.iter().enumerate() {
         let cx = &ctxs[ei];
-        let pre = short(&e.name);
+        let pre = e.id.short();
         let (ph_i, l) = match e.cell {
             Some(_) => {
-                let l: usize = e
-                    .name
-                    .trim_start_matches("layer")
-                    .parse()
-                    .map_err(|_| "engine name")?;
+                let EngineId::Layer(l) = e.id else {
+                    return Err(format!("internal error: {} has a cell", e.id));
+                };
                 (
                     phases
                         .iter()
@@ -779,7 +774,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
         let issue = b.wire(&format!("{pre}_issue"), issue_e);
         let head_conv = if e.cell.is_none() { e.conv } else { None };
         if let Some(g) = head_conv {
-            let obw = bits_for(g.pixels() * e.rows + e.rows);
+            let obw = bits_for(g.pixels() * e.rows() + e.rows());
             let ll = d.layers.len() - 1;
             let hw = (g.cin as u32) * d.layers[ll].h_fmt.width();
             b.m.reg(
@@ -857,8 +852,8 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
             };
             let col = b.name(&format!("{pre}_col{s}"), col);
             let xty = h_ty(x_fmt);
-            let (vw, xr) = if s < e.w.cols {
-                let (vw, xi) = lane_col(&mut b, &col, s, e.w.cols, "w");
+            let (vw, xr) = if s < e.w.cols() {
+                let (vw, xi) = lane_col(&mut b, &col, s, e.w.cols(), "w");
                 (vw, rd(&mut b, &x_name, x_depth, xty, xi))
             } else {
                 waive_unused(&mut b, &col);
@@ -869,8 +864,8 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
             let mut valid = vw.clone();
             if let (Some(u), Some(l)) = (&e.u, l) {
                 let hty = h_ty(e.h_fmt);
-                let (vu, hr) = if s < u.cols {
-                    let (vu, hi) = lane_col(&mut b, &col, s, u.cols, "u");
+                let (vu, hr) = if s < u.cols() {
+                    let (vu, hi) = lane_col(&mut b, &col, s, u.cols(), "u");
                     (vu, rd(&mut b, &format!("l{l}_h_q"), e.hidden, hty, hi))
                 } else {
                     (zero(), konst(0, hty))
@@ -937,7 +932,9 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
                 Expr::Ref(
                     "hd_ob_q".into(),
                     Ty::u(bits_for(
-                        head_conv.map(|g| g.pixels() * e.rows + e.rows).unwrap_or(1),
+                        head_conv
+                            .map(|g| g.pixels() * e.rows() + e.rows())
+                            .unwrap_or(1),
                     )),
                 ),
             ));
@@ -1058,7 +1055,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
         let mut st = Vec::new();
         for p in 0..f.p {
             let row = b.name(&format!("{pre}_row{p}"), add_c(&p1row, p));
-            let rvalid = b.name(&format!("{pre}_rv{p}"), lt_c(&row, e.rows));
+            let rvalid = b.name(&format!("{pre}_rv{p}"), lt_c(&row, e.rows()));
             let ri = mux(rvalid.clone(), row.clone(), uc(0, roww));
             let ri = b.name(&format!("{pre}_ri{p}"), ri);
             let mut totals: Vec<(Expr, &Mv)> = Vec::new();
@@ -1094,7 +1091,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
                     let m = rd(
                         &mut b,
                         &format!("{pre}_m{nm}"),
-                        e.rows,
+                        e.rows(),
                         Ty::s(17),
                         ri.clone(),
                     );
@@ -1210,7 +1207,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
         }
         _ => {
             let (oname, odepth, oty) = match &d.head {
-                Some(h) => ("y_q".to_string(), h.rows * px(h), Ty::s(h.pre.width)),
+                Some(h) => ("y_q".to_string(), h.rows() * px(h), Ty::s(h.pre.width)),
                 None => {
                     let ll = d.layers.len() - 1;
                     (
@@ -1252,14 +1249,6 @@ fn phase_name(p: &Phase) -> String {
     }
 }
 
-/// `layer3` → `l3`, `head` → `hd`.
-fn short(name: &str) -> String {
-    match name.strip_prefix("layer") {
-        Some(n) => format!("l{n}"),
-        None => "hd".into(),
-    }
-}
-
 fn h_ty(f: ActFmt) -> Ty {
     match f {
         ActFmt::Binary => Ty::u(1),
@@ -1289,13 +1278,13 @@ fn finalize(
     rvalid: &Expr,
     head_conv: bool,
 ) -> Result<Vec<Stmt>, String> {
-    let pre = short(&e.name);
+    let pre = e.id.short();
     let fb = e.bias_fmt.frac;
     let phi_w = e.w.shift + e.w.act.frac();
     let bias = rd(
         b,
         &format!("{pre}_b"),
-        e.rows,
+        e.rows(),
         Ty::s(e.bias_fmt.width),
         ri.clone(),
     );
@@ -1310,15 +1299,15 @@ fn finalize(
         let y = b.requant(s, g - e.pre.frac, e.pre.width);
         let y = b.name(&format!("hd_y{p}"), y);
         let yi = if head_conv {
-            let depth = e.rows * e.conv.map(|g| g.pixels()).unwrap_or(1);
-            let obw = bits_for(depth + e.rows);
+            let depth = e.rows() * e.conv.map(|g| g.pixels()).unwrap_or(1);
+            let obw = bits_for(depth + e.rows());
             let w = obw.max(ri.width());
             let a = b.ext(ri.clone(), w);
             let ob = b.ext(Expr::Ref("hd_p1_ob_q".into(), Ty::u(obw)), w);
             let yi = b.name(&format!("hd_yi{p}"), add(a, ob));
             idx_fit(b, depth, yi)
         } else {
-            idx_fit(b, e.rows, ri.clone())
+            idx_fit(b, e.rows(), ri.clone())
         };
         return Ok(vec![Stmt::If(
             rvalid.clone(),
@@ -1330,14 +1319,14 @@ fn finalize(
     let phi_u = u.shift + e.h_fmt.frac();
     let g = phi_w.max(phi_u).max(fb);
     let ws = e.sig("pre_sum").width;
-    let zi = idx_fit(b, e.rows, ri.clone());
+    let zi = idx_fit(b, e.rows(), ri.clone());
     match e.cell {
         Some(Cell::Gru) => {
             let h = e.hidden;
             let bh = rd(
                 b,
                 &format!("{pre}_bh"),
-                e.rows,
+                e.rows(),
                 Ty::s(e.bias_fmt.width),
                 ri.clone(),
             );
@@ -1430,7 +1419,7 @@ fn update(
     let zw = e.pre.width;
     let fa = e.act_frac as i32;
     let n_tab = 1usize << zw;
-    let uw = bits_for(e.rows + 1);
+    let uw = bits_for(e.rows() + 1);
     let issue = b.wire(&format!("l{l}_uissue"), and(active, lt_c(cnt, h)));
     let u0 = b.fit(cnt.clone(), uw);
     let u0 = b.name(&format!("l{l}_u0"), u0);
@@ -1473,7 +1462,7 @@ fn update(
     let zq = |b: &mut B, gate: usize| {
         let i = add_c(&u0, gate * h);
         let i = b.name(&format!("l{l}_zi{gate}"), i);
-        let v = rd(b, &format!("l{l}_z_q"), e.rows, Ty::s(zw), i);
+        let v = rd(b, &format!("l{l}_z_q"), e.rows(), Ty::s(zw), i);
         b.name(&format!("l{l}_zg{gate}"), v)
     };
     let tab = |b: &mut B, t: &str, z: Expr| {
@@ -1880,14 +1869,14 @@ fn conv_lanes(
     };
     let (mut aw_l, mut au_l, mut m_l) = (Vec::new(), Vec::new(), Vec::new());
     for s in 0..f.s {
-        let (va, vv) = lane(b, &xs, "x", 0, kw, e.w.cols, s);
+        let (va, vv) = lane(b, &xs, "x", 0, kw, e.w.cols(), s);
         let (ua, uv) = lane(
             b,
             &hs,
             "h",
             kw,
             ku,
-            e.u.as_ref().map(|u| u.cols).unwrap_or(0),
+            e.u.as_ref().map(|u| u.cols()).unwrap_or(0),
             s,
         );
         aw_l.push(va);
@@ -2076,7 +2065,7 @@ fn head_pixel_stmts(
     addr_w: u32,
 ) -> Vec<Stmt> {
     let gk = cx.groups * (cx.kw + cx.ku);
-    let obw = bits_for(g.pixels() * e.rows + e.rows);
+    let obw = bits_for(g.pixels() * e.rows() + e.rows());
     let pw = bits_for(g.pixels());
     let sc = Expr::Ref("hd_sc_q".into(), Ty::u(bits_for(gk)));
     let pix = Expr::Ref("hd_pix_q".into(), Ty::u(pw));
@@ -2095,7 +2084,7 @@ fn head_pixel_stmts(
     let next_px = vec![
         Stmt::Assign("hd_sc_q".into(), uc(0, sc.width())),
         Stmt::Assign("hd_pix_q".into(), add_c(&pix, 1)),
-        Stmt::Assign("hd_ob_q".into(), add_c(&ob, e.rows)),
+        Stmt::Assign("hd_ob_q".into(), add_c(&ob, e.rows())),
         Stmt::Assign("mv_g_q".into(), uc(0, gw)),
         Stmt::Assign("mv_row_q".into(), uc(0, row_w)),
         Stmt::Assign("mv_wa_q".into(), uc(0, addr_w)),

@@ -6,7 +6,8 @@
 //! [`Design::verify`] checks its invariants after every pass, and its `Display` is a stable, readable
 //! dump (`qrnn-hw gen --dump-ir-after PASS`).
 
-use crate::manifest::{CycleTerm, Fold};
+use crate::manifest::CycleTerm;
+use crate::vocab::{EngineId, Fold};
 use qrnn_model::{ActFmt, Cell, Fmt, Scheme};
 use std::fmt;
 
@@ -59,10 +60,10 @@ impl Memory {
 pub struct Mv {
     /// Weight scheme.
     pub scheme: Scheme,
-    /// Output rows.
-    pub rows: usize,
-    /// Input columns.
-    pub cols: usize,
+    /// Output rows ([`Mv::rows`]).
+    rows: usize,
+    /// Input columns ([`Mv::cols`]).
+    cols: usize,
     /// Per-row multipliers (all 1: none).
     pub mult: Vec<u32>,
     /// Scale exponent `k`.
@@ -80,13 +81,43 @@ pub struct Mv {
 }
 
 impl Mv {
+    /// An engine of `rows × cols` weights with one multiplier per row, before sizing and packing
+    /// (widths 0, no ROM).
+    pub fn new(
+        scheme: Scheme,
+        (rows, cols): (usize, usize),
+        mult: Vec<u32>,
+        shift: i32,
+        act: ActFmt,
+    ) -> Mv {
+        Mv {
+            scheme,
+            rows,
+            cols,
+            mult,
+            shift,
+            act,
+            rom: None,
+            lane_width: 0,
+            dot_width: 0,
+            acc_width: 0,
+        }
+    }
+    /// Output rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+    /// Input columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
     /// Whether any row has a multiplier other than 1.
     pub fn has_mult(&self) -> bool {
         self.mult.iter().any(|m| *m != 1)
     }
     /// Chunks per row group: ⌈cols / S⌉.
     pub fn chunks(&self, fold: Fold) -> usize {
-        self.cols.div_ceil(fold.s)
+        self.cols().div_ceil(fold.s)
     }
 }
 
@@ -125,16 +156,14 @@ impl ConvGeo {
 /// The hardware of one layer (or of the head, with `u = None`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Engine {
-    /// `layer<l>` or `head`.
-    pub name: String,
+    /// Which engine: `layer<l>` or `head`.
+    pub id: EngineId,
     /// Cell (None for the head).
     pub cell: Option<Cell>,
     /// Hidden size (outputs for the head).
     pub hidden: usize,
     /// Convolution geometry (ConvLSTM layers and their head), `None` for dense engines.
     pub conv: Option<ConvGeo>,
-    /// Rows of W/U (gates × hidden; outputs for the head).
-    pub rows: usize,
     /// Folding (P rows × S columns per cycle), once `fold` ran.
     pub fold: Option<Fold>,
     /// Input engine.
@@ -178,13 +207,108 @@ impl Engine {
             .unwrap_or_else(|| {
                 panic!(
                     "internal error: {} has no signal `{name}` (did `size` run?)",
-                    self.name
+                    self.id
                 )
             })
     }
+    /// Rows of W and U (gates × hidden; outputs for the head).
+    pub fn rows(&self) -> usize {
+        self.w.rows
+    }
+    /// The largest folding this engine can take: P up to its rows, S up to the wider of its
+    /// W and U inputs. The one place the fold bounds are worked out.
+    pub fn fold_limit(&self) -> Fold {
+        Fold {
+            p: self.w.rows,
+            s: self.w.cols.max(self.u.as_ref().map_or(0, |u| u.cols)),
+        }
+    }
     /// Row groups ⌈rows / P⌉.
     pub fn groups(&self) -> usize {
-        self.fold.map(|f| self.rows.div_ceil(f.p)).unwrap_or(0)
+        self.fold.map(|f| self.rows().div_ceil(f.p)).unwrap_or(0)
+    }
+}
+
+/// What a multiplier of an engine is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MultKind {
+    /// A product of the element-wise cell update (`f*c`, `r*hn`, …).
+    Update,
+    /// A per-row scale product `m_r·acc`, one per lane row (P) of a tensor with multipliers.
+    Scale,
+    /// A lane product of an int-k tensor with multi-bit activations (P·S of them).
+    Lane,
+}
+
+/// One multiplier of an engine: operand widths and the width of the product the datapath keeps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Multiplier {
+    /// Its name in `qrnn.json` (`f*c`, `m_r*acc_w lane 0`, `head m_r*acc lane 1`, `lane`).
+    pub what: String,
+    /// What it is for.
+    pub kind: MultKind,
+    /// Operand widths.
+    pub widths: (u32, u32),
+    /// Width of the product as kept (yosys sees the cut).
+    pub result: u32,
+}
+
+impl Engine {
+    /// Every multiplier of this engine once folded: the cell update's products, the per-row scale
+    /// products and the int-k lane products. `qrnn.json`'s `elementwise_products` lists the first
+    /// two kinds; the fit counts hard multipliers from all of them.
+    pub fn multipliers(&self) -> Vec<Multiplier> {
+        let mut v = Vec::new();
+        let mut push = |what: String, kind, (a, b): (u32, u32), result| {
+            v.push(Multiplier {
+                what,
+                kind,
+                widths: (a, b),
+                result,
+            })
+        };
+        let tw = self.table_width;
+        match self.cell {
+            Some(Cell::Gru) => {
+                let a = tw.max(self.act_frac + 2);
+                let b = self.h_fmt.width().max(2);
+                let pw = self.pre.width;
+                push("r*hn".into(), MultKind::Update, (tw, pw), tw + pw);
+                push("(1-z)*n".into(), MultKind::Update, (a, tw), a + tw);
+                push("z*h".into(), MultKind::Update, (tw, b), tw + b);
+            }
+            Some(_) => {
+                let cw = self.c_fmt.map(|c| c.width).unwrap_or(0);
+                push("f*c".into(), MultKind::Update, (tw, cw), tw + cw);
+                push("i*g".into(), MultKind::Update, (tw, tw), 2 * tw);
+                push("o*tanh(c)".into(), MultKind::Update, (tw, tw), 2 * tw);
+            }
+            None => {}
+        }
+        let f = self.fold.unwrap_or(Fold::SERIAL);
+        for (nm, mv) in [("w", Some(&self.w)), ("u", self.u.as_ref())] {
+            let Some(mv) = mv else { continue };
+            if mv.has_mult() {
+                for lane in 0..f.p {
+                    let what = match self.id {
+                        EngineId::Head => format!("head m_r*acc lane {lane}"),
+                        EngineId::Layer(_) => format!("m_r*acc_{nm} lane {lane}"),
+                    };
+                    push(what, MultKind::Scale, (17, mv.acc_width), 17 + mv.acc_width);
+                }
+            }
+            if let Scheme::Int(k) = mv.scheme {
+                if !mv.act.is_binary() {
+                    let a = mv.act.width();
+                    // the product is cut to the lane width, which yosys' wreduce sees
+                    let y = (u32::from(k) + a).min(mv.lane_width);
+                    for _ in 0..f.p * f.s {
+                        push("lane".into(), MultKind::Lane, (u32::from(k), a), y);
+                    }
+                }
+            }
+        }
+        v
     }
 }
 
@@ -222,29 +346,23 @@ impl Design {
 
     /// Check the invariants that hold after pass `stage` (a pass name); the error names the engine.
     pub fn verify(&self, stage: &str) -> Result<(), String> {
-        let fail = |e: &Engine, m: String| Err(format!("after pass `{stage}`: {}: {m}", e.name));
+        let fail = |e: &Engine, m: String| Err(format!("after pass `{stage}`: {}: {m}", e.id));
         if self.layers.is_empty() {
             return Err(format!(
                 "after pass `{stage}`: a design has at least one layer"
             ));
         }
         for e in self.engines() {
-            if e.w.rows != e.rows || e.u.as_ref().is_some_and(|u| u.rows != e.rows) {
-                return fail(e, "engine rows differ from the layer's rows".into());
+            if e.u.as_ref().is_some_and(|u| u.rows() != e.w.rows()) {
+                return fail(e, "U's rows differ from W's".into());
             }
-            if e.bias.len() != e.rows {
-                return fail(e, format!("{} biases for {} rows", e.bias.len(), e.rows));
+            if e.bias.len() != e.rows() {
+                return fail(e, format!("{} biases for {} rows", e.bias.len(), e.rows()));
             }
             if let Some(f) = e.fold {
-                if f.p == 0
-                    || f.s == 0
-                    || f.p > e.rows
-                    || f.s > e.w.cols.max(e.u.as_ref().map(|u| u.cols).unwrap_or(0))
-                {
-                    return fail(
-                        e,
-                        format!("fold {}x{} outside 1..={}x1..=max(cols)", f.p, f.s, e.rows),
-                    );
+                let lim = e.fold_limit();
+                if !f.within(lim) {
+                    return fail(e, format!("fold {f} outside 1..={}x1..={}", lim.p, lim.s));
                 }
             }
             for s in &e.sigs {
@@ -263,7 +381,7 @@ impl Design {
                     );
                 }
                 if let (Some(rom), Some(f)) = (&mv.rom, e.fold) {
-                    let depth = e.rows.div_ceil(f.p) * mv.chunks(f);
+                    let depth = e.rows().div_ceil(f.p) * mv.chunks(f);
                     let width = (f.p * f.s) as u32 * mv.scheme.bits();
                     if rom.words.len() != depth || rom.width != width {
                         return fail(
@@ -307,7 +425,7 @@ impl Design {
             }
             if stage == "schedule" {
                 let f = e.fold.ok_or("unfolded")?;
-                let g = e.rows.div_ceil(f.p) as u64;
+                let g = e.rows().div_ceil(f.p) as u64;
                 let k =
                     e.w.chunks(f) as u64 + e.u.as_ref().map(|u| u.chunks(f) as u64).unwrap_or(0);
                 let expect = match (e.conv, e.cell) {
@@ -380,11 +498,11 @@ impl fmt::Display for Design {
             writeln!(
                 f,
                 "  engine {} {} rows={} hidden={} fold={fold} mv={} update={} cycles",
-                e.name,
+                e.id,
                 e.cell
                     .map(|c| c.to_string())
                     .unwrap_or_else(|| "head".into()),
-                e.rows,
+                e.rows(),
                 e.hidden,
                 e.cycles_mv,
                 e.cycles_update
@@ -400,8 +518,8 @@ impl fmt::Display for Design {
                         f,
                         "    {n}: {} {}x{} act {} scale {}2^-{} lane s{} dot s{} acc s{}{rom}",
                         mv.scheme,
-                        mv.rows,
-                        mv.cols,
+                        mv.rows(),
+                        mv.cols(),
                         mv.act,
                         if mv.has_mult() { "m·" } else { "" },
                         mv.shift,

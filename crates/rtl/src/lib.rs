@@ -7,14 +7,19 @@
 
 pub mod build;
 pub mod elab;
+pub mod error;
 pub mod ir;
 pub mod manifest;
 pub mod passes;
 pub mod resources;
 pub mod verilog;
+pub mod vocab;
+
+pub use error::RtlError;
+pub use vocab::{EngineId, Family, Fold, FoldSpec};
 
 use manifest::{ElementwiseProduct, HeadManifest, LayerManifest, Manifest};
-use qrnn_model::{Cell, Model};
+use qrnn_model::Model;
 
 /// Everything `gen` writes for the RTL: Verilog files (one module per file), ROM hex files, and
 /// the manifest.
@@ -32,7 +37,7 @@ pub fn generate(
     model: &Model,
     opts: &passes::Options,
     dump: impl FnMut(&str, &ir::Design),
-) -> Result<Generated, String> {
+) -> Result<Generated, RtlError> {
     let design = passes::run_pipeline(model, opts, dump)?;
     elaborate(model, design, opts)
 }
@@ -44,8 +49,9 @@ pub fn elaborate(
     model: &Model,
     design: ir::Design,
     opts: &passes::Options,
-) -> Result<Generated, String> {
-    let (modules, mut files) = elab::elaborate(&design)?;
+) -> Result<Generated, RtlError> {
+    let (modules, mut files) =
+        elab::elaborate(&design).map_err(|m| RtlError::internal("elaborate", m))?;
     for m in &modules {
         files.push((format!("rtl/{}.v", m.name), verilog::print(m)));
     }
@@ -58,6 +64,19 @@ pub fn elaborate(
     })
 }
 
+/// The products `qrnn.json` lists for engine `e` (number `l`): the cell update's and the
+/// per-row scales' ([`ir::Engine::multipliers`] without the int-k lanes).
+fn manifest_products(l: usize, e: &ir::Engine) -> impl Iterator<Item = ElementwiseProduct> {
+    e.multipliers()
+        .into_iter()
+        .filter(|m| m.kind != ir::MultKind::Lane)
+        .map(move |m| ElementwiseProduct {
+            layer: l,
+            what: m.what,
+            widths: m.widths,
+        })
+}
+
 fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifest {
     let mut products = Vec::new();
     let layers = d
@@ -65,63 +84,14 @@ fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifes
         .iter()
         .enumerate()
         .map(|(l, e)| {
-            let tw = e.table_width;
-            match e.cell {
-                Some(Cell::Gru) => {
-                    products.push(ElementwiseProduct {
-                        layer: l,
-                        what: "r*hn".into(),
-                        widths: (tw, e.pre.width),
-                    });
-                    products.push(ElementwiseProduct {
-                        layer: l,
-                        what: "(1-z)*n".into(),
-                        widths: (tw.max(e.act_frac + 2), tw),
-                    });
-                    products.push(ElementwiseProduct {
-                        layer: l,
-                        what: "z*h".into(),
-                        widths: (tw, e.h_fmt.width().max(2)),
-                    });
-                }
-                _ => {
-                    products.push(ElementwiseProduct {
-                        layer: l,
-                        what: "f*c".into(),
-                        widths: (tw, e.c_fmt.map(|c| c.width).unwrap_or(0)),
-                    });
-                    products.push(ElementwiseProduct {
-                        layer: l,
-                        what: "i*g".into(),
-                        widths: (tw, tw),
-                    });
-                    products.push(ElementwiseProduct {
-                        layer: l,
-                        what: "o*tanh(c)".into(),
-                        widths: (tw, tw),
-                    });
-                }
-            }
-            // per-row scale multipliers m_r·acc, one per lane (P) and weight tensor that has them
-            let p = e.fold.map(|f| f.p).unwrap_or(1);
-            for (nm, mv) in [("w", Some(&e.w)), ("u", e.u.as_ref())] {
-                if let Some(mv) = mv.filter(|m| m.has_mult()) {
-                    for lane in 0..p {
-                        products.push(ElementwiseProduct {
-                            layer: l,
-                            what: format!("m_r*acc_{nm} lane {lane}"),
-                            widths: (17, mv.acc_width),
-                        });
-                    }
-                }
-            }
+            products.extend(manifest_products(l, e));
             let placement = e.w.rom.as_ref().map(|r| r.placement);
             LayerManifest {
                 cell: e.cell.map(|c| c.to_string()).unwrap_or_default(),
-                input: e.w.cols,
+                input: e.w.cols(),
                 hidden: e.hidden,
                 scheme: e.w.scheme.to_string(),
-                fold: e.fold.unwrap_or(manifest::Fold { p: 1, s: 1 }),
+                fold: e.fold.unwrap_or(Fold::SERIAL),
                 weights: if placement == Some(ir::Placement::Logic) {
                     "logic".into()
                 } else {
@@ -135,25 +105,19 @@ fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifes
             }
         })
         .collect();
-    if let Some(h) = d.head.as_ref().filter(|h| h.w.has_mult()) {
-        for lane in 0..h.fold.map(|f| f.p).unwrap_or(1) {
-            products.push(ElementwiseProduct {
-                layer: d.layers.len(),
-                what: format!("head m_r*acc lane {lane}"),
-                widths: (17, h.w.acc_width),
-            });
-        }
+    if let Some(h) = &d.head {
+        products.extend(manifest_products(d.layers.len(), h));
     }
     let head = d.head.as_ref().map(|h| HeadManifest {
-        outputs: h.rows,
-        fold: h.fold.unwrap_or(manifest::Fold { p: 1, s: 1 }),
+        outputs: h.rows(),
+        fold: h.fold.unwrap_or(Fold::SERIAL),
         cycles: h.cycles_mv,
     });
     Manifest {
         model_name: model.name.clone(),
         model_hash: d.model_hash.clone(),
         generator: format!("qrnn-hw {}", env!("CARGO_PKG_VERSION")),
-        target: opts.target.clone(),
+        target: opts.target,
         board: None,
         device: None,
         package: None,
@@ -169,7 +133,7 @@ fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifes
         cycle_formula: manifest::cycle_formula(&d.cycle_terms),
         cycle_terms: d.cycle_terms.clone(),
         elementwise_products: products,
-        resources: resources::predict(d, &opts.target),
+        resources: resources::predict(d, opts.target),
         fit: None,
     }
 }

@@ -5,14 +5,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Folding of one matrix-vector engine: `p` output rows × `s` input columns per cycle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Fold {
-    /// Output rows per cycle.
-    pub p: usize,
-    /// Input columns per cycle.
-    pub s: usize,
-}
+use crate::vocab::{EngineId, Family, Fold};
 
 /// One term of the cycles per timestep: a controller phase as the `schedule` pass counted it
 /// (docs/HARDWARE.md §5, §9). `cycle_formula` is rendered from these terms, and their sum is
@@ -253,7 +246,7 @@ pub struct Manifest {
     /// Generator and version.
     pub generator: String,
     /// FPGA family targeted.
-    pub target: String,
+    pub target: Family,
     /// Board, when generated with `--board` (its device and package then set the build defaults).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub board: Option<String>,
@@ -331,10 +324,10 @@ pub struct FitManifest {
     /// The vendor's part name (`iCE40UP5K`, …).
     pub part: String,
     /// Chosen folding per engine (`layer0`, …, `head`).
-    pub folds: BTreeMap<String, Fold>,
+    pub folds: BTreeMap<EngineId, Fold>,
     /// Engines whose folding was pinned with `--fold` rather than searched.
     #[serde(default)]
-    pub pinned: Vec<String>,
+    pub pinned: Vec<EngineId>,
     /// Weight placement of the chosen design: `auto`, `rom` or `logic`.
     pub weights: String,
     /// Cycles per timestep of the chosen folding (equals `cycles_per_step`).

@@ -10,11 +10,12 @@
 //! | `place-memories` | ROM (block RAM) or logic for each weight memory |
 //! | `schedule` | exact cycles of every phase and per timestep (docs/HARDWARE.md §5) |
 
+use crate::error::RtlError;
 use crate::ir::{ConvGeo, Design, Engine, Memory, Mv, Placement, Sig};
-use crate::manifest::{CycleTerm, Fold};
+use crate::manifest::CycleTerm;
+use crate::vocab::{EngineId, Family, Fold, FoldSpec};
 use qrnn_model::analysis::{analyze, LayerRanges};
 use qrnn_model::{ActFmt, Cell, Interval, Model, Scheme};
-use std::collections::BTreeMap;
 
 /// Weight placement option (`--weights`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,20 +34,20 @@ pub const AUTO_LOGIC_BITS: u64 = 2048;
 /// Generation options.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Options {
-    /// Per-engine folding (`layer0`, `layer1`, …, `head`); others get the default.
-    pub folds: BTreeMap<String, Fold>,
+    /// The folding asked for (`--fold`); engines it does not cover get [`default_fold`].
+    pub folds: FoldSpec,
     /// Weight placement.
     pub weights: WeightsMode,
-    /// Target family name (recorded).
-    pub target: String,
+    /// Target family (recorded; sizes the block RAMs of the resource prediction).
+    pub target: Family,
 }
 
 impl Default for Options {
     fn default() -> Options {
         Options {
-            folds: BTreeMap::new(),
+            folds: FoldSpec::default(),
             weights: WeightsMode::Auto,
-            target: "ice40".into(),
+            target: Family::Ice40,
         }
     }
 }
@@ -57,7 +58,7 @@ pub struct Pass {
     pub name: &'static str,
     /// What it does.
     pub description: &'static str,
-    run: fn(&mut Design, &Model, &Options) -> Result<(), String>,
+    run: fn(&mut Design, &Model, &Options) -> Result<(), RtlError>,
 }
 
 /// The default pipeline, in order.
@@ -102,42 +103,44 @@ pub fn run_pipeline(
     model: &Model,
     opts: &Options,
     mut dump: impl FnMut(&str, &Design),
-) -> Result<Design, String> {
+) -> Result<Design, RtlError> {
     let mut d = lower(model)?;
-    d.verify("lower")?;
+    d.verify("lower")
+        .map_err(|m| RtlError::internal("lower", m))?;
     dump("lower", &d);
     for p in PIPELINE {
-        (p.run)(&mut d, model, opts).map_err(|e| format!("pass `{}`: {e}", p.name))?;
-        d.verify(p.name)?;
+        (p.run)(&mut d, model, opts).map_err(|e| match e {
+            RtlError::Internal { message, .. } => RtlError::internal(p.name, message),
+            e => e,
+        })?;
+        d.verify(p.name)
+            .map_err(|m| RtlError::internal(p.name, m))?;
         dump(p.name, &d);
     }
     Ok(d)
 }
 
 fn mv_of(w: &qrnn_model::Weights, act: ActFmt) -> Mv {
-    Mv {
-        scheme: w.scheme,
-        rows: w.rows(),
-        cols: w.row_len(),
-        mult: (0..w.rows()).map(|r| w.scale.mult_of(r) as u32).collect(),
-        shift: w.scale.shift,
+    Mv::new(
+        w.scheme,
+        (w.rows(), w.row_len()),
+        (0..w.rows()).map(|r| w.scale.mult_of(r) as u32).collect(),
+        w.scale.shift,
         act,
-        rom: None,
-        lane_width: 0,
-        dot_width: 0,
-        acc_width: 0,
-    }
+    )
 }
 
 /// `lower`: the model's layers and head as engines.
-pub fn lower(model: &Model) -> Result<Design, String> {
-    model.validate().map_err(|e| e.to_string())?;
+pub fn lower(model: &Model) -> Result<Design, RtlError> {
+    model
+        .validate()
+        .map_err(|e| RtlError::Model(e.to_string()))?;
     let mut layers = Vec::new();
     for (l, layer) in model.layers.iter().enumerate() {
         let x = model.layer_input_fmt(l);
         let tw = table_width(&layer.sigmoid, &layer.tanh);
         layers.push(Engine {
-            name: format!("layer{l}"),
+            id: EngineId::Layer(l),
             cell: Some(layer.cell),
             hidden: layer.hidden,
             conv: model.input.map.map(|(h, w)| ConvGeo {
@@ -146,7 +149,6 @@ pub fn lower(model: &Model) -> Result<Design, String> {
                 k: layer.kernel,
                 cin: model.layer_input_size(l),
             }),
-            rows: layer.rows(),
             fold: None,
             w: mv_of(&layer.w, x),
             u: Some(mv_of(&layer.u, layer.h_fmt)),
@@ -165,9 +167,12 @@ pub fn lower(model: &Model) -> Result<Design, String> {
             cycles_update: 0,
         });
     }
-    let last = model.layers.last().ok_or("no layers")?;
+    let last = model
+        .layers
+        .last()
+        .ok_or_else(|| RtlError::Model("the model has no layers".into()))?;
     let head = model.head.as_ref().map(|h| Engine {
-        name: "head".into(),
+        id: EngineId::Head,
         cell: None,
         hidden: h.outputs(),
         conv: model.input.map.map(|(hh, ww)| ConvGeo {
@@ -176,7 +181,6 @@ pub fn lower(model: &Model) -> Result<Design, String> {
             k: 1,
             cin: last.hidden,
         }),
-        rows: h.outputs(),
         fold: None,
         w: mv_of(&h.w, last.h_fmt),
         u: None,
@@ -224,37 +228,29 @@ fn table_width(s: &[i64], t: &[i64]) -> u32 {
 
 /// The default folding: one row per cycle, up to 8 columns per cycle.
 pub fn default_fold(e: &Engine) -> Fold {
-    let cols = e.w.cols.max(e.u.as_ref().map(|u| u.cols).unwrap_or(0));
-    Fold {
-        p: 1,
-        s: cols.min(8),
-    }
+    Fold { p: 1, s: 8 }.clamp_to(e.fold_limit())
 }
 
-fn fold(d: &mut Design, _m: &Model, o: &Options) -> Result<(), String> {
-    for (name, _) in o.folds.iter() {
-        if !d.engines().any(|e| &e.name == name) {
-            return Err(format!(
-                "--fold names `{name}`, but the design's engines are {}",
+fn fold(d: &mut Design, _m: &Model, o: &Options) -> Result<(), RtlError> {
+    for id in o.folds.engines.keys() {
+        if !d.engines().any(|e| e.id == *id) {
+            return Err(RtlError::Fold(format!(
+                "--fold names `{id}`, but the design's engines are {}",
                 d.engines()
-                    .map(|e| e.name.clone())
+                    .map(|e| e.id.to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
-            ));
+            )));
         }
     }
     for e in d.layers.iter_mut().chain(d.head.iter_mut()) {
-        let f = o
-            .folds
-            .get(&e.name)
-            .copied()
-            .unwrap_or_else(|| default_fold(e));
-        let cols = e.w.cols.max(e.u.as_ref().map(|u| u.cols).unwrap_or(0));
-        if f.p == 0 || f.s == 0 || f.p > e.rows || f.s > cols {
-            return Err(format!(
-                "{}: fold {}x{} must be within 1..={} rows × 1..={} columns",
-                e.name, f.p, f.s, e.rows, cols
-            ));
+        let lim = e.fold_limit();
+        let f = o.folds.get(e.id, lim).unwrap_or_else(|| default_fold(e));
+        if !f.within(lim) {
+            return Err(RtlError::Fold(format!(
+                "{}: fold {f} must be within 1..={} rows × 1..={} columns",
+                e.id, lim.p, lim.s
+            )));
         }
         e.fold = Some(f);
     }
@@ -268,8 +264,8 @@ fn lane_interval(scheme: Scheme, act: ActFmt) -> Interval {
     a.scale(m).union(a.scale(-m))
 }
 
-fn size(d: &mut Design, m: &Model, _o: &Options) -> Result<(), String> {
-    let ranges = analyze(m).map_err(|e| e.to_string())?;
+fn size(d: &mut Design, m: &Model, _o: &Options) -> Result<(), RtlError> {
+    let ranges = analyze(m).map_err(|e| RtlError::Model(e.to_string()))?;
     for (l, e) in d.layers.iter_mut().enumerate() {
         let r: &LayerRanges = &ranges.layers[l];
         let f = e.fold.ok_or("fold must run before size")?;
@@ -344,7 +340,7 @@ fn size(d: &mut Design, m: &Model, _o: &Options) -> Result<(), String> {
 fn size_mv(mv: &mut Mv, f: Fold, acc: Interval) {
     let lane = lane_interval(mv.scheme, mv.act);
     mv.lane_width = lane.width();
-    let s = f.s.min(mv.cols) as i64;
+    let s = f.s.min(mv.cols()) as i64;
     mv.dot_width = Interval {
         lo: lane.lo * s as i128,
         hi: lane.hi * s as i128,
@@ -403,40 +399,42 @@ pub fn bits_to_hex(bits: &[bool]) -> String {
         .collect()
 }
 
-fn pack_weights(d: &mut Design, m: &Model, _o: &Options) -> Result<(), String> {
+fn pack_weights(d: &mut Design, m: &Model, _o: &Options) -> Result<(), RtlError> {
     for (l, e) in d.layers.iter_mut().enumerate() {
         let f = e.fold.ok_or("fold must run first")?;
-        e.w.rom = Some(pack(&m.layers[l].w, f, format!("l{l}_w")));
+        let pre = e.id.short();
+        e.w.rom = Some(pack(&m.layers[l].w, f, format!("{pre}_w")));
         if let Some(u) = e.u.as_mut() {
-            u.rom = Some(pack(&m.layers[l].u, f, format!("l{l}_u")));
+            u.rom = Some(pack(&m.layers[l].u, f, format!("{pre}_u")));
         }
     }
     if let (Some(e), Some(h)) = (d.head.as_mut(), m.head.as_ref()) {
         let f = e.fold.ok_or("fold must run first")?;
-        e.w.rom = Some(pack(&h.w, f, "head_w".into()));
+        e.w.rom = Some(pack(&h.w, f, format!("{}_w", e.id.short())));
     }
     Ok(())
 }
 
-fn place_memories(d: &mut Design, _m: &Model, o: &Options) -> Result<(), String> {
+fn place_memories(d: &mut Design, _m: &Model, o: &Options) -> Result<(), RtlError> {
+    place(d, o.weights);
+    Ok(())
+}
+
+/// Place every weight memory of `d` under `w` (the `place-memories` pass; the fit calls it to
+/// re-place one pipeline run under each mode).
+pub fn place(d: &mut Design, w: WeightsMode) {
     for e in d.layers.iter_mut().chain(d.head.iter_mut()) {
         for mv in std::iter::once(&mut e.w).chain(e.u.iter_mut()) {
             if let Some(rom) = mv.rom.as_mut() {
-                rom.placement = match o.weights {
+                rom.placement = match w {
                     WeightsMode::Rom => Placement::Rom,
                     WeightsMode::Logic => Placement::Logic,
-                    WeightsMode::Auto => {
-                        if rom.bits() <= AUTO_LOGIC_BITS {
-                            Placement::Logic
-                        } else {
-                            Placement::Rom
-                        }
-                    }
+                    WeightsMode::Auto if rom.bits() <= AUTO_LOGIC_BITS => Placement::Logic,
+                    WeightsMode::Auto => Placement::Rom,
                 };
             }
         }
     }
-    Ok(())
 }
 
 /// Update-pipeline depth after the last unit is issued (docs/HARDWARE.md §5).
@@ -447,7 +445,7 @@ pub const UPDATE_DEPTH: u64 = 2;
 /// `cycle_formula`, `cycles_mv` and `cycles_update` are read off them.
 pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
     let f = e.fold.ok_or("fold must run first")?;
-    let g = e.rows.div_ceil(f.p) as u64;
+    let g = e.rows().div_ceil(f.p) as u64;
     let kw = e.w.chunks(f) as u64;
     let ku = e.u.as_ref().map(|u| u.chunks(f) as u64);
     let k = kw + ku.unwrap_or(0);
@@ -466,12 +464,17 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
     let gk_num = match (&e.u, ku) {
         (Some(u), Some(_)) => format!(
             "⌈{}/{}⌉·(⌈{}/{}⌉ + ⌈{}/{}⌉)",
-            e.rows, f.p, e.w.cols, f.s, u.cols, f.s
+            e.rows(),
+            f.p,
+            e.w.cols(),
+            f.s,
+            u.cols(),
+            f.s
         ),
-        _ => format!("⌈{}/{}⌉·⌈{}/{}⌉", e.rows, f.p, e.w.cols, f.s),
+        _ => format!("⌈{}/{}⌉·⌈{}/{}⌉", e.rows(), f.p, e.w.cols(), f.s),
     };
     let term = |what: &str, symbolic: String, numeric: String, cycles: u64| CycleTerm {
-        phase: format!("{}.{what}", e.name),
+        phase: format!("{}.{what}", e.id),
         symbolic,
         numeric,
         cycles,
@@ -535,7 +538,7 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
     })
 }
 
-fn schedule(d: &mut Design, _m: &Model, _o: &Options) -> Result<(), String> {
+fn schedule(d: &mut Design, _m: &Model, _o: &Options) -> Result<(), RtlError> {
     let mut terms = vec![CycleTerm {
         phase: "load".into(),
         symbolic: "IN_LEN".into(),

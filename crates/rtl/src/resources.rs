@@ -3,6 +3,7 @@
 //! docs/HARDWARE.md §6 states every term; keep the two in step.
 
 use crate::ir::{Design, Engine, Mv, Placement};
+use crate::vocab::{Family, Fold};
 use qrnn_model::{Cell, Scheme};
 use serde::{Deserialize, Serialize};
 
@@ -23,14 +24,6 @@ pub struct Resources {
     pub elementwise_multipliers: u64,
     /// LUT4s of the matrix-vector lanes and adder trees alone.
     pub mv_lut4: u64,
-}
-
-/// Bits per block RAM of a family.
-pub fn bram_block_bits(target: &str) -> u64 {
-    match target {
-        "ice40" => 4096,
-        _ => 18432,
-    }
 }
 
 fn lane_luts(mv: &Mv) -> u64 {
@@ -55,16 +48,16 @@ fn lut_mul(wa: u64, wb: u64) -> u64 {
 }
 
 fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, block: u64) {
-    let f = e.fold.unwrap_or(crate::manifest::Fold { p: 1, s: 1 });
+    let f = e.fold.unwrap_or(Fold::SERIAL);
     let (p, s) = (f.p as u64, f.s as u64);
     // S lanes read the activation vector at run-time indices: with S a power of two, lane s reads
     // only the columns ≡ s (mod S), one of ⌈cols/S⌉ (elab.rs, "Lane s reads column …")
     let depth = if s.is_power_of_two() {
-        (mv.cols as u64).div_ceil(s)
+        (mv.cols() as u64).div_ceil(s)
     } else {
-        mv.cols as u64
+        mv.cols() as u64
     };
-    r.lut4 += s.min(mv.cols as u64) * read_mux(depth, mv.act.width() as u64);
+    r.lut4 += s.min(mv.cols() as u64) * read_mux(depth, mv.act.width() as u64);
     let xnor = mv.scheme == Scheme::Binary && mv.act.is_binary();
     // outside the XNOR path: padding columns zero their activation (one LUT per bit, shared by
     // the P rows), and a multiplier-free row adds the count of its negated lanes (a popcount of
@@ -83,7 +76,7 @@ fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, block: u64) {
     r.ff += acc + s * mv.act.width() as u64; // accumulators, stage-1 activation registers
     if matches!(mv.scheme, Scheme::Int(_)) {
         // a lane past the last column always reads activation 0: synthesis drops its multiplier
-        r.mv_multipliers += p * s.min(mv.cols as u64);
+        r.mv_multipliers += p * s.min(mv.cols() as u64);
     }
     if mv.has_mult() {
         r.elementwise_multipliers += p;
@@ -103,7 +96,7 @@ fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, block: u64) {
 /// LUT4s of the P-way write multiplexers of the z buffer (layers) or output buffer (head):
 /// `rows · width · (P − 1)`.
 pub fn write_mux(e: &Engine, p: u64) -> u64 {
-    e.rows as u64 * e.pre.width as u64 * p.saturating_sub(1)
+    e.rows() as u64 * e.pre.width as u64 * p.saturating_sub(1)
 }
 
 fn add_bram(r: &mut Resources, bits: u64, block: u64) {
@@ -112,8 +105,8 @@ fn add_bram(r: &mut Resources, bits: u64, block: u64) {
 }
 
 /// Predict the resources of a scheduled design for a target family.
-pub fn predict(d: &Design, target: &str) -> Resources {
-    let block = bram_block_bits(target);
+pub fn predict(d: &Design, target: Family) -> Resources {
+    let block = target.bram_block_bits();
     let mut r = Resources::default();
     // controller: phase, counters, MV sequencing
     r.lut4 += 60;
@@ -130,14 +123,14 @@ pub fn predict(d: &Design, target: &str) -> Resources {
         if let Some(u) = &e.u {
             mv_resources(e, u, &mut r, block);
         }
-        let f = e.fold.unwrap_or(crate::manifest::Fold { p: 1, s: 1 });
+        let f = e.fold.unwrap_or(Fold::SERIAL);
         // requantization per lane: aligned adds, rounding add, two compares and a mux per bit
         let ws = e.sigs.iter().map(|s| s.width as u64).max().unwrap_or(8);
         r.lut4 += f.p as u64 * 4 * ws;
         // per lane, reads of the constant per-row arrays at the lane's row: the bias (and the GRU's
         // b_h), and the 17-bit scale multipliers of tensors that have them; LUT ROMs of
         // `width · ⌈rows/16⌉` LUT4s each
-        let row_words = (e.rows as u64).div_ceil(16);
+        let row_words = (e.rows() as u64).div_ceil(16);
         let biases = if e.cell == Some(Cell::Gru) { 2 } else { 1 };
         let mults = std::iter::once(&e.w)
             .chain(e.u.iter())
@@ -174,7 +167,7 @@ pub fn predict(d: &Design, target: &str) -> Resources {
                 let h = e.hidden as u64 * pix;
                 let hw = e.h_fmt.width() as u64;
                 let zw = e.pre.width as u64;
-                r.ff += e.rows as u64 * zw; // z buffer
+                r.ff += e.rows() as u64 * zw; // z buffer
                 let state_bits = h * hw + e.c_fmt.map(|c| h * c.width as u64).unwrap_or(0);
                 if e.conv.is_some() {
                     // ConvLSTM h and c maps: synchronous-read arrays that synthesis places in block RAM
@@ -200,15 +193,15 @@ pub fn predict(d: &Design, target: &str) -> Resources {
                 r.lut4 += lut_mul(tw, cw) + 2 * lut_mul(tw, tw);
                 // run-time reads of the z buffer (4 or 2 gates), c/h of the unit, and writes
                 let gates = if cell == Cell::Gru { 2 } else { 4 };
-                r.lut4 += gates * read_mux(e.rows as u64, zw);
+                r.lut4 += gates * read_mux(e.rows() as u64, zw);
                 if e.conv.is_none() {
                     r.lut4 += read_mux(h, cw.max(hw)) + 2 * h; // state reads and write enables
                 }
-                r.lut4 += e.rows as u64 * f.p as u64; // z-buffer write enables
+                r.lut4 += e.rows() as u64 * f.p as u64; // z-buffer write enables
                 r.ff += 6 * tw + 2 * 16;
             }
             None => {
-                let ybits = e.rows as u64
+                let ybits = e.rows() as u64
                     * e.pre.width as u64
                     * e.conv.map(|g| g.pixels() as u64).unwrap_or(1);
                 if e.conv.is_some() {
@@ -216,7 +209,7 @@ pub fn predict(d: &Design, target: &str) -> Resources {
                 } else {
                     r.ff += ybits;
                 }
-                r.lut4 += read_mux(e.rows as u64, e.pre.width as u64);
+                r.lut4 += read_mux(e.rows() as u64, e.pre.width as u64);
             }
         }
     }

@@ -62,7 +62,7 @@ fn the_ir_dump_names_every_engine_and_the_cycles() {
         let text = d.to_string();
         for e in d.engines() {
             assert!(
-                text.contains(&format!("engine {} ", e.name)),
+                text.contains(&format!("engine {} ", e.id)),
                 "{}: {text}",
                 m.name
             );

@@ -91,7 +91,24 @@ fn head(d: &mut Design) -> &mut Engine {
 
 /// The largest column count of an engine (the bound of S).
 fn max_cols(e: &Engine) -> usize {
-    e.w.cols.max(e.u.as_ref().map_or(0, |u| u.cols))
+    e.fold_limit().s
+}
+
+/// `mv` with `rows` rows (contents and widths kept): the dimensions of an engine are private,
+/// so a broken one is built anew.
+fn with_rows(mv: &Mv, rows: usize) -> Mv {
+    let mut n = Mv::new(
+        mv.scheme,
+        (rows, mv.cols()),
+        mv.mult.clone(),
+        mv.shift,
+        mv.act,
+    );
+    n.rom = mv.rom.clone();
+    n.lane_width = mv.lane_width;
+    n.dot_width = mv.dot_width;
+    n.acc_width = mv.acc_width;
+    n
 }
 
 /// Move `cycles_mv` of layer `l` (`usize::MAX`: the head) by `delta` and `cycles_per_step` with it,
@@ -146,25 +163,34 @@ fn cases() -> Vec<Case> {
         },
         // ---- engine rows
         Case {
-            what: "W has one row more than the layer",
+            what: "W has one row more than U",
             kinds: ALL,
             stage: "lower",
-            break_it: |d| first_layer(d).w.rows += 1,
-            expect: &["rows differ"],
+            break_it: |d| {
+                let e = first_layer(d);
+                e.w = with_rows(&e.w, e.w.rows() + 1);
+            },
+            expect: &["U's rows differ from W's"],
         },
         Case {
             what: "U has one row fewer than the layer",
             kinds: ALL,
             stage: "schedule",
-            break_it: |d| first_layer(d).u.as_mut().expect("a layer has U").rows -= 1,
+            break_it: |d| {
+                let u = first_layer(d).u.as_mut().expect("a layer has U");
+                *u = with_rows(u, u.rows() - 1);
+            },
             expect: &["rows differ"],
         },
         Case {
-            what: "head W has one row more than the head",
+            what: "head W has one row more than the head's biases",
             kinds: ALL,
             stage: "schedule",
-            break_it: |d| head(d).w.rows += 1,
-            expect: &["head", "rows differ"],
+            break_it: |d| {
+                let e = head(d);
+                e.w = with_rows(&e.w, e.w.rows() + 1);
+            },
+            expect: &["head", "biases for"],
         },
         // ---- one bias per row
         Case {
@@ -204,7 +230,7 @@ fn cases() -> Vec<Case> {
             stage: "fold",
             break_it: |d| {
                 let e = first_layer(d);
-                let rows = e.rows;
+                let rows = e.rows();
                 e.fold.as_mut().expect("folded").p = rows + 1;
             },
             expect: &["fold", "outside"],

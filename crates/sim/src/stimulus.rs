@@ -1,5 +1,6 @@
-//! The default co-simulation stimulus (`qrnn-hw gen` without `--sim-steps`; docs/HARDWARE.md §8,
-//! "The default stimulus").
+//! Co-simulation stimulus: the [`Stimulus`] type, seeded random stimulus ([`Stimulus::random`],
+//! `qrnn-hw gen --sim-steps`) and the default stimulus ([`Stimulus::default_for`], `qrnn-hw gen`
+//! without `--sim-steps`; docs/HARDWARE.md §8, "The default stimulus").
 //!
 //! A handful of short random sequences exercise little of a design: inputs uniform in about
 //! [-1, 1] keep every state far from its format's limits, so a wrong saturation bound, a rounding
@@ -25,7 +26,6 @@
 //! timestep, and the long random one at least [`MIN_LONG`]. It is deterministic: the same model
 //! and seed give the same stimulus.
 
-use crate::Stimulus;
 use qrnn_model::example::Rng;
 use qrnn_model::{ActFmt, Model};
 
@@ -188,7 +188,35 @@ pub fn pattern_sequence(model: &Model, pattern: Pattern, n: usize, seed: u64) ->
     }
 }
 
+/// Stimulus: `sequences` of integer inputs (already in the input format).
+pub struct Stimulus {
+    /// Sequences of timesteps of `in_len` integers.
+    pub sequences: Vec<Vec<Vec<i64>>>,
+}
+
 impl Stimulus {
+    /// Seeded random stimulus: `lens.len()` sequences of the given lengths, inputs uniform in
+    /// about [-1, 1] quantized to the input format. (`qrnn-hw gen --sim-steps`; the default
+    /// stimulus is [`Stimulus::default_for`].)
+    pub fn random(model: &Model, lens: &[usize], seed: u64) -> Stimulus {
+        let sequences = lens
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let real = qrnn_model::example::random_inputs(
+                    model,
+                    *n,
+                    seed.wrapping_add(i as u64 * 7919),
+                );
+                qrnn_golden::quantize_input(model, &real)
+            })
+            .collect();
+        Stimulus { sequences }
+    }
+    /// Total timesteps.
+    pub fn steps(&self) -> usize {
+        self.sequences.iter().map(|s| s.len()).sum()
+    }
     /// The default stimulus of a model (see [`crate::stimulus`]): the sequences of
     /// [`default_plan`], each drawn from `seed`.
     pub fn default_for(model: &Model, seed: u64) -> Stimulus {

@@ -5,12 +5,14 @@
 //! the cycle count equal to the prediction. Two designs also run on Icarus.
 
 mod common;
+use common::{project_files, write_files};
 
 use qrnn_model::example::{example, ExampleSpec};
 use qrnn_model::{Cell, Model, Scheme};
-use qrnn_rtl::manifest::Fold;
-use qrnn_rtl::passes::{Options, WeightsMode};
-use qrnn_sim::{project_files, verilator_fast, write_files, Stimulus, Tool};
+use qrnn_project::Request;
+use qrnn_rtl::passes::WeightsMode;
+use qrnn_rtl::{EngineId, Fold};
+use qrnn_sim::{verilator_fast, Stimulus, Tool};
 
 fn model(scheme: Scheme, k: usize, head: bool, seed: u64) -> Model {
     let mut spec = ExampleSpec::new(Cell::ConvLstm, scheme, 2, 3, seed);
@@ -23,10 +25,10 @@ fn model(scheme: Scheme, k: usize, head: bool, seed: u64) -> Model {
     m
 }
 
-fn opts(m: &Model, wide: bool, weights: WeightsMode) -> Options {
-    let mut o = Options {
+fn opts(m: &Model, wide: bool, weights: WeightsMode) -> Request {
+    let mut o = Request {
         weights,
-        ..Options::default()
+        ..Request::default()
     };
     for (l, layer) in m.layers.iter().enumerate() {
         let cols = layer.w.row_len().max(layer.u.row_len());
@@ -38,7 +40,7 @@ fn opts(m: &Model, wide: bool, weights: WeightsMode) -> Options {
         } else {
             Fold { p: 1, s: 1 }
         };
-        o.folds.insert(format!("layer{l}"), f);
+        o.folds.pin(EngineId::Layer(l), f);
     }
     if let Some(h) = &m.head {
         let f = if wide {
@@ -49,12 +51,12 @@ fn opts(m: &Model, wide: bool, weights: WeightsMode) -> Options {
         } else {
             Fold { p: 1, s: 1 }
         };
-        o.folds.insert("head".into(), f);
+        o.folds.pin(EngineId::Head, f);
     }
     o
 }
 
-fn cosim(name: &str, m: &Model, o: &Options, also_icarus: bool) {
+fn cosim(name: &str, m: &Model, o: &Request, also_icarus: bool) {
     let lens: &[usize] = if also_icarus { &[2, 1] } else { &[3, 1, 2] };
     common::cosim(name, m, o, lens, 5, also_icarus);
 }

@@ -8,8 +8,9 @@ mod common;
 
 use qrnn_model::example::{example, ExampleSpec, Formats};
 use qrnn_model::{ActFmt, Cell, Model, Scheme};
-use qrnn_rtl::manifest::Fold;
-use qrnn_rtl::passes::{Options, WeightsMode};
+use qrnn_project::Request;
+use qrnn_rtl::passes::WeightsMode;
+use qrnn_rtl::{EngineId, Fold};
 
 fn model(cell: Cell, scheme: Scheme, binary_act: bool, seed: u64) -> Model {
     let mut spec = ExampleSpec::new(cell, scheme, 5, 6, seed);
@@ -27,10 +28,10 @@ fn model(cell: Cell, scheme: Scheme, binary_act: bool, seed: u64) -> Model {
     m
 }
 
-fn opts(m: &Model, wide: bool, weights: WeightsMode) -> Options {
-    let mut o = Options {
+fn opts(m: &Model, wide: bool, weights: WeightsMode) -> Request {
+    let mut o = Request {
         weights,
-        ..Options::default()
+        ..Request::default()
     };
     for (l, layer) in m.layers.iter().enumerate() {
         let cols = m.layer_input_size(l).max(layer.hidden);
@@ -42,7 +43,7 @@ fn opts(m: &Model, wide: bool, weights: WeightsMode) -> Options {
         } else {
             Fold { p: 1, s: 1 }
         };
-        o.folds.insert(format!("layer{l}"), f);
+        o.folds.pin(EngineId::Layer(l), f);
     }
     if let Some(h) = &m.head {
         let f = if wide {
@@ -53,12 +54,12 @@ fn opts(m: &Model, wide: bool, weights: WeightsMode) -> Options {
         } else {
             Fold { p: 1, s: 1 }
         };
-        o.folds.insert("head".into(), f);
+        o.folds.pin(EngineId::Head, f);
     }
     o
 }
 
-fn cosim(name: &str, m: &Model, o: &Options, also_icarus: bool) {
+fn cosim(name: &str, m: &Model, o: &Request, also_icarus: bool) {
     common::cosim(name, m, o, &[4, 1, 3], 11, also_icarus);
 }
 

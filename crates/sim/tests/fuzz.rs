@@ -10,12 +10,14 @@
 //! `QRNN_FUZZ_SEED=<n>` fixes the base seed of a whole run.
 
 mod common;
+use common::{project_files, write_files};
 
 use qrnn_model::example::{example, ExampleSpec, Formats, Rng};
 use qrnn_model::{ActFmt, Cell, Fmt, Model, Scheme};
-use qrnn_rtl::manifest::Fold;
-use qrnn_rtl::passes::{Options, WeightsMode};
-use qrnn_sim::{icarus, lint, project_files, verilator_fast, write_files, Stimulus, Tool};
+use qrnn_project::Request;
+use qrnn_rtl::passes::WeightsMode;
+use qrnn_rtl::{EngineId, Fold};
+use qrnn_sim::{icarus, lint, verilator_fast, Stimulus, Tool};
 
 const SHARDS: u64 = 10;
 const PER_SHARD: u64 = 10;
@@ -41,7 +43,7 @@ fn fmt(rng: &mut Rng, wmin: i64, wmax: i64) -> Fmt {
 }
 
 /// A random design: model and options, all from one seed.
-fn design(seed: u64) -> Option<(Model, Options, String)> {
+fn design(seed: u64) -> Option<(Model, Request, String)> {
     let mut rng = Rng::new(seed);
     let cell = rng.pick(&[Cell::Lstm, Cell::Gru, Cell::Lstm, Cell::Gru, Cell::ConvLstm]);
     let conv = cell == Cell::ConvLstm;
@@ -103,29 +105,22 @@ fn design(seed: u64) -> Option<(Model, Options, String)> {
     if m.validate().is_err() {
         return None;
     }
-    let mut o = Options {
+    let mut o = Request {
         weights: rng.pick(&[WeightsMode::Rom, WeightsMode::Logic, WeightsMode::Auto]),
-        ..Options::default()
+        ..Request::default()
     };
-    for (l, layer) in m.layers.iter().enumerate() {
-        let cols = layer.w.row_len().max(layer.u.row_len());
-        o.folds.insert(
-            format!("layer{l}"),
-            Fold {
-                p: rng.range(1, layer.rows().min(6) as i64) as usize,
-                s: rng.range(1, cols.min(9) as i64) as usize,
-            },
-        );
-    }
-    if let Some(h) = &m.head {
-        let cols = m.layers.last().map(|l| l.hidden).unwrap_or(1);
-        o.folds.insert(
-            "head".into(),
-            Fold {
-                p: rng.range(1, h.outputs() as i64) as usize,
-                s: rng.range(1, cols.min(9) as i64) as usize,
-            },
-        );
+    // a random fold per engine within its limit (layers: P ≤ 6; all: S ≤ 9)
+    for e in qrnn_rtl::passes::lower(&m).ok()?.engines() {
+        let lim = e.fold_limit();
+        let pmax = match e.id {
+            EngineId::Layer(_) => lim.p.min(6),
+            EngineId::Head => lim.p,
+        };
+        let f = Fold {
+            p: rng.range(1, pmax as i64) as usize,
+            s: rng.range(1, lim.s.min(9) as i64) as usize,
+        };
+        o.folds.pin(e.id, f);
     }
     let desc = format!(
         "{cell} {scheme} in {input} hidden {hidden:?}{} head {:?} x {} h {} pre {} Fa {} folds {:?} weights {:?}",
@@ -158,11 +153,18 @@ fn check(seed: u64) -> Result<Option<String>, String> {
     let stim = Stimulus::random(&m, &[3, 2], seed);
     let (man, files) = match project_files(&m, &o, &stim) {
         Ok(x) => x,
-        Err(e) => return fail("generation failed", &e),
+        Err(e) => {
+            return fail(
+                "generation failed",
+                &format!("{:?}", miette::Report::new(e)),
+            )
+        }
     };
     write_files(dir.path(), &files).map_err(|e| e.to_string())?;
-    if let Err(e) = lint(dir.path()).map_err(|e| e.to_string())? {
-        return fail("lint failed", &e);
+    match lint(dir.path()) {
+        Ok(()) => {}
+        Err(e @ qrnn_sim::SimError::Lint { .. }) => return fail("lint failed", &e.to_string()),
+        Err(e) => return Err(e.to_string()),
     }
     let out = verilator_fast(dir.path(), Some(&common::cache_dir())).map_err(|e| e.to_string())?;
     if !out.pass {
@@ -170,7 +172,7 @@ fn check(seed: u64) -> Result<Option<String>, String> {
     }
     // the cycle_formula's terms sum to cycles_per_step and to the measured cycles
     if let Err(e) = qrnn_sim::check_cycles(&man, &out.output) {
-        return fail("cycle count", &e);
+        return fail("cycle count", &e.to_string());
     }
     // one design in eight also runs on Icarus, whose four-valued logic exposes any X that
     // Verilator's two-valued simulation would hide (e.g. a register never reset)

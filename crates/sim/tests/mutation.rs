@@ -52,13 +52,18 @@
 //! 95 % over the non-excluded mutants and at most 10 % excluded.
 
 mod common;
+use common::{project_files, write_files};
+#[path = "../../cli/tests/docregion/mod.rs"]
+#[allow(dead_code)] // this test renders one region: only Regions::set and finish
+mod docregion;
 
 use qrnn_model::example::{example, ExampleSpec, Formats, Rng};
 use qrnn_model::{ActFmt, Cell, Fmt, Model, Scheme, Weights};
-use qrnn_rtl::manifest::Fold;
-use qrnn_rtl::passes::{Options, WeightsMode};
+use qrnn_project::Request;
+use qrnn_rtl::passes::WeightsMode;
+use qrnn_rtl::Fold;
 use qrnn_sim::stimulus::{pattern_sequence, Pattern};
-use qrnn_sim::{project_files, verilator_fast, write_files, Stimulus, Tool};
+use qrnn_sim::{verilator_fast, Stimulus, Tool};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -160,7 +165,7 @@ enum Verdict {
 struct Design {
     name: String,
     model: Model,
-    opts: Options,
+    opts: Request,
 }
 
 fn examples() -> PathBuf {
@@ -178,23 +183,17 @@ fn designs() -> Vec<Design> {
     spec.hidden = vec![5, 3];
     spec.head = Some(2);
     let lstm_int8 = example(&spec);
-    let mut wide = Options {
+    let mut wide = Request {
         weights: WeightsMode::Rom,
-        ..Options::default()
+        ..Request::default()
     };
-    for (l, layer) in lstm_int8.layers.iter().enumerate() {
-        let cols = lstm_int8.layer_input_size(l).max(layer.hidden);
-        wide.folds.insert(
-            format!("layer{l}"),
-            Fold {
-                p: 4.min(layer.rows()),
-                s: 4.min(cols),
-            },
-        );
+    for e in &qrnn_rtl::passes::lower(&lstm_int8).expect("lowers").layers {
+        wide.folds
+            .pin(e.id, Fold { p: 4, s: 4 }.clamp_to(e.fold_limit()));
     }
-    let rom = Options {
+    let rom = Request {
         weights: WeightsMode::Rom,
-        ..Options::default()
+        ..Request::default()
     };
     // low-precision formats (6-bit pre-activation, 4-bit h, 8-bit c): saturation is reached more
     // often than with the calibrated formats of the examples
@@ -215,12 +214,12 @@ fn designs() -> Vec<Design> {
         Design {
             name: "lstm narrow formats ternary".into(),
             model: narrow,
-            opts: Options::default(),
+            opts: Request::default(),
         },
         Design {
             name: "lstm demo ternary (logic)".into(),
             model: load("demo-lstm-ternary.qw"),
-            opts: Options::default(),
+            opts: Request::default(),
         },
         Design {
             name: "lstm int8 2-layer 4x4 (rom)".into(),
@@ -235,17 +234,17 @@ fn designs() -> Vec<Design> {
         Design {
             name: "gru tiny quaternary (logic)".into(),
             model: load("tiny-gru-quaternary.qw.toml"),
-            opts: Options::default(),
+            opts: Request::default(),
         },
         Design {
             name: "convlstm tiny binary 7x5".into(),
             model: load("tiny-convlstm-binary.qw.toml"),
-            opts: Options::default(),
+            opts: Request::default(),
         },
         Design {
             name: "convlstm digits binary 10x10".into(),
             model: load("trained-moving-digits-convlstm-binary.qw"),
-            opts: Options::default(),
+            opts: Request::default(),
         },
     ]
 }
@@ -371,8 +370,8 @@ fn mutate_model(m: &Model, kind: Kind, rng: &mut Rng) -> Option<(Model, String)>
 }
 
 /// The generated RTL files (`rtl/…`) of a model, by path.
-fn rtl_files(m: &Model, o: &Options) -> Option<BTreeMap<String, String>> {
-    let g = qrnn_rtl::generate(m, o, |_, _| {}).ok()?;
+fn rtl_files(m: &Model, o: &Request) -> Option<BTreeMap<String, String>> {
+    let g = qrnn_rtl::generate(m, &o.options(), |_, _| {}).ok()?;
     Some(g.files.into_iter().collect())
 }
 
@@ -1005,6 +1004,38 @@ fn default_stimulus_kills_mutants() {
     }
     if std::env::var_os("QRNN_MUTATION_QUOTA").is_none() {
         assert!(n_all >= 200, "only {n_all} mutants");
+    }
+    // docs/HARDWARE.md §8 quotes this run's table (the default seed, quotas and stimulus): a
+    // generated region, checked here, rewritten under QRNN_UPDATE_DOCS=1 (`make docs`)
+    if seed == 1
+        && std::env::var_os("QRNN_MUTATION_QUOTA").is_none()
+        && std::env::var_os("QRNN_MUTATION_SIM_STEPS").is_none()
+    {
+        let pct = |k: usize, s: usize| {
+            if k > 0 && s == 0 {
+                "100 %".to_string()
+            } else {
+                format!("{:.1} %", 100.0 * k as f64 / (k + s).max(1) as f64)
+            }
+        };
+        let mut table = String::from(
+            "| | mutants | killed | survived | excluded | catch rate |\n|---|---|---|---|---|---|\n",
+        );
+        table.push_str(&format!(
+            "| all | {n_all} | {k_all} | {s_all} | {e_all} ({excluded:.1} %) | **{}** |\n",
+            pct(k_all, s_all)
+        ));
+        for (kind, [k, s, e]) in &by_kind {
+            table.push_str(&format!(
+                "| {} | {} | {k} | {s} | {e} | {} |\n",
+                kind.name(),
+                k + s + e,
+                pct(*k, *s)
+            ));
+        }
+        let mut r = docregion::Regions::default();
+        r.set("docs/HARDWARE.md", "mutation-table", &table);
+        r.finish();
     }
     if std::env::var_os("QRNN_MUTATION_SIM_STEPS").is_some() {
         return; // a measurement of another stimulus, not the check of the default

@@ -22,12 +22,15 @@
 //! Statistics are read with `tee -q -o FILE stat -json` (yosys ≥ 0.10 has `stat -json`).
 
 mod common;
+use common::{project_files, write_files};
 
 use qrnn_model::example::{example, ExampleSpec, Formats};
 use qrnn_model::{ActFmt, Cell, Model, Scheme};
-use qrnn_rtl::manifest::{Fold, Manifest};
-use qrnn_rtl::passes::{Options, WeightsMode};
-use qrnn_sim::{project_files, write_files, Stimulus, Tool};
+use qrnn_project::Request;
+use qrnn_rtl::manifest::Manifest;
+use qrnn_rtl::passes::WeightsMode;
+use qrnn_rtl::{EngineId, FoldSpec};
+use qrnn_sim::{Stimulus, Tool};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -53,30 +56,13 @@ fn model(cell: Cell, scheme: Scheme, one_bit: bool, per_row_mult: bool, seed: u6
 }
 
 /// `p × s` for every engine, clipped to its rows and columns.
-fn opts(m: &Model, p: usize, s: usize) -> Options {
-    let mut o = Options {
+fn opts(p: usize, s: usize) -> Request {
+    let mut o = Request {
         weights: WeightsMode::Auto,
-        ..Options::default()
+        ..Request::default()
     };
-    for (l, layer) in m.layers.iter().enumerate() {
-        let cols = m.layer_input_size(l).max(layer.hidden);
-        o.folds.insert(
-            format!("layer{l}"),
-            Fold {
-                p: p.min(layer.rows()),
-                s: s.min(cols),
-            },
-        );
-    }
-    if let Some(h) = &m.head {
-        o.folds.insert(
-            "head".into(),
-            Fold {
-                p: p.min(h.outputs()),
-                s: s.min(m.layers.last().expect("a layer").hidden),
-            },
-        );
-    }
+    // every engine at P×S, clamped to its size (`--fold all=PxS`)
+    o.folds = FoldSpec::parse(&[format!("all={p}x{s}")]).expect("a fold");
     o
 }
 
@@ -176,7 +162,7 @@ fn dot_stats(dir: &Path) -> Vec<(String, [Cells; 4])> {
 }
 
 /// Generate and write a project; `None` when yosys is missing (skip).
-fn project(m: &Model, o: &Options) -> Option<(tempfile::TempDir, Manifest)> {
+fn project(m: &Model, o: &Request) -> Option<(tempfile::TempDir, Manifest)> {
     if !common::have(&[Tool::yosys()]) {
         return None;
     }
@@ -253,7 +239,7 @@ fn check_elementwise(name: &str, dir: &Path, m: &Model, man: &Manifest) {
 fn multiplier_free(name: &str, cell: Cell, scheme: Scheme, one_bit: bool, p: usize, s: usize) {
     assert!(scheme.is_multiplier_free());
     let m = model(cell, scheme, one_bit, false, 3);
-    let o = opts(&m, p, s);
+    let o = opts(p, s);
     let Some((dir, man)) = project(&m, &o) else {
         return;
     };
@@ -328,7 +314,7 @@ free! {
 /// `SB_MAC16`: its `DSP_Y_MINWIDTH` is 11.)
 fn int8_control(name: &str, cell: Cell, p: usize, s: usize) {
     let m = model(cell, Int(8), false, false, 3);
-    let o = opts(&m, p, s);
+    let o = opts(p, s);
     let Some((dir, man)) = project(&m, &o) else {
         return;
     };
@@ -339,17 +325,20 @@ fn int8_control(name: &str, cell: Cell, p: usize, s: usize) {
             "{name} {module}: pre-alumacc {pre:?}; alumacc {alu:?}; unmapped {unmap:?}; ice40 {ice:?}"
         );
         // lanes of this module: its engine's fold
-        let engine = if module.starts_with("qrnn_head") {
-            "head".to_string()
+        let engine = if module.starts_with("qrnn_hd_") {
+            EngineId::Head
         } else {
             let l: String = module
                 .trim_start_matches("qrnn_l")
                 .chars()
                 .take_while(char::is_ascii_digit)
                 .collect();
-            format!("layer{l}")
+            EngineId::Layer(l.parse().expect("a layer module"))
         };
-        let f = o.folds.get(&engine).copied();
+        let f = match engine {
+            EngineId::Head => man.head.as_ref().map(|h| h.fold),
+            EngineId::Layer(l) => man.layers.get(l).map(|x| x.fold),
+        };
         let lanes = f.map(|f| (f.p * f.s) as u64);
         assert!(count(pre, "$mul") > 0, "{ctx}: the control must find $mul");
         if let Some(lanes) = lanes {
@@ -388,7 +377,7 @@ fn control_gru_int8_1x1() {
 #[test]
 fn per_row_scale_multipliers_are_outside_the_lanes() {
     let m = model(Lstm, Ternary, false, true, 4);
-    let o = opts(&m, 2, 4);
+    let o = opts(2, 4);
     let Some((dir, _man)) = project(&m, &o) else {
         return;
     };

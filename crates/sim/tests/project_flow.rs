@@ -11,12 +11,14 @@
 //!   self-contained.
 
 mod common;
+use common::{project_files, write_files};
 
 use qrnn_model::example::{example, ExampleSpec};
 use qrnn_model::{Cell, Model, Scheme};
-use qrnn_rtl::manifest::Fold;
-use qrnn_rtl::passes::{Options, WeightsMode};
-use qrnn_sim::{project_files, run_make, write_files, File, Simulator, Stimulus, Tool};
+use qrnn_project::Request;
+use qrnn_rtl::passes::WeightsMode;
+use qrnn_rtl::{EngineId, Fold};
+use qrnn_sim::{run_make, Simulator, Stimulus, Tool};
 use std::path::Path;
 
 fn model() -> Model {
@@ -31,13 +33,13 @@ fn model() -> Model {
 const P0: usize = 2;
 const S0: usize = 3;
 
-fn opts(weights: WeightsMode, p0: usize, s0: usize) -> Options {
-    let mut o = Options {
+fn opts(weights: WeightsMode, p0: usize, s0: usize) -> Request {
+    let mut o = Request {
         weights,
-        ..Options::default()
+        ..Request::default()
     };
-    o.folds.insert("layer0".into(), Fold { p: p0, s: s0 });
-    o.folds.insert("layer1".into(), Fold { p: 3, s: 2 });
+    o.folds.pin(EngineId::Layer(0), Fold { p: p0, s: s0 });
+    o.folds.pin(EngineId::Layer(1), Fold { p: 3, s: 2 });
     o
 }
 
@@ -45,7 +47,7 @@ fn stimulus(m: &Model) -> Stimulus {
     Stimulus::random(m, &[4, 2, 3], 17)
 }
 
-fn file<'a>(files: &'a [File], path: &str) -> &'a str {
+fn file<'a>(files: &'a [qrnn_project::File], path: &str) -> &'a str {
     files
         .iter()
         .find(|(p, _)| p == path)
@@ -121,7 +123,7 @@ fn generation_is_deterministic() {
 
 /// The first mismatch the testbench reports when the hardware computes `bad`'s values instead of
 /// `good`'s: its probes check, at each step, every layer's `h` then `c` in element order, before
-/// the outputs (sim/qrnn_tb.v, qrnn_sim::sim_files). Returns the expected `FAIL mismatch:` line and
+/// the outputs (crates/sim/verilog/qrnn_tb.v, qrnn_sim::sim_files). Returns the expected `FAIL mismatch:` line and
 /// the step.
 fn predicted_fail(good: &Model, bad: &Model, stim: &Stimulus) -> (String, usize) {
     let mut step = 0;

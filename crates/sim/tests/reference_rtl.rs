@@ -11,11 +11,14 @@
 //! golden vectors on Icarus, so the reference is known to be a working design.
 
 mod common;
+use common::{project_files, write_files};
 
 use qrnn_model::Model;
-use qrnn_rtl::manifest::{Fold, Manifest};
-use qrnn_rtl::passes::{Options, WeightsMode};
-use qrnn_sim::{icarus, project_files, sim_files, write_files, File, Stimulus, Tool};
+use qrnn_project::Request;
+use qrnn_rtl::manifest::Manifest;
+use qrnn_rtl::passes::WeightsMode;
+use qrnn_rtl::{EngineId, Fold};
+use qrnn_sim::{icarus, sim_files, Stimulus, Tool};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -44,43 +47,26 @@ fn designs() -> Vec<PathBuf> {
     v
 }
 
-/// Parse `options.txt`: the `qrnn-hw gen` options `--fold ENGINE=PxS` (repeatable, `all=` for
-/// every engine), `--weights rom|logic|auto`, `--target NAME`; `#` starts a comment line.
-fn options(path: &Path, m: &Model) -> Options {
+/// Parse `options.txt`: the `qrnn-hw gen` options `--fold ENGINE=PxS` or `all=PxS` (read by
+/// `FoldSpec`, as `gen` reads them), `--weights rom|logic|auto`, `--target NAME`; `#` starts a
+/// comment line.
+fn options(path: &Path) -> Request {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let words: Vec<&str> = text
         .lines()
         .filter(|l| !l.trim_start().starts_with('#'))
         .flat_map(str::split_whitespace)
         .collect();
-    let mut o = Options {
-        folds: BTreeMap::new(),
-        weights: WeightsMode::Auto,
-        target: "ice40".into(),
-    };
+    let mut o = Request::default();
     let bad = |w: &str| -> ! { panic!("{}: cannot read option {w:?}", path.display()) };
     let mut it = words.into_iter();
     while let Some(flag) = it.next() {
         let val = it.next().unwrap_or_else(|| bad(flag));
         match flag {
-            "--fold" => {
-                let (e, f) = val.split_once('=').unwrap_or_else(|| bad(val));
-                let (p, s) = f.split_once('x').unwrap_or_else(|| bad(val));
-                let fold = Fold {
-                    p: p.parse().unwrap_or_else(|_| bad(val)),
-                    s: s.parse().unwrap_or_else(|_| bad(val)),
-                };
-                if e == "all" {
-                    for l in 0..m.layers.len() {
-                        o.folds.insert(format!("layer{l}"), fold);
-                    }
-                    if m.head.is_some() {
-                        o.folds.insert("head".into(), fold);
-                    }
-                } else {
-                    o.folds.insert(e.to_string(), fold);
-                }
-            }
+            "--fold" => o
+                .folds
+                .add(val)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display())),
             "--weights" => {
                 o.weights = match val {
                     "rom" => WeightsMode::Rom,
@@ -89,7 +75,7 @@ fn options(path: &Path, m: &Model) -> Options {
                     _ => bad(val),
                 }
             }
-            "--target" => o.target = val.to_string(),
+            "--target" => o.target = val.parse().unwrap_or_else(|_| bad(val)),
             _ => bad(flag),
         }
     }
@@ -125,10 +111,10 @@ fn committed(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 /// Load a design and generate its project in memory (RTL, manifest, and short sim vectors).
-fn regenerate(dir: &Path) -> Vec<File> {
+fn regenerate(dir: &Path) -> Vec<qrnn_project::File> {
     let model_path = dir.join("model.qw.toml");
     let m = Model::load(&model_path).unwrap_or_else(|e| panic!("{}: {e}", model_path.display()));
-    let o = options(&dir.join("options.txt"), &m);
+    let o = options(&dir.join("options.txt"));
     let stim = Stimulus::random(&m, &[3, 2], 1);
     let (_, files) = project_files(&m, &o, &stim)
         .unwrap_or_else(|e| panic!("{}: generation failed: {e}", dir.display()));
@@ -244,16 +230,6 @@ fn committed_reference_rtl_simulates() {
 
 #[test]
 fn options_files_parse() {
-    let m = qrnn_model::example::example(&qrnn_model::example::ExampleSpec {
-        head: Some(2),
-        ..qrnn_model::example::ExampleSpec::new(
-            qrnn_model::Cell::Lstm,
-            qrnn_model::Scheme::Ternary,
-            3,
-            2,
-            1,
-        )
-    });
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("options.txt");
     std::fs::write(
@@ -261,9 +237,9 @@ fn options_files_parse() {
         "# a comment\n--fold all=2x3 --fold head=1x2\n--weights logic --target ecp5\n",
     )
     .unwrap();
-    let o = options(&p, &m);
-    assert_eq!(o.folds["layer0"], Fold { p: 2, s: 3 });
-    assert_eq!(o.folds["head"], Fold { p: 1, s: 2 });
+    let o = options(&p);
+    assert_eq!(o.folds.all, Some(Fold { p: 2, s: 3 }));
+    assert_eq!(o.folds.engines[&EngineId::Head], Fold { p: 1, s: 2 });
     assert_eq!(o.weights, WeightsMode::Logic);
-    assert_eq!(o.target, "ecp5");
+    assert_eq!(o.target, qrnn_rtl::Family::Ecp5);
 }

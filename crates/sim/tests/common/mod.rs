@@ -6,6 +6,23 @@ use std::path::PathBuf;
 
 pub use qrnn_sim::have;
 
+/// A project as `qrnn-hw gen` assembles it (`qrnn_project`, the one assembler), in memory.
+pub fn project_files(
+    m: &qrnn_model::Model,
+    req: &qrnn_project::Request,
+    stim: &qrnn_sim::Stimulus,
+) -> Result<(qrnn_rtl::manifest::Manifest, Vec<qrnn_project::File>), qrnn_project::ProjectError> {
+    let p = qrnn_project::generate(m, req, stim)?;
+    Ok((p.manifest, p.files))
+}
+
+/// Write a project as `qrnn-hw gen` does (atomically) into `dir`, which is empty or a project.
+pub fn write_files(dir: &std::path::Path, files: &[qrnn_project::File]) -> std::io::Result<()> {
+    qrnn_project::write(dir, files, true)
+        .map(|_| ())
+        .map_err(|e| std::io::Error::other(e.to_string()))
+}
+
 /// A shared cache directory for Verilator runtime objects, in the target directory.
 pub fn cache_dir() -> PathBuf {
     let target = std::env::var("CARGO_TARGET_DIR")
@@ -21,12 +38,12 @@ pub fn cache_dir() -> PathBuf {
 pub fn cosim(
     name: &str,
     m: &qrnn_model::Model,
-    o: &qrnn_rtl::passes::Options,
+    o: &qrnn_project::Request,
     lens: &[usize],
     seed: u64,
     also_icarus: bool,
 ) {
-    use qrnn_sim::{icarus, lint, project_files, verilator_fast, write_files, Stimulus};
+    use qrnn_sim::{icarus, lint, verilator_fast, Stimulus};
     if !have(&[Tool::verilator(), Tool::yosys()]) {
         return;
     }
@@ -35,10 +52,10 @@ pub fn cosim(
         .tempdir()
         .unwrap();
     let stim = Stimulus::random(m, lens, seed);
-    let (man, files) =
-        project_files(m, o, &stim).unwrap_or_else(|e| panic!("{name}: generation failed: {e}"));
+    let (man, files) = project_files(m, o, &stim)
+        .unwrap_or_else(|e| panic!("{name}: generation failed: {:?}", miette::Report::new(e)));
     write_files(dir.path(), &files).unwrap();
-    if let Err(e) = lint(dir.path()).unwrap() {
+    if let Err(e) = lint(dir.path()) {
         panic!("{name}: lint failed:\n{e}");
     }
     let first_pass = |out: &str| {

@@ -537,12 +537,12 @@ module qrnn_core (
         .sum0(l1_u_dot0),
         .sum1(l1_u_dot1)
     );
-    qrnn_head_w_rom u_head_w_rom (
+    qrnn_hd_w_rom u_hd_w_rom (
         .clk(clk),
         .addr(1'h0),
         .data(hd_w_word)
     );
-    qrnn_head_w_dot u_head_w_dot (
+    qrnn_hd_w_dot u_hd_w_dot (
         .word(hd_w_word),
         .act(hd_p1_actw_q),
         .mask(hd_p1_mask_q),

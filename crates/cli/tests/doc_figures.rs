@@ -1,0 +1,262 @@
+//! Every figure in the documentation that a command produces is produced by that command: this
+//! test runs the commands (the `qrnn-hw` binary, as the docs show them), renders the generated
+//! regions of docs/*.md (see `docregion`) and fails when a committed region differs — "run `make
+//! docs`", which reruns it with `QRNN_UPDATE_DOCS=1` to rewrite them. It also fails on a region
+//! marker that nothing renders, so a region cannot silently stop being checked.
+//!
+//! Not here: docs/BENCHMARKS.md and docs/RESULTS.md (`make bench`, `make results`); the mutation
+//! table of docs/HARDWARE.md §8 (`crates/sim/tests/mutation.rs` checks it against the run it
+//! makes anyway); measurements of tools and machines (yosys/nextpnr figures, the budget table of
+//! docs/CLI.md from `scripts/measure-budgets.sh`: peak memory varies from run to run), which are
+//! dated where they stand.
+
+#[allow(dead_code)] // the shared helpers this test does not use (flat)
+mod common;
+mod docregion;
+
+use common::qrnn_run;
+use docregion::Regions;
+use serde_json::Value;
+use std::path::Path;
+
+/// Regions that another test renders: (file, region, the test).
+const OTHER_OWNERS: &[(&str, &str, &str)] = &[(
+    "docs/HARDWARE.md",
+    "mutation-table",
+    "crates/sim/tests/mutation.rs",
+)];
+
+/// A scratch directory holding a copy of `examples/`, so commands run there read exactly as the
+/// docs show them (`qrnn-hw gen examples/demo-lstm-ternary.qw … -o hw`).
+fn scratch() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let ex = dir.path().join("examples");
+    std::fs::create_dir(&ex).unwrap();
+    for f in ["demo-lstm-ternary.qw", "tiny-convlstm-binary.qw.toml"] {
+        std::fs::copy(docregion::repo_root().join("examples").join(f), ex.join(f)).unwrap();
+    }
+    dir
+}
+
+/// Run `qrnn-hw ARGS` in `dir`; it must succeed. Returns stdout and stderr.
+fn run_ok(dir: &Path, args: &[&str]) -> (String, String) {
+    let (code, out, err) = qrnn_run(dir, args);
+    assert_eq!(
+        code,
+        0,
+        "qrnn-hw {}: exit {code}\n{out}\n{err}",
+        args.join(" ")
+    );
+    (out, err)
+}
+
+fn manifest(project: &Path) -> Value {
+    let text = std::fs::read_to_string(project.join("qrnn.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn u(v: &Value) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"))
+}
+
+/// The cycle formula of a project as a code block: the terms of `qrnn.json` → `cycle_terms`, one
+/// per line, written as `cycle_formula` writes them; the joined line must be `cycle_formula`.
+fn cycle_formula_block(m: &Value) -> String {
+    let terms = m["cycle_terms"].as_array().expect("cycle_terms");
+    let mut lines = Vec::new();
+    let mut total = 0;
+    for (i, t) in terms.iter().enumerate() {
+        let (phase, sym, num) = (
+            t["phase"].as_str().unwrap(),
+            t["symbolic"].as_str().unwrap(),
+            t["numeric"].as_str().unwrap(),
+        );
+        let cycles = u(&t["cycles"]);
+        total += cycles;
+        let term = if num == cycles.to_string() {
+            format!("{phase}[{sym} = {cycles}]")
+        } else {
+            format!("{phase}[{sym} = {num} = {cycles}]")
+        };
+        lines.push(format!("{}{term}", if i == 0 { "  " } else { "+ " }));
+    }
+    lines.push(format!("= {total}"));
+    // the block says exactly what qrnn.json says
+    let one_line = format!(
+        "{} = {total}",
+        lines[..lines.len() - 1]
+            .iter()
+            .map(|l| &l[2..])
+            .collect::<Vec<_>>()
+            .join(" + ")
+    );
+    assert_eq!(one_line, m["cycle_formula"].as_str().unwrap());
+    assert_eq!(total, u(&m["cycles_per_step"]));
+    format!("```\n{}\n```", lines.join("\n"))
+}
+
+#[test]
+fn doc_figures_are_what_the_commands_give() {
+    let dir = scratch();
+    let d = dir.path();
+    let mut r = Regions::default();
+
+    // HARDWARE.md §5: the demo's cycle formula; §6: its resource prediction
+    run_ok(
+        d,
+        &[
+            "gen",
+            "examples/demo-lstm-ternary.qw",
+            "--target",
+            "ice40",
+            "-o",
+            "demo",
+        ],
+    );
+    let m = manifest(&d.join("demo"));
+    r.set(
+        "docs/HARDWARE.md",
+        "demo-cycle-formula",
+        &cycle_formula_block(&m),
+    );
+    let res = &m["resources"];
+    r.set(
+        "docs/HARDWARE.md",
+        "demo-resources",
+        &format!(
+            "Predicted for `examples/demo-lstm-ternary.qw` at the default fold 1×8 on iCE40 (`qrnn.json` →\n\
+             `resources` of the project above): {} LUT4 ({} of them in the matrix-vector lanes), {} FF,\n\
+             {} block RAMs ({} bits), {} lane multipliers, {} element-wise multipliers.",
+            u(&res["lut4"]),
+            u(&res["mv_lut4"]),
+            u(&res["ff"]),
+            u(&res["bram_blocks"]),
+            u(&res["bram_bits"]),
+            u(&res["mv_multipliers"]),
+            u(&res["elementwise_multipliers"]),
+        ),
+    );
+
+    // HARDWARE.md §9: the ConvLSTM example's cycle formula
+    run_ok(
+        d,
+        &["gen", "examples/tiny-convlstm-binary.qw.toml", "-o", "conv"],
+    );
+    let m = manifest(&d.join("conv"));
+    r.set(
+        "docs/HARDWARE.md",
+        "convlstm-cycle-formula",
+        &cycle_formula_block(&m),
+    );
+
+    // HARDWARE.md §10 and CLI.md gen: what `gen --fit` prints (stdout, then the note on stderr)
+    let args = [
+        "gen",
+        "examples/demo-lstm-ternary.qw",
+        "--fit",
+        "--device",
+        "up5k",
+        "-o",
+        "hw",
+    ];
+    let (out, err) = run_ok(d, &args);
+    let block = format!("```\n$ qrnn-hw {}\n{out}{err}```", args.join(" "));
+    r.set("docs/HARDWARE.md", "fit-demo-up5k", &block);
+    r.set("docs/CLI.md", "fit-demo-up5k", &block);
+
+    // CLI.md gen: the plain example and its co-simulation (Verilator; without it the committed
+    // region is kept, or the test fails under QRNN_REQUIRE_TOOLS=1)
+    if common::have(&[qrnn_sim::Tool::verilator()]) {
+        let (_, err) = run_ok(
+            d,
+            &[
+                "gen",
+                "examples/demo-lstm-ternary.qw",
+                "--target",
+                "ice40",
+                "-o",
+                "x",
+            ],
+        );
+        let sim = std::process::Command::new("make")
+            .args(["-C", "x", "sim"])
+            .current_dir(d)
+            .output()
+            .expect("make runs");
+        let sim_out = String::from_utf8_lossy(&sim.stdout);
+        assert!(sim.status.success(), "make -C x sim failed:\n{sim_out}");
+        let pass = sim_out
+            .lines()
+            .find(|l| l.starts_with("PASS "))
+            .unwrap_or_else(|| panic!("make -C x sim printed no PASS line:\n{sim_out}"));
+        r.set(
+            "docs/CLI.md",
+            "gen-demo",
+            &format!(
+                "```\n$ qrnn-hw gen examples/demo-lstm-ternary.qw --target ice40 -o x\n{err}$ make -C x sim\n{pass}\n```"
+            ),
+        );
+    } else {
+        r.keep("docs/CLI.md", "gen-demo");
+    }
+
+    // CLI.md report --plot: the design space table, every point within the budget, the first
+    // over it, and the last
+    let args = [
+        "report",
+        "--plot",
+        "demo.svg",
+        "examples/demo-lstm-ternary.qw",
+        "--target",
+        "ice40",
+    ];
+    let (out, err) = run_ok(d, &args);
+    let lines: Vec<&str> = out.lines().collect();
+    let first_over = lines
+        .iter()
+        .position(|l| l.ends_with("(over budget)"))
+        .unwrap_or(lines.len());
+    let mut shown: Vec<&str> = lines[..(first_over + 1).min(lines.len())].to_vec();
+    if first_over + 1 < lines.len() {
+        if first_over + 2 < lines.len() {
+            shown.push("...");
+        }
+        shown.push(lines[lines.len() - 1]);
+    }
+    r.set(
+        "docs/CLI.md",
+        "plot-demo",
+        &format!(
+            "```\n$ qrnn-hw {}\n{}\n{err}```",
+            args.join(" "),
+            shown.join("\n")
+        ),
+    );
+
+    // every region marker in the docs is rendered here or by its owner
+    let root = docregion::repo_root();
+    let mut files: Vec<String> = std::fs::read_dir(root.join("docs"))
+        .unwrap()
+        .map(|e| format!("docs/{}", e.unwrap().file_name().to_string_lossy()))
+        .filter(|f| f.ends_with(".md"))
+        .collect();
+    files.push("README.md".into());
+    files.push("CONTRIBUTING.md".into());
+    files.sort();
+    let mut unowned = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(root.join(f)).unwrap();
+        for name in docregion::region_names(&text) {
+            let other = OTHER_OWNERS.iter().any(|o| o.0 == f && o.1 == name);
+            if !other && !r.has(f, &name) {
+                unowned.push(format!("{f}: region `{name}`"));
+            }
+        }
+    }
+    assert!(
+        unowned.is_empty(),
+        "generated regions that no test renders (add a renderer to crates/cli/tests/doc_figures.rs):\n{}",
+        unowned.join("\n")
+    );
+    r.finish();
+}

@@ -1,0 +1,327 @@
+//! `qrnn-project`: the one path from a model and the user's options to a generated project —
+//! what `qrnn-hw gen` writes and what every co-simulation, fuzzing and reference-RTL test builds.
+//!
+//! - [`plan`]: the options (`--fold`, `--weights`, the target) and, with `--fit`, the auto-fit
+//!   choice; runs the generator's passes once ([`Planned::design`], which a caller may inspect,
+//!   e.g. to estimate the cost of what follows).
+//! - [`assemble`]: elaborates the planned design and adds everything else of a project — the
+//!   testbench and the golden model's vectors (`sim/`), the Makefile (with a board's rules), the
+//!   board files, `qrnn.json` (with device, package, board and fit) and `README.md` — as one
+//!   sorted file set.
+//! - [`write`]: writes a file set as a project directory atomically (a temporary directory
+//!   beside it, renamed into place; an existing project only replaced when asked).
+//! - [`generate`]: `plan` then `assemble`, for callers without a budget to check in between.
+
+mod readme;
+mod write;
+
+pub use readme::readme;
+pub use write::{write, Written};
+
+use miette::Diagnostic;
+use qrnn_fpga::{Board, Device};
+use qrnn_model::Model;
+use qrnn_plan::fit::{Fit, FitError, FitOptions};
+use qrnn_rtl::ir::Design;
+use qrnn_rtl::manifest::Manifest;
+use qrnn_rtl::passes::{Options, WeightsMode};
+use qrnn_rtl::{Family, FoldSpec, RtlError};
+use qrnn_sim::Stimulus;
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// A file of a project: path relative to the project root, contents.
+pub type File = (String, String);
+
+/// What to generate: the options of `qrnn-hw gen` after the command line is resolved.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// `--fold`: the folding asked for (the rest default; with `fit`, the rest searched).
+    pub folds: FoldSpec,
+    /// `--weights`.
+    pub weights: WeightsMode,
+    /// The family (`--target`, or the board's or device's).
+    pub target: Family,
+    /// `--board`: adds the UART board top, the pin file and the bitstream and flash rules.
+    pub board: Option<Board>,
+    /// The device (`--device`, the board's, or with `fit` the family's default).
+    pub device: Option<&'static Device>,
+    /// `--fit`: choose the folding of every engine not pinned, for `device`.
+    pub fit: bool,
+}
+
+/// An iCE40 core project with the default folding and weights.
+impl Default for Request {
+    fn default() -> Request {
+        Request::new(Family::Ice40)
+    }
+}
+
+impl Request {
+    /// The generator's options for this request (without the fit's choice).
+    pub fn options(&self) -> Options {
+        Options {
+            folds: self.folds.clone(),
+            weights: self.weights,
+            target: self.target,
+        }
+    }
+
+    /// A core project for `target` with the default folding and weights.
+    pub fn new(target: Family) -> Request {
+        Request {
+            folds: FoldSpec::default(),
+            weights: WeightsMode::Auto,
+            target,
+            board: None,
+            device: None,
+            fit: false,
+        }
+    }
+}
+
+/// Why a project could not be made.
+#[derive(Debug, Error, Diagnostic)]
+pub enum ProjectError {
+    /// The generator refused the model or the options (or failed: its own code says which).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Rtl(#[from] RtlError),
+    /// Auto-fit found no folding within the device's budget (or the generator failed in it).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Fit(#[from] FitError),
+    /// The testbench or its vectors could not be made.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Sim(#[from] qrnn_sim::SimError),
+    /// `fit` without a device.
+    #[error("auto-fit needs a device")]
+    #[diagnostic(code(qrnn::internal))]
+    FitWithoutDevice,
+    /// The output path names no directory to create (`.`, `..`, a root).
+    #[error("{}: -o must name a directory to create, not `.`, `..` or a root", path.display())]
+    #[diagnostic(
+        code(qrnn::gen::output),
+        help("name the project directory, e.g. -o build/model-hw")
+    )]
+    Output {
+        /// The output path.
+        path: PathBuf,
+    },
+    /// Something stands at the output path that may not be replaced.
+    #[error("{}{}", path.display(), why)]
+    #[diagnostic(code(qrnn::gen::exists), help("{help}"))]
+    Exists {
+        /// The output path.
+        path: PathBuf,
+        /// ` already holds a qrnn-hw project`, or ` already exists and cannot be replaced: …`.
+        why: String,
+        /// What to do.
+        help: String,
+    },
+    /// Writing the project failed.
+    #[error("{what}")]
+    #[diagnostic(code(qrnn::gen::io))]
+    Io {
+        /// What was being done, with the path.
+        what: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The options resolved and the passes run: what [`assemble`] elaborates.
+pub struct Planned {
+    /// The generator's options (the fit's choice, when fitted).
+    pub options: Options,
+    /// The scheduled design.
+    pub design: Design,
+    /// The auto-fit choice, when asked for.
+    pub fit: Option<Fit>,
+}
+
+/// Resolve the folding (auto-fit when asked) and run the generator's passes; `dump` gets each
+/// pass name and the design after it (`--dump-ir-after`).
+pub fn plan(
+    model: &Model,
+    req: &Request,
+    dump: impl FnMut(&str, &Design),
+) -> Result<Planned, ProjectError> {
+    let mut options = req.options();
+    let fit = if req.fit {
+        let dev = req.device.ok_or(ProjectError::FitWithoutDevice)?;
+        let o = FitOptions {
+            pinned: req.folds.clone(),
+            weights: req.weights,
+            ..FitOptions::default()
+        };
+        let f = qrnn_plan::fit::fit(model, dev, &o)?;
+        options = f.options();
+        Some(f)
+    } else {
+        None
+    };
+    let design = qrnn_rtl::passes::run_pipeline(model, &options, dump)?;
+    if let Some(f) = &fit {
+        if f.used.cycles.max(0) as u64 != design.cycles_per_step {
+            return Err(RtlError::internal(
+                "fit",
+                format!(
+                    "auto-fit expected {} cycles per timestep, the generator gives {}",
+                    f.used.cycles, design.cycles_per_step
+                ),
+            )
+            .into());
+        }
+    }
+    Ok(Planned {
+        options,
+        design,
+        fit,
+    })
+}
+
+/// A generated project in memory.
+pub struct Project {
+    /// `qrnn.json`.
+    pub manifest: Manifest,
+    /// Every file, sorted by path.
+    pub files: Vec<File>,
+    /// The auto-fit choice, when asked for.
+    pub fit: Option<Fit>,
+}
+
+/// Elaborate a planned design and assemble the whole project around it.
+pub fn assemble(
+    model: &Model,
+    req: &Request,
+    planned: Planned,
+    stim: &Stimulus,
+) -> Result<Project, ProjectError> {
+    let Planned {
+        options,
+        design,
+        fit,
+    } = planned;
+    let mut g = qrnn_rtl::elaborate(model, design, &options)?;
+    let m = &mut g.manifest;
+    if let Some(d) = req.device {
+        m.device = Some(d.name.to_string());
+        m.package = d.packages.first().map(|p| p.to_string());
+    }
+    if let Some(b) = &req.board {
+        m.board = Some(b.name.clone());
+        m.device = Some(b.device.clone());
+        m.package = Some(b.package.clone());
+    }
+    if let Some(f) = &fit {
+        m.fit = Some(f.manifest());
+    }
+    let mut files = g.files;
+    files.extend(qrnn_sim::sim_files(model, &g.manifest, stim).map_err(qrnn_sim::SimError::from)?);
+    let mut mk = qrnn_sim::makefile(&g.manifest);
+    if let Some(b) = &req.board {
+        files.extend(qrnn_fpga::project::board_files(b, &g.manifest));
+        files.push(qrnn_link::board_sim::bridge_file());
+        mk.push_str(&qrnn_fpga::project::makefile_rules(b));
+        mk.push_str(&qrnn_link::board_sim::board_sim_rules(b));
+    }
+    files.push(("Makefile".into(), mk));
+    let json = serde_json::to_string_pretty(&g.manifest)
+        .map_err(|e| RtlError::internal("manifest", format!("serializing qrnn.json: {e}")))?;
+    files.push(("qrnn.json".into(), json + "\n"));
+    files.push(("README.md".into(), readme(model, &g.manifest)));
+    files.sort_by(|x, y| x.0.cmp(&y.0));
+    Ok(Project {
+        manifest: g.manifest,
+        files,
+        fit,
+    })
+}
+
+/// [`plan`] then [`assemble`]: the project `qrnn-hw gen` would write for `req` and `stim`.
+pub fn generate(model: &Model, req: &Request, stim: &Stimulus) -> Result<Project, ProjectError> {
+    let planned = plan(model, req, |_, _| {})?;
+    assemble(model, req, planned, stim)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qrnn_model::example::{example, ExampleSpec};
+    use qrnn_model::{Cell, Scheme};
+
+    fn demo() -> Model {
+        let mut s = ExampleSpec::new(Cell::Lstm, Scheme::Ternary, 3, 4, 5);
+        s.head = Some(2);
+        example(&s)
+    }
+
+    #[test]
+    fn a_project_has_every_part_once_and_sorted() {
+        let m = demo();
+        let stim = Stimulus::random(&m, &[3], 1);
+        let p = generate(&m, &Request::new(Family::Ecp5), &stim).unwrap();
+        let paths: Vec<&str> = p.files.iter().map(|f| f.0.as_str()).collect();
+        let mut sorted = paths.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(paths, sorted);
+        for want in ["Makefile", "qrnn.json", "README.md", "rtl/qrnn_core.v"] {
+            assert!(paths.contains(&want), "{want}: {paths:?}");
+        }
+        assert!(paths.iter().any(|p| p.starts_with("sim/")));
+        assert_eq!(p.manifest.target, Family::Ecp5);
+        let json = &p.files.iter().find(|f| f.0 == "qrnn.json").unwrap().1;
+        let back: Manifest = serde_json::from_str(json).unwrap();
+        assert_eq!(back, p.manifest);
+    }
+
+    #[test]
+    fn a_board_adds_its_files_and_device() {
+        let m = demo();
+        let stim = Stimulus::random(&m, &[2], 1);
+        let b = qrnn_fpga::find_board("icebreaker").unwrap();
+        let mut req = Request::new(b.family);
+        req.board = Some(b.clone());
+        let p = generate(&m, &req, &stim).unwrap();
+        assert_eq!(p.manifest.board.as_deref(), Some("icebreaker"));
+        assert_eq!(p.manifest.device.as_deref(), Some(b.device.as_str()));
+        assert!(p.files.iter().any(|f| f.0.ends_with(".pcf")));
+    }
+
+    #[test]
+    fn fit_needs_a_device_and_records_its_choice() {
+        let m = demo();
+        let stim = Stimulus::random(&m, &[2], 1);
+        let mut req = Request::new(Family::Ice40);
+        req.fit = true;
+        assert!(matches!(
+            generate(&m, &req, &stim),
+            Err(ProjectError::FitWithoutDevice)
+        ));
+        req.device = qrnn_fpga::device("up5k");
+        let p = generate(&m, &req, &stim).unwrap();
+        let fit = p.manifest.fit.as_ref().expect("fit recorded");
+        assert_eq!(fit.cycles_per_step, p.manifest.cycles_per_step);
+        assert!(p
+            .files
+            .iter()
+            .any(|f| f.0 == "README.md" && f.1.contains("Auto-fit")));
+    }
+
+    #[test]
+    fn a_bad_fold_is_the_users_error() {
+        let m = demo();
+        let stim = Stimulus::random(&m, &[2], 1);
+        let mut req = Request::new(Family::Ice40);
+        req.folds = FoldSpec::parse(&["layer3=1x1"]).unwrap();
+        match generate(&m, &req, &stim) {
+            Err(ProjectError::Rtl(RtlError::Fold(m))) => assert!(m.contains("layer3"), "{m}"),
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("layer3 accepted"),
+        }
+    }
+}
