@@ -40,11 +40,9 @@ struct Out {
 }
 
 fn qrnn(dir: &Path, args: &[&str]) -> Out {
-    let out = Command::new(env!("CARGO_BIN_EXE_qrnn-hw"))
+    let out = common::qrnn_cmd()
         .args(args)
         .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_BACKTRACE")
         .output()
         .expect("the qrnn-hw binary runs");
     Out {

@@ -12,11 +12,11 @@
 
 #[allow(dead_code)] // the shared helpers this test does not use (flat)
 mod common;
-mod docregion;
+use qrnn_testkit::docregion;
 
 use common::qrnn_run;
 use docregion::Regions;
-use serde_json::Value;
+use qrnn_rtl::manifest::{cycle_formula, Manifest};
 use std::path::Path;
 
 /// Regions that another test renders: (file, region, the test).
@@ -33,7 +33,11 @@ fn scratch() -> tempfile::TempDir {
     let ex = dir.path().join("examples");
     std::fs::create_dir(&ex).unwrap();
     for f in ["demo-lstm-ternary.qw", "tiny-convlstm-binary.qw.toml"] {
-        std::fs::copy(docregion::repo_root().join("examples").join(f), ex.join(f)).unwrap();
+        std::fs::copy(
+            qrnn_testkit::repo_root().join("examples").join(f),
+            ex.join(f),
+        )
+        .unwrap();
     }
     dir
 }
@@ -50,48 +54,23 @@ fn run_ok(dir: &Path, args: &[&str]) -> (String, String) {
     (out, err)
 }
 
-fn manifest(project: &Path) -> Value {
-    let text = std::fs::read_to_string(project.join("qrnn.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn u(v: &Value) -> u64 {
-    v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"))
+fn manifest(project: &Path) -> Manifest {
+    Manifest::read(project).unwrap_or_else(|e| panic!("{}: {e}", project.display()))
 }
 
 /// The cycle formula of a project as a code block: the terms of `qrnn.json` → `cycle_terms`, one
-/// per line, written as `cycle_formula` writes them; the joined line must be `cycle_formula`.
-fn cycle_formula_block(m: &Value) -> String {
-    let terms = m["cycle_terms"].as_array().expect("cycle_terms");
-    let mut lines = Vec::new();
-    let mut total = 0;
-    for (i, t) in terms.iter().enumerate() {
-        let (phase, sym, num) = (
-            t["phase"].as_str().unwrap(),
-            t["symbolic"].as_str().unwrap(),
-            t["numeric"].as_str().unwrap(),
-        );
-        let cycles = u(&t["cycles"]);
-        total += cycles;
-        let term = if num == cycles.to_string() {
-            format!("{phase}[{sym} = {cycles}]")
-        } else {
-            format!("{phase}[{sym} = {num} = {cycles}]")
-        };
-        lines.push(format!("{}{term}", if i == 0 { "  " } else { "+ " }));
-    }
+/// per line as `cycle_formula` writes each; joined, they must be its `cycle_formula`.
+fn cycle_formula_block(m: &Manifest) -> String {
+    let mut lines: Vec<String> = m
+        .cycle_terms
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("{}{t}", if i == 0 { "  " } else { "+ " }))
+        .collect();
+    let total: u64 = m.cycle_terms.iter().map(|t| t.cycles).sum();
+    assert_eq!(cycle_formula(&m.cycle_terms), m.cycle_formula);
+    assert_eq!(total, m.cycles_per_step);
     lines.push(format!("= {total}"));
-    // the block says exactly what qrnn.json says
-    let one_line = format!(
-        "{} = {total}",
-        lines[..lines.len() - 1]
-            .iter()
-            .map(|l| &l[2..])
-            .collect::<Vec<_>>()
-            .join(" + ")
-    );
-    assert_eq!(one_line, m["cycle_formula"].as_str().unwrap());
-    assert_eq!(total, u(&m["cycles_per_step"]));
     format!("```\n{}\n```", lines.join("\n"))
 }
 
@@ -119,7 +98,7 @@ fn doc_figures_are_what_the_commands_give() {
         "demo-cycle-formula",
         &cycle_formula_block(&m),
     );
-    let res = &m["resources"];
+    let res = &m.resources;
     r.set(
         "docs/HARDWARE.md",
         "demo-resources",
@@ -127,13 +106,13 @@ fn doc_figures_are_what_the_commands_give() {
             "Predicted for `examples/demo-lstm-ternary.qw` at the default fold 1×8 on iCE40 (`qrnn.json` →\n\
              `resources` of the project above): {} LUT4 ({} of them in the matrix-vector lanes), {} FF,\n\
              {} block RAMs ({} bits), {} lane multipliers, {} element-wise multipliers.",
-            u(&res["lut4"]),
-            u(&res["mv_lut4"]),
-            u(&res["ff"]),
-            u(&res["bram_blocks"]),
-            u(&res["bram_bits"]),
-            u(&res["mv_multipliers"]),
-            u(&res["elementwise_multipliers"]),
+            res.lut4,
+            res.mv_lut4,
+            res.ff,
+            res.bram_blocks,
+            res.bram_bits,
+            res.mv_multipliers,
+            res.elementwise_multipliers,
         ),
     );
 
@@ -148,6 +127,94 @@ fn doc_figures_are_what_the_commands_give() {
         "convlstm-cycle-formula",
         &cycle_formula_block(&m),
     );
+
+    // HARDWARE.md §9: the 16×16 ConvLSTM's cycles and predicted resources on ECP5 and iCE40
+    let ex = [
+        "example",
+        "--cell",
+        "convlstm",
+        "--quant",
+        "ternary",
+        "--map",
+        "16x16",
+        "--kernel",
+        "3",
+        "--hidden",
+        "8",
+        "--input",
+        "1",
+        "--head",
+        "1",
+        "--seed",
+        "1",
+        "-o",
+        "md.qw.toml",
+    ];
+    run_ok(d, &ex);
+    let pred: Vec<Manifest> = ["ecp5", "ice40"]
+        .iter()
+        .map(|t| {
+            let out = format!("md-{t}");
+            // one short sequence: the manifest does not depend on the stimulus
+            let gen = [
+                "gen",
+                "md.qw.toml",
+                "--target",
+                t,
+                "--sim-steps",
+                "1",
+                "-o",
+                &out,
+            ];
+            run_ok(d, &gen);
+            manifest(&d.join(&out))
+        })
+        .collect();
+    let (e, i) = (&pred[0].resources, &pred[1].resources);
+    assert_eq!(pred[0].cycles_per_step, pred[1].cycles_per_step);
+    r.set(
+        "docs/HARDWARE.md",
+        "convlstm-16x16-prediction",
+        &format!(
+            "```\n$ qrnn-hw {}\n$ qrnn-hw gen md.qw.toml --target ecp5 -o md-ecp5     # and --target ice40\n```\n\
+             {} cycles per timestep; predicted {} LUT4 ({} of them in the matrix-vector lanes) and {} FF\n\
+             on both, {} block RAMs on ECP5 and {} on iCE40, {} element-wise multipliers.",
+            ex.join(" "),
+            pred[0].cycles_per_step,
+            e.lut4,
+            e.mv_lut4,
+            e.ff,
+            e.bram_blocks,
+            i.bram_blocks,
+            e.elementwise_multipliers,
+        ),
+    );
+
+    // HARDWARE.md §8: how the default stimulus shrinks to its value budget
+    {
+        use qrnn_sim::stimulus::{default_plan, DEFAULT_PLAN, DEFAULT_VALUE_BUDGET, MIN_LONG};
+        let full: usize = DEFAULT_PLAN.iter().map(|p| p.1).sum();
+        let example = |f: &str| {
+            let m = qrnn_model::Model::load(&qrnn_testkit::repo_root().join("examples").join(f))
+                .unwrap_or_else(|e| panic!("{f}: {e}"));
+            let (h, w) = m.input.map.expect("a ConvLSTM example");
+            let steps: usize = default_plan(&m).iter().map(|p| p.1).sum();
+            format!("the {h}×{w} (H×W) ConvLSTM example (`examples/{f}`) gets {steps}")
+        };
+        r.set(
+            "docs/HARDWARE.md",
+            "stimulus-budget",
+            &format!(
+                "When the full plan ({full} timesteps) would check more than {DEFAULT_VALUE_BUDGET} values, every\n\
+                 sequence shrinks in proportion (each keeps at least one timestep, the long one at least\n\
+                 {MIN_LONG}). Models that check up to {} values per timestep keep all {full} timesteps, larger\n\
+                 ones get proportionally fewer: {}, {}.",
+                DEFAULT_VALUE_BUDGET / full,
+                example("tiny-convlstm-binary.qw.toml"),
+                example("trained-moving-digits-convlstm-binary.qw"),
+            ),
+        );
+    }
 
     // HARDWARE.md §10 and CLI.md gen: what `gen --fit` prints (stdout, then the note on stderr)
     let args = [
@@ -234,7 +301,7 @@ fn doc_figures_are_what_the_commands_give() {
     );
 
     // every region marker in the docs is rendered here or by its owner
-    let root = docregion::repo_root();
+    let root = qrnn_testkit::repo_root();
     let mut files: Vec<String> = std::fs::read_dir(root.join("docs"))
         .unwrap()
         .map(|e| format!("docs/{}", e.unwrap().file_name().to_string_lossy()))

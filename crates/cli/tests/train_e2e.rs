@@ -11,21 +11,12 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::{flat, have_cmds};
+use common::{flat, have_cmds, qrnn_run};
 
+/// `qrnn-hw ARGS` in `dir` (the shared runner), stderr unwrapped ([`flat`]).
 fn qrnn(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_qrnn-hw"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the qrnn-hw binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        flat(&String::from_utf8_lossy(&out.stderr)),
-    )
+    let (code, out, err) = qrnn_run(dir, args);
+    (code, out, flat(&err))
 }
 
 fn ok_json(dir: &Path, args: &[&str]) -> Value {
@@ -54,10 +45,6 @@ fn write_task(path: &Path, n: usize, seed: u64) {
     }
     let j = serde_json::json!({"sequences": seqs, "labels": labels});
     std::fs::write(path, j.to_string()).unwrap();
-}
-
-fn require(var: &str) -> bool {
-    std::env::var(var).is_ok_and(|v| v == "1")
 }
 
 /// Train, then check header, eval and (optionally) co-simulation.
@@ -167,14 +154,8 @@ fn train_eval_gen_sim_on_a_generated_task() {
 /// line saying so), and under QRNN_REQUIRE_DATA=1 it fails.
 fn ucr_installed(name: &str) -> bool {
     let data = qrnn_train::datasets::DataDir::locate();
-    if data.is_ok_and(|dd| dd.ucr_names().iter().any(|n| n == name)) {
-        return true;
-    }
-    if require("QRNN_REQUIRE_DATA") {
-        panic!("QRNN_REQUIRE_DATA=1 and {name} is not installed (scripts/setup-data.sh)");
-    }
-    eprintln!("SKIP: packaged data not installed (scripts/setup-data.sh)");
-    false
+    data.is_ok_and(|dd| dd.ucr_names().iter().any(|n| n == name))
+        || qrnn_testkit::data_missing(&format!("the packaged UCR set {name} is not installed"))
 }
 
 #[test]
@@ -305,11 +286,9 @@ fn normalisation_is_recorded_and_eval_repeats_it() {
 /// header names reproduces the golden figure recorded in the header exactly.
 #[test]
 fn bundled_trained_models_eval_reproduces_header() {
-    if qrnn_train::datasets::DataDir::locate().is_err() {
-        if require("QRNN_REQUIRE_DATA") {
-            panic!("QRNN_REQUIRE_DATA=1 and the packaged data is not installed (scripts/setup-data.sh)");
-        }
-        eprintln!("SKIP: packaged data not installed (scripts/setup-data.sh)");
+    if qrnn_train::datasets::DataDir::locate().is_err()
+        && !qrnn_testkit::data_missing("the packaged data is not installed")
+    {
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");

@@ -99,7 +99,7 @@ endmodule\n",
 /// The Makefile rules of a board project, appended to the project Makefile: `make` (= `make
 /// bitstream`) builds `build/top.bin` for iCE40 boards; `make flash` loads it with `qrnn-hw flash`.
 /// They define `TOP_SRC`, which the simulated board's rules (`qrnn_link::board_sim`, appended
-/// after these by `gen --board`) build from.
+/// after these by `qrnn_project`) build from.
 pub fn makefile_rules(board: &Board) -> String {
     let mhz = board.clock.hz as f64 / 1e6;
     let common = format!(
@@ -216,7 +216,7 @@ fn nextpnr_device(board: &Board) -> &'static str {
 }
 
 /// Every file a board adds to a project, but for the simulated board's bridge
-/// (`qrnn_link::board_sim::bridge_file`, which `gen --board` adds beside these).
+/// (`qrnn_link::board_sim::bridge_file`, which `qrnn_project` adds beside these).
 pub fn board_files(board: &Board, man: &Manifest) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = PRIMITIVES
         .iter()

@@ -18,29 +18,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use qrnn_testkit::{have, Tool};
+
 const MODEL_ID: [u8; 8] = [0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF];
 const TIMEOUT_BITS: u32 = 40;
 const DIV: u32 = 16;
-
-fn require_tools() -> bool {
-    std::env::var("QRNN_REQUIRE_TOOLS").is_ok_and(|v| v == "1")
-}
-
-/// `true` if `prog` runs; otherwise skips (prints why) or panics under `QRNN_REQUIRE_TOOLS=1`.
-fn have(prog: &str, arg: &str, package: &str) -> bool {
-    let ok = Command::new(prog)
-        .arg(arg)
-        .output()
-        .is_ok_and(|o| o.status.success() || !o.stdout.is_empty());
-    if !ok {
-        let msg = format!("`{prog}` not found (Debian package {package})");
-        if require_tools() {
-            panic!("QRNN_REQUIRE_TOOLS=1 and {msg}");
-        }
-        eprintln!("SKIPPED (set QRNN_REQUIRE_TOOLS=1 to fail instead): {msg}");
-    }
-    ok
-}
 
 /// The hand-written primitives: qrnn-fpga's `hw/` (read at test time; qrnn-fpga embeds them).
 fn hw_dir() -> PathBuf {
@@ -371,7 +353,7 @@ fn run(cmd: &mut Command) {
 
 fn simulate_icarus(dir: &Path, l: &Layout, stim: &Path, out: &Path) {
     let exe = dir.join("board_tb.vvp");
-    let mut c = Command::new("iverilog");
+    let mut c = Command::new(Tool::iverilog().cmd);
     c.args(["-g2005", "-Wall", "-s", "board_tb", "-o"])
         .arg(&exe);
     for (k, v) in params(l) {
@@ -380,7 +362,7 @@ fn simulate_icarus(dir: &Path, l: &Layout, stim: &Path, out: &Path) {
     c.args(defines(l));
     c.args(sources());
     run(&mut c);
-    run(Command::new("vvp")
+    run(Command::new(Tool::vvp().cmd)
         .arg("-n")
         .arg(&exe)
         .arg(format!("+stim={}", stim.display()))
@@ -389,7 +371,7 @@ fn simulate_icarus(dir: &Path, l: &Layout, stim: &Path, out: &Path) {
 
 fn simulate_verilator(dir: &Path, l: &Layout, stim: &Path, out: &Path) {
     let obj = dir.join("obj_dir");
-    let mut c = Command::new("verilator");
+    let mut c = Command::new(Tool::verilator().cmd);
     c.args([
         "--binary",
         "--timing",
@@ -462,11 +444,11 @@ fn end_to_end(sim: &str) {
 /// layout of the session tests (the stand-in core carries its own waivers).
 #[test]
 fn board_top_lints_clean() {
-    if !have("verilator", "--version", "verilator") {
+    if !have(&[Tool::verilator()]) {
         return;
     }
     for l in layouts() {
-        let mut c = Command::new("verilator");
+        let mut c = Command::new(Tool::verilator().cmd);
         c.args(["--lint-only", "-Wall", "--top-module", "qrnn_board_top"]);
         for (k, v) in &params(&l)[..4] {
             c.arg(format!("-G{k}={v}"));
@@ -479,14 +461,14 @@ fn board_top_lints_clean() {
 
 #[test]
 fn board_top_end_to_end_icarus() {
-    if have("iverilog", "-V", "iverilog") && have("vvp", "-V", "iverilog") {
+    if have(&[Tool::iverilog(), Tool::vvp()]) {
         end_to_end("icarus");
     }
 }
 
 #[test]
 fn board_top_end_to_end_verilator() {
-    if have("verilator", "--version", "verilator") {
+    if have(&[Tool::verilator()]) {
         end_to_end("verilator");
     }
 }

@@ -414,12 +414,8 @@ fn pipeline(
     weights: WeightsMode,
     folds: &[(EngineId, Fold)],
 ) -> Result<Design, RtlError> {
-    let mut spec = FoldSpec::default();
-    for &(e, f) in folds {
-        spec.pin(e, f);
-    }
     let opts = Options {
-        folds: spec,
+        folds: folds.iter().copied().collect(),
         weights,
         target,
     };
@@ -698,12 +694,8 @@ pub struct Fit {
 impl Fit {
     /// The options to generate the chosen design with.
     pub fn options(&self) -> Options {
-        let mut folds = FoldSpec::default();
-        for &(e, f) in &self.folds {
-            folds.pin(e, f);
-        }
         Options {
-            folds,
+            folds: self.folds.iter().copied().collect(),
             weights: self.weights,
             target: self.budget.device.family,
         }
@@ -1568,12 +1560,8 @@ mod tests {
         assert_eq!(ds.points.iter().filter(|p| p.all.is_some()).count(), 35);
         assert_eq!(ds.points[0].label, "all=1x1");
         for p in ds.points.iter().step_by(3).chain(ds.fit_point()) {
-            let mut folds = FoldSpec::default();
-            for &(e, f) in &p.folds {
-                folds.pin(e, f);
-            }
             let o = Options {
-                folds,
+                folds: p.folds.iter().copied().collect(),
                 weights: ds.weights,
                 target: Family::Ice40,
             };

@@ -28,18 +28,25 @@ pub struct CycleTerm {
 /// it back.
 pub fn cycle_formula(terms: &[CycleTerm]) -> String {
     let total: u64 = terms.iter().map(|t| t.cycles).sum();
-    let parts: Vec<String> = terms
-        .iter()
-        .map(|t| {
-            let value = t.cycles.to_string();
-            if t.numeric == value {
-                format!("{}[{} = {value}]", t.phase, t.symbolic)
-            } else {
-                format!("{}[{} = {} = {value}]", t.phase, t.symbolic, t.numeric)
-            }
-        })
-        .collect();
+    let parts: Vec<String> = terms.iter().map(CycleTerm::to_string).collect();
     format!("{} = {total}", parts.join(" + "))
+}
+
+/// One term as `cycle_formula` writes it: `phase[symbolic = numeric = cycles]`, the numeric
+/// part left out where it is the value itself.
+impl std::fmt::Display for CycleTerm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = self.cycles.to_string();
+        if self.numeric == value {
+            write!(f, "{}[{} = {value}]", self.phase, self.symbolic)
+        } else {
+            write!(
+                f,
+                "{}[{} = {} = {value}]",
+                self.phase, self.symbolic, self.numeric
+            )
+        }
+    }
 }
 
 /// Check a `cycle_formula` (as [`cycle_formula`] writes it): every term's numeric expression

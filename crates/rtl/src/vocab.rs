@@ -306,6 +306,16 @@ impl FoldSpec {
     }
 }
 
+/// Every engine pinned to its folding (`ENGINE=PxS` each, no `all=`).
+impl FromIterator<(EngineId, Fold)> for FoldSpec {
+    fn from_iter<I: IntoIterator<Item = (EngineId, Fold)>>(pins: I) -> FoldSpec {
+        FoldSpec {
+            all: None,
+            engines: pins.into_iter().collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,6 +374,8 @@ mod tests {
         );
         assert_eq!(s.to_args(), ["all=4x16", "layer1=2x3", "head=1x2"]);
         assert_eq!(FoldSpec::parse(&s.to_args()).unwrap(), s);
+        let pins: FoldSpec = [(EngineId::Head, Fold::SERIAL)].into_iter().collect();
+        assert_eq!(pins.to_args(), ["head=1x1"]);
         assert_eq!(FoldSpec::default().get(EngineId::Head, lim), None);
         // later ones override earlier ones
         let s = FoldSpec::parse(&["head=1x2", "all=2x2"]).unwrap();

@@ -39,7 +39,7 @@ pub use makefile::makefile;
 pub use run::{icarus, lint, run_make, verilator_fast, Outcome, Simulator};
 pub use stimulus::Stimulus;
 pub use testbench::{sim_files, REPORT_SH, TESTBENCH};
-pub use tools::{have, tool_missing, tools_required, Tool};
+pub use tools::Tool;
 
 /// A file of the generated project: path relative to its root, and contents.
 pub type File = (String, String);

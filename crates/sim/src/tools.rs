@@ -57,27 +57,3 @@ impl Tool {
         format!("`{}` not found: install the Debian package `{}` (apt-get install {}) or set {}=/path/to/it", self.cmd, self.package, self.package, self.var)
     }
 }
-
-/// Whether a missing external tool fails a test instead of skipping it: `QRNN_REQUIRE_TOOLS=1`,
-/// as CI sets it.
-pub fn tools_required() -> bool {
-    std::env::var("QRNN_REQUIRE_TOOLS").is_ok_and(|v| v == "1")
-}
-
-/// A test found a tool missing (`why` says which and how to install it): under
-/// [`tools_required`] this panics; otherwise it prints the skip on stderr and returns `false`.
-pub fn tool_missing(why: &str) -> bool {
-    if tools_required() {
-        panic!("QRNN_REQUIRE_TOOLS=1 and {why}");
-    }
-    eprintln!("SKIPPED (tool missing, set QRNN_REQUIRE_TOOLS=1 to fail instead): {why}");
-    false
-}
-
-/// For tests: `true` if every tool runs, else [`tool_missing`] for the first that does not.
-pub fn have(tools: &[Tool]) -> bool {
-    match tools.iter().find(|t| !t.available()) {
-        Some(t) => tool_missing(&t.missing()),
-        None => true,
-    }
-}

@@ -53,9 +53,7 @@
 
 mod common;
 use common::{project_files, write_files};
-#[path = "../../cli/tests/docregion/mod.rs"]
-#[allow(dead_code)] // this test renders one region: only Regions::set and finish
-mod docregion;
+use qrnn_testkit::docregion;
 
 use qrnn_model::example::{example, ExampleSpec, Formats, Rng};
 use qrnn_model::{ActFmt, Cell, Fmt, Model, Scheme, Weights};

@@ -1016,13 +1016,9 @@ fn rotten_tomatoes_csv() {
 /// The located data directory, or `None` after printing why (a failure under
 /// `QRNN_REQUIRE_DATA=1`).
 fn real_data() -> Option<DataDir> {
-    let required = std::env::var("QRNN_REQUIRE_DATA").is_ok_and(|v| v == "1");
     let found = DataDir::locate().ok().filter(|d| d.ucr_dir().is_dir());
     if found.is_none() {
-        if required {
-            panic!("QRNN_REQUIRE_DATA=1 but the packaged data is not installed: run scripts/setup-data.sh");
-        }
-        eprintln!("SKIP: packaged data not installed (run scripts/setup-data.sh; QRNN_REQUIRE_DATA=1 makes this a failure)");
+        qrnn_testkit::data_missing("the packaged data is not installed");
     }
     found
 }

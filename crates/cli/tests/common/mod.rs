@@ -12,7 +12,7 @@ pub fn flat(s: &str) -> String {
 }
 
 #[allow(unused_imports)] // not every test binary that includes this module needs tools
-pub use qrnn_sim::have;
+pub use qrnn_testkit::{have, have_cmds};
 
 /// The names of a directory's entries, sorted.
 #[allow(dead_code)]
@@ -23,23 +23,6 @@ pub fn entries(dir: &std::path::Path) -> Vec<String> {
         .collect();
     v.sort();
     v
-}
-
-/// [`have`] for commands that are not a [`qrnn_sim::Tool`] (nextpnr, the packers, make): `true` if
-/// every command can be started (`CMD --help`; some exit non-zero, only starting counts).
-#[allow(dead_code)]
-pub fn have_cmds(cmds: &[&str]) -> bool {
-    match cmds.iter().find(|c| {
-        std::process::Command::new(c)
-            .arg("--help")
-            .output()
-            .is_err()
-    }) {
-        Some(c) => qrnn_sim::tool_missing(&format!(
-            "`{c}` not found on PATH (scripts/setup.sh installs it)"
-        )),
-        None => true,
-    }
 }
 
 /// The `qrnn-hw` binary under test with a fixed environment: no colour, no backtraces, the

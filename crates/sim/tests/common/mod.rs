@@ -4,7 +4,7 @@
 use qrnn_sim::Tool;
 use std::path::PathBuf;
 
-pub use qrnn_sim::have;
+pub use qrnn_testkit::have;
 
 /// A project as `qrnn-hw gen` assembles it (`qrnn_project`, the one assembler), in memory.
 pub fn project_files(

@@ -4,12 +4,10 @@
 //! committed text; with `QRNN_UPDATE_DOCS=1` (what `make docs` sets) it rewrites the regions
 //! instead (the file is written to a temporary file beside it and renamed into place).
 //!
-//! Shared by `crates/cli/tests/doc_figures.rs` (every cheap region) and
-//! `crates/sim/tests/mutation.rs` (the mutation table of docs/HARDWARE.md §8), which includes it
-//! by path.
+//! Used by `crates/cli/tests/doc_figures.rs` (every cheap region) and
+//! `crates/sim/tests/mutation.rs` (the mutation table of docs/HARDWARE.md §8).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 /// The opening marker of region `name`.
 pub fn open_marker(name: &str) -> String {
@@ -28,15 +26,6 @@ pub fn region_names(text: &str) -> Vec<String> {
                 .map(str::to_string)
         })
         .collect()
-}
-
-/// The repository root (two levels above the crate that runs the test).
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("crates/<name> lies two levels below the repository root")
-        .to_path_buf()
 }
 
 /// `true` when regions are to be rewritten (`QRNN_UPDATE_DOCS=1`, set by `make docs`).
@@ -108,7 +97,7 @@ impl Regions {
     /// Compare every recorded region with its file, or rewrite the files under
     /// [`updating`]. Panics with every stale region and "run `make docs`".
     pub fn finish(self) {
-        let root = repo_root();
+        let root = crate::repo_root();
         let update = updating();
         let mut problems = Vec::new();
         for (file, regions) in &self.bodies {
