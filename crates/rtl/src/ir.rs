@@ -223,6 +223,14 @@ impl Engine {
             s: self.w.cols.max(self.u.as_ref().map_or(0, |u| u.cols)),
         }
     }
+    /// The named signals the elaboration reads ([`Engine::sig`]), as `size` must set them.
+    pub fn required_sigs(&self) -> &'static [&'static str] {
+        match self.cell {
+            None => &["sum", "y"],
+            Some(Cell::Gru) => &["pre_sum", "pre", "gate", "hn_sum", "n_sum", "h_sum", "h"],
+            Some(_) => &["pre_sum", "pre", "gate", "c_sum", "c", "h_prod", "h"],
+        }
+    }
     /// Row groups ⌈rows / P⌉.
     pub fn groups(&self) -> usize {
         self.fold.map(|f| self.rows().div_ceil(f.p)).unwrap_or(0)
@@ -359,6 +367,33 @@ impl Design {
             if e.bias.len() != e.rows() {
                 return fail(e, format!("{} biases for {} rows", e.bias.len(), e.rows()));
             }
+            let bias_h = if e.cell == Some(Cell::Gru) {
+                e.rows()
+            } else {
+                0
+            };
+            if e.bias_h.len() != bias_h {
+                return fail(
+                    e,
+                    format!("{} recurrent biases b_h, {bias_h} expected", e.bias_h.len()),
+                );
+            }
+            if e.cell.is_some() {
+                // the σ and tanh tables are indexed by the whole pre-activation (NUMERICS.md §6)
+                let n = 1usize.checked_shl(e.pre.width).unwrap_or(0);
+                for (t, v) in [("sigmoid", &e.sigmoid), ("tanh", &e.tanh)] {
+                    if v.len() != n {
+                        return fail(
+                            e,
+                            format!(
+                                "{t} table of {} entries, 2^{} expected",
+                                v.len(),
+                                e.pre.width
+                            ),
+                        );
+                    }
+                }
+            }
             if let Some(f) = e.fold {
                 let lim = e.fold_limit();
                 if !f.within(lim) {
@@ -424,7 +459,9 @@ impl Design {
                 }
             }
             if stage == "schedule" {
-                let f = e.fold.ok_or("unfolded")?;
+                let Some(f) = e.fold else {
+                    return fail(e, "unfolded after `schedule`".into());
+                };
                 let g = e.rows().div_ceil(f.p) as u64;
                 let k =
                     e.w.chunks(f) as u64 + e.u.as_ref().map(|u| u.chunks(f) as u64).unwrap_or(0);
@@ -441,6 +478,36 @@ impl Design {
                             e.cycles_mv
                         ),
                     );
+                }
+                // the engine's phases are the schedule's terms for it
+                let term = |what: &str| {
+                    let phase = format!("{}.{what}", e.id);
+                    self.cycle_terms
+                        .iter()
+                        .find(|t| t.phase == phase)
+                        .map_or(0, |t| t.cycles)
+                };
+                if e.cycles_mv != term("mv") || e.cycles_update != term("update") {
+                    return fail(
+                        e,
+                        format!(
+                            "cycles_mv {} and cycles_update {} differ from the cycle terms ({} and {})",
+                            e.cycles_mv,
+                            e.cycles_update,
+                            term("mv"),
+                            term("update")
+                        ),
+                    );
+                }
+            }
+            // after `size`, every signal the elaboration asks for ([`Engine::sig`]) is there
+            if !matches!(stage, "lower" | "fold") {
+                if let Some(missing) = e
+                    .required_sigs()
+                    .iter()
+                    .find(|n| !e.sigs.iter().any(|s| s.name == **n))
+                {
+                    return fail(e, format!("signal `{missing}` missing after `size`"));
                 }
             }
         }

@@ -5,8 +5,9 @@
 //! with a message naming the problem. The checks are:
 //!
 //! - a design has at least one layer;
-//! - W's and U's rows equal the engine's rows;
-//! - one bias per row;
+//! - U has as many rows as W (W's rows are the engine's);
+//! - one bias per row; a recurrent bias b_h per row for GRU layers, none for others;
+//! - σ and tanh tables of 2^(pre-activation width) entries (layers);
 //! - the fold is within 1..=rows × 1..=max(cols) (P = 0, S = 0, P > rows, S > cols);
 //! - every named signal is 1..=64 bits wide;
 //! - every accumulator is at most 64 bits and no narrower than its chunk sum;
@@ -16,7 +17,10 @@
 //! - after `schedule` every engine is folded;
 //! - after `schedule` `cycles_mv` equals the HARDWARE.md formula (dense engines, ConvLSTM layers,
 //!   the 1×1 ConvLSTM head);
-//! - after `schedule` `cycles_per_step` is the input, every engine's phases and the output summed.
+//! - after `schedule` every engine's `cycles_mv` and `cycles_update` are its cycle terms;
+//! - after `size` every named signal the elaboration reads is there;
+//! - after `schedule` `cycles_per_step` is the input, every engine's phases and the output summed,
+//!   and the sum of the cycle terms, each of which evaluates to its value.
 
 use qrnn_model::example::{example, ExampleSpec};
 use qrnn_model::{Cell, Model, Scheme};
@@ -461,11 +465,88 @@ fn cases() -> Vec<Case> {
             expect: &["cycles_per_step", "sum of phases"],
         },
         Case {
-            what: "an update phase that disagrees with cycles_per_step",
+            what: "an update phase (and its term) that disagrees with cycles_per_step",
+            kinds: ALL,
+            stage: "schedule",
+            break_it: |d| {
+                first_layer(d).cycles_update += 1;
+                let t = d
+                    .cycle_terms
+                    .iter_mut()
+                    .find(|t| t.phase == "layer0.update")
+                    .expect("an update term");
+                t.cycles += 1;
+            },
+            expect: &["cycles_per_step", "sum of phases"],
+        },
+        Case {
+            what: "an update phase that disagrees with its cycle term",
             kinds: ALL,
             stage: "schedule",
             break_it: |d| first_layer(d).cycles_update += 1,
-            expect: &["cycles_per_step", "sum of phases"],
+            expect: &["layer0", "cycles_update", "differ from the cycle terms"],
+        },
+        Case {
+            what: "a head MV phase that disagrees with its cycle term",
+            kinds: ALL,
+            stage: "schedule",
+            break_it: |d| {
+                let t = d
+                    .cycle_terms
+                    .iter_mut()
+                    .find(|t| t.phase == "head.mv")
+                    .expect("a head term");
+                t.cycles += 1;
+            },
+            expect: &["head", "differ from the cycle terms"],
+        },
+        Case {
+            what: "a GRU-only recurrent bias on another layer, or one missing",
+            kinds: ALL,
+            stage: "lower",
+            break_it: |d| {
+                let e = first_layer(d);
+                if e.bias_h.is_empty() {
+                    e.bias_h.push(0);
+                } else {
+                    e.bias_h.pop();
+                }
+            },
+            expect: &["layer0", "recurrent biases b_h"],
+        },
+        Case {
+            what: "a σ table one entry short",
+            kinds: ALL,
+            stage: "lower",
+            break_it: |d| {
+                first_layer(d).sigmoid.pop();
+            },
+            expect: &["layer0", "sigmoid table of", "expected"],
+        },
+        Case {
+            what: "a tanh table one entry long",
+            kinds: ALL,
+            stage: "size",
+            break_it: |d| first_layer(d).tanh.push(0),
+            expect: &["layer0", "tanh table of", "expected"],
+        },
+        Case {
+            what: "a named signal missing after size",
+            kinds: ALL,
+            stage: "size",
+            break_it: |d| {
+                first_layer(d).sigs.retain(|s| s.name != "pre_sum");
+            },
+            expect: &["layer0", "signal `pre_sum` missing"],
+        },
+        Case {
+            what: "the head's output signal missing after schedule",
+            kinds: ALL,
+            stage: "schedule",
+            break_it: |d| {
+                head(d).sigs.retain(|s| s.name != "y");
+            },
+            expect: &["head", "signal `y` missing"],
         },
         Case {
             what: "cycles_per_step missing the output phase",
