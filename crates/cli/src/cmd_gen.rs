@@ -27,7 +27,7 @@ pub struct Args {
     /// Model file (.qw or .qw.toml).
     model: Option<PathBuf>,
     /// FPGA family: ice40, ecp5 or gowin (default: the board's family, else ice40).
-    #[arg(long, value_parser = parse_family)]
+    #[arg(long, value_parser = family_parser())]
     target: Option<Family>,
     /// Board (`qrnn-hw boards` lists them): adds the UART board top, the pin file and the
     /// bitstream and flash rules; `make` then builds the bitstream (iCE40 boards).
@@ -55,8 +55,8 @@ pub struct Args {
     #[arg(long, value_name = "ENGINE=PxS")]
     fold: Vec<String>,
     /// Where weights live: rom (block RAM), logic (hard-wired), auto (logic when ≤ 2048 bits).
-    #[arg(long, default_value = "auto", value_parser = ["rom", "logic", "auto"])]
-    weights: String,
+    #[arg(long, default_value = "auto", value_parser = weights_parser())]
+    weights: WeightsMode,
     /// Print the IR after a pass (`all` for every pass) to stderr.
     #[arg(long, value_name = "PASS")]
     dump_ir_after: Option<String>,
@@ -73,9 +73,18 @@ pub struct Args {
     seed: u64,
 }
 
-/// `--target`: a family name.
-pub(crate) fn parse_family(s: &str) -> Result<Family, String> {
-    s.parse()
+/// `--weights`: rom, logic or auto (listed in `--help` as clap lists possible values).
+fn weights_parser() -> impl clap::builder::TypedValueParser<Value = WeightsMode> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(WeightsMode::ALL.map(WeightsMode::name))
+        .try_map(|s| s.parse::<WeightsMode>())
+}
+
+/// `--target`: a family name (listed in `--help` as clap lists possible values).
+pub(crate) fn family_parser() -> impl clap::builder::TypedValueParser<Value = Family> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Family::ALL.map(Family::name))
+        .try_map(|s| s.parse::<Family>())
 }
 
 /// Resolve `--device` against the board and family to one device, if any is named (or
@@ -206,11 +215,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
                 "{m}"
             )
         })?,
-        weights: match a.weights.as_str() {
-            "rom" => WeightsMode::Rom,
-            "logic" => WeightsMode::Logic,
-            _ => WeightsMode::Auto,
-        },
+        weights: a.weights,
         target,
         board,
         device,

@@ -33,7 +33,7 @@ pub struct Args {
     plot: Option<PathBuf>,
     /// With a model: FPGA family, ice40, ecp5 or gowin (default: the board's, the device's, else
     /// ice40).
-    #[arg(long, value_parser = crate::cmd_gen::parse_family)]
+    #[arg(long, value_parser = crate::cmd_gen::family_parser())]
     target: Option<qrnn_rtl::Family>,
     /// With a model: the board, whose device is the budget and whose clock gives the latency.
     #[arg(long)]

@@ -300,6 +300,24 @@ fn doc_figures_are_what_the_commands_give() {
         ),
     );
 
+    // CLI.md: the --help of the tool and of the subcommands it documents that way
+    for cmd in [
+        "", "inspect", "run", "eval", "example", "convert", "gen", "build", "report",
+    ] {
+        let args: Vec<&str> = cmd.split_whitespace().chain(["--help"]).collect();
+        let (out, _) = run_ok(d, &args);
+        let name = if cmd.is_empty() {
+            "help".to_string()
+        } else {
+            format!("help-{cmd}")
+        };
+        r.set(
+            "docs/CLI.md",
+            &name,
+            &format!("```text\n$ qrnn-hw {}\n{out}```", args.join(" ")),
+        );
+    }
+
     // every region marker in the docs is rendered here or by its owner
     let root = qrnn_testkit::repo_root();
     let mut files: Vec<String> = std::fs::read_dir(root.join("docs"))

@@ -360,15 +360,6 @@ pub fn grid_for(d: &Design) -> Grid {
     Grid::Pow4
 }
 
-/// The weight placement name used on the command line and in `qrnn.json`.
-pub fn weights_name(w: WeightsMode) -> &'static str {
-    match w {
-        WeightsMode::Rom => "rom",
-        WeightsMode::Logic => "logic",
-        WeightsMode::Auto => "auto",
-    }
-}
-
 /// What to fit.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FitOptions {
@@ -720,7 +711,7 @@ impl Fit {
             part: self.budget.device.part.to_string(),
             folds: self.folds.iter().cloned().collect(),
             pinned: self.pinned.clone(),
-            weights: weights_name(self.weights).to_string(),
+            weights: self.weights.name().to_string(),
             cycles_per_step: self.used.cycles.max(0) as u64,
             slowest_cycles_per_step: self.slowest_cycles,
             resources: self
@@ -745,7 +736,7 @@ impl Fit {
             "fit for {} ({}), weights {}: {} cycles per timestep (slowest folding: {})\n",
             d.part,
             d.name,
-            weights_name(self.weights),
+            self.weights.name(),
             self.used.cycles,
             self.slowest_cycles
         );
@@ -1015,7 +1006,7 @@ pub fn fit(model: &Model, device: &'static Device, o: &FitOptions) -> Result<Fit
             "free ".into()
         },
         pins,
-        weights: weights_name(sp.weights).to_string(),
+        weights: sp.weights.name().to_string(),
         overflows,
         resources: over.iter().map(|r| r.key(fam).to_string()).collect(),
         smallest: smallest.map(|d| d.name.to_string()),
@@ -1172,8 +1163,8 @@ pub fn design_space(
                     "design space",
                     format!(
                         "the fit chose weights {} for a space of {}",
-                        weights_name(f.weights),
-                        weights_name(o.weights)
+                        f.weights.name(),
+                        o.weights.name()
                     ),
                 )));
             }
@@ -1295,7 +1286,7 @@ impl DesignSpace {
             "device": d.name,
             "part": d.part,
             "family": fam.name(),
-            "weights": weights_name(self.weights),
+            "weights": self.weights.name(),
             "logic": Res::Logic.label(fam),
             "budget": budget,
             "points": points,

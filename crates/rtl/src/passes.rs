@@ -28,6 +28,30 @@ pub enum WeightsMode {
     Auto,
 }
 
+impl WeightsMode {
+    /// Every mode, as `--weights` lists them.
+    pub const ALL: [WeightsMode; 3] = [WeightsMode::Rom, WeightsMode::Logic, WeightsMode::Auto];
+
+    /// The name used by `--weights` and in `qrnn.json`: `rom`, `logic` or `auto`.
+    pub fn name(self) -> &'static str {
+        match self {
+            WeightsMode::Rom => "rom",
+            WeightsMode::Logic => "logic",
+            WeightsMode::Auto => "auto",
+        }
+    }
+}
+
+impl std::str::FromStr for WeightsMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<WeightsMode, String> {
+        WeightsMode::ALL
+            .into_iter()
+            .find(|w| w.name() == s)
+            .ok_or_else(|| format!("expected rom, logic or auto, found {s:?}"))
+    }
+}
+
 /// Memories up to this size are hard-wired under `--weights auto`.
 pub const AUTO_LOGIC_BITS: u64 = 2048;
 

@@ -67,14 +67,7 @@ fn options(path: &Path) -> Request {
                 .folds
                 .add(val)
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-            "--weights" => {
-                o.weights = match val {
-                    "rom" => WeightsMode::Rom,
-                    "logic" => WeightsMode::Logic,
-                    "auto" => WeightsMode::Auto,
-                    _ => bad(val),
-                }
-            }
+            "--weights" => o.weights = val.parse().unwrap_or_else(|_| bad(val)),
             "--target" => o.target = val.parse().unwrap_or_else(|_| bad(val)),
             _ => bad(flag),
         }
