@@ -300,6 +300,25 @@ fn doc_figures_are_what_the_commands_give() {
         ),
     );
 
+    // CLI.md gen --fit: a model that fits at no folding (exit 1, the diagnostic on stderr)
+    let ex = [
+        "example", "--cell", "lstm", "--quant", "ternary", "--input", "16", "--hidden", "48",
+        "--head", "4", "-o", "big.qw",
+    ];
+    run_ok(d, &ex);
+    let fit = ["gen", "big.qw", "--fit", "--device", "up5k"];
+    let (code, _, err) = qrnn_run(d, &fit);
+    assert_eq!(code, 1, "{err}");
+    r.set(
+        "docs/CLI.md",
+        "no-fit-demo",
+        &format!(
+            "```\n$ qrnn-hw {}\n$ qrnn-hw {}\n{err}```",
+            ex.join(" "),
+            fit.join(" ")
+        ),
+    );
+
     // CLI.md: the --help of the tool and of the subcommands it documents that way
     for cmd in [
         "", "inspect", "run", "eval", "example", "convert", "gen", "build", "report",
@@ -344,4 +363,52 @@ fn doc_figures_are_what_the_commands_give() {
         unowned.join("\n")
     );
     r.finish();
+}
+
+/// Every diagnostic code the sources define (`code(qrnn::…)`, `code = "qrnn::…"`) has a row in
+/// docs/CLI.md's table of codes, so a new error cannot go undocumented.
+#[test]
+fn every_error_code_is_documented() {
+    let root = qrnn_testkit::repo_root();
+    let doc = std::fs::read_to_string(root.join("docs/CLI.md")).unwrap();
+    let table: Vec<&str> = doc.lines().filter(|l| l.starts_with("| `qrnn::")).collect();
+    let mut codes = std::collections::BTreeSet::new();
+    let mut dirs = vec![root.join("crates")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                // sources only: a test's own codes are not the tool's
+                if p.file_name().is_some_and(|n| n != "tests" && n != "target") {
+                    dirs.push(p);
+                }
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                for start in ["code(qrnn::", "code = \"qrnn::"] {
+                    for (i, _) in text.match_indices(start) {
+                        let rest = &text[i + start.len() - "qrnn::".len()..];
+                        let code: String = rest
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
+                            .collect();
+                        codes.insert(code);
+                    }
+                }
+            }
+        }
+    }
+    assert!(codes.len() > 50, "found only {} codes", codes.len());
+    let undocumented: Vec<&String> = codes
+        .iter()
+        .filter(|c| {
+            let star = format!("`{}::*`", c.rsplit_once("::").map_or(c.as_str(), |x| x.0));
+            !table
+                .iter()
+                .any(|row| row.contains(&format!("`{c}`")) || row.contains(&star))
+        })
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "diagnostic codes without a row in docs/CLI.md's table: {undocumented:?}"
+    );
 }
