@@ -95,8 +95,8 @@ const PLEASE_REPORT: &str =
     "this is a bug in qrnn-hw: please report it with the command line and the model file";
 
 /// Whether a diagnostic code marks an internal error (exit 3): `qrnn::internal` (the CLI's own
-/// broken invariants), any code ending in `::internal` (`qrnn::rtl::internal`,
-/// `qrnn::sim::internal`: a library's broken invariant), and `qrnn::golden::range` (a value outside
+/// broken invariants), any code ending in `::internal` (`qrnn::rtl::internal`:
+/// a library's broken invariant), and `qrnn::golden::range` (a value outside
 /// its analysed interval: a bug in the golden model or the analysis). Every other code is an error
 /// in the input or the environment (exit 1).
 fn is_internal_code(code: &str) -> bool {

@@ -1,9 +1,9 @@
 //! [`SimError`]: why a `qrnn-sim` function failed, one variant per kind of failure, each with a
 //! diagnostic code `qrnn::sim::…`.
 //!
-//! The codes follow the workspace's convention: a code ending in `::internal` is a broken
-//! invariant of qrnn-hw itself (the CLI exits 3 and asks for a bug report); the others are
-//! failures a user or the environment can cause (exit 1).
+//! These are failures a user or the environment can cause (exit 1 in the CLI); by the workspace's
+//! convention a broken invariant would be a code ending in `::internal` (exit 3), which qrnn-sim
+//! has no use for.
 
 use qrnn_golden::GoldenError;
 
@@ -43,10 +43,6 @@ pub enum SimError {
         #[source]
         source: std::io::Error,
     },
-    /// A broken invariant of qrnn-sim: a bug.
-    #[error("internal error: {0}")]
-    #[diagnostic(code(qrnn::sim::internal))]
-    Internal(String),
 }
 
 impl SimError {
