@@ -41,7 +41,7 @@ mod tests {
         let t = tanh_table(pre, 3);
         assert_eq!(s.len(), 64);
         // NUMERICS.md §11: index = z + 32.
-        assert_eq!(s[2 + 32], 4); // 8·σ(0.25) = 4.4979
+        assert_eq!(s[2 + 32], 4); // 8·σ(0.25) = 4.4974
         assert_eq!(t[32 - 2], -2); // 8·tanh(-0.25) = -1.9593
         assert_eq!(t[32 - 1], -1); // 8·tanh(-0.125) = -0.9948
         assert_eq!(s[32], 4); // σ(0) = 0.5 exactly
