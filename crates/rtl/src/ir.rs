@@ -6,7 +6,7 @@
 //! [`Design::verify`] checks its invariants after every pass, and its `Display` is a stable, readable
 //! dump (`qrnn-hw gen --dump-ir-after PASS`).
 
-use crate::manifest::CycleTerm;
+use crate::manifest::{CycleTerm, Phase};
 use crate::vocab::{EngineId, Fold};
 use qrnn_model::{ActFmt, Cell, Fmt, Scheme};
 use std::fmt;
@@ -480,22 +480,22 @@ impl Design {
                     );
                 }
                 // the engine's phases are the schedule's terms for it
-                let term = |what: &str| {
-                    let phase = format!("{}.{what}", e.id);
+                let term = |phase: Phase| {
                     self.cycle_terms
                         .iter()
                         .find(|t| t.phase == phase)
                         .map_or(0, |t| t.cycles)
                 };
-                if e.cycles_mv != term("mv") || e.cycles_update != term("update") {
+                let (mv, update) = (term(Phase::Mv(e.id)), term(Phase::Update(e.id)));
+                if e.cycles_mv != mv || e.cycles_update != update {
                     return fail(
                         e,
                         format!(
                             "cycles_mv {} and cycles_update {} differ from the cycle terms ({} and {})",
                             e.cycles_mv,
                             e.cycles_update,
-                            term("mv"),
-                            term("update")
+                            mv,
+                            update
                         ),
                     );
                 }

@@ -7,13 +7,74 @@ use std::collections::BTreeMap;
 
 use crate::vocab::{EngineId, Family, Fold};
 
+/// A controller phase of one timestep (docs/HARDWARE.md §5): it prints, and is written into
+/// `qrnn.json`, as `load`, `layer<l>.mv`, `layer<l>.update`, `head.mv` or `out`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// The input vector is loaded.
+    Load,
+    /// An engine's matrix-vector phase.
+    Mv(EngineId),
+    /// A layer's element-wise update.
+    Update(EngineId),
+    /// The output vector is sent.
+    Out,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Phase::Load => f.write_str("load"),
+            Phase::Mv(e) => write!(f, "{e}.mv"),
+            Phase::Update(e) => write!(f, "{e}.update"),
+            Phase::Out => f.write_str("out"),
+        }
+    }
+}
+
+impl std::str::FromStr for Phase {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Phase, String> {
+        match s {
+            "load" => Ok(Phase::Load),
+            "out" => Ok(Phase::Out),
+            _ => {
+                let bad = || {
+                    format!("expected a phase (load, ENGINE.mv, ENGINE.update, out), found {s:?}")
+                };
+                let (e, what) = s.rsplit_once('.').ok_or_else(bad)?;
+                let e: EngineId = e.parse().map_err(|_| bad())?;
+                match what {
+                    "mv" => Ok(Phase::Mv(e)),
+                    "update" => Ok(Phase::Update(e)),
+                    _ => Err(bad()),
+                }
+            }
+        }
+    }
+}
+
+impl Serialize for Phase {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Phase {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Phase, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// One term of the cycles per timestep: a controller phase as the `schedule` pass counted it
 /// (docs/HARDWARE.md §5, §9). `cycle_formula` is rendered from these terms, and their sum is
 /// `cycles_per_step`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CycleTerm {
     /// The phase: `load`, `layer<l>.mv`, `layer<l>.update`, `head.mv` or `out`.
-    pub phase: String,
+    pub phase: Phase,
     /// The expression in the symbols of docs/HARDWARE.md, e.g. `⌈4H/P⌉·(⌈I/S⌉ + ⌈H/S⌉) + 1`.
     pub symbolic: String,
     /// The same expression with the design's numbers, e.g. `⌈32/1⌉·(⌈8/8⌉ + ⌈8/8⌉) + 1`;
@@ -365,6 +426,28 @@ mod tests {
     use super::*;
     use qrnn_model::example::{example, ExampleSpec};
     use qrnn_model::{Cell, Scheme};
+
+    #[test]
+    fn phases_print_and_parse_back() {
+        for p in [
+            Phase::Load,
+            Phase::Mv(EngineId::Layer(2)),
+            Phase::Update(EngineId::Layer(0)),
+            Phase::Mv(EngineId::Head),
+            Phase::Out,
+        ] {
+            assert_eq!(p.to_string().parse::<Phase>(), Ok(p));
+            let j = serde_json::to_string(&p).unwrap();
+            assert_eq!(serde_json::from_str::<Phase>(&j).unwrap(), p);
+        }
+        assert_eq!(
+            Phase::Update(EngineId::Layer(1)).to_string(),
+            "layer1.update"
+        );
+        for bad in ["", "layer0", "layer0.up", "head.x", "tail.mv", "LOAD"] {
+            assert!(bad.parse::<Phase>().is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn evaluates_cycle_expressions() {

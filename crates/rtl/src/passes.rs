@@ -12,7 +12,7 @@
 
 use crate::error::RtlError;
 use crate::ir::{ConvGeo, Design, Engine, Memory, Mv, Placement, Sig};
-use crate::manifest::CycleTerm;
+use crate::manifest::{CycleTerm, Phase};
 use crate::vocab::{EngineId, Family, Fold, FoldSpec};
 use qrnn_model::analysis::{analyze, LayerRanges};
 use qrnn_model::{ActFmt, Cell, Interval, Model, Scheme};
@@ -497,26 +497,27 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
         ),
         _ => format!("⌈{}/{}⌉·⌈{}/{}⌉", e.rows(), f.p, e.w.cols(), f.s),
     };
-    let term = |what: &str, symbolic: String, numeric: String, cycles: u64| CycleTerm {
-        phase: format!("{}.{what}", e.id),
-        symbolic,
-        numeric,
-        cycles,
-    };
+    let term =
+        |phase: fn(EngineId) -> Phase, symbolic: String, numeric: String, cycles: u64| CycleTerm {
+            phase: phase(e.id),
+            symbolic,
+            numeric,
+            cycles,
+        };
     let d = UPDATE_DEPTH;
     Ok(match (e.conv, e.cell) {
         // dense layer or head: G·K issue cycles and one ROM/lane pipeline cycle; a layer then
         // updates its H units one per cycle through the UPDATE_DEPTH-deep pipeline
         (None, cell) => {
             let mut v = vec![term(
-                "mv",
+                Phase::Mv,
                 format!("{gk_sym} + 1"),
                 format!("{gk_num} + 1"),
                 g * k + 1,
             )];
             if cell.is_some() {
                 v.push(term(
-                    "update",
+                    Phase::Update,
                     format!("H + {d}"),
                     format!("{} + {d}", e.hidden),
                     e.hidden as u64 + d,
@@ -531,7 +532,7 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
             let pix = c.pixels() as u64;
             vec![
                 term(
-                    "mv",
+                    Phase::Mv,
                     format!("1 + (pad·W + pad) + PIX·({gk_sym} + 2)"),
                     format!(
                         "1 + ({}·{} + {}) + {pix}·({gk_num} + 2)",
@@ -542,7 +543,7 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
                     c.prime() as u64 + 1 + pix * (g * k + 2),
                 ),
                 term(
-                    "update",
+                    Phase::Update,
                     format!("PIX·(Ch + {d})"),
                     format!("{pix}·({} + {d})", e.hidden),
                     pix * (e.hidden as u64 + d),
@@ -553,7 +554,7 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
         (Some(c), None) => {
             let pix = c.pixels() as u64;
             vec![term(
-                "mv",
+                Phase::Mv,
                 format!("PIX·({gk_sym} + 1) + 1"),
                 format!("{pix}·({gk_num} + 1) + 1"),
                 pix * (g * k + 1) + 1,
@@ -564,25 +565,25 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
 
 fn schedule(d: &mut Design, _m: &Model, _o: &Options) -> Result<(), RtlError> {
     let mut terms = vec![CycleTerm {
-        phase: "load".into(),
+        phase: Phase::Load,
         symbolic: "IN_LEN".into(),
         numeric: d.in_len.to_string(),
         cycles: d.in_len as u64,
     }];
     for e in d.layers.iter_mut().chain(d.head.iter_mut()) {
         let t = engine_cycle_terms(e)?;
-        let of = |what: &str| {
+        let of = |phase: Phase| {
             t.iter()
-                .filter(|x| x.phase.ends_with(what))
+                .filter(|x| x.phase == phase)
                 .map(|x| x.cycles)
                 .sum::<u64>()
         };
-        e.cycles_mv = of(".mv");
-        e.cycles_update = of(".update");
+        e.cycles_mv = of(Phase::Mv(e.id));
+        e.cycles_update = of(Phase::Update(e.id));
         terms.extend(t);
     }
     terms.push(CycleTerm {
-        phase: "out".into(),
+        phase: Phase::Out,
         symbolic: "OUT_LEN".into(),
         numeric: d.out_len.to_string(),
         cycles: d.out_len as u64,

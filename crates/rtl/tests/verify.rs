@@ -25,7 +25,9 @@
 use qrnn_model::example::{example, ExampleSpec};
 use qrnn_model::{Cell, Model, Scheme};
 use qrnn_rtl::ir::{Design, Engine, Mv, Placement};
+use qrnn_rtl::manifest::Phase;
 use qrnn_rtl::passes::{pass_names, run_pipeline, Options};
+use qrnn_rtl::EngineId;
 use std::collections::BTreeMap;
 
 /// The example models every case runs on.
@@ -473,7 +475,7 @@ fn cases() -> Vec<Case> {
                 let t = d
                     .cycle_terms
                     .iter_mut()
-                    .find(|t| t.phase == "layer0.update")
+                    .find(|t| t.phase == Phase::Update(EngineId::Layer(0)))
                     .expect("an update term");
                 t.cycles += 1;
             },
@@ -494,7 +496,7 @@ fn cases() -> Vec<Case> {
                 let t = d
                     .cycle_terms
                     .iter_mut()
-                    .find(|t| t.phase == "head.mv")
+                    .find(|t| t.phase == Phase::Mv(EngineId::Head))
                     .expect("a head term");
                 t.cycles += 1;
             },

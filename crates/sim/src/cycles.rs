@@ -22,7 +22,7 @@ pub fn check_cycles(man: &Manifest, output: &str) -> Result<u64, SimError> {
     let listed: Vec<(String, u64)> = man
         .cycle_terms
         .iter()
-        .map(|t| (t.phase.clone(), t.cycles))
+        .map(|t| (t.phase.to_string(), t.cycles))
         .collect();
     if terms != listed {
         return Err(SimError::Cycles(format!(
