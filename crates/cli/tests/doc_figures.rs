@@ -309,15 +309,13 @@ fn doc_figures_are_what_the_commands_give() {
     let fit = ["gen", "big.qw", "--fit", "--device", "up5k"];
     let (code, _, err) = qrnn_run(d, &fit);
     assert_eq!(code, 1, "{err}");
-    r.set(
-        "docs/CLI.md",
-        "no-fit-demo",
-        &format!(
-            "```\n$ qrnn-hw {}\n$ qrnn-hw {}\n{err}```",
-            ex.join(" "),
-            fit.join(" ")
-        ),
+    let block = format!(
+        "```\n$ qrnn-hw {}\n$ qrnn-hw {}\n{err}```",
+        ex.join(" "),
+        fit.join(" ")
     );
+    r.set("docs/CLI.md", "no-fit-demo", &block);
+    r.set("docs/HARDWARE.md", "no-fit-demo", &block);
 
     // CLI.md: the --help of the tool and of the subcommands it documents that way
     for cmd in [
