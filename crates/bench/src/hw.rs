@@ -3,6 +3,7 @@
 //! versions), and `bench/results/hardware.json` with every design's report.
 
 use crate::util::{machine, read_json, run_in, tail, tool_versions, write_json};
+use qrnn_rtl::Family;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -17,7 +18,7 @@ pub struct Design {
     pub model: ModelSrc,
     pub scheme: String,
     pub fold: String,
-    pub family: String,
+    pub family: Family,
 }
 
 #[derive(Clone, Debug)]
@@ -51,10 +52,10 @@ fn example_args(cell: &str, hidden: usize, input: usize, scheme: &str) -> Vec<St
 }
 
 /// The reference set, most important first (so a run cut short still has the small designs).
-pub fn reference_set(quick: bool, families: &[String]) -> Vec<Design> {
+pub fn reference_set(quick: bool, families: &[Family]) -> Vec<Design> {
     let mut v = Vec::new();
     let sizes: &[usize] = if quick { &[16] } else { &[16, 32, 64, 128] };
-    let fams: Vec<&String> = if quick {
+    let fams: Vec<&Family> = if quick {
         families.iter().take(1).collect()
     } else {
         families.iter().collect()
@@ -68,7 +69,7 @@ pub fn reference_set(quick: bool, families: &[String]) -> Vec<Design> {
                         model: ModelSrc::Example(example_args(cell, h, 4, s)),
                         scheme: s.into(),
                         fold: "1x8".into(),
-                        family: (*fam).clone(),
+                        family: **fam,
                     });
                 }
             }
@@ -81,7 +82,7 @@ pub fn reference_set(quick: bool, families: &[String]) -> Vec<Design> {
                         model: ModelSrc::Example(example_args("convlstm", 4, 2, s)),
                         scheme: s.into(),
                         fold: "1x8".into(),
-                        family: (*fam).clone(),
+                        family: **fam,
                     });
                 }
             }
@@ -98,19 +99,13 @@ pub fn reference_set(quick: bool, families: &[String]) -> Vec<Design> {
                         model: ModelSrc::File(PathBuf::from(f)),
                         scheme: s.into(),
                         fold: "default".into(),
-                        family: (*fam).clone(),
+                        family: **fam,
                     });
                 }
             }
         }
     }
     v
-}
-
-/// The family's default device and package (`qrnn_rtl::Family`'s table, as `gen` uses).
-fn device_of(family: &str) -> (&'static str, &'static str) {
-    let f = qrnn_rtl::Family::parse(family).unwrap_or(qrnn_rtl::Family::Ice40);
-    (f.default_device(), f.default_package())
 }
 
 /// SHA-256 over every file under `dir` (sorted relative path, NUL, contents, NUL), hex.
@@ -196,9 +191,9 @@ fn build_inner(
     };
     let bytes = std::fs::read(&model_path)
         .map_err(|e| format!("cannot read {}: {e}", model_path.display()))?;
-    let (device, package) = device_of(&d.family);
+    let (device, package) = (d.family.default_device(), d.family.default_package());
     // (this order is part of the cache key: keep it)
-    let mut gen_args: Vec<String> = vec!["--target".into(), d.family.clone()];
+    let mut gen_args: Vec<String> = vec!["--target".into(), d.family.to_string()];
     if d.fold != "default" {
         gen_args.extend(["--fold".to_string(), format!("all={}", d.fold)]);
     }
@@ -246,12 +241,12 @@ fn build_inner(
     let mut pnr_note = String::new();
     let mut pnr_device = device.to_string();
     let mut pnr_secs = 0.0;
-    if d.family != "gowin" {
+    if d.family != Family::Gowin {
         let dev = format!("DEVICE={device}");
         let pkg = format!("PACKAGE={package}");
         let r = run_in(&hw, "timeout", &["3600", "make", "pnr", &dev, &pkg])?;
         pnr_secs += r.secs;
-        if !r.ok && d.family == "ice40" {
+        if !r.ok && d.family == Family::Ice40 {
             pnr_note = format!(
                 "does not place on iCE40UP5K ({}); placed on HX8K",
                 tail(&(r.stdout.clone() + &r.stderr), 3)
@@ -312,7 +307,7 @@ pub fn run(
     work: &Path,
     out: &Path,
     quick: bool,
-    families: &[String],
+    families: &[Family],
     jobs: usize,
 ) -> Result<(), String> {
     let tools = tool_versions(qrnn);
@@ -321,7 +316,7 @@ pub fn run(
     let file = out.join(if quick {
         format!(
             "hardware-quick-{}.json",
-            families.first().map_or("ice40", |s| s.as_str())
+            families.first().map_or("ice40", |f| f.name())
         )
     } else {
         "hardware.json".to_string()

@@ -25,6 +25,7 @@ mod results;
 mod sw;
 mod util;
 
+use qrnn_rtl::Family;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -35,7 +36,7 @@ struct Args {
     out: PathBuf,
     docs: PathBuf,
     quick: bool,
-    families: Vec<String>,
+    families: Vec<Family>,
     seeds: u64,
     jobs: usize,
 }
@@ -50,7 +51,7 @@ fn parse_args() -> Result<Args, String> {
         out: PathBuf::from("bench/results"),
         docs: PathBuf::from("docs"),
         quick: false,
-        families: vec!["ice40".into(), "ecp5".into(), "gowin".into()],
+        families: Family::ALL.to_vec(),
         seeds: 3,
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
@@ -65,8 +66,8 @@ fn parse_args() -> Result<Args, String> {
             "--families" => {
                 a.families = val("--families")?
                     .split(',')
-                    .map(|s| s.trim().to_string())
-                    .collect()
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()?
             }
             "--seeds" => {
                 a.seeds = val("--seeds")?
