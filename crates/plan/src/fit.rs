@@ -38,12 +38,12 @@ pub struct Ceiling {
     pub dsp: f64,
 }
 
-/// The ceilings `gen --fit` uses, chosen from measurements of predicted against placed designs
-/// (docs/HARDWARE.md "Auto-fit"): the logic prediction of a design is within about ±15 % of what
-/// nextpnr places, and a design planned at 90 % of the cells places and routes with margin;
-/// block RAMs and multipliers are counted per block, so the whole device may be used.
+/// The ceilings `gen --fit` uses (docs/HARDWARE.md "Auto-fit"): 70 % of the logic, so that the
+/// design places with room for routing and for the pipeline registers that timing closure adds
+/// (the UP5K hidden-64 choice planned at 89 % placed at 85 % and ran at 12.9 MHz); block RAMs
+/// and multipliers are counted per block, so the whole device may be used.
 pub const CEILING: Ceiling = Ceiling {
-    logic: 0.90,
+    logic: 0.70,
     ff: 0.90,
     bram: 1.0,
     dsp: 1.0,
@@ -254,8 +254,12 @@ pub fn engine_dsps(family: Family, e: &Engine) -> u64 {
 /// packs into the flip-flop's cell (measured: the demo at 2×1 and 2×4 places 576 and 569 cells
 /// fewer than LUT4 + FF; at `P = 1` the cells are LUT4 + FF within 1.5 %).
 pub fn ice40_packed(d: &Design) -> u64 {
+    // the flip-flop arrays written by P lanes: a ConvLSTM layer's z arrays and a dense head's
+    // outputs (a dense layer's z is in RAM banks, docs/HARDWARE.md §4.1)
     d.engines()
-        .filter(|e| e.cell.is_some() || e.conv.is_none())
+        .filter(|e| {
+            (e.cell.is_some() && e.conv.is_some()) || (e.cell.is_none() && e.conv.is_none())
+        })
         .filter(|e| e.fold.is_some_and(|f| f.p > 1))
         .map(|e| e.rows() as u64 * e.pre.width as u64)
         .sum()
@@ -437,6 +441,7 @@ fn single(base: &Design, stub: &Engine, e: Engine, is_head: bool) -> Design {
         out_width: base.out_width,
         cycles_per_step: 0,
         cycle_terms: Vec::new(),
+        buffers: Vec::new(),
     }
 }
 
@@ -455,7 +460,7 @@ fn engine_uses(
     combos
         .iter()
         .map(|&(f, w)| {
-            place(&mut d, w);
+            place(&mut d, w, f);
             let mut u = usage(&d, f);
             u.cycles = cyc;
             u
@@ -543,13 +548,10 @@ fn tabulate(
         }
     }
     let total_base = |k: usize| -> Use {
-        let mut u = usage(&base, combos[k].0);
-        if combos[k].1 != modes[0] {
-            let mut b = base.clone();
-            place(&mut b, combos[k].1);
-            u = usage(&b, combos[k].0);
-        }
-        u
+        // placed for this (family, mode): buffer styles depend on the family too
+        let mut b = base.clone();
+        place(&mut b, combos[k].1, combos[k].0);
+        usage(&b, combos[k].0)
     };
     let mut out = Vec::new();
     for (k, &(family, w)) in combos.iter().enumerate() {
@@ -870,7 +872,11 @@ fn best_of<'a>(
 }
 
 /// The fit of tabulated spaces to one device: `Ok(None)` when nothing fits it. The choice is
-/// re-run through the whole pipeline, which must give exactly what the tables added up to.
+/// re-run through the whole pipeline, whose prediction is the one reported. The tables add up
+/// each engine's cost on its own; a layer's hidden state is one memory copy per distinct `S` of
+/// its readers (docs/HARDWARE.md §4.1), so the whole design can differ from the sum in the
+/// buffers. When the whole design then does not fit, the search runs again with the overrun
+/// taken off the limits it broke, a few times at most.
 fn fit_in(
     model: &Model,
     spaces: &[(Family, Space)],
@@ -879,24 +885,48 @@ fn fit_in(
 ) -> Result<Option<Fit>, RtlError> {
     let family = device.family;
     let budget = Budget::new(device, o.ceiling);
-    let Some((sp, pick, u)) = best_of(spaces, &budget) else {
-        return Ok(None);
-    };
-    let folds: Vec<(EngineId, Fold)> = sp
-        .names
-        .iter()
-        .zip(&pick)
-        .enumerate()
-        .map(|(j, (n, &i))| (*n, sp.opts[j][i].fold))
-        .collect();
-    let d = pipeline(model, family, sp.weights, &folds)?;
-    let real = usage(&d, family);
-    if real != u || !budget.fits(&real.r) {
-        return Err(RtlError::internal(
-            "fit",
-            format!("auto-fit predicted {u:?} for {folds:?}, the pipeline gives {real:?}"),
+    let mut search_budget = budget.clone();
+    let mut tries = Vec::new();
+    let (sp, folds, real, d) = loop {
+        let Some((sp, pick, u)) = best_of(spaces, &search_budget) else {
+            return Ok(None);
+        };
+        let folds: Vec<(EngineId, Fold)> = sp
+            .names
+            .iter()
+            .zip(&pick)
+            .enumerate()
+            .map(|(j, (n, &i))| (*n, sp.opts[j][i].fold))
+            .collect();
+        let d = pipeline(model, family, sp.weights, &folds)?;
+        let real = usage(&d, family);
+        if real.cycles != u.cycles {
+            return Err(RtlError::internal(
+                "fit",
+                format!("auto-fit predicted {u:?} for {folds:?}, the pipeline gives {real:?}"),
+            ));
+        }
+        if budget.fits(&real.r) {
+            break (sp, folds, real, d);
+        }
+        tries.push(format!(
+            "{folds:?}: predicted {u:?}, the pipeline gives {real:?}"
         ));
-    }
+        if tries.len() >= 8 {
+            return Err(RtlError::internal(
+                "fit",
+                format!("auto-fit found no choice that fits: {}", tries.join("; ")),
+            ));
+        }
+        for k in 0..4 {
+            if let Some((a, l)) = search_budget.limits[k] {
+                let miss = (real.r[k] - u.r[k]).max(0) as u64;
+                if real.r[k] > l as i64 {
+                    search_budget.limits[k] = Some((a, l.saturating_sub(miss.max(1))));
+                }
+            }
+        }
+    };
     let pinned = d
         .engines()
         .filter(|e| o.pinned.get(e.id, e.fold_limit()).is_some())
@@ -1379,7 +1409,10 @@ mod tests {
         assert_eq!(ss, vec![1, 4, 16, 64, 128]);
     }
 
-    /// The per-engine tables add up to the whole pipeline's prediction for arbitrary mixes.
+    /// The per-engine tables add up to the whole pipeline's prediction for mixes that keep every
+    /// engine's `S` at its base value (the cycles add up for any mix): a layer's hidden state is
+    /// one memory copy per distinct `S` of its readers, shared when they agree, which no sum of
+    /// per-engine costs can express (`fit_in` re-runs the choice and checks it against the budget).
     #[test]
     fn tables_add_up_to_the_pipeline() {
         let m = model(Cell::Gru, Scheme::Int(8), 5, vec![6, 4], Some(3));
@@ -1390,19 +1423,28 @@ mod tests {
             };
             let sp = &spaces(&m, &[family], &o).unwrap()[0].1;
             let mut state = 1u64;
-            for _ in 0..20 {
+            for round in 0..40 {
+                // even rounds keep every engine's S at its base (option 0), odd rounds do not
+                let keep_s = round % 2 == 0;
                 let mut folds = Vec::new();
                 let mut u = sp.base;
                 for (j, n) in sp.names.iter().enumerate() {
                     state = state
                         .wrapping_mul(6364136223846793005)
                         .wrapping_add(1442695040888963407);
-                    let i = (state >> 33) as usize % sp.opts[j].len();
+                    let ok: Vec<usize> = (0..sp.opts[j].len())
+                        .filter(|&i| !keep_s || sp.opts[j][i].fold.s == sp.opts[j][0].fold.s)
+                        .collect();
+                    let i = ok[(state >> 33) as usize % ok.len()];
                     folds.push((*n, sp.opts[j][i].fold));
                     u = u.add(sp.opts[j][i].delta);
                 }
                 let d = pipeline(&m, family, sp.weights, &folds).unwrap();
-                assert_eq!(usage(&d, family), u, "{family}");
+                let real = usage(&d, family);
+                assert_eq!(real.cycles, u.cycles, "{family} {folds:?}");
+                if keep_s {
+                    assert_eq!(real, u, "{family} {folds:?}");
+                }
             }
         }
     }
@@ -1504,7 +1546,7 @@ mod tests {
         let m = model(Cell::Gru, Scheme::Ternary, 4, vec![8], Some(2));
         let o = FitOptions {
             ceiling: Ceiling {
-                logic: 0.01,
+                logic: 0.001,
                 ..CEILING
             },
             ..FitOptions::default()

@@ -325,12 +325,34 @@ pub fn elaborate(d: &Design) -> Result<(Vec<Module>, Vec<File>), String> {
             modules.push(dot_module(&format!("qrnn_{}_dot", rom.name), mv, f));
         }
     }
-    let (core, tfiles) = core(d)?;
+    let (core, tfiles, rams) = core(d)?;
+    for (name, (style, w, words)) in rams {
+        let m = crate::ram::module(
+            style,
+            w,
+            words,
+            header(&format!(
+                "buffer memory {name}: {w} bits x {words} words, {}",
+                style.attr()
+            )),
+        );
+        modules.push(m);
+    }
     modules.push(core);
     files.extend(tfiles);
     for m in &modules {
         m.check()
             .map_err(|e| format!("internal error: generated module does not check: {e}"))?;
+        for (a, n) in m.array_read_ports() {
+            if n > crate::ir::MAX_READ_PORTS {
+                return Err(format!(
+                    "internal error: memory `{a}` of {} has {n} read ports, at most {} allowed \
+                     (docs/HARDWARE.md §4.1)",
+                    m.name,
+                    crate::ir::MAX_READ_PORTS
+                ));
+            }
+        }
     }
     Ok((modules, files))
 }
@@ -346,7 +368,10 @@ enum Phase {
 }
 
 #[allow(clippy::too_many_lines)]
-fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
+/// The RAM modules a core instantiates: module name → (style, width, words).
+type RamMods = std::collections::BTreeMap<String, (crate::ir::RamStyle, u32, usize)>;
+
+fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
     let mut b = B::new("qrnn_core");
     b.m.comment = header(&format!(
         "model {} (sha256 {}), {} cycles per timestep",
@@ -477,15 +502,12 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
             Ty::u(bits_for(g.pixels())),
             Some("pixel being loaded"),
         );
-    } else {
-        b.m.array(
-            "x_q",
-            xty,
-            d.in_len,
-            ArrayInit::None,
-            Some("input vector of the current timestep"),
-        );
     }
+    // dense models: the input vector, the hidden and cell states and the pre-activations live in
+    // banked RAMs (docs/HARDWARE.md §4.1)
+    let mut rams = crate::ram::Rams::new(&d.buffers);
+    rams.declare(&mut b);
+    let _ = xty;
     let mut seq: Vec<Stmt> = Vec::new();
     let mut rst_stmts: Vec<Stmt> = vec![
         Stmt::Assign("ph_q".into(), uc(0, phw)),
@@ -524,15 +546,9 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
                 Some("output pixel being computed"),
             );
         } else {
-            b.m.array(
-                &format!("l{l}_h_q"),
-                hty,
-                e.hidden,
-                ArrayInit::None,
-                Some(&format!("layer {l} hidden state h (probe)")),
-            );
+            let _ = hty;
         }
-        if let Some(c) = e.c_fmt {
+        if let (Some(c), Some(_)) = (e.c_fmt, e.conv) {
             b.m.array(
                 &format!("l{l}_c_q"),
                 Ty::s(c.width),
@@ -541,89 +557,97 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
                 Some(&format!("layer {l} cell state c (probe)")),
             );
         }
-        b.m.array(
-            &format!("l{l}_z_q"),
-            Ty::s(e.pre.width),
-            e.rows(),
-            ArrayInit::None,
-            Some(&format!(
-                "layer {l} saturated pre-activations (point `pre`)"
-            )),
-        );
-        if e.cell == Some(Cell::Gru) {
-            b.m.array(
-                &format!("l{l}_xn_q"),
-                Ty::s(e.sig("n_sum").width),
-                e.hidden,
-                ArrayInit::None,
-                Some("GRU W_n x + b_xn aligned to Gn (mod 2^n_sum)"),
-            );
-            b.m.array(
-                &format!("l{l}_hn_q"),
-                Ty::s(e.pre.width),
-                e.hidden,
-                ArrayInit::None,
-                Some("GRU hn (point `gru_hn`)"),
-            );
+        if e.conv.is_some() {
+            for q in 0..e.gates() {
+                b.m.array(
+                    &format!("l{l}_z{q}_q"),
+                    Ty::s(e.pre.width),
+                    e.hidden,
+                    ArrayInit::None,
+                    Some(&format!(
+                        "layer {l} saturated pre-activations of gate {q} (point `pre`)"
+                    )),
+                );
+            }
         }
         let _fresh = b.m.reg(&format!("l{l}_fresh_q"), Ty::u(1), Some("state reads as the initial state (after rst or seq_start) until this layer's update ends"));
         rst_stmts.push(Stmt::Assign(format!("l{l}_fresh_q"), one()));
         let tw = e.table_width;
         let n = 1usize << e.pre.width;
+        // each table read has its own copy of the table (one read port per memory,
+        // docs/HARDWARE.md §4.1)
+        let copies: &[(&str, &[&str])] = match (e.conv, e.cell) {
+            (None, Some(Cell::Gru)) => &[("sigmoid", &["_r", "_z"]), ("tanh", &["_n"])],
+            _ => &[("sigmoid", &["_i", "_f", "_o"]), ("tanh", &["_g", "_c"])],
+        };
         for (t, vals) in [("sigmoid", &e.sigmoid), ("tanh", &e.tanh)] {
             let path = format!("rtl/rom/l{l}_{t}.hex");
-            b.m.array(
-                &format!("l{l}_{t}"),
-                Ty::s(tw),
-                n,
-                ArrayInit::Hex(path.clone()),
-                Some(&format!("layer {l} {t} table (NUMERICS.md §6)")),
-            );
+            let uses = copies.iter().find(|c| c.0 == t).map_or(&[][..], |c| c.1);
+            for u in uses {
+                b.m.array(
+                    &format!("l{l}_{t}{u}"),
+                    Ty::s(tw),
+                    n,
+                    ArrayInit::Hex(path.clone()),
+                    Some(&format!("layer {l} {t} table (NUMERICS.md §6)")),
+                );
+            }
             files.push((path, hex_file(vals.iter().map(|v| *v as i128), tw)));
         }
     }
-    // constant per-row arrays: biases and multipliers
+    // constant per-row arrays: biases and multipliers; with P > 1 one array per lane (lane p
+    // holds rows g·P + p), so that every array has one read port (docs/HARDWARE.md §4.1)
     for e in &all_e {
         let pre = e.id.short();
-        let path = format!("rtl/rom/{pre}_b.hex");
-        b.m.array(
-            &format!("{pre}_b"),
-            Ty::s(e.bias_fmt.width),
-            e.rows(),
-            ArrayInit::Hex(path.clone()),
-            Some("biases"),
-        );
-        files.push((
-            path,
-            hex_file(e.bias.iter().map(|v| *v as i128), e.bias_fmt.width),
-        ));
+        let mut consts: Vec<(String, u32, Vec<i128>, &str)> = vec![(
+            "b".into(),
+            e.bias_fmt.width,
+            e.bias.iter().map(|v| *v as i128).collect(),
+            "biases",
+        )];
         if e.cell == Some(Cell::Gru) {
-            let path = format!("rtl/rom/{pre}_bh.hex");
-            b.m.array(
-                &format!("{pre}_bh"),
-                Ty::s(e.bias_fmt.width),
-                e.rows(),
-                ArrayInit::Hex(path.clone()),
-                Some("GRU recurrent biases b_h"),
-            );
-            files.push((
-                path,
-                hex_file(e.bias_h.iter().map(|v| *v as i128), e.bias_fmt.width),
+            consts.push((
+                "bh".into(),
+                e.bias_fmt.width,
+                e.bias_h.iter().map(|v| *v as i128).collect(),
+                "GRU recurrent biases b_h",
             ));
         }
         for (nm, mv) in [("w", Some(&e.w)), ("u", e.u.as_ref())] {
-            if let Some(mv) = mv {
-                if mv.has_mult() {
-                    let path = format!("rtl/rom/{pre}_m{nm}.hex");
-                    b.m.array(
-                        &format!("{pre}_m{nm}"),
-                        Ty::s(17),
-                        e.rows(),
-                        ArrayInit::Hex(path.clone()),
-                        Some("per-row scale multipliers"),
-                    );
-                    files.push((path, hex_file(mv.mult.iter().map(|v| *v as i128), 17)));
-                }
+            if let Some(mv) = mv.filter(|mv| mv.has_mult()) {
+                consts.push((
+                    format!("m{nm}"),
+                    17,
+                    mv.mult.iter().map(|v| *v as i128).collect(),
+                    "per-row scale multipliers",
+                ));
+            }
+        }
+        let fp = e.fold.map_or(1, |f| f.p);
+        for (nm, w, vals, what) in consts {
+            for p in 0..fp {
+                let (name, rows): (String, Vec<i128>) = if fp == 1 {
+                    (format!("{pre}_{nm}"), vals.clone())
+                } else {
+                    (
+                        format!("{pre}_{nm}_p{p}"),
+                        (0..e.groups())
+                            .map(|g| vals.get(g * fp + p).copied().unwrap_or(0))
+                            .collect(),
+                    )
+                };
+                let path = format!("rtl/rom/{name}.hex");
+                b.m.array(
+                    &name,
+                    Ty::s(w),
+                    rows.len(),
+                    ArrayInit::Hex(path.clone()),
+                    Some(what),
+                );
+                // a few words: LUTs, not a whole block RAM (docs/HARDWARE.md §6)
+                b.m.attrs
+                    .insert(name.clone(), "rom_style = \"logic\"".into());
+                files.push((path, hex_file(rows.into_iter(), w)));
             }
         }
     }
@@ -642,13 +666,26 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
     let in_fire = b.wire("in_fire", and(in_valid, load.clone()));
     let mut load_stmts = match conv_model {
         None => {
-            let x_idx = idx_fit(&mut b, d.in_len, cnt.clone());
-            let x_val = if d.x_fmt.is_binary() {
-                in_data.clone()
-            } else {
-                cast(in_data.clone(), true)
-            };
-            vec![Stmt::AssignIndex("x_q".into(), x_idx, x_val)]
+            // beat i → bank i mod S₀, address i div S₀
+            let nb = rams.buf("x")?.banks.len();
+            let aw = rams.aw("x")?;
+            let ctr = crate::ram::modctr(
+                &mut b,
+                &mut seq,
+                "ld",
+                nb,
+                aw,
+                in_fire.clone(),
+                not(load.clone()),
+            );
+            // LOAD is the first phase after reset: its counter is reset by rst as well
+            rst_stmts.push(Stmt::Assign("ld_bk_q".into(), konst(0, ctr.bank.ty())));
+            rst_stmts.push(Stmt::Assign("ld_ad_q".into(), konst(0, ctr.addr.ty())));
+            for k in 0..nb {
+                let c = and(in_fire.clone(), eq_c(&ctr.bank, k));
+                rams.write("x", k, c, ctr.addr.clone(), in_data.clone());
+            }
+            Vec::new()
         }
         Some(g) => load_conv(&mut b, d, g, &in_data),
     };
@@ -845,6 +882,38 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
             };
             (v, b.name(&format!("{pre}_{tag}i{s}"), i))
         };
+        // Dense engines read their activations from banked RAMs (docs/HARDWARE.md §4.1, §4.2):
+        // lane s reads bank s of the vector at the chunk index, presented in the issue cycle; the
+        // registered bank outputs are stage 1's activations.
+        let _ = (&x_name, x_depth, &lane_col);
+        let (w_src, u_src) = if e.conv.is_some() {
+            (None, None)
+        } else {
+            let w_src = match l {
+                Some(0) => "x".to_string(),
+                Some(l) => h_copy_name(d, l - 1, f.s),
+                None => h_copy_name(d, d.layers.len() - 1, f.s),
+            };
+            (Some(w_src), l.map(|l| h_copy_name(d, l, f.s)))
+        };
+        if let Some(ws) = &w_src {
+            let aw = rams.aw(ws)?;
+            let a = b.fit(j_q.clone(), aw);
+            let a = b.name(&format!("{pre}_wra"), a);
+            for k in 0..rams.buf(ws)?.banks.len() {
+                rams.read(ws, k, active.clone(), a.clone());
+            }
+        }
+        if let (Some(us), true) = (&u_src, e.u.is_some()) {
+            let aw = rams.aw(us)?;
+            let ju = sub(j_q.clone(), uc(cx.kw, jw));
+            let ju = b.name(&format!("{pre}_ju"), ju);
+            let a = b.fit(ju, aw);
+            let a = b.name(&format!("{pre}_ura"), a);
+            for k in 0..rams.buf(us)?.banks.len() {
+                rams.read(us, k, active.clone(), a.clone());
+            }
+        }
         for s in 0..if e.conv.is_some() { 0 } else { f.s } {
             let col = match &hi_q {
                 Some(hi) => cat(vec![hi.clone(), uc(s, t)]),
@@ -852,29 +921,37 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
             };
             let col = b.name(&format!("{pre}_col{s}"), col);
             let xty = h_ty(x_fmt);
-            let (vw, xr) = if s < e.w.cols() {
-                let (vw, xi) = lane_col(&mut b, &col, s, e.w.cols(), "w");
-                (vw, rd(&mut b, &x_name, x_depth, xty, xi))
+            let ws = w_src
+                .as_deref()
+                .ok_or("internal error: dense lanes without a source")?;
+            let wbanks = rams.buf(ws)?.banks.len();
+            let vw = if s < e.w.cols() {
+                b.name(&format!("{pre}_vw{s}"), lt_c(&col, e.w.cols()))
             } else {
                 waive_unused(&mut b, &col);
-                (zero(), konst(0, xty))
+                zero()
             };
-            let xr = b.name(&format!("{pre}_xr{s}"), xr);
-            act_w_lanes.push(to_bits(&mut b, xr));
+            let xr = if s < wbanks {
+                rams.rd(ws, s)?
+            } else {
+                konst(0, Ty::u(xty.width))
+            };
+            act_w_lanes.push(xr);
             let mut valid = vw.clone();
-            if let (Some(u), Some(l)) = (&e.u, l) {
+            if let (Some(u), Some(l), Some(us)) = (&e.u, l, u_src.as_deref()) {
                 let hty = h_ty(e.h_fmt);
-                let (vu, hr) = if s < u.cols() {
-                    let (vu, hi) = lane_col(&mut b, &col, s, u.cols(), "u");
-                    (vu, rd(&mut b, &format!("l{l}_h_q"), e.hidden, hty, hi))
+                let ubanks = rams.buf(us)?.banks.len();
+                let (vu, hr) = if s < u.cols() && s < ubanks {
+                    let vu = b.name(&format!("{pre}_vu{s}"), lt_c(&col, u.cols()));
+                    (vu, rams.rd(us, s)?)
                 } else {
-                    (zero(), konst(0, hty))
+                    (zero(), konst(0, Ty::u(hty.width)))
                 };
-                let init = konst(e.h_fmt.initial() as i128, hty);
+                let init = konst(e.h_fmt.initial() as i128, Ty::u(hty.width));
                 let fresh = Expr::Ref(format!("l{l}_fresh_q"), Ty::u(1));
                 let hv = mux(fresh, init, hr);
                 let hv = b.name(&format!("{pre}_hr{s}"), hv);
-                act_u_lanes.push(to_bits(&mut b, hv));
+                act_u_lanes.push(hv);
                 valid = mux(is_w.clone(), vw, vu);
             }
             mask_lanes.push(b.name(&format!("{pre}_m{s}"), valid));
@@ -906,9 +983,25 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
             Some("last chunk of the group: requantize and store"),
         );
         let p1row = b.m.reg(&format!("{pre}_p1_row_q"), Ty::u(roww), None);
+        let p1g = if f.p > 1 {
+            b.m.reg(
+                &format!("{pre}_p1_g_q"),
+                Ty::u(gw),
+                Some("row group in stage 1: index of the per-lane constants"),
+            )
+        } else {
+            uc(0, 1)
+        };
         let p1mask =
             b.m.reg(&format!("{pre}_p1_mask_q"), Ty::u(f.s as u32), None);
-        let p1actw = b.m.reg(&format!("{pre}_p1_actw_q"), actw.ty(), None);
+        // ConvLSTM engines register their activations here; dense engines' come registered from
+        // the RAMs
+        let dense = e.conv.is_none();
+        let p1actw = if dense {
+            actw.clone()
+        } else {
+            b.m.reg(&format!("{pre}_p1_actw_q"), actw.ty(), None)
+        };
         rst_stmts.push(Stmt::Assign(format!("{pre}_p1_valid_q"), zero()));
         let jlast = eq_c(&j_q, k - 1);
         let jfirst = b.name(
@@ -921,8 +1014,13 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
             Stmt::Assign(format!("{pre}_p1_last_q"), jlast.clone()),
             Stmt::Assign(format!("{pre}_p1_row_q"), rowb_q.clone()),
             Stmt::Assign(format!("{pre}_p1_mask_q"), maskv),
-            Stmt::Assign(format!("{pre}_p1_actw_q"), actw),
         ];
+        if !dense {
+            st1.push(Stmt::Assign(format!("{pre}_p1_actw_q"), actw));
+        }
+        if f.p > 1 {
+            st1.push(Stmt::Assign(format!("{pre}_p1_g_q"), g_q.clone()));
+        }
         if e.u.is_some() {
             st1.push(Stmt::Assign(format!("{pre}_p1_isw_q"), is_w.clone()));
         }
@@ -942,11 +1040,89 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
         let mut p1actu = None;
         if !act_u_lanes.is_empty() {
             let actu = b.wire(&format!("{pre}_actu"), cat(act_u_lanes));
-            let r = b.m.reg(&format!("{pre}_p1_actu_q"), actu.ty(), None);
-            st1.push(Stmt::Assign(format!("{pre}_p1_actu_q"), actu));
-            p1actu = Some(r);
+            if dense {
+                p1actu = Some(actu);
+            } else {
+                let r = b.m.reg(&format!("{pre}_p1_actu_q"), actu.ty(), None);
+                st1.push(Stmt::Assign(format!("{pre}_p1_actu_q"), actu));
+                p1actu = Some(r);
+            }
         }
         seq.extend(st1);
+        // the (bank, address) of the group's first row in the z banks (docs/HARDWARE.md §4.1):
+        // row base g·P steps by P per group, wrapping at B banks; stage 1 copies
+        let zctr = match (dense, e.cell, l) {
+            (true, Some(_), Some(l)) => {
+                let zn = format!("l{l}_z");
+                let nb = e.z_banks();
+                let aw = rams.aw(&zn)?;
+                let bw = clog2(nb.max(2));
+                let za = b.m.reg(
+                    &format!("{pre}_za_q"),
+                    Ty::u(aw),
+                    Some("z-bank address of the group's first row"),
+                );
+                let p1za = b.m.reg(&format!("{pre}_p1_za_q"), Ty::u(aw), None);
+                seq.push(Stmt::Assign(format!("{pre}_p1_za_q"), za.clone()));
+                let step = b.name(&format!("{pre}_gstep"), and(issue.clone(), jlast.clone()));
+                let p1zb = if nb == f.p {
+                    seq.push(Stmt::If(
+                        not(active.clone()),
+                        vec![Stmt::Assign(format!("{pre}_za_q"), uc(0, aw))],
+                        vec![Stmt::If(
+                            step,
+                            vec![Stmt::Assign(format!("{pre}_za_q"), add_c(&za, 1))],
+                            vec![],
+                        )],
+                    ));
+                    uc(0, bw)
+                } else {
+                    let zb = b.m.reg(
+                        &format!("{pre}_zb_q"),
+                        Ty::u(bw),
+                        Some("z bank of the group's first row"),
+                    );
+                    let p1zb = b.m.reg(&format!("{pre}_p1_zb_q"), Ty::u(bw), None);
+                    seq.push(Stmt::Assign(format!("{pre}_p1_zb_q"), zb.clone()));
+                    let tw = bw.max(bits_for(2 * nb));
+                    let t = add(b.ext(zb.clone(), tw), uc(f.p, tw));
+                    let t = b.name(&format!("{pre}_zbt"), t);
+                    let over = b.name(
+                        &format!("{pre}_zbo"),
+                        bin(BinOp::Gt, t.clone(), uc(nb - 1, tw)),
+                    );
+                    let nbk = mux(over.clone(), sub(t.clone(), uc(nb, tw)), t);
+                    let nbk = b.name(&format!("{pre}_zbn"), nbk);
+                    let nbk = b.trunc(nbk, bw);
+                    seq.push(Stmt::If(
+                        not(active.clone()),
+                        vec![
+                            Stmt::Assign(format!("{pre}_za_q"), uc(0, aw)),
+                            Stmt::Assign(format!("{pre}_zb_q"), uc(0, bw)),
+                        ],
+                        vec![Stmt::If(
+                            step,
+                            vec![
+                                Stmt::Assign(format!("{pre}_zb_q"), nbk),
+                                Stmt::If(
+                                    over,
+                                    vec![Stmt::Assign(format!("{pre}_za_q"), add_c(&za, 1))],
+                                    vec![],
+                                ),
+                            ],
+                            vec![],
+                        )],
+                    ));
+                    p1zb
+                };
+                Some(ZCtr {
+                    name: zn,
+                    p1_bank: p1zb,
+                    p1_addr: p1za,
+                })
+            }
+            _ => None,
+        };
         // counters advance on issue
         let jnext_wrap = jlast.clone();
         let jn = add_c(&j_q, 1);
@@ -1056,8 +1232,14 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
         for p in 0..f.p {
             let row = b.name(&format!("{pre}_row{p}"), add_c(&p1row, p));
             let rvalid = b.name(&format!("{pre}_rv{p}"), lt_c(&row, e.rows()));
-            let ri = mux(rvalid.clone(), row.clone(), uc(0, roww));
-            let ri = b.name(&format!("{pre}_ri{p}"), ri);
+            // the clamped row index reads the per-row arrays (P = 1), the head's outputs and the
+            // ConvLSTM z array; a dense layer with P > 1 needs none
+            let ri = if dense && e.cell.is_some() && f.p > 1 {
+                row.clone()
+            } else {
+                let ri = mux(rvalid.clone(), row.clone(), uc(0, roww));
+                b.name(&format!("{pre}_ri{p}"), ri)
+            };
             let mut totals: Vec<(Expr, &Mv)> = Vec::new();
             let mut acc_stmts_w = Vec::new();
             let mut acc_stmts_u = Vec::new();
@@ -1088,13 +1270,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
             for (tot, mv) in &totals {
                 let nm = if std::ptr::eq(*mv, &e.w) { "w" } else { "u" };
                 let t = if mv.has_mult() {
-                    let m = rd(
-                        &mut b,
-                        &format!("{pre}_m{nm}"),
-                        e.rows(),
-                        Ty::s(17),
-                        ri.clone(),
-                    );
+                    let m = row_const(&mut b, e, &format!("m{nm}"), p, &ri, &p1g, Ty::s(17));
                     let m = b.name(&format!("{pre}_mult{nm}{p}"), m);
                     let pr = mul(m, tot.clone());
                     b.name(&format!("{pre}_t{nm}{p}"), pr)
@@ -1103,8 +1279,64 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
                 };
                 terms.push(t);
             }
-            let fin = finalize(&mut b, e, l, p, &terms, &ri, &rvalid, head_conv.is_some())?;
-            st.push(Stmt::If(p1last.clone(), fin, vec![]));
+            // with B = P lane p writes bank p only: gate p mod G
+            let only = (e.unit_major() && e.z_banks() == f.p).then(|| p % e.gates());
+            match finalize(
+                &mut b,
+                e,
+                l,
+                p,
+                &terms,
+                &ri,
+                &rvalid,
+                head_conv.is_some(),
+                &p1g,
+                only,
+            )? {
+                Fin::Stmts(fin) => st.push(Stmt::If(p1last.clone(), fin, vec![])),
+                Fin::Lane(z, nword) => {
+                    let zc = zctr
+                        .as_ref()
+                        .ok_or("internal error: lane without z banks")?;
+                    let zn = zc.name.as_str();
+                    let v = and(and(p1v.clone(), p1last.clone()), rvalid.clone());
+                    let v = b.name(&format!("{pre}_zwe{p}"), v);
+                    let nb = e.z_banks();
+                    let (bank, addr) = if nb == f.p {
+                        (None, zc.p1_addr.clone())
+                    } else {
+                        // row base bank + p, wrapped once into the next address
+                        let bw = zc.p1_bank.width() + 1;
+                        let t = add(b.ext(zc.p1_bank.clone(), bw), uc(p, bw));
+                        let t = b.name(&format!("{pre}_zt{p}"), t);
+                        let over = b.name(
+                            &format!("{pre}_zo{p}"),
+                            bin(BinOp::Gt, t.clone(), uc(nb - 1, bw)),
+                        );
+                        let bank = mux(over.clone(), sub(t.clone(), uc(nb, bw)), t);
+                        let bank = b.name(&format!("{pre}_zbk{p}"), bank);
+                        let addr = mux(over, add_c(&zc.p1_addr, 1), zc.p1_addr.clone());
+                        (Some(bank), b.name(&format!("{pre}_zad{p}"), addr))
+                    };
+                    for k in 0..nb {
+                        let c = match &bank {
+                            None if k == p => v.clone(),
+                            None => continue,
+                            Some(bank) => and(v.clone(), eq_c(bank, k)),
+                        };
+                        let data = match (&nword, &z, k % e.gates()) {
+                            (Some(n), _, 2) => n.clone(),
+                            (_, Some(z), _) => z.clone(),
+                            _ => {
+                                return Err(format!(
+                                    "internal error: lane {p} has no value for z bank {k}"
+                                ))
+                            }
+                        };
+                        rams.write(zn, k, c, addr.clone(), data);
+                    }
+                }
+            }
         }
         seq.push(Stmt::If(p1v.clone(), st, vec![]));
 
@@ -1141,7 +1373,18 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
                 .position(|p| *p == Phase::Update(l))
                 .ok_or("phase")?;
             let active = in_ph[upd_i].clone();
-            let st = update(&mut b, e, l, cell, active, &cnt, &mut rst_stmts, None)?;
+            let st = update_dense(
+                &mut b,
+                d,
+                e,
+                l,
+                cell,
+                active,
+                &cnt,
+                &mut rst_stmts,
+                &mut rams,
+                &mut seq,
+            )?;
             seq.extend(st);
             let endu = and(
                 in_ph[upd_i].clone(),
@@ -1205,17 +1448,46 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
             ));
             b.name("out_elem", el)
         }
+        (None, None) if last_l.hidden == 1 => {
+            Expr::Ref("out_h_q".into(), Ty::u(last_l.h_fmt.width()))
+        }
+        (None, None) => {
+            // copy 0 of the last layer's h, read one beat ahead (docs/HARDWARE.md §4.2): the
+            // address is the next beat's while OUT runs, 0 before it
+            let ll = d.layers.len() - 1;
+            let hn = format!("l{ll}_h0");
+            let nb = rams.buf(&hn)?.banks.len();
+            let aw = rams.aw(&hn)?;
+            let out_fire = Expr::Ref(out_fire_name.into(), Ty::u(1));
+            let oc = crate::ram::modctr(
+                &mut b,
+                &mut seq,
+                "out",
+                nb,
+                aw,
+                out_fire,
+                not(out_valid.clone()),
+            );
+            for k in 0..nb {
+                rams.read(&hn, k, out_valid.clone(), oc.next_addr.clone());
+            }
+            let osel = crate::ram::sel_reg(
+                &mut b,
+                &mut seq,
+                "out_sel_q",
+                &oc.next_bank,
+                nb,
+                "h bank of the beat on out_data",
+            );
+            let opts = (0..nb)
+                .map(|k| rams.rd(&hn, k))
+                .collect::<Result<Vec<_>, _>>()?;
+            crate::ram::select(&mut b, "out_elem", osel.as_ref(), &opts)
+        }
         _ => {
             let (oname, odepth, oty) = match &d.head {
                 Some(h) => ("y_q".to_string(), h.rows() * px(h), Ty::s(h.pre.width)),
-                None => {
-                    let ll = d.layers.len() - 1;
-                    (
-                        format!("l{ll}_h_q"),
-                        d.layers[ll].hidden,
-                        h_ty(d.layers[ll].h_fmt),
-                    )
-                }
+                None => return Err("internal error: OUT without a source".into()),
             };
             let oi = idx_fit(&mut b, odepth, cnt.clone());
             let od = Expr::Index(oname, Box::new(oi), oty);
@@ -1236,7 +1508,34 @@ fn core(d: &Design) -> Result<(Module, Vec<File>), String> {
 
     seq.extend(advance);
     b.m.seq = vec![Stmt::If(rst, rst_stmts, seq)];
-    Ok((b.m, files))
+    // simulation-only views of the state held in RAMs: the probes of docs/HARDWARE.md §2
+    for (l, e) in d.layers.iter().enumerate() {
+        if e.conv.is_some() {
+            continue;
+        }
+        let h0 = format!("l{l}_h0");
+        let nb = rams.buf(&h0)?.banks.len();
+        b.m.views.push(View {
+            name: format!("l{l}_h_q"),
+            ty: Ty::u(e.h_fmt.width()),
+            elems: (0..e.hidden)
+                .map(|j| (crate::ram::Rams::inst(&h0, j % nb), j / nb))
+                .collect(),
+            comment: format!("layer {l} hidden state h (probe: a view of {h0})"),
+        });
+        if let Some(c) = e.c_fmt {
+            b.m.views.push(View {
+                name: format!("l{l}_c_q"),
+                ty: Ty::u(c.width),
+                elems: (0..e.hidden)
+                    .map(|j| (crate::ram::Rams::inst(&format!("l{l}_c"), 0), j))
+                    .collect(),
+                comment: format!("layer {l} cell state c (probe: a view of l{l}_c)"),
+            });
+        }
+    }
+    let mods = rams.finish(&mut b)?;
+    Ok((b.m, files, mods))
 }
 
 fn phase_name(p: &Phase) -> String {
@@ -1256,14 +1555,29 @@ fn h_ty(f: ActFmt) -> Ty {
     }
 }
 
-/// Activation as raw bits for packing into a lane bus.
-fn to_bits(b: &mut B, e: Expr) -> Expr {
-    if e.ty().signed {
-        let e = b.name("ab", e);
-        cast(e, false)
-    } else {
-        e
+/// Per-row constant `nm` (`b`, `bh`, `mw`, `mu`) of lane `p`'s row: the engine's array at row
+/// index `ri` (P = 1), or lane `p`'s array at the group index `p1g` (P > 1).
+fn row_const(b: &mut B, e: &Engine, nm: &str, p: usize, ri: &Expr, p1g: &Expr, ty: Ty) -> Expr {
+    let pre = e.id.short();
+    match e.fold.map_or(1, |f| f.p) {
+        1 => rd(b, &format!("{pre}_{nm}"), e.rows(), ty, ri.clone()),
+        _ => rd(b, &format!("{pre}_{nm}_p{p}"), e.groups(), ty, p1g.clone()),
     }
+}
+
+/// The z banks' (bank, address) of the first row of the group in stage 1.
+struct ZCtr {
+    name: String,
+    p1_bank: Expr,
+    p1_addr: Expr,
+}
+
+/// What the requantisation of one lane gives: statements that store it (the head, ConvLSTM), or
+/// the values a dense layer writes to its `z` banks (docs/HARDWARE.md §4.1).
+enum Fin {
+    Stmts(Vec<Stmt>),
+    /// The saturated pre-activation (bits), and for a GRU the `{xn, hn}` word of an `n` row.
+    Lane(Option<Expr>, Option<Expr>),
 }
 
 /// Requantize and store one lane's group result (NUMERICS.md §7.1, §7.2 pre/gru_hn, §8 head).
@@ -1277,17 +1591,13 @@ fn finalize(
     ri: &Expr,
     rvalid: &Expr,
     head_conv: bool,
-) -> Result<Vec<Stmt>, String> {
+    p1g: &Expr,
+    only: Option<usize>,
+) -> Result<Fin, String> {
     let pre = e.id.short();
     let fb = e.bias_fmt.frac;
     let phi_w = e.w.shift + e.w.act.frac();
-    let bias = rd(
-        b,
-        &format!("{pre}_b"),
-        e.rows(),
-        Ty::s(e.bias_fmt.width),
-        ri.clone(),
-    );
+    let bias = row_const(b, e, "b", p, ri, p1g, Ty::s(e.bias_fmt.width));
     let bias = b.name(&format!("{pre}_bias{p}"), bias);
     let Some(l) = l else {
         // head: y = requant(T << (G-φ) + b << (G-Fb), G → Y)
@@ -1309,38 +1619,42 @@ fn finalize(
         } else {
             idx_fit(b, e.rows(), ri.clone())
         };
-        return Ok(vec![Stmt::If(
+        return Ok(Fin::Stmts(vec![Stmt::If(
             rvalid.clone(),
             vec![Stmt::AssignIndex("y_q".into(), yi, y)],
             vec![],
-        )]);
+        )]));
     };
     let u = e.u.as_ref().ok_or("layer without U")?;
     let phi_u = u.shift + e.h_fmt.frac();
     let g = phi_w.max(phi_u).max(fb);
     let ws = e.sig("pre_sum").width;
-    let zi = idx_fit(b, e.rows(), ri.clone());
     match e.cell {
         Some(Cell::Gru) => {
             let h = e.hidden;
-            let bh = rd(
-                b,
-                &format!("{pre}_bh"),
-                e.rows(),
-                Ty::s(e.bias_fmt.width),
-                ri.clone(),
-            );
+            let bh = row_const(b, e, "bh", p, ri, p1g, Ty::s(e.bias_fmt.width));
             let bh = b.name(&format!("{pre}_biash{p}"), bh);
+            // a lane that only ever computes one gate (B = P) builds only its datapath
+            let need_z = only.is_none_or(|q| q < 2);
+            let need_n = only.is_none_or(|q| q == 2);
             // r, z rows: one pre-activation from W x + U h + b_x + b_h
-            let tw = b.align(terms[0].clone(), g - phi_w, ws);
-            let tu = b.align(terms[1].clone(), g - phi_u, ws);
-            let bx = b.align(bias.clone(), g - fb, ws);
-            let bhh = b.align(bh.clone(), g - fb, ws);
-            let s1 = b.name(&format!("{pre}_s1_{p}"), add(tw, tu));
-            let s2 = b.name(&format!("{pre}_s2_{p}"), add(bx, bhh));
-            let s = b.name(&format!("{pre}_psum{p}"), add(s1, s2));
-            let z = b.requant(s, g - e.pre.frac, e.pre.width);
-            let z = b.name(&format!("{pre}_z{p}"), z);
+            let zb = if need_z {
+                let tw = b.align(terms[0].clone(), g - phi_w, ws);
+                let tu = b.align(terms[1].clone(), g - phi_u, ws);
+                let bx = b.align(bias.clone(), g - fb, ws);
+                let bhh = b.align(bh.clone(), g - fb, ws);
+                let s1 = b.name(&format!("{pre}_s1_{p}"), add(tw, tu));
+                let s2 = b.name(&format!("{pre}_s2_{p}"), add(bx, bhh));
+                let s = b.name(&format!("{pre}_psum{p}"), add(s1, s2));
+                let z = b.requant(s, g - e.pre.frac, e.pre.width);
+                let z = b.name(&format!("{pre}_z{p}"), z);
+                Some(b.name(&format!("{pre}_zbits{p}"), cast(z, false)))
+            } else {
+                None
+            };
+            if !need_n {
+                return Ok(Fin::Lane(zb, None));
+            }
             // n rows: hn = requant(U_n h + b_hn, Gh → pre); xn = W_n x + b_xn aligned to Gn (mod 2^n_sum)
             let gh = phi_u.max(fb);
             let whs = e.sig("hn_sum").width;
@@ -1356,22 +1670,12 @@ fn finalize(
             let a = b.align(terms[0].clone(), gn - phi_w, wn);
             let c = b.align(bias, gn - fb, wn);
             let xn = b.name(&format!("{pre}_xn{p}"), add(a, c));
-            let is_rz = b.name(&format!("{pre}_rz{p}"), lt_c(ri, 2 * h));
-            let nidx = sub(ri.clone(), uc(2 * h, ri.width()));
-            let nidx = b.name(&format!("{pre}_ni{p}"), nidx);
-            let ni = idx_fit(b, h, nidx);
-            Ok(vec![Stmt::If(
-                rvalid.clone(),
-                vec![Stmt::If(
-                    is_rz,
-                    vec![Stmt::AssignIndex(format!("l{l}_z_q"), zi, z)],
-                    vec![
-                        Stmt::AssignIndex(format!("l{l}_xn_q"), ni.clone(), xn),
-                        Stmt::AssignIndex(format!("l{l}_hn_q"), ni, hn),
-                    ],
-                )],
-                vec![],
-            )])
+            let _ = (h, rvalid);
+            let nw = b.name(
+                &format!("{pre}_nword{p}"),
+                cat(vec![cast(xn, false), cast(hn, false)]),
+            );
+            Ok(Fin::Lane(zb, Some(nw)))
         }
         _ => {
             let tw = b.align(terms[0].clone(), g - phi_w, ws);
@@ -1381,11 +1685,26 @@ fn finalize(
             let s = b.name(&format!("{pre}_psum{p}"), add(s1, bb));
             let z = b.requant(s, g - e.pre.frac, e.pre.width);
             let z = b.name(&format!("{pre}_z{p}"), z);
-            Ok(vec![Stmt::If(
-                rvalid.clone(),
-                vec![Stmt::AssignIndex(format!("l{l}_z_q"), zi, z)],
-                vec![],
-            )])
+            if e.conv.is_some() {
+                // row gate·Ch + u → gate array `gate`, unit u
+                let ch = e.hidden;
+                let mut st = vec![];
+                for q in 0..e.gates() {
+                    let ui = sub(ri.clone(), uc(q * ch, ri.width()));
+                    let ui = b.name(&format!("{pre}_zu{q}_{p}"), ui);
+                    let ui = idx_fit(b, ch, ui);
+                    let w = vec![Stmt::AssignIndex(format!("l{l}_z{q}_q"), ui, z.clone())];
+                    st = if q == 0 {
+                        w
+                    } else {
+                        let ge = not(lt_c(ri, q * ch));
+                        vec![Stmt::If(ge, w, st)]
+                    };
+                }
+                return Ok(Fin::Stmts(vec![Stmt::If(rvalid.clone(), st, vec![])]));
+            }
+            let zb = b.name(&format!("{pre}_zbits{p}"), cast(z, false));
+            Ok(Fin::Lane(Some(zb), None))
         }
     }
 }
@@ -1459,10 +1778,10 @@ fn update(
         // ConvLSTM writes h by pixel word (pp_q), so stage C does not need the unit's state index
         b.m.partial.insert(format!("l{l}_ub_q"));
     }
+    // one array per gate (one read port each, docs/HARDWARE.md §4.1), indexed by the unit
     let zq = |b: &mut B, gate: usize| {
-        let i = add_c(&u0, gate * h);
-        let i = b.name(&format!("l{l}_zi{gate}"), i);
-        let v = rd(b, &format!("l{l}_z_q"), e.rows(), Ty::s(zw), i);
+        let i = idx_fit(b, h, u0.clone());
+        let v = rd(b, &format!("l{l}_z{gate}_q"), h, Ty::s(zw), i);
         b.name(&format!("l{l}_zg{gate}"), v)
     };
     let tab = |b: &mut B, t: &str, z: Expr| {
@@ -1521,7 +1840,7 @@ fn update(
                 (3, "sigmoid", "o"),
             ] {
                 let z = zq(b, gate);
-                let v = tab(b, t, z);
+                let v = tab(b, &format!("{t}_{nm}"), z);
                 b.m.reg(&format!("l{l}_{nm}_q"), tty, None);
                 sa.push(Stmt::Assign(format!("l{l}_{nm}_q"), v));
             }
@@ -1563,7 +1882,7 @@ fn update(
             let cn = b.requant(cs, gc - c.frac, c.width);
             let cn = b.name(&format!("l{l}_cnew"), cn);
             let zc = b.requant(cn.clone(), c.frac - e.pre.frac, zw);
-            let tc = tab(b, "tanh", zc);
+            let tc = tab(b, "tanh_c", zc);
             b.m.reg(&format!("l{l}_tc_q"), tty, None);
             b.m.reg(&format!("l{l}_o2_q"), tty, None);
             st.push(Stmt::If(
@@ -1595,8 +1914,8 @@ fn update(
             // stage A: r, z table reads; xn, hn, h_prev registered
             let zr = zq(b, 0);
             let zz = zq(b, 1);
-            let rv = tab(b, "sigmoid", zr);
-            let zv = tab(b, "sigmoid", zz);
+            let rv = tab(b, "sigmoid_r", zr);
+            let zv = tab(b, "sigmoid_z", zz);
             let u0h = idx_fit(b, h, u0.clone());
             let xn = rd(b, &format!("l{l}_xn_q"), h, Ty::s(wn), u0h.clone());
             let hn = rd(b, &format!("l{l}_hn_q"), h, Ty::s(zw), u0h.clone());
@@ -1637,7 +1956,7 @@ fn update(
             let a1 = b.align(rhn, gn - fa - fz, wn);
             let ns = b.name(&format!("l{l}_nsum"), add(rq("sxn", Ty::s(wn)), a1));
             let np = b.requant(ns, gn - fz, zw);
-            let nv = tab(b, "tanh", np);
+            let nv = tab(b, "tanh_n", np);
             st.push(Stmt::If(
                 va,
                 vec![
@@ -1675,6 +1994,345 @@ fn update(
             let hv = b.name(&format!("l{l}_hnew"), hv);
             let wh = write_h(b, hv);
             st.push(Stmt::If(vb, vec![wh], vec![]));
+        }
+    }
+    Ok(st)
+}
+
+/// The name of the copy of layer `l`'s hidden-state memory with `S = s` (docs/HARDWARE.md §4.1).
+fn h_copy_name(d: &Design, l: usize, s: usize) -> String {
+    let k = d.h_copies(l).iter().position(|&x| x == s).unwrap_or(0);
+    format!("l{l}_h{k}")
+}
+
+/// Read a signed value of `w` bits from raw bits.
+fn signed_bits(b: &mut B, hint: &str, bits: Expr) -> Expr {
+    let bits = b.name(hint, bits);
+    cast(bits, true)
+}
+
+/// The element-wise update of a dense layer `l` (docs/HARDWARE.md §4.2): stages A0 (z banks,
+/// GRU h), A (tables; LSTM c read), B (LSTM c written), C (h written to every copy); `H + 3`
+/// cycles. Counters it needs go onto `seq`; the pipeline's statements are returned.
+#[allow(clippy::too_many_arguments)]
+fn update_dense(
+    b: &mut B,
+    d: &Design,
+    e: &Engine,
+    l: usize,
+    cell: Cell,
+    active: Expr,
+    cnt: &Expr,
+    rst: &mut Vec<Stmt>,
+    rams: &mut crate::ram::Rams,
+    seq: &mut Vec<Stmt>,
+) -> Result<Vec<Stmt>, String> {
+    use crate::ram::{modctr, select, Rams};
+    let h = e.hidden;
+    let tw = e.table_width;
+    let tty = Ty::s(tw);
+    let zw = e.pre.width;
+    let fa = e.act_frac as i32;
+    let n_tab = 1usize << zw;
+    let g = e.gates();
+    let issue = b.wire(&format!("l{l}_uissue"), and(active.clone(), lt_c(cnt, h)));
+    let clear = not(active);
+    let uw = clog2(h.max(2));
+    let mut st = Vec::new();
+    for (v, what) in [("v0", "A0 → A"), ("va", "A → B"), ("vb", "B → C")] {
+        b.m.reg(
+            &format!("l{l}_{v}_q"),
+            Ty::u(1),
+            Some(&format!("update stage {what} valid")),
+        );
+        rst.push(Stmt::Assign(format!("l{l}_{v}_q"), zero()));
+    }
+    let v0 = Expr::Ref(format!("l{l}_v0_q"), Ty::u(1));
+    let va = Expr::Ref(format!("l{l}_va_q"), Ty::u(1));
+    let vb = Expr::Ref(format!("l{l}_vb_q"), Ty::u(1));
+    st.push(Stmt::Assign(format!("l{l}_v0_q"), issue.clone()));
+    st.push(Stmt::Assign(format!("l{l}_va_q"), v0.clone()));
+    st.push(Stmt::Assign(format!("l{l}_vb_q"), va.clone()));
+    // the unit's index in stages A and B: where an LSTM reads and writes c
+    let (u1, u2) = if cell == Cell::Gru {
+        (uc(0, uw), uc(0, uw))
+    } else {
+        let u0 = b.fit(cnt.clone(), uw);
+        let u0 = b.name(&format!("l{l}_u0"), u0);
+        let u1 =
+            b.m.reg(&format!("l{l}_u1_q"), Ty::u(uw), Some("unit in stage A"));
+        let u2 =
+            b.m.reg(&format!("l{l}_u2_q"), Ty::u(uw), Some("unit in stage B"));
+        st.push(Stmt::Assign(format!("l{l}_u1_q"), u0.clone()));
+        st.push(Stmt::Assign(format!("l{l}_u2_q"), u1.clone()));
+        (u1, u2)
+    };
+    // A0: the G gates of unit j, bank G·(j mod B/G) + gate at address j div B/G
+    let zn = format!("l{l}_z");
+    let nbz = e.z_banks();
+    let m = nbz / g;
+    let zaw = rams.aw(&zn)?;
+    let zc = modctr(
+        b,
+        seq,
+        &format!("l{l}_uz"),
+        m,
+        zaw,
+        issue.clone(),
+        clear.clone(),
+    );
+    for k in 0..nbz {
+        rams.read(&zn, k, issue.clone(), zc.addr.clone());
+    }
+    let zsel = crate::ram::sel_reg(
+        b,
+        &mut st,
+        &format!("l{l}_zsel_q"),
+        &zc.bank,
+        m,
+        "z bank group of the unit in stage A",
+    );
+    let gate_bits = |b: &mut B, rams: &Rams, q: usize| -> Result<Expr, String> {
+        let opts = (0..m)
+            .map(|k| rams.rd(&zn, g * k + q))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(select(b, &format!("l{l}_zg{q}"), zsel.as_ref(), &opts))
+    };
+    // each table read has its own copy of the table: one read port per memory (§4.1)
+    let tab = |b: &mut B, copy: &str, z: Expr| {
+        let i = tidx(b, z);
+        let i = b.name(&format!("l{l}_ti"), i);
+        rd(b, &format!("l{l}_{copy}"), n_tab, tty, i)
+    };
+    let fresh = Expr::Ref(format!("l{l}_fresh_q"), Ty::u(1));
+    let hty = h_ty(e.h_fmt);
+    // C: h to every copy, each with its own (bank, address) counter
+    let write_h =
+        |b: &mut B, rams: &mut Rams, seq: &mut Vec<Stmt>, v: Expr| -> Result<(), String> {
+            let bits = if v.ty().signed {
+                let v = b.name(&format!("l{l}_hbits"), v);
+                cast(v, false)
+            } else {
+                v
+            };
+            let bits = b.name(&format!("l{l}_hb"), bits);
+            if h == 1 && l + 1 == d.layers.len() && d.head.is_none() {
+                // the one unit of the output layer is written in UPDATE's last cycle, when OUT
+                // would read it ahead (§4.2): OUT reads this copy of it instead of the RAM
+                b.m.reg(
+                    "out_h_q",
+                    bits.ty(),
+                    Some("h of the single output unit, for OUT"),
+                );
+                seq.push(Stmt::If(
+                    vb.clone(),
+                    vec![Stmt::Assign("out_h_q".into(), bits.clone())],
+                    vec![],
+                ));
+            }
+            for k in 0..d.h_copies(l).len() {
+                let hn = format!("l{l}_h{k}");
+                let nb = rams.buf(&hn)?.banks.len();
+                let aw = rams.aw(&hn)?;
+                let c = modctr(
+                    b,
+                    seq,
+                    &format!("l{l}_hw{k}"),
+                    nb,
+                    aw,
+                    vb.clone(),
+                    clear.clone(),
+                );
+                for j in 0..nb {
+                    let we = and(vb.clone(), eq_c(&c.bank, j));
+                    rams.write(&hn, j, we, c.addr.clone(), bits.clone());
+                }
+            }
+            Ok(())
+        };
+    match cell {
+        Cell::Lstm | Cell::ConvLstm => {
+            let c = e.c_fmt.ok_or("LSTM c")?;
+            // A: gate table reads (registered); c of the unit read (data in B)
+            let mut sa = Vec::new();
+            for (gate, t, nm) in [
+                (0, "sigmoid", "i"),
+                (1, "sigmoid", "f"),
+                (2, "tanh", "g"),
+                (3, "sigmoid", "o"),
+            ] {
+                let zb = gate_bits(b, rams, gate)?;
+                let z = signed_bits(b, &format!("l{l}_zs{gate}"), zb);
+                let v = tab(b, &format!("{t}_{nm}"), z);
+                b.m.reg(&format!("l{l}_{nm}_q"), tty, None);
+                sa.push(Stmt::Assign(format!("l{l}_{nm}_q"), v));
+            }
+            st.push(Stmt::If(v0.clone(), sa, vec![]));
+            let cn_ = format!("l{l}_c");
+            let caw = rams.aw(&cn_)?;
+            let ra = b.fit(u1.clone(), caw);
+            rams.read(&cn_, 0, v0.clone(), ra);
+            // B: c' = requant(f·c + i·g), zc = requant(c'), tanh(zc) read
+            let r = |n: &str| Expr::Ref(format!("l{l}_{n}_q"), tty);
+            let crd = rams.rd(&cn_, 0)?;
+            let cold = signed_bits(b, &format!("l{l}_crd"), crd);
+            let cold = mux(fresh.clone(), konst(0, Ty::s(c.width)), cold);
+            let cold = b.name(&format!("l{l}_cold"), cold);
+            let fc = b.name(&format!("l{l}_fc"), mul(r("f"), cold));
+            let ig = b.name(&format!("l{l}_ig"), mul(r("i"), r("g")));
+            let gc = (fa + c.frac).max(2 * fa);
+            let wcs = e.sig("c_sum").width;
+            let a1 = b.align(fc, gc - fa - c.frac, wcs);
+            let a2 = b.align(ig, gc - 2 * fa, wcs);
+            let cs = b.name(&format!("l{l}_csum"), add(a1, a2));
+            let cn = b.requant(cs, gc - c.frac, c.width);
+            let cn = b.name(&format!("l{l}_cnew"), cn);
+            let wa = b.fit(u2.clone(), caw);
+            rams.write(&cn_, 0, va.clone(), wa, cast(cn.clone(), false));
+            let zc2 = b.requant(cn, c.frac - e.pre.frac, zw);
+            let tc = tab(b, "tanh_c", zc2);
+            b.m.reg(&format!("l{l}_tc_q"), tty, None);
+            b.m.reg(&format!("l{l}_o2_q"), tty, None);
+            st.push(Stmt::If(
+                va.clone(),
+                vec![
+                    Stmt::Assign(format!("l{l}_tc_q"), tc),
+                    Stmt::Assign(format!("l{l}_o2_q"), r("o")),
+                ],
+                vec![],
+            ));
+            // C: h = requant(o · tanh(c))
+            let prod = b.name(&format!("l{l}_otc"), mul(r("o2"), r("tc")));
+            let hv = match e.h_fmt {
+                ActFmt::Fixed(hf) => {
+                    let wp = e.sig("h_prod").width;
+                    let pf = b.fit(prod, wp);
+                    b.requant(pf, 2 * fa - hf.frac, hf.width)
+                }
+                ActFmt::Binary => b.binarize(prod),
+            };
+            let hv = b.name(&format!("l{l}_hnew"), hv);
+            write_h(b, rams, seq, hv)?;
+        }
+        Cell::Gru => {
+            let fz = e.pre.frac;
+            let wn = e.sig("n_sum").width;
+            // A0 also reads h_{t-1}[j] from copy 0
+            let h0 = format!("l{l}_h0");
+            let nb0 = rams.buf(&h0)?.banks.len();
+            let haw = rams.aw(&h0)?;
+            let hc = modctr(
+                b,
+                seq,
+                &format!("l{l}_uh"),
+                nb0,
+                haw,
+                issue.clone(),
+                clear.clone(),
+            );
+            for k in 0..nb0 {
+                rams.read(&h0, k, issue.clone(), hc.addr.clone());
+            }
+            let hsel = crate::ram::sel_reg(
+                b,
+                &mut st,
+                &format!("l{l}_hsel_q"),
+                &hc.bank,
+                nb0,
+                "h bank of the unit in stage A",
+            );
+            // A: r, z table reads; xn, hn, h_prev registered
+            let zr = gate_bits(b, rams, 0)?;
+            let zr = signed_bits(b, &format!("l{l}_zsr"), zr);
+            let zz = gate_bits(b, rams, 1)?;
+            let zz = signed_bits(b, &format!("l{l}_zsz"), zz);
+            let nw = gate_bits(b, rams, 2)?;
+            let rv = tab(b, "sigmoid_r", zr);
+            let zv = tab(b, "sigmoid_z", zz);
+            let xn = slice(nw.clone(), zw, wn, true);
+            let hn = slice(nw, 0, zw, true);
+            let hopts = (0..nb0)
+                .map(|k| rams.rd(&h0, k))
+                .collect::<Result<Vec<_>, _>>()?;
+            let hp = select(b, &format!("l{l}_hpb"), hsel.as_ref(), &hopts);
+            let hp = if hty.signed {
+                signed_bits(b, &format!("l{l}_hps"), hp)
+            } else {
+                hp
+            };
+            let hp = mux(fresh, konst(e.h_fmt.initial() as i128, hty), hp);
+            let rq = |n: &str, ty: Ty| Expr::Ref(format!("l{l}_{n}_q"), ty);
+            for (nm, ty) in [
+                ("gr", tty),
+                ("gz", tty),
+                ("sxn", Ty::s(wn)),
+                ("shn", Ty::s(zw)),
+                ("shp", hty),
+                ("gz2", tty),
+                ("shp2", hty),
+                ("gn", tty),
+            ] {
+                b.m.reg(&format!("l{l}_{nm}_q"), ty, None);
+            }
+            st.push(Stmt::If(
+                v0.clone(),
+                vec![
+                    Stmt::Assign(format!("l{l}_gr_q"), rv),
+                    Stmt::Assign(format!("l{l}_gz_q"), zv),
+                    Stmt::Assign(format!("l{l}_sxn_q"), xn),
+                    Stmt::Assign(format!("l{l}_shn_q"), hn),
+                    Stmt::Assign(format!("l{l}_shp_q"), hp),
+                ],
+                vec![],
+            ));
+            // B: n = tanh(requant(xn + r·hn, Gn → pre))
+            let phi_w = e.w.shift + e.w.act.frac();
+            let gx = phi_w.max(e.bias_fmt.frac);
+            let gn = gx.max(fa + fz);
+            let rhn = b.name(
+                &format!("l{l}_rhn"),
+                mul(rq("gr", tty), rq("shn", Ty::s(zw))),
+            );
+            let a1 = b.align(rhn, gn - fa - fz, wn);
+            let ns = b.name(&format!("l{l}_nsum"), add(rq("sxn", Ty::s(wn)), a1));
+            let np = b.requant(ns, gn - fz, zw);
+            let nv = tab(b, "tanh_n", np);
+            st.push(Stmt::If(
+                va.clone(),
+                vec![
+                    Stmt::Assign(format!("l{l}_gn_q"), nv),
+                    Stmt::Assign(format!("l{l}_gz2_q"), rq("gz", tty)),
+                    Stmt::Assign(format!("l{l}_shp2_q"), rq("shp", hty)),
+                ],
+                vec![],
+            ));
+            // C: h' = requant((2^Fa − z)·n + z·h, Gh' → Hf)
+            let fh = e.h_fmt.frac();
+            let ghp = (2 * fa).max(fa + fh);
+            let whs = e.sig("h_sum").width;
+            let ow = tw.max(fa as u32 + 2);
+            let gz2 = b.ext(rq("gz2", tty), ow);
+            let omz = b.name(
+                &format!("l{l}_omz"),
+                sub(konst(1i128 << fa, Ty::s(ow)), gz2),
+            );
+            let t1 = b.name(&format!("l{l}_zn"), mul(omz, rq("gn", tty)));
+            let hps = if e.h_fmt.is_binary() {
+                let v = mux(rq("shp2", hty), konst(1, Ty::s(2)), konst(-1, Ty::s(2)));
+                b.name(&format!("l{l}_hpm"), v)
+            } else {
+                rq("shp2", hty)
+            };
+            let t2 = b.name(&format!("l{l}_zh"), mul(rq("gz2", tty), hps));
+            let a1 = b.align(t1, ghp - 2 * fa, whs);
+            let a2 = b.align(t2, ghp - fa - fh, whs);
+            let v = b.name(&format!("l{l}_hsum"), add(a1, a2));
+            let hv = match e.h_fmt {
+                ActFmt::Fixed(hf) => b.requant(v, ghp - hf.frac, hf.width),
+                ActFmt::Binary => b.binarize(v),
+            };
+            let hv = b.name(&format!("l{l}_hnew"), hv);
+            write_h(b, rams, seq, hv)?;
         }
     }
     Ok(st)

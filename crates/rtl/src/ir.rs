@@ -235,7 +235,100 @@ impl Engine {
     pub fn groups(&self) -> usize {
         self.fold.map(|f| self.rows().div_ceil(f.p)).unwrap_or(0)
     }
+    /// Gates per unit `G`: 4 (LSTM, ConvLSTM), 3 (GRU), 1 (the head).
+    pub fn gates(&self) -> usize {
+        match self.cell {
+            Some(Cell::Gru) => 3,
+            Some(_) => 4,
+            None => 1,
+        }
+    }
+    /// Whether the engine computes its rows in unit-major order (a dense layer, docs/HARDWARE.md
+    /// §4.1): engine row `r' = G·j + gate` is model row `gate·H + j`.
+    pub fn unit_major(&self) -> bool {
+        self.cell.is_some() && self.conv.is_none()
+    }
+    /// The model row (PyTorch's gate-major order) that engine row `r` computes.
+    pub fn model_row(&self, r: usize) -> usize {
+        if self.unit_major() {
+            let g = self.gates();
+            (r % g) * self.hidden + r / g
+        } else {
+            r
+        }
+    }
+    /// Banks of the pre-activation memory `z`: `B = G·⌈P/G⌉` (docs/HARDWARE.md §4.1), so that
+    /// the `P` rows of a group and the `G` gates of a unit each fall in different banks.
+    pub fn z_banks(&self) -> usize {
+        let g = self.gates();
+        g * self.fold.map_or(1, |f| f.p).div_ceil(g)
+    }
 }
+
+/// How a buffer memory is built (the `ram_style` attribute of its array, docs/HARDWARE.md §4.1).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum RamStyle {
+    /// Block RAM: iCE40 SB_RAM40_4K, ECP5 DP16KD, Gowin BSRAM (`ram_style = "block"`).
+    Block,
+    /// LUT RAM where the family has it: ECP5, Gowin (`ram_style = "distributed"`).
+    Distributed,
+    /// Flip-flops (`ram_style = "logic"`).
+    Registers,
+}
+
+impl RamStyle {
+    /// The `ram_style` attribute value.
+    pub fn attr(self) -> &'static str {
+        match self {
+            RamStyle::Block => "block",
+            RamStyle::Distributed => "distributed",
+            RamStyle::Registers => "logic",
+        }
+    }
+    /// Short name in module names and `qrnn.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RamStyle::Block => "bram",
+            RamStyle::Distributed => "lutram",
+            RamStyle::Registers => "regs",
+        }
+    }
+}
+
+/// A buffer memory of a dense layer (docs/HARDWARE.md §4.1): `banks.len()` RAMs of `words` words,
+/// bank `k` `banks[k]` bits wide, each with one write and `read_ports` registered read ports.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Buffer {
+    /// Name: `x`, `l<l>_h<copy>`, `l<l>_c`, `l<l>_z`; bank `k` is instance `u_<name>_b<k>`.
+    pub name: String,
+    /// Elements held (over all banks).
+    pub elems: usize,
+    /// Words per bank.
+    pub words: usize,
+    /// Width of each bank's words.
+    pub banks: Vec<u32>,
+    /// Read ports per bank.
+    pub read_ports: usize,
+    /// How it is built (the `place-memories` pass).
+    pub style: RamStyle,
+}
+
+impl Buffer {
+    /// Bits of bank `k`.
+    pub fn bank_bits(&self, k: usize) -> u64 {
+        self.words as u64 * self.banks[k] as u64
+    }
+    /// Bits over all banks.
+    pub fn bits(&self) -> u64 {
+        (0..self.banks.len()).map(|k| self.bank_bits(k)).sum()
+    }
+}
+
+/// The most read ports any generated memory may have (docs/HARDWARE.md §4.1).
+pub const MAX_READ_PORTS: usize = 2;
 
 /// What a multiplier of an engine is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -344,12 +437,93 @@ pub struct Design {
     /// The terms of `cycles_per_step`, one per controller phase (after `schedule`); the manifest's
     /// `cycle_formula` is rendered from them.
     pub cycle_terms: Vec<CycleTerm>,
+    /// Buffer memories of the dense layers, after `place-memories` (docs/HARDWARE.md §4.1).
+    pub buffers: Vec<Buffer>,
 }
 
 impl Design {
     /// All engines, layers then head.
     pub fn engines(&self) -> impl Iterator<Item = &Engine> {
         self.layers.iter().chain(self.head.iter())
+    }
+
+    /// The `S` of each copy of layer `l`'s hidden-state memory: the layer's own (its U lanes)
+    /// first, then each different `S` of the engine that reads `h` next (the next layer or the
+    /// head), docs/HARDWARE.md §4.1. Empty for a ConvLSTM layer.
+    pub fn h_copies(&self, l: usize) -> Vec<usize> {
+        let e = &self.layers[l];
+        if e.conv.is_some() {
+            return Vec::new();
+        }
+        let s_of = |e: &Engine| e.fold.map_or(1, |f| f.s);
+        let mut v = vec![s_of(e)];
+        let next = self.layers.get(l + 1).or(if l + 1 == self.layers.len() {
+            self.head.as_ref()
+        } else {
+            None
+        });
+        if let Some(n) = next {
+            if !v.contains(&s_of(n)) {
+                v.push(s_of(n));
+            }
+        }
+        v
+    }
+
+    /// The buffer memories the folded design needs, unplaced (style `Registers`): `x` (a dense
+    /// model), and per dense layer its `h` copies, `c` (LSTM) and `z` (docs/HARDWARE.md §4.1).
+    pub fn plan_buffers(&self) -> Vec<Buffer> {
+        let mut v = Vec::new();
+        let mk = |name: String, elems: usize, banks: Vec<u32>| Buffer {
+            name,
+            elems,
+            words: elems.div_ceil(banks.len()).max(1),
+            banks,
+            read_ports: 1,
+            style: RamStyle::Registers,
+        };
+        let Some(l0) = self.layers.first() else {
+            return v;
+        };
+        if l0.conv.is_none() {
+            let s0 = l0.fold.map_or(1, |f| f.s).min(self.in_len);
+            v.push(mk("x".into(), self.in_len, vec![self.x_fmt.width(); s0]));
+        }
+        for (l, e) in self.layers.iter().enumerate() {
+            if e.conv.is_some() {
+                continue;
+            }
+            for (k, s) in self.h_copies(l).into_iter().enumerate() {
+                let n = s.min(e.hidden);
+                v.push(mk(format!("l{l}_h{k}"), e.hidden, vec![e.h_fmt.width(); n]));
+            }
+            if let Some(c) = e.c_fmt {
+                v.push(mk(format!("l{l}_c"), e.hidden, vec![c.width]));
+            }
+            let g = e.gates();
+            let zw = e.pre.width;
+            let widths = (0..e.z_banks())
+                .map(|b| {
+                    if e.cell == Some(Cell::Gru) && b % g == 2 {
+                        // {xn, hn}
+                        e.sigs
+                            .iter()
+                            .find(|s| s.name == "n_sum")
+                            .map_or(0, |s| s.width)
+                            + zw
+                    } else {
+                        zw
+                    }
+                })
+                .collect();
+            v.push(mk(format!("l{l}_z"), g * e.hidden, widths));
+        }
+        v
+    }
+
+    /// A buffer by name.
+    pub fn buffer(&self, name: &str) -> Option<&Buffer> {
+        self.buffers.iter().find(|b| b.name == name)
     }
 
     /// Check the invariants that hold after pass `stage` (a pass name); the error names the engine.
@@ -509,6 +683,39 @@ impl Design {
                 {
                     return fail(e, format!("signal `{missing}` missing after `size`"));
                 }
+            }
+        }
+        if stage == "place-memories" || stage == "schedule" {
+            // the buffers are the ones the folded design needs, each within the port rule
+            let want = self.plan_buffers();
+            for b in &self.buffers {
+                if b.read_ports == 0 || b.read_ports > MAX_READ_PORTS {
+                    return Err(format!(
+                        "after pass `{stage}`: buffer {} has {} read ports, 1..={MAX_READ_PORTS} allowed",
+                        b.name, b.read_ports
+                    ));
+                }
+                if b.words * b.banks.len() < b.elems {
+                    return Err(format!(
+                        "after pass `{stage}`: buffer {} holds {} words in {} banks for {} elements",
+                        b.name,
+                        b.words,
+                        b.banks.len(),
+                        b.elems
+                    ));
+                }
+            }
+            let shape = |v: &[Buffer]| -> Vec<(String, usize, usize, Vec<u32>)> {
+                v.iter()
+                    .map(|b| (b.name.clone(), b.elems, b.words, b.banks.clone()))
+                    .collect()
+            };
+            if shape(&self.buffers) != shape(&want) {
+                return Err(format!(
+                    "after pass `{stage}`: buffers {:?} are not the ones the folding needs {:?}",
+                    shape(&self.buffers),
+                    shape(&want)
+                ));
             }
         }
         if stage == "schedule" {

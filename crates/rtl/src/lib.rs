@@ -11,6 +11,7 @@ pub mod error;
 pub mod ir;
 pub mod manifest;
 pub mod passes;
+pub mod ram;
 pub mod resources;
 pub mod verilog;
 pub mod vocab;
@@ -130,6 +131,10 @@ fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifes
         layers,
         head,
         cycles_per_step: d.cycles_per_step,
+        // the phases do not overlap (docs/HARDWARE.md §4.2)
+        latency: d.cycles_per_step,
+        initiation_interval: d.cycles_per_step,
+        buffers: d.buffers.clone(),
         cycle_formula: manifest::cycle_formula(&d.cycle_terms),
         cycle_terms: d.cycle_terms.clone(),
         elementwise_products: products,

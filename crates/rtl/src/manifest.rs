@@ -342,6 +342,15 @@ pub struct Manifest {
     pub head: Option<HeadManifest>,
     /// Exact cycles per timestep (docs/HARDWARE.md §3).
     pub cycles_per_step: u64,
+    /// Cycles from a timestep's first input handshake to its last output handshake (§3).
+    #[serde(default)]
+    pub latency: u64,
+    /// Cycles from a timestep's first input handshake to the next timestep's (§3).
+    #[serde(default)]
+    pub initiation_interval: u64,
+    /// The buffer memories and where they live (§4.1; absent in manifests written before them).
+    #[serde(default)]
+    pub buffers: Vec<crate::ir::Buffer>,
     /// The formula with its terms, rendered from `cycle_terms` (machine-checkable:
     /// [`check_cycle_formula`]).
     pub cycle_formula: String,

@@ -11,7 +11,7 @@
 //! | `schedule` | exact cycles of every phase and per timestep (docs/HARDWARE.md §5) |
 
 use crate::error::RtlError;
-use crate::ir::{ConvGeo, Design, Engine, Memory, Mv, Placement, Sig};
+use crate::ir::{ConvGeo, Design, Engine, Memory, Mv, Placement, RamStyle, Sig};
 use crate::manifest::{CycleTerm, Phase};
 use crate::vocab::{EngineId, Family, Fold, FoldSpec};
 use qrnn_model::analysis::{analyze, LayerRanges};
@@ -159,7 +159,7 @@ pub fn lower(model: &Model) -> Result<Design, RtlError> {
     model
         .validate()
         .map_err(|e| RtlError::Model(e.to_string()))?;
-    let mut layers = Vec::new();
+    let mut layers: Vec<Engine> = Vec::new();
     for (l, layer) in model.layers.iter().enumerate() {
         let x = model.layer_input_fmt(l);
         let tw = table_width(&layer.sigmoid, &layer.tanh);
@@ -222,6 +222,25 @@ pub fn lower(model: &Model) -> Result<Design, RtlError> {
         cycles_mv: 0,
         cycles_update: 0,
     });
+    // dense layers compute their rows unit-major (docs/HARDWARE.md §4.1): per-row constants in
+    // engine row order; `pack-weights` packs the weight rows in the same order
+    for e in &mut layers {
+        if e.unit_major() {
+            let perm = |v: &[i64]| -> Vec<i64> {
+                if v.is_empty() {
+                    return Vec::new();
+                }
+                (0..v.len()).map(|r| v[e.model_row(r)]).collect()
+            };
+            let (b, bh) = (perm(&e.bias), perm(&e.bias_h));
+            let order: Vec<usize> = (0..e.rows()).map(|r| e.model_row(r)).collect();
+            e.bias = b;
+            e.bias_h = bh;
+            for mv in std::iter::once(&mut e.w).chain(e.u.iter_mut()) {
+                mv.mult = order.iter().map(|&r| mv.mult[r]).collect();
+            }
+        }
+    }
     let out_width = match &model.head {
         Some(h) => h.out_fmt.width,
         None => last.h_fmt.width(),
@@ -237,6 +256,7 @@ pub fn lower(model: &Model) -> Result<Design, RtlError> {
         out_width,
         cycles_per_step: 0,
         cycle_terms: Vec::new(),
+        buffers: Vec::new(),
     })
 }
 
@@ -373,9 +393,10 @@ fn size_mv(mv: &mut Mv, f: Fold, acc: Interval) {
     mv.acc_width = acc.width().max(mv.dot_width);
 }
 
-/// ROM word for (row group g, chunk k): lane (p, s) at bits `[(p·S + s)·b, +b)`, code of row
-/// `g·P + p`, column `k·S + s`; rows/columns past the end are padding (pattern 0, masked in hardware).
-fn pack(w: &qrnn_model::Weights, f: Fold, name: String) -> Memory {
+/// ROM word for (row group g, chunk k): lane (p, s) at bits `[(p·S + s)·b, +b)`, code of engine
+/// row `g·P + p` (model row `order(g·P + p)`, [`Engine::model_row`]), column `k·S + s`;
+/// rows/columns past the end are padding (pattern 0, masked in hardware).
+fn pack(w: &qrnn_model::Weights, f: Fold, name: String, order: &dyn Fn(usize) -> usize) -> Memory {
     let rows = w.rows();
     let cols = w.row_len();
     let b = w.scheme.bits();
@@ -390,7 +411,7 @@ fn pack(w: &qrnn_model::Weights, f: Fold, name: String) -> Memory {
                 for s in 0..f.s {
                     let (r, c) = (g * f.p + p, k * f.s + s);
                     if r < rows && c < cols {
-                        let pat = w.scheme.encode(w.row(r)[c] as i64);
+                        let pat = w.scheme.encode(w.row(order(r))[c] as i64);
                         let lo = (p * f.s + s) * b as usize;
                         for i in 0..b as usize {
                             bits[lo + i] = (pat >> i) & 1 == 1;
@@ -427,26 +448,53 @@ fn pack_weights(d: &mut Design, m: &Model, _o: &Options) -> Result<(), RtlError>
     for (l, e) in d.layers.iter_mut().enumerate() {
         let f = e.fold.ok_or("fold must run first")?;
         let pre = e.id.short();
-        e.w.rom = Some(pack(&m.layers[l].w, f, format!("{pre}_w")));
+        let probe = e.clone();
+        let order = |r| probe.model_row(r);
+        e.w.rom = Some(pack(&m.layers[l].w, f, format!("{pre}_w"), &order));
         if let Some(u) = e.u.as_mut() {
-            u.rom = Some(pack(&m.layers[l].u, f, format!("{pre}_u")));
+            u.rom = Some(pack(&m.layers[l].u, f, format!("{pre}_u"), &order));
         }
     }
     if let (Some(e), Some(h)) = (d.head.as_mut(), m.head.as_ref()) {
         let f = e.fold.ok_or("fold must run first")?;
-        e.w.rom = Some(pack(&h.w, f, format!("{}_w", e.id.short())));
+        e.w.rom = Some(pack(&h.w, f, format!("{}_w", e.id.short()), &|r| r));
     }
     Ok(())
 }
 
 fn place_memories(d: &mut Design, _m: &Model, o: &Options) -> Result<(), RtlError> {
-    place(d, o.weights);
+    place(d, o.weights, o.target);
     Ok(())
 }
 
-/// Place every weight memory of `d` under `w` (the `place-memories` pass; the fit calls it to
-/// re-place one pipeline run under each mode).
-pub fn place(d: &mut Design, w: WeightsMode) {
+/// Smallest buffer bank, in bits, that goes to block RAM (docs/HARDWARE.md §6): on the iCE40
+/// (no LUT RAM) a bank of 64 bits or more, elsewhere one of 1024 bits or more (smaller ones are
+/// LUT RAM).
+pub fn block_threshold(target: Family) -> u64 {
+    match target {
+        Family::Ice40 => 64,
+        _ => 1024,
+    }
+}
+
+/// Place every weight memory of `d` under `w`, and every buffer memory for `target` (the
+/// `place-memories` pass; the fit calls it to re-place one pipeline run under each mode).
+pub fn place(d: &mut Design, w: WeightsMode, target: Family) {
+    let mut bufs = d.plan_buffers();
+    for b in &mut bufs {
+        let largest = (0..b.banks.len())
+            .map(|k| b.bank_bits(k))
+            .max()
+            .unwrap_or(0);
+        b.style = if largest >= block_threshold(target) {
+            RamStyle::Block
+        } else if target == Family::Ice40 {
+            RamStyle::Registers
+        } else {
+            RamStyle::Distributed
+        };
+    }
+    d.buffers = bufs;
     for e in d.layers.iter_mut().chain(d.head.iter_mut()) {
         for mv in std::iter::once(&mut e.w).chain(e.u.iter_mut()) {
             if let Some(rom) = mv.rom.as_mut() {
@@ -461,8 +509,12 @@ pub fn place(d: &mut Design, w: WeightsMode) {
     }
 }
 
-/// Update-pipeline depth after the last unit is issued (docs/HARDWARE.md §5).
-pub const UPDATE_DEPTH: u64 = 2;
+/// Update-pipeline depth after the last unit is issued, dense layers (stages A0, A, B, C:
+/// docs/HARDWARE.md §4.2).
+pub const UPDATE_DEPTH: u64 = 3;
+
+/// Update-pipeline depth after the last unit is issued, ConvLSTM layers (stages A, B, C: §9).
+pub const CONV_UPDATE_DEPTH: u64 = 2;
 
 /// The cycle terms of one folded engine: its MV phase and (layers) its UPDATE phase, each with
 /// its symbolic and numeric expression (docs/HARDWARE.md §5, §9). The `schedule` pass stores them;
@@ -504,7 +556,11 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
             numeric,
             cycles,
         };
-    let d = UPDATE_DEPTH;
+    let d = if e.conv.is_some() {
+        CONV_UPDATE_DEPTH
+    } else {
+        UPDATE_DEPTH
+    };
     Ok(match (e.conv, e.cell) {
         // dense layer or head: G·K issue cycles and one ROM/lane pipeline cycle; a layer then
         // updates its H units one per cycle through the UPDATE_DEPTH-deep pipeline

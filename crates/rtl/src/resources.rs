@@ -2,7 +2,7 @@
 //! scheduled design, written into `qrnn.json` and compared against synthesis by the FPGA flow.
 //! docs/HARDWARE.md §6 states every term; keep the two in step.
 
-use crate::ir::{Design, Engine, Mv, Placement};
+use crate::ir::{Buffer, Design, Engine, Mv, Placement, RamStyle};
 use crate::vocab::{Family, Fold};
 use qrnn_model::{Cell, Scheme};
 use serde::{Deserialize, Serialize};
@@ -47,7 +47,8 @@ fn lut_mul(wa: u64, wb: u64) -> u64 {
     (wa * wb).div_ceil(2)
 }
 
-fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, block: u64) {
+fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, target: Family) {
+    let block = target.bram_block_bits();
     let f = e.fold.unwrap_or(Fold::SERIAL);
     let (p, s) = (f.p as u64, f.s as u64);
     // S lanes read the activation vector at run-time indices: with S a power of two, lane s reads
@@ -57,7 +58,13 @@ fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, block: u64) {
     } else {
         mv.cols() as u64
     };
-    r.lut4 += s.min(mv.cols() as u64) * read_mux(depth, mv.act.width() as u64);
+    // a dense engine's activations come from banked RAMs (their cost is the buffers'), a
+    // ConvLSTM engine's through run-time read multiplexers and stage-1 registers
+    let dense = e.conv.is_none();
+    if !dense {
+        r.lut4 += s.min(mv.cols() as u64) * read_mux(depth, mv.act.width() as u64);
+        r.ff += s * mv.act.width() as u64;
+    }
     let xnor = mv.scheme == Scheme::Binary && mv.act.is_binary();
     // outside the XNOR path: padding columns zero their activation (one LUT per bit, shared by
     // the P rows), and a multiplier-free row adds the count of its negated lanes (a popcount of
@@ -73,7 +80,7 @@ fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, block: u64) {
     let acc = p * mv.acc_width as u64;
     r.mv_lut4 += lanes + tree;
     r.lut4 += lanes + tree + acc;
-    r.ff += acc + s * mv.act.width() as u64; // accumulators, stage-1 activation registers
+    r.ff += acc; // accumulators
     if matches!(mv.scheme, Scheme::Int(_)) {
         // a lane past the last column always reads activation 0: synthesis drops its multiplier
         r.mv_multipliers += p * s.min(mv.cols() as u64);
@@ -87,7 +94,10 @@ fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, block: u64) {
             Placement::Logic => r.lut4 += rom.width as u64 * (rom.words.len() as u64).div_ceil(16),
             _ => {
                 r.bram_bits += rom.bits();
-                r.bram_blocks += rom.bits().div_ceil(block).max(1);
+                r.bram_blocks += rom
+                    .bits()
+                    .div_ceil(block)
+                    .max((rom.width as u64).div_ceil(bram_max_width(target)));
             }
         }
     }
@@ -97,6 +107,40 @@ fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, block: u64) {
 /// `rows · width · (P − 1)`.
 pub fn write_mux(e: &Engine, p: u64) -> u64 {
     e.rows() as u64 * e.pre.width as u64 * p.saturating_sub(1)
+}
+
+/// Widest word one block RAM of the family reads: iCE40 SB_RAM40_4K 16 bits, ECP5 DP16KD and
+/// Gowin BSRAM 36 (18 per port in true dual-port use; a buffer uses one port of each kind).
+fn bram_max_width(target: Family) -> u64 {
+    match target {
+        Family::Ice40 => 16,
+        _ => 36,
+    }
+}
+
+/// One buffer memory (docs/HARDWARE.md §4.1, §6): every bank in block RAM costs at least a whole
+/// block (and one per `bram_max_width` bits of word); in flip-flops, its bits, its read
+/// multiplexer, its word enables and its read register; in LUT RAM, a LUT4 per 16 bits and its
+/// read register.
+fn buffer_resources(b: &Buffer, target: Family, r: &mut Resources) {
+    let block = target.bram_block_bits();
+    for (k, &w) in b.banks.iter().enumerate() {
+        let (w, words, bits) = (w as u64, b.words as u64, b.bank_bits(k));
+        match b.style {
+            RamStyle::Block => {
+                r.bram_bits += bits;
+                r.bram_blocks += bits.div_ceil(block).max(w.div_ceil(bram_max_width(target)));
+            }
+            RamStyle::Registers => {
+                r.ff += bits + w;
+                r.lut4 += read_mux(words, w) + words;
+            }
+            RamStyle::Distributed => {
+                r.lut4 += bits.div_ceil(16);
+                r.ff += w;
+            }
+        }
+    }
 }
 
 fn add_bram(r: &mut Resources, bits: u64, block: u64) {
@@ -115,13 +159,17 @@ pub fn predict(d: &Design, target: Family) -> Resources {
     if d.layers[0].conv.is_some() {
         // ConvLSTM input frame: one word per pixel in block RAM
         add_bram(&mut r, in_bits, block);
-    } else {
-        r.ff += in_bits;
+    }
+    // the dense layers' buffers as placed (x, h copies, c, z), and their bank/address counters
+    for b in &d.buffers {
+        buffer_resources(b, target, &mut r);
+        r.ff += 8;
+        r.lut4 += 8;
     }
     for e in d.engines() {
-        mv_resources(e, &e.w, &mut r, block);
+        mv_resources(e, &e.w, &mut r, target);
         if let Some(u) = &e.u {
-            mv_resources(e, u, &mut r, block);
+            mv_resources(e, u, &mut r, target);
         }
         let f = e.fold.unwrap_or(Fold::SERIAL);
         // requantization per lane: aligned adds, rounding add, two compares and a mux per bit
@@ -130,7 +178,12 @@ pub fn predict(d: &Design, target: Family) -> Resources {
         // per lane, reads of the constant per-row arrays at the lane's row: the bias (and the GRU's
         // b_h), and the 17-bit scale multipliers of tensors that have them; LUT ROMs of
         // `width · ⌈rows/16⌉` LUT4s each
-        let row_words = (e.rows() as u64).div_ceil(16);
+        // (P > 1: lane p's own array of the G rows it computes, `width · ⌈G/16⌉`)
+        let row_words = if f.p > 1 {
+            (e.rows().div_ceil(f.p) as u64).div_ceil(16)
+        } else {
+            (e.rows() as u64).div_ceil(16)
+        };
         let biases = if e.cell == Some(Cell::Gru) { 2 } else { 1 };
         let mults = std::iter::once(&e.w)
             .chain(e.u.iter())
@@ -140,7 +193,14 @@ pub fn predict(d: &Design, target: Family) -> Resources {
         // the P lanes write the z buffer (layers) or the output buffer (dense head) at run-time
         // rows: with P > 1 every bit gets a P-way write multiplexer (measured: about
         // `rows · width · (P − 1)` LUT4s, docs/HARDWARE.md "Auto-fit")
-        if e.cell.is_some() || e.conv.is_none() {
+        // (a dense layer: P lanes into B = G·⌈P/G⌉ z banks, a P-way data mux per bank unless
+        // B = P, where lane p writes bank p)
+        let zbanks = e.z_banks() as u64;
+        if e.unit_major() {
+            if zbanks != f.p as u64 {
+                r.lut4 += zbanks * e.pre.width as u64 * (f.p as u64).saturating_sub(1);
+            }
+        } else if e.cell.is_some() || e.conv.is_none() {
             r.lut4 += write_mux(e, f.p as u64);
         }
         match e.cell {
@@ -167,21 +227,15 @@ pub fn predict(d: &Design, target: Family) -> Resources {
                 let h = e.hidden as u64 * pix;
                 let hw = e.h_fmt.width() as u64;
                 let zw = e.pre.width as u64;
-                r.ff += e.rows() as u64 * zw; // z buffer
                 let state_bits = h * hw + e.c_fmt.map(|c| h * c.width as u64).unwrap_or(0);
                 if e.conv.is_some() {
-                    // ConvLSTM h and c maps: synchronous-read arrays that synthesis places in block RAM
+                    r.ff += e.rows() as u64 * zw; // z buffer
+                                                  // ConvLSTM h and c maps: synchronous-read arrays that synthesis places in block RAM
                     add_bram(&mut r, h * hw, block);
                     add_bram(&mut r, state_bits - h * hw, block);
-                } else {
-                    r.ff += state_bits;
                 }
-                if cell == Cell::Gru {
-                    r.ff += h * (zw + ws);
-                }
-                let h = e.hidden as u64; // units per pixel, for the per-unit terms below
-                                         // σ/tanh tables, one copy per simultaneous read port
-                let ports = if cell == Cell::Gru { 4 } else { 5 };
+                // σ/tanh tables, one copy per read port
+                let ports = if cell == Cell::Gru { 3 } else { 5 };
                 let tbits = (1u64 << e.pre.width) * e.table_width as u64;
                 r.bram_bits += ports * tbits;
                 r.bram_blocks += ports * tbits.div_ceil(block).max(1);
@@ -191,13 +245,15 @@ pub fn predict(d: &Design, target: Family) -> Resources {
                                       // the three element-wise products, in LUTs unless mapped to DSPs
                 let cw = e.c_fmt.map(|c| c.width as u64).unwrap_or(zw);
                 r.lut4 += lut_mul(tw, cw) + 2 * lut_mul(tw, tw);
-                // run-time reads of the z buffer (4 or 2 gates), c/h of the unit, and writes
-                let gates = if cell == Cell::Gru { 2 } else { 4 };
-                r.lut4 += gates * read_mux(e.rows() as u64, zw);
-                if e.conv.is_none() {
-                    r.lut4 += read_mux(h, cw.max(hw)) + 2 * h; // state reads and write enables
+                if e.conv.is_some() {
+                    // run-time reads of the z buffer (4 gates) and its write enables
+                    r.lut4 += 4 * read_mux(e.rows() as u64, zw);
+                    r.lut4 += e.rows() as u64 * f.p as u64;
+                } else {
+                    // each gate chosen among the B/G z banks of its unit, the z-bank write enables
+                    let m = zbanks / e.gates() as u64;
+                    r.lut4 += e.gates() as u64 * read_mux(m, zw) + zbanks * f.p as u64;
                 }
-                r.lut4 += e.rows() as u64 * f.p as u64; // z-buffer write enables
                 r.ff += 6 * tw + 2 * 16;
             }
             None => {

@@ -307,6 +307,26 @@ pub struct Module {
     /// Wires only some of whose bits are read (rounding and sign bits dropped at a named point);
     /// the printer wraps their declarations in a targeted Verilator `UNUSEDSIGNAL` waiver.
     pub partial: std::collections::BTreeSet<String>,
+    /// Synthesis attributes of declarations, printed as `(* … *)` before them (e.g. an array's
+    /// `ram_style = "block"`).
+    pub attrs: BTreeMap<String, String>,
+    /// Simulation-only views (docs/HARDWARE.md §2), printed between `` `ifndef SYNTHESIS `` and
+    /// `` `endif ``.
+    pub views: Vec<View>,
+}
+
+/// A simulation-only wire array whose element `i` is word `elems[i].1` of the `mem` array of
+/// instance `elems[i].0`: how the testbench reads state held in RAM instances.
+#[derive(Clone, Debug, PartialEq)]
+pub struct View {
+    /// Array name.
+    pub name: String,
+    /// Element type.
+    pub ty: Ty,
+    /// Per element: (instance name, word address in its `mem`).
+    pub elems: Vec<(String, usize)>,
+    /// What it shows.
+    pub comment: String,
 }
 
 impl Module {
@@ -366,6 +386,72 @@ impl Module {
     /// Declare a localparam.
     pub fn param(&mut self, name: &str, v: i128) {
         self.decls.push((Decl::Param(name.into(), v), None));
+    }
+
+    /// Read ports of each array: the distinct index expressions it is read at, anywhere in the
+    /// module (docs/HARDWARE.md §4.1: at most two per memory).
+    pub fn array_read_ports(&self) -> BTreeMap<String, usize> {
+        fn walk(e: &Expr, out: &mut BTreeMap<String, std::collections::BTreeSet<String>>) {
+            match e {
+                Expr::Index(n, i, _) => {
+                    out.entry(n.clone()).or_default().insert(expr(i));
+                    walk(i, out);
+                }
+                Expr::Ref(..) | Expr::Const(..) | Expr::ConstHex(..) => {}
+                Expr::Bin(_, a, b, _) | Expr::Mul(a, b, _) => {
+                    walk(a, out);
+                    walk(b, out);
+                }
+                Expr::Neg(a, _)
+                | Expr::Not(a, _)
+                | Expr::Ext(a, _)
+                | Expr::Slice(a, _, _)
+                | Expr::Sra(a, _, _)
+                | Expr::Shl(a, _, _)
+                | Expr::Cast(a, _) => walk(a, out),
+                Expr::Mux(c, a, b, _) => {
+                    walk(c, out);
+                    walk(a, out);
+                    walk(b, out);
+                }
+                Expr::Cat(v, _) => v.iter().for_each(|x| walk(x, out)),
+            }
+        }
+        fn stmts(ss: &[Stmt], out: &mut BTreeMap<String, std::collections::BTreeSet<String>>) {
+            for s in ss {
+                match s {
+                    Stmt::Assign(_, e) => walk(e, out),
+                    Stmt::AssignIndex(_, i, e) => {
+                        walk(i, out);
+                        walk(e, out);
+                    }
+                    Stmt::If(c, a, b) => {
+                        walk(c, out);
+                        stmts(a, out);
+                        stmts(b, out);
+                    }
+                    Stmt::Case(c, arms, d) => {
+                        walk(c, out);
+                        arms.iter().for_each(|(_, a)| stmts(a, out));
+                        stmts(d, out);
+                    }
+                    Stmt::Comment(_) => {}
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        for (d, _) in &self.decls {
+            if let Decl::Wire(_, _, Some(e)) = d {
+                walk(e, &mut out);
+            }
+        }
+        self.assigns.iter().for_each(|(_, e)| walk(e, &mut out));
+        self.instances
+            .iter()
+            .flat_map(|i| i.ports.iter())
+            .for_each(|(_, e)| walk(e, &mut out));
+        stmts(&self.seq, &mut out);
+        out.into_iter().map(|(k, v)| (k, v.len())).collect()
     }
 
     /// Verify the module: unique declarations, references to declared names with their declared
@@ -470,6 +556,24 @@ impl Module {
         for inst in &self.instances {
             for (_, e) in &inst.ports {
                 chk(e)?;
+            }
+        }
+        for v in &self.views {
+            if names.contains_key(v.name.as_str()) {
+                return Err(format!("{}: view `{}` declared twice", self.name, v.name));
+            }
+            for (inst, _) in &v.elems {
+                if !self.instances.iter().any(|i| &i.name == inst) {
+                    return Err(format!(
+                        "{}: view `{}` reads instance `{inst}`, which does not exist",
+                        self.name, v.name
+                    ));
+                }
+            }
+        }
+        for n in self.attrs.keys() {
+            if !names.contains_key(n.as_str()) {
+                return Err(format!("{}: attribute on undeclared `{n}`", self.name));
             }
         }
         Ok(())
@@ -745,6 +849,17 @@ pub fn print(m: &Module) -> String {
         if let Some(c) = c {
             let _ = writeln!(s, "    // {c}");
         }
+        let dn = match d {
+            Decl::Input(n, _)
+            | Decl::Output(n, _, _)
+            | Decl::Wire(n, _, _)
+            | Decl::Reg(n, _)
+            | Decl::Array(n, _, _, _)
+            | Decl::Param(n, _) => n,
+        };
+        if let Some(a) = m.attrs.get(dn) {
+            let _ = writeln!(s, "    (* {a} *)");
+        }
         match d {
             Decl::Wire(n, t, Some(e)) => {
                 if m.partial.contains(n) {
@@ -796,6 +911,25 @@ pub fn print(m: &Module) -> String {
     }
     for (n, e) in &m.assigns {
         let _ = writeln!(s, "    assign {n} = {};", expr(e));
+    }
+    if !m.views.is_empty() {
+        let _ = writeln!(s, "`ifndef SYNTHESIS");
+        let _ = writeln!(s, "    /* verilator lint_off UNUSEDSIGNAL */");
+        for v in &m.views {
+            let _ = writeln!(s, "    // {}", v.comment);
+            let _ = writeln!(
+                s,
+                "    wire {}{} [0:{}];",
+                v.ty.decl(),
+                v.name,
+                v.elems.len().max(1) - 1
+            );
+            for (i, (inst, a)) in v.elems.iter().enumerate() {
+                let _ = writeln!(s, "    assign {}[{i}] = {inst}.mem[{a}];", v.name);
+            }
+        }
+        let _ = writeln!(s, "    /* verilator lint_on UNUSEDSIGNAL */");
+        let _ = writeln!(s, "`endif");
     }
     if !m.seq.is_empty() {
         let _ = writeln!(s, "    always @(posedge clk) begin");

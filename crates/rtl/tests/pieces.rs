@@ -4,10 +4,13 @@
 //! - the pass registry lists `lower` and the pipeline in order;
 //! - the printer gives identical text for the same module, and every generated module checks;
 //! - the Verilog constructors refuse mismatched operands (internal-error panics);
-//! - `bits_to_hex` packs bit 0 into the least significant digit.
+//! - `bits_to_hex` packs bit 0 into the least significant digit;
+//! - no generated memory has more than two read ports, and dense layers keep no register arrays
+//!   of state (docs/HARDWARE.md §4.1).
 
 use qrnn_model::example::{example, ExampleSpec};
 use qrnn_model::{Cell, Model, Scheme};
+use qrnn_rtl::build::uc;
 use qrnn_rtl::passes::{bits_to_hex, pass_names, run_pipeline, Options};
 use qrnn_rtl::verilog::*;
 
@@ -103,6 +106,86 @@ fn every_generated_module_checks_and_prints_identically() {
             assert!(a.contains(&format!("module {} (", v.name)), "{a}");
         }
     }
+}
+
+/// docs/HARDWARE.md §4.1: no memory of any generated module has more than two read ports, over
+/// LSTM, GRU and ConvLSTM designs at foldings that give one bank, several banks, `B > P` z banks
+/// and wide lanes; and every dense layer's state is in RAM instances, not register arrays.
+#[test]
+fn no_generated_memory_has_more_than_two_read_ports() {
+    let mut designs = 0;
+    for m in models() {
+        for (p, s) in [(1, 1), (1, 8), (2, 3), (3, 4), (5, 2), (8, 16)] {
+            let mut opts = Options::default();
+            opts.folds.add(&format!("all={p}x{s}")).expect("a fold");
+            let d = run_pipeline(&m, &opts, |_, _| {}).expect("lowers");
+            let (modules, _) = qrnn_rtl::elab::elaborate(&d).expect("elaborates");
+            for v in &modules {
+                for (a, n) in v.array_read_ports() {
+                    assert!(
+                        n <= qrnn_rtl::ir::MAX_READ_PORTS,
+                        "{} at {p}x{s}: `{a}` of {} has {n} read ports",
+                        m.name,
+                        v.name
+                    );
+                }
+            }
+            let core = modules
+                .iter()
+                .find(|v| v.name == "qrnn_core")
+                .expect("core");
+            for (l, e) in d.layers.iter().enumerate() {
+                if e.conv.is_none() {
+                    let arrays: Vec<String> = core
+                        .decls
+                        .iter()
+                        .filter_map(|(d, _)| match d {
+                            Decl::Array(n, ..) => Some(n.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    for state in [
+                        format!("l{l}_h_q"),
+                        format!("l{l}_c_q"),
+                        format!("l{l}_z_q"),
+                    ] {
+                        assert!(
+                            !arrays.contains(&state),
+                            "{}: {state} is a register array",
+                            m.name
+                        );
+                    }
+                    assert!(
+                        core.instances
+                            .iter()
+                            .any(|i| i.name == format!("u_l{l}_h0_b0")),
+                        "{}: layer {l}'s h is not in a RAM instance",
+                        m.name
+                    );
+                }
+            }
+            designs += 1;
+        }
+    }
+    assert_eq!(designs, 18);
+}
+
+/// The read-port count sees every read: a module that reads one array at three indices has three.
+#[test]
+fn read_ports_are_counted_per_distinct_index() {
+    let mut m = Module::new("three");
+    let i = m.input("i", Ty::u(2));
+    let j = m.input("j", Ty::u(2));
+    m.array("mem", Ty::u(4), 4, ArrayInit::None, None);
+    let r = |e: Expr| Expr::Index("mem".into(), Box::new(e), Ty::u(4));
+    let a = m.wire("a", r(i.clone()), None);
+    let b = m.wire("b", r(j), None);
+    let c = m.wire("c", r(uc(0, 2)), None);
+    let q = m.reg("q", Ty::u(4), None);
+    m.seq.push(Stmt::Assign("q".into(), r(i)));
+    m.output("y", cat(vec![a, b, c, q]));
+    m.check().expect("checks");
+    assert_eq!(m.array_read_ports().get("mem"), Some(&3));
 }
 
 fn small_module() -> Module {

@@ -19,6 +19,9 @@
 //!   the 1×1 ConvLSTM head);
 //! - after `schedule` every engine's `cycles_mv` and `cycles_update` are its cycle terms;
 //! - after `size` every named signal the elaboration reads is there;
+//! - after `place-memories` and `schedule` the buffer memories are the ones the folding needs
+//!   (names, banks, widths, words: `Design::plan_buffers`), each holds its elements and has 1 or 2
+//!   read ports (docs/HARDWARE.md §4.1);
 //! - after `schedule` `cycles_per_step` is the input, every engine's phases and the output summed,
 //!   and the sum of the cycle terms, each of which evaluates to its value.
 
@@ -151,7 +154,57 @@ struct Case {
 
 fn cases() -> Vec<Case> {
     const ALL: &[Kind] = &KINDS;
+    const DENSE: &[Kind] = &[Kind::Lstm, Kind::Gru];
     vec![
+        // ---- buffer memories (docs/HARDWARE.md §4.1)
+        Case {
+            what: "a buffer with three read ports",
+            kinds: DENSE,
+            stage: "place-memories",
+            break_it: |d| d.buffers[0].read_ports = 3,
+            expect: &["read ports", "1..=2"],
+        },
+        Case {
+            what: "a buffer with no read port",
+            kinds: DENSE,
+            stage: "schedule",
+            break_it: |d| d.buffers[1].read_ports = 0,
+            expect: &["read ports"],
+        },
+        Case {
+            what: "a buffer too small for its elements",
+            kinds: DENSE,
+            stage: "schedule",
+            break_it: |d| {
+                let b = d.buffers.last_mut().expect("buffers");
+                b.words -= 1;
+            },
+            expect: &["words in", "elements"],
+        },
+        Case {
+            what: "the z buffer with one bank too few",
+            kinds: DENSE,
+            stage: "schedule",
+            break_it: |d| {
+                let b = d
+                    .buffers
+                    .iter_mut()
+                    .find(|b| b.name == "l0_z")
+                    .expect("z buffer");
+                b.banks.pop();
+                b.words *= 2;
+            },
+            expect: &["not the ones the folding needs"],
+        },
+        Case {
+            what: "a buffer missing",
+            kinds: DENSE,
+            stage: "place-memories",
+            break_it: |d| {
+                d.buffers.remove(0);
+            },
+            expect: &["not the ones the folding needs"],
+        },
         // ---- a design has at least one layer
         Case {
             what: "no layers",

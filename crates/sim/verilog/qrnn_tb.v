@@ -77,6 +77,11 @@ module qrnn_tb;
                     first_in = cycle;
                 end
                 if (in_i % `QRNN_IN_LEN == 0) begin
+                    // initiation interval: first input of a timestep to the next one's (§3)
+                    if (in_i > 0 && cycle - step_start != `QRNN_II) begin
+                        $display("FAIL cycles: timestep %0d started %0d cycles after the one before, the compiler predicted an initiation interval of %0d", in_i / `QRNN_IN_LEN, cycle - step_start, `QRNN_II);
+                        failed = 1;
+                    end
                     step_start = cycle;
                     if (stim[in_i][`QRNN_WX]) begin
                         seq_start_cycle = cycle;
@@ -111,16 +116,16 @@ module qrnn_tb;
                 end
                 if (failed == 0 && out_i % `QRNN_OUT_LEN == `QRNN_OUT_LEN - 1) begin
                     got_cycles = cycle - step_start + 1;
-                    if (got_cycles != `QRNN_CYCLES_PER_STEP) begin
-                        $display("FAIL cycles: step %0d took %0d cycles, the compiler predicted %0d", step, got_cycles, `QRNN_CYCLES_PER_STEP);
+                    if (got_cycles != `QRNN_LATENCY) begin
+                        $display("FAIL cycles: step %0d took %0d cycles, the compiler predicted %0d", step, got_cycles, `QRNN_LATENCY);
                         failed = 1;
                     end
                     seq_steps = seq_steps + 1;
                     next_starts_seq = (step + 1 >= `QRNN_N_STEPS) ? 1 : stim[(step + 1) * `QRNN_IN_LEN][`QRNN_WX];
                     if (failed == 0 && next_starts_seq != 0) begin
                         got_cycles = cycle - seq_start_cycle + 1;
-                        if (got_cycles != seq_steps * `QRNN_CYCLES_PER_STEP) begin
-                            $display("FAIL cycles: sequence %0d took %0d cycles, predicted %0d x %0d", seq_i, got_cycles, seq_steps, `QRNN_CYCLES_PER_STEP);
+                        if (got_cycles != (seq_steps - 1) * `QRNN_II + `QRNN_LATENCY) begin
+                            $display("FAIL cycles: sequence %0d took %0d cycles, predicted (%0d - 1) x %0d + %0d", seq_i, got_cycles, seq_steps, `QRNN_II, `QRNN_LATENCY);
                             failed = 1;
                         end
                         seq_i = seq_i + 1;

@@ -13,28 +13,28 @@ module qrnn_l0_u_rom (
     always @(posedge clk) begin
         case (addr)
             4'h0: begin
-                data_q <= 8'h0c;
+                data_q <= 8'hcc;
             end
             4'h1: begin
                 data_q <= 8'h33;
             end
             4'h2: begin
-                data_q <= 8'hc5;
+                data_q <= 8'h0f;
             end
             4'h3: begin
-                data_q <= 8'h30;
+                data_q <= 8'h31;
             end
             4'h4: begin
-                data_q <= 8'h41;
+                data_q <= 8'h71;
             end
             4'h5: begin
-                data_q <= 8'h03;
+                data_q <= 8'h33;
             end
             4'h6: begin
-                data_q <= 8'h7f;
+                data_q <= 8'h45;
             end
             4'h7: begin
-                data_q <= 8'h31;
+                data_q <= 8'h00;
             end
             4'h8: begin
                 data_q <= 8'h07;

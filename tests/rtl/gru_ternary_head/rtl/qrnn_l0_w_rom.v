@@ -13,16 +13,16 @@ module qrnn_l0_w_rom (
     always @(posedge clk) begin
         case (addr)
             3'h0: begin
-                data_q <= 8'h44;
+                data_q <= 8'h54;
             end
             3'h1: begin
-                data_q <= 8'h53;
+                data_q <= 8'h40;
             end
             3'h2: begin
-                data_q <= 8'h07;
+                data_q <= 8'hd7;
             end
             3'h3: begin
-                data_q <= 8'hd0;
+                data_q <= 8'h03;
             end
             3'h4: begin
                 data_q <= 8'h03;

@@ -13,13 +13,13 @@ module qrnn_l1_u_rom (
     always @(posedge clk) begin
         case (addr)
             2'h0: begin
-                data_q <= 8'hfc;
+                data_q <= 8'h4c;
             end
             2'h1: begin
-                data_q <= 8'h54;
+                data_q <= 8'hfd;
             end
             2'h2: begin
-                data_q <= 8'h1d;
+                data_q <= 8'h15;
             end
             default: begin
                 data_q <= 8'h0;

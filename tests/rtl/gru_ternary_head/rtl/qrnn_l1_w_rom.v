@@ -13,22 +13,22 @@ module qrnn_l1_w_rom (
     always @(posedge clk) begin
         case (addr)
             3'h0: begin
-                data_q <= 8'hcf;
+                data_q <= 8'hdf;
             end
             3'h1: begin
-                data_q <= 8'h00;
+                data_q <= 8'h30;
             end
             3'h2: begin
-                data_q <= 8'h4d;
+                data_q <= 8'hc3;
             end
             3'h3: begin
-                data_q <= 8'h13;
+                data_q <= 8'h00;
             end
             3'h4: begin
-                data_q <= 8'h43;
+                data_q <= 8'h44;
             end
             3'h5: begin
-                data_q <= 8'h10;
+                data_q <= 8'h11;
             end
             default: begin
                 data_q <= 8'h0;

@@ -16,22 +16,22 @@ module qrnn_l0_u_rom (
                 data_q <= 6'h04;
             end
             3'h1: begin
-                data_q <= 6'h0f;
-            end
-            3'h2: begin
                 data_q <= 6'h04;
             end
-            3'h3: begin
-                data_q <= 6'h00;
-            end
-            3'h4: begin
+            3'h2: begin
                 data_q <= 6'h07;
             end
+            3'h3: begin
+                data_q <= 6'h02;
+            end
+            3'h4: begin
+                data_q <= 6'h0f;
+            end
             3'h5: begin
-                data_q <= 6'h0e;
+                data_q <= 6'h00;
             end
             3'h6: begin
-                data_q <= 6'h02;
+                data_q <= 6'h0e;
             end
             3'h7: begin
                 data_q <= 6'h0a;

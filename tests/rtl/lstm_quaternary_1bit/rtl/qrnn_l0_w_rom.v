@@ -16,22 +16,22 @@ module qrnn_l0_w_rom (
                 data_q <= 6'h03;
             end
             3'h1: begin
-                data_q <= 6'h0f;
-            end
-            3'h2: begin
                 data_q <= 6'h27;
             end
-            3'h3: begin
-                data_q <= 6'h01;
-            end
-            3'h4: begin
+            3'h2: begin
                 data_q <= 6'h0a;
             end
+            3'h3: begin
+                data_q <= 6'h13;
+            end
+            3'h4: begin
+                data_q <= 6'h0f;
+            end
             3'h5: begin
-                data_q <= 6'h39;
+                data_q <= 6'h01;
             end
             3'h6: begin
-                data_q <= 6'h13;
+                data_q <= 6'h39;
             end
             3'h7: begin
                 data_q <= 6'h31;
