@@ -302,7 +302,7 @@ fn doc_figures_are_what_the_commands_give() {
 
     // CLI.md gen --fit: a model that fits at no folding (exit 1, the diagnostic on stderr)
     let ex = [
-        "example", "--cell", "lstm", "--quant", "ternary", "--input", "16", "--hidden", "48",
+        "example", "--cell", "lstm", "--quant", "ternary", "--input", "16", "--hidden", "256",
         "--head", "4", "-o", "big.qw",
     ];
     run_ok(d, &ex);
