@@ -42,6 +42,10 @@ pub struct Args {
     /// whose predicted resources fit the device's budget (docs/HARDWARE.md "Auto-fit").
     #[arg(long)]
     fit: bool,
+    /// Write the project even when the design's predicted resources exceed the device (--device
+    /// or the board's); without it such a design is refused before anything is written.
+    #[arg(long)]
+    allow_overfit: bool,
     /// Output directory (default: MODEL's name with `-hw`).
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -220,6 +224,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         board,
         device,
         fit: a.fit,
+        allow_overfit: a.allow_overfit,
     };
     if let Some(p) = &a.dump_ir_after {
         if p != "all" && !pass_names().contains(&p.as_str()) {
@@ -251,6 +256,17 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     if let Some(f) = &planned.fit {
         if !ctx.quiet {
             out!("{}", f.table());
+        }
+    } else if let Some(f) = &planned.feasibility {
+        // the prediction against the device (--device or the board's), HARDWARE.md §10
+        if !ctx.quiet {
+            out!("{}", f.table());
+        }
+        if !f.fits() {
+            note!(
+                "warning: --allow-overfit: the design needs {}; it will not place",
+                f.overrun_text()
+            );
         }
     }
     // the lowered design says what elaborating it and writing the vectors will cost

@@ -326,7 +326,7 @@ fn design_space_plot_of_the_demo_model() {
     let svg = std::fs::read_to_string(d.join("x.svg")).unwrap();
     assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
     assert!(svg.trim_end().ends_with("</svg>"));
-    assert!(svg.contains("--fit: ") && svg.contains("up5k budget: 4752 of 5280"));
+    assert!(svg.contains("--fit: ") && svg.contains("up5k budget: 3695 of 5280"));
     // no temporary file left beside it
     let names: Vec<String> = std::fs::read_dir(d)
         .unwrap()

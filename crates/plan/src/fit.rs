@@ -214,21 +214,8 @@ impl Budget {
     }
 }
 
-/// Hard multipliers one `wa × wb` product takes on `family`, following yosys 0.23: `synth_ice40
-/// -dsp` maps a product with both operands ≥ 2 bits and a result ≥ 11 bits onto SB_MAC16 blocks
-/// (16×16, split by `mul2dsp`), `synth_ecp5` one with both operands ≥ 2 bits onto MULT18X18D
-/// (18×18); Gowin is counted like ECP5 (newer yosys infers its MULT18X18; 0.23 uses LUTs, which
-/// the LUT prediction already counts). Smaller products are LUTs.
-pub fn dsp_blocks(family: Family, wa: u32, wb: u32, wy: u32) -> u64 {
-    let (w, min_y) = match family {
-        Family::Ice40 => (16, 11),
-        Family::Ecp5 | Family::Gowin => (18, 0),
-    };
-    if wa < 2 || wb < 2 || wy < min_y {
-        return 0;
-    }
-    u64::from(wa.div_ceil(w)) * u64::from(wb.div_ceil(w))
-}
+// the hard multipliers one product takes: one rule, in qrnn-rtl's resource model
+pub use qrnn_rtl::resources::dsp_blocks;
 
 /// The multipliers of one scheduled engine as `(wa, wb, result width)`: the element-wise products
 /// of the cell update (as `qrnn.json` → `elementwise_products` lists them), one per-row scale
@@ -241,11 +228,22 @@ pub fn engine_multipliers(e: &Engine) -> Vec<(u32, u32, u32)> {
         .collect()
 }
 
-/// Hard multipliers of one engine on `family`.
+/// Hard multipliers of one engine on `family` (all its products, as if the device had DSPs for
+/// every one).
 pub fn engine_dsps(family: Family, e: &Engine) -> u64 {
     engine_multipliers(e)
         .into_iter()
         .map(|(a, b, y)| dsp_blocks(family, a, b, y))
+        .sum()
+}
+
+/// Hard multipliers of a design on `family`: every product but those the `place-memories` pass
+/// made LUT multipliers (`Design::lut_products`).
+pub fn design_dsps(family: Family, d: &Design) -> u64 {
+    d.engines()
+        .flat_map(|e| e.multipliers().into_iter().map(move |m| (e.id, m)))
+        .filter(|(id, m)| !d.lut_products.contains(&(*id, m.what.clone())))
+        .map(|(_, m)| dsp_blocks(family, m.widths.0, m.widths.1, m.result))
         .sum()
 }
 
@@ -273,7 +271,7 @@ pub fn usage(d: &Design, family: Family) -> Use {
     } else {
         r.lut4
     };
-    let dsp: u64 = d.engines().map(|e| engine_dsps(family, e)).sum();
+    let dsp: u64 = design_dsps(family, d);
     Use {
         r: [logic as i64, r.ff as i64, r.bram_blocks as i64, dsp as i64],
         cycles: d.cycles_per_step as i64,
@@ -413,6 +411,7 @@ fn pipeline(
         folds: folds.iter().copied().collect(),
         weights,
         target,
+        dsps: None,
     };
     run_pipeline(model, &opts, |_, _| {})
 }
@@ -442,6 +441,7 @@ fn single(base: &Design, stub: &Engine, e: Engine, is_head: bool) -> Design {
         cycles_per_step: 0,
         cycle_terms: Vec::new(),
         buffers: Vec::new(),
+        lut_products: Default::default(),
     }
 }
 
@@ -691,6 +691,7 @@ impl Fit {
             folds: self.folds.iter().copied().collect(),
             weights: self.weights,
             target: self.budget.device.family,
+            dsps: Some(self.budget.device.dsps.into()),
         }
     }
 
@@ -1597,6 +1598,7 @@ mod tests {
                 folds: p.folds.iter().copied().collect(),
                 weights: ds.weights,
                 target: Family::Ice40,
+                dsps: None,
             };
             let g = qrnn_rtl::generate(&m, &o, |_, _| {}).unwrap();
             assert_eq!(usage(&g.design, Family::Ice40), p.used, "{}", p.label);
@@ -1657,7 +1659,7 @@ mod tests {
         assert!(ds.points.iter().any(|p| !p.within_budget));
         let j = ds.to_json();
         assert_eq!(j["device"], "up5k");
-        assert_eq!(j["budget"]["logic_cells"]["budget"], 4752);
+        assert_eq!(j["budget"]["logic_cells"]["budget"], 3695);
         let ji = j["fit"].as_u64().unwrap() as usize;
         assert_eq!(j["points"][ji]["cycles_per_step"], f.used.cycles);
         assert_eq!(j["points"][ji]["fit"], true);

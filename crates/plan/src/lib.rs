@@ -7,5 +7,6 @@
 //!
 //! It embeds no files, runs no external tool and touches no board.
 
+pub mod feasible;
 pub mod fit;
 pub mod plot;

@@ -21,6 +21,7 @@ pub use write::{write, Written};
 use miette::Diagnostic;
 use qrnn_fpga::{Board, Device};
 use qrnn_model::Model;
+use qrnn_plan::feasible::Feasibility;
 use qrnn_plan::fit::{Fit, FitError, FitOptions};
 use qrnn_rtl::ir::Design;
 use qrnn_rtl::manifest::Manifest;
@@ -48,6 +49,8 @@ pub struct Request {
     pub device: Option<&'static Device>,
     /// `--fit`: choose the folding of every engine not pinned, for `device`.
     pub fit: bool,
+    /// `--allow-overfit`: write the project even when the design does not fit `device`.
+    pub allow_overfit: bool,
 }
 
 /// An iCE40 core project with the default folding and weights.
@@ -64,6 +67,7 @@ impl Request {
             folds: self.folds.clone(),
             weights: self.weights,
             target: self.target,
+            dsps: self.device.map(|d| d.dsps.into()),
         }
     }
 
@@ -76,6 +80,7 @@ impl Request {
             board: None,
             device: None,
             fit: false,
+            allow_overfit: false,
         }
     }
 }
@@ -95,6 +100,20 @@ pub enum ProjectError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Sim(#[from] qrnn_sim::SimError),
+    /// The design needs more of a resource than the device has (docs/HARDWARE.md §10
+    /// "Feasibility"); nothing is written.
+    #[error("the design does not fit {part} ({device}): it needs {overruns}")]
+    #[diagnostic(code(qrnn::gen::overfit), help("{help}"))]
+    Overfit {
+        /// The device's part name.
+        part: String,
+        /// The device's `--device` name.
+        device: String,
+        /// What it needs of what, in words.
+        overruns: String,
+        /// The options that would fix it.
+        help: String,
+    },
     /// `fit` without a device.
     #[error("auto-fit needs a device")]
     #[diagnostic(code(qrnn::internal))]
@@ -140,6 +159,8 @@ pub struct Planned {
     pub design: Design,
     /// The auto-fit choice, when asked for.
     pub fit: Option<Fit>,
+    /// The design against the device, when one is known.
+    pub feasibility: Option<Feasibility>,
 }
 
 /// Resolve the folding (auto-fit when asked) and run the generator's passes; `dump` gets each
@@ -176,10 +197,49 @@ pub fn plan(
             .into());
         }
     }
+    let feasibility = req
+        .device
+        .map(|dev| qrnn_plan::feasible::check(&design, dev));
+    if let Some(f) = feasibility.as_ref().filter(|f| !f.fits()) {
+        if !req.allow_overfit {
+            let dev = f.device;
+            let mut help = Vec::new();
+            if !req.fit {
+                help.push("`--fit` chooses the fastest folding that fits".to_string());
+            }
+            help.push("a smaller folding (`--fold all=1x4`)".to_string());
+            if f.overruns.iter().any(|o| o.0 == qrnn_plan::fit::Res::Bram) {
+                help.push("`--weights logic` for small weight memories".to_string());
+            }
+            if let Ok(Some(bigger)) = qrnn_plan::fit::smallest_device(
+                model,
+                &FitOptions {
+                    pinned: FoldSpec::default(),
+                    weights: req.weights,
+                    ..FitOptions::default()
+                },
+            ) {
+                if bigger.name != dev.name {
+                    help.push(format!(
+                        "a larger device: it fits {} (`--device {}`, family {})",
+                        bigger.part, bigger.name, bigger.family
+                    ));
+                }
+            }
+            help.push("`--allow-overfit` writes the project anyway".to_string());
+            return Err(ProjectError::Overfit {
+                part: dev.part.to_string(),
+                device: dev.name.to_string(),
+                overruns: f.overrun_text(),
+                help: help.join("; "),
+            });
+        }
+    }
     Ok(Planned {
         options,
         design,
         fit,
+        feasibility,
     })
 }
 
@@ -204,6 +264,7 @@ pub fn assemble(
         options,
         design,
         fit,
+        feasibility: _,
     } = planned;
     let mut g = qrnn_rtl::elaborate(model, design, &options)?;
     let m = &mut g.manifest;

@@ -147,6 +147,40 @@ impl B {
         not(slice(v, w - 1, 1, false))
     }
 
+    /// `a · c` (both signed) as LUT logic: shifted copies of `a` selected by the bits of `c`
+    /// (the top bit's subtracted) and added in a balanced tree, `wa + wb` bits, exact. Written
+    /// without `*` so that synthesis cannot map it to a DSP block (docs/HARDWARE.md §10 "DSP
+    /// budget").
+    pub fn lut_mul(&mut self, a: Expr, c: Expr) -> Expr {
+        assert!(
+            a.ty().signed && c.ty().signed,
+            "internal error: lut_mul of unsigned operands"
+        );
+        let w = a.width() + c.width();
+        let (a, c) = if a.width() >= c.width() {
+            (a, c)
+        } else {
+            (c, a)
+        };
+        let c = self.name("lm_c", c);
+        let ae = self.ext(a, w);
+        let ae = self.name("lm_a", ae);
+        let n = c.width();
+        let mut terms = Vec::with_capacity(n as usize);
+        for i in 0..n {
+            let bit = slice(c.clone(), i, 1, false);
+            let sh = if i == 0 {
+                ae.clone()
+            } else {
+                shl(ae.clone(), i)
+            };
+            let t = mux(bit, sh, konst(0, Ty::s(w)));
+            let t = if i + 1 == n { neg(t) } else { t };
+            terms.push(self.name("lm_t", t));
+        }
+        self.sum_tree("lm", terms, w)
+    }
+
     /// Sum of signed terms, each extended to `w`, as a balanced tree of named wires.
     pub fn sum_tree(&mut self, hint: &str, terms: Vec<Expr>, w: u32) -> Expr {
         let mut level: Vec<Expr> = terms.into_iter().map(|t| self.fit(t, w)).collect();

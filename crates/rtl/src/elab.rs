@@ -115,7 +115,7 @@ fn rom_module(rom: &Memory) -> (Module, Option<File>) {
 }
 
 /// The combinational lanes of one engine: `P` chunk sums of `S` products `code · a`.
-fn dot_module(name: &str, mv: &Mv, f: Fold) -> Module {
+fn dot_module(name: &str, mv: &Mv, f: Fold, lut: bool) -> Module {
     let mut b = B::new(name);
     b.m.comment = header(&format!(
         "{} matrix-vector lanes: {} rows x {} columns per cycle, {} codes x {} activations{}",
@@ -218,7 +218,11 @@ fn dot_module(name: &str, mv: &Mv, f: Fold) -> Module {
                         (mux(b0, shl(a.clone(), 1), a), b1)
                     }
                     Scheme::Int(_) => {
-                        let prod = mul(code, acts[s].clone());
+                        let prod = if lut {
+                            b.lut_mul(code, acts[s].clone())
+                        } else {
+                            mul(code, acts[s].clone())
+                        };
                         let prod = b.name(&format!("m{p}_{s}"), prod);
                         let prod = b.fit(prod, lw);
                         terms.push(b.name(&format!("l{p}_{s}"), prod));
@@ -317,12 +321,14 @@ pub fn elaborate(d: &Design) -> Result<(Vec<Module>, Vec<File>), String> {
     let mut files = Vec::new();
     for e in d.engines() {
         let f = e.fold.ok_or("unfolded design")?;
-        for mv in std::iter::once(&e.w).chain(e.u.iter()) {
+        for (nm, mv) in [("w", Some(&e.w)), ("u", e.u.as_ref())] {
+            let Some(mv) = mv else { continue };
             let rom = mv.rom.as_ref().ok_or("unpacked weights")?;
             let (m, file) = rom_module(rom);
             modules.push(m);
             files.extend(file);
-            modules.push(dot_module(&format!("qrnn_{}_dot", rom.name), mv, f));
+            let lut = d.lut_products.contains(&(e.id, format!("lanes {nm}")));
+            modules.push(dot_module(&format!("qrnn_{}_dot", rom.name), mv, f, lut));
         }
     }
     let (core, tfiles, rams) = core(d)?;
@@ -1272,7 +1278,11 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 let t = if mv.has_mult() {
                     let m = row_const(&mut b, e, &format!("m{nm}"), p, &ri, &p1g, Ty::s(17));
                     let m = b.name(&format!("{pre}_mult{nm}{p}"), m);
-                    let pr = mul(m, tot.clone());
+                    let what = match e.id {
+                        EngineId::Head => format!("head m_r*acc lane {p}"),
+                        EngineId::Layer(_) => format!("m_r*acc_{nm} lane {p}"),
+                    };
+                    let pr = mulx(&mut b, &d.lut_products, e.id, &what, m, tot.clone());
                     b.name(&format!("{pre}_t{nm}{p}"), pr)
                 } else {
                     tot.clone()
@@ -1358,6 +1368,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 &sc,
                 &mut rst_stmts,
                 Some((g.pixels() * e.hidden, sb)),
+                &d.lut_products,
             )?;
             seq.extend(st);
             let endc = and(active.clone(), eq_c(&cnt, len_of(&Phase::Mv(l)) - 1));
@@ -1731,6 +1742,7 @@ fn update(
     cnt: &Expr,
     rst: &mut Vec<Stmt>,
     conv: Option<(usize, Expr)>,
+    luts: &LutSet,
 ) -> Result<Vec<Stmt>, String> {
     let h = e.hidden;
     let tw = e.table_width;
@@ -1872,8 +1884,10 @@ fn update(
             };
             let cold = mux(fresh.clone(), konst(0, Ty::s(c.width)), cold);
             let cold = b.name(&format!("l{l}_cold"), cold);
-            let fc = b.name(&format!("l{l}_fc"), mul(r("f"), cold));
-            let ig = b.name(&format!("l{l}_ig"), mul(r("i"), r("g")));
+            let fc = mulx(b, luts, e.id, "f*c", r("f"), cold);
+            let fc = b.name(&format!("l{l}_fc"), fc);
+            let ig = mulx(b, luts, e.id, "i*g", r("i"), r("g"));
+            let ig = b.name(&format!("l{l}_ig"), ig);
             let gc = (fa + c.frac).max(2 * fa);
             let wcs = e.sig("c_sum").width;
             let a1 = b.align(fc, gc - fa - c.frac, wcs);
@@ -1895,7 +1909,8 @@ fn update(
                 vec![],
             ));
             // stage C: h = requant(o · tanh(c))
-            let prod = b.name(&format!("l{l}_otc"), mul(r("o2"), r("tc")));
+            let prod = mulx(b, luts, e.id, "o*tanh(c)", r("o2"), r("tc"));
+            let prod = b.name(&format!("l{l}_otc"), prod);
             let hv = match e.h_fmt {
                 ActFmt::Fixed(hf) => {
                     let wp = e.sig("h_prod").width;
@@ -1949,10 +1964,8 @@ fn update(
             let phi_w = e.w.shift + e.w.act.frac();
             let gx = phi_w.max(e.bias_fmt.frac);
             let gn = gx.max(fa + fz);
-            let rhn = b.name(
-                &format!("l{l}_rhn"),
-                mul(rq("gr", tty), rq("shn", Ty::s(zw))),
-            );
+            let rhn = mulx(b, luts, e.id, "r*hn", rq("gr", tty), rq("shn", Ty::s(zw)));
+            let rhn = b.name(&format!("l{l}_rhn"), rhn);
             let a1 = b.align(rhn, gn - fa - fz, wn);
             let ns = b.name(&format!("l{l}_nsum"), add(rq("sxn", Ty::s(wn)), a1));
             let np = b.requant(ns, gn - fz, zw);
@@ -1976,14 +1989,16 @@ fn update(
                 &format!("l{l}_omz"),
                 sub(konst(1i128 << fa, Ty::s(ow)), gz2),
             );
-            let t1 = b.name(&format!("l{l}_zn"), mul(omz, rq("gn", tty)));
+            let t1 = mulx(b, luts, e.id, "(1-z)*n", omz, rq("gn", tty));
+            let t1 = b.name(&format!("l{l}_zn"), t1);
             let hps = if e.h_fmt.is_binary() {
                 let v = mux(rq("shp2", hty), konst(1, Ty::s(2)), konst(-1, Ty::s(2)));
                 b.name(&format!("l{l}_hpm"), v)
             } else {
                 rq("shp2", hty)
             };
-            let t2 = b.name(&format!("l{l}_zh"), mul(rq("gz2", tty), hps));
+            let t2 = mulx(b, luts, e.id, "z*h", rq("gz2", tty), hps);
+            let t2 = b.name(&format!("l{l}_zh"), t2);
             let a1 = b.align(t1, ghp - 2 * fa, whs);
             let a2 = b.align(t2, ghp - fa - fh, whs);
             let v = b.name(&format!("l{l}_hsum"), add(a1, a2));
@@ -1998,6 +2013,19 @@ fn update(
     }
     Ok(st)
 }
+
+/// `x · y` as a `*` that synthesis may map to a DSP block, or as LUT logic when the
+/// `place-memories` pass gave product `what` of engine `id` no DSP block (docs/HARDWARE.md §10).
+fn mulx(b: &mut B, luts: &LutSet, id: EngineId, what: &str, x: Expr, y: Expr) -> Expr {
+    if luts.contains(&(id, what.to_string())) {
+        b.lut_mul(x, y)
+    } else {
+        mul(x, y)
+    }
+}
+
+/// Products made LUT multipliers (`Design::lut_products`).
+type LutSet = std::collections::BTreeSet<(EngineId, String)>;
 
 /// The name of the copy of layer `l`'s hidden-state memory with `S = s` (docs/HARDWARE.md §4.1).
 fn h_copy_name(d: &Design, l: usize, s: usize) -> String {
@@ -2028,6 +2056,7 @@ fn update_dense(
     seq: &mut Vec<Stmt>,
 ) -> Result<Vec<Stmt>, String> {
     use crate::ram::{modctr, select, Rams};
+    let luts = &d.lut_products;
     let h = e.hidden;
     let tw = e.table_width;
     let tty = Ty::s(tw);
@@ -2178,8 +2207,10 @@ fn update_dense(
             let cold = signed_bits(b, &format!("l{l}_crd"), crd);
             let cold = mux(fresh.clone(), konst(0, Ty::s(c.width)), cold);
             let cold = b.name(&format!("l{l}_cold"), cold);
-            let fc = b.name(&format!("l{l}_fc"), mul(r("f"), cold));
-            let ig = b.name(&format!("l{l}_ig"), mul(r("i"), r("g")));
+            let fc = mulx(b, luts, e.id, "f*c", r("f"), cold);
+            let fc = b.name(&format!("l{l}_fc"), fc);
+            let ig = mulx(b, luts, e.id, "i*g", r("i"), r("g"));
+            let ig = b.name(&format!("l{l}_ig"), ig);
             let gc = (fa + c.frac).max(2 * fa);
             let wcs = e.sig("c_sum").width;
             let a1 = b.align(fc, gc - fa - c.frac, wcs);
@@ -2202,7 +2233,8 @@ fn update_dense(
                 vec![],
             ));
             // C: h = requant(o · tanh(c))
-            let prod = b.name(&format!("l{l}_otc"), mul(r("o2"), r("tc")));
+            let prod = mulx(b, luts, e.id, "o*tanh(c)", r("o2"), r("tc"));
+            let prod = b.name(&format!("l{l}_otc"), prod);
             let hv = match e.h_fmt {
                 ActFmt::Fixed(hf) => {
                     let wp = e.sig("h_prod").width;
@@ -2289,10 +2321,8 @@ fn update_dense(
             let phi_w = e.w.shift + e.w.act.frac();
             let gx = phi_w.max(e.bias_fmt.frac);
             let gn = gx.max(fa + fz);
-            let rhn = b.name(
-                &format!("l{l}_rhn"),
-                mul(rq("gr", tty), rq("shn", Ty::s(zw))),
-            );
+            let rhn = mulx(b, luts, e.id, "r*hn", rq("gr", tty), rq("shn", Ty::s(zw)));
+            let rhn = b.name(&format!("l{l}_rhn"), rhn);
             let a1 = b.align(rhn, gn - fa - fz, wn);
             let ns = b.name(&format!("l{l}_nsum"), add(rq("sxn", Ty::s(wn)), a1));
             let np = b.requant(ns, gn - fz, zw);
@@ -2316,14 +2346,16 @@ fn update_dense(
                 &format!("l{l}_omz"),
                 sub(konst(1i128 << fa, Ty::s(ow)), gz2),
             );
-            let t1 = b.name(&format!("l{l}_zn"), mul(omz, rq("gn", tty)));
+            let t1 = mulx(b, luts, e.id, "(1-z)*n", omz, rq("gn", tty));
+            let t1 = b.name(&format!("l{l}_zn"), t1);
             let hps = if e.h_fmt.is_binary() {
                 let v = mux(rq("shp2", hty), konst(1, Ty::s(2)), konst(-1, Ty::s(2)));
                 b.name(&format!("l{l}_hpm"), v)
             } else {
                 rq("shp2", hty)
             };
-            let t2 = b.name(&format!("l{l}_zh"), mul(rq("gz2", tty), hps));
+            let t2 = mulx(b, luts, e.id, "z*h", rq("gz2", tty), hps);
+            let t2 = b.name(&format!("l{l}_zh"), t2);
             let a1 = b.align(t1, ghp - 2 * fa, whs);
             let a2 = b.align(t2, ghp - fa - fh, whs);
             let v = b.name(&format!("l{l}_hsum"), add(a1, a2));

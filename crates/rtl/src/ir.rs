@@ -404,7 +404,7 @@ impl Engine {
                     // the product is cut to the lane width, which yosys' wreduce sees
                     let y = (u32::from(k) + a).min(mv.lane_width);
                     for _ in 0..f.p * f.s {
-                        push("lane".into(), MultKind::Lane, (u32::from(k), a), y);
+                        push(format!("lanes {nm}"), MultKind::Lane, (u32::from(k), a), y);
                     }
                 }
             }
@@ -439,6 +439,9 @@ pub struct Design {
     pub cycle_terms: Vec<CycleTerm>,
     /// Buffer memories of the dense layers, after `place-memories` (docs/HARDWARE.md §4.1).
     pub buffers: Vec<Buffer>,
+    /// The products that are LUT multipliers because the device has too few DSP blocks for them,
+    /// as `(engine, what)` of [`Engine::multipliers`] (`place-memories`, docs/HARDWARE.md §10).
+    pub lut_products: std::collections::BTreeSet<(EngineId, String)>,
 }
 
 impl Design {

@@ -135,6 +135,11 @@ fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifes
         latency: d.cycles_per_step,
         initiation_interval: d.cycles_per_step,
         buffers: d.buffers.clone(),
+        lut_products: d
+            .lut_products
+            .iter()
+            .map(|(e, w)| format!("{e}: {w}"))
+            .collect(),
         cycle_formula: manifest::cycle_formula(&d.cycle_terms),
         cycle_terms: d.cycle_terms.clone(),
         elementwise_products: products,

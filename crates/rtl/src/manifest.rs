@@ -351,6 +351,10 @@ pub struct Manifest {
     /// The buffer memories and where they live (§4.1; absent in manifests written before them).
     #[serde(default)]
     pub buffers: Vec<crate::ir::Buffer>,
+    /// The products made LUT multipliers because the device has too few DSP blocks for them
+    /// (`engine: what`, §10 "DSP budget"; empty in manifests written before it).
+    #[serde(default)]
+    pub lut_products: Vec<String>,
     /// The formula with its terms, rendered from `cycle_terms` (machine-checkable:
     /// [`check_cycle_formula`]).
     pub cycle_formula: String,

@@ -64,6 +64,10 @@ pub struct Options {
     pub weights: WeightsMode,
     /// Target family (recorded; sizes the block RAMs of the resource prediction).
     pub target: Family,
+    /// DSP blocks of the device, when one is known: products beyond them are LUT multipliers
+    /// (`place-memories`, docs/HARDWARE.md §10 "DSP budget"); `None`: every product is left to
+    /// synthesis.
+    pub dsps: Option<u64>,
 }
 
 impl Default for Options {
@@ -72,6 +76,7 @@ impl Default for Options {
             folds: FoldSpec::default(),
             weights: WeightsMode::Auto,
             target: Family::Ice40,
+            dsps: None,
         }
     }
 }
@@ -257,6 +262,7 @@ pub fn lower(model: &Model) -> Result<Design, RtlError> {
         cycles_per_step: 0,
         cycle_terms: Vec::new(),
         buffers: Vec::new(),
+        lut_products: Default::default(),
     })
 }
 
@@ -464,6 +470,7 @@ fn pack_weights(d: &mut Design, m: &Model, _o: &Options) -> Result<(), RtlError>
 
 fn place_memories(d: &mut Design, _m: &Model, o: &Options) -> Result<(), RtlError> {
     place(d, o.weights, o.target);
+    d.lut_products = crate::resources::lut_products(d, o.target, o.dsps);
     Ok(())
 }
 

@@ -271,3 +271,61 @@ pub fn predict(d: &Design, target: Family) -> Resources {
     }
     r
 }
+
+/// Hard multipliers one `wa × wb` product takes on `family`, following yosys 0.23: `synth_ice40
+/// -dsp` maps a product with both operands ≥ 2 bits and a result ≥ 11 bits onto SB_MAC16 blocks
+/// (16×16, split by `mul2dsp`), `synth_ecp5` one with both operands ≥ 2 bits onto MULT18X18D
+/// (18×18); Gowin is counted like ECP5 (newer yosys infers its MULT18X18; 0.23 uses LUTs, which
+/// the LUT prediction already counts). Smaller products are LUTs.
+pub fn dsp_blocks(family: Family, wa: u32, wb: u32, wy: u32) -> u64 {
+    let (w, min_y) = match family {
+        Family::Ice40 => (16, 11),
+        Family::Ecp5 | Family::Gowin => (18, 0),
+    };
+    if wa < 2 || wb < 2 || wy < min_y {
+        return 0;
+    }
+    u64::from(wa.div_ceil(w)) * u64::from(wb.div_ceil(w))
+}
+
+/// The products of a design that do NOT get DSP blocks when the device has `budget` of them
+/// (docs/HARDWARE.md §10 "DSP budget"): the products are taken widest first (the slowest as LUT
+/// logic), all `P·S` lanes of an int-k tensor as one unit, and each gets its blocks while the
+/// budget lasts; the rest are LUT multipliers. `(engine, what)` as `Engine::multipliers` names
+/// them. No budget: none.
+pub fn lut_products(
+    d: &Design,
+    family: Family,
+    budget: Option<u64>,
+) -> std::collections::BTreeSet<(crate::EngineId, String)> {
+    let mut out = std::collections::BTreeSet::new();
+    let Some(budget) = budget else {
+        return out;
+    };
+    // units: (engine, what, width product, blocks of the unit), in design order
+    let mut units: Vec<(crate::EngineId, String, u64, u64)> = Vec::new();
+    for e in d.engines() {
+        for m in e.multipliers() {
+            let blocks = dsp_blocks(family, m.widths.0, m.widths.1, m.result);
+            if blocks == 0 {
+                continue;
+            }
+            let area = u64::from(m.widths.0) * u64::from(m.widths.1);
+            match units.iter_mut().find(|u| u.0 == e.id && u.1 == m.what) {
+                Some(u) => u.3 += blocks,
+                None => units.push((e.id, m.what.clone(), area, blocks)),
+            }
+        }
+    }
+    // widest first; a stable sort keeps the design order among equals
+    units.sort_by(|a, b| b.2.cmp(&a.2));
+    let mut left = budget;
+    for (id, what, _, blocks) in units {
+        if blocks <= left {
+            left -= blocks;
+        } else {
+            out.insert((id, what));
+        }
+    }
+    out
+}

@@ -13,6 +13,8 @@ pub fn makefile(man: &Manifest) -> String {
 # Runs from this directory.
 # Tools can be overridden: VERILATOR=… IVERILOG=… VVP=… YOSYS=…
 SIM       ?= verilator
+# Verilator starts every register and memory word at a random value drawn from SEED (not zero)
+SEED      ?= 1
 VERILATOR ?= verilator
 IVERILOG  ?= iverilog
 VVP       ?= vvp
@@ -40,10 +42,10 @@ sim: sim-$(SIM)
 $(VDIR)/Vqrnn_tb: $(RTL) $(SIMSRC)
 	@command -v $(VERILATOR) >/dev/null || {{ echo "verilator not found: install it (Debian: apt-get install verilator) or set VERILATOR=…"; exit 1; }}
 	@mkdir -p $(VDIR)
-	$(VERILATOR) --binary -j 2 -Wno-fatal -Wno-lint -Wno-style -Isim $(VTRACE) --top-module qrnn_tb --Mdir $(VDIR) -o Vqrnn_tb sim/qrnn_tb.v $(RTL) > $(VDIR)/build.log 2>&1 || {{ tail -20 $(VDIR)/build.log; echo "verilator build failed; full log: $(VDIR)/build.log"; exit 1; }}
+	$(VERILATOR) --binary -j 2 --x-assign unique --x-initial unique -Wno-fatal -Wno-lint -Wno-style -Isim $(VTRACE) --top-module qrnn_tb --Mdir $(VDIR) -o Vqrnn_tb sim/qrnn_tb.v $(RTL) > $(VDIR)/build.log 2>&1 || {{ tail -20 $(VDIR)/build.log; echo "verilator build failed; full log: $(VDIR)/build.log"; exit 1; }}
 
 sim-verilator: $(VDIR)/Vqrnn_tb
-	@./$(VDIR)/Vqrnn_tb $(PLUSARGS) > build/sim.log 2>&1; grep -q '^PASS' build/sim.log && grep '^PASS' build/sim.log || sh sim/report.sh build/sim.log
+	@./$(VDIR)/Vqrnn_tb +verilator+rand+reset+2 +verilator+seed+$(SEED) $(PLUSARGS) > build/sim.log 2>&1; grep -q '^PASS' build/sim.log && grep '^PASS' build/sim.log || sh sim/report.sh build/sim.log
 
 build/icarus/qrnn_tb.vvp: $(RTL) $(SIMSRC)
 	@command -v $(IVERILOG) >/dev/null || {{ echo "iverilog not found: install it (Debian: apt-get install iverilog) or set IVERILOG=…"; exit 1; }}

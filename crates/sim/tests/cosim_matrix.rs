@@ -104,3 +104,29 @@ matrix! {
     gru_quaternary_1bit_wide:  Gru,  Quaternary, true,  true,  Auto,  false;
     lstm_int8_1bit_wide:       Lstm, Int(8),     true,  true,  Auto,  false;
 }
+
+/// The DSP budget (docs/HARDWARE.md §10): for a device with too few DSP blocks, the products the
+/// `place-memories` pass leaves without one are LUT multipliers (shift-and-add, no `*`), and the
+/// design stays exact: an int8 GRU with per-row scales at a wide fold on the UP5K (8 SB_MAC16)
+/// has cell-update and lane products as LUT multipliers, co-simulated on Verilator and Icarus.
+#[test]
+fn lut_multipliers_beyond_the_dsp_budget() {
+    let mut spec = ExampleSpec::new(Gru, Int(8), 5, 6, 9);
+    spec.hidden = vec![6, 3];
+    spec.head = Some(3);
+    spec.per_row_mult = true;
+    let m = example(&spec);
+    let mut o = opts(&m, true, Auto);
+    o.device = qrnn_fpga::device("up5k");
+    // the wide fold does not fit the UP5K's logic; only the products matter here
+    o.allow_overfit = true;
+    let stim = qrnn_sim::Stimulus::random(&m, &[2], 1);
+    let (man, _) = common::project_files(&m, &o, &stim).expect("generates");
+    assert!(
+        man.lut_products.iter().any(|p| p.contains("lanes"))
+            && man.lut_products.iter().any(|p| p.contains("*")),
+        "{:?}",
+        man.lut_products
+    );
+    cosim("lut_multipliers_beyond_the_dsp_budget", &m, &o, true);
+}

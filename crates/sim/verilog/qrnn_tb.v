@@ -9,7 +9,9 @@
 // both simulators (Icarus and Verilator) see the same cycle-by-cycle behaviour.
 //
 // Parameters come from sim/tb_params.vh (generated): QRNN_WX, QRNN_WY, QRNN_IN_LEN, QRNN_OUT_LEN,
-// QRNN_N_STEPS, QRNN_N_SEQ, QRNN_CYCLES_PER_STEP. Plusargs: +VCD dumps sim/waves.vcd.
+// QRNN_N_STEPS, QRNN_N_SEQ, QRNN_CYCLES_PER_STEP, QRNN_LATENCY, QRNN_II. Plusargs: +VCD dumps
+// sim/waves.vcd. Defining QRNN_NO_PROBES leaves the probes out (a synthesised netlist has no
+// simulation-only views): outputs and cycles are still checked.
 `timescale 1ns/1ps
 `include "tb_params.vh"
 
@@ -101,7 +103,9 @@ module qrnn_tb;
             if (out_valid && out_ready) begin
                 step = out_i / `QRNN_OUT_LEN;
                 if (out_i % `QRNN_OUT_LEN == 0) begin
+`ifndef QRNN_NO_PROBES
 `include "tb_probes.vh"
+`endif
                 end
                 if (failed == 0 && out_data !== expect_out[out_i]) begin
                     $display("FAIL mismatch: step %0d (sequence %0d) signal out element %0d: expected %0d got %0d (raw %h vs %h)",

