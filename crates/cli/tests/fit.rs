@@ -362,3 +362,70 @@ fn fold_all_is_clamped_per_engine_and_explicit_folds_are_not() {
         o.err
     );
 }
+
+/// Feasibility at `gen` (docs/HARDWARE.md §10): `gen --board icebreaker` on a model that cannot fit
+/// its UP5K prints the overrun and the options, exits 1 and writes nothing; `--allow-overfit`
+/// writes the project with a warning; a model that fits gets the prediction printed against the
+/// device, and its products beyond the device's DSP blocks recorded as LUT multipliers.
+#[test]
+fn gen_with_a_board_refuses_a_design_that_cannot_fit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(
+        d,
+        &[
+            "-q", "example", "--cell", "lstm", "--quant", "ternary", "--hidden", "256", "--input",
+            "16", "--head", "4", "--seed", "1", "-o", "huge.qw",
+        ],
+    );
+    let o = qrnn(d, &["gen", "huge.qw", "--board", "icebreaker", "-o", "hw"]);
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.err);
+    assert!(!d.join("hw").exists(), "nothing is written");
+    for f in [
+        "qrnn::gen::overfit",
+        "the design does not fit iCE40UP5K (up5k): it needs",
+        "block RAM (4 kbit) of the device's 30",
+        "`--fit` chooses the fastest folding that fits",
+        "`--allow-overfit` writes the project anyway",
+    ] {
+        assert!(o.err.contains(f), "missing {f:?} in: {}", o.err);
+    }
+    let o = ok(
+        d,
+        &[
+            "gen",
+            "huge.qw",
+            "--board",
+            "icebreaker",
+            "--allow-overfit",
+            "-o",
+            "hw",
+        ],
+    );
+    assert!(o.err.contains("warning: --allow-overfit"), "{}", o.err);
+    assert!(d.join("hw/qrnn.json").exists());
+    // a model that fits: the prediction against the device, and the DSP budget
+    let o = ok(
+        d,
+        &[
+            "gen",
+            &format!(
+                "{}/../../examples/trained-gunpoint-gru-ternary.qw",
+                env!("CARGO_MANIFEST_DIR")
+            ),
+            "--board",
+            "icebreaker",
+            "-o",
+            "gp",
+        ],
+    );
+    assert!(
+        o.stdout.contains("predicted for iCE40UP5K (up5k)")
+            && o.stdout.contains("DSP (SB_MAC16)")
+            && o.stdout.contains("are LUT multipliers"),
+        "{}",
+        o.stdout
+    );
+    let m = manifest(&d.join("gp"));
+    assert!(!m["lut_products"].as_array().unwrap().is_empty(), "{m}");
+}
