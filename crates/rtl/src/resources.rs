@@ -318,7 +318,7 @@ pub fn lut_products(
         }
     }
     // widest first; a stable sort keeps the design order among equals
-    units.sort_by(|a, b| b.2.cmp(&a.2));
+    units.sort_by_key(|u| std::cmp::Reverse(u.2));
     let mut left = budget;
     for (id, what, _, blocks) in units {
         if blocks <= left {
