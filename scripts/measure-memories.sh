@@ -108,5 +108,5 @@ if "$Q" gen t256.qw --fit --device 25k -o t256-25k 2>&1; then
   fi
 fi
 echo '```'
-} > "$OUT.tmp" && mv "$OUT.tmp" "$OUT"
+} > "$W/memories.md" && cp "$W/memories.md" "$OUT.partial" && mv "$OUT.partial" "$OUT"
 log "wrote $OUT"
