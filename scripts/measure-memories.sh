@@ -21,8 +21,8 @@ W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 cd "$W" || exit 1
 log() { echo "[measure-memories] $*" >&2; }
-lc() { grep -h "ICESTORM_LC:" "$1" | tail -1 | sed 's/.*ICESTORM_LC: *//; s/  */ /g'; }
-ram() { grep -h "ICESTORM_RAM:" "$1" | tail -1 | sed 's/.*ICESTORM_RAM: *//; s/  */ /g'; }
+lc() { grep -hE "ICESTORM_LC: *[0-9]" "$1" | tail -1 | sed 's/.*ICESTORM_LC: *//; s/  */ /g'; }
+ram() { grep -hE "ICESTORM_RAM: *[0-9]" "$1" | tail -1 | sed 's/.*ICESTORM_RAM: *//; s/  */ /g'; }
 fmax() { grep -h "Max frequency for clock" "$1" | grep -v PACKER | tail -1 | sed 's/.*: //'; }
 ffs() { python3 -c "import json,sys; c=json.load(open(sys.argv[1]))['design']['num_cells_by_type']; print(sum(v for k,v in c.items() if k.startswith('SB_DFF') or k=='TRELLIS_FF'))" "$1"; }
 
@@ -58,7 +58,7 @@ for f in 1x8 1x16 4x8; do
     make -C s$h-$f synth >/dev/null 2>&1
   done
   a=$(ffs s64-$f/build/stat.json); b=$(ffs s128-$f/build/stat.json)
-  echo "| $f | $a | $b | $(python3 -c "print(f'{$b/$a:.2f}')") |"
+  echo "| $f | $a | $b | $(python3 -c "print(f'{$b/$a:.3f}')") |"
 done
 echo
 
@@ -82,7 +82,7 @@ for m in "$ROOT"/examples/*.qw "$ROOT"/examples/tiny-*.qw.toml; do
   fi
   if make -C "$d" bitstream >/dev/null 2>&1; then r=built; else r="FAILED ($(tail -2 "$d/build/top-pnr.log" 2>/dev/null | tr '\n' ' '))"; fi
   lp=$(python3 -c "import json,sys; print(', '.join(json.load(open(sys.argv[1]))['lut_products']) or '—')" "$d/qrnn.json")
-  dsp=$(grep -h "ICESTORM_DSP:" "$d/build/top-pnr.log" 2>/dev/null | tail -1 | sed 's/.*ICESTORM_DSP: *//; s/  */ /g')
+  dsp=$(grep -hE "ICESTORM_DSP: *[0-9]" "$d/build/top-pnr.log" 2>/dev/null | tail -1 | sed 's/.*ICESTORM_DSP: *//; s/  */ /g')
   echo "| $n | $r | $(lc "$d/build/top-pnr.log") | $dsp | $(fmax "$d/build/top-pnr.log") | $lp |"
 done
 echo
@@ -101,7 +101,7 @@ echo "$ qrnn-hw gen t256.qw --fit --device 25k -o t256-25k"
 if "$Q" gen t256.qw --fit --device 25k -o t256-25k 2>&1; then
   echo "$ make -C t256-25k pnr"
   if make -C t256-25k pnr >/dev/null 2>&1; then
-    grep -h -A6 "Device utilisation" t256-25k/build/pnr.log | grep -E "TRELLIS_COMB|TRELLIS_FF|DP16KD|MULT18X18D" | sed 's/^Info: *//'
+    grep -hE "^Info: *(TRELLIS_COMB|TRELLIS_FF|DP16KD|MULT18X18D): *[0-9]" t256-25k/build/pnr.log | tail -4 | sed 's/^Info: *//'
     fmax t256-25k/build/pnr.log
   else
     echo "make pnr failed: $(tail -3 t256-25k/build/pnr.log | tr '\n' ' ')"
