@@ -101,7 +101,7 @@ echo "$ qrnn-hw gen t256.qw --fit --device 25k -o t256-25k"
 if "$Q" gen t256.qw --fit --device 25k -o t256-25k 2>&1; then
   echo "$ make -C t256-25k pnr"
   if make -C t256-25k pnr >/dev/null 2>&1; then
-    grep -hE "^Info: *(TRELLIS_COMB|TRELLIS_FF|DP16KD|MULT18X18D): *[0-9]" t256-25k/build/pnr.log | tail -4 | sed 's/^Info: *//'
+    grep -hE "(TRELLIS_COMB|TRELLIS_FF|DP16KD|MULT18X18D): *[0-9]" t256-25k/build/pnr.log | tail -4 | sed 's/^Info:[[:space:]]*//'
     fmax t256-25k/build/pnr.log
   else
     echo "make pnr failed: $(tail -3 t256-25k/build/pnr.log | tr '\n' ' ')"
