@@ -1,5 +1,7 @@
 //! Differential fuzzing (issues #3, #4): seeded random small models — cell (LSTM, GRU, ConvLSTM with
-//! random map sizes and kernels 1, 3, 5), sizes including 1, 3 and 17,
+//! random map sizes and kernels 1, 3, 5), sizes including 1, 3 and 17 (one dense layer in eight of
+//! 33, 64 or 128 units), the family (and so the buffers' block/LUT/flip-flop placement), one design
+//! in three with its family's default device (and so the DSP budget's LUT multipliers),
 //! weight scheme, activation and state formats, 1-bit activations, per-row scales, folding, ROM or
 //! logic weights — generated, linted, built with Verilator and compared exactly with the golden
 //! model (one design in eight also on Icarus). 100 designs per run, in 10 shards that cargo runs in
@@ -16,7 +18,7 @@ use qrnn_model::example::{example, ExampleSpec, Formats, Rng};
 use qrnn_model::{ActFmt, Cell, Fmt, Model, Scheme};
 use qrnn_project::Request;
 use qrnn_rtl::passes::WeightsMode;
-use qrnn_rtl::{EngineId, Fold};
+use qrnn_rtl::{EngineId, Family, Fold};
 use qrnn_sim::{icarus, lint, verilator_fast, Stimulus, Tool};
 
 const SHARDS: u64 = 10;
@@ -61,7 +63,17 @@ fn design(seed: u64) -> Option<(Model, Request, String)> {
         &[1, 2, 3, 4, 5, 17]
     };
     let layers = rng.range(1, 2) as usize;
-    let hidden: Vec<usize> = (0..layers).map(|_| rng.pick(sizes)).collect();
+    // one dense layer in eight is large (33, 64 or 128 units): banks several words deep, block
+    // RAM placement (docs/HARDWARE.md §4.1)
+    let hidden: Vec<usize> = (0..layers)
+        .map(|_| {
+            if !conv && rng.below(8) == 0 {
+                rng.pick(&[33, 64, 128])
+            } else {
+                rng.pick(sizes)
+            }
+        })
+        .collect();
     let input = rng.pick(sizes);
     let kernel = rng.pick(&[1usize, 3, 3, 5]);
     let map = (rng.range(1, 6) as usize, rng.range(1, 6) as usize);
@@ -105,8 +117,19 @@ fn design(seed: u64) -> Option<(Model, Request, String)> {
     if m.validate().is_err() {
         return None;
     }
+    // the family decides the buffers' placement (block RAM, LUT RAM, flip-flops); one design in
+    // three has its default device, whose DSP budget turns products into LUT multipliers
+    let target = rng.pick(&[Family::Ice40, Family::Ecp5, Family::Gowin]);
+    let with_device = rng.below(3) == 0;
     let mut o = Request {
         weights: rng.pick(&[WeightsMode::Rom, WeightsMode::Logic, WeightsMode::Auto]),
+        target,
+        device: if with_device {
+            qrnn_fpga::device(target.default_device())
+        } else {
+            None
+        },
+        allow_overfit: true,
         ..Request::default()
     };
     // a random fold per engine within its limit (layers: P ≤ 6; all: S ≤ 9)
@@ -123,7 +146,7 @@ fn design(seed: u64) -> Option<(Model, Request, String)> {
         o.folds.pin(e.id, f);
     }
     let desc = format!(
-        "{cell} {scheme} in {input} hidden {hidden:?}{} head {:?} x {} h {} pre {} Fa {} folds {:?} weights {:?}",
+        "{cell} {scheme} in {input} hidden {hidden:?}{} head {:?} x {} h {} pre {} Fa {} folds {:?} weights {:?} target {target}{}",
         if conv { format!(" map {map:?} k {kernel}") } else { String::new() },
         m.head.as_ref().map(|h| h.outputs()),
         m.input.format,
@@ -131,7 +154,8 @@ fn design(seed: u64) -> Option<(Model, Request, String)> {
         pre,
         m.layers[0].act_frac,
         o.folds,
-        o.weights
+        o.weights,
+        if with_device { " with device" } else { "" }
     );
     Some((m, o, desc))
 }
