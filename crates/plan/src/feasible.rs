@@ -3,7 +3,7 @@
 //! overruns. DSP blocks never overrun: the products the device has no blocks for are LUT
 //! multipliers (`Design::lut_products`), which the logic prediction already counts.
 
-use crate::fit::{usage, Res, Use};
+use crate::fit::{usage, Budget, Res, Use, CEILING};
 use qrnn_fpga::Device;
 use qrnn_rtl::ir::Design;
 
@@ -20,16 +20,10 @@ pub struct Feasibility {
     pub overruns: Vec<(Res, u64, u64)>,
 }
 
-/// Amount of a resource the device has (`None`: not counted there: iCE40 flip-flops are in the
-/// logic cells).
-fn available(device: &Device, r: Res) -> Option<u64> {
-    Some(match r {
-        Res::Logic => device.luts.into(),
-        Res::Ff if device.family == qrnn_rtl::Family::Ice40 => return None,
-        Res::Ff => device.ffs.into(),
-        Res::Bram => device.bram_blocks.into(),
-        Res::Dsp => device.dsps.into(),
-    })
+/// Amount of a resource the device has, as the fit's budget counts it (`None`: not counted there,
+/// e.g. iCE40 flip-flops, which are in the logic cells).
+fn available(device: &'static Device, r: Res) -> Option<u64> {
+    Budget::new(device, CEILING).limits[r as usize].map(|(a, _)| a)
 }
 
 /// Check `d` against `device`.

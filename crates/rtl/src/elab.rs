@@ -475,11 +475,6 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
 
     // ---- storage
     let conv_model = d.layers[0].conv;
-    let xty = if d.x_fmt.is_binary() {
-        Ty::u(1)
-    } else {
-        Ty::s(wx)
-    };
     if let Some(g) = conv_model {
         // ConvLSTM: the input frame as one word per pixel (all channels), so that the line buffer
         // reads one word per cycle and synthesis can place the map in block RAM
@@ -513,7 +508,6 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
     // banked RAMs (docs/HARDWARE.md §4.1)
     let mut rams = crate::ram::Rams::new(&d.buffers);
     rams.declare(&mut b);
-    let _ = xty;
     let mut seq: Vec<Stmt> = Vec::new();
     let mut rst_stmts: Vec<Stmt> = vec![
         Stmt::Assign("ph_q".into(), uc(0, phw)),
@@ -527,7 +521,6 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
 
     // per-layer state and tables
     for (l, e) in d.layers.iter().enumerate() {
-        let hty = h_ty(e.h_fmt);
         if let Some(g) = e.conv {
             let hw = (e.hidden as u32) * e.h_fmt.width();
             b.m.array(
@@ -551,8 +544,6 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 Ty::u(bits_for(g.pixels())),
                 Some("output pixel being computed"),
             );
-        } else {
-            let _ = hty;
         }
         if let (Some(c), Some(_)) = (e.c_fmt, e.conv) {
             b.m.array(
@@ -835,21 +826,10 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         let is_w = b.wire(&format!("{pre}_is_w"), lt_c(&j_q, cx.kw));
         let f = cx.f;
         // activation lanes
-        let (x_name, x_depth, x_fmt) = match l {
-            Some(0) => ("x_q".to_string(), d.in_len, d.x_fmt),
-            Some(l) => (
-                format!("l{}_h_q", l - 1),
-                d.layers[l - 1].hidden * px(&d.layers[l - 1]),
-                d.layers[l - 1].h_fmt,
-            ),
-            None => {
-                let ll = d.layers.len() - 1;
-                (
-                    format!("l{ll}_h_q"),
-                    d.layers[ll].hidden * px(&d.layers[ll]),
-                    d.layers[ll].h_fmt,
-                )
-            }
+        let x_fmt = match l {
+            Some(0) => d.x_fmt,
+            Some(l) => d.layers[l - 1].h_fmt,
+            None => d.layers[d.layers.len() - 1].h_fmt,
         };
         let mut act_w_lanes = Vec::new();
         let mut act_u_lanes = Vec::new();
@@ -878,20 +858,9 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         } else {
             None
         };
-        // (valid, clamped read index) of lane `s` for a tensor of `cols` columns
-        let lane_col = |b: &mut B, col: &Expr, s: usize, cols: usize, tag: &str| -> (Expr, Expr) {
-            let v = lt_c(col, cols);
-            let v = b.name(&format!("{pre}_v{tag}{s}"), v);
-            let i = match &hi_q {
-                Some(hi) => cat(vec![mux(v.clone(), hi.clone(), uc(0, colw - t)), uc(s, t)]),
-                None => mux(v.clone(), col.clone(), uc(0, colw)),
-            };
-            (v, b.name(&format!("{pre}_{tag}i{s}"), i))
-        };
         // Dense engines read their activations from banked RAMs (docs/HARDWARE.md §4.1, §4.2):
         // lane s reads bank s of the vector at the chunk index, presented in the issue cycle; the
         // registered bank outputs are stage 1's activations.
-        let _ = (&x_name, x_depth, &lane_col);
         let (w_src, u_src) = if e.conv.is_some() {
             (None, None)
         } else {
@@ -1351,7 +1320,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         seq.push(Stmt::If(p1v.clone(), st, vec![]));
 
         // element-wise update
-        if let (Some(l), Some(cell), Some(g)) = (l, e.cell, conv_layer) {
+        if let (Some(l), Some(_), Some(g)) = (l, e.cell, conv_layer) {
             let sp = Expr::Ref(format!("l{l}_sp_q"), Ty::u(2));
             let sc = Expr::Ref(format!("l{l}_sc_q"), Ty::u(conv_scw(e, cx.groups * k)));
             let act_u = and(active.clone(), eq_c(&sp, SP_UPD));
@@ -1359,15 +1328,14 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 format!("l{l}_sb_q"),
                 Ty::u(bits_for(g.pixels() * e.hidden + e.hidden)),
             );
-            let st = update(
+            let st = update_conv(
                 &mut b,
                 e,
                 l,
-                cell,
                 act_u,
                 &sc,
                 &mut rst_stmts,
-                Some((g.pixels() * e.hidden, sb)),
+                (g.pixels() * e.hidden, sb),
                 &d.lut_products,
             )?;
             seq.extend(st);
@@ -1642,7 +1610,6 @@ fn finalize(
     let ws = e.sig("pre_sum").width;
     match e.cell {
         Some(Cell::Gru) => {
-            let h = e.hidden;
             let bh = row_const(b, e, "bh", p, ri, p1g, Ty::s(e.bias_fmt.width));
             let bh = b.name(&format!("{pre}_biash{p}"), bh);
             // a lane that only ever computes one gate (B = P) builds only its datapath
@@ -1681,7 +1648,6 @@ fn finalize(
             let a = b.align(terms[0].clone(), gn - phi_w, wn);
             let c = b.align(bias, gn - fb, wn);
             let xn = b.name(&format!("{pre}_xn{p}"), add(a, c));
-            let _ = (h, rvalid);
             let nw = b.name(
                 &format!("{pre}_nword{p}"),
                 cat(vec![cast(xn, false), cast(hn, false)]),
@@ -1731,24 +1697,65 @@ fn tidx(b: &mut B, z: Expr) -> Expr {
     cat(vec![msb, slice(z, 0, w - 1, false)])
 }
 
-/// The element-wise update pipeline of layer `l` (3 stages, `H + 2` cycles).
+/// The cell state of an LSTM unit from its registered gates `l<l>_{f,i,g}_q` and its old `c`:
+/// `c' = requant(f·c + i·g)` (NUMERICS.md §7.1), shared by the dense and the ConvLSTM update.
+fn lstm_c_next(b: &mut B, e: &Engine, l: usize, luts: &LutSet, cold: Expr) -> Result<Expr, String> {
+    let c = e.c_fmt.ok_or("LSTM c")?;
+    let fa = e.act_frac as i32;
+    let r = |n: &str| Expr::Ref(format!("l{l}_{n}_q"), Ty::s(e.table_width));
+    let fc = mulx(b, luts, e.id, "f*c", r("f"), cold);
+    let fc = b.name(&format!("l{l}_fc"), fc);
+    let ig = mulx(b, luts, e.id, "i*g", r("i"), r("g"));
+    let ig = b.name(&format!("l{l}_ig"), ig);
+    let gc = (fa + c.frac).max(2 * fa);
+    let wcs = e.sig("c_sum").width;
+    let a1 = b.align(fc, gc - fa - c.frac, wcs);
+    let a2 = b.align(ig, gc - 2 * fa, wcs);
+    let cs = b.name(&format!("l{l}_csum"), add(a1, a2));
+    let cn = b.requant(cs, gc - c.frac, c.width);
+    Ok(b.name(&format!("l{l}_cnew"), cn))
+}
+
+/// The hidden state of an LSTM unit from its registered `l<l>_o2_q` and `l<l>_tc_q`:
+/// `h = requant(o · tanh(c))` (NUMERICS.md §7.1), shared by the dense and the ConvLSTM update.
+fn lstm_h(b: &mut B, e: &Engine, l: usize, luts: &LutSet) -> Expr {
+    let fa = e.act_frac as i32;
+    let r = |n: &str| Expr::Ref(format!("l{l}_{n}_q"), Ty::s(e.table_width));
+    let prod = mulx(b, luts, e.id, "o*tanh(c)", r("o2"), r("tc"));
+    let prod = b.name(&format!("l{l}_otc"), prod);
+    let hv = match e.h_fmt {
+        ActFmt::Fixed(hf) => {
+            let wp = e.sig("h_prod").width;
+            let pf = b.fit(prod, wp);
+            b.requant(pf, 2 * fa - hf.frac, hf.width)
+        }
+        ActFmt::Binary => b.binarize(prod),
+    };
+    b.name(&format!("l{l}_hnew"), hv)
+}
+
+/// The element-wise update pipeline of ConvLSTM layer `l` (docs/HARDWARE.md §9: 3 stages, `Ch + 2`
+/// cycles per pixel): unit `u` of the pixel whose state starts at index `sb` (`depth` state
+/// words in all). A: gate tables read from the per-gate z arrays, `c` read; B: `c'` written,
+/// `tanh(c')` read; C: `h` collected into the pixel's word.
 #[allow(clippy::too_many_arguments)]
-fn update(
+fn update_conv(
     b: &mut B,
     e: &Engine,
     l: usize,
-    cell: Cell,
     active: Expr,
     cnt: &Expr,
     rst: &mut Vec<Stmt>,
-    conv: Option<(usize, Expr)>,
+    (depth, sb): (usize, Expr),
     luts: &LutSet,
 ) -> Result<Vec<Stmt>, String> {
+    let g = e
+        .conv
+        .ok_or("internal error: ConvLSTM update of a dense layer")?;
+    let c = e.c_fmt.ok_or("LSTM c")?;
     let h = e.hidden;
-    let tw = e.table_width;
-    let tty = Ty::s(tw);
+    let tty = Ty::s(e.table_width);
     let zw = e.pre.width;
-    let fa = e.act_frac as i32;
     let n_tab = 1usize << zw;
     let uw = bits_for(e.rows() + 1);
     let issue = b.wire(&format!("l{l}_uissue"), and(active, lt_c(cnt, h)));
@@ -1767,29 +1774,16 @@ fn update(
     );
     rst.push(Stmt::Assign(format!("l{l}_va_q"), zero()));
     rst.push(Stmt::Assign(format!("l{l}_vb_q"), zero()));
-    // state arrays: H units, or H units per pixel for ConvLSTM (index = pixel·H + u)
-    let sdepth = conv.as_ref().map(|c| c.0).unwrap_or(h);
-    let hw_ = clog2(sdepth);
-    let ua = b.m.reg(&format!("l{l}_ua_q"), Ty::u(hw_), None);
-    let ub = b.m.reg(&format!("l{l}_ub_q"), Ty::u(hw_), None);
-    let u0_h = match &conv {
-        None => idx_fit(b, h.max(2), u0.clone()),
-        Some((depth, sb)) => {
-            let w = sb.width().max(u0.width()) + 1;
-            let a = b.ext(u0.clone(), w);
-            let c = b.ext(sb.clone(), w);
-            let si = b.name(&format!("l{l}_si"), add(a, c));
-            idx_fit(b, *depth, si)
-        }
-    };
+    // the state index of the unit: pixel·Ch + u
+    let ua = b.m.reg(&format!("l{l}_ua_q"), Ty::u(clog2(depth)), None);
+    let w = sb.width().max(u0.width()) + 1;
+    let a = b.ext(u0.clone(), w);
+    let cb = b.ext(sb, w);
+    let si = b.name(&format!("l{l}_si"), add(a, cb));
+    let u0_h = idx_fit(b, depth, si);
     st.push(Stmt::Assign(format!("l{l}_va_q"), issue.clone()));
     st.push(Stmt::Assign(format!("l{l}_ua_q"), u0_h.clone()));
     st.push(Stmt::Assign(format!("l{l}_vb_q"), va.clone()));
-    st.push(Stmt::Assign(format!("l{l}_ub_q"), ua.clone()));
-    if conv.is_some() {
-        // ConvLSTM writes h by pixel word (pp_q), so stage C does not need the unit's state index
-        b.m.partial.insert(format!("l{l}_ub_q"));
-    }
     // one array per gate (one read port each, docs/HARDWARE.md §4.1), indexed by the unit
     let zq = |b: &mut B, gate: usize| {
         let i = idx_fit(b, h, u0.clone());
@@ -1802,215 +1796,78 @@ fn update(
         rd(b, &format!("l{l}_{t}"), n_tab, tty, i)
     };
     let fresh = Expr::Ref(format!("l{l}_fresh_q"), Ty::u(1));
-    let hty = h_ty(e.h_fmt);
-    let ua_h = idx_fit(b, sdepth, ua.clone());
-    let ub_h = idx_fit(b, sdepth, ub.clone());
-    // ConvLSTM: h is a word per pixel; stage C collects the Ch units of the pixel (unit u reaches
-    // stage C at sub-phase cycle u + 2) and writes the word with the last one
-    let conv_word = conv.as_ref().and(e.conv).map(|g| (g, e.h_fmt.width()));
-    let write_h = |b: &mut B, v: Expr| -> Stmt {
-        match conv_word {
-            None => Stmt::AssignIndex(format!("l{l}_h_q"), ub_h.clone(), v),
-            Some((g, hw)) => {
-                let bits = if v.ty().signed {
-                    let v = b.name(&format!("l{l}_hbits"), v);
-                    cast(v, false)
-                } else {
-                    v
-                };
-                let bits = b.name(&format!("l{l}_hb"), bits);
-                let pp = Expr::Ref(format!("l{l}_pp_q"), Ty::u(bits_for(g.pixels())));
-                let pi = idx_fit(b, g.pixels(), pp);
-                let last = eq_c(cnt, h + 1);
-                if h == 1 {
-                    return Stmt::AssignIndex(format!("l{l}_hw_q"), pi, bits);
-                }
-                let hs = Expr::Ref(format!("l{l}_hs_q"), Ty::u((h as u32 - 1) * hw));
-                let word = cat(vec![bits.clone(), hs.clone()]);
-                let next = if h == 2 {
-                    bits
-                } else {
-                    cat(vec![bits, slice(hs, hw, (h as u32 - 2) * hw, false)])
-                };
-                Stmt::If(
-                    last,
-                    vec![Stmt::AssignIndex(format!("l{l}_hw_q"), pi, word)],
-                    vec![Stmt::Assign(format!("l{l}_hs_q"), next)],
-                )
-            }
-        }
-    };
-    match cell {
-        Cell::Lstm | Cell::ConvLstm => {
-            let c = e.c_fmt.ok_or("LSTM c")?;
-            // stage A: gate table reads (registered)
-            let mut sa = Vec::new();
-            for (gate, t, nm) in [
-                (0, "sigmoid", "i"),
-                (1, "sigmoid", "f"),
-                (2, "tanh", "g"),
-                (3, "sigmoid", "o"),
-            ] {
-                let z = zq(b, gate);
-                let v = tab(b, &format!("{t}_{nm}"), z);
-                b.m.reg(&format!("l{l}_{nm}_q"), tty, None);
-                sa.push(Stmt::Assign(format!("l{l}_{nm}_q"), v));
-            }
-            if conv.is_some() {
-                // ConvLSTM: c is read synchronously in stage A (block RAM friendly)
-                b.m.reg(
-                    &format!("l{l}_cold_q"),
-                    Ty::s(c.width),
-                    Some("c of the unit, read in stage A"),
-                );
-                sa.push(Stmt::Assign(
-                    format!("l{l}_cold_q"),
-                    Expr::Index(format!("l{l}_c_q"), Box::new(u0_h.clone()), Ty::s(c.width)),
-                ));
-            }
-            st.push(Stmt::If(issue, sa, vec![]));
-            // stage B: c' = requant(f·c + i·g), zc = requant(c'), tanh(zc) read
-            let r = |n: &str| Expr::Ref(format!("l{l}_{n}_q"), tty);
-            let cold = if conv.is_some() {
-                Expr::Ref(format!("l{l}_cold_q"), Ty::s(c.width))
-            } else {
-                rd(
-                    b,
-                    &format!("l{l}_c_q"),
-                    sdepth,
-                    Ty::s(c.width),
-                    ua_h.clone(),
-                )
-            };
-            let cold = mux(fresh.clone(), konst(0, Ty::s(c.width)), cold);
-            let cold = b.name(&format!("l{l}_cold"), cold);
-            let fc = mulx(b, luts, e.id, "f*c", r("f"), cold);
-            let fc = b.name(&format!("l{l}_fc"), fc);
-            let ig = mulx(b, luts, e.id, "i*g", r("i"), r("g"));
-            let ig = b.name(&format!("l{l}_ig"), ig);
-            let gc = (fa + c.frac).max(2 * fa);
-            let wcs = e.sig("c_sum").width;
-            let a1 = b.align(fc, gc - fa - c.frac, wcs);
-            let a2 = b.align(ig, gc - 2 * fa, wcs);
-            let cs = b.name(&format!("l{l}_csum"), add(a1, a2));
-            let cn = b.requant(cs, gc - c.frac, c.width);
-            let cn = b.name(&format!("l{l}_cnew"), cn);
-            let zc = b.requant(cn.clone(), c.frac - e.pre.frac, zw);
-            let tc = tab(b, "tanh_c", zc);
-            b.m.reg(&format!("l{l}_tc_q"), tty, None);
-            b.m.reg(&format!("l{l}_o2_q"), tty, None);
-            st.push(Stmt::If(
-                va,
-                vec![
-                    Stmt::AssignIndex(format!("l{l}_c_q"), ua_h, cn),
-                    Stmt::Assign(format!("l{l}_tc_q"), tc),
-                    Stmt::Assign(format!("l{l}_o2_q"), r("o")),
-                ],
-                vec![],
-            ));
-            // stage C: h = requant(o · tanh(c))
-            let prod = mulx(b, luts, e.id, "o*tanh(c)", r("o2"), r("tc"));
-            let prod = b.name(&format!("l{l}_otc"), prod);
-            let hv = match e.h_fmt {
-                ActFmt::Fixed(hf) => {
-                    let wp = e.sig("h_prod").width;
-                    let pf = b.fit(prod, wp);
-                    b.requant(pf, 2 * fa - hf.frac, hf.width)
-                }
-                ActFmt::Binary => b.binarize(prod),
-            };
-            let hv = b.name(&format!("l{l}_hnew"), hv);
-            let wh = write_h(b, hv);
-            st.push(Stmt::If(vb, vec![wh], vec![]));
-        }
-        Cell::Gru => {
-            let fz = e.pre.frac;
-            let wn = e.sig("n_sum").width;
-            // stage A: r, z table reads; xn, hn, h_prev registered
-            let zr = zq(b, 0);
-            let zz = zq(b, 1);
-            let rv = tab(b, "sigmoid_r", zr);
-            let zv = tab(b, "sigmoid_z", zz);
-            let u0h = idx_fit(b, h, u0.clone());
-            let xn = rd(b, &format!("l{l}_xn_q"), h, Ty::s(wn), u0h.clone());
-            let hn = rd(b, &format!("l{l}_hn_q"), h, Ty::s(zw), u0h.clone());
-            let hp = rd(b, &format!("l{l}_h_q"), h, hty, u0h);
-            let hp = mux(fresh, konst(e.h_fmt.initial() as i128, hty), hp);
-            let rq = |n: &str, ty: Ty| Expr::Ref(format!("l{l}_{n}_q"), ty);
-            for (nm, ty) in [
-                ("gr", tty),
-                ("gz", tty),
-                ("sxn", Ty::s(wn)),
-                ("shn", Ty::s(zw)),
-                ("shp", hty),
-                ("gz2", tty),
-                ("shp2", hty),
-                ("gn", tty),
-            ] {
-                b.m.reg(&format!("l{l}_{nm}_q"), ty, None);
-            }
-            st.push(Stmt::If(
-                issue,
-                vec![
-                    Stmt::Assign(format!("l{l}_gr_q"), rv),
-                    Stmt::Assign(format!("l{l}_gz_q"), zv),
-                    Stmt::Assign(format!("l{l}_sxn_q"), xn),
-                    Stmt::Assign(format!("l{l}_shn_q"), hn),
-                    Stmt::Assign(format!("l{l}_shp_q"), hp),
-                ],
-                vec![],
-            ));
-            // stage B: n = tanh(requant(xn + r·hn, Gn → pre))
-            let phi_w = e.w.shift + e.w.act.frac();
-            let gx = phi_w.max(e.bias_fmt.frac);
-            let gn = gx.max(fa + fz);
-            let rhn = mulx(b, luts, e.id, "r*hn", rq("gr", tty), rq("shn", Ty::s(zw)));
-            let rhn = b.name(&format!("l{l}_rhn"), rhn);
-            let a1 = b.align(rhn, gn - fa - fz, wn);
-            let ns = b.name(&format!("l{l}_nsum"), add(rq("sxn", Ty::s(wn)), a1));
-            let np = b.requant(ns, gn - fz, zw);
-            let nv = tab(b, "tanh_n", np);
-            st.push(Stmt::If(
-                va,
-                vec![
-                    Stmt::Assign(format!("l{l}_gn_q"), nv),
-                    Stmt::Assign(format!("l{l}_gz2_q"), rq("gz", tty)),
-                    Stmt::Assign(format!("l{l}_shp2_q"), rq("shp", hty)),
-                ],
-                vec![],
-            ));
-            // stage C: h' = requant((2^Fa − z)·n + z·h, Gh' → Hf)
-            let fh = e.h_fmt.frac();
-            let ghp = (2 * fa).max(fa + fh);
-            let whs = e.sig("h_sum").width;
-            let ow = tw.max(fa as u32 + 2);
-            let gz2 = b.ext(rq("gz2", tty), ow);
-            let omz = b.name(
-                &format!("l{l}_omz"),
-                sub(konst(1i128 << fa, Ty::s(ow)), gz2),
-            );
-            let t1 = mulx(b, luts, e.id, "(1-z)*n", omz, rq("gn", tty));
-            let t1 = b.name(&format!("l{l}_zn"), t1);
-            let hps = if e.h_fmt.is_binary() {
-                let v = mux(rq("shp2", hty), konst(1, Ty::s(2)), konst(-1, Ty::s(2)));
-                b.name(&format!("l{l}_hpm"), v)
-            } else {
-                rq("shp2", hty)
-            };
-            let t2 = mulx(b, luts, e.id, "z*h", rq("gz2", tty), hps);
-            let t2 = b.name(&format!("l{l}_zh"), t2);
-            let a1 = b.align(t1, ghp - 2 * fa, whs);
-            let a2 = b.align(t2, ghp - fa - fh, whs);
-            let v = b.name(&format!("l{l}_hsum"), add(a1, a2));
-            let hv = match e.h_fmt {
-                ActFmt::Fixed(hf) => b.requant(v, ghp - hf.frac, hf.width),
-                ActFmt::Binary => b.binarize(v),
-            };
-            let hv = b.name(&format!("l{l}_hnew"), hv);
-            let wh = write_h(b, hv);
-            st.push(Stmt::If(vb, vec![wh], vec![]));
-        }
+    let ua_h = idx_fit(b, depth, ua);
+    // stage A: gate table reads (registered); c read synchronously (block RAM friendly)
+    let mut sa = Vec::new();
+    for (gate, t, nm) in [
+        (0, "sigmoid", "i"),
+        (1, "sigmoid", "f"),
+        (2, "tanh", "g"),
+        (3, "sigmoid", "o"),
+    ] {
+        let z = zq(b, gate);
+        let v = tab(b, &format!("{t}_{nm}"), z);
+        b.m.reg(&format!("l{l}_{nm}_q"), tty, None);
+        sa.push(Stmt::Assign(format!("l{l}_{nm}_q"), v));
     }
+    b.m.reg(
+        &format!("l{l}_cold_q"),
+        Ty::s(c.width),
+        Some("c of the unit, read in stage A"),
+    );
+    sa.push(Stmt::Assign(
+        format!("l{l}_cold_q"),
+        Expr::Index(format!("l{l}_c_q"), Box::new(u0_h), Ty::s(c.width)),
+    ));
+    st.push(Stmt::If(issue, sa, vec![]));
+    // stage B: c' = requant(f·c + i·g), zc = requant(c'), tanh(zc) read
+    let cold = Expr::Ref(format!("l{l}_cold_q"), Ty::s(c.width));
+    let cold = mux(fresh, konst(0, Ty::s(c.width)), cold);
+    let cold = b.name(&format!("l{l}_cold"), cold);
+    let cn = lstm_c_next(b, e, l, luts, cold)?;
+    let zc = b.requant(cn.clone(), c.frac - e.pre.frac, zw);
+    let tc = tab(b, "tanh_c", zc);
+    b.m.reg(&format!("l{l}_tc_q"), tty, None);
+    b.m.reg(&format!("l{l}_o2_q"), tty, None);
+    st.push(Stmt::If(
+        va,
+        vec![
+            Stmt::AssignIndex(format!("l{l}_c_q"), ua_h, cn),
+            Stmt::Assign(format!("l{l}_tc_q"), tc),
+            Stmt::Assign(format!("l{l}_o2_q"), Expr::Ref(format!("l{l}_o_q"), tty)),
+        ],
+        vec![],
+    ));
+    // stage C: h = requant(o · tanh(c)); the Ch units of the pixel (unit u reaches stage C at
+    // sub-phase cycle u + 2) are collected and the word written with the last one
+    let hv = lstm_h(b, e, l, luts);
+    let hw = e.h_fmt.width();
+    let bits = if hv.ty().signed {
+        let v = b.name(&format!("l{l}_hbits"), hv);
+        cast(v, false)
+    } else {
+        hv
+    };
+    let bits = b.name(&format!("l{l}_hb"), bits);
+    let pp = Expr::Ref(format!("l{l}_pp_q"), Ty::u(bits_for(g.pixels())));
+    let pi = idx_fit(b, g.pixels(), pp);
+    let wh = if h == 1 {
+        Stmt::AssignIndex(format!("l{l}_hw_q"), pi, bits)
+    } else {
+        let hs = Expr::Ref(format!("l{l}_hs_q"), Ty::u((h as u32 - 1) * hw));
+        let word = cat(vec![bits.clone(), hs.clone()]);
+        let next = if h == 2 {
+            bits
+        } else {
+            cat(vec![bits, slice(hs, hw, (h as u32 - 2) * hw, false)])
+        };
+        Stmt::If(
+            eq_c(cnt, h + 1),
+            vec![Stmt::AssignIndex(format!("l{l}_hw_q"), pi, word)],
+            vec![Stmt::Assign(format!("l{l}_hs_q"), next)],
+        )
+    };
+    st.push(Stmt::If(vb, vec![wh], vec![]));
     Ok(st)
 }
 
@@ -2207,17 +2064,7 @@ fn update_dense(
             let cold = signed_bits(b, &format!("l{l}_crd"), crd);
             let cold = mux(fresh.clone(), konst(0, Ty::s(c.width)), cold);
             let cold = b.name(&format!("l{l}_cold"), cold);
-            let fc = mulx(b, luts, e.id, "f*c", r("f"), cold);
-            let fc = b.name(&format!("l{l}_fc"), fc);
-            let ig = mulx(b, luts, e.id, "i*g", r("i"), r("g"));
-            let ig = b.name(&format!("l{l}_ig"), ig);
-            let gc = (fa + c.frac).max(2 * fa);
-            let wcs = e.sig("c_sum").width;
-            let a1 = b.align(fc, gc - fa - c.frac, wcs);
-            let a2 = b.align(ig, gc - 2 * fa, wcs);
-            let cs = b.name(&format!("l{l}_csum"), add(a1, a2));
-            let cn = b.requant(cs, gc - c.frac, c.width);
-            let cn = b.name(&format!("l{l}_cnew"), cn);
+            let cn = lstm_c_next(b, e, l, luts, cold)?;
             let wa = b.fit(u2.clone(), caw);
             rams.write(&cn_, 0, va.clone(), wa, cast(cn.clone(), false));
             let zc2 = b.requant(cn, c.frac - e.pre.frac, zw);
@@ -2233,17 +2080,7 @@ fn update_dense(
                 vec![],
             ));
             // C: h = requant(o · tanh(c))
-            let prod = mulx(b, luts, e.id, "o*tanh(c)", r("o2"), r("tc"));
-            let prod = b.name(&format!("l{l}_otc"), prod);
-            let hv = match e.h_fmt {
-                ActFmt::Fixed(hf) => {
-                    let wp = e.sig("h_prod").width;
-                    let pf = b.fit(prod, wp);
-                    b.requant(pf, 2 * fa - hf.frac, hf.width)
-                }
-                ActFmt::Binary => b.binarize(prod),
-            };
-            let hv = b.name(&format!("l{l}_hnew"), hv);
+            let hv = lstm_h(b, e, l, luts);
             write_h(b, rams, seq, hv)?;
         }
         Cell::Gru => {

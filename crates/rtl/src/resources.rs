@@ -97,7 +97,7 @@ fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, target: Family) {
                 r.bram_blocks += rom
                     .bits()
                     .div_ceil(block)
-                    .max((rom.width as u64).div_ceil(bram_max_width(target)));
+                    .max((rom.width as u64).div_ceil(target.bram_max_width()));
             }
         }
     }
@@ -107,15 +107,6 @@ fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, target: Family) {
 /// `rows · width · (P − 1)`.
 pub fn write_mux(e: &Engine, p: u64) -> u64 {
     e.rows() as u64 * e.pre.width as u64 * p.saturating_sub(1)
-}
-
-/// Widest word one block RAM of the family reads: iCE40 SB_RAM40_4K 16 bits, ECP5 DP16KD and
-/// Gowin BSRAM 36 (18 per port in true dual-port use; a buffer uses one port of each kind).
-fn bram_max_width(target: Family) -> u64 {
-    match target {
-        Family::Ice40 => 16,
-        _ => 36,
-    }
 }
 
 /// One buffer memory (docs/HARDWARE.md §4.1, §6): every bank in block RAM costs at least a whole
@@ -129,7 +120,9 @@ fn buffer_resources(b: &Buffer, target: Family, r: &mut Resources) {
         match b.style {
             RamStyle::Block => {
                 r.bram_bits += bits;
-                r.bram_blocks += bits.div_ceil(block).max(w.div_ceil(bram_max_width(target)));
+                r.bram_blocks += bits
+                    .div_ceil(block)
+                    .max(w.div_ceil(target.bram_max_width()));
             }
             RamStyle::Registers => {
                 r.ff += bits + w;

@@ -141,6 +141,7 @@ struct FamilyFacts {
     device: &'static str,
     package: &'static str,
     bram_bits: u64,
+    bram_width: u64,
     pin_ext: &'static str,
     bitstream: &'static str,
 }
@@ -151,6 +152,7 @@ const FACTS: [FamilyFacts; 3] = [
         device: "up5k",
         package: "sg48",
         bram_bits: 4096,
+        bram_width: 16,
         pin_ext: "pcf",
         bitstream: "top.bin",
     },
@@ -159,6 +161,7 @@ const FACTS: [FamilyFacts; 3] = [
         device: "25k",
         package: "CABGA256",
         bram_bits: 18432,
+        bram_width: 36,
         pin_ext: "lpf",
         bitstream: "top.bit",
     },
@@ -167,6 +170,7 @@ const FACTS: [FamilyFacts; 3] = [
         device: "gw1nr9",
         package: "QN88P",
         bram_bits: 18432,
+        bram_width: 36,
         pin_ext: "cst",
         bitstream: "top.fs",
     },
@@ -206,6 +210,11 @@ impl Family {
     /// Data bits of one block RAM (iCE40 EBR 4 kbit; ECP5 EBR and Gowin BSRAM 18 kbit).
     pub fn bram_block_bits(self) -> u64 {
         self.facts().bram_bits
+    }
+    /// Widest word one block RAM reads through one port: iCE40 SB_RAM40_4K 16 bits, ECP5 DP16KD
+    /// and Gowin BSRAM 36 (in the simple dual-port use a buffer makes of it).
+    pub fn bram_max_width(self) -> u64 {
+        self.facts().bram_width
     }
 
     /// Extension of this family's pin-constraint files: `pcf`, `lpf` or `cst`.

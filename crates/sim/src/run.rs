@@ -47,7 +47,7 @@ pub fn run_make(dir: &Path, target: &str, sim: Simulator) -> std::io::Result<Out
 }
 
 /// The project's Verilog sources `rtl/*.v`, relative to the project, sorted.
-fn rtl_files(project: &Path) -> std::io::Result<Vec<String>> {
+pub fn rtl_files(project: &Path) -> std::io::Result<Vec<String>> {
     let mut rtl: Vec<String> = std::fs::read_dir(project.join("rtl"))?
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())

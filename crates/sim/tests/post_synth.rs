@@ -66,13 +66,7 @@ fn post_synth(family: Family, synth: &str) {
     let tmp = tempfile::tempdir().expect("a temporary directory");
     let dir = tmp.path();
     write_files(dir, &files).expect("writes");
-    let mut rtl: Vec<String> = std::fs::read_dir(dir.join("rtl"))
-        .expect("rtl/")
-        .filter_map(|e| e.ok())
-        .map(|e| format!("rtl/{}", e.file_name().to_string_lossy()))
-        .filter(|n| n.ends_with(".v"))
-        .collect();
-    rtl.sort();
+    let rtl = qrnn_sim::run::rtl_files(dir).expect("rtl/");
     std::fs::create_dir_all(dir.join("build")).expect("build/");
     let script = format!(
         "read_verilog {}\n{synth} -top qrnn_core\nwrite_verilog -noattr build/netlist.v\n",

@@ -49,13 +49,7 @@ fn measure(m: &Model, fold: &str, dir: &Path) -> BTreeMap<String, u64> {
     let stim = Stimulus::random(m, &[1], 1);
     let (_, files) = project_files(m, &req, &stim).expect("generates");
     write_files(dir, &files).expect("writes");
-    let mut rtl: Vec<String> = std::fs::read_dir(dir.join("rtl"))
-        .expect("rtl/")
-        .filter_map(|e| e.ok())
-        .map(|e| format!("rtl/{}", e.file_name().to_string_lossy()))
-        .filter(|n| n.ends_with(".v"))
-        .collect();
-    rtl.sort();
+    let rtl = qrnn_sim::run::rtl_files(dir).expect("rtl/");
     let script = format!(
         "read_verilog {}\nsynth_ice40 -dsp -top qrnn_core\ntee -q -o stat.json stat -json\n",
         rtl.join(" ")

@@ -292,9 +292,6 @@ module qrnn_core (
     reg [0:0] l0_vb_q;
     reg [4:0] l0_ua_q;
     /* verilator lint_off UNUSEDSIGNAL */
-    reg [4:0] l0_ub_q;
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off UNUSEDSIGNAL */
     wire [6:0] l0_si_108 = {3'h0, l0_u0_107} + {1'h0, l0_sb_q};
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [7:0] l0_zg0_109 = l0_z0_q[l0_u0_107[0]];
@@ -636,7 +633,6 @@ module qrnn_core (
             l0_va_q <= l0_uissue;
             l0_ua_q <= l0_si_108[4:0];
             l0_vb_q <= l0_va_q;
-            l0_ub_q <= l0_ua_q;
             if (l0_uissue) begin
                 l0_i_q <= l0_sigmoid_i[l0_ti_110];
                 l0_f_q <= l0_sigmoid_f[l0_ti_112];
