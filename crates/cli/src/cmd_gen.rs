@@ -58,9 +58,16 @@ pub struct Args {
     /// Repeatable; later ones override earlier ones.
     #[arg(long, value_name = "ENGINE=PxS")]
     fold: Vec<String>,
-    /// Where weights live: rom (block RAM), logic (hard-wired), auto (logic when ≤ 2048 bits).
+    /// Where weights live: rom (block RAM), logic (hard-wired), auto (logic when ≤ 2048 bits,
+    /// else block RAM), spram (as auto, but memories of 32 kbit or more in the iCE40UP5K's SPRAM,
+    /// loaded from the board's SPI flash at start-up: docs/HARDWARE.md §4.3). With --fit on the
+    /// UP5K, auto moves to spram by itself when nothing fits in block RAM.
     #[arg(long, default_value = "auto", value_parser = weights_parser())]
     weights: WeightsMode,
+    /// Place one weight memory, `NAME=rom|logic|spram` (NAME as `--dump-ir-after pack-weights`
+    /// lists them: l0_w, l0_u, l1_w, …, hd_w). Repeatable; overrides --weights for that memory.
+    #[arg(long, value_name = "NAME=KIND")]
+    place: Vec<String>,
     /// Print the IR after a pass (`all` for every pass) to stderr.
     #[arg(long, value_name = "PASS")]
     dump_ir_after: Option<String>,
@@ -82,6 +89,35 @@ fn weights_parser() -> impl clap::builder::TypedValueParser<Value = WeightsMode>
     use clap::builder::TypedValueParser;
     clap::builder::PossibleValuesParser::new(WeightsMode::ALL.map(WeightsMode::name))
         .try_map(|s| s.parse::<WeightsMode>())
+}
+
+/// `--place NAME=KIND` options.
+fn parse_place(
+    items: &[String],
+) -> miette::Result<std::collections::BTreeMap<String, qrnn_rtl::ir::Placement>> {
+    use qrnn_rtl::ir::Placement;
+    let mut out = std::collections::BTreeMap::new();
+    for it in items {
+        let (name, kind) = it.split_once('=').unwrap_or((it.as_str(), ""));
+        let p = [Placement::Rom, Placement::Logic, Placement::Spram]
+            .into_iter()
+            .find(|p| p.name() == kind)
+            .ok_or_else(|| {
+                miette!(
+                    code = "qrnn::gen::place",
+                    help = "e.g. --place l0_u=spram; `qrnn-hw gen MODEL --dump-ir-after pack-weights` lists the memories",
+                    "--place {it:?}: expected NAME=rom, NAME=logic or NAME=spram"
+                )
+            })?;
+        if name.is_empty() {
+            return Err(miette!(
+                code = "qrnn::gen::place",
+                "--place {it:?}: the memory name is empty"
+            ));
+        }
+        out.insert(name.to_string(), p);
+    }
+    Ok(out)
 }
 
 /// `--target`: a family name (listed in `--help` as clap lists possible values).
@@ -225,6 +261,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         device,
         fit: a.fit,
         allow_overfit: a.allow_overfit,
+        place: parse_place(&a.place)?,
     };
     if let Some(p) = &a.dump_ir_after {
         if p != "all" && !pass_names().contains(&p.as_str()) {

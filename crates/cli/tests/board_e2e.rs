@@ -12,6 +12,14 @@
 //! d. the bridge stopped (SIGSTOP, so its pty stays but nothing answers): `run --port` ends with
 //!    the timeout error, exit 1, well before a hang; a missing port is a clear error too.
 //!
+//! A second test does the same with the weights in SPRAM (`--place l0_w=spram --place
+//! l0_u=spram`): the simulated board has the SPI flash with the weight image
+//! (`sim/qrnn_board_sim.v`), `run --port --check` passes, and with one byte of the image changed
+//! the board answers PING but refuses RESET and STEP with ERROR 0x06; then a larger model whose
+//! load (about 395 000 cycles) is longer than the bridge's idle bound without it (2 368 bit
+//! times, 246 272 cycles) passes `run --port --check` too (the bridge simulates through the load
+//! after start-up and after RESET).
+//!
 //! The bridge is killed at the end, also when the test panics (`Bridge`'s Drop). Without Verilator
 //! (or make) the test is skipped with a message, or fails under `QRNN_REQUIRE_TOOLS=1`.
 
@@ -417,4 +425,211 @@ fn simulated_board_runs_a_generated_core_over_a_pty() {
         bridge.log()
     );
     eprintln!("board end-to-end test took {:.1?}", t0.elapsed());
+}
+
+#[test]
+fn simulated_board_loads_its_weights_from_flash() {
+    if !have_cmds(&["verilator", "make"]) {
+        return;
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("qrnn-board-e2e-spram-")
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path();
+    let model = root().join(MODEL);
+    let model_s = model.to_str().unwrap();
+    ok(
+        qrnn(
+            dir,
+            &[
+                "gen",
+                model_s,
+                "--board",
+                "icebreaker",
+                "--place",
+                "l0_w=spram",
+                "--place",
+                "l0_u=spram",
+                "-o",
+                "proj",
+            ],
+        ),
+        "gen --board icebreaker --place …=spram",
+    );
+    let proj = dir.join("proj");
+    let man: Value =
+        serde_json::from_str(&std::fs::read_to_string(proj.join("qrnn.json")).unwrap()).unwrap();
+    assert_eq!(man["weight_image"]["offset"], 0x10_0000, "{man}");
+    assert!(
+        proj.join("sim/qrnn_board_sim.v").is_file(),
+        "no sim/qrnn_board_sim.v: qrnn_project must add qrnn_link::board_sim::files and ::rules"
+    );
+    let mk = Command::new("make")
+        .args(["-s", "sim-board-build"])
+        .current_dir(&proj)
+        .output()
+        .unwrap();
+    assert!(
+        mk.status.success(),
+        "make sim-board-build failed:\n{}{}",
+        String::from_utf8_lossy(&mk.stdout),
+        String::from_utf8_lossy(&mk.stderr)
+    );
+    write(
+        dir,
+        "s0.json",
+        "[[0.1, -0.5], [0.9, 0.3], [-1.2, 0.0], [0.25, 0.75], [0.6, -0.9]]",
+    );
+    {
+        let bridge = Bridge::start(&proj);
+        let golden = ok(qrnn(dir, &["run", model_s, "-i", "s0.json"]), "run");
+        let board = ok(
+            qrnn(
+                dir,
+                &[
+                    "run",
+                    model_s,
+                    "-i",
+                    "s0.json",
+                    "--port",
+                    &bridge.pty,
+                    "--check",
+                ],
+            ),
+            "run --port --check (weights from flash)",
+        );
+        assert!(
+            board
+                .stdout
+                .ends_with("CHECK PASS sequences=1 timesteps=5 values=20\n"),
+            "{}\n{}",
+            board.stdout,
+            bridge.log()
+        );
+        assert!(board.stdout.starts_with(&golden.stdout), "{}", board.stdout);
+    }
+
+    // one byte of the payload changed: the CRC no longer matches
+    let hex = proj.join("flash/weights.hex");
+    let text = std::fs::read_to_string(&hex).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let b = u8::from_str_radix(&lines[50], 16).unwrap() ^ 0x01;
+    lines[50] = format!("{b:02x}");
+    std::fs::write(&hex, lines.join("\n") + "\n").unwrap();
+    let bridge = Bridge::start(&proj);
+    let link = SerialLink::open(&bridge.pty, 115_200).unwrap();
+    let mut host = Host::new(link, Duration::from_secs(5));
+    let bid = host
+        .connect(None)
+        .expect("PING answers with rejected weights");
+    let quiet = Duration::from_millis(u64::from(bid.frame_timeout_bits) * 1000 / 115_200 + 50);
+    assert_eq!(
+        host.reset(),
+        Err(ProtocolError::ErrorReply {
+            code: ErrorCode::WeightsRejected,
+            cmd: 0x02
+        })
+    );
+    std::thread::sleep(quiet);
+    let x = vec![0i64; bid.layout.in_len];
+    assert_eq!(
+        host.step(true, &x),
+        Err(ProtocolError::ErrorReply {
+            code: ErrorCode::WeightsRejected,
+            cmd: 0x03
+        })
+    );
+    std::thread::sleep(quiet);
+    assert_eq!(host.ping().expect("PING again"), bid);
+    drop(host);
+    let o = qrnn(
+        dir,
+        &["run", model_s, "-i", "s0.json", "--port", &bridge.pty],
+    );
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    let msg = flat(&o.stderr);
+    assert!(
+        msg.contains("the weight image in flash was rejected") && msg.contains("qrnn-hw flash"),
+        "{msg}"
+    );
+    drop(bridge);
+
+    // a load longer than the bridge's idle bound without it
+    ok(
+        qrnn(
+            dir,
+            &[
+                "example", "--cell", "lstm", "--quant", "ternary", "--hidden", "128", "--input",
+                "64", "--seed", "3", "-o", "big.qw",
+            ],
+        ),
+        "example (big)",
+    );
+    ok(
+        qrnn(
+            dir,
+            &[
+                "gen",
+                "big.qw",
+                "--board",
+                "icebreaker",
+                "--place",
+                "l0_w=spram",
+                "--place",
+                "l0_u=spram",
+                "--allow-overfit",
+                "-o",
+                "big",
+            ],
+        ),
+        "gen big",
+    );
+    let big = dir.join("big");
+    let man: Value =
+        serde_json::from_str(&std::fs::read_to_string(big.join("qrnn.json")).unwrap()).unwrap();
+    let load = man["weight_image"]["load_cycles"].as_u64().unwrap();
+    assert!(load > (2304 + 64) * 104, "load_cycles {load}");
+    let mk = Command::new("make")
+        .args(["-s", "sim-board-build"])
+        .current_dir(&big)
+        .output()
+        .unwrap();
+    assert!(
+        mk.status.success(),
+        "make sim-board-build (big) failed:\n{}{}",
+        String::from_utf8_lossy(&mk.stdout),
+        String::from_utf8_lossy(&mk.stderr)
+    );
+    let x: Vec<String> = (0..64)
+        .map(|i| format!("{}", (i % 7) as f64 * 0.1 - 0.3))
+        .collect();
+    write(
+        dir,
+        "big.json",
+        &format!("[[{}], [{}]]", x.join(","), x.join(",")),
+    );
+    let bridge = Bridge::start(&big);
+    let o = ok(
+        qrnn(
+            dir,
+            &[
+                "run",
+                "big.qw",
+                "-i",
+                "big.json",
+                "--port",
+                &bridge.pty,
+                "--check",
+            ],
+        ),
+        "run --port --check (big weight image)",
+    );
+    assert!(
+        o.stdout
+            .ends_with("CHECK PASS sequences=1 timesteps=2 values=256\n"),
+        "{}\n{}",
+        o.stdout,
+        bridge.log()
+    );
 }

@@ -174,7 +174,8 @@ fn fit_prints_and_records_the_choice() {
         .iter()
         .map(|r| r["resource"].as_str().unwrap())
         .collect();
-    assert_eq!(keys, ["logic_cells", "bram_blocks", "dsp"]);
+    // the UP5K also budgets its SPRAM (weights placed there by `--weights spram`)
+    assert_eq!(keys, ["logic_cells", "bram_blocks", "dsp", "spram_blocks"]);
     for r in fit["resources"].as_array().unwrap() {
         let (p, b, a) = (
             r["predicted"].as_u64().unwrap(),

@@ -348,3 +348,133 @@ fn boards_table_and_json() {
     assert_eq!(ulx["bitstream"], "build/top.bit");
     assert_eq!(ulx["ports"][0]["port"], "clk");
 }
+
+/// A project of a design whose weights are loaded from flash: qrnn.json with a `weight_image` of
+/// `bytes` bytes at 1 MiB, and `flash/weights.hex` holding `hex`.
+fn weight_project(board: &str, bytes: u32, hex: &str) -> TempDir {
+    let d = project();
+    std::fs::write(
+        d.path().join("qrnn.json"),
+        format!(
+            r#"{{"target": "ice40", "board": "{board}", "weight_image": {{"file": "flash/weights.hex",
+ "offset": 1048576, "bytes": {bytes}, "crc32": 0, "memories": ["l0_u"], "spram_blocks": 1,
+ "load_cycles": 1200}}}}"#
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir(d.path().join("flash")).unwrap();
+    std::fs::write(d.path().join("flash/weights.hex"), hex).unwrap();
+    d
+}
+
+#[test]
+fn a_weight_image_is_converted_and_written_after_the_bitstream() {
+    let d = weight_project("icebreaker", 4, "51\n52\n57\n49\n");
+    let p = s(d.path());
+    // flash mode: the bitstream, then the image at its offset
+    let o = qrnn(&["flash", p, "--dry-run"], &[("PATH", "")]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        o.stdout,
+        format!("iceprog {p}/build/top.bin\niceprog -o 1048576 {p}/build/weights.bin\n")
+    );
+    assert_eq!(
+        std::fs::read(d.path().join("build/weights.bin")).unwrap(),
+        b"QRWI"
+    );
+    // SRAM mode: the image goes to flash all the same, first (a flash write resets the FPGA)
+    let o = qrnn(&["flash", p, "--sram", "--dry-run"], &[("PATH", "")]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        o.stdout,
+        format!("iceprog -o 1048576 {p}/build/weights.bin\niceprog -S {p}/build/top.bin\n")
+    );
+    let e = flat(&o.stderr);
+    assert!(
+        e.contains("--sram loads the bitstream into SRAM only")
+            && e.contains("SRAM loading leaves as it is")
+            && e.contains("--flash"),
+        "{e}"
+    );
+    // icesprog writes at an offset too
+    let d2 = weight_project("icesugar", 4, "51\n52\n57\n49\n");
+    let p2 = s(d2.path());
+    let o = qrnn(&["flash", p2, "--dry-run"], &[("PATH", "")]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        o.stdout,
+        format!("icesprog {p2}/build/top.bin\nicesprog -o 1048576 {p2}/build/weights.bin\n")
+    );
+}
+
+#[test]
+fn a_bad_weight_image_or_board_is_a_clear_error() {
+    // a line that is not one byte in hex: the file and the line
+    let d = weight_project("icebreaker", 4, "51\n52\n5x7\n49\n");
+    let o = qrnn(&["flash", s(d.path()), "--dry-run"], &[]);
+    assert_eq!(o.code, 1);
+    let e = flat(&o.stderr);
+    assert!(e.contains("qrnn::fpga::weight_hex"), "{e}");
+    assert!(
+        e.contains("flash/weights.hex:3: `5x7` is not one byte in hex"),
+        "{e}"
+    );
+    assert!(!d.path().join("build/weights.bin").exists());
+    // another length than the manifest's
+    let d = weight_project("icebreaker", 5, "51\n52\n57\n49\n");
+    let o = qrnn(&["flash", s(d.path()), "--dry-run"], &[]);
+    assert_eq!(o.code, 1);
+    let e = flat(&o.stderr);
+    assert!(
+        e.contains("has 4 bytes, but qrnn.json's weight_image.bytes is 5"),
+        "{e}"
+    );
+    // a board that cannot read the flash
+    let d = weight_project("icebreaker", 4, "51\n52\n57\n49\n");
+    let o = qrnn(
+        &["flash", s(d.path()), "--board", "upduino3", "--dry-run"],
+        &[],
+    );
+    assert_eq!(o.code, 1);
+    let e = flat(&o.stderr);
+    assert!(e.contains("qrnn::fpga::weight_image"), "{e}");
+    assert!(e.contains("this board has no `flash` table"), "{e}");
+    // a malformed weight_image
+    std::fs::write(
+        d.path().join("qrnn.json"),
+        r#"{"target": "ice40", "board": "icebreaker", "weight_image": {"file": 3}}"#,
+    )
+    .unwrap();
+    let o = qrnn(&["flash", s(d.path()), "--dry-run"], &[]);
+    assert_eq!(o.code, 1);
+    let e = flat(&o.stderr);
+    assert!(
+        e.contains("qrnn::fpga::manifest") && e.contains("weight_image"),
+        "{e}"
+    );
+}
+
+#[test]
+fn flash_runs_the_programmer_twice_for_a_weight_image() {
+    let d = weight_project("icebreaker", 4, "51\n52\n57\n49\n");
+    let log = d.path().join("args.txt");
+    let fake = d.path().join("fake-iceprog.sh");
+    std::fs::write(&fake, format!("#!/bin/sh\necho \"$@\" >> '{}'\n", s(&log))).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let o = qrnn(&["flash", s(d.path())], &[("QRNN_ICEPROG", s(&fake))]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let p = s(d.path());
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        format!("{p}/build/top.bin\n-o 1048576 {p}/build/weights.bin\n")
+    );
+    assert!(
+        o.stderr.contains("icebreaker (flash, weight image): "),
+        "{}",
+        o.stderr
+    );
+}

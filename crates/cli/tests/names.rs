@@ -278,8 +278,8 @@ fn emitted(
         "qrnn.json".into(),
         serde_json::to_string_pretty(&man).unwrap() + "\n",
     ));
-    files.extend(qrnn_fpga::project::board_files(board, &man));
-    files.push(qrnn_link::board_sim::bridge_file());
+    files.extend(qrnn_fpga::project::board_files(board, &man).expect("board files"));
+    files.extend(qrnn_link::board_sim::files(board, &man));
     files.sort_by(|a, b| a.0.cmp(&b.0));
     files
 }

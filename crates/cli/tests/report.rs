@@ -169,6 +169,56 @@ fn board_bitstream_on_icebreaker() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// `gen --board icebreaker` with the weights in SPRAM: the board top gets the flash ports and the
+/// pin file the flash pins, `make` builds a 104 090-byte bitstream with the flash ports on the
+/// flash's pins (14-17), and `flash --dry-run` writes the bitstream, then the weight image at 1 MiB.
+#[test]
+fn board_bitstream_with_weights_in_flash_on_icebreaker() {
+    if !have_cmds(&["yosys", "nextpnr-ice40", "icepack", "make"]) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let model =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/tiny-gru-quaternary.qw.toml");
+    run(
+        d,
+        Command::new(bin()).args(["-q", "gen"]).arg(&model).args([
+            "--board",
+            "icebreaker",
+            "--place",
+            "l0_w=spram",
+            "--place",
+            "l0_u=spram",
+            "-o",
+            "hw",
+        ]),
+    );
+    let hw = d.join("hw");
+    let top = std::fs::read_to_string(hw.join("board/qrnn_top.v")).unwrap();
+    assert!(
+        top.contains(".WEIGHT_LOADER(1)") && top.contains("input  wire flash_miso"),
+        "{top}"
+    );
+    let pcf = std::fs::read_to_string(hw.join("constraints/icebreaker.pcf")).unwrap();
+    assert!(pcf.ends_with("set_io flash_miso 17\n"), "{pcf}");
+    let out = run(&hw, Command::new("make").arg("-s"));
+    assert!(out.contains("bitstream: build/top.bin"), "{out}");
+    let bin_len = std::fs::metadata(hw.join("build/top.bin")).unwrap().len();
+    assert_eq!(bin_len, 104_090);
+    let log = std::fs::read_to_string(hw.join("build/top-pnr.log")).unwrap();
+    for port in ["flash_csn", "flash_sck", "flash_mosi", "flash_miso"] {
+        assert!(log.contains(&format!("constrained '{port}'")), "{port}");
+    }
+    let dry = run(&hw, Command::new(bin()).args(["flash", ".", "--dry-run"]));
+    assert_eq!(
+        dry,
+        "iceprog ./build/top.bin\niceprog -o 1048576 ./build/weights.bin\n"
+    );
+    let image = std::fs::read(hw.join("build/weights.bin")).unwrap();
+    assert_eq!(&image[..4], b"QRWI");
+}
+
 /// `gen --board B` of the bundled model examples/tiny-gru-quaternary.qw.toml, then `qrnn-hw build`
 /// (the bitstream), `qrnn-hw report` (it parses: synthesised and placed counts, the board clock met)
 /// and `flash --dry-run`. Returns the report JSON.

@@ -12,8 +12,15 @@
 // - Bytes that arrive while a request is executed or its reply is sent are ignored.
 // - Power-on (and btn_rst) reset the board and the core; RESET resets the core and makes the
 //   next STEP start a sequence (in_seq_start = 1) whatever its flag.
+// - WEIGHT_LOADER = 1 is for a core whose weights sit in SPRAM (docs/HARDWARE.md §4.3): such a core
+//   has the ports flash_csn, flash_sck, flash_mosi, flash_miso (SPI master, wired to the board's
+//   flash) and load_err. While it loads its weights it holds in_ready low, so a STEP waits in
+//   S_FEED. Once load_err is high (the image was rejected) STEP and RESET, which need the core,
+//   get ERROR 0x06 (WEIGHTS) instead; PING still answers. With WEIGHT_LOADER = 0 (a core without
+//   those ports) the flash outputs are idle (csn high) and flash_miso is not read.
 // LEDs (before LED_ACTIVE_LOW): led[0] heartbeat, led[1] a good frame (stretched), led[2] an
-// error reply (stretched), led[3] busy (inside a frame or a reply). Extra LEDs are off.
+// error reply (stretched; steady while load_err is high), led[3] busy (inside a frame or a
+// reply). Extra LEDs are off.
 module qrnn_board_top #(
     parameter        CLK_HZ             = 12000000,
     parameter        BAUD               = 115200,
@@ -25,20 +32,26 @@ module qrnn_board_top #(
     parameter        FRAME_TIMEOUT_BITS = 2304,
     parameter        LED_COUNT          = 4,
     parameter        LED_ACTIVE_LOW     = 0,
-    parameter        BTN_ACTIVE_LOW     = 0
+    parameter        BTN_ACTIVE_LOW     = 0,
+    parameter        WEIGHT_LOADER      = 0
 ) (
     input  wire                 clk,
     input  wire                 uart_rx,
     output wire                 uart_tx,
     output wire [LED_COUNT-1:0] led,
-    input  wire                 btn_rst
+    input  wire                 btn_rst,
+    // the board's SPI flash, used only with WEIGHT_LOADER = 1
+    output wire                 flash_csn,
+    output wire                 flash_sck,
+    output wire                 flash_mosi,
+    input  wire                 flash_miso
 );
     // ---- protocol constants (docs/PROTOCOL.md) ----
     localparam [7:0] SYNC_REQ = 8'hA5, SYNC_REP = 8'h5A;
     localparam [7:0] CMD_PING = 8'h01, CMD_RESET = 8'h02, CMD_STEP = 8'h03;
     localparam [7:0] REP_ERROR = 8'hFF;
     localparam [7:0] ERR_CRC = 8'h01, ERR_LENGTH = 8'h02, ERR_CMD = 8'h03, ERR_TIMEOUT = 8'h04,
-                     ERR_FRAMING = 8'h05;
+                     ERR_FRAMING = 8'h05, ERR_WEIGHTS = 8'h06;
     localparam [7:0] VERSION = 8'h01;
 
     localparam integer BX        = (WX + 7) / 8;          // bytes per input element
@@ -141,13 +154,43 @@ module qrnn_board_top #(
     wire          core_in_valid  = state_q == S_FEED;
     wire          core_out_ready = state_q == S_WAITOUT;
 
-    qrnn_core u_core (
-        .clk(clk), .rst(rst || core_rst_q),
-        .in_valid(core_in_valid), .in_ready(core_in_ready), .in_data(xbuf[feed_idx_q]),
-        .in_seq_start(seq_start_q),
-        .out_valid(core_out_valid), .out_ready(core_out_ready), .out_data(core_out_data),
-        .out_last(core_out_last)
-    );
+    wire          core_load_err;
+
+    // Two instantiations, one per kind of core: only the chosen one is elaborated, so a core
+    // without the loader ports never sees them connected. Verilator checks the pins of both
+    // branches before it drops the one not taken, hence its waivers here.
+    /* verilator lint_off PINNOTFOUND */
+    /* verilator lint_off PINMISSING */
+    generate
+        if (WEIGHT_LOADER != 0) begin : g_core
+            qrnn_core u_core (
+                .clk(clk), .rst(rst || core_rst_q),
+                .in_valid(core_in_valid), .in_ready(core_in_ready), .in_data(xbuf[feed_idx_q]),
+                .in_seq_start(seq_start_q),
+                .out_valid(core_out_valid), .out_ready(core_out_ready), .out_data(core_out_data),
+                .out_last(core_out_last),
+                .flash_csn(flash_csn), .flash_sck(flash_sck), .flash_mosi(flash_mosi),
+                .flash_miso(flash_miso), .load_err(core_load_err)
+            );
+        end else begin : g_core
+            qrnn_core u_core (
+                .clk(clk), .rst(rst || core_rst_q),
+                .in_valid(core_in_valid), .in_ready(core_in_ready), .in_data(xbuf[feed_idx_q]),
+                .in_seq_start(seq_start_q),
+                .out_valid(core_out_valid), .out_ready(core_out_ready), .out_data(core_out_data),
+                .out_last(core_out_last)
+            );
+            assign flash_csn     = 1'b1;
+            assign flash_sck     = 1'b0;
+            assign flash_mosi    = 1'b0;
+            assign core_load_err = 1'b0;
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire unused_miso = flash_miso;
+            /* verilator lint_on UNUSEDSIGNAL */
+        end
+    endgenerate
+    /* verilator lint_on PINMISSING */
+    /* verilator lint_on PINNOTFOUND */
 
     // Output element to bytes: sign-extended two's complement; a 1-bit format is its raw bit.
     wire              out_sign = WY > 1 ? core_out_data[WY-1] : 1'b0;
@@ -334,6 +377,15 @@ module qrnn_board_top #(
                             rlen_q     <= 16'd2;
                             err_led_q  <= {SW{1'b1}};
                             state_q    <= S_HDR;
+                        end else if (cmd_q != CMD_PING && core_load_err) begin
+                            // A good frame that needs the core, which rejected its weights.
+                            err_code_q <= ERR_WEIGHTS;
+                            err_cmd_q  <= cmd_q;
+                            discard_q  <= 1'b1;
+                            rcmd_q     <= REP_ERROR;
+                            rlen_q     <= 16'd2;
+                            err_led_q  <= {SW{1'b1}};
+                            state_q    <= S_HDR;
                         end else begin
                             ok_led_q <= {SW{1'b1}};
                             rcmd_q   <= cmd_q | 8'h80;
@@ -354,7 +406,17 @@ module qrnn_board_top #(
                             end
                         end
                     end
-                    S_FEED: if (core_in_ready) begin
+                    S_FEED: if (core_load_err) begin
+                        // The STEP came while the core loaded its weights, and it rejected them:
+                        // no element was taken (in_ready stayed low), so refuse the STEP.
+                        err_code_q <= ERR_WEIGHTS;
+                        err_cmd_q  <= cmd_q;
+                        discard_q  <= 1'b1;
+                        rcmd_q     <= REP_ERROR;
+                        rlen_q     <= 16'd2;
+                        err_led_q  <= {SW{1'b1}};
+                        state_q    <= S_HDR;
+                    end else if (core_in_ready) begin
                         feed_idx_q <= feed_idx_q + 1'b1;
                         if (feed_idx_q == in_last) state_q <= S_HDR;
                     end
@@ -395,8 +457,8 @@ module qrnn_board_top #(
 
     // boards with fewer than four LEDs show only the first LED_COUNT status bits
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] status = {state_q != S_HUNT, err_led_q != {SW{1'b0}}, ok_led_q != {SW{1'b0}},
-                         hb_q[HBW-1]};
+    wire [3:0] status = {state_q != S_HUNT, err_led_q != {SW{1'b0}} || core_load_err,
+                         ok_led_q != {SW{1'b0}}, hb_q[HBW-1]};
     /* verilator lint_on UNUSEDSIGNAL */
     genvar g;
     generate

@@ -79,6 +79,11 @@ pub struct Board {
     pub button: Option<Button>,
     /// How to load a bitstream.
     pub program: Program,
+    /// The SPI configuration flash as the FPGA's user I/O reaches it, for designs whose weights
+    /// sit in SPRAM and are loaded from it at start-up (docs/HARDWARE.md §4.3); absent on boards
+    /// whose FPGA has no SPRAM or whose flash pins are taken by other ports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flash: Option<Flash>,
     /// Where the pins were taken from (`owner/repo: path`), most authoritative first.
     pub sources: Vec<String>,
     /// Caveats: jumpers, variants, unverified details.
@@ -146,6 +151,31 @@ pub struct Button {
     /// What the board's silkscreen or documentation calls it.
     pub label: String,
 }
+
+/// The board's SPI flash (the one the FPGA configures from), pins named from the FPGA's side as
+/// the SPI master: `mosi` is the flash's IO0 (SI), `miso` its IO1 (SO).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flash {
+    /// Package pin of the flash's chip select (active low).
+    pub csn: String,
+    /// Package pin of the flash's clock.
+    pub sck: String,
+    /// Package pin the FPGA drives the flash's IO0 (SI) on.
+    pub mosi: String,
+    /// Package pin the FPGA reads the flash's IO1 (SO) on.
+    pub miso: String,
+    /// Byte address in the flash where a design's weight image goes (the generator's
+    /// `flash_offset` for this board): 64 KiB aligned and past the largest bitstream of the
+    /// device rounded up to 64 KiB, because iceprog erases whole 64 KiB blocks before it writes
+    /// (so writing the bitstream or the image never erases the other), and below 16 MiB (the
+    /// loader sends 24-bit addresses).
+    pub weight_offset: u32,
+}
+
+/// The erase block of the programmers' flash writes (iceprog's default `-i 64`): a weight image
+/// starts on such a boundary so that neither write erases the other.
+pub const FLASH_ERASE_BLOCK: u32 = 0x1_0000;
 
 /// The programming tool a board uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -270,6 +300,35 @@ impl Board {
         v
     }
 
+    /// The flash ports of a board top with a weight loader, with their package pins, in the
+    /// order the project's pin file lists them: `flash_csn`, `flash_sck`, `flash_mosi`,
+    /// `flash_miso`; empty if the board has no `flash` table.
+    pub fn flash_ports(&self) -> Vec<(String, String)> {
+        match &self.flash {
+            Some(f) => vec![
+                ("flash_csn".to_string(), f.csn.clone()),
+                ("flash_sck".to_string(), f.sck.clone()),
+                ("flash_mosi".to_string(), f.mosi.clone()),
+                ("flash_miso".to_string(), f.miso.clone()),
+            ],
+            None => vec![],
+        }
+    }
+
+    /// The flash byte address for a weight image on this board (`flash.weight_offset`), or `None`
+    /// if the board cannot load weights from its flash.
+    pub fn weight_offset(&self) -> Option<u32> {
+        self.flash.as_ref().map(|f| f.weight_offset)
+    }
+
+    /// The lowest flash address a weight image may start at on this board: the device's
+    /// bitstream size rounded up to [`FLASH_ERASE_BLOCK`]; `None` if the bitstream size is not
+    /// fixed (ECP5, Gowin).
+    pub fn min_weight_offset(&self) -> Option<u32> {
+        let bytes = self.device_info()?.bitstream_bytes()?;
+        Some(bytes.div_ceil(FLASH_ERASE_BLOCK) * FLASH_ERASE_BLOCK)
+    }
+
     /// The clock in MHz, for people.
     pub fn clock_mhz(&self) -> f64 {
         self.clock.hz as f64 / 1e6
@@ -346,7 +405,32 @@ impl Board {
                 p.default
             )));
         }
-        let ports = self.ports();
+        if let Some(f) = &self.flash {
+            if dev.spram_blocks == 0 || self.family != Family::Ice40 {
+                return Err(bad(format!(
+                    "a `flash` table is for boards whose FPGA has SPRAM for the weights (iCE40UP5K), not {}",
+                    dev.part
+                )));
+            }
+            if !self.program.flash {
+                return Err(bad(
+                    "a `flash` table needs `program.flash = true`: the weight image is written to the flash".into(),
+                ));
+            }
+            let min = self.min_weight_offset().unwrap_or(u32::MAX);
+            if !f.weight_offset.is_multiple_of(FLASH_ERASE_BLOCK)
+                || f.weight_offset < min
+                || f.weight_offset >= 1 << 24
+            {
+                return Err(bad(format!(
+                    "flash.weight_offset 0x{:x} must be a multiple of 64 KiB, at least 0x{min:x} \
+                     (past the {} bitstream) and below 16 MiB",
+                    f.weight_offset, dev.part
+                )));
+            }
+        }
+        let mut ports = self.ports();
+        ports.extend(self.flash_ports());
         for (i, (na, pa)) in ports.iter().enumerate() {
             if let Some((nb, _)) = ports[i + 1..].iter().find(|(_, pb)| pb == pa) {
                 return Err(bad(format!("pin {pa} is used by both {na} and {nb}")));

@@ -43,6 +43,21 @@ impl Device {
     pub fn bram_total_bits(&self) -> u64 {
         u64::from(self.bram_blocks) * u64::from(self.bram_bits)
     }
+
+    /// Bytes of the device's bitstream as the project's build writes it to the configuration
+    /// flash, where that size is fixed: icepack writes every iCE40 bitstream of a device at the
+    /// same size (measured with icepack of fpga-icestorm 0~20230218, nextpnr-ice40 0.4: up5k
+    /// 104 090, hx1k 32 220, hx8k 135 100 bytes). `None` for ECP5 and Gowin, whose compressed
+    /// bitstreams vary. A weight image in the same flash must start past it
+    /// ([`crate::board::Flash::weight_offset`]).
+    pub fn bitstream_bytes(&self) -> Option<u32> {
+        match self.name {
+            "up5k" => Some(104_090),
+            "hx1k" => Some(32_220),
+            "hx8k" => Some(135_100),
+            _ => None,
+        }
+    }
 }
 
 /// Every device qrnn-hw knows, smallest first within each family.

@@ -83,6 +83,43 @@ pub enum FpgaError {
         /// The override variable.
         env: &'static str,
     },
+    /// A design whose weights are loaded from the board's flash (a `weight_image` in its manifest)
+    /// that this board cannot carry or flash: no `flash` table, an image that would overlap the
+    /// bitstream or pass 16 MiB, or a programmer that cannot write at an address.
+    #[error("board `{board}`: {why}")]
+    #[diagnostic(code(qrnn::fpga::weight_image), help("{help}"))]
+    WeightImage {
+        /// Board name.
+        board: String,
+        /// What is wrong.
+        why: String,
+        /// What to do instead.
+        help: String,
+    },
+    /// The project's weight image (`flash/weights.hex`) is not what `qrnn.json` says: a line that
+    /// is not one byte in hex, or another length than `weight_image.bytes`.
+    #[error("{}{}: {why}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    #[diagnostic(
+        code(qrnn::fpga::weight_hex),
+        help("the file is generated (one byte per line, two hex digits): regenerate the project with `qrnn-hw gen`")
+    )]
+    WeightHex {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line at fault, if one is.
+        line: Option<usize>,
+        /// What is wrong.
+        why: String,
+    },
+    /// A file `flash` writes into the project (`build/weights.bin`) could not be written.
+    #[error("cannot write {}: {why}", path.display())]
+    #[diagnostic(code(qrnn::fpga::write))]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's reason.
+        why: String,
+    },
     /// A project manifest that cannot be read.
     #[error("{}: {why}", path.display())]
     #[diagnostic(code(qrnn::fpga::manifest))]

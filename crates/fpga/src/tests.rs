@@ -255,3 +255,133 @@ fn schema_rejects_unknown_fields_and_bad_entries() {
     let twice = format!("{one}\n{one}");
     assert!(parse_boards(&twice).is_err());
 }
+
+#[test]
+fn flash_tables_are_on_the_up5k_boards_that_can_load_weights() {
+    let with: Vec<String> = all()
+        .into_iter()
+        .filter(|b| b.flash.is_some())
+        .map(|b| b.name)
+        .collect();
+    assert_eq!(with, ["icebreaker", "icesugar"]);
+    for b in all() {
+        let dev = b.device_info().unwrap();
+        match &b.flash {
+            Some(f) => {
+                assert!(dev.spram_blocks > 0, "{}", b.name);
+                assert_eq!(b.weight_offset(), Some(f.weight_offset));
+                // 64 KiB aligned (iceprog's erase block; so also 4 KiB, the flash's sector)
+                assert_eq!(f.weight_offset % 0x1_0000, 0, "{}", b.name);
+                assert_eq!(f.weight_offset % 0x1000, 0, "{}", b.name);
+                // past the largest bitstream of the device, with the erase block it ends in
+                let bits = dev.bitstream_bytes().unwrap();
+                assert!(
+                    f.weight_offset >= bits.div_ceil(0x1_0000) * 0x1_0000,
+                    "{}",
+                    b.name
+                );
+                assert_eq!(b.min_weight_offset(), Some(0x2_0000), "{}", b.name);
+                assert!(f.weight_offset < 1 << 24, "{}", b.name);
+                // the flash pins are neither each other's nor any board-top port's
+                let mut all_ports = b.ports();
+                all_ports.extend(b.flash_ports());
+                let pins: BTreeSet<&str> = all_ports.iter().map(|(_, p)| p.as_str()).collect();
+                assert_eq!(pins.len(), all_ports.len(), "{}", b.name);
+                let names: Vec<String> = b.flash_ports().into_iter().map(|(n, _)| n).collect();
+                assert_eq!(
+                    names,
+                    ["flash_csn", "flash_sck", "flash_mosi", "flash_miso"]
+                );
+                // the sources cite where the flash pins come from
+                assert!(
+                    b.sources.iter().any(|s| s.contains("mosi 14")),
+                    "{}: cite the flash pins",
+                    b.name
+                );
+            }
+            None => {
+                assert_eq!(b.weight_offset(), None);
+                assert!(b.flash_ports().is_empty());
+                // a UP5K board without one says why
+                if dev.spram_blocks > 0 {
+                    assert!(
+                        b.notes.iter().any(|n| n.contains("`flash` table")),
+                        "{}",
+                        b.name
+                    );
+                }
+            }
+        }
+    }
+    // Every UP5K in SG48 configures from pins 14 to 17: the iCEBreaker's pin file
+    // (FLASH_SSB 16, FLASH_SCK 15, FLASH_IO0 14, FLASH_IO1 17).
+    let ib = crate::find_board("icebreaker").unwrap();
+    assert_eq!(
+        ib.flash_ports(),
+        [
+            ("flash_csn".to_string(), "16".to_string()),
+            ("flash_sck".to_string(), "15".to_string()),
+            ("flash_mosi".to_string(), "14".to_string()),
+            ("flash_miso".to_string(), "17".to_string()),
+        ]
+    );
+    assert_eq!(ib.weight_offset(), Some(0x10_0000));
+}
+
+#[test]
+fn bitstream_sizes_are_icepack_s() {
+    let size = |n: &str| crate::device(n).and_then(|d| d.bitstream_bytes());
+    assert_eq!(size("up5k"), Some(104_090));
+    assert_eq!(size("hx1k"), Some(32_220));
+    assert_eq!(size("hx8k"), Some(135_100));
+    assert_eq!(size("85k"), None);
+}
+
+#[test]
+fn schema_rejects_bad_flash_tables() {
+    let one = BOARDS_TOML
+        .split("[[board]]")
+        .nth(1)
+        .map(|s| format!("[[board]]{s}"))
+        .unwrap();
+    assert!(one.contains("weight_offset = 0x100000"), "{one}");
+    assert_eq!(
+        parse_boards(&one).unwrap()[0].weight_offset(),
+        Some(0x10_0000)
+    );
+    let reject = |from: &str, to: &str, want: &str| {
+        let t = one.replace(from, to);
+        assert_ne!(t, one, "{from}");
+        let e = parse_boards(&t).unwrap_err().to_string();
+        assert!(e.contains(want), "{from} -> {to}: {e}");
+    };
+    // 4 KiB aligned but not 64 KiB
+    reject(
+        "weight_offset = 0x100000",
+        "weight_offset = 0x101000",
+        "64 KiB",
+    );
+    // inside the bitstream's last erase block
+    reject(
+        "weight_offset = 0x100000",
+        "weight_offset = 0x10000",
+        "at least 0x20000",
+    );
+    // past 24-bit addresses
+    reject(
+        "weight_offset = 0x100000",
+        "weight_offset = 0x1000000",
+        "16 MiB",
+    );
+    // a flash pin that a port uses
+    reject("csn = \"16\"", "csn = \"35\"", "pin 35");
+    reject("miso = \"17\"", "miso = \"14\"", "pin 14");
+    // an unknown field
+    reject("weight_offset =", "size = 1, weight_offset =", "size");
+    // no SPRAM on an HX8K
+    reject(
+        "device = \"up5k\"\npackage = \"sg48\"",
+        "device = \"hx8k\"\npackage = \"cb132\"",
+        "SPRAM",
+    );
+}

@@ -18,15 +18,20 @@
 //   wall-clock time has waited it out in simulated time too, however slow the simulation is.
 // Past CAP idle cycles the board is in its steady state (hunting, quiet counter saturated), so the
 // bridge stops simulating and blocks in poll() on the pty (20 ms steps): idle costs no CPU.
+// A core that loads its weights from flash (docs/HARDWARE.md §4.3) is busy for LOAD_CYCLES after
+// start-up and after every RESET (a STEP waits for it in the board top), so CAP includes them: the
+// load runs at full speed, and a STEP sent during it is answered without further input.
 //
 // It exits with status 0 on SIGTERM, SIGINT or SIGHUP, and after `+idle_exit_s=N` seconds (default
 // 60; 0 = never) without a byte in either direction, so a crashed test never leaves it running.
 //
 // Compile-time settings (the project's Makefile passes them with -CFLAGS; run-time plusargs
-// override the first three): QRNN_CLK_HZ (+clk_hz=), QRNN_BAUD (+baud=), QRNN_TIMEOUT_BITS
-// (+timeout_bits=, the board top's FRAME_TIMEOUT_BITS), QRNN_BTN (1: qrnn_top has a btn_rst port),
+// override the first four): QRNN_CLK_HZ (+clk_hz=), QRNN_BAUD (+baud=), QRNN_TIMEOUT_BITS
+// (+timeout_bits=, the board top's FRAME_TIMEOUT_BITS), QRNN_LOAD_CYCLES (+load_cycles=, the
+// weight load's cycles, 0 without one), QRNN_BTN (1: qrnn_top has a btn_rst port),
 // QRNN_BTN_ACTIVE_LOW (its level when pressed; the bridge holds it released). `+trace` logs every
-// byte on stderr. Run it in the project directory: the core reads its ROMs from rtl/rom/.
+// byte on stderr. Run it in the project directory: the core reads its ROMs from rtl/rom/ (and a
+// simulated flash its weight image from flash/).
 
 #include "Vqrnn_top.h"
 #include "verilated.h"
@@ -53,6 +58,9 @@
 #endif
 #ifndef QRNN_TIMEOUT_BITS
 #define QRNN_TIMEOUT_BITS 2304
+#endif
+#ifndef QRNN_LOAD_CYCLES
+#define QRNN_LOAD_CYCLES 0
 #endif
 #ifndef QRNN_BTN
 #define QRNN_BTN 0
@@ -104,6 +112,7 @@ int main(int argc, char** argv) {
     const uint64_t clk_hz = plusarg(argc, argv, "clk_hz", QRNN_CLK_HZ);
     const uint64_t baud = plusarg(argc, argv, "baud", QRNN_BAUD);
     const uint64_t timeout_bits = plusarg(argc, argv, "timeout_bits", QRNN_TIMEOUT_BITS);
+    const uint64_t load_cycles = plusarg(argc, argv, "load_cycles", QRNN_LOAD_CYCLES);
     const uint64_t idle_exit_s = plusarg(argc, argv, "idle_exit_s", 60);
     const bool trace = plusflag(argc, argv, "trace");
     if (baud == 0 || clk_hz / baud < 4) {
@@ -112,7 +121,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     const uint64_t div = clk_hz / baud;  // cycles per bit, as the board top computes it
-    const uint64_t cap = (timeout_bits + 64) * div;
+    const uint64_t cap = (timeout_bits + 64) * div + load_cycles;
 
     // ---- the pseudo-terminal ----
     int master = posix_openpt(O_RDWR | O_NOCTTY);

@@ -5,11 +5,21 @@
 //! | openFPGALoader | `openFPGALoader -b B FILE` | `openFPGALoader -b B -f FILE` (DFU boards: `openFPGALoader -b B FILE`) |
 //! | iceprog | `iceprog -S FILE` | `iceprog FILE` |
 //! | icesprog | — | `icesprog FILE` |
+//!
+//! A design whose weights are loaded from the board's flash (`weight_image` in `qrnn.json`,
+//! docs/HARDWARE.md §4.3) also needs its weight image written at its flash address, whatever the
+//! mode ([`image_command`]): `iceprog -o OFFSET FILE`, `icesprog -o OFFSET FILE`,
+//! `openFPGALoader -b B -f -o OFFSET FILE`, FILE being `build/weights.bin`, the bytes of
+//! `flash/weights.hex` ([`write_weight_bin`]).
 
 use qrnn_fpga::board::{Board, Mode, Tool};
 use qrnn_fpga::device::Family;
 use qrnn_fpga::error::FpgaError;
+use qrnn_rtl::manifest::WeightImage;
 use std::path::{Path, PathBuf};
+
+/// Where `qrnn-hw flash` leaves the weight image as bytes, relative to the project.
+pub const WEIGHTS_BIN: &str = "build/weights.bin";
 
 /// The path of the bitstream a generated project's build leaves: `DIR/build/top.bin` (iCE40),
 /// `DIR/build/top.bit` (ECP5) or `DIR/build/top.fs` (Gowin).
@@ -105,6 +115,116 @@ pub fn program_command(
     })
 }
 
+/// The command that writes the weight image `bin` (bytes) into `board`'s flash at byte address
+/// `offset`: `iceprog -o OFFSET FILE`, `icesprog -o OFFSET FILE` or `openFPGALoader -b B -f -o
+/// OFFSET FILE` (the offset in decimal, which every one of them reads). `program` overrides the
+/// tool's program name as in [`program_command`]. A board that cannot write its flash, or whose
+/// programmer cannot write at an address (a DFU bootloader), is [`FpgaError::WeightImage`].
+pub fn image_command(
+    board: &Board,
+    offset: u32,
+    bin: &Path,
+    program: Option<String>,
+) -> Result<ProgramCommand, FpgaError> {
+    let p = &board.program;
+    let refuse = |why: &str| {
+        FpgaError::WeightImage {
+        board: board.name.clone(),
+        why: why.to_string(),
+        help: "flash the weight image with a programmer that writes the board's SPI flash at an address, or generate the design without weights in SPRAM".to_string(),
+    }
+    };
+    if !board.supports(Mode::Flash) {
+        return Err(refuse(
+            "the weight image goes into the board's flash, which qrnn-hw cannot write on this board",
+        ));
+    }
+    if p.dfu {
+        return Err(refuse(
+            "its DFU bootloader writes whole images, not raw bytes at a flash address",
+        ));
+    }
+    let mut args: Vec<String> = Vec::new();
+    if p.tool == Tool::Openfpgaloader {
+        args.push("-b".into());
+        args.push(p.board.clone().unwrap_or_default());
+        args.push("-f".into());
+    }
+    args.push("-o".into());
+    args.push(offset.to_string());
+    args.push(bin.to_string_lossy().into_owned());
+    Ok(ProgramCommand {
+        tool: p.tool,
+        program: program.unwrap_or_else(|| p.tool.program().to_string()),
+        args,
+        mode: Mode::Flash,
+    })
+}
+
+/// The bytes of a weight image in `$readmemh` form as the generator writes it
+/// (`flash/weights.hex`): one byte per line, two hex digits (spaces around them and a `\r` are
+/// allowed). Anything else is [`FpgaError::WeightHex`] naming the 1-based line.
+pub fn parse_weight_hex(path: &Path, text: &str) -> Result<Vec<u8>, FpgaError> {
+    let mut out = Vec::with_capacity(text.len() / 3);
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        let byte = (t.len() == 2 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| u8::from_str_radix(t, 16).ok())
+            .flatten();
+        match byte {
+            Some(b) => out.push(b),
+            None => {
+                let shown: String = t.chars().take(20).collect();
+                return Err(FpgaError::WeightHex {
+                    path: path.to_path_buf(),
+                    line: Some(i + 1),
+                    why: format!("`{shown}` is not one byte in hex (two hex digits)"),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Convert the project `dir`'s weight image (`image.file`, in hex) into [`WEIGHTS_BIN`] (written
+/// to a temporary file, then renamed), after checking it has `image.bytes` bytes. Returns the
+/// path of the bytes.
+pub fn write_weight_bin(dir: &Path, image: &WeightImage) -> Result<PathBuf, FpgaError> {
+    let hex = dir.join(&image.file);
+    let text = std::fs::read_to_string(&hex).map_err(|e| FpgaError::WeightHex {
+        path: hex.clone(),
+        line: None,
+        why: format!("cannot be read: {e}"),
+    })?;
+    let bytes = parse_weight_hex(&hex, &text)?;
+    if bytes.len() as u64 != u64::from(image.bytes) {
+        return Err(FpgaError::WeightHex {
+            path: hex,
+            line: None,
+            why: format!(
+                "has {} bytes, but qrnn.json's weight_image.bytes is {}",
+                bytes.len(),
+                image.bytes
+            ),
+        });
+    }
+    let bin = dir.join(WEIGHTS_BIN);
+    let tmp = bin.with_extension("bin.tmp");
+    let write = |e: std::io::Error, p: &Path| FpgaError::Write {
+        path: p.to_path_buf(),
+        why: e.to_string(),
+    };
+    if let Some(parent) = bin.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| write(e, parent))?;
+    }
+    std::fs::write(&tmp, &bytes).map_err(|e| write(e, &tmp))?;
+    std::fs::rename(&tmp, &bin).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        write(e, &bin)
+    })?;
+    Ok(bin)
+}
+
 /// Find `program` the way a shell would: a path with a `/` as is, otherwise each `PATH` entry.
 pub fn find_program(program: &str) -> Option<PathBuf> {
     let is_exe = |p: &Path| p.is_file();
@@ -161,6 +281,109 @@ mod tests {
             line("nope", None),
             Err(FpgaError::UnknownBoard { .. })
         ));
+    }
+
+    fn image_line(board: &str, program: Option<&str>) -> Result<String, FpgaError> {
+        let b = find_board(board)?;
+        let bin = Path::new("p").join(WEIGHTS_BIN);
+        Ok(image_command(&b, 0x10_0000, &bin, program.map(str::to_string))?.shell_line())
+    }
+
+    #[test]
+    fn weight_image_commands() {
+        assert_eq!(
+            image_line("icebreaker", None).unwrap(),
+            "iceprog -o 1048576 p/build/weights.bin"
+        );
+        assert_eq!(
+            image_line("icesugar", None).unwrap(),
+            "icesprog -o 1048576 p/build/weights.bin"
+        );
+        assert_eq!(
+            image_line("ulx3s", None).unwrap(),
+            "openFPGALoader -b ulx3s -f -o 1048576 p/build/weights.bin"
+        );
+        assert_eq!(
+            image_line("icebreaker", Some("/opt/x y/iceprog")).unwrap(),
+            "'/opt/x y/iceprog' -o 1048576 p/build/weights.bin"
+        );
+        let b = find_board("icebreaker").unwrap();
+        let c = image_command(&b, 0x2_0000, Path::new("w.bin"), None).unwrap();
+        assert_eq!(c.mode, Mode::Flash);
+        assert_eq!(c.args, ["-o", "131072", "w.bin"]);
+        // a DFU bootloader cannot write at an address
+        let e = image_line("orangecrab", None).unwrap_err();
+        assert!(matches!(e, FpgaError::WeightImage { .. }), "{e:?}");
+        assert!(e.to_string().contains("DFU"), "{e}");
+    }
+
+    #[test]
+    fn weight_hex_parses_one_byte_a_line() {
+        let p = Path::new("d/flash/weights.hex");
+        assert_eq!(
+            parse_weight_hex(p, "51\n52\r\n 4e \nff\n00").unwrap(),
+            [0x51, 0x52, 0x4E, 0xFF, 0x00]
+        );
+        assert_eq!(parse_weight_hex(p, "").unwrap(), Vec::<u8>::new());
+        for (text, line, what) in [
+            ("51\n5\n", 2, "`5`"),
+            ("51\n52\n123\n", 3, "`123`"),
+            ("zz\n", 1, "`zz`"),
+            ("51\n\n52\n", 2, "``"),
+            ("+1\n", 1, "`+1`"),
+            ("@10\n", 1, "`@10`"),
+        ] {
+            let e = parse_weight_hex(p, text).unwrap_err();
+            match &e {
+                FpgaError::WeightHex { line: l, .. } => assert_eq!(*l, Some(line), "{text:?}"),
+                _ => panic!("{e:?}"),
+            }
+            let m = e.to_string();
+            assert!(
+                m.starts_with(&format!("d/flash/weights.hex:{line}: {what} ")),
+                "{m}"
+            );
+            assert!(m.contains("not one byte in hex"), "{m}");
+        }
+    }
+
+    #[test]
+    fn weight_bin_is_written_whole_and_checked() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("flash")).unwrap();
+        std::fs::write(d.path().join("flash/weights.hex"), "51\n52\n57\n49\n").unwrap();
+        let mut img = WeightImage {
+            file: "flash/weights.hex".into(),
+            offset: 0x10_0000,
+            bytes: 4,
+            crc32: 0,
+            memories: vec![],
+            spram_blocks: 1,
+            load_cycles: 0,
+        };
+        let bin = write_weight_bin(d.path(), &img).unwrap();
+        assert_eq!(bin, d.path().join("build/weights.bin"));
+        assert_eq!(std::fs::read(&bin).unwrap(), b"QRWI");
+        let left: Vec<_> = std::fs::read_dir(d.path().join("build"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["weights.bin"]);
+        // another length than the manifest's
+        img.bytes = 5;
+        let e = write_weight_bin(d.path(), &img).unwrap_err().to_string();
+        assert!(
+            e.ends_with("weights.hex: has 4 bytes, but qrnn.json's weight_image.bytes is 5"),
+            "{e}"
+        );
+        // a bad line
+        std::fs::write(d.path().join("flash/weights.hex"), "51\n5g\n").unwrap();
+        let e = write_weight_bin(d.path(), &img).unwrap_err().to_string();
+        assert!(e.contains("weights.hex:2: `5g`"), "{e}");
+        // no file
+        img.file = "flash/none.hex".into();
+        let e = write_weight_bin(d.path(), &img).unwrap_err().to_string();
+        assert!(e.contains("none.hex: cannot be read"), "{e}");
     }
 
     #[test]

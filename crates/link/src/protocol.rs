@@ -63,6 +63,9 @@ pub enum ErrorCode {
     Timeout,
     /// 0x05: a byte of the frame had a 0 stop bit (baud rate mismatch or line noise).
     UartFraming,
+    /// 0x06: the core rejected the weight image it read from the board's flash at start-up (bad
+    /// magic, version, model hash, length or CRC), so it cannot run STEP or RESET.
+    WeightsRejected,
     /// A code this host does not know.
     Other(u8),
 }
@@ -76,6 +79,7 @@ impl ErrorCode {
             0x03 => Self::UnknownCommand,
             0x04 => Self::Timeout,
             0x05 => Self::UartFraming,
+            0x06 => Self::WeightsRejected,
             b => Self::Other(b),
         }
     }
@@ -88,7 +92,22 @@ impl ErrorCode {
             Self::UnknownCommand => 0x03,
             Self::Timeout => 0x04,
             Self::UartFraming => 0x05,
+            Self::WeightsRejected => 0x06,
             Self::Other(b) => b,
+        }
+    }
+
+    /// What to do about an ERROR reply with this code.
+    pub fn help(self) -> &'static str {
+        match self {
+            Self::WeightsRejected => {
+                "the board keeps refusing STEP and RESET until it starts with a good weight image: \
+                 write the project's bitstream and weight image with `qrnn-hw flash DIR`"
+            }
+            _ => {
+                "the board ignores input until the line has been quiet for its frame timeout; \
+                 then retry"
+            }
         }
     }
 }
@@ -101,6 +120,10 @@ impl std::fmt::Display for ErrorCode {
             Self::UnknownCommand => write!(f, "unknown command"),
             Self::Timeout => write!(f, "timeout inside a frame"),
             Self::UartFraming => write!(f, "UART framing error"),
+            Self::WeightsRejected => write!(
+                f,
+                "the weight image in flash was rejected (model hash, length or CRC): flash it with `qrnn-hw flash`"
+            ),
             Self::Other(b) => write!(f, "unknown error code 0x{b:02x}"),
         }
     }
@@ -164,7 +187,7 @@ pub enum ProtocolError {
     #[error("the board rejected request 0x{cmd:02x}: {code}")]
     #[diagnostic(
         code(qrnn::fpga::protocol::error_reply),
-        help("the board ignores input until the line has been quiet for its frame timeout; then retry")
+        help("{}", code.help())
     )]
     ErrorReply {
         /// The error code.

@@ -5,7 +5,10 @@
 //! oversized LEN and a byte with a 0 stop bit — into a stimulus; tests/data/board_tb.v drives it
 //! into `uart_rx` at the baud rate and captures `uart_tx`; the same host code decodes the replies,
 //! which must be the ID, the stand-in core's outputs and the documented ERROR replies, with the
-//! link recovering after each.
+//! link recovering after each. With `WEIGHT_LOADER = 1` (the stand-in core with the loader's ports)
+//! the same session passes while the core holds `in_ready` low during its load, and a core that
+//! rejects its weights gets ERROR 0x06 for STEP (sent during the load and after it) and RESET,
+//! while PING and the frame checks work as before.
 //!
 //! Runs on Icarus Verilog and on Verilator (`--binary --timing`) when they are installed; a missing
 //! simulator skips with a message, or fails under `QRNN_REQUIRE_TOOLS=1`.
@@ -23,6 +26,18 @@ use qrnn_testkit::{have, Tool};
 const MODEL_ID: [u8; 8] = [0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF];
 const TIMEOUT_BITS: u32 = 40;
 const DIV: u32 = 16;
+/// Cycles the stand-in core's load takes (longer than a RESET reply and a STEP frame, so the first
+/// STEP after power-on or RESET waits for it).
+const LOAD_CYCLES: u32 = 4000;
+
+/// The core behind the board top: without the weight loader (`WEIGHT_LOADER = 0`), or with it,
+/// loading its weights or rejecting them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Loader {
+    None,
+    Loads,
+    Rejects,
+}
 
 /// The hand-written primitives: qrnn-fpga's `hw/` (read at test time; qrnn-fpga embeds them).
 fn hw_dir() -> PathBuf {
@@ -255,6 +270,46 @@ fn build_session(l: Layout, seed: u64) -> Session {
     s
 }
 
+/// The session with a core that rejected its weight image: STEP and RESET get ERROR 0x06 (a STEP
+/// sent while the core still loads gets it when the load fails), PING answers, and frames that
+/// fail a check get the check's ERROR as before.
+fn build_rejected_session(l: Layout, seed: u64) -> Session {
+    let mut s = Session::new(l);
+    let mut rng = Rng(seed);
+    let mut step_frame = || {
+        let xs: Vec<i64> = (0..l.in_len).map(|_| rng.element(l.wx)).collect();
+        Request::Step {
+            seq_start: false,
+            inputs: xs,
+        }
+        .encode(Some(&l))
+        .unwrap()
+    };
+    s.bytes(&[0x00, 0x13, 0xFF]);
+    // Sent at once, while the core loads: answered when the load fails.
+    let f = step_frame();
+    s.exchange(&f, Expect::Error(ErrorCode::WeightsRejected, 0x03));
+    s.exchange(&Request::Ping.encode(None).unwrap(), Expect::Id);
+    s.exchange(
+        &Request::Reset.encode(None).unwrap(),
+        Expect::Error(ErrorCode::WeightsRejected, 0x02),
+    );
+    let f = step_frame();
+    s.exchange(&f, Expect::Error(ErrorCode::WeightsRejected, 0x03));
+    let mut bad = step_frame();
+    *bad.last_mut().unwrap() ^= 0x5A;
+    s.exchange(&bad, Expect::Error(ErrorCode::BadCrc, 0x03));
+    let unknown = Frame {
+        cmd: 0x09,
+        payload: vec![],
+    }
+    .encode(SYNC_REQUEST)
+    .unwrap();
+    s.exchange(&unknown, Expect::Error(ErrorCode::UnknownCommand, 0x09));
+    s.exchange(&Request::Ping.encode(None).unwrap(), Expect::Id);
+    s
+}
+
 /// Parse board_tb.v's output file.
 fn parse_capture(text: &str) -> Vec<u8> {
     let mut v = vec![];
@@ -321,24 +376,42 @@ fn check_replies(s: &Session, captured: &[u8]) {
     );
 }
 
-fn params(l: &Layout) -> Vec<(&'static str, String)> {
-    vec![
+/// The board top's parameters (the first four, then the loader's), then the testbench's.
+fn params(l: &Layout, loader: Loader) -> Vec<(&'static str, String)> {
+    let mut v = vec![
         ("IN_LEN", l.in_len.to_string()),
         ("OUT_LEN", l.out_len.to_string()),
         ("WX", l.wx.to_string()),
         ("WY", l.wy.to_string()),
-        ("DIV", DIV.to_string()),
-        ("TIMEOUT_BITS", TIMEOUT_BITS.to_string()),
-    ]
+    ];
+    if loader != Loader::None {
+        v.push(("WEIGHT_LOADER", "1".to_string()));
+    }
+    v.push(("DIV", DIV.to_string()));
+    v.push(("TIMEOUT_BITS", TIMEOUT_BITS.to_string()));
+    if loader == Loader::Rejects {
+        v.push(("FLASH_MISO", "1".to_string()));
+    }
+    v
 }
 
-fn defines(l: &Layout) -> Vec<String> {
-    vec![
+/// How many of [`params`] the board top itself has.
+fn board_top_params(loader: Loader) -> usize {
+    4 + usize::from(loader != Loader::None)
+}
+
+fn defines(l: &Layout, loader: Loader) -> Vec<String> {
+    let mut v = vec![
         format!("-DQRNN_STUB_IN_LEN={}", l.in_len),
         format!("-DQRNN_STUB_OUT_LEN={}", l.out_len),
         format!("-DQRNN_STUB_WX={}", l.wx),
         format!("-DQRNN_STUB_WY={}", l.wy),
-    ]
+    ];
+    if loader != Loader::None {
+        v.push("-DQRNN_STUB_LOADER".to_string());
+        v.push(format!("-DQRNN_STUB_LOAD_CYCLES={LOAD_CYCLES}"));
+    }
+    v
 }
 
 fn run(cmd: &mut Command) {
@@ -351,15 +424,15 @@ fn run(cmd: &mut Command) {
     );
 }
 
-fn simulate_icarus(dir: &Path, l: &Layout, stim: &Path, out: &Path) {
+fn simulate_icarus(dir: &Path, l: &Layout, loader: Loader, stim: &Path, out: &Path) {
     let exe = dir.join("board_tb.vvp");
     let mut c = Command::new(Tool::iverilog().cmd);
     c.args(["-g2005", "-Wall", "-s", "board_tb", "-o"])
         .arg(&exe);
-    for (k, v) in params(l) {
+    for (k, v) in params(l, loader) {
         c.arg(format!("-Pboard_tb.{k}={v}"));
     }
-    c.args(defines(l));
+    c.args(defines(l, loader));
     c.args(sources());
     run(&mut c);
     run(Command::new(Tool::vvp().cmd)
@@ -369,7 +442,7 @@ fn simulate_icarus(dir: &Path, l: &Layout, stim: &Path, out: &Path) {
         .arg(format!("+out={}", out.display())));
 }
 
-fn simulate_verilator(dir: &Path, l: &Layout, stim: &Path, out: &Path) {
+fn simulate_verilator(dir: &Path, l: &Layout, loader: Loader, stim: &Path, out: &Path) {
     let obj = dir.join("obj_dir");
     let mut c = Command::new(Tool::verilator().cmd);
     c.args([
@@ -384,10 +457,10 @@ fn simulate_verilator(dir: &Path, l: &Layout, stim: &Path, out: &Path) {
         "--Mdir",
     ])
     .arg(&obj);
-    for (k, v) in params(l) {
+    for (k, v) in params(l, loader) {
         c.arg(format!("-G{k}={v}"));
     }
-    c.args(defines(l));
+    c.args(defines(l, loader));
     c.args(sources());
     run(&mut c);
     run(Command::new(obj.join("Vboard_tb"))
@@ -421,9 +494,24 @@ fn layouts() -> Vec<Layout> {
     ]
 }
 
+/// Every layout without the loader, the first two with a core that loads its weights, and the
+/// first with one that rejects them.
+fn variants() -> Vec<(Layout, Loader)> {
+    let ls = layouts();
+    let mut v: Vec<(Layout, Loader)> = ls.iter().map(|&l| (l, Loader::None)).collect();
+    v.push((ls[0], Loader::Loads));
+    v.push((ls[1], Loader::Loads));
+    v.push((ls[0], Loader::Rejects));
+    v
+}
+
 fn end_to_end(sim: &str) {
-    for (i, l) in layouts().into_iter().enumerate() {
-        let s = build_session(l, 0x9E37_79B9_7F4A_7C15 ^ i as u64);
+    for (i, (l, loader)) in variants().into_iter().enumerate() {
+        let seed = 0x9E37_79B9_7F4A_7C15 ^ (i % 3) as u64;
+        let s = match loader {
+            Loader::Rejects => build_rejected_session(l, seed),
+            _ => build_session(l, seed),
+        };
         let dir = tempfile::Builder::new()
             .prefix("qrnn-board-top-")
             .tempdir()
@@ -432,30 +520,61 @@ fn end_to_end(sim: &str) {
         let out = dir.path().join("out.txt");
         std::fs::write(&stim, &s.stim).unwrap();
         match sim {
-            "icarus" => simulate_icarus(dir.path(), &l, &stim, &out),
-            _ => simulate_verilator(dir.path(), &l, &stim, &out),
+            "icarus" => simulate_icarus(dir.path(), &l, loader, &stim, &out),
+            _ => simulate_verilator(dir.path(), &l, loader, &stim, &out),
         }
         let captured = parse_capture(&std::fs::read_to_string(&out).unwrap());
+        eprint!("{loader:?}: ");
         check_replies(&s, &captured);
     }
 }
 
 /// The board top and its primitives are clean under `verilator --lint-only -Wall` for every
-/// layout of the session tests (the stand-in core carries its own waivers).
+/// layout of the session tests, with and without the weight loader (the stand-in core carries
+/// its own waivers).
 #[test]
 fn board_top_lints_clean() {
     if !have(&[Tool::verilator()]) {
         return;
     }
-    for l in layouts() {
+    for (l, loader) in variants() {
         let mut c = Command::new(Tool::verilator().cmd);
         c.args(["--lint-only", "-Wall", "--top-module", "qrnn_board_top"]);
-        for (k, v) in &params(&l)[..4] {
+        for (k, v) in &params(&l, loader)[..board_top_params(loader)] {
             c.arg(format!("-G{k}={v}"));
         }
-        c.args(defines(&l));
+        c.args(defines(&l, loader));
         c.args(&sources()[1..]);
         run(&mut c);
+    }
+}
+
+/// yosys reads and checks the board top with either kind of core: the generate branch that is
+/// not taken may name ports the core does not have.
+#[test]
+fn board_top_synthesises_with_and_without_the_loader() {
+    if !have(&[Tool::yosys()]) {
+        return;
+    }
+    for loader in [Loader::None, Loader::Loads] {
+        let l = layouts()[0];
+        let defs = defines(&l, loader);
+        let files: Vec<String> = sources()[1..]
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        let chparam = if loader == Loader::None {
+            String::new()
+        } else {
+            "chparam -set WEIGHT_LOADER 1 qrnn_board_top; ".to_string()
+        };
+        let script = format!(
+            "read_verilog {} {}; {chparam}hierarchy -check -top qrnn_board_top; proc; \
+             check -assert",
+            defs.join(" "),
+            files.join(" ")
+        );
+        run(Command::new(Tool::yosys().cmd).args(["-q", "-p", &script]));
     }
 }
 
@@ -470,5 +589,59 @@ fn board_top_end_to_end_icarus() {
 fn board_top_end_to_end_verilator() {
     if have(&[Tool::verilator()]) {
         end_to_end("verilator");
+    }
+}
+
+/// The generated `board/qrnn_top.v` of a design without and with a weight image (the committed
+/// manifests of `tests/rtl/`), around the board top and the stand-in core of the same kind: clean
+/// under `verilator --lint-only -Wall`, compiled by Icarus and checked by yosys `hierarchy
+/// -check`, as a project's `make` and the board build read them.
+#[test]
+fn generated_wrapper_builds_with_either_kind_of_core() {
+    if !have(&[Tool::verilator(), Tool::iverilog(), Tool::yosys()]) {
+        return;
+    }
+    let board = qrnn_fpga::find_board("icebreaker").unwrap();
+    for (name, loader) in [
+        ("lstm_binary_1x1", Loader::None),
+        ("lstm_ternary_spram", Loader::Loads),
+    ] {
+        let p =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../tests/rtl/{name}/qrnn.json"));
+        let man: qrnn_rtl::manifest::Manifest =
+            serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        assert_eq!(man.weight_image.is_some(), loader != Loader::None, "{name}");
+        let l = Layout {
+            in_len: man.in_len,
+            out_len: man.out_len,
+            wx: man.wx,
+            wy: man.wy,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().join("qrnn_top.v");
+        std::fs::write(&top, qrnn_fpga::project::wrapper(&board, &man)).unwrap();
+        let mut files: Vec<PathBuf> = vec![top];
+        files.extend(sources()[1..].iter().cloned());
+        let mut c = Command::new(Tool::verilator().cmd);
+        c.args(["--lint-only", "-Wall", "--top-module", "qrnn_top"])
+            .args(defines(&l, loader))
+            .args(&files);
+        run(&mut c);
+        let mut c = Command::new(Tool::iverilog().cmd);
+        c.args(["-g2005", "-Wall", "-s", "qrnn_top", "-o"])
+            .arg(dir.path().join("top.vvp"))
+            .args(defines(&l, loader))
+            .args(&files);
+        run(&mut c);
+        let script = format!(
+            "read_verilog {} {}; hierarchy -check -top qrnn_top; proc; check -assert",
+            defines(&l, loader).join(" "),
+            files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        run(Command::new(Tool::yosys().cmd).args(["-q", "-p", &script]));
     }
 }

@@ -29,7 +29,7 @@ fn available(device: &'static Device, r: Res) -> Option<u64> {
 /// Check `d` against `device`.
 pub fn check(d: &Design, device: &'static Device) -> Feasibility {
     let used = usage(d, device.family);
-    let overruns = [Res::Logic, Res::Ff, Res::Bram, Res::Dsp]
+    let overruns = Res::ALL
         .into_iter()
         .filter_map(|r| {
             let a = available(device, r)?;
@@ -63,9 +63,12 @@ impl Feasibility {
             "{:<22} {:>9} {:>7} {:>6}",
             "resource", "predicted", "device", "use"
         );
-        for r in [Res::Logic, Res::Ff, Res::Bram, Res::Dsp] {
+        for r in Res::ALL {
             if let Some(a) = available(d, r) {
                 let u = self.used.get(r);
+                if a == 0 && u == 0 {
+                    continue; // SPRAM of an iCE40 that has none, unused
+                }
                 let pct = if a == 0 {
                     0.0
                 } else {

@@ -100,10 +100,13 @@ pub enum Res {
     Bram,
     /// Hard multipliers.
     Dsp,
+    /// iCE40UP5K SPRAM blocks (weights placed there by `--weights spram`).
+    Spram,
 }
 
 impl Res {
-    const ALL: [Res; 4] = [Res::Logic, Res::Ff, Res::Bram, Res::Dsp];
+    /// Every budgeted resource, in [`Use::r`] order.
+    pub const ALL: [Res; 5] = [Res::Logic, Res::Ff, Res::Bram, Res::Dsp, Res::Spram];
 
     /// Key in `qrnn.json` (`fit.resources[].resource`).
     pub fn key(self, family: Family) -> &'static str {
@@ -113,6 +116,7 @@ impl Res {
             (Res::Ff, _) => "ff",
             (Res::Bram, _) => "bram_blocks",
             (Res::Dsp, _) => "dsp",
+            (Res::Spram, _) => "spram_blocks",
         }
     }
 
@@ -127,6 +131,7 @@ impl Res {
             (Res::Dsp, Family::Ice40) => "DSP (SB_MAC16)",
             (Res::Dsp, Family::Ecp5) => "DSP (MULT18X18D)",
             (Res::Dsp, Family::Gowin) => "DSP (MULT18X18)",
+            (Res::Spram, _) => "SPRAM (256 kbit)",
         }
     }
 }
@@ -135,7 +140,7 @@ impl Res {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Use {
     /// Indexed by [`Res`] order: logic, ff, bram, dsp.
-    pub r: [i64; 4],
+    pub r: [i64; 5],
     /// Cycles per timestep.
     pub cycles: i64,
 }
@@ -180,7 +185,7 @@ pub struct Budget {
     pub ceiling: Ceiling,
     /// Per [`Res`]: `(available, limit)`, `None` where the resource is not budgeted (iCE40
     /// flip-flops, DSPs of a device without them).
-    pub limits: [Option<(u64, u64)>; 4],
+    pub limits: [Option<(u64, u64)>; 5],
 }
 
 impl Budget {
@@ -203,6 +208,8 @@ impl Budget {
                 } else {
                     lim(device.dsps, ceiling.dsp)
                 },
+                // every iCE40 counts SPRAM, so that weights placed there overrun a device without
+                lim(device.spram_blocks, 1.0).filter(|_| device.family == Family::Ice40),
             ],
         }
     }
@@ -213,6 +220,7 @@ impl Budget {
             Res::Ff => self.ceiling.ff,
             Res::Bram => self.ceiling.bram,
             Res::Dsp => self.ceiling.dsp,
+            Res::Spram => 1.0,
         }
     }
 
@@ -224,7 +232,7 @@ impl Budget {
             .collect()
     }
 
-    fn fits(&self, r: &[i64; 4]) -> bool {
+    fn fits(&self, r: &[i64; 5]) -> bool {
         self.limits
             .iter()
             .zip(r)
@@ -291,7 +299,13 @@ pub fn usage(d: &Design, family: Family) -> Use {
     };
     let dsp: u64 = design_dsps(family, d);
     Use {
-        r: [logic as i64, r.ff as i64, r.bram_blocks as i64, dsp as i64],
+        r: [
+            logic as i64,
+            r.ff as i64,
+            r.bram_blocks as i64,
+            dsp as i64,
+            r.spram_blocks as i64,
+        ],
         cycles: d.cycles_per_step as i64,
     }
 }
@@ -391,6 +405,9 @@ pub struct FitOptions {
     pub weights: WeightsMode,
     /// The ceilings.
     pub ceiling: Ceiling,
+    /// Whether `auto` may move to `spram` when nothing fits the block RAM (not for a board that
+    /// cannot hold a weight image in its flash).
+    pub allow_spram: bool,
 }
 
 impl Default for FitOptions {
@@ -399,6 +416,7 @@ impl Default for FitOptions {
             pinned: FoldSpec::default(),
             weights: WeightsMode::Auto,
             ceiling: CEILING,
+            allow_spram: true,
         }
     }
 }
@@ -429,7 +447,7 @@ fn pipeline(
         folds: folds.iter().copied().collect(),
         weights,
         target,
-        dsps: None,
+        ..Options::default()
     };
     run_pipeline(model, &opts, |_, _| {})
 }
@@ -460,6 +478,7 @@ fn single(base: &Design, stub: &Engine, e: Engine, is_head: bool) -> Design {
         cycle_terms: Vec::new(),
         buffers: Vec::new(),
         lut_products: Default::default(),
+        flash_offset: 0,
     }
 }
 
@@ -624,7 +643,7 @@ fn search(space: &Space, budget: &Budget) -> Option<(Vec<usize>, Use)> {
     let mut rest = vec![Use::default(); n + 1];
     for k in (0..n).rev() {
         let mut m = Use {
-            r: [i64::MAX; 4],
+            r: [i64::MAX; 5],
             cycles: i64::MAX,
         };
         for &i in &lists[k] {
@@ -710,6 +729,7 @@ impl Fit {
             weights: self.weights,
             target: self.budget.device.family,
             dsps: Some(self.budget.device.dsps.into()),
+            ..Options::default()
         }
     }
 
@@ -719,6 +739,7 @@ impl Fit {
             .into_iter()
             .filter_map(|r| {
                 self.budget.limits[r as usize]
+                    .filter(|(a, _)| *a > 0 || self.used.get(r) > 0)
                     .map(|(a, l)| (r, self.used.get(r), a, self.budget.ceiling_of(r), l))
             })
             .collect()
@@ -990,6 +1011,19 @@ pub fn fit(model: &Model, device: &'static Device, o: &FitOptions) -> Result<Fit
     if let Some(f) = fit_in(model, &sps, device, o).map_err(FitError::Gen)? {
         return Ok(f);
     }
+    // weights that do not fit the block RAM go to SPRAM where the device has it (the loader and
+    // the flash image are worth it only then: docs/HARDWARE.md §4.3)
+    let spram_tried = o.weights == WeightsMode::Auto && device.spram_blocks > 0 && o.allow_spram;
+    if spram_tried {
+        let so = FitOptions {
+            weights: WeightsMode::Spram,
+            ..o.clone()
+        };
+        let sps = spaces(model, &[device.family], &so).map_err(FitError::Gen)?;
+        if let Some(f) = fit_in(model, &sps, device, &so).map_err(FitError::Gen)? {
+            return Ok(f);
+        }
+    }
     let budget = Budget::new(device, o.ceiling);
     // the smallest folding: every free engine at its first (1×1) candidate; of the placements, the
     // one with the fewest overflowing resources, then the least logic
@@ -1025,13 +1059,20 @@ pub fn fit(model: &Model, device: &'static Device, o: &FitOptions) -> Result<Fit
             break;
         }
     }
-    let help = match smallest {
+    let mut help = match smallest {
         Some(d) => format!(
             "the smallest listed device it fits is {} (`--device {}`, family {}); or make the model smaller",
             d.part, d.name, d.family
         ),
         None => "none of the listed devices fits it (qrnn-hw boards lists them): make the model smaller (hidden size, layers, weight bits)".to_string(),
     };
+    if spram_tried {
+        help.push_str(
+            "; weights in SPRAM (`--weights spram`) were tried too and do not fit either \
+             (`gen --weights spram --fold all=1x16 --device up5k --allow-overfit` shows the \
+             prediction)",
+        );
+    }
     let pins = if o.pinned.is_empty() {
         String::new()
     } else {
@@ -1545,7 +1586,12 @@ mod tests {
     #[test]
     fn too_large_names_resource_and_smallest_device() {
         let m = model(Cell::Lstm, Scheme::Ternary, 64, vec![128], Some(4));
-        match fit(&m, dev("up5k"), &FitOptions::default()) {
+        // weights in block RAM only (with SPRAM it fits: the next test)
+        let rom = FitOptions {
+            weights: WeightsMode::Rom,
+            ..FitOptions::default()
+        };
+        match fit(&m, dev("up5k"), &rom) {
             Err(FitError::NoFit {
                 resources,
                 smallest,
@@ -1558,6 +1604,25 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn auto_moves_weights_to_spram_when_block_ram_is_not_enough() {
+        let m = model(Cell::Lstm, Scheme::Ternary, 64, vec![128], Some(4));
+        let f = fit(&m, dev("up5k"), &FitOptions::default()).expect("fits with SPRAM");
+        assert_eq!(f.weights, WeightsMode::Spram);
+        let spram = f
+            .rows()
+            .into_iter()
+            .find(|r| r.0 == Res::Spram)
+            .expect("an SPRAM row");
+        assert!(spram.1 >= 1 && spram.1 <= 4, "{spram:?}");
+        // the same model on a device without SPRAM does not move (and does not fit)
+        assert!(fit(&m, dev("hx8k"), &FitOptions::default()).is_err());
+        // and a model whose weights fit block RAM keeps them there
+        let small = model(Cell::Lstm, Scheme::Ternary, 16, vec![32], Some(4));
+        let f = fit(&small, dev("up5k"), &FitOptions::default()).expect("fits");
+        assert_eq!(f.weights, WeightsMode::Auto);
     }
 
     #[test]
@@ -1616,7 +1681,7 @@ mod tests {
                 folds: p.folds.iter().copied().collect(),
                 weights: ds.weights,
                 target: Family::Ice40,
-                dsps: None,
+                ..Options::default()
             };
             let g = qrnn_rtl::generate(&m, &o, |_, _| {}).unwrap();
             assert_eq!(usage(&g.design, Family::Ice40), p.used, "{}", p.label);

@@ -51,6 +51,8 @@ pub struct Request {
     pub fit: bool,
     /// `--allow-overfit`: write the project even when the design does not fit `device`.
     pub allow_overfit: bool,
+    /// `--place NAME=KIND`: per-memory placement overrides.
+    pub place: std::collections::BTreeMap<String, qrnn_rtl::ir::Placement>,
 }
 
 /// An iCE40 core project with the default folding and weights.
@@ -68,7 +70,17 @@ impl Request {
             weights: self.weights,
             target: self.target,
             dsps: self.device.map(|d| d.dsps.into()),
+            place: self.place.clone(),
+            flash_offset: self.flash_offset(),
         }
+    }
+
+    /// Flash address of the weight image: the board's, or the default.
+    pub fn flash_offset(&self) -> u32 {
+        self.board
+            .as_ref()
+            .and_then(|b| b.weight_offset())
+            .unwrap_or(qrnn_rtl::passes::DEFAULT_FLASH_OFFSET)
     }
 
     /// A core project for `target` with the default folding and weights.
@@ -81,6 +93,7 @@ impl Request {
             device: None,
             fit: false,
             allow_overfit: false,
+            place: Default::default(),
         }
     }
 }
@@ -96,6 +109,11 @@ pub enum ProjectError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Fit(#[from] FitError),
+    /// The board part of the project cannot be made (a design that needs the board's flash on a
+    /// board without one, say).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Board(#[from] qrnn_fpga::FpgaError),
     /// The testbench or its vectors could not be made.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -176,10 +194,19 @@ pub fn plan(
         let o = FitOptions {
             pinned: req.folds.clone(),
             weights: req.weights,
+            // a board without a flash table cannot load weights into SPRAM
+            allow_spram: req
+                .board
+                .as_ref()
+                .is_none_or(|b| b.weight_offset().is_some()),
             ..FitOptions::default()
         };
         let f = qrnn_plan::fit::fit(model, dev, &o)?;
-        options = f.options();
+        options = Options {
+            place: req.place.clone(),
+            flash_offset: req.flash_offset(),
+            ..f.options()
+        };
         Some(f)
     } else {
         None
@@ -284,10 +311,10 @@ pub fn assemble(
     files.extend(qrnn_sim::sim_files(model, &g.manifest, stim).map_err(qrnn_sim::SimError::from)?);
     let mut mk = qrnn_sim::makefile(&g.manifest);
     if let Some(b) = &req.board {
-        files.extend(qrnn_fpga::project::board_files(b, &g.manifest));
-        files.push(qrnn_link::board_sim::bridge_file());
+        files.extend(qrnn_fpga::project::board_files(b, &g.manifest)?);
+        files.extend(qrnn_link::board_sim::files(b, &g.manifest));
         mk.push_str(&qrnn_fpga::project::makefile_rules(b));
-        mk.push_str(&qrnn_link::board_sim::board_sim_rules(b));
+        mk.push_str(&qrnn_link::board_sim::rules(b, &g.manifest));
     }
     files.push(("Makefile".into(), mk));
     let json = serde_json::to_string_pretty(&g.manifest)

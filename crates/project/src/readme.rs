@@ -55,7 +55,8 @@ Interface: `qrnn_core` (docs/HARDWARE.md of qrnn-hw): one input element of {wx} 
 one output element of {wy} bits per beat, {out_len} per timestep; `in_seq_start` with the first element of a sequence.\n\n\
 **Cycles per timestep: {cps}** = {formula}\n\n\
 `qrnn.json` holds these figures for tools. `sim/` holds the testbench, the stimulus and the expected values\n\
-written by the golden model, and `sim/golden_trace.txt` (every named value of every timestep).\n{fit}",
+written by the golden model, and `sim/golden_trace.txt` (every named value of every timestep).\n{flash}{fit}",
+        flash = flash_section(m),
         fit = fit_section(m),
         title = qrnn_model::name::escape::markdown_text(&m.model_name),
         name = qrnn_model::name::escape::markdown_code(&m.model_name),
@@ -68,6 +69,38 @@ written by the golden model, and `sim/golden_trace.txt` (every named value of ev
         out_len = m.out_len,
         cps = m.cycles_per_step,
         formula = m.cycle_formula,
+    )
+}
+
+/// The README's section on the weights loaded from flash (a `weight_image`), empty without one.
+fn flash_section(m: &Manifest) -> String {
+    let Some(w) = &m.weight_image else {
+        return String::new();
+    };
+    let flash = if m.board.is_some() {
+        "`make flash` (`qrnn-hw flash .`) writes the bitstream and then the image (`build/weights.bin`) at that \
+address; `make sim-board` simulates the board with its flash."
+    } else {
+        "Generate the project with `--board` to get `make flash`, which writes the bitstream and the image."
+    };
+    format!(
+        "\n## Weights in flash\n\n{mems} sit in the iCE40UP5K's SPRAM ({blocks} blocks), which the bitstream does not \
+initialise: at start-up the core reads them from the SPI flash at 0x{offset:x}, where `{file}` ({bytes} bytes, \
+CRC-32 0x{crc:08x}) must be written, and takes no input until it has ({cycles} cycles after reset). A rejected \
+image (another model, length or CRC) raises `load_err`; a board then answers STEP and RESET with ERROR 0x06. \
+{flash} `make sim` simulates the load.\n",
+        mems = w
+            .memories
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        blocks = w.spram_blocks,
+        offset = w.offset,
+        file = w.file,
+        bytes = w.bytes,
+        crc = w.crc32,
+        cycles = w.load_cycles,
     )
 }
 

@@ -62,6 +62,9 @@ fn rom_module(rom: &Memory) -> (Module, Option<File>) {
     let aw = clog2(depth);
     let _clk = b.m.input("clk", Ty::u(1));
     let addr = b.m.input("addr", Ty::u(aw));
+    if rom.placement == Placement::Spram {
+        return (spram_rom(b, rom, addr), None);
+    }
     let data = b.m.reg(
         "data_q",
         Ty::u(rom.width),
@@ -112,6 +115,54 @@ fn rom_module(rom: &Memory) -> (Module, Option<File>) {
         }
     }
     (b.m, file)
+}
+
+/// A weight memory in SPRAM (docs/HARDWARE.md §4.3): `⌈width/16⌉` blocks side by side, whose one
+/// port the loader owns while `ld` is high (it writes block `t` when `ld_we[t]`), the engine after.
+fn spram_rom(mut b: B, rom: &Memory, addr: Expr) -> Module {
+    let blocks = rom.spram_blocks();
+    let aw = clog2(crate::ir::SPRAM_WORDS);
+    let ld = b.m.input("ld", Ty::u(1));
+    let ld_we = b.m.input("ld_we", Ty::u(blocks));
+    let ld_addr = b.m.input("ld_addr", Ty::u(aw));
+    let ld_data = b.m.input("ld_data", Ty::u(crate::ir::SPRAM_WIDTH));
+    let ra = b.ext(addr, aw);
+    let a = b.wire("a", mux(ld, ld_addr, ra));
+    let mut parts = Vec::new();
+    for t in 0..blocks {
+        let rd =
+            b.m.wire_decl(&format!("rd{t}"), Ty::u(crate::ir::SPRAM_WIDTH));
+        let we = if blocks == 1 {
+            ld_we.clone()
+        } else {
+            b.name("we", slice(ld_we.clone(), t, 1, false))
+        };
+        b.m.instances.push(Instance {
+            module: crate::loader::SPRAM_MODULE.into(),
+            name: format!("u_block{t}"),
+            ports: vec![
+                ("clk".into(), Expr::Ref("clk".into(), Ty::u(1))),
+                ("we".into(), we),
+                ("a".into(), a.clone()),
+                ("wd".into(), ld_data.clone()),
+                ("rd".into(), rd.clone()),
+            ],
+        });
+        parts.push(rd);
+    }
+    parts.reverse();
+    let all = b.name("rd_all", cat(parts));
+    let data = if all.width() == rom.width {
+        all
+    } else {
+        // the last block's high bits hold no weight bits
+        if let Expr::Ref(n, _) = &all {
+            b.m.partial.insert(n.clone());
+        }
+        b.name("rd_used", slice(all, 0, rom.width, false))
+    };
+    b.m.output("data", data);
+    b.m
 }
 
 /// The combinational lanes of one engine: `P` chunk sums of `S` products `code · a`.
@@ -331,6 +382,25 @@ pub fn elaborate(d: &Design) -> Result<(Vec<Module>, Vec<File>), String> {
             modules.push(dot_module(&format!("qrnn_{}_dot", rom.name), mv, f, lut));
         }
     }
+    if crate::loader::image(d).is_some() {
+        modules.push(crate::loader::spram_module(header(
+            "one SPRAM block (SB_SPRAM256KA), 16384 x 16 bits, written by the weight loader",
+        )));
+        modules.push(crate::loader::loader_module(
+            d,
+            header(&format!(
+                "weight loader: reads the weight image from SPI flash at 0x{:x} into SPRAM \
+                 (docs/HARDWARE.md §4.3)",
+                d.flash_offset
+            )),
+        )?);
+    }
+    if let Some(img) = crate::loader::image(d) {
+        files.push((
+            crate::loader::IMAGE_FILE.to_string(),
+            crate::loader::image_hex(&img),
+        ));
+    }
     let (core, tfiles, rams) = core(d)?;
     for (name, (style, w, words)) in rams {
         let m = crate::ram::module(
@@ -393,6 +463,53 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
     let in_data = b.m.input("in_data", Ty::u(wx));
     let in_seq_start = b.m.input("in_seq_start", Ty::u(1));
     let out_ready = b.m.input("out_ready", Ty::u(1));
+    // weights in SPRAM: the loader fills them from flash while the core is held in reset
+    let segs = crate::loader::segments(d);
+    let loaded = if segs.is_empty() {
+        None
+    } else {
+        let miso = b.m.input("flash_miso", Ty::u(1));
+        let sw = crate::loader::seg_width(segs.len());
+        let aw = clog2(crate::ir::SPRAM_WORDS);
+        let w = |b: &mut B, n: &str, t: Ty| b.m.wire_decl(n, t);
+        let csn = w(&mut b, "ld_csn", Ty::u(1));
+        let sck = w(&mut b, "ld_sck", Ty::u(1));
+        let mosi = w(&mut b, "ld_mosi", Ty::u(1));
+        let we = w(&mut b, "ld_we", Ty::u(1));
+        let seg = w(&mut b, "ld_seg", Ty::u(sw));
+        let addr = w(&mut b, "ld_addr", Ty::u(aw));
+        let data = w(&mut b, "ld_data", Ty::u(crate::ir::SPRAM_WIDTH));
+        let done = w(&mut b, "loaded", Ty::u(1));
+        let err = w(&mut b, "ld_err", Ty::u(1));
+        b.m.instances.push(Instance {
+            module: crate::loader::LOADER_MODULE.into(),
+            name: "u_loader".into(),
+            ports: vec![
+                ("clk".into(), Expr::Ref("clk".into(), Ty::u(1))),
+                ("rst".into(), rst.clone()),
+                ("flash_miso".into(), miso),
+                ("flash_csn".into(), csn.clone()),
+                ("flash_sck".into(), sck.clone()),
+                ("flash_mosi".into(), mosi.clone()),
+                ("ld_we".into(), we),
+                ("ld_seg".into(), seg),
+                ("ld_addr".into(), addr),
+                ("ld_data".into(), data),
+                ("loaded".into(), done.clone()),
+                ("load_err".into(), err.clone()),
+            ],
+        });
+        b.m.output("flash_csn", csn);
+        b.m.output("flash_sck", sck);
+        b.m.output("flash_mosi", mosi);
+        b.m.output("load_err", err);
+        Some(done)
+    };
+    // the core is held in reset until the weights are loaded (docs/HARDWARE.md §4.3)
+    let rst = match &loaded {
+        Some(done) => b.wire("rst_core", bin(BinOp::Or, rst.clone(), not(done.clone()))),
+        None => rst,
+    };
 
     // ---- phases
     let mut phases = vec![Phase::Load];
@@ -1174,14 +1291,18 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             };
             let a = idx_fit(&mut b, depth, a);
             let data = b.m.wire_decl(&format!("{pre}_{nm}_word"), Ty::u(rom.width));
+            let mut rom_ports = vec![
+                ("clk".into(), Expr::Ref("clk".into(), Ty::u(1))),
+                ("addr".into(), a),
+                ("data".into(), data.clone()),
+            ];
+            if rom.placement == Placement::Spram {
+                rom_ports.extend(spram_load_ports(&mut b, d, rom)?);
+            }
             b.m.instances.push(Instance {
                 module: format!("qrnn_{}_rom", rom.name),
                 name: format!("u_{}_rom", rom.name),
-                ports: vec![
-                    ("clk".into(), Expr::Ref("clk".into(), Ty::u(1))),
-                    ("addr".into(), a),
-                    ("data".into(), data.clone()),
-                ],
+                ports: rom_ports,
             });
             let mut ports = vec![
                 ("word".into(), data),
@@ -1480,7 +1601,10 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
     };
     let of = and(out_valid.clone(), out_ready);
     b.wire(out_fire_name, of);
-    b.m.output("in_ready", load);
+    match &loaded {
+        Some(done) => b.m.output("in_ready", and(load, done.clone())),
+        None => b.m.output("in_ready", load),
+    }
     b.m.output("out_valid", out_valid);
     b.m.output("out_data", od);
     b.m.output("out_last", eq_c(&cnt, d.out_len - 1));
@@ -1515,6 +1639,38 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
     }
     let mods = rams.finish(&mut b)?;
     Ok((b.m, files, mods))
+}
+
+/// The loader ports of a SPRAM memory's instance: `ld` while the loader runs, and block `t`'s
+/// write enable when the loader writes its segment.
+fn spram_load_ports(b: &mut B, d: &Design, rom: &Memory) -> Result<Vec<(String, Expr)>, String> {
+    let segs = crate::loader::segments(d);
+    let sw = crate::loader::seg_width(segs.len());
+    let first = segs
+        .iter()
+        .position(|s| s.0 == rom.name)
+        .ok_or_else(|| format!("internal error: {} is not in the weight image", rom.name))?;
+    let r = |n: &str, w: u32| Expr::Ref(n.into(), Ty::u(w));
+    let mut wes = Vec::new();
+    for t in 0..rom.spram_blocks() as usize {
+        let hit = bin(BinOp::Eq, r("ld_seg", sw), uc(first + t, sw));
+        wes.push(b.name(&format!("{}_we", rom.name), and(r("ld_we", 1), hit)));
+    }
+    wes.reverse();
+    let we = if wes.len() == 1 {
+        wes.remove(0)
+    } else {
+        b.name(&format!("{}_we", rom.name), cat(wes))
+    };
+    Ok(vec![
+        ("ld".into(), not(r("loaded", 1))),
+        ("ld_we".into(), we),
+        (
+            "ld_addr".into(),
+            r("ld_addr", clog2(crate::ir::SPRAM_WORDS)),
+        ),
+        ("ld_data".into(), r("ld_data", crate::ir::SPRAM_WIDTH)),
+    ])
 }
 
 fn phase_name(p: &Phase) -> String {

@@ -20,6 +20,13 @@ pub enum RtlError {
         help("a folding PxS takes 1 ≤ P ≤ rows and 1 ≤ S ≤ columns of its engine; `--fold all=PxS` is clamped to every engine; `qrnn-hw gen --dump-ir-after lower` shows the engines")
     )]
     Fold(String),
+    /// A placement option (`--place`, `--weights spram`) cannot be honoured.
+    #[error("{0}")]
+    #[diagnostic(
+        code(qrnn::rtl::place),
+        help("SPRAM exists on the iCE40UP5K only and holds 16384 words per block; `qrnn-hw gen --dump-ir-after pack-weights` lists the weight memories and their shapes")
+    )]
+    Options(String),
     /// A pass, `verify()` or the elaboration failed: a bug in the generator.
     #[error("internal error in the generator ({pass}): {message}")]
     #[diagnostic(code(qrnn::rtl::internal))]

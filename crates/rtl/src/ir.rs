@@ -33,7 +33,27 @@ pub enum Placement {
     Rom,
     /// Hard-wired into logic (a `case` table).
     Logic,
+    /// iCE40UP5K single-port RAM (SB_SPRAM256KA), written at start-up by the weight loader from
+    /// the flash image (docs/HARDWARE.md §4.3).
+    Spram,
 }
+
+impl Placement {
+    /// The name used by `--place` and in `qrnn.json`: `rom`, `logic` or `spram`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Placement::Unplaced => "unplaced",
+            Placement::Rom => "rom",
+            Placement::Logic => "logic",
+            Placement::Spram => "spram",
+        }
+    }
+}
+
+/// Words of one SPRAM block (SB_SPRAM256KA: 16384 × 16 bits).
+pub const SPRAM_WORDS: usize = 16_384;
+/// Word width of one SPRAM block.
+pub const SPRAM_WIDTH: u32 = 16;
 
 /// A constant memory: `depth` words of `width` bits.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,6 +72,38 @@ impl Memory {
     /// Total bits.
     pub fn bits(&self) -> u64 {
         self.width as u64 * self.words.len() as u64
+    }
+    /// SPRAM blocks side by side that hold one word (`⌈width/16⌉`).
+    pub fn spram_blocks(&self) -> u32 {
+        self.width.div_ceil(SPRAM_WIDTH)
+    }
+    /// Why this memory cannot be placed in SPRAM, if it cannot (deeper than one block).
+    pub fn spram_unfit(&self) -> Option<String> {
+        (self.words.len() > SPRAM_WORDS).then(|| {
+            format!(
+                "{} has {} words, one SPRAM block holds {SPRAM_WORDS}",
+                self.name,
+                self.words.len()
+            )
+        })
+    }
+    /// Bits `[16·t, 16·t + 16)` of every word: the contents of SPRAM block `t`.
+    pub fn spram_words(&self, t: u32) -> Vec<u16> {
+        self.words
+            .iter()
+            .map(|h| {
+                // hex digits, most significant first: digit i from the right holds bits 4i..4i+3
+                let digits: Vec<u32> = h
+                    .chars()
+                    .rev()
+                    .map(|c| c.to_digit(16).unwrap_or(0))
+                    .collect();
+                (0..4u32).fold(0u16, |a, k| {
+                    let d = digits.get((t * 4 + k) as usize).copied().unwrap_or(0);
+                    a | ((d as u16) << (4 * k))
+                })
+            })
+            .collect()
     }
 }
 
@@ -442,6 +494,8 @@ pub struct Design {
     /// The products that are LUT multipliers because the device has too few DSP blocks for them,
     /// as `(engine, what)` of [`Engine::multipliers`] (`place-memories`, docs/HARDWARE.md §10).
     pub lut_products: std::collections::BTreeSet<(EngineId, String)>,
+    /// Flash byte address of the weight image, when weights are in SPRAM (docs/HARDWARE.md §4.3).
+    pub flash_offset: u32,
 }
 
 impl Design {

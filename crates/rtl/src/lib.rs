@@ -9,6 +9,7 @@ pub mod build;
 pub mod elab;
 pub mod error;
 pub mod ir;
+pub mod loader;
 pub mod manifest;
 pub mod passes;
 pub mod ram;
@@ -93,10 +94,10 @@ fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifes
                 hidden: e.hidden,
                 scheme: e.w.scheme.to_string(),
                 fold: e.fold.unwrap_or(Fold::SERIAL),
-                weights: if placement == Some(ir::Placement::Logic) {
-                    "logic".into()
-                } else {
-                    "rom".into()
+                weights: match placement {
+                    Some(ir::Placement::Logic) => "logic".into(),
+                    Some(ir::Placement::Spram) => "spram".into(),
+                    _ => "rom".into(),
                 },
                 h_width: e.h_fmt.width(),
                 h_binary: e.h_fmt.is_binary(),
@@ -140,6 +141,7 @@ fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifes
             .iter()
             .map(|(e, w)| format!("{e}: {w}"))
             .collect(),
+        weight_image: crate::loader::image_manifest(d),
         cycle_formula: manifest::cycle_formula(&d.cycle_terms),
         cycle_terms: d.cycle_terms.clone(),
         elementwise_products: products,

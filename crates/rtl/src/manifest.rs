@@ -304,6 +304,28 @@ pub struct ElementwiseProduct {
     pub widths: (u32, u32),
 }
 
+/// The flash image of the weights placed in SPRAM (docs/HARDWARE.md §4.3): a 44-byte header
+/// (magic `QRWI`, version, the model's SHA-256, the payload length), the payload (16-bit words,
+/// most significant byte first) and a CRC-32 of everything before it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightImage {
+    /// The image in the project, one byte per line in hex (`$readmemh` form): `flash/weights.hex`.
+    pub file: String,
+    /// Byte address in the SPI flash where the loader reads it.
+    pub offset: u32,
+    /// Length in bytes (header, payload and CRC).
+    pub bytes: u32,
+    /// CRC-32/BZIP2 of the header and payload, as stored in the image's last four bytes.
+    pub crc32: u32,
+    /// The memories it holds, in image order.
+    pub memories: Vec<String>,
+    /// SB_SPRAM256KA blocks they occupy.
+    pub spram_blocks: u32,
+    /// Cycles from the release of `rst` until the core's `in_ready` can first rise (the load).
+    pub load_cycles: u64,
+}
+
 /// `qrnn.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -355,6 +377,11 @@ pub struct Manifest {
     /// (`engine: what`, §10 "DSP budget"; empty in manifests written before it).
     #[serde(default)]
     pub lut_products: Vec<String>,
+    /// The weight image of the memories placed in SPRAM, which the core's loader reads from the
+    /// board's SPI flash before it accepts input (docs/HARDWARE.md §4.3); absent when no weight
+    /// memory is in SPRAM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_image: Option<WeightImage>,
     /// The formula with its terms, rendered from `cycle_terms` (machine-checkable:
     /// [`check_cycle_formula`]).
     pub cycle_formula: String,

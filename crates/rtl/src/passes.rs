@@ -7,7 +7,7 @@
 //! | `fold` | choose P×S per engine (options or the default) |
 //! | `size` | widths of every lane, chunk sum, accumulator and named signal |
 //! | `pack-weights` | the weight ROM words for the chosen folding |
-//! | `place-memories` | ROM (block RAM) or logic for each weight memory |
+//! | `place-memories` | block RAM, logic or SPRAM for each weight memory (`--weights`, `--place`); buffer styles; DSP budget |
 //! | `schedule` | exact cycles of every phase and per timestep (docs/HARDWARE.md §5) |
 
 use crate::error::RtlError;
@@ -26,11 +26,19 @@ pub enum WeightsMode {
     Logic,
     /// Logic when a memory is at most [`AUTO_LOGIC_BITS`] bits, else ROM.
     Auto,
+    /// As `auto`, but memories of [`SPRAM_MIN_BITS`] bits or more go to iCE40UP5K SPRAM when
+    /// they fit one block deep (loaded from the flash image at start-up, docs/HARDWARE.md §4.3).
+    Spram,
 }
 
 impl WeightsMode {
     /// Every mode, as `--weights` lists them.
-    pub const ALL: [WeightsMode; 3] = [WeightsMode::Rom, WeightsMode::Logic, WeightsMode::Auto];
+    pub const ALL: [WeightsMode; 4] = [
+        WeightsMode::Rom,
+        WeightsMode::Logic,
+        WeightsMode::Auto,
+        WeightsMode::Spram,
+    ];
 
     /// The name used by `--weights` and in `qrnn.json`: `rom`, `logic` or `auto`.
     pub fn name(self) -> &'static str {
@@ -38,6 +46,7 @@ impl WeightsMode {
             WeightsMode::Rom => "rom",
             WeightsMode::Logic => "logic",
             WeightsMode::Auto => "auto",
+            WeightsMode::Spram => "spram",
         }
     }
 }
@@ -48,7 +57,7 @@ impl std::str::FromStr for WeightsMode {
         WeightsMode::ALL
             .into_iter()
             .find(|w| w.name() == s)
-            .ok_or_else(|| format!("expected rom, logic or auto, found {s:?}"))
+            .ok_or_else(|| format!("expected rom, logic, auto or spram, found {s:?}"))
     }
 }
 
@@ -68,7 +77,18 @@ pub struct Options {
     /// (`place-memories`, docs/HARDWARE.md §10 "DSP budget"); `None`: every product is left to
     /// synthesis.
     pub dsps: Option<u64>,
+    /// Per-memory placement overrides (`--place NAME=rom|logic|spram`), by memory name (`l0_u`).
+    pub place: std::collections::BTreeMap<String, Placement>,
+    /// Byte address of the weight image in the board's SPI flash (docs/HARDWARE.md §4.3).
+    pub flash_offset: u32,
 }
+
+/// Default flash address of the weight image: 1 MiB, past the bitstream of every iCE40.
+pub const DEFAULT_FLASH_OFFSET: u32 = 0x10_0000;
+
+/// Memories of at least this many bits go to SPRAM under `--weights spram` (8 iCE40 block RAMs:
+/// smaller ones stay in block RAM, where they need no loader).
+pub const SPRAM_MIN_BITS: u64 = 32_768;
 
 impl Default for Options {
     fn default() -> Options {
@@ -77,6 +97,8 @@ impl Default for Options {
             weights: WeightsMode::Auto,
             target: Family::Ice40,
             dsps: None,
+            place: Default::default(),
+            flash_offset: DEFAULT_FLASH_OFFSET,
         }
     }
 }
@@ -109,7 +131,7 @@ pub const PIPELINE: &[Pass] = &[
     },
     Pass {
         name: "place-memories",
-        description: "ROM (block RAM) or logic for each weight memory",
+        description: "block RAM, logic or SPRAM for each weight memory; buffer styles; DSP budget",
         run: place_memories,
     },
     Pass {
@@ -263,6 +285,7 @@ pub fn lower(model: &Model) -> Result<Design, RtlError> {
         cycle_terms: Vec::new(),
         buffers: Vec::new(),
         lut_products: Default::default(),
+        flash_offset: 0,
     })
 }
 
@@ -470,6 +493,8 @@ fn pack_weights(d: &mut Design, m: &Model, _o: &Options) -> Result<(), RtlError>
 
 fn place_memories(d: &mut Design, _m: &Model, o: &Options) -> Result<(), RtlError> {
     place(d, o.weights, o.target);
+    override_placement(d, o)?;
+    d.flash_offset = o.flash_offset;
     d.lut_products = crate::resources::lut_products(d, o.target, o.dsps);
     Ok(())
 }
@@ -508,12 +533,59 @@ pub fn place(d: &mut Design, w: WeightsMode, target: Family) {
                 rom.placement = match w {
                     WeightsMode::Rom => Placement::Rom,
                     WeightsMode::Logic => Placement::Logic,
-                    WeightsMode::Auto if rom.bits() <= AUTO_LOGIC_BITS => Placement::Logic,
-                    WeightsMode::Auto => Placement::Rom,
+                    WeightsMode::Auto | WeightsMode::Spram if rom.bits() <= AUTO_LOGIC_BITS => {
+                        Placement::Logic
+                    }
+                    WeightsMode::Spram
+                        if target == Family::Ice40
+                            && rom.bits() >= SPRAM_MIN_BITS
+                            && rom.spram_unfit().is_none() =>
+                    {
+                        Placement::Spram
+                    }
+                    WeightsMode::Auto | WeightsMode::Spram => Placement::Rom,
                 };
             }
         }
     }
+}
+
+/// Apply `--place NAME=…` and check the SPRAM placements (iCE40 only, one block deep).
+fn override_placement(d: &mut Design, o: &Options) -> Result<(), RtlError> {
+    let mut left: std::collections::BTreeMap<&String, &Placement> = o.place.iter().collect();
+    let mut names = Vec::new();
+    for e in d.layers.iter_mut().chain(d.head.iter_mut()) {
+        for mv in std::iter::once(&mut e.w).chain(e.u.iter_mut()) {
+            let Some(rom) = mv.rom.as_mut() else { continue };
+            names.push(rom.name.clone());
+            if let Some(p) = left.remove(&rom.name) {
+                rom.placement = *p;
+            }
+            if rom.placement == Placement::Spram {
+                if o.target != Family::Ice40 {
+                    return Err(RtlError::Options(format!(
+                        "weight memory {} is placed in SPRAM, which only the iCE40UP5K has \
+                         (target {}): use rom or logic",
+                        rom.name, o.target
+                    )));
+                }
+                if let Some(why) = rom.spram_unfit() {
+                    return Err(RtlError::Options(format!(
+                        "weight memory {} cannot go to SPRAM: {why}; fold its engine wider \
+                         (--fold) or place it in rom",
+                        rom.name
+                    )));
+                }
+            }
+        }
+    }
+    if let Some((n, _)) = left.into_iter().next() {
+        return Err(RtlError::Options(format!(
+            "--place {n}=…: the design has no weight memory {n}; its memories are {}",
+            names.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 /// Update-pipeline depth after the last unit is issued, dense layers (stages A0, A, B, C:

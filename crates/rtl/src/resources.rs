@@ -18,6 +18,9 @@ pub struct Resources {
     pub bram_bits: u64,
     /// Block RAMs of the target family (`bram_bits` packed per memory).
     pub bram_blocks: u64,
+    /// iCE40UP5K SPRAM blocks (SB_SPRAM256KA) of the weight memories placed there (§4.3).
+    #[serde(default)]
+    pub spram_blocks: u64,
     /// Multipliers in the matrix-vector engines (int-k baseline only; 0 for binary/ternary/quaternary).
     pub mv_multipliers: u64,
     /// Element-wise multipliers of the cell updates and per-row scales (may map to DSPs).
@@ -92,6 +95,13 @@ fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, target: Family) {
         r.ff += rom.width as u64; // registered read data
         match rom.placement {
             Placement::Logic => r.lut4 += rom.width as u64 * (rom.words.len() as u64).div_ceil(16),
+            Placement::Spram => {
+                // the blocks' outputs are registered inside them; the address multiplexer
+                // (engine or loader) costs a LUT per address bit
+                r.ff -= rom.width as u64;
+                r.spram_blocks += rom.spram_blocks() as u64;
+                r.lut4 += 14;
+            }
             _ => {
                 r.bram_bits += rom.bits();
                 r.bram_blocks += rom
@@ -141,6 +151,13 @@ fn add_bram(r: &mut Resources, bits: u64, block: u64) {
     r.bram_blocks += bits.div_ceil(block).max(1);
 }
 
+/// LUT4s of the weight loader (SPI master, header compare, CRC-32, SPRAM write port): yosys 0.23
+/// `synth_ice40` of the loader of a ternary LSTM 16→128 with its U in SPRAM gives 284 SB_LUT4 and
+/// 184 flip-flops (65 SB_CARRY).
+pub const LOADER_LUT4: u64 = 284;
+/// Flip-flops of the weight loader.
+pub const LOADER_FF: u64 = 184;
+
 /// Predict the resources of a scheduled design for a target family.
 pub fn predict(d: &Design, target: Family) -> Resources {
     let block = target.bram_block_bits();
@@ -152,6 +169,11 @@ pub fn predict(d: &Design, target: Family) -> Resources {
     if d.layers[0].conv.is_some() {
         // ConvLSTM input frame: one word per pixel in block RAM
         add_bram(&mut r, in_bits, block);
+    }
+    // the weight loader, when weights are in SPRAM (§4.3)
+    if crate::loader::image(d).is_some() {
+        r.lut4 += LOADER_LUT4;
+        r.ff += LOADER_FF;
     }
     // the dense layers' buffers as placed (x, h copies, c, z), and their bank/address counters
     for b in &d.buffers {

@@ -3,7 +3,8 @@
 //! 33, 64 or 128 units), the family (and so the buffers' block/LUT/flip-flop placement), one design
 //! in three with its family's default device (and so the DSP budget's LUT multipliers),
 //! weight scheme, activation and state formats, 1-bit activations, per-row scales, folding, ROM or
-//! logic weights — generated, linted, built with Verilator and compared exactly with the golden
+//! logic weights, on iCE40 one design in four with its first weight memory in SPRAM (loaded from a
+//! behavioural SPI flash) — generated, linted, built with Verilator and compared exactly with the golden
 //! model (one design in eight also on Icarus). 100 designs per run, in 10 shards that cargo runs in
 //! parallel.
 //!
@@ -132,6 +133,12 @@ fn design(seed: u64) -> Option<(Model, Request, String)> {
         allow_overfit: true,
         ..Request::default()
     };
+    // on iCE40, one design in four has its first weight memory in SPRAM: the co-simulation then
+    // includes the weight load from the behavioural SPI flash (docs/HARDWARE.md §4.3)
+    if target == Family::Ice40 && rng.below(4) == 0 {
+        o.place
+            .insert("l0_w".into(), qrnn_rtl::ir::Placement::Spram);
+    }
     // a random fold per engine within its limit (layers: P ≤ 6; all: S ≤ 9)
     for e in qrnn_rtl::passes::lower(&m).ok()?.engines() {
         let lim = e.fold_limit();
@@ -146,7 +153,7 @@ fn design(seed: u64) -> Option<(Model, Request, String)> {
         o.folds.pin(e.id, f);
     }
     let desc = format!(
-        "{cell} {scheme} in {input} hidden {hidden:?}{} head {:?} x {} h {} pre {} Fa {} folds {:?} weights {:?} target {target}{}",
+        "{cell} {scheme} in {input} hidden {hidden:?}{} head {:?} x {} h {} pre {} Fa {} folds {:?} weights {:?} place {:?} target {target}{}",
         if conv { format!(" map {map:?} k {kernel}") } else { String::new() },
         m.head.as_ref().map(|h| h.outputs()),
         m.input.format,
@@ -155,6 +162,7 @@ fn design(seed: u64) -> Option<(Model, Request, String)> {
         m.layers[0].act_frac,
         o.folds,
         o.weights,
+        o.place,
         if with_device { " with device" } else { "" }
     );
     Some((m, o, desc))

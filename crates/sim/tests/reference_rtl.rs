@@ -1,6 +1,6 @@
 //! Committed reference RTL: a few tiny designs under `tests/rtl/<name>/` (the model
-//! `model.qw.toml`, the `qrnn-hw gen` options `options.txt`, and what `gen` wrote: `rtl/` and
-//! `qrnn.json`), made by `scripts/regen.sh` (`make regen`).
+//! `model.qw.toml`, the `qrnn-hw gen` options `options.txt`, and what `gen` wrote: `rtl/`,
+//! `flash/` where weights are in SPRAM, and `qrnn.json`), made by `scripts/regen.sh` (`make regen`).
 //!
 //! `generated_rtl_matches_the_committed_reference` regenerates every design in memory and compares
 //! every RTL file and `qrnn.json` byte for byte with the committed ones, so that any change of the
@@ -15,6 +15,7 @@ use common::{project_files, write_files};
 
 use qrnn_model::Model;
 use qrnn_project::Request;
+use qrnn_rtl::ir::Placement;
 use qrnn_rtl::manifest::Manifest;
 use qrnn_rtl::passes::WeightsMode;
 use qrnn_rtl::{EngineId, Fold};
@@ -48,7 +49,8 @@ fn designs() -> Vec<PathBuf> {
 }
 
 /// Parse `options.txt`: the `qrnn-hw gen` options `--fold ENGINE=PxS` or `all=PxS` (read by
-/// `FoldSpec`, as `gen` reads them), `--weights rom|logic|auto`, `--target NAME`; `#` starts a
+/// `FoldSpec`, as `gen` reads them), `--weights rom|logic|auto|spram`, `--target NAME`,
+/// `--place NAME=rom|logic|spram`; `#` starts a
 /// comment line.
 fn options(path: &Path) -> Request {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -69,6 +71,14 @@ fn options(path: &Path) -> Request {
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display())),
             "--weights" => o.weights = val.parse().unwrap_or_else(|_| bad(val)),
             "--target" => o.target = val.parse().unwrap_or_else(|_| bad(val)),
+            "--place" => {
+                let (name, kind) = val.split_once('=').unwrap_or_else(|| bad(val));
+                let p = [Placement::Rom, Placement::Logic, Placement::Spram]
+                    .into_iter()
+                    .find(|p| p.name() == kind)
+                    .unwrap_or_else(|| bad(val));
+                o.place.insert(name.to_string(), p);
+            }
             _ => bad(flag),
         }
     }
@@ -97,6 +107,7 @@ fn committed(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     }
     let mut out = BTreeMap::new();
     walk(dir, &dir.join("rtl"), &mut out);
+    walk(dir, &dir.join("flash"), &mut out);
     if let Ok(j) = std::fs::read(dir.join("qrnn.json")) {
         out.insert("qrnn.json".into(), j);
     }
@@ -147,7 +158,7 @@ fn generated_rtl_matches_the_committed_reference() {
         let files = regenerate(&dir);
         let generated: BTreeMap<String, Vec<u8>> = files
             .into_iter()
-            .filter(|(p, _)| p.starts_with("rtl/") || p == "qrnn.json")
+            .filter(|(p, _)| p.starts_with("rtl/") || p.starts_with("flash/") || p == "qrnn.json")
             .map(|(p, c)| (p, c.into_bytes()))
             .collect();
         let old = committed(&dir);

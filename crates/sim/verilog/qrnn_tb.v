@@ -9,16 +9,22 @@
 // both simulators (Icarus and Verilator) see the same cycle-by-cycle behaviour.
 //
 // Parameters come from sim/tb_params.vh (generated): QRNN_WX, QRNN_WY, QRNN_IN_LEN, QRNN_OUT_LEN,
-// QRNN_N_STEPS, QRNN_N_SEQ, QRNN_CYCLES_PER_STEP, QRNN_LATENCY, QRNN_II. Plusargs: +VCD dumps
+// QRNN_N_STEPS, QRNN_N_SEQ, QRNN_CYCLES_PER_STEP, QRNN_LATENCY, QRNN_II, QRNN_LOAD_CYCLES, and
+// QRNN_WEIGHT_LOADER for a design with weights in SPRAM (docs/HARDWARE.md §4.3): then
+// sim/tb_flash.vh holds the behavioural SPI flash, sim/tb_ports.vh the core's flash ports and
+// sim/tb_loader.vh the flash with the image and the load checks. Plusargs: +VCD dumps
 // sim/waves.vcd. Defining QRNN_NO_PROBES leaves the probes out (a synthesised netlist has no
 // simulation-only views): outputs and cycles are still checked.
 `timescale 1ns/1ps
 `include "tb_params.vh"
+`ifdef QRNN_WEIGHT_LOADER
+`include "tb_flash.vh"
+`endif
 
 module qrnn_tb;
     localparam N_IN = `QRNN_N_STEPS * `QRNN_IN_LEN;
     localparam N_OUT = `QRNN_N_STEPS * `QRNN_OUT_LEN;
-    localparam integer TIMEOUT = `QRNN_N_STEPS * `QRNN_CYCLES_PER_STEP * 2 + 1000;
+    localparam integer TIMEOUT = `QRNN_N_STEPS * `QRNN_CYCLES_PER_STEP * 2 + `QRNN_LOAD_CYCLES + 1000;
 
     reg clk = 1'b0;
     reg rst = 1'b1;
@@ -36,11 +42,18 @@ module qrnn_tb;
     wire [`QRNN_WY-1:0] out_data;
     wire out_last;
     reg out_ready = 1'b1;
+`ifdef QRNN_WEIGHT_LOADER
+    // the weight loader's flash ports
+    wire flash_csn, flash_sck, flash_mosi, flash_miso, load_err;
+`endif
 
     qrnn_core dut (
         .clk(clk), .rst(rst),
         .in_valid(in_valid), .in_ready(in_ready), .in_data(in_data), .in_seq_start(in_seq_start),
         .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data), .out_last(out_last)
+`ifdef QRNN_WEIGHT_LOADER
+`include "tb_ports.vh"
+`endif
     );
 
     integer in_i = 0;
@@ -57,6 +70,10 @@ module qrnn_tb;
     integer failed = 0;
     integer next_starts_seq = 0;
     integer first_in = -1;
+    integer rst_low = 0;
+`ifdef QRNN_WEIGHT_LOADER
+`include "tb_loader.vh"
+`endif
 
     initial begin
         $readmemh("sim/stim.hex", stim);
@@ -72,6 +89,9 @@ module qrnn_tb;
 
     always @(posedge clk) begin
         cycle = cycle + 1;
+        if (rst) begin
+            rst_low = cycle; // the last edge with the core in reset
+        end
         if (!rst && failed == 0) begin
             // ---- input side: a beat transferred at this edge if valid && ready before it
             if (in_valid && in_ready) begin

@@ -300,3 +300,64 @@ fn a_board_id_with_a_bad_field_names_the_field_not_the_magic() {
         Err(ProtocolError::BadId { .. })
     ));
 }
+
+/// Every ERROR code of docs/PROTOCOL.md §5 round-trips through its byte, and 0x06 (the weight
+/// image was rejected) says what to do.
+#[test]
+fn error_codes() {
+    let all = [
+        (0x01, ErrorCode::BadCrc),
+        (0x02, ErrorCode::BadLength),
+        (0x03, ErrorCode::UnknownCommand),
+        (0x04, ErrorCode::Timeout),
+        (0x05, ErrorCode::UartFraming),
+        (0x06, ErrorCode::WeightsRejected),
+    ];
+    for (b, c) in all {
+        assert_eq!(ErrorCode::from_byte(b), c);
+        assert_eq!(c.byte(), b);
+    }
+    assert_eq!(ErrorCode::from_byte(0x07), ErrorCode::Other(0x07));
+    assert_eq!(ErrorCode::Other(0x07).byte(), 0x07);
+    let w = ErrorCode::WeightsRejected.to_string();
+    assert_eq!(
+        w,
+        "the weight image in flash was rejected (model hash, length or CRC): flash it with `qrnn-hw flash`"
+    );
+    // The ERROR reply a STEP gets from a board whose core rejected its weights (docs/PROTOCOL.md
+    // §7).
+    let reply = Frame {
+        cmd: REPLY_ERROR,
+        payload: vec![0x06, 0x03],
+    }
+    .encode(SYNC_REPLY)
+    .unwrap();
+    assert_eq!(reply, [0x5A, 0xFF, 0x02, 0x00, 0x06, 0x03, 0x62]);
+    let layout = Layout {
+        in_len: 1,
+        out_len: 1,
+        wx: 8,
+        wy: 8,
+    };
+    let mut h = Host::new(ReplayLink::new(&reply), Duration::ZERO).with_layout(layout);
+    let e = h.recv_step().unwrap_err();
+    assert_eq!(
+        e,
+        ProtocolError::ErrorReply {
+            code: ErrorCode::WeightsRejected,
+            cmd: 0x03
+        }
+    );
+    assert!(
+        e.to_string().contains("weight image in flash was rejected"),
+        "{e}"
+    );
+    let help = miette::Diagnostic::help(&e).unwrap().to_string();
+    assert!(help.contains("qrnn-hw flash"), "{help}");
+    let other = ProtocolError::ErrorReply {
+        code: ErrorCode::BadCrc,
+        cmd: 0x03,
+    };
+    let help = miette::Diagnostic::help(&other).unwrap().to_string();
+    assert!(help.contains("quiet"), "{help}");
+}
