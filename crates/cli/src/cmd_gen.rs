@@ -247,6 +247,15 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     let model = crate::util::load_model(ctx, &model_path)?;
     let (target, board, device) =
         resolve_target(a.target, a.board.as_deref(), a.device.as_deref(), a.fit)?;
+    if a.weights == WeightsMode::Spram && target != Family::Ice40 {
+        return Err(miette!(
+            code = "qrnn::gen::place",
+            help = format!(
+                "SPRAM exists on the iCE40UP5K only: use --weights auto (block RAM) on {target}"
+            ),
+            "--weights spram: the target family {target} has no SPRAM"
+        ));
+    }
     let req = Request {
         folds: FoldSpec::parse(&a.fold).map_err(|m| {
             miette!(

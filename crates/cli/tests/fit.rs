@@ -430,3 +430,94 @@ fn gen_with_a_board_refuses_a_design_that_cannot_fit() {
     let m = manifest(&d.join("gp"));
     assert!(!m["lut_products"].as_array().unwrap().is_empty(), "{m}");
 }
+
+/// Weights in SPRAM (docs/HARDWARE.md §4.3): refused where there is none, and `--place` checked;
+/// on the UP5K the project gets the weight image and `qrnn.json` says where it goes.
+#[test]
+fn spram_weights_are_placed_only_where_there_is_spram() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(
+        d,
+        &[
+            "-q", "example", "--cell", "lstm", "--quant", "ternary", "--hidden", "128", "--input",
+            "16", "--head", "4", "--seed", "1", "-o", "m.qw",
+        ],
+    );
+    let o = qrnn(
+        d,
+        &[
+            "gen",
+            "m.qw",
+            "--weights",
+            "spram",
+            "--target",
+            "ecp5",
+            "-o",
+            "e",
+        ],
+    );
+    assert_eq!(o.code, 1, "{}", o.err);
+    assert!(
+        o.err.contains("qrnn::gen::place") && o.err.contains("has no SPRAM"),
+        "{}",
+        o.err
+    );
+    let o = qrnn(
+        d,
+        &[
+            "gen",
+            "m.qw",
+            "--weights",
+            "spram",
+            "--device",
+            "hx8k",
+            "-o",
+            "h",
+        ],
+    );
+    assert_eq!(o.code, 1, "{}", o.err);
+    assert!(o.err.contains("which the device has none of"), "{}", o.err);
+    let o = qrnn(d, &["gen", "m.qw", "--place", "l0_u=flash", "-o", "p"]);
+    assert_eq!(o.code, 1, "{}", o.err);
+    assert!(
+        o.err
+            .contains("expected NAME=rom, NAME=logic or NAME=spram"),
+        "{}",
+        o.err
+    );
+    let o = qrnn(d, &["gen", "m.qw", "--place", "l7_u=spram", "-o", "p"]);
+    assert_eq!(o.code, 1, "{}", o.err);
+    assert!(
+        o.err.contains("qrnn::rtl::place") && o.err.contains("l0_u"),
+        "{}",
+        o.err
+    );
+    for dir in ["e", "h", "p"] {
+        assert!(!d.join(dir).exists(), "nothing is written for {dir}");
+    }
+    ok(
+        d,
+        &[
+            "-q",
+            "gen",
+            "m.qw",
+            "--weights",
+            "spram",
+            "--device",
+            "up5k",
+            "-o",
+            "u",
+        ],
+    );
+    let m = manifest(&d.join("u"));
+    let w = &m["weight_image"];
+    assert_eq!(w["offset"], 0x10_0000);
+    assert_eq!(w["memories"][0], "l0_u");
+    let lines = std::fs::read_to_string(d.join("u/flash/weights.hex")).unwrap();
+    assert_eq!(lines.lines().count() as u64, w["bytes"].as_u64().unwrap());
+    assert_eq!(
+        m["layers"][0]["weights"], "rom",
+        "l0_w (16 kbit) stays in block RAM"
+    );
+}

@@ -100,11 +100,15 @@ impl Feasibility {
         self.overruns
             .iter()
             .map(|(r, n, a)| {
-                format!(
-                    "{n} {} of the device's {a} ({:.0} %)",
-                    r.label(self.device.family),
-                    100.0 * *n as f64 / (*a).max(1) as f64
-                )
+                let what = r.label(self.device.family);
+                if *a == 0 {
+                    format!("{n} {what}, which the device has none of")
+                } else {
+                    format!(
+                        "{n} {what} of the device's {a} ({:.0} %)",
+                        100.0 * *n as f64 / *a as f64
+                    )
+                }
             })
             .collect::<Vec<_>>()
             .join(", ")
