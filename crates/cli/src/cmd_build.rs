@@ -113,6 +113,7 @@ fn run_step(ctx: Ctx, a: &Args, dir: &Path, i: usize, n: usize, st: &Step) -> Re
         b
     };
     let start = Instant::now();
+    let started = std::time::SystemTime::now();
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -148,8 +149,22 @@ fn run_step(ctx: Ctx, a: &Args, dir: &Path, i: usize, n: usize, st: &Step) -> Re
     let body = format!("$ {shown}\n{text}");
     qrnn_model::qw::write_atomic(&log, body.as_bytes())?;
     if !status.success() {
+        // place and route that ran out of the device: say what it needs, in numbers
+        let overfull = ["build/top-pnr.log", "build/pnr.log"]
+            .iter()
+            .map(|n| dir.join(n))
+            .filter(|p| {
+                std::fs::metadata(p)
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t >= started)
+            })
+            .find_map(|p| qrnn_fpga::report::pnr_failure(&std::fs::read_to_string(p).ok()?));
+        let headline = match &overfull {
+            Some(why) => format!("{label} failed: {why}"),
+            None => format!("{label} failed"),
+        };
         return Err(miette::MietteDiagnostic::new(format!(
-            "{label} failed after {:.1} s\ncommand: {shown}\nlast lines:\n{}",
+            "{headline} after {:.1} s\ncommand: {shown}\nlast lines:\n{}",
             took.as_secs_f64(),
             tail(&text, 15)
         ))

@@ -470,3 +470,53 @@ fn design_space_plot_of_the_demo_model() {
     assert!(e.contains("go with a model file"), "{e}");
     assert!(!d.join("z.svg").exists());
 }
+
+/// A design that does not fit its device (generated anyway with `--allow-overfit`): `build`
+/// and `report` translate nextpnr's "no BELs remaining" into what the design needs of what the
+/// device has, in numbers (the demo LSTM on the 1280-cell iCE40HX1K).
+#[test]
+fn build_and_report_say_what_an_overfull_design_needs() {
+    if !have_cmds(&["yosys", "nextpnr-ice40", "make"]) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-lstm-ternary.qw");
+    run(
+        d,
+        Command::new(bin()).args([
+            "-q",
+            "gen",
+            demo.to_str().unwrap(),
+            "--device",
+            "hx1k",
+            "--allow-overfit",
+            "-o",
+            "hw",
+        ]),
+    );
+    let out = Command::new(bin())
+        .current_dir(d)
+        .args(["build", "hw", "--what", "pnr"])
+        .output()
+        .unwrap();
+    let err = flat(&String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains(
+            "place and route (nextpnr-ice40) failed: the design does not fit the device: it needs"
+        ) && err.contains("ICESTORM_LC of the device's 1280"),
+        "{err}"
+    );
+    let out = Command::new(bin())
+        .current_dir(d)
+        .args(["report", "hw"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("place and route      FAILED: the design does not fit the device: it needs"),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -81,6 +81,69 @@ pub struct Report {
     pub timesteps_per_s: Option<f64>,
     /// Latency of one timestep at the achieved clock (µs).
     pub latency_us: Option<f64>,
+    /// Why place and route failed, from its log, when the design did not fit the device
+    /// ([`pnr_failure`]): `None` when it ran, or was not run, or failed otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pnr_failure: Option<String>,
+}
+
+/// The resources nextpnr found over-used, from the "Device utilisation" lines of its log
+/// (`Info:   ICESTORM_LC:  6494/ 5280   122%`): `(bel type, used, available)` where used > available.
+pub fn pnr_overuse(log: &str) -> Vec<(String, u64, u64)> {
+    log.lines()
+        .filter_map(|l| {
+            let l = l.trim_start().strip_prefix("Info:")?.trim();
+            let (name, rest) = l.split_once(':')?;
+            let (used, rest) = rest.split_once('/')?;
+            let avail = rest.split_whitespace().next()?;
+            let (used, avail) = (used.trim().parse().ok()?, avail.parse().ok()?);
+            (!name.contains(' ') && used > avail).then(|| (name.to_string(), used, avail))
+        })
+        .collect()
+}
+
+/// nextpnr's failure to fit in words: its "no BELs remaining" / "Failed to expand region" (or any
+/// error after an over-used utilisation line) as `needs N BEL of the device's M (P %)` for every
+/// over-used resource; `None` when the log shows no over-use.
+pub fn pnr_failure(log: &str) -> Option<String> {
+    let over = pnr_overuse(log);
+    if over.is_empty() {
+        return None;
+    }
+    let needs: Vec<String> = over
+        .iter()
+        .map(|(k, u, a)| {
+            format!(
+                "needs {u} {k} of the device's {a} ({:.0} %)",
+                100.0 * *u as f64 / (*a).max(1) as f64
+            )
+        })
+        .collect();
+    let cause = log
+        .lines()
+        .find(|l| l.contains("no BELs remaining") || l.contains("Failed to expand region"))
+        .map(|l| {
+            format!(
+                " (nextpnr: {})",
+                l.trim().trim_start_matches("ERROR:").trim()
+            )
+        })
+        .unwrap_or_default();
+    Some(format!(
+        "the design does not fit the device: it {}{cause}",
+        needs.join(", ")
+    ))
+}
+
+/// The place-and-route log of a project's last build: the board top's (`build/top-pnr.log`) or
+/// the core's (`build/pnr.log`), whichever was written last.
+pub fn pnr_log(dir: &Path) -> Option<String> {
+    ["build/top-pnr.log", "build/pnr.log"]
+        .iter()
+        .map(|n| dir.join(n))
+        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
+        .max_by_key(|(t, _)| *t)
+        .and_then(|(_, p)| std::fs::read_to_string(p).ok())
 }
 
 fn count(cells: &BTreeMap<String, u64>, f: impl Fn(&str) -> bool) -> u64 {
@@ -279,6 +342,11 @@ pub fn report(dir: &Path) -> Result<Report, ReportError> {
         cycles_per_step: cps,
         timesteps_per_s: fmax.map(|f| f.0 * 1e6 / cps as f64),
         latency_us: fmax.map(|f| cps as f64 / f.0),
+        pnr_failure: if pnr.is_none() {
+            pnr_log(dir).and_then(|l| pnr_failure(&l))
+        } else {
+            None
+        },
     })
 }
 
@@ -368,9 +436,14 @@ pub fn render(r: &Report) -> String {
                 r.latency_us.unwrap_or(0.0)
             );
         }
-        _ => {
-            let _ = writeln!(s, "Fmax                 - (run `make pnr`)");
-        }
+        _ => match &r.pnr_failure {
+            Some(why) => {
+                let _ = writeln!(s, "place and route      FAILED: {why}");
+            }
+            None => {
+                let _ = writeln!(s, "Fmax                 - (run `make pnr`)");
+            }
+        },
     }
     s
 }
@@ -378,6 +451,35 @@ pub fn render(r: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// nextpnr-ice40 0.4's log of a design that does not fit the UP5K (trimmed).
+    const OVERFULL: &str = "Info: Device utilisation:\n\
+Info: \t         ICESTORM_LC:  6494/ 5280   122%\n\
+Info: \t        ICESTORM_RAM:    26/   30    86%\n\
+Info: \t      ICESTORM_SPRAM:     4/    4   100%\n\
+Info: Placed 0 cells based on constraints.\n\
+ERROR: Unable to place cell 'u_l0_c_b0.mem.0.0_WADDR_SB_DFF_Q_1_DFFLC', no BELs remaining to implement cell type 'ICESTORM_LC'\n\
+1 warning, 1 error\n";
+
+    #[test]
+    fn an_overfull_placement_is_said_in_numbers() {
+        assert_eq!(
+            pnr_overuse(OVERFULL),
+            vec![("ICESTORM_LC".to_string(), 6494, 5280)]
+        );
+        let why = pnr_failure(OVERFULL).expect("an over-use");
+        assert!(
+            why.starts_with("the design does not fit the device: it needs 6494 ICESTORM_LC of the device's 5280 (123 %)"),
+            "{why}"
+        );
+        assert!(why.contains("no BELs remaining"), "{why}");
+        // a full resource is not over-used, and a log without over-use says nothing
+        assert_eq!(pnr_failure(&OVERFULL.replace("6494", "5280")), None);
+        assert_eq!(
+            pnr_failure("Info: Max frequency for clock 'clk': 16.06 MHz\n"),
+            None
+        );
+    }
 
     #[test]
     fn ice40_cells_map_to_counts() {
