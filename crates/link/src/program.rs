@@ -190,6 +190,19 @@ pub fn parse_weight_hex(path: &Path, text: &str) -> Result<Vec<u8>, FpgaError> {
 /// to a temporary file, then renamed), after checking it has `image.bytes` bytes. Returns the
 /// path of the bytes.
 pub fn write_weight_bin(dir: &Path, image: &WeightImage) -> Result<PathBuf, FpgaError> {
+    // the generator always writes it there: a qrnn.json naming another file (outside the project,
+    // say) is not one of ours
+    if image.file != qrnn_rtl::loader::IMAGE_FILE {
+        return Err(FpgaError::WeightHex {
+            path: dir.join("qrnn.json"),
+            line: None,
+            why: format!(
+                "weight_image.file is {:?}; qrnn-hw writes the image to {:?} and reads it only there",
+                image.file,
+                qrnn_rtl::loader::IMAGE_FILE
+            ),
+        });
+    }
     let hex = dir.join(&image.file);
     let text = std::fs::read_to_string(&hex).map_err(|e| FpgaError::WeightHex {
         path: hex.clone(),
@@ -381,9 +394,17 @@ mod tests {
         let e = write_weight_bin(d.path(), &img).unwrap_err().to_string();
         assert!(e.contains("weights.hex:2: `5g`"), "{e}");
         // no file
-        img.file = "flash/none.hex".into();
+        std::fs::remove_file(d.path().join("flash/weights.hex")).unwrap();
         let e = write_weight_bin(d.path(), &img).unwrap_err().to_string();
-        assert!(e.contains("none.hex: cannot be read"), "{e}");
+        assert!(e.contains("weights.hex: cannot be read"), "{e}");
+        // a qrnn.json that names another file (outside the project, say) is refused unread
+        img.file = "../../etc/passwd".into();
+        let e = write_weight_bin(d.path(), &img).unwrap_err().to_string();
+        assert!(
+            e.contains("weight_image.file is \"../../etc/passwd\"")
+                && e.contains("reads it only there"),
+            "{e}"
+        );
     }
 
     #[test]
