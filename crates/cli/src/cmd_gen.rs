@@ -95,14 +95,10 @@ fn weights_parser() -> impl clap::builder::TypedValueParser<Value = WeightsMode>
 fn parse_place(
     items: &[String],
 ) -> miette::Result<std::collections::BTreeMap<String, qrnn_rtl::ir::Placement>> {
-    use qrnn_rtl::ir::Placement;
     let mut out = std::collections::BTreeMap::new();
     for it in items {
         let (name, kind) = it.split_once('=').unwrap_or((it.as_str(), ""));
-        let p = [Placement::Rom, Placement::Logic, Placement::Spram]
-            .into_iter()
-            .find(|p| p.name() == kind)
-            .ok_or_else(|| {
+        let p: qrnn_rtl::ir::Placement = kind.parse().map_err(|_| {
                 miette!(
                     code = "qrnn::gen::place",
                     help = "e.g. --place l0_u=spram; `qrnn-hw gen MODEL --dump-ir-after pack-weights` lists the memories",

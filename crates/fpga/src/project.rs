@@ -95,7 +95,9 @@ pub fn wrapper(board: &Board, man: &Manifest) -> String {
     if let Some(w) = &man.weight_image {
         head.push(format!(
             "// Weights in SPRAM, loaded at start-up from the board's SPI flash at 0x{:x} ({}, {} bytes:",
-            w.offset, w.file, w.bytes
+            w.offset,
+            qrnn_rtl::loader::IMAGE_FILE,
+            w.bytes
         ));
         head.push("// `make flash` writes it after the bitstream).".to_string());
         ports.extend(FLASH_PORTS.iter().map(|(dir, p)| format!("{dir} wire {p}")));
@@ -341,12 +343,10 @@ mod tests {
 
     /// A committed manifest of `tests/rtl/` (`lstm_ternary_spram` has a weight image).
     fn manifest(name: &str) -> Manifest {
-        let p = format!(
-            "{}/../../tests/rtl/{name}/qrnn.json",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"));
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{p}: {e}"))
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/rtl")
+            .join(name);
+        Manifest::read(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
     }
 
     fn spram() -> Manifest {

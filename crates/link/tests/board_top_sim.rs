@@ -606,10 +606,8 @@ fn generated_wrapper_builds_with_either_kind_of_core() {
         ("lstm_binary_1x1", Loader::None),
         ("lstm_ternary_spram", Loader::Loads),
     ] {
-        let p =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../tests/rtl/{name}/qrnn.json"));
-        let man: qrnn_rtl::manifest::Manifest =
-            serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../tests/rtl/{name}"));
+        let man = qrnn_rtl::manifest::Manifest::read(&p).unwrap();
         assert_eq!(man.weight_image.is_some(), loader != Loader::None, "{name}");
         let l = Layout {
             in_len: man.in_len,

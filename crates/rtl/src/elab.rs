@@ -382,7 +382,7 @@ pub fn elaborate(d: &Design) -> Result<(Vec<Module>, Vec<File>), String> {
             modules.push(dot_module(&format!("qrnn_{}_dot", rom.name), mv, f, lut));
         }
     }
-    if crate::loader::image(d).is_some() {
+    if let Some(img) = crate::loader::image(d) {
         modules.push(crate::loader::spram_module(header(
             "one SPRAM block (SB_SPRAM256KA), 16384 x 16 bits, written by the weight loader",
         )));
@@ -394,8 +394,6 @@ pub fn elaborate(d: &Design) -> Result<(Vec<Module>, Vec<File>), String> {
                 d.flash_offset
             )),
         )?);
-    }
-    if let Some(img) = crate::loader::image(d) {
         files.push((
             crate::loader::IMAGE_FILE.to_string(),
             crate::loader::image_hex(&img),

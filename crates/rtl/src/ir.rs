@@ -50,6 +50,17 @@ impl Placement {
     }
 }
 
+impl std::str::FromStr for Placement {
+    type Err = String;
+    /// A placement a user may ask for (`--place NAME=KIND`): `rom`, `logic` or `spram`.
+    fn from_str(s: &str) -> Result<Placement, String> {
+        [Placement::Rom, Placement::Logic, Placement::Spram]
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| format!("expected rom, logic or spram, found {s:?}"))
+    }
+}
+
 /// Words of one SPRAM block (SB_SPRAM256KA: 16384 × 16 bits).
 pub const SPRAM_WORDS: usize = 16_384;
 /// Word width of one SPRAM block.

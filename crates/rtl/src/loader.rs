@@ -40,6 +40,9 @@ pub const IMAGE_FILE: &str = "flash/weights.hex";
 pub const SPRAM_MODULE: &str = "qrnn_spram";
 /// Name of the loader module.
 pub const LOADER_MODULE: &str = "qrnn_loader";
+/// The behavioural SPI flash the loader is simulated against (hand-written, simulation only:
+/// `crates/rtl/verilog/qrnn_spi_flash.v`), for the co-simulation testbench and the simulated board.
+pub const FLASH_MODEL: &str = include_str!("../verilog/qrnn_spi_flash.v");
 
 /// CRC-32/BZIP2 (polynomial 0x04C11DB7, initial value and final XOR 0xFFFFFFFF, no reflection;
 /// `crc32(b"123456789") == 0xFC891918`).
@@ -64,6 +67,11 @@ pub fn spram_memories(d: &Design) -> Vec<&Memory> {
         .filter_map(|mv| mv.rom.as_ref())
         .filter(|r| r.placement == Placement::Spram)
         .collect()
+}
+
+/// Whether `d` has weight memories in SPRAM, and so a loader and a weight image.
+pub fn has_image(d: &Design) -> bool {
+    !spram_memories(d).is_empty()
 }
 
 /// One SPRAM block's part of the image: `(memory, block, words)`, in image order.
@@ -110,7 +118,7 @@ fn header(d: &Design, payload_bytes: usize) -> Vec<u8> {
 
 /// The weight image of `d`, or `None` when no weight memory is in SPRAM.
 pub fn image(d: &Design) -> Option<Vec<u8>> {
-    if spram_memories(d).is_empty() {
+    if !has_image(d) {
         return None;
     }
     let words = payload(d);

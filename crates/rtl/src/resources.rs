@@ -92,17 +92,19 @@ fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, target: Family) {
         r.elementwise_multipliers += p;
     }
     if let Some(rom) = &mv.rom {
-        r.ff += rom.width as u64; // registered read data
         match rom.placement {
-            Placement::Logic => r.lut4 += rom.width as u64 * (rom.words.len() as u64).div_ceil(16),
+            Placement::Logic => {
+                r.ff += rom.width as u64; // registered read data
+                r.lut4 += rom.width as u64 * (rom.words.len() as u64).div_ceil(16);
+            }
             Placement::Spram => {
                 // the blocks' outputs are registered inside them; the address multiplexer
                 // (engine or loader) costs a LUT per address bit
-                r.ff -= rom.width as u64;
                 r.spram_blocks += rom.spram_blocks() as u64;
                 r.lut4 += 14;
             }
             _ => {
+                r.ff += rom.width as u64; // registered read data
                 r.bram_bits += rom.bits();
                 r.bram_blocks += rom
                     .bits()
@@ -171,7 +173,7 @@ pub fn predict(d: &Design, target: Family) -> Resources {
         add_bram(&mut r, in_bits, block);
     }
     // the weight loader, when weights are in SPRAM (§4.3)
-    if crate::loader::image(d).is_some() {
+    if crate::loader::has_image(d) {
         r.lut4 += LOADER_LUT4;
         r.ff += LOADER_FF;
     }

@@ -21,7 +21,7 @@
 //! its `cells_sim.v` and `crates/sim/verilog/gowin_mult_sim.v` for MULT9X9/MULT18X18,
 //! blackboxes in yosys): yosys has no simulation model of Gowin block RAM, so the netlist is made
 //! without it. The design above passes; a ternary LSTM 2→2 with a 2-output head at 1×1 does not
-//! (its first output is off by 8; it passes with `-noalu`): an ignored test keeps it, see
+//! (a wrong first output; it passes with `-noalu`): an ignored test keeps it, see
 //! docs/HARDWARE.md §8.
 
 mod common;
@@ -237,8 +237,8 @@ fn gowin_netlist_passes_the_rtl_vectors() {
 }
 
 /// The known Gowin failure of docs/HARDWARE.md §8, kept to rerun when it is traced: a ternary
-/// LSTM 2→2 with a 2-output head at 1×1, whose Gowin netlist computes 101 where the RTL gives 109
-/// (and which passes with `-noalu`). Ignored because it fails.
+/// LSTM 2→2 with a 2-output head at 1×1, whose Gowin netlist computes another first output than
+/// the RTL (and which passes with `-noalu`). Ignored because it fails.
 #[test]
 #[ignore = "known failure: this Gowin netlist with ALU carry cells computes other outputs than the RTL (docs/HARDWARE.md §8)"]
 fn gowin_netlist_of_a_two_unit_lstm_passes_the_rtl_vectors() {

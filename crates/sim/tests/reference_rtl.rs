@@ -73,10 +73,7 @@ fn options(path: &Path) -> Request {
             "--target" => o.target = val.parse().unwrap_or_else(|_| bad(val)),
             "--place" => {
                 let (name, kind) = val.split_once('=').unwrap_or_else(|| bad(val));
-                let p = [Placement::Rom, Placement::Logic, Placement::Spram]
-                    .into_iter()
-                    .find(|p| p.name() == kind)
-                    .unwrap_or_else(|| bad(val));
+                let p: Placement = kind.parse().unwrap_or_else(|_| bad(val));
                 o.place.insert(name.to_string(), p);
             }
             _ => bad(flag),

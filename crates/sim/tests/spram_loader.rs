@@ -159,20 +159,14 @@ fn the_image_holds_the_memories() {
     assert_eq!(at, n - 4);
 }
 
-#[test]
-fn yosys_maps_every_block_to_an_sb_spram256ka() {
-    if !have(&[Tool::yosys()]) {
-        return;
-    }
-    let m = model();
-    let (dir, man) = write(&m);
-    let rtl = qrnn_sim::run::rtl_files(dir.path()).unwrap().join(" ");
-    let out = std::process::Command::new("yosys")
-        .current_dir(dir.path())
+/// yosys 0.23 `synth_ice40` of `top` in the project `dir`: the cell counts of `stat`.
+fn synth_cells(dir: &Path, files: &str, top: &str) -> std::collections::BTreeMap<String, u64> {
+    let out = std::process::Command::new(Tool::yosys().cmd)
+        .current_dir(dir)
         .args([
             "-q",
             "-p",
-            &format!("read_verilog {rtl}; synth_ice40 -dsp -top qrnn_core; tee -o stat.txt stat"),
+            &format!("read_verilog {files}; synth_ice40 -dsp -top {top}; tee -o stat.txt stat"),
         ])
         .output()
         .unwrap();
@@ -181,18 +175,50 @@ fn yosys_maps_every_block_to_an_sb_spram256ka() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let stat = std::fs::read_to_string(dir.path().join("stat.txt")).unwrap();
-    let n: u32 = stat
+    std::fs::read_to_string(dir.join("stat.txt"))
+        .unwrap()
         .lines()
-        .find_map(|l| {
-            let l = l.trim();
-            l.strip_prefix("SB_SPRAM256KA")
-                .map(|v| v.trim().parse().unwrap())
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let (k, v) = (w.next()?, w.next()?);
+            Some((k.to_string(), v.parse().ok()?))
         })
-        .unwrap_or(0);
+        .filter(|(k, _): &(String, u64)| k.starts_with("SB_"))
+        .collect()
+}
+
+#[test]
+fn yosys_maps_every_block_to_an_sb_spram256ka() {
+    if !have(&[Tool::yosys()]) {
+        return;
+    }
+    let m = model();
+    let (dir, man) = write(&m);
+    let rtl = qrnn_sim::run::rtl_files(dir.path()).unwrap().join(" ");
+    let cells = synth_cells(dir.path(), &rtl, "qrnn_core");
+    let n = cells.get("SB_SPRAM256KA").copied().unwrap_or(0);
     let w = man.weight_image.expect("a weight image");
-    assert_eq!(n, w.spram_blocks, "{stat}");
+    assert_eq!(n, u64::from(w.spram_blocks), "{cells:?}");
     assert_eq!(man.resources.spram_blocks, u64::from(w.spram_blocks));
+    // the resource model's loader cost is yosys's count of a loader (docs/HARDWARE.md §6): this
+    // one, of a smaller image, within 25 %
+    let ld = synth_cells(dir.path(), "rtl/qrnn_loader.v", "qrnn_loader");
+    let lut = ld.get("SB_LUT4").copied().unwrap_or(0);
+    let ff: u64 = ld
+        .iter()
+        .filter(|(k, _)| k.starts_with("SB_DFF"))
+        .map(|(_, v)| v)
+        .sum();
+    for (what, got, model) in [
+        ("LUT4", lut, qrnn_rtl::resources::LOADER_LUT4),
+        ("flip-flops", ff, qrnn_rtl::resources::LOADER_FF),
+    ] {
+        let r = got as f64 / model as f64;
+        assert!(
+            (0.75..=1.25).contains(&r),
+            "the loader synthesises to {got} {what}, the resource model says {model}: {ld:?}"
+        );
+    }
 }
 
 #[test]
