@@ -15,12 +15,9 @@
 //! | [`testbench`] | the files of a project's `sim/`: vectors, testbench and includes, golden trace ([`sim_files`]) |
 //! | [`makefile`](mod@makefile) | the project's Makefile ([`makefile()`]) |
 //! | [`tools`] | finding Verilator, Icarus, Yosys ([`Tool`]); the skip-or-fail rule of tests that need them |
-//! | [`run`] | running the testbench ([`run_make`], [`verilator_fast`], [`icarus`]) and the lint ([`lint`]) |
+//! | [`run`] | running the testbench ([`run_make`], [`verilator_fast`], [`icarus`]; with [`RunOpts`]: random backpressure) and the lint ([`lint`]) |
 //! | [`cycles`] | checking a passing run's cycle figures against the manifest ([`check_cycles`]) |
 //! | [`error`] | [`SimError`], with a diagnostic code `qrnn::sim::…` per variant |
-//!
-//! A complete project (RTL, `sim/`, Makefile, manifest, README, board files) is assembled by
-//! `qrnn-project`, the one path `qrnn-hw gen` and the tests share.
 //!
 //! A complete project — RTL, `sim/`, Makefile, manifest, README, board files — is assembled by
 //! `qrnn-project`, the one path `qrnn-hw gen` and the tests share.
@@ -36,7 +33,10 @@ pub mod tools;
 pub use cycles::check_cycles;
 pub use error::SimError;
 pub use makefile::makefile;
-pub use run::{icarus, lint, run_make, verilator_fast, Outcome, Simulator};
+pub use run::{
+    icarus, icarus_with, lint, run_make, run_make_with, verilator_fast, verilator_fast_with,
+    Backpressure, Outcome, RunOpts, Simulator,
+};
 pub use stimulus::Stimulus;
 pub use testbench::{sim_files, REPORT_SH, TESTBENCH};
 pub use tools::Tool;

@@ -1,5 +1,6 @@
 //! Running a generated project's testbench and lint: through its Makefile ([`run_make`]) or
-//! directly ([`verilator_fast`], [`icarus`], [`lint`]), and the verdict ([`Outcome`]).
+//! directly ([`verilator_fast`], [`icarus`], [`lint`]), and the verdict ([`Outcome`]); the `_with`
+//! forms take [`RunOpts`] (random backpressure, [`Backpressure`]).
 
 use crate::{SimError, Tool};
 use std::path::Path;
@@ -14,6 +15,71 @@ pub enum Simulator {
     Icarus,
 }
 
+/// Random backpressure on the core's handshakes (docs/HARDWARE.md §3, "with backpressure"): the
+/// testbench drops `in_valid` (while it has inputs left) and `out_ready` at random cycles drawn
+/// from `seed`, and checks every value and the cycle contract plus the stall cycles it counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backpressure {
+    /// The seed of the testbench's generator (`+backpressure=SEED`).
+    pub seed: u32,
+    /// The chance, in percent, that `in_valid` is low in a cycle (`+bp_in=`; the testbench caps
+    /// it at 90).
+    pub in_percent: u32,
+    /// The chance, in percent, that `out_ready` is low in a cycle (`+bp_out=`; at most 90).
+    pub out_percent: u32,
+}
+
+impl Backpressure {
+    /// The default chances (a third of the cycles on each side) with `seed`.
+    pub fn seeded(seed: u32) -> Self {
+        Backpressure {
+            seed,
+            in_percent: 33,
+            out_percent: 33,
+        }
+    }
+}
+
+/// Options of a testbench run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunOpts {
+    /// Random backpressure; `None` holds `in_valid` and `out_ready` high.
+    pub backpressure: Option<Backpressure>,
+}
+
+impl RunOpts {
+    /// A run with [`Backpressure::seeded`].
+    pub fn backpressure(seed: u32) -> Self {
+        RunOpts {
+            backpressure: Some(Backpressure::seeded(seed)),
+        }
+    }
+
+    /// The testbench's plusargs for these options.
+    pub fn plusargs(&self) -> Vec<String> {
+        match self.backpressure {
+            None => Vec::new(),
+            Some(b) => vec![
+                format!("+backpressure={}", b.seed),
+                format!("+bp_in={}", b.in_percent),
+                format!("+bp_out={}", b.out_percent),
+            ],
+        }
+    }
+
+    /// The Makefile's variables for these options (`make sim BACKPRESSURE=… BP_IN=… BP_OUT=…`).
+    fn make_vars(&self) -> Vec<String> {
+        match self.backpressure {
+            None => Vec::new(),
+            Some(b) => vec![
+                format!("BACKPRESSURE={}", b.seed),
+                format!("BP_IN={}", b.in_percent),
+                format!("BP_OUT={}", b.out_percent),
+            ],
+        }
+    }
+}
+
 /// The result of `make sim` in a project.
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -25,6 +91,16 @@ pub struct Outcome {
 
 /// Run `make sim` (or `make lint`) in a generated project.
 pub fn run_make(dir: &Path, target: &str, sim: Simulator) -> std::io::Result<Outcome> {
+    run_make_with(dir, target, sim, &RunOpts::default())
+}
+
+/// [`run_make`] with options (`make sim BACKPRESSURE=…`).
+pub fn run_make_with(
+    dir: &Path,
+    target: &str,
+    sim: Simulator,
+    opts: &RunOpts,
+) -> std::io::Result<Outcome> {
     let out = Command::new("make")
         .arg("-s")
         .arg("-C")
@@ -38,6 +114,7 @@ pub fn run_make(dir: &Path, target: &str, sim: Simulator) -> std::io::Result<Out
                 "icarus"
             }
         ))
+        .args(opts.make_vars())
         .output()?;
     let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
     output.push_str(&String::from_utf8_lossy(&out.stderr));
@@ -79,6 +156,16 @@ const RUNTIME_OBJS: [&str; 3] = ["verilated.o", "verilated_threads.o", "verilate
 /// `-O0` C++ and, if `cache` is given, the Verilator runtime objects cached there. Same testbench,
 /// same verdict as `make sim`.
 pub fn verilator_fast(project: &Path, cache: Option<&Path>) -> std::io::Result<Outcome> {
+    verilator_fast_with(project, cache, &RunOpts::default())
+}
+
+/// [`verilator_fast`] with options. Verilator skips a build whose sources are unchanged and make
+/// the C++ build, so a second run of the same project (another seed) costs only the simulation.
+pub fn verilator_fast_with(
+    project: &Path,
+    cache: Option<&Path>,
+    opts: &RunOpts,
+) -> std::io::Result<Outcome> {
     let v = Tool::verilator();
     let mdir = project.join("build/fast");
     std::fs::create_dir_all(&mdir)?;
@@ -152,16 +239,23 @@ pub fn verilator_fast(project: &Path, cache: Option<&Path>) -> std::io::Result<O
             }
         }
     }
-    let (ok, out) = run_cmd(
-        project,
-        "./build/fast/Vqrnn_tb",
-        &["+verilator+rand+reset+2", "+verilator+seed+7"],
-    )?;
+    let mut args = vec![
+        "+verilator+rand+reset+2".to_string(),
+        "+verilator+seed+7".to_string(),
+    ];
+    args.extend(opts.plusargs());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (ok, out) = run_cmd(project, "./build/fast/Vqrnn_tb", &args)?;
     Ok(verdict(ok, out))
 }
 
 /// Build and run a project's testbench with Icarus Verilog.
 pub fn icarus(project: &Path) -> std::io::Result<Outcome> {
+    icarus_with(project, &RunOpts::default())
+}
+
+/// [`icarus`] with options.
+pub fn icarus_with(project: &Path, opts: &RunOpts) -> std::io::Result<Outcome> {
     std::fs::create_dir_all(project.join("build"))?;
     let rtl = rtl_files(project)?;
     let mut args = vec![
@@ -181,7 +275,10 @@ pub fn icarus(project: &Path) -> std::io::Result<Outcome> {
             output: format!("iverilog failed:\n{out}"),
         });
     }
-    let (ok, out) = run_cmd(project, &Tool::vvp().cmd, &["-n", "build/tb.vvp"])?;
+    let mut args = vec!["-n".to_string(), "build/tb.vvp".to_string()];
+    args.extend(opts.plusargs());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (ok, out) = run_cmd(project, &Tool::vvp().cmd, &args)?;
     Ok(verdict(ok, out))
 }
 

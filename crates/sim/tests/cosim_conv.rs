@@ -2,7 +2,8 @@
 //! folded 1x1, wide 4x8} × kernel {3, 5} on odd 7×5 maps with two stacked layers (half of them with
 //! a 1×1 convolution head), each generated, built with Verilator and run against the golden model:
 //! every pixel of every channel of every layer's h and c, and every output, at every timestep, and
-//! the cycle count equal to the prediction. Two designs also run on Icarus.
+//! the cycle count equal to the prediction. Two designs also run on Icarus; two run a second time
+//! with random backpressure.
 
 mod common;
 use common::{project_files, write_files};
@@ -56,42 +57,46 @@ fn opts(m: &Model, wide: bool, weights: WeightsMode) -> Request {
     o
 }
 
-fn cosim(name: &str, m: &Model, o: &Request, also_icarus: bool) {
+fn cosim(name: &str, m: &Model, o: &Request, also_icarus: bool, backpressure: Option<u32>) {
     let lens: &[usize] = if also_icarus { &[2, 1] } else { &[3, 1, 2] };
-    common::cosim(name, m, o, lens, 5, also_icarus);
+    common::cosim_with(name, m, o, lens, 5, also_icarus, backpressure);
 }
 
+/// The matrix's last column: a number runs the design a second time with random backpressure
+/// (docs/HARDWARE.md §3) of that seed on each of its simulators; `-` does not.
 macro_rules! matrix {
-    ($($name:ident: $scheme:expr, $k:expr, $wide:expr, $head:expr, $weights:expr, $icarus:expr;)*) => {$(
+    ($($name:ident: $scheme:expr, $k:expr, $wide:expr, $head:expr, $weights:expr, $icarus:expr, $bp:tt;)*) => {$(
         #[test]
         fn $name() {
             let m = model($scheme, $k, $head, 9);
             let o = opts(&m, $wide, $weights);
-            cosim(stringify!($name), &m, &o, $icarus);
+            cosim(stringify!($name), &m, &o, $icarus, matrix!(@bp $bp));
         }
     )*};
+    (@bp -) => { None };
+    (@bp $seed:literal) => { Some($seed) };
 }
 
 use Scheme::{Binary, Int, Quaternary, Ternary};
 use WeightsMode::{Auto, Logic, Rom};
 
 matrix! {
-    conv_binary_k3_folded:      Binary,     3, false, true,  Rom,   true;
-    conv_binary_k3_wide:        Binary,     3, true,  false, Auto,  false;
-    conv_binary_k5_folded:      Binary,     5, false, false, Logic, false;
-    conv_binary_k5_wide:        Binary,     5, true,  true,  Rom,   false;
-    conv_ternary_k3_folded:     Ternary,    3, false, false, Auto,  false;
-    conv_ternary_k3_wide:       Ternary,    3, true,  true,  Logic, false;
-    conv_ternary_k5_folded:     Ternary,    5, false, true,  Rom,   false;
-    conv_ternary_k5_wide:       Ternary,    5, true,  false, Auto,  true;
-    conv_quaternary_k3_folded:  Quaternary, 3, false, true,  Logic, false;
-    conv_quaternary_k3_wide:    Quaternary, 3, true,  false, Rom,   false;
-    conv_quaternary_k5_folded:  Quaternary, 5, false, false, Auto,  false;
-    conv_quaternary_k5_wide:    Quaternary, 5, true,  true,  Logic, false;
-    conv_int8_k3_folded:        Int(8),     3, false, false, Rom,   false;
-    conv_int8_k3_wide:          Int(8),     3, true,  true,  Auto,  false;
-    conv_int8_k5_folded:        Int(8),     5, false, true,  Logic, false;
-    conv_int8_k5_wide:          Int(8),     5, true,  false, Rom,   false;
+    conv_binary_k3_folded:      Binary,     3, false, true,  Rom,   true,  -;
+    conv_binary_k3_wide:        Binary,     3, true,  false, Auto,  false, -;
+    conv_binary_k5_folded:      Binary,     5, false, false, Logic, false, 7;
+    conv_binary_k5_wide:        Binary,     5, true,  true,  Rom,   false, -;
+    conv_ternary_k3_folded:     Ternary,    3, false, false, Auto,  false, -;
+    conv_ternary_k3_wide:       Ternary,    3, true,  true,  Logic, false, 8;
+    conv_ternary_k5_folded:     Ternary,    5, false, true,  Rom,   false, -;
+    conv_ternary_k5_wide:       Ternary,    5, true,  false, Auto,  true,  -;
+    conv_quaternary_k3_folded:  Quaternary, 3, false, true,  Logic, false, -;
+    conv_quaternary_k3_wide:    Quaternary, 3, true,  false, Rom,   false, -;
+    conv_quaternary_k5_folded:  Quaternary, 5, false, false, Auto,  false, -;
+    conv_quaternary_k5_wide:    Quaternary, 5, true,  true,  Logic, false, -;
+    conv_int8_k3_folded:        Int(8),     3, false, false, Rom,   false, -;
+    conv_int8_k3_wide:          Int(8),     3, true,  true,  Auto,  false, -;
+    conv_int8_k5_folded:        Int(8),     5, false, true,  Logic, false, -;
+    conv_int8_k5_wide:          Int(8),     5, true,  false, Rom,   false, -;
 }
 
 /// A corrupted weight ROM makes the co-simulation fail at the first mismatching (timestep, y, x,

@@ -2,7 +2,9 @@
 //! {fully folded 1x1, wide 4x8} on two-layer stacks with a dense head, plus 1-bit activation
 //! variants (XNOR/popcount for binary weights), each generated, built with Verilator and run
 //! against the golden model's vectors: every output and every layer's h and c at every timestep
-//! equal, and the cycle count equal to the compiler's prediction. A subset also runs on Icarus.
+//! equal, and the cycle count equal to the compiler's prediction. A subset also runs on Icarus, and
+//! a subset (LSTM and GRU, multi-bit and 1-bit activations, folded and wide, one on Icarus too) a
+//! second time with random backpressure on the input and output handshakes.
 
 mod common;
 
@@ -63,15 +65,20 @@ fn cosim(name: &str, m: &Model, o: &Request, also_icarus: bool) {
     common::cosim(name, m, o, &[4, 1, 3], 11, also_icarus);
 }
 
+/// The matrix's last column: a number runs the design a second time with random backpressure
+/// (docs/HARDWARE.md §3) of that seed on each of its simulators; `-` does not.
 macro_rules! matrix {
-    ($($name:ident: $cell:expr, $scheme:expr, $bin:expr, $wide:expr, $weights:expr, $icarus:expr;)*) => {$(
+    ($($name:ident: $cell:expr, $scheme:expr, $bin:expr, $wide:expr, $weights:expr, $icarus:expr, $bp:tt;)*) => {$(
         #[test]
         fn $name() {
             let m = model($cell, $scheme, $bin, 3);
             let o = opts(&m, $wide, $weights);
-            cosim(stringify!($name), &m, &o, $icarus);
+            let bp = matrix!(@bp $bp);
+            common::cosim_with(stringify!($name), &m, &o, &[4, 1, 3], 11, $icarus, bp);
         }
     )*};
+    (@bp -) => { None };
+    (@bp $seed:literal) => { Some($seed) };
 }
 
 use Cell::{Gru, Lstm};
@@ -79,30 +86,30 @@ use Scheme::{Binary, Int, Quaternary, Ternary};
 use WeightsMode::{Auto, Logic, Rom};
 
 matrix! {
-    lstm_binary_folded:        Lstm, Binary,     false, false, Rom,   true;
-    lstm_binary_wide:          Lstm, Binary,     false, true,  Logic, false;
-    lstm_ternary_folded:       Lstm, Ternary,    false, false, Auto,  false;
-    lstm_ternary_wide:         Lstm, Ternary,    false, true,  Rom,   true;
-    lstm_quaternary_folded:    Lstm, Quaternary, false, false, Logic, false;
-    lstm_quaternary_wide:      Lstm, Quaternary, false, true,  Auto,  false;
-    lstm_int8_folded:          Lstm, Int(8),     false, false, Rom,   false;
-    lstm_int8_wide:            Lstm, Int(8),     false, true,  Auto,  false;
-    gru_binary_folded:         Gru,  Binary,     false, false, Auto,  false;
-    gru_binary_wide:           Gru,  Binary,     false, true,  Rom,   false;
-    gru_ternary_folded:        Gru,  Ternary,    false, false, Logic, true;
-    gru_ternary_wide:          Gru,  Ternary,    false, true,  Auto,  false;
-    gru_quaternary_folded:     Gru,  Quaternary, false, false, Rom,   false;
-    gru_quaternary_wide:       Gru,  Quaternary, false, true,  Logic, true;
-    gru_int8_folded:           Gru,  Int(8),     false, false, Auto,  false;
-    gru_int8_wide:             Gru,  Int(8),     false, true,  Rom,   false;
-    lstm_xnor_folded:          Lstm, Binary,     true,  false, Auto,  false;
-    lstm_xnor_wide:            Lstm, Binary,     true,  true,  Rom,   true;
-    lstm_ternary_1bit_folded:  Lstm, Ternary,    true,  false, Logic, false;
-    lstm_ternary_1bit_wide:    Lstm, Ternary,    true,  true,  Auto,  false;
-    gru_xnor_folded:           Gru,  Binary,     true,  false, Rom,   false;
-    gru_xnor_wide:             Gru,  Binary,     true,  true,  Logic, false;
-    gru_quaternary_1bit_wide:  Gru,  Quaternary, true,  true,  Auto,  false;
-    lstm_int8_1bit_wide:       Lstm, Int(8),     true,  true,  Auto,  false;
+    lstm_binary_folded:        Lstm, Binary,     false, false, Rom,   true,  -;
+    lstm_binary_wide:          Lstm, Binary,     false, true,  Logic, false, -;
+    lstm_ternary_folded:       Lstm, Ternary,    false, false, Auto,  false, -;
+    lstm_ternary_wide:         Lstm, Ternary,    false, true,  Rom,   true,  1;
+    lstm_quaternary_folded:    Lstm, Quaternary, false, false, Logic, false, -;
+    lstm_quaternary_wide:      Lstm, Quaternary, false, true,  Auto,  false, -;
+    lstm_int8_folded:          Lstm, Int(8),     false, false, Rom,   false, 2;
+    lstm_int8_wide:            Lstm, Int(8),     false, true,  Auto,  false, -;
+    gru_binary_folded:         Gru,  Binary,     false, false, Auto,  false, -;
+    gru_binary_wide:           Gru,  Binary,     false, true,  Rom,   false, 3;
+    gru_ternary_folded:        Gru,  Ternary,    false, false, Logic, true,  -;
+    gru_ternary_wide:          Gru,  Ternary,    false, true,  Auto,  false, -;
+    gru_quaternary_folded:     Gru,  Quaternary, false, false, Rom,   false, 4;
+    gru_quaternary_wide:       Gru,  Quaternary, false, true,  Logic, true,  -;
+    gru_int8_folded:           Gru,  Int(8),     false, false, Auto,  false, -;
+    gru_int8_wide:             Gru,  Int(8),     false, true,  Rom,   false, -;
+    lstm_xnor_folded:          Lstm, Binary,     true,  false, Auto,  false, 5;
+    lstm_xnor_wide:            Lstm, Binary,     true,  true,  Rom,   true,  -;
+    lstm_ternary_1bit_folded:  Lstm, Ternary,    true,  false, Logic, false, -;
+    lstm_ternary_1bit_wide:    Lstm, Ternary,    true,  true,  Auto,  false, -;
+    gru_xnor_folded:           Gru,  Binary,     true,  false, Rom,   false, -;
+    gru_xnor_wide:             Gru,  Binary,     true,  true,  Logic, false, 6;
+    gru_quaternary_1bit_wide:  Gru,  Quaternary, true,  true,  Auto,  false, -;
+    lstm_int8_1bit_wide:       Lstm, Int(8),     true,  true,  Auto,  false, -;
 }
 
 /// The DSP budget (docs/HARDWARE.md §10): for a device with too few DSP blocks, the products the

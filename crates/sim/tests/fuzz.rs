@@ -5,8 +5,9 @@
 //! weight scheme, activation and state formats, 1-bit activations, per-row scales, folding, ROM or
 //! logic weights, on iCE40 one design in four with its first weight memory in SPRAM (loaded from a
 //! behavioural SPI flash) — generated, linted, built with Verilator and compared exactly with the golden
-//! model (one design in eight also on Icarus). 100 designs per run, in 10 shards that cargo runs in
-//! parallel.
+//! model (one design in eight also on Icarus); about half the designs run a second time with random
+//! backpressure on the input and output handshakes (docs/HARDWARE.md §3), on every simulator they
+//! run on. 100 designs per run, in 10 shards that cargo runs in parallel.
 //!
 //! The base seed is printed; a failing design prints its own seed and the one command that replays
 //! it: `QRNN_FUZZ_REPLAY=<seed> cargo test -p qrnn-sim --test fuzz replay -- --ignored`.
@@ -20,7 +21,9 @@ use qrnn_model::{ActFmt, Cell, Fmt, Model, Scheme};
 use qrnn_project::Request;
 use qrnn_rtl::passes::WeightsMode;
 use qrnn_rtl::{EngineId, Family, Fold};
-use qrnn_sim::{icarus, lint, verilator_fast, Stimulus, Tool};
+use qrnn_sim::{
+    icarus, icarus_with, lint, verilator_fast, verilator_fast_with, RunOpts, Stimulus, Tool,
+};
 
 const SHARDS: u64 = 10;
 const PER_SHARD: u64 = 10;
@@ -45,8 +48,8 @@ fn fmt(rng: &mut Rng, wmin: i64, wmax: i64) -> Fmt {
     Fmt::new(w, f).expect("in range")
 }
 
-/// A random design: model and options, all from one seed.
-fn design(seed: u64) -> Option<(Model, Request, String)> {
+/// A random design: model, options and the backpressure seed (`None`: none), all from one seed.
+fn design(seed: u64) -> Option<(Model, Request, Option<u32>, String)> {
     let mut rng = Rng::new(seed);
     let cell = rng.pick(&[Cell::Lstm, Cell::Gru, Cell::Lstm, Cell::Gru, Cell::ConvLstm]);
     let conv = cell == Cell::ConvLstm;
@@ -152,8 +155,11 @@ fn design(seed: u64) -> Option<(Model, Request, String)> {
         };
         o.folds.pin(e.id, f);
     }
+    // about half the designs also run with random backpressure (drawn last: the designs of
+    // earlier seeds stay as they were)
+    let backpressure = (rng.below(2) == 0).then(|| rng.below(1 << 31) as u32);
     let desc = format!(
-        "{cell} {scheme} in {input} hidden {hidden:?}{} head {:?} x {} h {} pre {} Fa {} folds {:?} weights {:?} place {:?} target {target}{}",
+        "{cell} {scheme} in {input} hidden {hidden:?}{} head {:?} x {} h {} pre {} Fa {} folds {:?} weights {:?} place {:?} target {target}{}{}",
         if conv { format!(" map {map:?} k {kernel}") } else { String::new() },
         m.head.as_ref().map(|h| h.outputs()),
         m.input.format,
@@ -163,14 +169,17 @@ fn design(seed: u64) -> Option<(Model, Request, String)> {
         o.folds,
         o.weights,
         o.place,
-        if with_device { " with device" } else { "" }
+        if with_device { " with device" } else { "" },
+        backpressure
+            .map(|b| format!(" backpressure {b}"))
+            .unwrap_or_default()
     );
-    Some((m, o, desc))
+    Some((m, o, backpressure, desc))
 }
 
 /// Generate, lint, co-simulate one design; `Err` with a replayable report on any failure.
 fn check(seed: u64) -> Result<Option<String>, String> {
-    let Some((m, o, desc)) = design(seed) else {
+    let Some((m, o, backpressure, desc)) = design(seed) else {
         return Ok(None);
     };
     let fail = |what: &str, detail: &str| {
@@ -206,6 +215,19 @@ fn check(seed: u64) -> Result<Option<String>, String> {
     if let Err(e) = qrnn_sim::check_cycles(&man, &out.output) {
         return fail("cycle count", &e.to_string());
     }
+    // the same build with random backpressure: the same values, and every interval of the cycle
+    // contract its figure plus the stall cycles in it (the testbench checks; the total here)
+    let bp = backpressure.map(RunOpts::backpressure);
+    if let Some(bp) = &bp {
+        let out = verilator_fast_with(dir.path(), Some(&common::cache_dir()), bp)
+            .map_err(|e| e.to_string())?;
+        if !out.pass {
+            return fail("co-simulation with backpressure failed", &out.output);
+        }
+        if let Err(e) = qrnn_sim::check_cycles(&man, &out.output) {
+            return fail("cycle count with backpressure", &e.to_string());
+        }
+    }
     // one design in eight also runs on Icarus, whose four-valued logic exposes any X that
     // Verilator's two-valued simulation would hide (e.g. a register never reset)
     // (under QRNN_REQUIRE_TOOLS=1 a missing iverilog or vvp fails the run instead of dropping
@@ -214,6 +236,12 @@ fn check(seed: u64) -> Result<Option<String>, String> {
         let out = icarus(dir.path()).map_err(|e| e.to_string())?;
         if !out.pass {
             return fail("Icarus co-simulation failed", &out.output);
+        }
+        if let Some(bp) = &bp {
+            let out = icarus_with(dir.path(), bp).map_err(|e| e.to_string())?;
+            if !out.pass {
+                return fail("Icarus co-simulation with backpressure failed", &out.output);
+            }
         }
     }
     Ok(Some(desc))

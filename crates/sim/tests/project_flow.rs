@@ -4,11 +4,11 @@
 //! - `generation_is_deterministic`: the same model and options give byte-identical projects; other
 //!   foldings change the RTL and the cycle prediction but not the golden vectors.
 //! - `make_flow_pass_corrupt_and_relocate`: a ROM-weight LSTM project passes `make sim` (Verilator
-//!   and Icarus) and `make lint`; with the first word of `rtl/rom/l0_w.hex` inverted it fails with
-//!   the `FAIL mismatch:` line that the golden model predicts for the corrupted weights (exact step,
-//!   layer, signal, element, expected and obtained values) and the golden trace excerpt; a pristine
-//!   copy moved to another directory (the original deleted) still passes: the project is
-//!   self-contained.
+//!   and Icarus), `make sim BACKPRESSURE=5` and `make lint`; with the first word of
+//!   `rtl/rom/l0_w.hex` inverted it fails with the `FAIL mismatch:` line that the golden model
+//!   predicts for the corrupted weights (exact step, layer, signal, element, expected and obtained
+//!   values; the same line with backpressure) and the golden trace excerpt; a pristine copy moved
+//!   to another directory (the original deleted) still passes: the project is self-contained.
 
 mod common;
 use common::{project_files, write_files};
@@ -18,7 +18,7 @@ use qrnn_model::{Cell, Model, Scheme};
 use qrnn_project::Request;
 use qrnn_rtl::passes::WeightsMode;
 use qrnn_rtl::{EngineId, Fold};
-use qrnn_sim::{run_make, Simulator, Stimulus, Tool};
+use qrnn_sim::{run_make, run_make_with, RunOpts, Simulator, Stimulus, Tool};
 use std::path::Path;
 
 fn model() -> Model {
@@ -244,6 +244,11 @@ fn make_flow_pass_corrupt_and_relocate() {
     eprintln!("make sim SIM=icarus: {}", pass_line(&i.output));
     let l = run_make(&a, "lint", Simulator::Verilator).unwrap();
     assert!(l.pass, "make lint failed:\n{}", l.output);
+    // random backpressure (`make sim BACKPRESSURE=5`, docs/HARDWARE.md §3): the same build, the
+    // same values, the cycle contract plus the stalls the testbench counted
+    let bp = RunOpts::backpressure(5);
+    let v = run_make_with(&a, "sim", Simulator::Verilator, &bp).unwrap();
+    common::check_backpressure("make sim BACKPRESSURE=5", "Verilator", &man, &v);
 
     // ---- corrupt the first word of layer0's W ROM
     let width = (P0 * S0) as u32 * Scheme::Binary.bits();
@@ -288,6 +293,14 @@ fn make_flow_pass_corrupt_and_relocate() {
         );
         eprintln!("{sim:?} on the corrupted ROM: {fail}");
     }
+    // with backpressure the same first mismatch
+    let out = run_make_with(&a, "sim", Simulator::Verilator, &bp).unwrap();
+    assert_eq!(
+        out.output.lines().find(|l| l.starts_with("FAIL")),
+        Some(expected_line.as_str()),
+        "with backpressure:\n{}",
+        out.output
+    );
 
     // ---- self-contained: the pristine copy passes with the original gone
     std::fs::remove_dir_all(&a).unwrap();

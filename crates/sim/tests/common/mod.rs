@@ -43,6 +43,21 @@ pub fn cosim(
     seed: u64,
     also_icarus: bool,
 ) {
+    cosim_with(name, m, o, lens, seed, also_icarus, None);
+}
+
+/// [`cosim`], and with `backpressure: Some(seed)` each simulator runs the same build a second time
+/// with random backpressure (`+backpressure=SEED`, docs/HARDWARE.md §3): the same values, and the
+/// cycle contract plus the stall cycles the testbench counted (at least one on each side).
+pub fn cosim_with(
+    name: &str,
+    m: &qrnn_model::Model,
+    o: &qrnn_project::Request,
+    lens: &[usize],
+    seed: u64,
+    also_icarus: bool,
+    backpressure: Option<u32>,
+) {
     use qrnn_sim::{icarus, lint, verilator_fast, Stimulus};
     if !have(&[Tool::verilator(), Tool::yosys()]) {
         return;
@@ -79,6 +94,11 @@ pub fn cosim(
         panic!("{name}: {e}");
     }
     eprintln!("{name}: verilator {pass}");
+    let bp = backpressure.map(qrnn_sim::RunOpts::backpressure);
+    if let Some(bp) = &bp {
+        let out = qrnn_sim::verilator_fast_with(dir.path(), Some(&cache_dir()), bp).unwrap();
+        check_backpressure(name, "Verilator", &man, &out);
+    }
     if also_icarus && have(&[Tool::iverilog(), Tool::vvp()]) {
         let out = icarus(dir.path()).unwrap();
         assert!(
@@ -90,5 +110,43 @@ pub fn cosim(
             panic!("{name}: Icarus: {e}");
         }
         eprintln!("{name}: icarus {}", first_pass(&out.output));
+        if let Some(bp) = &bp {
+            let out = qrnn_sim::icarus_with(dir.path(), bp).unwrap();
+            check_backpressure(name, "Icarus", &man, &out);
+        }
     }
+}
+
+/// A run with backpressure passed, stalled on both sides, and its cycles are the contract's plus
+/// the stalls.
+pub fn check_backpressure(
+    name: &str,
+    sim: &str,
+    man: &qrnn_rtl::manifest::Manifest,
+    out: &qrnn_sim::Outcome,
+) {
+    assert!(
+        out.pass,
+        "{name}: {sim} co-simulation with backpressure failed (cycles/step {}):\n{}",
+        man.cycles_per_step, out.output
+    );
+    let pass = out
+        .output
+        .lines()
+        .find(|l| l.starts_with("PASS"))
+        .unwrap_or_default();
+    let stalls = |key: &str| -> u64 {
+        pass.split_whitespace()
+            .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name}: no `{key}=` in `{pass}`"))
+    };
+    assert!(
+        stalls("stalls_in") > 0 && stalls("stalls_out") > 0,
+        "{name}: {sim}: backpressure stalled neither side: {pass}"
+    );
+    if let Err(e) = qrnn_sim::check_cycles(man, &out.output) {
+        panic!("{name}: {sim} with backpressure: {e}");
+    }
+    eprintln!("{name}: {sim} with backpressure {pass}");
 }
