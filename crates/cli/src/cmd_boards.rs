@@ -1,5 +1,5 @@
-//! `qrnn-hw boards [--json]`: the boards of crates/fpga/constraints/boards.toml: family, device, clock, UART
-//! pins, LEDs, programmer.
+//! `qrnn-hw boards [--json]`: the boards of crates/fpga/constraints/boards.toml: family, device, clock,
+//! the default core clock and its PLL, UART pins, LEDs, programmer.
 
 use crate::Ctx;
 use miette::{IntoDiagnostic, Result};
@@ -41,6 +41,10 @@ fn board_json(b: &Board) -> serde_json::Value {
             "bitstream".into(),
             json!(format!("build/{}", b.family.bitstream_name())),
         );
+        // the default core clock (`gen` without --clock-mhz), as qrnn.json records it
+        if let Ok(pll) = qrnn_fpga::pll::core_clock(b, None) {
+            o.insert("core_clock".into(), json!(pll.manifest()));
+        }
     }
     v
 }
@@ -51,12 +55,13 @@ fn table(bs: &[Board]) -> String {
         "family",
         "device",
         "clock",
+        "core clock",
         "uart tx/rx",
         "leds",
         "button",
         "programmer",
     ];
-    let rows: Vec<[String; 8]> = bs
+    let rows: Vec<[String; 9]> = bs
         .iter()
         .map(|b| {
             [
@@ -64,6 +69,9 @@ fn table(bs: &[Board]) -> String {
                 b.family.to_string(),
                 b.part.clone(),
                 format!("{} MHz @{}", trim_mhz(b.clock_mhz()), b.clock.pin),
+                qrnn_fpga::pll::core_clock(b, None)
+                    .map(|p| format!("{} MHz {}", trim_mhz(p.out_mhz()), p.primitive()))
+                    .unwrap_or_else(|_| "-".into()),
                 format!("{}/{}", b.uart.tx, b.uart.rx),
                 format!("{} (active {})", b.leds.pins.len(), b.leds.active),
                 b.button
@@ -74,13 +82,13 @@ fn table(bs: &[Board]) -> String {
             ]
         })
         .collect();
-    let mut w = [0usize; 8];
+    let mut w = [0usize; 9];
     for r in std::iter::once(&header.map(String::from)).chain(rows.iter()) {
         for (i, c) in r.iter().enumerate() {
             w[i] = w[i].max(c.chars().count());
         }
     }
-    let line = |r: &[String; 8]| {
+    let line = |r: &[String; 9]| {
         let mut s = String::new();
         for (i, c) in r.iter().enumerate() {
             if i + 1 == r.len() {
@@ -98,7 +106,7 @@ fn table(bs: &[Board]) -> String {
         out.push_str(&line(r));
     }
     out.push_str(
-        "(* = default programming mode; `qrnn-hw boards --json` has pins, sources and notes)\n",
+        "(* = default programming mode; core clock: the default of `gen --board`, made by the PLL named;\n `qrnn-hw boards --json` has pins, PLL parameters, sources and notes)\n",
     );
     out
 }

@@ -2,7 +2,9 @@
 //! packing (or the simulation) — one `make` target at a time, each behind a spinner that names the
 //! tool and the elapsed time. Every step's full output is kept in `DIR/build/qrnn-build-<step>.log`
 //! (the tools' own logs stay where the Makefile writes them); a failing step prints its command,
-//! the last lines of its output and the log's path. Ends with the report (`qrnn-hw report`).
+//! the last lines of its output and the log's path (a board build that misses its core clock says
+//! so: nextpnr's Fmax against the PLL's frequency). Ends with the report (`qrnn-hw report`) and,
+//! for a board project, one line with the core clock asked for, the PLL's and nextpnr's Fmax.
 
 use crate::Ctx;
 use miette::{miette, IntoDiagnostic, Result};
@@ -25,7 +27,7 @@ pub struct Args {
     /// and route needs a board).
     #[arg(long, value_parser = ["bitstream", "pnr", "synth", "sim"])]
     what: Option<String>,
-    /// Build even if the design misses the board clock (ALLOW_TIMING_FAIL=1).
+    /// Build even if the design misses its core clock, the PLL's frequency (ALLOW_TIMING_FAIL=1).
     #[arg(long)]
     allow_timing_fail: bool,
     /// make's command (default: `make`).
@@ -159,9 +161,41 @@ fn run_step(ctx: Ctx, a: &Args, dir: &Path, i: usize, n: usize, st: &Step) -> Re
                     .is_ok_and(|t| t >= started)
             })
             .find_map(|p| qrnn_fpga::report::pnr_failure(&std::fs::read_to_string(p).ok()?));
-        let headline = match &overfull {
-            Some(why) => format!("{label} failed: {why}"),
-            None => format!("{label} failed"),
+        // a missed core clock: nextpnr's Fmax against the PLL's frequency and the one asked for
+        let top_log = dir.join("build/top-pnr.log");
+        let missed = std::fs::metadata(&top_log)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t >= started)
+            .then(|| std::fs::read_to_string(&top_log).ok())
+            .flatten()
+            .and_then(|l| qrnn_fpga::report::pnr_timing_miss(&l));
+        let clock = Manifest::read(dir).ok().and_then(|m| m.board_clock);
+        let headline = match (&overfull, missed) {
+            (Some(why), _) => format!("{label} failed: {why}"),
+            (None, Some((fmax, target))) => format!(
+                "{label} failed: timing not met: nextpnr's Fmax is {fmax} MHz, below the core clock of {target} MHz{}",
+                clock
+                    .as_ref()
+                    .map(|c| format!(
+                        " (the PLL's {} MHz for the {} MHz requested)",
+                        qrnn_fpga::pll::fmt_mhz(c.achieved_mhz),
+                        qrnn_fpga::pll::fmt_mhz(c.requested_mhz)
+                    ))
+                    .unwrap_or_default()
+            ),
+            (None, None) => format!("{label} failed"),
+        };
+        let help = if missed.is_some() {
+            format!(
+                "regenerate with a slower `qrnn-hw gen --clock-mhz`, or build anyway with `qrnn-hw build --allow-timing-fail`; the full output is in {}",
+                log.display()
+            )
+        } else {
+            format!(
+                "the full output is in {}; the tools' own logs are in {}/build/",
+                log.display(),
+                dir.display()
+            )
         };
         return Err(miette::MietteDiagnostic::new(format!(
             "{headline} after {:.1} s\ncommand: {shown}\nlast lines:\n{}",
@@ -169,11 +203,7 @@ fn run_step(ctx: Ctx, a: &Args, dir: &Path, i: usize, n: usize, st: &Step) -> Re
             tail(&text, 15)
         ))
         .with_code("qrnn::build::step")
-        .with_help(format!(
-            "the full output is in {}; the tools' own logs are in {}/build/",
-            log.display(),
-            dir.display()
-        ))
+        .with_help(help)
         .into());
     }
     if !ctx.quiet {
@@ -230,6 +260,22 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         out!("{}", qrnn_fpga::report::render(&r));
     }
     if what == "bitstream" {
+        // the core clock asked for, the PLL's, and what nextpnr achieved
+        if let (Some(c), false) = (&man.board_clock, ctx.quiet) {
+            let fmax = match (r.fmax_mhz, r.meets_timing) {
+                (Some(f), Some(met)) => format!(
+                    "nextpnr's Fmax {f:.2} MHz: timing {}",
+                    if met { "met" } else { "NOT met" }
+                ),
+                _ => "no Fmax from nextpnr".to_string(),
+            };
+            outln!(
+                "core clock: requested {} MHz, PLL {} MHz ({}); {fmax}",
+                qrnn_fpga::pll::fmt_mhz(c.requested_mhz),
+                qrnn_fpga::pll::fmt_mhz(c.achieved_mhz),
+                c.pll
+            );
+        }
         let bit = qrnn_link::program::bitstream_path(&a.dir, family);
         if !ctx.quiet {
             outln!("bitstream: {}", bit.display());

@@ -33,6 +33,12 @@ pub struct Args {
     /// bitstream and flash rules; `make` then builds the bitstream (iCE40 boards).
     #[arg(long)]
     board: Option<String>,
+    /// The core clock of a board project in MHz: the board's PLL makes the highest frequency it
+    /// can at or below it from the board clock, and the UART divider, nextpnr's timing target,
+    /// qrnn.json and the README take that (docs/HARDWARE.md §7 "Clocking"). Default: the
+    /// family's (iCE40 24, ECP5 50, Gowin 27 MHz). Needs --board.
+    #[arg(long, value_name = "MHZ")]
+    clock_mhz: Option<f64>,
     /// Device (up5k, hx8k, hx1k, 25k, 45k, 85k, gw1nr9, gw2ar18): the place-and-route default of
     /// the project and the budget of --fit (default: the board's, else the family's: up5k, 25k,
     /// gw1nr9).
@@ -263,11 +269,21 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         weights: a.weights,
         target,
         board,
+        clock_mhz: a.clock_mhz,
         device,
         fit: a.fit,
         allow_overfit: a.allow_overfit,
         place: parse_place(&a.place)?,
     };
+    // the core clock: refused here, before the passes run, if the board's PLL cannot make it
+    if let (Some(mhz), None) = (a.clock_mhz, &req.board) {
+        return Err(miette!(
+            code = "qrnn::gen::clock",
+            help = "add --board NAME (`qrnn-hw boards` lists them); a project without a board is timed with `make pnr FREQ_MHZ=…`",
+            "--clock-mhz {mhz}: the core clock is made by a board's PLL, and no --board is given"
+        ));
+    }
+    let clock = req.core_clock()?;
     if let Some(p) = &a.dump_ir_after {
         if p != "all" && !pass_names().contains(&p.as_str()) {
             return Err(miette!(
@@ -340,6 +356,14 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     }
     for w in &written.warnings {
         note!("warning: {w}");
+    }
+    if let (Some(pll), false) = (&clock, ctx.quiet) {
+        note!(
+            "core clock {} MHz (requested {} MHz): {}",
+            qrnn_fpga::pll::fmt_mhz(pll.out_mhz()),
+            qrnn_fpga::pll::fmt_mhz(pll.requested_mhz),
+            pll.summary()
+        );
     }
     if !ctx.quiet {
         note!(

@@ -35,7 +35,8 @@ pub struct Args {
     /// ice40).
     #[arg(long, value_parser = crate::cmd_gen::family_parser())]
     target: Option<qrnn_rtl::Family>,
-    /// With a model: the board, whose device is the budget and whose clock gives the latency.
+    /// With a model: the board, whose device is the budget and whose default core clock gives
+    /// the latency.
     #[arg(long)]
     board: Option<String>,
     /// With a model: the device whose budget --fit uses (default: the board's, else the family's).
@@ -115,7 +116,11 @@ fn run_space(ctx: Ctx, a: &Args) -> Result<()> {
     let ds = design_space(&model, device, &FitOptions::default())
         .map_err(|e| crate::cmd_gen::fit_error(e, &a.dir))?;
     let (mhz, clock) = match &board {
-        Some(b) => (b.clock.hz as f64 / 1e6, format!("board {}", b.name)),
+        // the board's default core clock (its PLL's output; `gen --clock-mhz` may choose another)
+        Some(b) => (
+            qrnn_fpga::pll::core_clock(b, None)?.out_mhz(),
+            format!("board {} core clock", b.name),
+        ),
         None => (TARGET_MHZ, "timing target FREQ_MHZ".to_string()),
     };
     let mut j = ds.to_json();

@@ -1466,3 +1466,100 @@ fn readme_demo() {
     assert!(text.contains("4→16"), "{text}");
     assert!(text.contains("head    3 outputs"), "{text}");
 }
+
+/// `gen --board B --clock-mhz F`: the PLL's frequency at or below F goes into qrnn.json, the board
+/// top's CLK_HZ, the Makefile's nextpnr target and the README, and gen says it; a frequency the
+/// PLL cannot make, or above the family's ceiling, or without a board, is refused naming
+/// `--clock-mhz`, before anything is written.
+#[test]
+fn gen_clock_mhz_sets_the_pll_or_is_refused() {
+    let d = tmp();
+    let dir = d.path();
+    small_model(dir);
+    let out = qrnn(
+        dir,
+        &[
+            "gen",
+            "m.qw",
+            "--board",
+            "alchitry-cu",
+            "--clock-mhz",
+            "30",
+            "--sim-steps",
+            "1",
+            "-o",
+            "cu",
+        ],
+    )
+    .ok();
+    // 100 MHz / 5 · 48 / 32 = 30 MHz exactly (VCO 960 MHz)
+    assert!(
+        out.stderr
+            .contains("core clock 30 MHz (requested 30 MHz): SB_PLL40_PAD 100 MHz → 30 MHz"),
+        "{}",
+        out.stderr
+    );
+    let m = read_json(dir.join("cu/qrnn.json"));
+    let c = &m["board_clock"];
+    assert_eq!(c["board_hz"], 100_000_000);
+    assert_eq!(c["requested_mhz"], 30.0);
+    assert_eq!(c["achieved_mhz"], 30.0);
+    assert_eq!(c["clk_hz"], 30_000_000);
+    assert_eq!(c["pll"], "SB_PLL40_PAD");
+    let top = String::from_utf8(read(dir.join("cu/board/qrnn_top.v"))).unwrap();
+    assert!(top.contains(".CLK_HZ(30000000)"), "{top}");
+    let mk = String::from_utf8(read(dir.join("cu/Makefile"))).unwrap();
+    assert!(mk.contains("CORE_MHZ  := 30\n"), "{mk}");
+    let readme = String::from_utf8(read(dir.join("cu/README.md"))).unwrap();
+    assert!(
+        readme.contains("| core clock | 30 MHz (requested 30 MHz) |"),
+        "{readme}"
+    );
+    // the default: the family's, 24 MHz on iCE40 (23.958333 from the Cu's 100 MHz)
+    qrnn(
+        dir,
+        &[
+            "-q",
+            "gen",
+            "m.qw",
+            "--board",
+            "alchitry-cu",
+            "--sim-steps",
+            "1",
+            "-o",
+            "cu24",
+        ],
+    )
+    .ok();
+    let m = read_json(dir.join("cu24/qrnn.json"));
+    assert_eq!(m["board_clock"]["requested_mhz"], 24.0);
+    assert_eq!(m["board_clock"]["clk_hz"], 23_958_333);
+    // refusals
+    for (args, says) in [
+        (
+            vec!["--board", "icebreaker", "--clock-mhz", "10"],
+            vec![
+                "qrnn::fpga::clock",
+                "--clock-mhz 10",
+                "lowest output is 16.125 MHz",
+            ],
+        ),
+        (
+            vec!["--board", "ulx3s", "--clock-mhz", "900"],
+            vec!["--clock-mhz 900", "above the 400 MHz"],
+        ),
+        (
+            vec!["--board", "tangnano9k", "--clock-mhz=-5"],
+            vec!["--clock-mhz -5", "positive frequency"],
+        ),
+        (
+            vec!["--target", "ice40", "--clock-mhz", "24"],
+            vec!["qrnn::gen::clock", "no --board is given"],
+        ),
+    ] {
+        let mut a = vec!["gen", "m.qw", "--sim-steps", "1", "-o", "refused"];
+        a.extend(args.iter().copied());
+        expect_error(&qrnn(dir, &a), &says);
+        assert!(!dir.join("refused").exists());
+    }
+}

@@ -74,6 +74,30 @@ fn cycle_formula_block(m: &Manifest) -> String {
     format!("```\n{}\n```", lines.join("\n"))
 }
 
+/// The table of each board's clock, PLL and default core clock, from `qrnn_fpga::pll`.
+fn board_clocks() -> String {
+    use qrnn_fpga::pll::{core_clock, fmt_mhz};
+    let mut t = String::from(
+        "| board | board clock (pin) | PLL | default core clock | parameters | VCO |\n|---|---|---|---|---|---|\n",
+    );
+    for b in qrnn_fpga::boards().unwrap() {
+        let p = core_clock(&b, None).unwrap();
+        t += &format!(
+            "| `{}` | {} MHz ({}) | `{}` | {} MHz (of {}) | {} | {} MHz |\n",
+            b.name,
+            fmt_mhz(b.clock_mhz()),
+            b.clock.pin,
+            p.primitive(),
+            fmt_mhz(p.out_mhz()),
+            fmt_mhz(p.requested_mhz),
+            p.params_text(),
+            fmt_mhz(p.vco_hz() / 1e6),
+        );
+    }
+    t.pop();
+    t
+}
+
 #[test]
 fn doc_figures_are_what_the_commands_give() {
     let dir = scratch();
@@ -316,6 +340,9 @@ fn doc_figures_are_what_the_commands_give() {
     );
     r.set("docs/CLI.md", "no-fit-demo", &block);
     r.set("docs/HARDWARE.md", "no-fit-demo", &block);
+
+    // HARDWARE.md §7 "Clocking": every board's clock, PLL and default core clock
+    r.set("docs/HARDWARE.md", "board-clocks", &board_clocks());
 
     // CLI.md: the --help of the tool and of the subcommands it documents that way
     for cmd in [

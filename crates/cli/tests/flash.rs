@@ -334,6 +334,10 @@ fn boards_table_and_json() {
     }
     assert!(t.contains("openFPGALoader -b ulx3s (sram*, flash)"), "{t}");
     assert!(t.contains("100 MHz @P7"), "{t}");
+    // the default core clock and the PLL that makes it
+    assert!(t.contains("23.958 MHz SB_PLL40_PAD"), "{t}");
+    assert!(t.contains("24 MHz SB_PLL40_CORE"), "{t}");
+    assert!(t.contains("50 MHz EHXPLLL"), "{t}");
     let o = qrnn(&["boards", "--json"], &[]);
     let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     let ulx = v
@@ -347,6 +351,8 @@ fn boards_table_and_json() {
     assert_eq!(ulx["device_info"]["luts"], 83_640);
     assert_eq!(ulx["bitstream"], "build/top.bit");
     assert_eq!(ulx["ports"][0]["port"], "clk");
+    assert_eq!(ulx["core_clock"]["achieved_mhz"], 50.0);
+    assert_eq!(ulx["core_clock"]["params"]["CLKOP_DIV"], 12);
 }
 
 /// A project of a design whose weights are loaded from flash: qrnn.json with a `weight_image` of

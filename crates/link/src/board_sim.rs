@@ -10,6 +10,11 @@
 //! maps wall-clock time to simulated time is described in the file's header and in
 //! docs/PROTOCOL.md, "Simulated board".
 //!
+//! The board's PLL (`board/qrnn_pll.v`) is simulated by its behavioural model: Verilator gets
+//! `-DSIMULATION`, under which the PLL passes the board clock through and locks after a few
+//! cycles (`hw/qrnn_pll_sim.v`). A simulated cycle is therefore a core cycle, and the bridge's
+//! `QRNN_CLK_HZ` is the PLL's frequency (the board top's `CLK_HZ`), not the crystal's.
+//!
 //! A design whose weights are loaded from the board's flash (`weight_image` in the manifest,
 //! docs/HARDWARE.md §4.3) gets a simulated board with a flash: `sim/qrnn_board_sim.v` ([`sim_top`])
 //! puts `qrnn_top` beside the behavioural SPI flash of `crates/rtl/verilog/qrnn_spi_flash.v`
@@ -18,6 +23,7 @@
 //! after every byte, so a STEP that waits for the load is answered without further input.
 
 use qrnn_fpga::board::{Board, Level};
+use qrnn_fpga::pll::Pll;
 use qrnn_fpga::project::BAUD;
 use qrnn_rtl::loader::IMAGE_FILE;
 use qrnn_rtl::manifest::{Manifest, WeightImage};
@@ -113,38 +119,40 @@ pub fn sim_top(board: &Board, w: &WeightImage) -> String {
     format!("{}\n{}\n\n{model}", head.join("\n"), body.join("\n"))
 }
 
-/// The C preprocessor settings of the bridge for `board`: its clock, the board top's baud rate and
-/// whether `qrnn_top` has a `btn_rst` port and at which level it reads as pressed (the bridge holds
-/// it released). They must agree with [`qrnn_fpga::project::wrapper`].
-pub fn bridge_defines(board: &Board) -> String {
+/// The C preprocessor settings of the bridge for `board` with the core clock `pll`: the core
+/// clock (the board top's `CLK_HZ`), the board top's baud rate and whether `qrnn_top` has a
+/// `btn_rst` port and at which level it reads as pressed (the bridge holds it released). They
+/// must agree with [`qrnn_fpga::project::wrapper`].
+pub fn bridge_defines(board: &Board, pll: &Pll) -> String {
     let (btn, low) = match &board.button {
         Some(b) => (1, u8::from(b.active == Level::Low)),
         None => (0, 0),
     };
     format!(
         "-DQRNN_CLK_HZ={} -DQRNN_BAUD={BAUD} -DQRNN_BTN={btn} -DQRNN_BTN_ACTIVE_LOW={low}",
-        board.clock.hz
+        pll.clk_hz()
     )
 }
 
 /// The Makefile rules of the simulated board of a design without a weight image; [`rules`] for
 /// any design.
-pub fn board_sim_rules(board: &Board) -> String {
-    sim_rules(board, None)
+pub fn board_sim_rules(board: &Board, pll: &Pll) -> String {
+    sim_rules(board, pll, None)
 }
 
 /// The Makefile rules of the simulated board, appended to a board project's Makefile (after the
 /// board section, which defines `TOP_SRC`; `VERILATOR` comes from the project Makefile). With a
 /// weight image the Verilator top is `sim/qrnn_board_sim.v`'s (`--prefix Vqrnn_top` keeps the
-/// bridge's class) and the bridge gets `QRNN_LOAD_CYCLES`.
-pub fn rules(board: &Board, man: &Manifest) -> String {
-    sim_rules(board, man.weight_image.as_ref())
+/// bridge's class) and the bridge gets `QRNN_LOAD_CYCLES`. Verilator defines `SIMULATION`, which
+/// puts the PLL's behavioural model in `board/qrnn_pll.v`.
+pub fn rules(board: &Board, man: &Manifest, pll: &Pll) -> String {
+    sim_rules(board, pll, man.weight_image.as_ref())
 }
 
-fn sim_rules(board: &Board, w: Option<&WeightImage>) -> String {
+fn sim_rules(board: &Board, pll: &Pll, w: Option<&WeightImage>) -> String {
     let (defs, top, extra, note) = match w {
         None => (
-            bridge_defines(board),
+            bridge_defines(board, pll),
             "qrnn_top".to_string(),
             String::new(),
             String::new(),
@@ -152,7 +160,7 @@ fn sim_rules(board: &Board, w: Option<&WeightImage>) -> String {
         Some(w) => (
             format!(
                 "{} -DQRNN_LOAD_CYCLES={}",
-                bridge_defines(board),
+                bridge_defines(board, pll),
                 w.load_cycles
             ),
             "qrnn_board_sim --prefix Vqrnn_top".to_string(),
@@ -169,6 +177,8 @@ fn sim_rules(board: &Board, w: Option<&WeightImage>) -> String {
 # under Verilator behind a pseudo-terminal. `make sim-board` prints `PTY /dev/pts/N`; talk to it with\n\
 # `qrnn-hw run MODEL --port /dev/pts/N`. SIM_BOARD_ARGS: +idle_exit_s=N (exit after N s without\n\
 # traffic; default 60, 0 = never), +trace (every byte on stderr). SIGTERM or Ctrl-C stops it.\n\
+# -DSIMULATION: the PLL is its behavioural model (the board clock passed through, so the simulated\n\
+# clock is the core clock, QRNN_CLK_HZ).\n\
 {note}\
 BOARD_SIM_DEFS := {defs}\n\
 SIM_BOARD_ARGS ?=\n\
@@ -177,7 +187,7 @@ sim-board-build: {bin}\n\n\
 {bin}: $(TOP_SRC) {src}{extra}\n\
 \t@command -v $(VERILATOR) >/dev/null || {{ echo \"verilator not found: install it (Debian: apt-get install verilator) or set VERILATOR=…\"; exit 1; }}\n\
 \t@mkdir -p build/board-sim\n\
-\t$(VERILATOR) --cc --exe --build -j 2 -Wno-fatal -Wno-lint -Wno-style --top-module {top} --Mdir build/board-sim -o Vqrnn_top -CFLAGS \"$(BOARD_SIM_DEFS)\" $(CURDIR)/{src} $(TOP_SRC){extra} > build/board-sim/build.log 2>&1 || {{ tail -20 build/board-sim/build.log; echo \"verilator build of the simulated board failed; full log: build/board-sim/build.log\"; exit 1; }}\n\n\
+\t$(VERILATOR) --cc --exe --build -j 2 -Wno-fatal -Wno-lint -Wno-style -DSIMULATION --top-module {top} --Mdir build/board-sim -o Vqrnn_top -CFLAGS \"$(BOARD_SIM_DEFS)\" $(CURDIR)/{src} $(TOP_SRC){extra} > build/board-sim/build.log 2>&1 || {{ tail -20 build/board-sim/build.log; echo \"verilator build of the simulated board failed; full log: build/board-sim/build.log\"; exit 1; }}\n\n\
 sim-board: {bin}\n\
 \t@./{bin} $(SIM_BOARD_ARGS)\n",
         bin = BINARY,
@@ -193,25 +203,37 @@ mod tests {
         qrnn_fpga::find_board(name).unwrap_or_else(|e| panic!("{name}: {e}"))
     }
 
+    /// The board's default core clock.
+    fn clock(b: &Board) -> Pll {
+        qrnn_fpga::pll::core_clock(b, None).unwrap()
+    }
+
     #[test]
-    fn defines_follow_the_board_clock_and_button() {
-        // iCEBreaker: 12 MHz, an active-low user button
-        let d = bridge_defines(&board("icebreaker"));
+    fn defines_follow_the_core_clock_and_button() {
+        // iCEBreaker: 12 MHz crystal, 24 MHz core clock, an active-low user button
+        let ib = board("icebreaker");
+        let d = bridge_defines(&ib, &clock(&ib));
         assert_eq!(
             d,
-            "-DQRNN_CLK_HZ=12000000 -DQRNN_BAUD=115200 -DQRNN_BTN=1 -DQRNN_BTN_ACTIVE_LOW=1"
+            "-DQRNN_CLK_HZ=24000000 -DQRNN_BAUD=115200 -DQRNN_BTN=1 -DQRNN_BTN_ACTIVE_LOW=1"
         );
         for b in qrnn_fpga::boards().unwrap() {
-            let d = bridge_defines(&b);
-            assert!(d.contains(&format!("-DQRNN_CLK_HZ={} ", b.clock.hz)), "{d}");
+            let pll = clock(&b);
+            let d = bridge_defines(&b, &pll);
+            assert!(
+                d.contains(&format!("-DQRNN_CLK_HZ={} ", pll.clk_hz())),
+                "{d}"
+            );
             assert_eq!(d.contains("-DQRNN_BTN=1"), b.button.is_some(), "{}", b.name);
         }
     }
 
     #[test]
     fn rules_build_and_run_the_bridge() {
-        let r = board_sim_rules(&board("icebreaker"));
+        let ib = board("icebreaker");
+        let r = board_sim_rules(&ib, &clock(&ib));
         assert!(r.contains("sim-board: build/board-sim/Vqrnn_top\n"), "{r}");
+        assert!(r.contains(" -DSIMULATION --top-module qrnn_top "), "{r}");
         assert!(r.contains("build/board-sim/Vqrnn_top: $(TOP_SRC) sim/uart_pty.cpp\n"));
         assert!(r.contains("--top-module qrnn_top"));
         assert!(r.contains("$(CURDIR)/sim/uart_pty.cpp $(TOP_SRC)"));
@@ -252,9 +274,10 @@ mod tests {
         assert!(m.weight_image.is_none());
         for b in qrnn_fpga::boards().unwrap() {
             assert_eq!(files(&b, &m), vec![bridge_file()]);
-            assert_eq!(rules(&b, &m), board_sim_rules(&b));
+            assert_eq!(rules(&b, &m, &clock(&b)), board_sim_rules(&b, &clock(&b)));
         }
-        let r = board_sim_rules(&board("icebreaker"));
+        let ib = board("icebreaker");
+        let r = board_sim_rules(&ib, &clock(&ib));
         assert!(
             !r.contains("LOAD_CYCLES") && !r.contains("qrnn_board_sim"),
             "{r}"
@@ -290,11 +313,11 @@ mod tests {
         assert!(!s.contains("btn_rst"), "{s}");
         assert!(s.contains("    output wire [2:0] led\n);\n"), "{s}");
 
-        let r = rules(&b, &m);
+        let r = rules(&b, &m, &clock(&b));
         assert!(
             r.contains(&format!(
                 "BOARD_SIM_DEFS := {} -DQRNN_LOAD_CYCLES={}\n",
-                bridge_defines(&b),
+                bridge_defines(&b, &clock(&b)),
                 w.load_cycles
             )),
             "{r}"
@@ -305,7 +328,7 @@ mod tests {
             ),
             "{r}"
         );
-        assert!(r.contains("--top-module qrnn_board_sim --prefix Vqrnn_top --Mdir build/board-sim -o Vqrnn_top"), "{r}");
+        assert!(r.contains("-DSIMULATION --top-module qrnn_board_sim --prefix Vqrnn_top --Mdir build/board-sim -o Vqrnn_top"), "{r}");
         assert!(
             r.contains("$(CURDIR)/sim/uart_pty.cpp $(TOP_SRC) sim/qrnn_board_sim.v > build"),
             "{r}"

@@ -8,7 +8,9 @@
 //! link recovering after each. With `WEIGHT_LOADER = 1` (the stand-in core with the loader's ports)
 //! the same session passes while the core holds `in_ready` low during its load, and a core that
 //! rejects its weights gets ERROR 0x06 for STEP (sent during the load and after it) and RESET,
-//! while PING and the frame checks work as before.
+//! while PING and the frame checks work as before. With the PLL's lock (`pll_locked`) held low
+//! for a while, a PING sent before it rises goes unanswered and one sent after it is answered: the
+//! board and the core stay in reset until the PLL locks.
 //!
 //! Runs on Icarus Verilog and on Verilator (`--binary --timing`) when they are installed; a missing
 //! simulator skips with a message, or fails under `QRNN_REQUIRE_TOOLS=1`.
@@ -376,8 +378,18 @@ fn check_replies(s: &Session, captured: &[u8]) {
     );
 }
 
-/// The board top's parameters (the first four, then the loader's), then the testbench's.
+/// The board top's parameters (the first four, then the loader's), then the testbench's (with
+/// the PLL locking at the testbench's default cycle).
 fn params(l: &Layout, loader: Loader) -> Vec<(&'static str, String)> {
+    params_locking(l, loader, None)
+}
+
+/// [`params`], with the PLL's lock rising at clock cycle `lock_after` if given.
+fn params_locking(
+    l: &Layout,
+    loader: Loader,
+    lock_after: Option<u32>,
+) -> Vec<(&'static str, String)> {
     let mut v = vec![
         ("IN_LEN", l.in_len.to_string()),
         ("OUT_LEN", l.out_len.to_string()),
@@ -391,6 +403,9 @@ fn params(l: &Layout, loader: Loader) -> Vec<(&'static str, String)> {
     v.push(("TIMEOUT_BITS", TIMEOUT_BITS.to_string()));
     if loader == Loader::Rejects {
         v.push(("FLASH_MISO", "1".to_string()));
+    }
+    if let Some(c) = lock_after {
+        v.push(("LOCK_AFTER", c.to_string()));
     }
     v
 }
@@ -424,12 +439,31 @@ fn run(cmd: &mut Command) {
     );
 }
 
-fn simulate_icarus(dir: &Path, l: &Layout, loader: Loader, stim: &Path, out: &Path) {
+/// One simulation of board_tb.v: the board top with the PLL locking at `lock_after` (the
+/// testbench's default if `None`).
+struct Sim<'a> {
+    dir: &'a Path,
+    l: &'a Layout,
+    loader: Loader,
+    lock_after: Option<u32>,
+    stim: &'a Path,
+    out: &'a Path,
+}
+
+fn simulate(sim: &str, s: &Sim) {
+    match sim {
+        "icarus" => simulate_icarus(s),
+        _ => simulate_verilator(s),
+    }
+}
+
+fn simulate_icarus(s: &Sim) {
+    let (dir, l, loader, stim, out) = (s.dir, s.l, s.loader, s.stim, s.out);
     let exe = dir.join("board_tb.vvp");
     let mut c = Command::new(Tool::iverilog().cmd);
     c.args(["-g2005", "-Wall", "-s", "board_tb", "-o"])
         .arg(&exe);
-    for (k, v) in params(l, loader) {
+    for (k, v) in params_locking(l, loader, s.lock_after) {
         c.arg(format!("-Pboard_tb.{k}={v}"));
     }
     c.args(defines(l, loader));
@@ -442,7 +476,8 @@ fn simulate_icarus(dir: &Path, l: &Layout, loader: Loader, stim: &Path, out: &Pa
         .arg(format!("+out={}", out.display())));
 }
 
-fn simulate_verilator(dir: &Path, l: &Layout, loader: Loader, stim: &Path, out: &Path) {
+fn simulate_verilator(s: &Sim) {
+    let (dir, l, loader, stim, out) = (s.dir, s.l, s.loader, s.stim, s.out);
     let obj = dir.join("obj_dir");
     let mut c = Command::new(Tool::verilator().cmd);
     c.args([
@@ -457,7 +492,7 @@ fn simulate_verilator(dir: &Path, l: &Layout, loader: Loader, stim: &Path, out: 
         "--Mdir",
     ])
     .arg(&obj);
-    for (k, v) in params(l, loader) {
+    for (k, v) in params_locking(l, loader, s.lock_after) {
         c.arg(format!("-G{k}={v}"));
     }
     c.args(defines(l, loader));
@@ -519,13 +554,87 @@ fn end_to_end(sim: &str) {
         let stim = dir.path().join("stim.txt");
         let out = dir.path().join("out.txt");
         std::fs::write(&stim, &s.stim).unwrap();
-        match sim {
-            "icarus" => simulate_icarus(dir.path(), &l, loader, &stim, &out),
-            _ => simulate_verilator(dir.path(), &l, loader, &stim, &out),
-        }
+        simulate(
+            sim,
+            &Sim {
+                dir: dir.path(),
+                l: &l,
+                loader,
+                lock_after: None,
+                stim: &stim,
+                out: &out,
+            },
+        );
         let captured = parse_capture(&std::fs::read_to_string(&out).unwrap());
         eprint!("{loader:?}: ");
         check_replies(&s, &captured);
+    }
+}
+
+/// The PLL locks at cycle 3000 of the testbench (it starts sending at cycle 100): a PING sent
+/// before that (800 cycles at 16 a bit) gets no reply, the board being held in reset; one sent
+/// well after it gets the ID, once, and nothing else comes (a quiet stretch longer than a reply
+/// follows), then a STEP its outputs. With the weight loader too: the core's load starts only
+/// when the reset falls. (A board top that ignored the lock answers both PINGs: checked by hand
+/// with the lock's reset term removed: 54 bytes back instead of 35.)
+fn waits_for_the_pll_lock(sim: &str) {
+    const LOCK_AFTER: u32 = 3000;
+    for loader in [Loader::None, Loader::Loads] {
+        let l = layouts()[0];
+        let mut s = Session::new(l);
+        s.bytes(&Request::Ping.encode(None).unwrap());
+        // past the lock (and the 2-cycle synchroniser and 15-cycle power-on count), and longer
+        // than a reply to that PING would take (26 bytes, 260 bit times), which would otherwise
+        // make the board ignore the next PING and hide the first reply's extra bytes
+        s.gap(LOCK_AFTER / DIV + 300);
+        s.exchange(&Request::Ping.encode(None).unwrap(), Expect::Id);
+        s.gap(400);
+        // a STEP, answered once the core is out of reset (and, with the loader, loaded)
+        let mut m = StubModel::new(l);
+        let xs: Vec<i64> = (0..l.in_len as i64).collect();
+        let ys = m.step(true, &xs);
+        let step = Request::Step {
+            seq_start: true,
+            inputs: xs,
+        }
+        .encode(Some(&l))
+        .unwrap();
+        s.exchange(&step, Expect::Step(ys));
+        let dir = tempfile::Builder::new()
+            .prefix("qrnn-board-lock-")
+            .tempdir()
+            .unwrap();
+        let stim = dir.path().join("stim.txt");
+        let out = dir.path().join("out.txt");
+        std::fs::write(&stim, &s.stim).unwrap();
+        simulate(
+            sim,
+            &Sim {
+                dir: dir.path(),
+                l: &l,
+                loader,
+                lock_after: Some(LOCK_AFTER),
+                stim: &stim,
+                out: &out,
+            },
+        );
+        let captured = parse_capture(&std::fs::read_to_string(&out).unwrap());
+        eprint!("lock at {LOCK_AFTER}, {loader:?}: ");
+        check_replies(&s, &captured);
+    }
+}
+
+#[test]
+fn board_top_waits_for_the_pll_lock_icarus() {
+    if have(&[Tool::iverilog(), Tool::vvp()]) {
+        waits_for_the_pll_lock("icarus");
+    }
+}
+
+#[test]
+fn board_top_waits_for_the_pll_lock_verilator() {
+    if have(&[Tool::verilator()]) {
+        waits_for_the_pll_lock("verilator");
     }
 }
 
@@ -592,16 +701,19 @@ fn board_top_end_to_end_verilator() {
     }
 }
 
-/// The generated `board/qrnn_top.v` of a design without and with a weight image (the committed
-/// manifests of `tests/rtl/`), around the board top and the stand-in core of the same kind: clean
-/// under `verilator --lint-only -Wall`, compiled by Icarus and checked by yosys `hierarchy
-/// -check`, as a project's `make` and the board build read them.
+/// The generated `board/qrnn_top.v` and `board/qrnn_pll.v` of a design without and with a weight
+/// image (the committed manifests of `tests/rtl/`), around the board top and the stand-in core of
+/// the same kind: with `SIMULATION` defined (the PLL's behavioural model, `hw/qrnn_pll_sim.v`)
+/// clean under `verilator --lint-only -Wall` and compiled by Icarus; without it (the iCE40 PLL
+/// primitive, from yosys's iCE40 cell library) checked by yosys `hierarchy -check`, as the board
+/// build reads them.
 #[test]
 fn generated_wrapper_builds_with_either_kind_of_core() {
     if !have(&[Tool::verilator(), Tool::iverilog(), Tool::yosys()]) {
         return;
     }
     let board = qrnn_fpga::find_board("icebreaker").unwrap();
+    let pll = qrnn_fpga::pll::core_clock(&board, None).unwrap();
     for (name, loader) in [
         ("lstm_binary_1x1", Loader::None),
         ("lstm_ternary_spram", Loader::Loads),
@@ -617,22 +729,31 @@ fn generated_wrapper_builds_with_either_kind_of_core() {
         };
         let dir = tempfile::tempdir().unwrap();
         let top = dir.path().join("qrnn_top.v");
-        std::fs::write(&top, qrnn_fpga::project::wrapper(&board, &man)).unwrap();
-        let mut files: Vec<PathBuf> = vec![top];
+        std::fs::write(&top, qrnn_fpga::project::wrapper(&board, &man, &pll)).unwrap();
+        let pll_v = dir.path().join("qrnn_pll.v");
+        std::fs::write(&pll_v, pll.verilog(&board)).unwrap();
+        let mut files: Vec<PathBuf> = vec![top, pll_v, hw_dir().join("qrnn_pll_sim.v")];
         files.extend(sources()[1..].iter().cloned());
         let mut c = Command::new(Tool::verilator().cmd);
-        c.args(["--lint-only", "-Wall", "--top-module", "qrnn_top"])
-            .args(defines(&l, loader))
-            .args(&files);
+        c.args([
+            "--lint-only",
+            "-Wall",
+            "-DSIMULATION",
+            "--top-module",
+            "qrnn_top",
+        ])
+        .args(defines(&l, loader))
+        .args(&files);
         run(&mut c);
         let mut c = Command::new(Tool::iverilog().cmd);
-        c.args(["-g2005", "-Wall", "-s", "qrnn_top", "-o"])
+        c.args(["-g2005", "-Wall", "-DSIMULATION", "-s", "qrnn_top", "-o"])
             .arg(dir.path().join("top.vvp"))
             .args(defines(&l, loader))
             .args(&files);
         run(&mut c);
         let script = format!(
-            "read_verilog {} {}; hierarchy -check -top qrnn_top; proc; check -assert",
+            "read_verilog -lib -specify +/ice40/cells_sim.v; read_verilog {} {}; \
+             hierarchy -check -top qrnn_top; proc; check -assert",
             defines(&l, loader).join(" "),
             files
                 .iter()

@@ -45,6 +45,9 @@ pub struct Request {
     pub target: Family,
     /// `--board`: adds the UART board top, the pin file and the bitstream and flash rules.
     pub board: Option<Board>,
+    /// `--clock-mhz`: the board's core clock (its PLL's output at or below it); `None` is the
+    /// family's default (`qrnn_fpga::pll::default_core_clock_mhz`). Only with a board.
+    pub clock_mhz: Option<f64>,
     /// The device (`--device`, the board's, or with `fit` the family's default).
     pub device: Option<&'static Device>,
     /// `--fit`: choose the folding of every engine not pinned, for `device`.
@@ -75,6 +78,15 @@ impl Request {
         }
     }
 
+    /// The board's core clock and the PLL that makes it ([`Request::clock_mhz`]); `None`
+    /// without a board. A frequency the PLL cannot make is [`qrnn_fpga::FpgaError::Clock`].
+    pub fn core_clock(&self) -> Result<Option<qrnn_fpga::pll::Pll>, qrnn_fpga::FpgaError> {
+        self.board
+            .as_ref()
+            .map(|b| qrnn_fpga::pll::core_clock(b, self.clock_mhz))
+            .transpose()
+    }
+
     /// Flash address of the weight image: the board's, or the default.
     pub fn flash_offset(&self) -> u32 {
         self.board
@@ -90,6 +102,7 @@ impl Request {
             weights: WeightsMode::Auto,
             target,
             board: None,
+            clock_mhz: None,
             device: None,
             fit: false,
             allow_overfit: false,
@@ -293,6 +306,7 @@ pub fn assemble(
         fit,
         feasibility: _,
     } = planned;
+    let pll = req.core_clock()?;
     let mut g = qrnn_rtl::elaborate(model, design, &options)?;
     let m = &mut g.manifest;
     if let Some(d) = req.device {
@@ -301,6 +315,7 @@ pub fn assemble(
     }
     if let Some(b) = &req.board {
         m.board = Some(b.name.clone());
+        m.board_clock = pll.as_ref().map(|p| p.manifest());
         m.device = Some(b.device.clone());
         m.package = Some(b.package.clone());
     }
@@ -310,11 +325,11 @@ pub fn assemble(
     let mut files = g.files;
     files.extend(qrnn_sim::sim_files(model, &g.manifest, stim).map_err(qrnn_sim::SimError::from)?);
     let mut mk = qrnn_sim::makefile(&g.manifest);
-    if let Some(b) = &req.board {
-        files.extend(qrnn_fpga::project::board_files(b, &g.manifest)?);
+    if let (Some(b), Some(pll)) = (&req.board, &pll) {
+        files.extend(qrnn_fpga::project::board_files(b, &g.manifest, pll)?);
         files.extend(qrnn_link::board_sim::files(b, &g.manifest));
-        mk.push_str(&qrnn_fpga::project::makefile_rules(b));
-        mk.push_str(&qrnn_link::board_sim::rules(b, &g.manifest));
+        mk.push_str(&qrnn_fpga::project::makefile_rules(b, pll));
+        mk.push_str(&qrnn_link::board_sim::rules(b, &g.manifest, pll));
     }
     files.push(("Makefile".into(), mk));
     let json = serde_json::to_string_pretty(&g.manifest)
@@ -378,6 +393,42 @@ mod tests {
         assert_eq!(p.manifest.board.as_deref(), Some("icebreaker"));
         assert_eq!(p.manifest.device.as_deref(), Some(b.device.as_str()));
         assert!(p.files.iter().any(|f| f.0.ends_with(".pcf")));
+        // the default core clock, recorded once and said everywhere
+        let file = |name: &str| &p.files.iter().find(|f| f.0 == name).unwrap().1;
+        let c = p.manifest.board_clock.clone().expect("a board clock");
+        assert_eq!(
+            (c.board_hz, c.requested_mhz, c.clk_hz),
+            (12_000_000, 24.0, 24_000_000)
+        );
+        assert_eq!(c.pll, "SB_PLL40_PAD");
+        assert_eq!(c.params["DIVF"], 63);
+        assert!(file("Makefile").contains("CORE_MHZ  := 24\n"));
+        assert!(file("board/qrnn_top.v").contains(".CLK_HZ(24000000)"));
+        assert!(file("board/qrnn_pll.v").contains("SB_PLL40_PAD #("));
+        assert!(file("README.md").contains("| core clock | 24 MHz (requested 24 MHz) |"));
+        // --clock-mhz: the highest the PLL makes at or below it
+        req.clock_mhz = Some(30.5);
+        let p = generate(&m, &req, &stim).unwrap();
+        let c = p.manifest.board_clock.clone().unwrap();
+        assert_eq!(
+            (c.requested_mhz, c.achieved_mhz, c.clk_hz),
+            (30.5, 30.375, 30_375_000)
+        );
+        // one it cannot make is refused before anything is elaborated
+        req.clock_mhz = Some(10.0);
+        match generate(&m, &req, &stim) {
+            Err(ProjectError::Board(e @ qrnn_fpga::FpgaError::Clock { .. })) => {
+                assert!(e.to_string().contains("--clock-mhz 10"), "{e}")
+            }
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("10 MHz accepted"),
+        }
+        // no board, no clock
+        assert!(generate(&m, &Request::new(Family::Ice40), &stim)
+            .unwrap()
+            .manifest
+            .board_clock
+            .is_none());
     }
 
     #[test]

@@ -58,7 +58,8 @@ Interface: `qrnn_core` (docs/HARDWARE.md of qrnn-hw): one input element of {wx} 
 one output element of {wy} bits per beat, {out_len} per timestep; `in_seq_start` with the first element of a sequence.\n\n\
 **Cycles per timestep: {cps}** = {formula}\n\n\
 `qrnn.json` holds these figures for tools. `sim/` holds the testbench, the stimulus and the expected values\n\
-written by the golden model, and `sim/golden_trace.txt` (every named value of every timestep).\n{flash}{fit}",
+written by the golden model, and `sim/golden_trace.txt` (every named value of every timestep).\n{board}{flash}{fit}",
+        board = board_section(m),
         flash = flash_section(m),
         fit = fit_section(m),
         title = qrnn_model::name::escape::markdown_text(&m.model_name),
@@ -72,6 +73,32 @@ written by the golden model, and `sim/golden_trace.txt` (every named value of ev
         out_len = m.out_len,
         cps = m.cycles_per_step,
         formula = m.cycle_formula,
+    )
+}
+
+/// The README's board section (`gen --board`): the board, its clock and the core clock's PLL;
+/// empty without a board.
+fn board_section(m: &Manifest) -> String {
+    let (Some(board), Some(c)) = (&m.board, &m.board_clock) else {
+        return String::new();
+    };
+    use qrnn_fpga::pll::fmt_mhz;
+    let params = qrnn_fpga::pll::params_text(&c.params);
+    format!(
+        "\n## Board\n\nGenerated for board `{board}`: `make` builds the bitstream, `make flash` loads it, `make sim-board` \
+simulates the board behind a pseudo-terminal.\n\n\
+| | |\n|---|---|\n\
+| board clock | {board_mhz} MHz |\n\
+| core clock | {core} MHz (requested {req} MHz) |\n\
+| PLL | `{pll}` {params} (VCO {vco} MHz) |\n\n\
+One clock domain: the PLL makes the core clock from the board clock, and the board and the core stay in reset until \
+it locks. The UART divider (`CLK_HZ` in `board/qrnn_top.v`) and nextpnr's timing target (`CORE_MHZ` in the \
+Makefile) are the core clock; `qrnn-hw gen --board {board} --clock-mhz F` chooses another.\n",
+        board_mhz = fmt_mhz(c.board_hz as f64 / 1e6),
+        core = fmt_mhz(c.achieved_mhz),
+        req = fmt_mhz(c.requested_mhz),
+        pll = c.pll,
+        vco = fmt_mhz(c.vco_mhz),
     )
 }
 

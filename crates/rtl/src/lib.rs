@@ -121,6 +121,7 @@ fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifes
         generator: format!("qrnn-hw {}", env!("CARGO_PKG_VERSION")),
         target: opts.target,
         board: None,
+        board_clock: None,
         device: None,
         package: None,
         in_len: d.in_len,

@@ -326,6 +326,29 @@ pub struct WeightImage {
     pub load_cycles: u64,
 }
 
+/// The core clock of a board project (`gen --board`, `--clock-mhz`): the PLL that makes it from
+/// the board's clock (docs/HARDWARE.md §7 "Clocking"). Written by the generator from
+/// `qrnn_fpga::pll`; the board top's `CLK_HZ`, the Makefile's `CORE_MHZ` and the README say the
+/// same.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardClock {
+    /// The board's clock (its crystal or oscillator), Hz.
+    pub board_hz: u64,
+    /// The core clock asked for (`--clock-mhz`, or the family's default), MHz.
+    pub requested_mhz: f64,
+    /// The core clock the PLL makes (at most the requested one), MHz.
+    pub achieved_mhz: f64,
+    /// The achieved frequency in whole hertz, rounded down: the board top's `CLK_HZ`.
+    pub clk_hz: u64,
+    /// The PLL primitive (`SB_PLL40_PAD`, `SB_PLL40_CORE`, `EHXPLLL`, `rPLL`).
+    pub pll: String,
+    /// Its parameters by name (`DIVR`, `DIVF`, …).
+    pub params: std::collections::BTreeMap<String, u32>,
+    /// The PLL's oscillator frequency, MHz.
+    pub vco_mhz: f64,
+}
+
 /// `qrnn.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -340,6 +363,9 @@ pub struct Manifest {
     /// Board, when generated with `--board` (its device and package then set the build defaults).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub board: Option<String>,
+    /// The board project's core clock and its PLL; absent without a board.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub board_clock: Option<BoardClock>,
     /// Device short name for place and route (`up5k`, `hx8k`, …), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,

@@ -4,6 +4,8 @@
 //
 // WEIGHT_LOADER = 1 needs the stand-in core built with QRNN_STUB_LOADER; FLASH_MISO is the level the
 // testbench holds the flash's data line at (1: the stand-in core rejects its weights).
+// LOCK_AFTER: the clock cycle at which the PLL's lock (pll_locked) rises; the board must ignore
+// everything before it.
 // +stim=FILE: one command a line, two hex numbers: `0 BB` sends byte BB on uart_rx (8N1, DIV clock
 // cycles a bit); `3 BB` sends byte BB with a 0 stop bit (a framing error); `1 NNNN` leaves the line idle for NNNN bit times; `2 NNNN` waits until NNNN bytes
 // in all have come back on uart_tx (at most WAIT_LIMIT cycles, else the run ends with an error).
@@ -20,6 +22,7 @@ module board_tb;
     parameter [63:0] MODEL_ID     = 64'h0123456789ABCDEF;
     parameter        WEIGHT_LOADER = 0;
     parameter        FLASH_MISO   = 0;
+    parameter        LOCK_AFTER   = 20;
     localparam       BAUD         = 100000;
     localparam       CLK_HZ       = BAUD * DIV;
     localparam       WAIT_LIMIT   = 2000000;
@@ -32,12 +35,20 @@ module board_tb;
 
     always #5 clk = !clk;
 
+    // the PLL's lock, rising at clock cycle LOCK_AFTER
+    integer cycles = 0;
+    reg     locked = 1'b0;
+    always @(posedge clk) begin
+        cycles <= cycles + 1;
+        if (cycles + 1 >= LOCK_AFTER) locked <= 1'b1;
+    end
+
     qrnn_board_top #(
         .CLK_HZ(CLK_HZ), .BAUD(BAUD), .IN_LEN(IN_LEN), .OUT_LEN(OUT_LEN), .WX(WX), .WY(WY),
         .MODEL_ID(MODEL_ID), .FRAME_TIMEOUT_BITS(TIMEOUT_BITS), .LED_COUNT(4),
         .WEIGHT_LOADER(WEIGHT_LOADER)
     ) dut (
-        .clk(clk), .uart_rx(rx), .uart_tx(tx), .led(led), .btn_rst(1'b0),
+        .clk(clk), .pll_locked(locked), .uart_rx(rx), .uart_tx(tx), .led(led), .btn_rst(1'b0),
         .flash_csn(flash_csn), .flash_sck(flash_sck), .flash_mosi(flash_mosi),
         .flash_miso(FLASH_MISO != 0)
     );
