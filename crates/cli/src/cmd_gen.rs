@@ -74,6 +74,16 @@ pub struct Args {
     /// lists them: l0_w, l0_u, l1_w, …, hd_w). Repeatable; overrides --weights for that memory.
     #[arg(long, value_name = "NAME=KIND")]
     place: Vec<String>,
+    /// Pipeline registers of the dense engines: `mv=N,update=M` (matrix-vector levels 0–5, each
+    /// one cycle more per MV phase; update levels 0–4, each two cycles more per UPDATE phase),
+    /// `none` or `max` (docs/HARDWARE.md §4.4). Default: the target family's (every level).
+    #[arg(long, value_name = "mv=N,update=M")]
+    pipeline: Option<String>,
+    /// Timesteps per second wanted: with --fit (implied), the smallest folding that reaches it at
+    /// the clock the timing model expects for the device (docs/HARDWARE.md §4.5), instead of the
+    /// fastest; refused when no folding that fits reaches it.
+    #[arg(long, value_name = "N")]
+    target_rate: Option<f64>,
     /// Print the IR after a pass (`all` for every pass) to stderr.
     #[arg(long, value_name = "PASS")]
     dump_ir_after: Option<String>,
@@ -247,8 +257,19 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         .clone()
         .ok_or_else(|| miette!("give a model file: qrnn-hw gen MODEL.qw"))?;
     let model = crate::util::load_model(ctx, &model_path)?;
+    if let Some(r) = a.target_rate {
+        if !(r.is_finite() && r > 0.0) {
+            return Err(miette!(
+                code = "qrnn::gen::rate",
+                help = "e.g. --target-rate 20000 (timesteps per second)",
+                "--target-rate {r}: expected a positive number of timesteps per second"
+            ));
+        }
+    }
+    // --target-rate asks the fit for the smallest design that reaches the rate
+    let fit = a.fit || a.target_rate.is_some();
     let (target, board, device) =
-        resolve_target(a.target, a.board.as_deref(), a.device.as_deref(), a.fit)?;
+        resolve_target(a.target, a.board.as_deref(), a.device.as_deref(), fit)?;
     if a.weights == WeightsMode::Spram && target != Family::Ice40 {
         return Err(miette!(
             code = "qrnn::gen::place",
@@ -271,9 +292,23 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         board,
         clock_mhz: a.clock_mhz,
         device,
-        fit: a.fit,
+        fit,
+        target_rate: a.target_rate,
         allow_overfit: a.allow_overfit,
         place: parse_place(&a.place)?,
+        pipeline: a
+            .pipeline
+            .as_deref()
+            .map(|p| {
+                p.parse::<qrnn_rtl::ir::Pipe>().map_err(|m| {
+                    miette!(
+                        code = "qrnn::gen::pipeline",
+                        help = "e.g. --pipeline mv=4,update=2, --pipeline none or --pipeline max (docs/HARDWARE.md §4.4)",
+                        "--pipeline {p:?}: {m}"
+                    )
+                })
+            })
+            .transpose()?,
     };
     // the core clock: refused here, before the passes run, if the board's PLL cannot make it
     if let (Some(mhz), None) = (a.clock_mhz, &req.board) {
@@ -366,11 +401,14 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         );
     }
     if !ctx.quiet {
+        let m = &project.manifest;
         note!(
-            "wrote {} ({} files): {} cycles per timestep; run `make -C {} sim`",
+            "wrote {} ({} files): {} cycles per timestep (about {:.0} timesteps/s at the {:.0} MHz the timing model expects); run `make -C {} sim`",
             out.display(),
             project.files.len(),
-            project.manifest.cycles_per_step,
+            m.cycles_per_step,
+            m.timesteps_per_second_estimate,
+            m.fmax_estimate_mhz,
             out.display()
         );
     }

@@ -167,8 +167,24 @@ impl Use {
         }
     }
     /// The objective, compared lexicographically: cycles, logic, block RAM, DSP, flip-flops.
-    fn key(&self) -> [i64; 5] {
-        [self.cycles, self.r[0], self.r[2], self.r[3], self.r[1]]
+    fn key(&self) -> [i64; 6] {
+        self.key_cap(None)
+    }
+    /// The objective under a cycle cap (`--target-rate`): first the cycles beyond the cap, then
+    /// logic, block RAM, DSP and flip-flops, then cycles: the smallest design that reaches the
+    /// rate, or the fastest if none does. Without a cap, [`Use::key`].
+    fn key_cap(&self, cap: Option<i64>) -> [i64; 6] {
+        match cap {
+            None => [self.cycles, self.r[0], self.r[2], self.r[3], self.r[1], 0],
+            Some(c) => [
+                (self.cycles - c).max(0),
+                self.r[0],
+                self.r[2],
+                self.r[3],
+                self.r[1],
+                self.cycles,
+            ],
+        }
     }
     /// Used amount of one resource.
     pub fn get(&self, r: Res) -> u64 {
@@ -293,7 +309,7 @@ pub fn ice40_packed(d: &Design) -> u64 {
 pub fn usage(d: &Design, family: Family) -> Use {
     let r: Resources = predict(d, family);
     let logic = if family == Family::Ice40 {
-        r.lut4 + r.ff - ice40_packed(d).min(r.ff)
+        r.lut4 + r.ff - (ice40_packed(d) + r.ff_packed).min(r.ff)
     } else {
         r.lut4
     };
@@ -408,6 +424,13 @@ pub struct FitOptions {
     /// Whether `auto` may move to `spram` when nothing fits the block RAM (not for a board that
     /// cannot hold a weight image in its flash).
     pub allow_spram: bool,
+    /// The most cycles per timestep wanted (`--target-rate`, through the Fmax estimate): then the
+    /// fit picks the smallest design within it, not the fastest.
+    pub max_cycles: Option<u64>,
+    /// The pipeline levels (`--pipeline`); `None`: the family's default. The levels are the same
+    /// for every family by default ([`qrnn_rtl::timing::default_pipe`]), so the passes do not
+    /// depend on the family.
+    pub pipeline: Option<qrnn_rtl::ir::Pipe>,
 }
 
 impl Default for FitOptions {
@@ -417,6 +440,8 @@ impl Default for FitOptions {
             weights: WeightsMode::Auto,
             ceiling: CEILING,
             allow_spram: true,
+            max_cycles: None,
+            pipeline: None,
         }
     }
 }
@@ -442,11 +467,13 @@ fn pipeline(
     target: Family,
     weights: WeightsMode,
     folds: &[(EngineId, Fold)],
+    pipe: Option<qrnn_rtl::ir::Pipe>,
 ) -> Result<Design, RtlError> {
     let opts = Options {
         folds: folds.iter().copied().collect(),
         weights,
         target,
+        pipeline: pipe,
         ..Options::default()
     };
     run_pipeline(model, &opts, |_, _| {})
@@ -515,6 +542,7 @@ fn tabulate(
     families: &[Family],
     modes: &[WeightsMode],
     cands: &[(EngineId, Vec<Fold>)],
+    pipe: Option<qrnn_rtl::ir::Pipe>,
 ) -> Result<Vec<(Family, Space)>, RtlError> {
     let at = |i: usize| -> Vec<(EngineId, Fold)> {
         cands
@@ -528,7 +556,7 @@ fn tabulate(
         .iter()
         .flat_map(|f| modes.iter().map(move |w| (*f, *w)))
         .collect();
-    let base = pipeline(model, target, modes[0], &at(0))?;
+    let base = pipeline(model, target, modes[0], &at(0), pipe)?;
     // the head's stand-in layer: the first layer without its weight memories (cheap to copy)
     let mut stub = base.layers[0].clone();
     stub.w.rom = None;
@@ -555,7 +583,7 @@ fn tabulate(
                 sc.spawn(move || -> Result<Vec<(usize, Row)>, RtlError> {
                     let mut out = Vec::new();
                     for i in (t..n_max).step_by(threads) {
-                        let d = pipeline(model, target, modes[0], &at(i))?;
+                        let d = pipeline(model, target, modes[0], &at(i), pipe)?;
                         let row: Row = d
                             .layers
                             .into_iter()
@@ -636,7 +664,7 @@ fn pareto(opts: &[Opt]) -> Vec<usize> {
 
 /// Branch and bound: the choice (one option index per engine) of least [`Use::key`] within
 /// `budget`, or `None`.
-fn search(space: &Space, budget: &Budget) -> Option<(Vec<usize>, Use)> {
+fn search(space: &Space, budget: &Budget, cap: Option<i64>) -> Option<(Vec<usize>, Use)> {
     let lists: Vec<Vec<usize>> = space.opts.iter().map(|o| pareto(o)).collect();
     let n = lists.len();
     // rest[k]: component-wise minima of engines k.. (a lower bound on what they add)
@@ -665,6 +693,7 @@ fn search(space: &Space, budget: &Budget) -> Option<(Vec<usize>, Use)> {
         lists: &[Vec<usize>],
         rest: &[Use],
         budget: &Budget,
+        cap: Option<i64>,
         pick: &mut Vec<usize>,
         best: &mut Option<(Vec<usize>, Use)>,
     ) {
@@ -673,7 +702,7 @@ fn search(space: &Space, budget: &Budget) -> Option<(Vec<usize>, Use)> {
             return;
         }
         if let Some((_, b)) = best {
-            if lb.key() >= b.key() {
+            if lb.key_cap(cap) >= b.key_cap(cap) {
                 return;
             }
         }
@@ -690,6 +719,7 @@ fn search(space: &Space, budget: &Budget) -> Option<(Vec<usize>, Use)> {
                 lists,
                 rest,
                 budget,
+                cap,
                 pick,
                 best,
             );
@@ -697,7 +727,7 @@ fn search(space: &Space, budget: &Budget) -> Option<(Vec<usize>, Use)> {
         }
     }
     go(
-        0, space.base, space, &lists, &rest, budget, &mut pick, &mut best,
+        0, space.base, space, &lists, &rest, budget, cap, &mut pick, &mut best,
     );
     best
 }
@@ -891,7 +921,7 @@ fn spaces(
             )));
         }
     }
-    tabulate(model, families, &[o.weights], &cands)
+    tabulate(model, families, &[o.weights], &cands, o.pipeline)
 }
 
 /// The best choice over the spaces of `budget`'s family, by [`Use::key`] (earlier placement
@@ -899,11 +929,15 @@ fn spaces(
 fn best_of<'a>(
     spaces: &'a [(Family, Space)],
     budget: &Budget,
+    cap: Option<i64>,
 ) -> Option<(&'a Space, Vec<usize>, Use)> {
     let mut best: Option<(&Space, Vec<usize>, Use)> = None;
     for (_, sp) in spaces.iter().filter(|(f, _)| *f == budget.device.family) {
-        if let Some((pick, u)) = search(sp, budget) {
-            if best.as_ref().is_none_or(|(_, _, b)| u.key() < b.key()) {
+        if let Some((pick, u)) = search(sp, budget, cap) {
+            if best
+                .as_ref()
+                .is_none_or(|(_, _, b)| u.key_cap(cap) < b.key_cap(cap))
+            {
                 best = Some((sp, pick, u));
             }
         }
@@ -928,7 +962,8 @@ fn fit_in(
     let mut search_budget = budget.clone();
     let mut tries = Vec::new();
     let (sp, folds, real, d) = loop {
-        let Some((sp, pick, u)) = best_of(spaces, &search_budget) else {
+        let Some((sp, pick, u)) = best_of(spaces, &search_budget, o.max_cycles.map(|c| c as i64))
+        else {
             return Ok(None);
         };
         let folds: Vec<(EngineId, Fold)> = sp
@@ -938,7 +973,7 @@ fn fit_in(
             .enumerate()
             .map(|(j, (n, &i))| (*n, sp.opts[j][i].fold))
             .collect();
-        let d = pipeline(model, family, sp.weights, &folds)?;
+        let d = pipeline(model, family, sp.weights, &folds, o.pipeline)?;
         let real = usage(&d, family);
         if real.cycles != u.cycles {
             return Err(RtlError::internal(
@@ -1191,7 +1226,7 @@ pub fn design_space(
         .map_or(1, |n| n.get())
         .clamp(1, grid.len().max(1));
     let run = |folds: &[(EngineId, Fold)]| -> Result<Use, RtlError> {
-        let d = pipeline(model, family, o.weights, folds)?;
+        let d = pipeline(model, family, o.weights, folds, o.pipeline)?;
         Ok(usage(&d, family))
     };
     let uses: Vec<Result<Use, RtlError>> = std::thread::scope(|sc| {
@@ -1499,7 +1534,7 @@ mod tests {
                     folds.push((*n, sp.opts[j][i].fold));
                     u = u.add(sp.opts[j][i].delta);
                 }
-                let d = pipeline(&m, family, sp.weights, &folds).unwrap();
+                let d = pipeline(&m, family, sp.weights, &folds, None).unwrap();
                 let real = usage(&d, family);
                 assert_eq!(real.cycles, u.cycles, "{family} {folds:?}");
                 if keep_s {
@@ -1532,7 +1567,7 @@ mod tests {
                         let mut b = full.clone();
                         let (a, l) = b.limits[0].unwrap();
                         b.limits[0] = Some((a, (l as f64 * frac) as u64));
-                        let got = search(sp, &b).map(|(_, u)| u);
+                        let got = search(sp, &b, None).map(|(_, u)| u);
                         assert_eq!(got, brute(sp, &b), "{} on {d} at {frac}", m.name);
                     }
                 }

@@ -56,6 +56,11 @@ pub struct Request {
     pub allow_overfit: bool,
     /// `--place NAME=KIND`: per-memory placement overrides.
     pub place: std::collections::BTreeMap<String, qrnn_rtl::ir::Placement>,
+    /// `--pipeline`: the pipeline levels of the dense engines; `None`: the family's default.
+    pub pipeline: Option<qrnn_rtl::ir::Pipe>,
+    /// `--target-rate`: timesteps per second the fit must reach with the smallest design (at the
+    /// clock [`qrnn_rtl::timing::fmax_estimate`] expects); needs `fit`.
+    pub target_rate: Option<f64>,
 }
 
 /// An iCE40 core project with the default folding and weights.
@@ -75,6 +80,7 @@ impl Request {
             dsps: self.device.map(|d| d.dsps.into()),
             place: self.place.clone(),
             flash_offset: self.flash_offset(),
+            pipeline: self.pipeline,
         }
     }
 
@@ -107,6 +113,8 @@ impl Request {
             fit: false,
             allow_overfit: false,
             place: Default::default(),
+            pipeline: None,
+            target_rate: None,
         }
     }
 }
@@ -149,6 +157,26 @@ pub enum ProjectError {
     #[error("auto-fit needs a device")]
     #[diagnostic(code(qrnn::internal))]
     FitWithoutDevice,
+    /// `--target-rate` beyond every design that fits the device.
+    #[error(
+        "--target-rate {rate}: no folding that fits {device} reaches {rate} timesteps per second at the estimated {mhz:.1} MHz: the fastest takes {cycles} cycles per timestep, {best:.0} timesteps per second"
+    )]
+    #[diagnostic(
+        code(qrnn::gen::rate),
+        help("ask for at most {best:.0} timesteps per second, or a larger device (`--device`); docs/HARDWARE.md §4.5 gives the clock estimates")
+    )]
+    Rate {
+        /// The rate asked for.
+        rate: f64,
+        /// The device's part name.
+        device: String,
+        /// The clock estimate, MHz.
+        mhz: f64,
+        /// Cycles per timestep of the fastest design that fits.
+        cycles: u64,
+        /// Its rate.
+        best: f64,
+    },
     /// The output path names no directory to create (`.`, `..`, a root).
     #[error("{}: -o must name a directory to create, not `.`, `..` or a root", path.display())]
     #[diagnostic(
@@ -204,9 +232,18 @@ pub fn plan(
     let mut options = req.options();
     let fit = if req.fit {
         let dev = req.device.ok_or(ProjectError::FitWithoutDevice)?;
+        let pipe = req
+            .pipeline
+            .unwrap_or_else(|| qrnn_rtl::timing::default_pipe(dev.family));
+        let mhz = qrnn_rtl::timing::fmax_estimate(dev.family, Some(dev.name), pipe);
+        let max_cycles = req
+            .target_rate
+            .map(|r| ((mhz * 1e6 / r).floor() as u64).max(1));
         let o = FitOptions {
             pinned: req.folds.clone(),
             weights: req.weights,
+            max_cycles,
+            pipeline: req.pipeline,
             // a board without a flash table cannot load weights into SPRAM
             allow_spram: req
                 .board
@@ -215,9 +252,22 @@ pub fn plan(
             ..FitOptions::default()
         };
         let f = qrnn_plan::fit::fit(model, dev, &o)?;
+        if let (Some(rate), Some(cap)) = (req.target_rate, max_cycles) {
+            let cycles = f.used.cycles.max(0) as u64;
+            if cycles > cap {
+                return Err(ProjectError::Rate {
+                    rate,
+                    device: dev.part.to_string(),
+                    mhz,
+                    cycles,
+                    best: qrnn_rtl::timing::rate(mhz, cycles),
+                });
+            }
+        }
         options = Options {
             place: req.place.clone(),
             flash_offset: req.flash_offset(),
+            pipeline: req.pipeline,
             ..f.options()
         };
         Some(f)
@@ -312,6 +362,9 @@ pub fn assemble(
     if let Some(d) = req.device {
         m.device = Some(d.name.to_string());
         m.package = d.packages.first().map(|p| p.to_string());
+        m.fmax_estimate_mhz = qrnn_rtl::timing::fmax_estimate(d.family, Some(d.name), m.pipeline);
+        m.timesteps_per_second_estimate =
+            qrnn_rtl::timing::rate(m.fmax_estimate_mhz, m.cycles_per_step);
     }
     if let Some(b) = &req.board {
         m.board = Some(b.name.clone());

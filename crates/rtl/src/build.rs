@@ -119,7 +119,63 @@ impl B {
     }
 
     /// `requant` (§2): RHU shift right by `d` (left by `-d` if negative), then saturate to `w`.
+    /// Built as [`B::requant_parts`] and one selection.
     pub fn requant(&mut self, s: Expr, d: i32, w: u32) -> Expr {
+        match self.requant_parts(s, d, w) {
+            Ok((hi, lo, v)) => self.sat_select(hi, lo, v),
+            Err(t) => self.sat(t, w),
+        }
+    }
+
+    /// The parts of `requant(s, d, w)` for `d > 0` and a sum wider than `w`: whether the rounded
+    /// value is above the largest `w`-bit value, whether it is below the smallest, and its low
+    /// `w` bits. The comparisons are made on `s` itself, beside the rounding adder rather than
+    /// after it (RHU: `round(s) > max` ⇔ `s ≥ (max+1)·2^d − 2^(d−1)`, `round(s) < min` ⇔
+    /// `s < min·2^d − 2^(d−1)`), so rounding and saturation cost one carry chain of delay, not
+    /// two. Otherwise `Err` with the rounded (or shifted) value, to saturate as it is.
+    pub fn requant_parts(&mut self, s: Expr, d: i32, w: u32) -> Result<(Expr, Expr, Expr), Expr> {
+        let sw = s.width();
+        if d <= 0 || sw <= w {
+            return Err(self.round(s, d));
+        }
+        let max = (1i128 << (w - 1)) - 1;
+        let min = -(1i128 << (w - 1));
+        let half = 1i128 << (d - 1);
+        let hi_t = ((max + 1) << d) - half;
+        let lo_t = (min << d) - half;
+        // a width that holds s and both thresholds
+        let need = |v: i128| -> u32 {
+            let mut k = 1;
+            while !(-(1i128 << (k - 1))..(1i128 << (k - 1))).contains(&v) {
+                k += 1;
+            }
+            k
+        };
+        let cw = sw.max(need(hi_t - 1)).max(need(lo_t));
+        let s = self.name("rq_in", s);
+        let se = self.ext(s.clone(), cw);
+        let ty = Ty::s(cw);
+        let hi = self.name("sat_hi", bin(BinOp::Gt, se.clone(), konst(hi_t - 1, ty)));
+        let lo = self.name("sat_lo", bin(BinOp::Lt, se, konst(lo_t, ty)));
+        let t = self.round(s, d);
+        let v = self.trunc(t, w);
+        Ok((hi, lo, v))
+    }
+
+    /// The saturation's selection: the largest `w`-bit value if `hi`, the smallest if `lo`,
+    /// else `v` (`w` bits, signed).
+    pub fn sat_select(&mut self, hi: Expr, lo: Expr, v: Expr) -> Expr {
+        let w = v.width();
+        let sw = Ty::s(w);
+        let max = (1i128 << (w - 1)) - 1;
+        let min = -(1i128 << (w - 1));
+        let v = cast(v, true);
+        let r = mux(hi, konst(max, sw), mux(lo, konst(min, sw), v));
+        self.name("sat", r)
+    }
+
+    /// The rounding half of [`B::requant`]: RHU shift right by `d` (left by `-d`), unsaturated.
+    pub fn round(&mut self, s: Expr, d: i32) -> Expr {
         let sw = s.width();
         let t = if d > 0 {
             // (s + 2^(d-1)) >>> d in max(sw, d) + 1 bits: the half always fits, the sum never overflows
@@ -133,8 +189,7 @@ impl B {
             let se = self.ext(s, sw + (-d) as u32);
             shl(se, (-d) as u32)
         };
-        let t = self.name("rq", t);
-        self.sat(t, w)
+        self.name("rq", t)
     }
 
     /// Binarize (§2): 1 (= +1) when the signed value is ≥ 0.

@@ -165,9 +165,25 @@ fn spram_rom(mut b: B, rom: &Memory, addr: Expr) -> Module {
     b.m
 }
 
-/// The combinational lanes of one engine: `P` chunk sums of `S` products `code · a`.
-fn dot_module(name: &str, mv: &Mv, f: Fold, lut: bool) -> Module {
+/// The lanes of one engine: `P` chunk sums of `S` products `code · a`, combinational, or with
+/// `cut` (pipeline level 5, docs/HARDWARE.md §4.4) registered halfway down the adder tree: the
+/// sums come one cycle after their inputs.
+fn dot_module(name: &str, mv: &Mv, f: Fold, lut: bool, cut: bool) -> Module {
     let mut b = B::new(name);
+    if cut {
+        b.m.input("clk", Ty::u(1));
+    }
+    // the tree's partial sums, registered when `cut`: groups of 2^⌈depth/2⌉ terms
+    let depth = clog2(f.s + 1);
+    let group = 1usize << depth.div_ceil(2);
+    let reg = |b: &mut B, name: String, e: Expr| -> Expr {
+        if !cut {
+            return e;
+        }
+        let r = b.m.reg(&name, e.ty(), None);
+        b.m.seq.push(Stmt::Assign(name, e));
+        r
+    };
     b.m.comment = header(&format!(
         "{} matrix-vector lanes: {} rows x {} columns per cycle, {} codes x {} activations{}",
         name,
@@ -225,12 +241,14 @@ fn dot_module(name: &str, mv: &Mv, f: Fold, lut: bool) -> Module {
             .map(|o| cast(o, true))
             .map(|o| b.name("mv", o))
             .collect();
-        Some(b.sum_tree("nvalid", ones, dw))
+        let nv = b.sum_tree("nvalid", ones, dw);
+        Some(reg(&mut b, "nvalid_q".into(), nv))
     } else {
         None
     };
     for p in 0..f.p {
         let mut terms = Vec::with_capacity(f.s + 1);
+        let mut negs_count = None;
         // negated lanes of this row: `-m = ~m + 1`, so a lane emits `m ^ {n}` and the row adds
         // the number of its negated lanes once (docs/HARDWARE.md "Lanes")
         let mut negs = Vec::new();
@@ -289,15 +307,45 @@ fn dot_module(name: &str, mv: &Mv, f: Fold, lut: bool) -> Module {
             terms.push(b.name(&format!("l{p}_{s}"), prod));
         }
         if !negs.is_empty() {
-            let cw = clog2(negs.len() + 1) + 1;
-            let bits: Vec<Expr> = negs
-                .into_iter()
-                .map(|n| cast(cat(vec![uc(0, 1), n]), true))
-                .collect();
-            let count = b.sum_tree(&format!("neg{p}"), bits, cw);
-            terms.push(b.name(&format!("negs{p}"), count));
+            // the count of negated lanes: one popcount, or with `cut` one per group of lanes,
+            // each registered as its own partial sum
+            let per = if cut { group } else { negs.len() };
+            let mut counts = Vec::new();
+            for (k, chunk) in negs.chunks(per).enumerate() {
+                let cw = clog2(chunk.len() + 1) + 1;
+                let bits: Vec<Expr> = chunk
+                    .iter()
+                    .map(|n| cast(cat(vec![uc(0, 1), n.clone()]), true))
+                    .collect();
+                let count = b.sum_tree(&format!("neg{p}"), bits, cw);
+                let name = if per == negs.len() {
+                    format!("negs{p}")
+                } else {
+                    format!("negs{p}_{k}")
+                };
+                counts.push(b.name(&name, count));
+            }
+            negs_count = Some(counts);
         }
-        let sum = b.sum_tree(&format!("s{p}"), terms, dw);
+        let sum = if cut {
+            // partial sums of the lanes (and the negated-lane count on its own), registered
+            let mut parts = Vec::new();
+            let mut it = terms.into_iter().peekable();
+            let mut k = 0;
+            while it.peek().is_some() {
+                let chunk: Vec<Expr> = it.by_ref().take(group).collect();
+                let ps = b.sum_tree(&format!("s{p}"), chunk, dw);
+                parts.push(reg(&mut b, format!("ps{p}_{k}_q"), ps));
+                k += 1;
+            }
+            for (k, c) in negs_count.take().into_iter().flatten().enumerate() {
+                parts.push(reg(&mut b, format!("negs{p}_{k}_q"), c));
+            }
+            b.sum_tree(&format!("s{p}"), parts, dw)
+        } else {
+            terms.extend(negs_count.take().into_iter().flatten());
+            b.sum_tree(&format!("s{p}"), terms, dw)
+        };
         let out = if let Some(nv) = &nvalid {
             let sum = b.name(&format!("pop{p}"), sum);
             sub(shl(sum, 1), nv.clone())
@@ -379,7 +427,14 @@ pub fn elaborate(d: &Design) -> Result<(Vec<Module>, Vec<File>), String> {
             modules.push(m);
             files.extend(file);
             let lut = d.lut_products.contains(&(e.id, format!("lanes {nm}")));
-            modules.push(dot_module(&format!("qrnn_{}_dot", rom.name), mv, f, lut));
+            let cut = e.pipe.mv >= 5;
+            modules.push(dot_module(
+                &format!("qrnn_{}_dot", rom.name),
+                mv,
+                f,
+                lut,
+                cut,
+            ));
         }
     }
     if let Some(img) = crate::loader::image(d) {
@@ -624,6 +679,9 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
     let mut rams = crate::ram::Rams::new(&d.buffers);
     rams.declare(&mut b);
     let mut seq: Vec<Stmt> = Vec::new();
+    // pipeline registers of the datapath: assigned every cycle, outside the reset branch, so
+    // that they have neither a reset nor a clock enable (docs/HARDWARE.md §4.4)
+    let mut free: Vec<Stmt> = Vec::new();
     let mut rst_stmts: Vec<Stmt> = vec![
         Stmt::Assign("ph_q".into(), uc(0, phw)),
         Stmt::Assign("cnt_q".into(), uc(0, cw)),
@@ -1271,6 +1329,99 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 &mv_reset,
             ));
         }
+        // the control of the matrix-vector pipeline at each stage (docs/HARDWARE.md §4.4): stage
+        // 1 (the ROM words and activations), then one stage per pipeline level
+        let lv = e.pipe.mv;
+        let ctl1 = Ctl {
+            v: p1v.clone(),
+            isw: p1w.clone(),
+            first: p1first.clone(),
+            last: p1last.clone(),
+            row: p1row.clone(),
+            g: p1g.clone(),
+            zb: zctr.as_ref().map(|z| z.p1_bank.clone()),
+            za: zctr.as_ref().map(|z| z.p1_addr.clone()),
+        };
+        let mut stage = 1;
+        const ALL: &[&str] = &["isw", "first", "last", "row", "g", "zb", "za"];
+        // after the accumulators the row is needed only where it may not exist (P > 1) or is
+        // stored at (the head, ConvLSTM)
+        let wr: &[&str] = if f.p > 1 || e.cell.is_none() || !dense {
+            &["last", "row", "zb", "za"]
+        } else {
+            &["last", "zb", "za"]
+        };
+        let mut cut_ctl = |b: &mut B,
+                           seq: &mut Vec<Stmt>,
+                           free: &mut Vec<Stmt>,
+                           rst: &mut Vec<Stmt>,
+                           c: &Ctl,
+                           on: bool,
+                           keep: &[&str]| {
+            if !on {
+                return c.clone();
+            }
+            stage += 1;
+            delay_ctl(b, seq, free, rst, &format!("{pre}_p{stage}"), c, keep)
+        };
+        // level 3: the ROM words and the activations are registered before the lanes
+        let ctl_dot = cut_ctl(
+            &mut b,
+            &mut seq,
+            &mut free,
+            &mut rst_stmts,
+            &ctl1,
+            lv >= 3,
+            ALL,
+        );
+        let in_reg = lv >= 3;
+        let mask_in = pipe_reg(
+            &mut b,
+            &mut free,
+            in_reg,
+            &format!("{pre}_lmask_q"),
+            p1mask.clone(),
+        );
+        // level 5: the lanes' adder trees are registered halfway (inside the dot modules)
+        let ctl_dot = cut_ctl(
+            &mut b,
+            &mut seq,
+            &mut free,
+            &mut rst_stmts,
+            &ctl_dot,
+            lv >= 5,
+            ALL,
+        );
+        // level 2: the chunk sums are registered before the accumulators
+        let ctl_acc = cut_ctl(
+            &mut b,
+            &mut seq,
+            &mut free,
+            &mut rst_stmts,
+            &ctl_dot,
+            lv >= 2,
+            ALL,
+        );
+        // level 1: the group totals are registered before the requantisation
+        let ctl_fin = cut_ctl(
+            &mut b,
+            &mut seq,
+            &mut free,
+            &mut rst_stmts,
+            &ctl_acc,
+            lv >= 1,
+            wr,
+        );
+        // level 4: the requantisation's sum is registered before rounding and saturation
+        let ctl_wr = cut_ctl(
+            &mut b,
+            &mut seq,
+            &mut free,
+            &mut rst_stmts,
+            &ctl_fin,
+            lv >= 4,
+            wr,
+        );
         // ROMs and lanes
         let mut dots = Vec::new();
         for (nm, mv, actreg) in [
@@ -1302,11 +1453,29 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 name: format!("u_{}_rom", rom.name),
                 ports: rom_ports,
             });
-            let mut ports = vec![
-                ("word".into(), data),
+            let word = pipe_reg(
+                &mut b,
+                &mut free,
+                in_reg,
+                &format!("{pre}_{nm}_lword_q"),
+                data,
+            );
+            let actreg = pipe_reg(
+                &mut b,
+                &mut free,
+                in_reg,
+                &format!("{pre}_{nm}_lact_q"),
+                actreg,
+            );
+            let mut ports = vec![];
+            if lv >= 5 {
+                ports.push(("clk".into(), Expr::Ref("clk".into(), Ty::u(1))));
+            }
+            ports.extend([
+                ("word".into(), word),
                 ("act".into(), actreg),
-                ("mask".into(), p1mask.clone()),
-            ];
+                ("mask".into(), mask_in.clone()),
+            ]);
             let mut sums = Vec::new();
             for p in 0..f.p {
                 let sname = format!("{pre}_{nm}_dot{p}");
@@ -1319,20 +1488,84 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 name: format!("u_{}_dot", rom.name),
                 ports,
             });
+            let sums = sums
+                .into_iter()
+                .enumerate()
+                .map(|(p, sm)| {
+                    pipe_reg(
+                        &mut b,
+                        &mut free,
+                        lv >= 2,
+                        &format!("{pre}_{nm}_dot{p}_q"),
+                        sm,
+                    )
+                })
+                .collect::<Vec<_>>();
             dots.push((nm, mv, sums));
         }
         // accumulators and finalisation, per lane p
         let mut st = Vec::new();
-        for p in 0..f.p {
-            let row = b.name(&format!("{pre}_row{p}"), add_c(&p1row, p));
-            let rvalid = b.name(&format!("{pre}_rv{p}"), lt_c(&row, e.rows()));
-            // the clamped row index reads the per-row arrays (P = 1), the head's outputs and the
-            // ConvLSTM z array; a dense layer with P > 1 needs none
-            let ri = if dense && e.cell.is_some() && f.p > 1 {
+        let mut fin_st = Vec::new();
+        // lane p's row at a stage: the row, whether it exists, and the clamped index that reads
+        // the per-row arrays (P = 1), the head's outputs and the ConvLSTM z array (a dense layer
+        // with P > 1 needs no clamp)
+        let lane_row = |b: &mut B, c: &Ctl, tag: &str, p: usize, need_rv: bool, need_ri: bool| {
+            if !need_rv && !need_ri {
+                return (zero(), zero());
+            }
+            if f.p == 1 {
+                // one row per group: every row the engine issues exists, none needs a clamp
+                return (one(), if need_ri { c.row.clone() } else { zero() });
+            }
+            let row = b.name(&format!("{pre}_row{tag}{p}"), add_c(&c.row, p));
+            let rvalid = b.name(&format!("{pre}_rv{tag}{p}"), lt_c(&row, e.rows()));
+            let ri = if !need_ri {
+                zero()
+            } else if dense && e.cell.is_some() && f.p > 1 {
                 row.clone()
             } else {
-                let ri = mux(rvalid.clone(), row.clone(), uc(0, roww));
-                b.name(&format!("{pre}_ri{p}"), ri)
+                let ri = mux(rvalid.clone(), row, uc(0, roww));
+                b.name(&format!("{pre}_ri{tag}{p}"), ri)
+            };
+            (rvalid, ri)
+        };
+        for p in 0..f.p {
+            // the requantisation reads per-row constants at `ri` (P = 1); the store needs the row
+            // (head, ConvLSTM) or only whether it exists (a dense layer's z banks)
+            let store_ri = e.cell.is_none() || !dense;
+            let (rvalid, ri) = lane_row(
+                &mut b,
+                &ctl_fin,
+                "",
+                p,
+                lv < 4,
+                (lv == 0 && f.p == 1) || (lv < 4 && store_ri),
+            );
+            // the row's constants (bias, GRU b_h, per-row multipliers): with pipeline levels read
+            // a stage early, at the accumulators' row, and registered into the requantisation's
+            // stage, so that the constant tables are off its path (docs/HARDWARE.md §4.4)
+            let (c_ri, c_g) = if lv >= 1 {
+                let ri = if f.p == 1 {
+                    lane_row(&mut b, &ctl_acc, "a", p, false, true).1
+                } else {
+                    zero()
+                };
+                (ri, ctl_acc.g.clone())
+            } else {
+                (ri.clone(), ctl_fin.g.clone())
+            };
+            let rc = |b: &mut B, free: &mut Vec<Stmt>, nm: &str, ty: Ty| -> Expr {
+                let v = row_const(b, e, nm, p, &c_ri, &c_g, ty);
+                let v = b.name(&format!("{pre}_{nm}c{p}"), v);
+                pipe_reg(b, free, lv >= 1, &format!("{pre}_{nm}c{p}_q"), v)
+            };
+            let bias = rc(&mut b, &mut free, "b", Ty::s(e.bias_fmt.width));
+            let bias_h = (e.cell == Some(Cell::Gru))
+                .then(|| rc(&mut b, &mut free, "bh", Ty::s(e.bias_fmt.width)));
+            let (rvalid_wr, ri_wr) = if lv >= 4 {
+                lane_row(&mut b, &ctl_wr, "w", p, true, store_ri)
+            } else {
+                (rvalid.clone(), ri.clone())
             };
             let mut totals: Vec<(Expr, &Mv)> = Vec::new();
             let mut acc_stmts_w = Vec::new();
@@ -1342,7 +1575,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 let accn = format!("{pre}_acc{nm}{p}_q");
                 let acc = b.m.reg(&accn, Ty::s(aw), None);
                 let dotx = b.ext(sums[p].clone(), aw);
-                let nextv = mux(p1first.clone(), dotx.clone(), add(acc.clone(), dotx));
+                let nextv = mux(ctl_acc.first.clone(), dotx.clone(), add(acc.clone(), dotx));
                 let nextv = b.name(&format!("{pre}_acc{nm}{p}_d"), nextv);
                 if *nm == "w" {
                     acc_stmts_w.push(Stmt::Assign(accn.clone(), nextv.clone()));
@@ -1352,10 +1585,18 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 // total of this engine at finalisation: for the last phase (U, or W for the head) the
                 // just-computed next value, else the register
                 let last_is_this = (*nm == "u") || e.u.is_none();
-                totals.push((if last_is_this { nextv } else { acc }, mv));
+                let tot = if last_is_this { nextv } else { acc };
+                let tot = pipe_reg(
+                    &mut b,
+                    &mut free,
+                    lv >= 1,
+                    &format!("{pre}_fin{nm}{p}_q"),
+                    tot,
+                );
+                totals.push((tot, mv));
             }
             if e.u.is_some() {
-                st.push(Stmt::If(p1w.clone(), acc_stmts_w, acc_stmts_u));
+                st.push(Stmt::If(ctl_acc.isw.clone(), acc_stmts_w, acc_stmts_u));
             } else {
                 st.extend(acc_stmts_w);
             }
@@ -1364,7 +1605,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             for (tot, mv) in &totals {
                 let nm = if std::ptr::eq(*mv, &e.w) { "w" } else { "u" };
                 let t = if mv.has_mult() {
-                    let m = row_const(&mut b, e, &format!("m{nm}"), p, &ri, &p1g, Ty::s(17));
+                    let m = rc(&mut b, &mut free, &format!("m{nm}"), Ty::s(17));
                     let m = b.name(&format!("{pre}_mult{nm}{p}"), m);
                     let what = match e.id {
                         EngineId::Head => format!("head m_r*acc lane {p}"),
@@ -1379,33 +1620,41 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             }
             // with B = P lane p writes bank p only: gate p mod G
             let only = (e.unit_major() && e.z_banks() == f.p).then(|| p % e.gates());
+            let rq = if lv >= 4 { Some(&mut free) } else { None };
             match finalize(
                 &mut b,
                 e,
                 l,
                 p,
                 &terms,
+                (bias, bias_h),
                 &ri,
-                &rvalid,
+                (&ri_wr, &rvalid_wr),
                 head_conv.is_some(),
-                &p1g,
                 only,
+                rq,
             )? {
-                Fin::Stmts(fin) => st.push(Stmt::If(p1last.clone(), fin, vec![])),
+                Fin::Stmts(fin) => fin_st.push(Stmt::If(ctl_wr.last.clone(), fin, vec![])),
                 Fin::Lane(z, nword) => {
                     let zc = zctr
                         .as_ref()
                         .ok_or("internal error: lane without z banks")?;
                     let zn = zc.name.as_str();
-                    let v = and(and(p1v.clone(), p1last.clone()), rvalid.clone());
+                    let (Some(zbank), Some(zaddr)) = (ctl_wr.zb.clone(), ctl_wr.za.clone()) else {
+                        return Err("internal error: lane without z counters".into());
+                    };
+                    let v = and(
+                        and(ctl_wr.v.clone(), ctl_wr.last.clone()),
+                        rvalid_wr.clone(),
+                    );
                     let v = b.name(&format!("{pre}_zwe{p}"), v);
                     let nb = e.z_banks();
                     let (bank, addr) = if nb == f.p {
-                        (None, zc.p1_addr.clone())
+                        (None, zaddr)
                     } else {
                         // row base bank + p, wrapped once into the next address
-                        let bw = zc.p1_bank.width() + 1;
-                        let t = add(b.ext(zc.p1_bank.clone(), bw), uc(p, bw));
+                        let bw = zbank.width() + 1;
+                        let t = add(b.ext(zbank, bw), uc(p, bw));
                         let t = b.name(&format!("{pre}_zt{p}"), t);
                         let over = b.name(
                             &format!("{pre}_zo{p}"),
@@ -1413,7 +1662,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                         );
                         let bank = mux(over.clone(), sub(t.clone(), uc(nb, bw)), t);
                         let bank = b.name(&format!("{pre}_zbk{p}"), bank);
-                        let addr = mux(over, add_c(&zc.p1_addr, 1), zc.p1_addr.clone());
+                        let addr = mux(over, add_c(&zaddr, 1), zaddr);
                         (Some(bank), b.name(&format!("{pre}_zad{p}"), addr))
                     };
                     for k in 0..nb {
@@ -1436,7 +1685,10 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 }
             }
         }
-        seq.push(Stmt::If(p1v.clone(), st, vec![]));
+        seq.push(Stmt::If(ctl_acc.v.clone(), st, vec![]));
+        if !fin_st.is_empty() {
+            seq.push(Stmt::If(ctl_wr.v.clone(), fin_st, vec![]));
+        }
 
         // element-wise update
         if let (Some(l), Some(_), Some(g)) = (l, e.cell, conv_layer) {
@@ -1482,6 +1734,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 &mut rst_stmts,
                 &mut rams,
                 &mut seq,
+                &mut free,
             )?;
             seq.extend(st);
             let endu = and(
@@ -1609,6 +1862,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
 
     seq.extend(advance);
     b.m.seq = vec![Stmt::If(rst, rst_stmts, seq)];
+    b.m.seq.extend(free);
     // simulation-only views of the state held in RAMs: the probes of docs/HARDWARE.md §2
     for (l, e) in d.layers.iter().enumerate() {
         if e.conv.is_some() {
@@ -1698,6 +1952,66 @@ fn row_const(b: &mut B, e: &Engine, nm: &str, p: usize, ri: &Expr, p1g: &Expr, t
     }
 }
 
+/// The control of the matrix-vector pipeline at one stage (docs/HARDWARE.md §4.4): valid, W or U
+/// chunk, first and last chunk of the group, the group's first row, the group index (P > 1) and
+/// the z banks' (bank, address) of its first row (dense layers).
+#[derive(Clone)]
+struct Ctl {
+    v: Expr,
+    isw: Expr,
+    first: Expr,
+    last: Expr,
+    row: Expr,
+    g: Expr,
+    zb: Option<Expr>,
+    za: Option<Expr>,
+}
+
+/// `c` one cycle later, as registers named `<pre>_<field>_q`: the valid bit is reset (it is the
+/// only one that needs it), the others follow without reset or enable. Constants stay constants.
+fn delay_ctl(
+    b: &mut B,
+    seq: &mut Vec<Stmt>,
+    free: &mut Vec<Stmt>,
+    rst: &mut Vec<Stmt>,
+    pre: &str,
+    c: &Ctl,
+    keep: &[&str],
+) -> Ctl {
+    let v = b.m.reg(&format!("{pre}_valid_q"), Ty::u(1), None);
+    rst.push(Stmt::Assign(format!("{pre}_valid_q"), zero()));
+    seq.push(Stmt::Assign(format!("{pre}_valid_q"), c.v.clone()));
+    // a field no later stage reads is not registered (it reads as 0 from here on)
+    let mut d = |n: &str, e: &Expr| {
+        if keep.contains(&n) {
+            pipe_reg(b, free, true, &format!("{pre}_{n}_q"), e.clone())
+        } else {
+            konst(0, e.ty())
+        }
+    };
+    Ctl {
+        v,
+        isw: d("isw", &c.isw),
+        first: d("first", &c.first),
+        last: d("last", &c.last),
+        row: d("row", &c.row),
+        g: d("g", &c.g),
+        zb: c.zb.as_ref().map(|x| d("zb", x)),
+        za: c.za.as_ref().map(|x| d("za", x)),
+    }
+}
+
+/// `e` registered as `name` when `on` (assigned every cycle, no reset, no enable: a pipeline
+/// register of the datapath), else `e` itself. A constant is never registered.
+fn pipe_reg(b: &mut B, free: &mut Vec<Stmt>, on: bool, name: &str, e: Expr) -> Expr {
+    if !on || matches!(e, Expr::Const(..) | Expr::ConstHex(..)) {
+        return e;
+    }
+    let r = b.m.reg(name, e.ty(), None);
+    free.push(Stmt::Assign(name.into(), e));
+    r
+}
+
 /// The z banks' (bank, address) of the first row of the group in stage 1.
 struct ZCtr {
     name: String,
@@ -1721,16 +2035,22 @@ fn finalize(
     l: Option<usize>,
     p: usize,
     terms: &[Expr],
+    (bias, bias_h): (Expr, Option<Expr>),
     ri: &Expr,
-    rvalid: &Expr,
+    (ri_wr, rvalid_wr): (&Expr, &Expr),
     head_conv: bool,
-    p1g: &Expr,
     only: Option<usize>,
+    mut rq: Option<&mut Vec<Stmt>>,
 ) -> Result<Fin, String> {
+    // pipeline level 4 (docs/HARDWARE.md §4.4): a sum is registered before its rounding and
+    // saturation, and the store happens one cycle later, at row `ri_wr`
+    let mut cut = |b: &mut B, name: String, e: Expr| match rq.as_deref_mut() {
+        Some(free) => pipe_reg(b, free, true, &name, e),
+        None => e,
+    };
     let pre = e.id.short();
     let fb = e.bias_fmt.frac;
     let phi_w = e.w.shift + e.w.act.frac();
-    let bias = row_const(b, e, "b", p, ri, p1g, Ty::s(e.bias_fmt.width));
     let bias = b.name(&format!("{pre}_bias{p}"), bias);
     let Some(l) = l else {
         // head: y = requant(T << (G-φ) + b << (G-Fb), G → Y)
@@ -1739,21 +2059,22 @@ fn finalize(
         let t0 = b.align(terms[0].clone(), g - phi_w, ws);
         let t1 = b.align(bias, g - fb, ws);
         let s = b.name(&format!("hd_sum{p}"), add(t0, t1));
+        let s = cut(b, format!("hd_sum{p}_q"), s);
         let y = b.requant(s, g - e.pre.frac, e.pre.width);
         let y = b.name(&format!("hd_y{p}"), y);
         let yi = if head_conv {
             let depth = e.rows() * e.conv.map(|g| g.pixels()).unwrap_or(1);
             let obw = bits_for(depth + e.rows());
-            let w = obw.max(ri.width());
-            let a = b.ext(ri.clone(), w);
+            let w = obw.max(ri_wr.width());
+            let a = b.ext(ri_wr.clone(), w);
             let ob = b.ext(Expr::Ref("hd_p1_ob_q".into(), Ty::u(obw)), w);
             let yi = b.name(&format!("hd_yi{p}"), add(a, ob));
             idx_fit(b, depth, yi)
         } else {
-            idx_fit(b, e.rows(), ri.clone())
+            idx_fit(b, e.rows(), ri_wr.clone())
         };
         return Ok(Fin::Stmts(vec![Stmt::If(
-            rvalid.clone(),
+            rvalid_wr.clone(),
             vec![Stmt::AssignIndex("y_q".into(), yi, y)],
             vec![],
         )]));
@@ -1764,7 +2085,7 @@ fn finalize(
     let ws = e.sig("pre_sum").width;
     match e.cell {
         Some(Cell::Gru) => {
-            let bh = row_const(b, e, "bh", p, ri, p1g, Ty::s(e.bias_fmt.width));
+            let bh = bias_h.ok_or("internal error: a GRU lane without b_h")?;
             let bh = b.name(&format!("{pre}_biash{p}"), bh);
             // a lane that only ever computes one gate (B = P) builds only its datapath
             let need_z = only.is_none_or(|q| q < 2);
@@ -1778,6 +2099,7 @@ fn finalize(
                 let s1 = b.name(&format!("{pre}_s1_{p}"), add(tw, tu));
                 let s2 = b.name(&format!("{pre}_s2_{p}"), add(bx, bhh));
                 let s = b.name(&format!("{pre}_psum{p}"), add(s1, s2));
+                let s = cut(b, format!("{pre}_psum{p}_q"), s);
                 let z = b.requant(s, g - e.pre.frac, e.pre.width);
                 let z = b.name(&format!("{pre}_z{p}"), z);
                 Some(b.name(&format!("{pre}_zbits{p}"), cast(z, false)))
@@ -1793,6 +2115,7 @@ fn finalize(
             let a = b.align(terms[1].clone(), gh - phi_u, whs);
             let c = b.align(bh, gh - fb, whs);
             let hs = b.name(&format!("{pre}_hns{p}"), add(a, c));
+            let hs = cut(b, format!("{pre}_hns{p}_q"), hs);
             let hn = b.requant(hs, gh - e.pre.frac, e.pre.width);
             let hn = b.name(&format!("{pre}_hn{p}"), hn);
             let fa = e.act_frac as i32;
@@ -1802,6 +2125,7 @@ fn finalize(
             let a = b.align(terms[0].clone(), gn - phi_w, wn);
             let c = b.align(bias, gn - fb, wn);
             let xn = b.name(&format!("{pre}_xn{p}"), add(a, c));
+            let xn = cut(b, format!("{pre}_xn{p}_q"), xn);
             let nw = b.name(
                 &format!("{pre}_nword{p}"),
                 cat(vec![cast(xn, false), cast(hn, false)]),
@@ -1814,6 +2138,7 @@ fn finalize(
             let bb = b.align(bias, g - fb, ws);
             let s1 = b.name(&format!("{pre}_s1_{p}"), add(tw, tu));
             let s = b.name(&format!("{pre}_psum{p}"), add(s1, bb));
+            let s = cut(b, format!("{pre}_psum{p}_q"), s);
             let z = b.requant(s, g - e.pre.frac, e.pre.width);
             let z = b.name(&format!("{pre}_z{p}"), z);
             if e.conv.is_some() {
@@ -1832,7 +2157,7 @@ fn finalize(
                         vec![Stmt::If(ge, w, st)]
                     };
                 }
-                return Ok(Fin::Stmts(vec![Stmt::If(rvalid.clone(), st, vec![])]));
+                return Ok(Fin::Stmts(vec![Stmt::If(rvalid_wr.clone(), st, vec![])]));
             }
             let zb = b.name(&format!("{pre}_zbits{p}"), cast(z, false));
             Ok(Fin::Lane(Some(zb), None))
@@ -1851,41 +2176,122 @@ fn tidx(b: &mut B, z: Expr) -> Expr {
     cat(vec![msb, slice(z, 0, w - 1, false)])
 }
 
-/// The cell state of an LSTM unit from its registered gates `l<l>_{f,i,g}_q` and its old `c`:
+/// The cell state of an LSTM unit from its gates `f`, `i`, `g` and its old `c`:
 /// `c' = requant(f·c + i·g)` (NUMERICS.md §7.1), shared by the dense and the ConvLSTM update.
-fn lstm_c_next(b: &mut B, e: &Engine, l: usize, luts: &LutSet, cold: Expr) -> Result<Expr, String> {
+/// Update level 1 registers the products' inputs, 2 the products, 3 cuts `c'`'s saturation
+/// (docs/HARDWARE.md §4.4).
+#[allow(clippy::too_many_arguments)]
+fn lstm_c_next(
+    b: &mut B,
+    e: &Engine,
+    l: usize,
+    luts: &LutSet,
+    (f, i, g): (Expr, Expr, Expr),
+    cold: Expr,
+    ul: u32,
+    free: &mut Vec<Stmt>,
+) -> Result<Expr, String> {
     let c = e.c_fmt.ok_or("LSTM c")?;
     let fa = e.act_frac as i32;
-    let r = |n: &str| Expr::Ref(format!("l{l}_{n}_q"), Ty::s(e.table_width));
-    let fc = mulx(b, luts, e.id, "f*c", r("f"), cold);
+    let on = ul >= 1;
+    let f = pipe_reg(b, free, on, &format!("l{l}_fb1_q"), f);
+    let i = pipe_reg(b, free, on, &format!("l{l}_ib1_q"), i);
+    let g = pipe_reg(b, free, on, &format!("l{l}_gb1_q"), g);
+    let cold = pipe_reg(b, free, on, &format!("l{l}_cold_q"), cold);
+    let fc = mulx(b, luts, e.id, "f*c", f, cold);
     let fc = b.name(&format!("l{l}_fc"), fc);
-    let ig = mulx(b, luts, e.id, "i*g", r("i"), r("g"));
+    let fc = pipe_reg(b, free, ul >= 2, &format!("l{l}_fc_q"), fc);
+    let ig = mulx(b, luts, e.id, "i*g", i, g);
     let ig = b.name(&format!("l{l}_ig"), ig);
+    let ig = pipe_reg(b, free, ul >= 2, &format!("l{l}_ig_q"), ig);
     let gc = (fa + c.frac).max(2 * fa);
     let wcs = e.sig("c_sum").width;
     let a1 = b.align(fc, gc - fa - c.frac, wcs);
     let a2 = b.align(ig, gc - 2 * fa, wcs);
     let cs = b.name(&format!("l{l}_csum"), add(a1, a2));
-    let cn = b.requant(cs, gc - c.frac, c.width);
+    let cn = if ul >= 3 {
+        requant_reg(b, free, &format!("l{l}_cn"), cs, gc - c.frac, c.width)
+    } else {
+        b.requant(cs, gc - c.frac, c.width)
+    };
     Ok(b.name(&format!("l{l}_cnew"), cn))
 }
 
-/// The hidden state of an LSTM unit from its registered `l<l>_o2_q` and `l<l>_tc_q`:
-/// `h = requant(o · tanh(c))` (NUMERICS.md §7.1), shared by the dense and the ConvLSTM update.
-fn lstm_h(b: &mut B, e: &Engine, l: usize, luts: &LutSet) -> Expr {
+/// The hidden state of an LSTM unit from `o` and `tanh(c)`: `h = requant(o · tanh(c))`
+/// (NUMERICS.md §7.1), shared by the dense and the ConvLSTM update. Update level 1 registers
+/// the product's inputs, 2 the product, 3 the rounded value, 4 cuts the saturation.
+fn lstm_h(
+    b: &mut B,
+    e: &Engine,
+    l: usize,
+    luts: &LutSet,
+    (o, tc): (Expr, Expr),
+    ul: u32,
+    free: &mut Vec<Stmt>,
+) -> Expr {
     let fa = e.act_frac as i32;
-    let r = |n: &str| Expr::Ref(format!("l{l}_{n}_q"), Ty::s(e.table_width));
-    let prod = mulx(b, luts, e.id, "o*tanh(c)", r("o2"), r("tc"));
+    let o = pipe_reg(b, free, ul >= 1, &format!("l{l}_oc1_q"), o);
+    let tc = pipe_reg(b, free, ul >= 1, &format!("l{l}_tc1_q"), tc);
+    let prod = mulx(b, luts, e.id, "o*tanh(c)", o, tc);
     let prod = b.name(&format!("l{l}_otc"), prod);
+    let prod = pipe_reg(b, free, ul >= 2, &format!("l{l}_otc_q"), prod);
     let hv = match e.h_fmt {
         ActFmt::Fixed(hf) => {
             let wp = e.sig("h_prod").width;
             let pf = b.fit(prod, wp);
-            b.requant(pf, 2 * fa - hf.frac, hf.width)
+            let t = b.round(pf, 2 * fa - hf.frac);
+            let t = pipe_reg(b, free, ul >= 3, &format!("l{l}_hrnd_q"), t);
+            if ul >= 4 {
+                sat_reg(b, free, &format!("l{l}_hs"), t, hf.width)
+            } else {
+                b.sat(t, hf.width)
+            }
         }
-        ActFmt::Binary => b.binarize(prod),
+        ActFmt::Binary => {
+            let prod = pipe_reg(b, free, ul >= 3, &format!("l{l}_otc2_q"), prod);
+            let bit = b.binarize(prod);
+            pipe_reg(b, free, ul >= 4, &format!("l{l}_hbit_q"), bit)
+        }
     };
     b.name(&format!("l{l}_hnew"), hv)
+}
+
+/// `requant(s, d, w)` with a pipeline register inside: the saturation's flags (compared on `s`,
+/// beside the rounding: [`B::requant_parts`]) and the rounded low bits are registered, the
+/// selection comes after.
+fn requant_reg(b: &mut B, free: &mut Vec<Stmt>, name: &str, s: Expr, d: i32, w: u32) -> Expr {
+    match b.requant_parts(s, d, w) {
+        Ok((hi, lo, v)) => {
+            let hi = pipe_reg(b, free, true, &format!("{name}_hi_q"), hi);
+            let lo = pipe_reg(b, free, true, &format!("{name}_lo_q"), lo);
+            let v = pipe_reg(b, free, true, &format!("{name}_v_q"), v);
+            b.sat_select(hi, lo, v)
+        }
+        Err(t) => sat_reg(b, free, name, t, w),
+    }
+}
+
+/// `sat(t, w)` with a pipeline register inside: the comparisons and the low `w` bits are
+/// registered (`<name>_{lo,hi,ov}_q`), the selection comes after. A register right after a
+/// saturation would become a flip-flop with synchronous set/reset, whose high-fanout control
+/// nextpnr promotes to a slow global net (docs/HARDWARE.md §4.4).
+fn sat_reg(b: &mut B, free: &mut Vec<Stmt>, name: &str, t: Expr, w: u32) -> Expr {
+    let tw = t.width();
+    if tw <= w {
+        let t = b.ext(t, w);
+        return pipe_reg(b, free, true, &format!("{name}_q"), t);
+    }
+    let ty = t.ty();
+    let t = b.name("sat_in", t);
+    let max = (1i128 << (w - 1)) - 1;
+    let min = -(1i128 << (w - 1));
+    let hi = b.name("sat_hi", bin(BinOp::Gt, t.clone(), konst(max, ty)));
+    let lo = b.name("sat_lo", bin(BinOp::Lt, t.clone(), konst(min, ty)));
+    let v = b.trunc(t, w);
+    let hi = pipe_reg(b, free, true, &format!("{name}_hi_q"), hi);
+    let lo = pipe_reg(b, free, true, &format!("{name}_lo_q"), lo);
+    let v = pipe_reg(b, free, true, &format!("{name}_v_q"), v);
+    b.sat_select(hi, lo, v)
 }
 
 /// The element-wise update pipeline of ConvLSTM layer `l` (docs/HARDWARE.md §9: 3 stages, `Ch + 2`
@@ -1978,7 +2384,17 @@ fn update_conv(
     let cold = Expr::Ref(format!("l{l}_cold_q"), Ty::s(c.width));
     let cold = mux(fresh, konst(0, Ty::s(c.width)), cold);
     let cold = b.name(&format!("l{l}_cold"), cold);
-    let cn = lstm_c_next(b, e, l, luts, cold)?;
+    let gq = |n: &str| Expr::Ref(format!("l{l}_{n}_q"), Ty::s(e.table_width));
+    let cn = lstm_c_next(
+        b,
+        e,
+        l,
+        luts,
+        (gq("f"), gq("i"), gq("g")),
+        cold,
+        0,
+        &mut Vec::new(),
+    )?;
     let zc = b.requant(cn.clone(), c.frac - e.pre.frac, zw);
     let tc = tab(b, "tanh_c", zc);
     b.m.reg(&format!("l{l}_tc_q"), tty, None);
@@ -1994,7 +2410,8 @@ fn update_conv(
     ));
     // stage C: h = requant(o · tanh(c)); the Ch units of the pixel (unit u reaches stage C at
     // sub-phase cycle u + 2) are collected and the word written with the last one
-    let hv = lstm_h(b, e, l, luts);
+    let gq = |n: &str| Expr::Ref(format!("l{l}_{n}_q"), Ty::s(e.table_width));
+    let hv = lstm_h(b, e, l, luts, (gq("o2"), gq("tc")), 0, &mut Vec::new());
     let hw = e.h_fmt.width();
     let bits = if hv.ty().signed {
         let v = b.name(&format!("l{l}_hbits"), hv);
@@ -2065,8 +2482,10 @@ fn update_dense(
     rst: &mut Vec<Stmt>,
     rams: &mut crate::ram::Rams,
     seq: &mut Vec<Stmt>,
+    free: &mut Vec<Stmt>,
 ) -> Result<Vec<Stmt>, String> {
     use crate::ram::{modctr, select, Rams};
+    let ul = e.pipe.update;
     let luts = &d.lut_products;
     let h = e.hidden;
     let tw = e.table_width;
@@ -2090,9 +2509,34 @@ fn update_dense(
     let v0 = Expr::Ref(format!("l{l}_v0_q"), Ty::u(1));
     let va = Expr::Ref(format!("l{l}_va_q"), Ty::u(1));
     let vb = Expr::Ref(format!("l{l}_vb_q"), Ty::u(1));
+    // pipeline levels (docs/HARDWARE.md §4.4): `ul` more stages at the end of B (valid
+    // `vb<k>`) and at the end of C (`vc<k>`)
+    // the valid of every level of a stage: `from`, then one register per level
+    let mut chain = |st: &mut Vec<Stmt>, tag: &str, from: Expr| -> Vec<Expr> {
+        let mut v = vec![from];
+        for k in 1..=ul {
+            let n = format!("l{l}_{tag}{k}_q");
+            let r = b.m.reg(
+                &n,
+                Ty::u(1),
+                Some(&format!("update pipeline level {k} valid")),
+            );
+            rst.push(Stmt::Assign(n.clone(), zero()));
+            st.push(Stmt::Assign(n, v[v.len() - 1].clone()));
+            v.push(r);
+        }
+        v
+    };
     st.push(Stmt::Assign(format!("l{l}_v0_q"), issue.clone()));
     st.push(Stmt::Assign(format!("l{l}_va_q"), v0.clone()));
-    st.push(Stmt::Assign(format!("l{l}_vb_q"), va.clone()));
+    // the end of stage B (where tanh is read) and of stage C (where h is written); an LSTM
+    // writes c at B's level min(ul, 3), where c' is complete
+    let vbs = chain(&mut st, "vb", va.clone());
+    let vbe = vbs[vbs.len() - 1].clone();
+    let vcw = vbs[(ul as usize).min(3)].clone();
+    st.push(Stmt::Assign(format!("l{l}_vb_q"), vbe.clone()));
+    let vcs = chain(&mut st, "vc", vb.clone());
+    let vce = vcs[vcs.len() - 1].clone();
     // the unit's index in stages A and B: where an LSTM reads and writes c
     let (u1, u2) = if cell == Cell::Gru {
         (uc(0, uw), uc(0, uw))
@@ -2105,7 +2549,12 @@ fn update_dense(
             b.m.reg(&format!("l{l}_u2_q"), Ty::u(uw), Some("unit in stage B"));
         st.push(Stmt::Assign(format!("l{l}_u1_q"), u0.clone()));
         st.push(Stmt::Assign(format!("l{l}_u2_q"), u1.clone()));
-        (u1, u2)
+        // carried to the end of stage B, where c is written
+        let mut u = u2;
+        for k in 1..=ul.min(3) {
+            u = pipe_reg(b, free, true, &format!("l{l}_ub{k}_q"), u);
+        }
+        (u1, u)
     };
     // A0: the G gates of unit j, bank G·(j mod B/G) + gate at address j div B/G
     let zn = format!("l{l}_z");
@@ -2165,7 +2614,7 @@ fn update_dense(
                     Some("h of the single output unit, for OUT"),
                 );
                 seq.push(Stmt::If(
-                    vb.clone(),
+                    vce.clone(),
                     vec![Stmt::Assign("out_h_q".into(), bits.clone())],
                     vec![],
                 ));
@@ -2180,11 +2629,11 @@ fn update_dense(
                     &format!("l{l}_hw{k}"),
                     nb,
                     aw,
-                    vb.clone(),
+                    vce.clone(),
                     clear.clone(),
                 );
                 for j in 0..nb {
-                    let we = and(vb.clone(), eq_c(&c.bank, j));
+                    let we = and(vce.clone(), eq_c(&c.bank, j));
                     rams.write(&hn, j, we, c.addr.clone(), bits.clone());
                 }
             }
@@ -2218,23 +2667,31 @@ fn update_dense(
             let cold = signed_bits(b, &format!("l{l}_crd"), crd);
             let cold = mux(fresh.clone(), konst(0, Ty::s(c.width)), cold);
             let cold = b.name(&format!("l{l}_cold"), cold);
-            let cn = lstm_c_next(b, e, l, luts, cold)?;
+            let cn = lstm_c_next(b, e, l, luts, (r("f"), r("i"), r("g")), cold, ul, free)?;
             let wa = b.fit(u2.clone(), caw);
-            rams.write(&cn_, 0, va.clone(), wa, cast(cn.clone(), false));
-            let zc2 = b.requant(cn, c.frac - e.pre.frac, zw);
+            rams.write(&cn_, 0, vcw, wa, cast(cn.clone(), false));
+            // level 4: tanh's index is registered between its rounding and saturation
+            let t = b.round(cn, c.frac - e.pre.frac);
+            let t = pipe_reg(b, free, ul >= 4, &format!("l{l}_zc_q"), t);
+            let zc2 = b.sat(t, zw);
             let tc = tab(b, "tanh_c", zc2);
+            // o, carried to the end of stage B
+            let mut o = r("o");
+            for k in 1..=ul {
+                o = pipe_reg(b, free, true, &format!("l{l}_ob{k}_q"), o);
+            }
             b.m.reg(&format!("l{l}_tc_q"), tty, None);
             b.m.reg(&format!("l{l}_o2_q"), tty, None);
             st.push(Stmt::If(
-                va.clone(),
+                vbe.clone(),
                 vec![
                     Stmt::Assign(format!("l{l}_tc_q"), tc),
-                    Stmt::Assign(format!("l{l}_o2_q"), r("o")),
+                    Stmt::Assign(format!("l{l}_o2_q"), o),
                 ],
                 vec![],
             ));
             // C: h = requant(o · tanh(c))
-            let hv = lstm_h(b, e, l, luts);
+            let hv = lstm_h(b, e, l, luts, (r("o2"), r("tc")), ul, free);
             write_h(b, rams, seq, hv)?;
         }
         Cell::Gru => {
@@ -2312,22 +2769,41 @@ fn update_dense(
             let phi_w = e.w.shift + e.w.act.frac();
             let gx = phi_w.max(e.bias_fmt.frac);
             let gn = gx.max(fa + fz);
-            let rhn = mulx(b, luts, e.id, "r*hn", rq("gr", tty), rq("shn", Ty::s(zw)));
+            // levels (docs/HARDWARE.md §4.4): 1 registers the product's inputs, 2 r·hn, 3 the
+            // sum, 4 the rounded index; xn, z and h_{t-1} are carried along
+            let on = ul >= 1;
+            let gr = pipe_reg(b, free, on, &format!("l{l}_grb1_q"), rq("gr", tty));
+            let shn = pipe_reg(b, free, on, &format!("l{l}_shnb1_q"), rq("shn", Ty::s(zw)));
+            let rhn = mulx(b, luts, e.id, "r*hn", gr, shn);
             let rhn = b.name(&format!("l{l}_rhn"), rhn);
+            let rhn = pipe_reg(b, free, ul >= 2, &format!("l{l}_rhn_q"), rhn);
+            let mut sxn = rq("sxn", Ty::s(wn));
+            let (mut gzc, mut shpc) = (rq("gz", tty), rq("shp", hty));
+            for k in 1..=ul {
+                if k <= 2 {
+                    sxn = pipe_reg(b, free, true, &format!("l{l}_sxnb{k}_q"), sxn);
+                }
+                gzc = pipe_reg(b, free, true, &format!("l{l}_gzb{k}_q"), gzc);
+                shpc = pipe_reg(b, free, true, &format!("l{l}_shpb{k}_q"), shpc);
+            }
             let a1 = b.align(rhn, gn - fa - fz, wn);
-            let ns = b.name(&format!("l{l}_nsum"), add(rq("sxn", Ty::s(wn)), a1));
-            let np = b.requant(ns, gn - fz, zw);
+            let ns = b.name(&format!("l{l}_nsum"), add(sxn, a1));
+            let ns = pipe_reg(b, free, ul >= 3, &format!("l{l}_nsum_q"), ns);
+            let t = b.round(ns, gn - fz);
+            let t = pipe_reg(b, free, ul >= 4, &format!("l{l}_np_q"), t);
+            let np = b.sat(t, zw);
             let nv = tab(b, "tanh_n", np);
             st.push(Stmt::If(
-                va.clone(),
+                vbe.clone(),
                 vec![
                     Stmt::Assign(format!("l{l}_gn_q"), nv),
-                    Stmt::Assign(format!("l{l}_gz2_q"), rq("gz", tty)),
-                    Stmt::Assign(format!("l{l}_shp2_q"), rq("shp", hty)),
+                    Stmt::Assign(format!("l{l}_gz2_q"), gzc),
+                    Stmt::Assign(format!("l{l}_shp2_q"), shpc),
                 ],
                 vec![],
             ));
-            // C: h' = requant((2^Fa − z)·n + z·h, Gh' → Hf)
+            // C: h' = requant((2^Fa − z)·n + z·h, Gh' → Hf); levels: 1 the products' inputs, 2
+            // the products, 3 the sum, 4 the rounded value
             let fh = e.h_fmt.frac();
             let ghp = (2 * fa).max(fa + fh);
             let whs = e.sig("h_sum").width;
@@ -2337,22 +2813,36 @@ fn update_dense(
                 &format!("l{l}_omz"),
                 sub(konst(1i128 << fa, Ty::s(ow)), gz2),
             );
-            let t1 = mulx(b, luts, e.id, "(1-z)*n", omz, rq("gn", tty));
+            let omz = pipe_reg(b, free, on, &format!("l{l}_omz_q"), omz);
+            let gnc = pipe_reg(b, free, on, &format!("l{l}_gnc1_q"), rq("gn", tty));
+            let gz2c = pipe_reg(b, free, on, &format!("l{l}_gzc1_q"), rq("gz2", tty));
+            let shp2 = pipe_reg(b, free, on, &format!("l{l}_shpc1_q"), rq("shp2", hty));
+            let t1 = mulx(b, luts, e.id, "(1-z)*n", omz, gnc);
             let t1 = b.name(&format!("l{l}_zn"), t1);
+            let t1 = pipe_reg(b, free, ul >= 2, &format!("l{l}_zn_q"), t1);
             let hps = if e.h_fmt.is_binary() {
-                let v = mux(rq("shp2", hty), konst(1, Ty::s(2)), konst(-1, Ty::s(2)));
+                let v = mux(shp2, konst(1, Ty::s(2)), konst(-1, Ty::s(2)));
                 b.name(&format!("l{l}_hpm"), v)
             } else {
-                rq("shp2", hty)
+                shp2
             };
-            let t2 = mulx(b, luts, e.id, "z*h", rq("gz2", tty), hps);
+            let t2 = mulx(b, luts, e.id, "z*h", gz2c, hps);
             let t2 = b.name(&format!("l{l}_zh"), t2);
+            let t2 = pipe_reg(b, free, ul >= 2, &format!("l{l}_zh_q"), t2);
             let a1 = b.align(t1, ghp - 2 * fa, whs);
             let a2 = b.align(t2, ghp - fa - fh, whs);
             let v = b.name(&format!("l{l}_hsum"), add(a1, a2));
+            let v = pipe_reg(b, free, ul >= 3, &format!("l{l}_hsum_q"), v);
             let hv = match e.h_fmt {
-                ActFmt::Fixed(hf) => b.requant(v, ghp - hf.frac, hf.width),
-                ActFmt::Binary => b.binarize(v),
+                ActFmt::Fixed(hf) => {
+                    let t = b.round(v, ghp - hf.frac);
+                    let t = pipe_reg(b, free, ul >= 4, &format!("l{l}_hrnd_q"), t);
+                    b.sat(t, hf.width)
+                }
+                ActFmt::Binary => {
+                    let bit = b.binarize(v);
+                    pipe_reg(b, free, ul >= 4, &format!("l{l}_hbit_q"), bit)
+                }
             };
             let hv = b.name(&format!("l{l}_hnew"), hv);
             write_h(b, rams, seq, hv)?;

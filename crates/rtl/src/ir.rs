@@ -259,6 +259,79 @@ pub struct Engine {
     pub cycles_mv: u64,
     /// Cycles of the update phase (after `schedule`).
     pub cycles_update: u64,
+    /// Extra pipeline registers of this engine (after `schedule`; docs/HARDWARE.md §4.4).
+    pub pipe: Pipe,
+}
+
+/// Extra pipeline registers of an engine (docs/HARDWARE.md §4.4). `mv` levels cut the
+/// matrix-vector path, each adding one cycle to the MV phase: 1 registers the group totals
+/// before the requantisation, 2 also the chunk sums before the accumulators, 3 also the ROM
+/// words and activations before the lanes, 4 also the requantisation's sum before its rounding
+/// and saturation, 5 also the lanes' adder trees halfway. `update` levels cut the element-wise update, each adding two cycles to the
+/// UPDATE phase (one register in stage B, one in stage C): 1 registers the products' inputs (the
+/// DSP input registers), 2 the products, 3 the sums (LSTM: `c'` inside its saturation, and the
+/// rounded `h`), 4 the rounded `tanh` index and `h` (LSTM: inside `h`'s saturation).
+/// ConvLSTM engines are not pipelined (both 0).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pipe {
+    /// Matrix-vector levels, 0 to [`Pipe::MAX_MV`].
+    pub mv: u32,
+    /// Update levels, 0 to [`Pipe::MAX_UPDATE`].
+    pub update: u32,
+}
+
+impl Pipe {
+    /// The deepest matrix-vector pipeline.
+    pub const MAX_MV: u32 = 5;
+    /// The deepest update pipeline.
+    pub const MAX_UPDATE: u32 = 4;
+    /// No extra registers: the datapath of generator 0.1.0 (one cycle from ROM to `z`).
+    pub const NONE: Pipe = Pipe { mv: 0, update: 0 };
+    /// Cycles the update levels add to the UPDATE phase.
+    pub fn update_cycles(&self) -> u64 {
+        2 * self.update as u64
+    }
+}
+
+impl std::fmt::Display for Pipe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "mv={},update={}", self.mv, self.update)
+    }
+}
+
+impl std::str::FromStr for Pipe {
+    type Err = String;
+    /// `mv=N,update=M` (either may be left out: 0), `none`, or `max`.
+    fn from_str(s: &str) -> Result<Pipe, String> {
+        match s.trim() {
+            "none" | "off" => return Ok(Pipe::NONE),
+            "max" => {
+                return Ok(Pipe {
+                    mv: Pipe::MAX_MV,
+                    update: Pipe::MAX_UPDATE,
+                })
+            }
+            _ => {}
+        }
+        let mut p = Pipe::NONE;
+        for part in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+            let (k, v) = part.split_once('=').ok_or_else(|| {
+                format!("`{part}`: expected KEY=N with KEY mv or update (e.g. mv=4,update=2), `none` or `max`")
+            })?;
+            let n: u32 = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("`{part}`: `{v}` is not a number"))?;
+            match k.trim() {
+                "mv" if n <= Pipe::MAX_MV => p.mv = n,
+                "update" if n <= Pipe::MAX_UPDATE => p.update = n,
+                "mv" => return Err(format!("mv={n}: at most {} levels", Pipe::MAX_MV)),
+                "update" => return Err(format!("update={n}: at most {} levels", Pipe::MAX_UPDATE)),
+                other => return Err(format!("`{other}`: unknown pipeline key (mv, update)")),
+            }
+        }
+        Ok(p)
+    }
 }
 
 impl Engine {
@@ -707,8 +780,14 @@ impl Design {
                 let g = e.rows().div_ceil(f.p) as u64;
                 let k =
                     e.w.chunks(f) as u64 + e.u.as_ref().map(|u| u.chunks(f) as u64).unwrap_or(0);
+                if e.conv.is_some() && e.pipe != Pipe::NONE {
+                    return fail(e, "a ConvLSTM engine is not pipelined".into());
+                }
+                if e.pipe.mv > Pipe::MAX_MV || e.pipe.update > Pipe::MAX_UPDATE {
+                    return fail(e, format!("pipeline {} beyond the deepest", e.pipe));
+                }
                 let expect = match (e.conv, e.cell) {
-                    (None, _) => g * k + 1,
+                    (None, _) => g * k + 1 + e.pipe.mv as u64,
                     (Some(c), Some(_)) => c.prime() as u64 + 1 + c.pixels() as u64 * (g * k + 2),
                     (Some(c), None) => c.pixels() as u64 * (g * k + 1) + 1,
                 };

@@ -14,6 +14,7 @@ pub mod manifest;
 pub mod passes;
 pub mod ram;
 pub mod resources;
+pub mod timing;
 pub mod verilog;
 pub mod vocab;
 
@@ -115,6 +116,12 @@ fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifes
         fold: h.fold.unwrap_or(Fold::SERIAL),
         cycles: h.cycles_mv,
     });
+    // a ConvLSTM model's engines are not pipelined: its estimate is the unpipelined clock's
+    let pipe = d
+        .engines()
+        .find(|e| e.conv.is_none())
+        .map_or(ir::Pipe::NONE, |e| e.pipe);
+    let mhz = timing::fmax_estimate(opts.target, None, pipe);
     Manifest {
         model_name: model.name.clone(),
         model_hash: d.model_hash.clone(),
@@ -136,6 +143,9 @@ fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifes
         // the phases do not overlap (docs/HARDWARE.md §4.2)
         latency: d.cycles_per_step,
         initiation_interval: d.cycles_per_step,
+        pipeline: pipe,
+        fmax_estimate_mhz: mhz,
+        timesteps_per_second_estimate: timing::rate(mhz, d.cycles_per_step),
         buffers: d.buffers.clone(),
         lut_products: d
             .lut_products

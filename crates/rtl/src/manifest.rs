@@ -396,6 +396,18 @@ pub struct Manifest {
     /// Cycles from a timestep's first input handshake to the next timestep's (§3).
     #[serde(default)]
     pub initiation_interval: u64,
+    /// The pipeline levels of the dense engines (docs/HARDWARE.md §4.4; `gen --pipeline`); all 0
+    /// for a ConvLSTM model, and in manifests written before the levels existed.
+    #[serde(default)]
+    pub pipeline: crate::ir::Pipe,
+    /// The clock the timing model expects on the project's device, MHz
+    /// ([`crate::timing::fmax_estimate`], docs/HARDWARE.md §4.5): an estimate, not a measurement
+    /// (`make pnr` / `qrnn-hw build` report the placed Fmax).
+    #[serde(default)]
+    pub fmax_estimate_mhz: f64,
+    /// Timesteps per second at that clock: `fmax_estimate_mhz · 10⁶ / cycles_per_step`.
+    #[serde(default)]
+    pub timesteps_per_second_estimate: f64,
     /// The buffer memories and where they live (§4.1; absent in manifests written before them).
     #[serde(default)]
     pub buffers: Vec<crate::ir::Buffer>,

@@ -11,7 +11,7 @@
 //! | `schedule` | exact cycles of every phase and per timestep (docs/HARDWARE.md §5) |
 
 use crate::error::RtlError;
-use crate::ir::{ConvGeo, Design, Engine, Memory, Mv, Placement, RamStyle, Sig};
+use crate::ir::{ConvGeo, Design, Engine, Memory, Mv, Pipe, Placement, RamStyle, Sig};
 use crate::manifest::{CycleTerm, Phase};
 use crate::vocab::{EngineId, Family, Fold, FoldSpec};
 use qrnn_model::analysis::{analyze, LayerRanges};
@@ -81,6 +81,9 @@ pub struct Options {
     pub place: std::collections::BTreeMap<String, Placement>,
     /// Byte address of the weight image in the board's SPI flash (docs/HARDWARE.md §4.3).
     pub flash_offset: u32,
+    /// Pipeline registers of the dense engines (`--pipeline`); `None`: the target family's
+    /// default ([`crate::timing::default_pipe`], docs/HARDWARE.md §4.4).
+    pub pipeline: Option<Pipe>,
 }
 
 /// Default flash address of the weight image: 1 MiB, past the bitstream of every iCE40.
@@ -99,6 +102,7 @@ impl Default for Options {
             dsps: None,
             place: Default::default(),
             flash_offset: DEFAULT_FLASH_OFFSET,
+            pipeline: None,
         }
     }
 }
@@ -216,6 +220,7 @@ pub fn lower(model: &Model) -> Result<Design, RtlError> {
             sigs: Vec::new(),
             cycles_mv: 0,
             cycles_update: 0,
+            pipe: Pipe::NONE,
         });
     }
     let last = model
@@ -248,6 +253,7 @@ pub fn lower(model: &Model) -> Result<Design, RtlError> {
         sigs: Vec::new(),
         cycles_mv: 0,
         cycles_update: 0,
+        pipe: Pipe::NONE,
     });
     // dense layers compute their rows unit-major (docs/HARDWARE.md §4.1): per-row constants in
     // engine row order; `pack-weights` packs the weight rows in the same order
@@ -643,19 +649,32 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
     Ok(match (e.conv, e.cell) {
         // dense layer or head: G·K issue cycles and one ROM/lane pipeline cycle; a layer then
         // updates its H units one per cycle through the UPDATE_DEPTH-deep pipeline
+        // plus its pipeline levels (docs/HARDWARE.md §4.4)
         (None, cell) => {
+            let pm = e.pipe.mv;
+            let (ms, mn) = if pm == 0 {
+                (String::new(), String::new())
+            } else {
+                (" + Lmv".to_string(), format!(" + {pm}"))
+            };
             let mut v = vec![term(
                 Phase::Mv,
-                format!("{gk_sym} + 1"),
-                format!("{gk_num} + 1"),
-                g * k + 1,
+                format!("{gk_sym} + 1{ms}"),
+                format!("{gk_num} + 1{mn}"),
+                g * k + 1 + pm as u64,
             )];
             if cell.is_some() {
+                let pu = e.pipe.update;
+                let (us, un) = if pu == 0 {
+                    (String::new(), String::new())
+                } else {
+                    (" + 2·Lupd".to_string(), format!(" + 2·{pu}"))
+                };
                 v.push(term(
                     Phase::Update,
-                    format!("H + {d}"),
-                    format!("{} + {d}", e.hidden),
-                    e.hidden as u64 + d,
+                    format!("H + {d}{us}"),
+                    format!("{} + {d}{un}", e.hidden),
+                    e.hidden as u64 + d + e.pipe.update_cycles(),
                 ));
             }
             v
@@ -698,7 +717,14 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
     })
 }
 
-fn schedule(d: &mut Design, _m: &Model, _o: &Options) -> Result<(), RtlError> {
+fn schedule(d: &mut Design, _m: &Model, o: &Options) -> Result<(), RtlError> {
+    // the pipeline levels of the dense engines (docs/HARDWARE.md §4.4); ConvLSTM engines have none
+    let pipe = o
+        .pipeline
+        .unwrap_or_else(|| crate::timing::default_pipe(o.target));
+    for e in d.layers.iter_mut().chain(d.head.iter_mut()) {
+        e.pipe = if e.conv.is_none() { pipe } else { Pipe::NONE };
+    }
     let mut terms = vec![CycleTerm {
         phase: Phase::Load,
         symbolic: "IN_LEN".into(),

@@ -27,6 +27,10 @@ pub struct Resources {
     pub elementwise_multipliers: u64,
     /// LUT4s of the matrix-vector lanes and adder trees alone.
     pub mv_lut4: u64,
+    /// Flip-flops of the pipeline levels that logic feeds directly (sums, comparisons): on iCE40
+    /// nextpnr packs each into the logic cell of the LUT that drives it (docs/HARDWARE.md §4.4).
+    #[serde(default)]
+    pub ff_packed: u64,
 }
 
 fn lane_luts(mv: &Mv) -> u64 {
@@ -84,6 +88,25 @@ fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, target: Family) {
     r.mv_lut4 += lanes + tree;
     r.lut4 += lanes + tree + acc;
     r.ff += acc; // accumulators
+                 // pipeline levels (docs/HARDWARE.md §4.4): the registers each level adds for this tensor,
+                 // with about 8 control bits per stage
+    let lv = e.pipe.mv;
+    let dw = mv.dot_width as u64;
+    let lvl = |k: u32| u64::from(lv >= k);
+    // levels 1, 2, 4 and 5 register sums (packed with the LUTs that make them), level 3 the
+    // ROM and RAM outputs
+    let summed = lvl(1) * acc + lvl(2) * p * dw + lvl(4) * acc;
+    r.ff += summed
+        + 8 * (lvl(1) + lvl(2) + lvl(3) + lvl(4))
+        + lvl(3)
+            * (mv.rom.as_ref().map_or(0, |m| m.width as u64) + s * (mv.act.width() as u64 + 1));
+    r.ff_packed += summed;
+    if lv >= 5 {
+        let group = 1u64 << crate::build::clog2(f.s + 1).div_ceil(2);
+        let parts = p * 2 * s.div_ceil(group) * dw;
+        r.ff += parts + 8;
+        r.ff_packed += parts;
+    }
     if matches!(mv.scheme, Scheme::Int(_)) {
         // a lane past the last column always reads activation 0: synthesis drops its multiplier
         r.mv_multipliers += p * s.min(mv.cols() as u64);
@@ -272,6 +295,9 @@ pub fn predict(d: &Design, target: Family) -> Resources {
                     r.lut4 += e.gates() as u64 * read_mux(m, zw) + zbanks * f.p as u64;
                 }
                 r.ff += 6 * tw + 2 * 16;
+                // update pipeline levels: about four gate-wide and two state-wide registers each
+                r.ff += e.pipe.update as u64 * (4 * tw + 2 * cw);
+                r.ff_packed += e.pipe.update as u64 * (2 * tw + cw);
             }
             None => {
                 let ybits = e.rows() as u64

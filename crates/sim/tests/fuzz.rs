@@ -158,8 +158,16 @@ fn design(seed: u64) -> Option<(Model, Request, Option<u32>, String)> {
     // about half the designs also run with random backpressure (drawn last: the designs of
     // earlier seeds stay as they were)
     let backpressure = (rng.below(2) == 0).then(|| rng.below(1 << 31) as u32);
+    // random pipeline levels (docs/HARDWARE.md §4.4) for two designs in three, the family's
+    // default for the others (drawn after the rest, for the same reason)
+    if rng.below(3) != 0 {
+        o.pipeline = Some(qrnn_rtl::ir::Pipe {
+            mv: rng.range(0, qrnn_rtl::ir::Pipe::MAX_MV as i64) as u32,
+            update: rng.range(0, qrnn_rtl::ir::Pipe::MAX_UPDATE as i64) as u32,
+        });
+    }
     let desc = format!(
-        "{cell} {scheme} in {input} hidden {hidden:?}{} head {:?} x {} h {} pre {} Fa {} folds {:?} weights {:?} place {:?} target {target}{}{}",
+        "{cell} {scheme} in {input} hidden {hidden:?}{} head {:?} x {} h {} pre {} Fa {} folds {:?} weights {:?} place {:?} target {target} pipeline {}{}{}",
         if conv { format!(" map {map:?} k {kernel}") } else { String::new() },
         m.head.as_ref().map(|h| h.outputs()),
         m.input.format,
@@ -169,6 +177,8 @@ fn design(seed: u64) -> Option<(Model, Request, Option<u32>, String)> {
         o.folds,
         o.weights,
         o.place,
+        o.pipeline
+            .map_or("default".to_string(), |p| p.to_string()),
         if with_device { " with device" } else { "" },
         backpressure
             .map(|b| format!(" backpressure {b}"))

@@ -164,8 +164,10 @@ fn constants_print_as_sized_hex() {
     let y = b.requant(x, 2, 3);
     b.m.output("y", y);
     let text = print(&b.m);
-    // requant to 3 bits of a 6-bit value shifted by 2: the half is 7'sh2, saturation at 3 and -4
-    for c in ["7'sh2", "7'sh3", "7'sh7c"] {
+    // requant to 3 bits of a 6-bit value shifted by 2: the half is 7'sh2; saturation at 3 and
+    // -4 (3'sh4), decided on x itself beside the rounding (B::requant_parts): round(x) > 3 ⇔
+    // x ≥ 14 (x > 6'shd), round(x) < -4 ⇔ x < -18 (6'sh2e)
+    for c in ["7'sh2", "3'sh3", "3'sh4", "6'shd", "6'sh2e"] {
         assert!(text.contains(c), "{c} in:\n{text}");
     }
     for (i, c) in text.char_indices() {

@@ -227,64 +227,66 @@ module qrnn_core (
     wire [3:0] l0_row0_77 = l0_p1_row_q + 4'h0;
     wire [0:0] l0_rv0_78 = l0_row0_77 < 4'h8;
     wire [3:0] l0_ri0_79 = l0_rv0_78 ? l0_row0_77 : 4'h0;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [15:0] l0_bc0_80 = l0_b_p0[l0_p1_g_q[1:0]];
+    /* verilator lint_on UNUSEDSIGNAL */
     reg signed [11:0] l0_accw0_q;
-    wire signed [11:0] l0_accw0_d_80 = l0_p1_first_q ? $signed({{1{l0_w_dot0[10]}}, l0_w_dot0}) : (l0_accw0_q + $signed({{1{l0_w_dot0[10]}}, l0_w_dot0}));
+    wire signed [11:0] l0_accw0_d_81 = l0_p1_first_q ? $signed({{1{l0_w_dot0[10]}}, l0_w_dot0}) : (l0_accw0_q + $signed({{1{l0_w_dot0[10]}}, l0_w_dot0}));
     reg signed [11:0] l0_accu0_q;
-    wire signed [11:0] l0_accu0_d_81 = l0_p1_first_q ? $signed({{1{l0_u_dot0[10]}}, l0_u_dot0}) : (l0_accu0_q + $signed({{1{l0_u_dot0[10]}}, l0_u_dot0}));
+    wire signed [11:0] l0_accu0_d_82 = l0_p1_first_q ? $signed({{1{l0_u_dot0[10]}}, l0_u_dot0}) : (l0_accu0_q + $signed({{1{l0_u_dot0[10]}}, l0_u_dot0}));
+    wire signed [13:0] l0_s1_0_83 = ($signed({{2{l0_accw0_q[11]}}, l0_accw0_q}) << 1) + $signed({{2{l0_accu0_d_82[11]}}, l0_accu0_d_82});
+    wire signed [13:0] l0_psum0_84 = l0_s1_0_83 + $signed(l0_bc0_80[13:0]);
+    wire [0:0] sat_hi_85 = $signed({{1{l0_psum0_84[13]}}, l0_psum0_84}) > 15'sh1fdf;
+    wire [0:0] sat_lo_86 = $signed({{1{l0_psum0_84[13]}}, l0_psum0_84}) < 15'sh5fe0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] l0_bias0_82 = l0_b_p0[l0_p1_g_q[1:0]];
+    wire signed [14:0] rq_87 = ($signed({{1{l0_psum0_84[13]}}, l0_psum0_84}) + 15'sh20) >>> 6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] l0_s1_0_83 = ($signed({{2{l0_accw0_q[11]}}, l0_accw0_q}) << 1) + $signed({{2{l0_accu0_d_81[11]}}, l0_accu0_d_81});
-    wire signed [13:0] l0_psum0_84 = l0_s1_0_83 + $signed(l0_bias0_82[13:0]);
-    wire signed [14:0] rq_85 = ($signed({{1{l0_psum0_84[13]}}, l0_psum0_84}) + 15'sh20) >>> 6;
+    wire signed [7:0] sat_88 = sat_hi_85 ? 8'sh7f : (sat_lo_86 ? 8'sh80 : $signed($signed(rq_87[7:0])));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] sat_86 = (rq_85 > 15'sh7f) ? 15'sh7f : ((rq_85 < 15'sh7f80) ? 15'sh7f80 : rq_85);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_z0_87 = $signed(sat_86[7:0]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_zu0_0_88 = l0_ri0_79 - 4'h0;
+    wire [3:0] l0_zu0_0_89 = l0_ri0_79 - 4'h0;
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_zu1_0_89 = l0_ri0_79 - 4'h2;
+    wire [3:0] l0_zu1_0_90 = l0_ri0_79 - 4'h2;
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_zu2_0_90 = l0_ri0_79 - 4'h4;
+    wire [3:0] l0_zu2_0_91 = l0_ri0_79 - 4'h4;
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_zu3_0_91 = l0_ri0_79 - 4'h6;
+    wire [3:0] l0_zu3_0_92 = l0_ri0_79 - 4'h6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [3:0] l0_row1_92 = l0_p1_row_q + 4'h1;
-    wire [0:0] l0_rv1_93 = l0_row1_92 < 4'h8;
-    wire [3:0] l0_ri1_94 = l0_rv1_93 ? l0_row1_92 : 4'h0;
+    wire [3:0] l0_row1_93 = l0_p1_row_q + 4'h1;
+    wire [0:0] l0_rv1_94 = l0_row1_93 < 4'h8;
+    wire [3:0] l0_ri1_95 = l0_rv1_94 ? l0_row1_93 : 4'h0;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [15:0] l0_bc1_96 = l0_b_p1[l0_p1_g_q[1:0]];
+    /* verilator lint_on UNUSEDSIGNAL */
     reg signed [11:0] l0_accw1_q;
-    wire signed [11:0] l0_accw1_d_95 = l0_p1_first_q ? $signed({{1{l0_w_dot1[10]}}, l0_w_dot1}) : (l0_accw1_q + $signed({{1{l0_w_dot1[10]}}, l0_w_dot1}));
+    wire signed [11:0] l0_accw1_d_97 = l0_p1_first_q ? $signed({{1{l0_w_dot1[10]}}, l0_w_dot1}) : (l0_accw1_q + $signed({{1{l0_w_dot1[10]}}, l0_w_dot1}));
     reg signed [11:0] l0_accu1_q;
-    wire signed [11:0] l0_accu1_d_96 = l0_p1_first_q ? $signed({{1{l0_u_dot1[10]}}, l0_u_dot1}) : (l0_accu1_q + $signed({{1{l0_u_dot1[10]}}, l0_u_dot1}));
+    wire signed [11:0] l0_accu1_d_98 = l0_p1_first_q ? $signed({{1{l0_u_dot1[10]}}, l0_u_dot1}) : (l0_accu1_q + $signed({{1{l0_u_dot1[10]}}, l0_u_dot1}));
+    wire signed [13:0] l0_s1_1_99 = ($signed({{2{l0_accw1_q[11]}}, l0_accw1_q}) << 1) + $signed({{2{l0_accu1_d_98[11]}}, l0_accu1_d_98});
+    wire signed [13:0] l0_psum1_100 = l0_s1_1_99 + $signed(l0_bc1_96[13:0]);
+    wire [0:0] sat_hi_101 = $signed({{1{l0_psum1_100[13]}}, l0_psum1_100}) > 15'sh1fdf;
+    wire [0:0] sat_lo_102 = $signed({{1{l0_psum1_100[13]}}, l0_psum1_100}) < 15'sh5fe0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] l0_bias1_97 = l0_b_p1[l0_p1_g_q[1:0]];
+    wire signed [14:0] rq_103 = ($signed({{1{l0_psum1_100[13]}}, l0_psum1_100}) + 15'sh20) >>> 6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [13:0] l0_s1_1_98 = ($signed({{2{l0_accw1_q[11]}}, l0_accw1_q}) << 1) + $signed({{2{l0_accu1_d_96[11]}}, l0_accu1_d_96});
-    wire signed [13:0] l0_psum1_99 = l0_s1_1_98 + $signed(l0_bias1_97[13:0]);
-    wire signed [14:0] rq_100 = ($signed({{1{l0_psum1_99[13]}}, l0_psum1_99}) + 15'sh20) >>> 6;
+    wire signed [7:0] sat_104 = sat_hi_101 ? 8'sh7f : (sat_lo_102 ? 8'sh80 : $signed($signed(rq_103[7:0])));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] sat_101 = (rq_100 > 15'sh7f) ? 15'sh7f : ((rq_100 < 15'sh7f80) ? 15'sh7f80 : rq_100);
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_z1_102 = $signed(sat_101[7:0]);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_zu0_1_103 = l0_ri1_94 - 4'h0;
+    wire [3:0] l0_zu0_1_105 = l0_ri1_95 - 4'h0;
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_zu1_1_104 = l0_ri1_94 - 4'h2;
+    wire [3:0] l0_zu1_1_106 = l0_ri1_95 - 4'h2;
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_zu2_1_105 = l0_ri1_94 - 4'h4;
+    wire [3:0] l0_zu2_1_107 = l0_ri1_95 - 4'h4;
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_zu3_1_106 = l0_ri1_94 - 4'h6;
+    wire [3:0] l0_zu3_1_108 = l0_ri1_95 - 4'h6;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [0:0] l0_uissue = (in_MV0 & (l0_sp_q == 2'h3)) & (l0_sc_q < 6'h2);
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [3:0] l0_u0_107 = l0_sc_q[3:0];
+    wire [3:0] l0_u0_109 = l0_sc_q[3:0];
     /* verilator lint_on UNUSEDSIGNAL */
     // update stage A → B valid
     reg [0:0] l0_va_q;
@@ -292,51 +294,53 @@ module qrnn_core (
     reg [0:0] l0_vb_q;
     reg [4:0] l0_ua_q;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [6:0] l0_si_108 = {3'h0, l0_u0_107} + {1'h0, l0_sb_q};
+    wire [6:0] l0_si_110 = {3'h0, l0_u0_109} + {1'h0, l0_sb_q};
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_zg0_109 = l0_z0_q[l0_u0_107[0]];
-    wire [7:0] l0_ti_110 = {~l0_zg0_109[7], l0_zg0_109[6:0]};
+    wire signed [7:0] l0_zg0_111 = l0_z0_q[l0_u0_109[0]];
+    wire [7:0] l0_ti_112 = {~l0_zg0_111[7], l0_zg0_111[6:0]};
     reg signed [8:0] l0_i_q;
-    wire signed [7:0] l0_zg1_111 = l0_z1_q[l0_u0_107[0]];
-    wire [7:0] l0_ti_112 = {~l0_zg1_111[7], l0_zg1_111[6:0]};
+    wire signed [7:0] l0_zg1_113 = l0_z1_q[l0_u0_109[0]];
+    wire [7:0] l0_ti_114 = {~l0_zg1_113[7], l0_zg1_113[6:0]};
     reg signed [8:0] l0_f_q;
-    wire signed [7:0] l0_zg2_113 = l0_z2_q[l0_u0_107[0]];
-    wire [7:0] l0_ti_114 = {~l0_zg2_113[7], l0_zg2_113[6:0]};
+    wire signed [7:0] l0_zg2_115 = l0_z2_q[l0_u0_109[0]];
+    wire [7:0] l0_ti_116 = {~l0_zg2_115[7], l0_zg2_115[6:0]};
     reg signed [8:0] l0_g_q;
-    wire signed [7:0] l0_zg3_115 = l0_z3_q[l0_u0_107[0]];
-    wire [7:0] l0_ti_116 = {~l0_zg3_115[7], l0_zg3_115[6:0]};
+    wire signed [7:0] l0_zg3_117 = l0_z3_q[l0_u0_109[0]];
+    wire [7:0] l0_ti_118 = {~l0_zg3_117[7], l0_zg3_117[6:0]};
     reg signed [8:0] l0_o_q;
     // c of the unit, read in stage A
     reg signed [15:0] l0_cold_q;
-    wire signed [15:0] l0_cold_117 = l0_fresh_q ? 16'sh0 : l0_cold_q;
+    wire signed [15:0] l0_cold_119 = l0_fresh_q ? 16'sh0 : l0_cold_q;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] l0_fc_118 = l0_f_q * l0_cold_117;
+    wire signed [24:0] l0_fc_120 = l0_f_q * l0_cold_119;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] l0_ig_119 = l0_i_q * l0_g_q;
-    wire signed [23:0] l0_csum_120 = $signed(l0_fc_118[23:0]) + ($signed({{6{l0_ig_119[17]}}, l0_ig_119}) << 4);
-    wire signed [24:0] rq_121 = ($signed({{1{l0_csum_120[23]}}, l0_csum_120}) + 25'sh40) >>> 7;
+    wire signed [17:0] l0_ig_121 = l0_i_q * l0_g_q;
+    wire signed [23:0] l0_csum_122 = $signed(l0_fc_120[23:0]) + ($signed({{6{l0_ig_121[17]}}, l0_ig_121}) << 4);
+    wire [0:0] sat_hi_123 = l0_csum_122 > 24'sh3fffbf;
+    wire [0:0] sat_lo_124 = l0_csum_122 < 24'shbfffc0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] sat_122 = (rq_121 > 25'sh7fff) ? 25'sh7fff : ((rq_121 < 25'sh1ff8000) ? 25'sh1ff8000 : rq_121);
+    wire signed [24:0] rq_125 = ($signed({{1{l0_csum_122[23]}}, l0_csum_122}) + 25'sh40) >>> 7;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] l0_cnew_123 = $signed(sat_122[15:0]);
-    wire signed [16:0] rq_124 = ($signed({{1{l0_cnew_123[15]}}, l0_cnew_123}) + 17'sh40) >>> 7;
+    wire signed [15:0] sat_126 = sat_hi_123 ? 16'sh7fff : (sat_lo_124 ? 16'sh8000 : $signed($signed(rq_125[15:0])));
+    wire [0:0] sat_hi_127 = sat_126 > 16'sh3fbf;
+    wire [0:0] sat_lo_128 = sat_126 < 16'shbfc0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] sat_125 = (rq_124 > 17'sh7f) ? 17'sh7f : ((rq_124 < 17'sh1ff80) ? 17'sh1ff80 : rq_124);
+    wire signed [16:0] rq_129 = ($signed({{1{sat_126[15]}}, sat_126}) + 17'sh40) >>> 7;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] zi_126 = $signed(sat_125[7:0]);
-    wire [7:0] l0_ti_127 = {~zi_126[7], zi_126[6:0]};
+    wire signed [7:0] sat_130 = sat_hi_127 ? 8'sh7f : (sat_lo_128 ? 8'sh80 : $signed($signed(rq_129[7:0])));
+    wire [7:0] l0_ti_131 = {~sat_130[7], sat_130[6:0]};
     reg signed [8:0] l0_tc_q;
     reg signed [8:0] l0_o2_q;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [17:0] l0_otc_128 = l0_o2_q * l0_tc_q;
+    wire signed [17:0] l0_otc_132 = l0_o2_q * l0_tc_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] x_129 = $signed(l0_otc_128[15:0]);
-    wire signed [16:0] rq_130 = ($signed({{1{x_129[15]}}, x_129}) + 17'sh40) >>> 7;
+    wire signed [15:0] x_133 = $signed(l0_otc_132[15:0]);
+    wire signed [16:0] rq_134 = ($signed({{1{x_133[15]}}, x_133}) + 17'sh40) >>> 7;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] sat_131 = (rq_130 > 17'sh7f) ? 17'sh7f : ((rq_130 < 17'sh1ff80) ? 17'sh1ff80 : rq_130);
+    wire signed [16:0] sat_135 = (rq_134 > 17'sh7f) ? 17'sh7f : ((rq_134 < 17'sh1ff80) ? 17'sh1ff80 : rq_134);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] l0_hnew_132 = $signed(sat_131[7:0]);
-    wire [7:0] l0_hb_133 = $unsigned(l0_hnew_132);
+    wire signed [7:0] l0_hnew_136 = $signed(sat_135[7:0]);
+    wire [7:0] l0_hb_137 = $unsigned(l0_hnew_136);
     wire [0:0] l0_conv_end = in_MV0 & (cnt_q == 10'h2e5);
     // cycle within the pixel: 0 loads hd_word_q, 1..=G·K issue
     reg [0:0] hd_sc_q;
@@ -349,14 +353,14 @@ module qrnn_core (
     reg [5:0] hd_ob_q;
     reg [5:0] hd_p1_ob_q;
     wire [0:0] hd_is_w = mv_j_q < 4'h1;
-    wire [0:0] hd_sel0_0_134 = mv_j_q == 4'h0;
-    wire [7:0] hd_a0_135 = hd_sel0_0_134 ? hd_word_q[7:0] : 8'h0;
-    wire [0:0] hd_m0_136 = hd_sel0_0_134 ? 1'h1 : 1'h0;
-    wire [0:0] hd_sel0_1_137 = mv_j_q == 4'h0;
-    wire [7:0] hd_a1_138 = hd_sel0_1_137 ? hd_word_q[15:8] : 8'h0;
-    wire [0:0] hd_m1_139 = hd_sel0_1_137 ? 1'h1 : 1'h0;
-    wire [15:0] hd_actw = {hd_a1_138, hd_a0_135};
-    wire [1:0] hd_mask = {hd_m1_139, hd_m0_136};
+    wire [0:0] hd_sel0_0_138 = mv_j_q == 4'h0;
+    wire [7:0] hd_a0_139 = hd_sel0_0_138 ? hd_word_q[7:0] : 8'h0;
+    wire [0:0] hd_m0_140 = hd_sel0_0_138 ? 1'h1 : 1'h0;
+    wire [0:0] hd_sel0_1_141 = mv_j_q == 4'h0;
+    wire [7:0] hd_a1_142 = hd_sel0_1_141 ? hd_word_q[15:8] : 8'h0;
+    wire [0:0] hd_m1_143 = hd_sel0_1_141 ? 1'h1 : 1'h0;
+    wire [15:0] hd_actw = {hd_a1_142, hd_a0_139};
+    wire [1:0] hd_mask = {hd_m1_143, hd_m0_140};
     // stage 1: ROM data and activations aligned
     reg [0:0] hd_p1_valid_q;
     // first chunk of W or of U: load the accumulator
@@ -370,46 +374,46 @@ module qrnn_core (
     /* verilator lint_on UNUSEDSIGNAL */
     reg [1:0] hd_p1_mask_q;
     reg [15:0] hd_p1_actw_q;
-    wire [0:0] hd_jfirst_140 = (mv_j_q == 4'h0) | (mv_j_q == 4'h1);
-    wire [3:0] hd_jn_141 = mv_j_q + 4'h1;
-    wire [0:0] hd_to_u_142 = hd_jn_141 == 4'h1;
-    wire [4:0] hd_coln_143 = ((mv_j_q == 4'h0) | hd_to_u_142) ? 5'h0 : (mv_col_q + 5'h2);
-    wire [0:0] hd_pin_144 = hd_pix_q < 5'h10;
+    wire [0:0] hd_jfirst_144 = (mv_j_q == 4'h0) | (mv_j_q == 4'h1);
+    wire [3:0] hd_jn_145 = mv_j_q + 4'h1;
+    wire [0:0] hd_to_u_146 = hd_jn_145 == 4'h1;
+    wire [4:0] hd_coln_147 = ((mv_j_q == 4'h0) | hd_to_u_146) ? 5'h0 : (mv_col_q + 5'h2);
+    wire [0:0] hd_pin_148 = hd_pix_q < 5'h10;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [4:0] hd_pa_145 = hd_pin_144 ? hd_pix_q : 5'h0;
+    wire [4:0] hd_pa_149 = hd_pin_148 ? hd_pix_q : 5'h0;
     /* verilator lint_on UNUSEDSIGNAL */
     wire [7:0] hd_w_word;
     wire signed [9:0] hd_w_dot0;
     wire signed [9:0] hd_w_dot1;
-    wire [3:0] hd_row0_146 = hd_p1_row_q + 4'h0;
-    wire [0:0] hd_rv0_147 = hd_row0_146 < 4'h2;
-    wire [3:0] hd_ri0_148 = hd_rv0_147 ? hd_row0_146 : 4'h0;
+    wire [3:0] hd_row0_150 = hd_p1_row_q + 4'h0;
+    wire [0:0] hd_rv0_151 = hd_row0_150 < 4'h2;
+    wire [3:0] hd_ri0_152 = hd_rv0_151 ? hd_row0_150 : 4'h0;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [15:0] hd_bc0_153 = hd_b_p0[1'h0];
+    /* verilator lint_on UNUSEDSIGNAL */
     reg signed [9:0] hd_accw0_q;
-    wire signed [9:0] hd_accw0_d_149 = hd_p1_first_q ? hd_w_dot0 : (hd_accw0_q + hd_w_dot0);
+    wire signed [9:0] hd_accw0_d_154 = hd_p1_first_q ? hd_w_dot0 : (hd_accw0_q + hd_w_dot0);
+    wire signed [11:0] hd_sum0_155 = ($signed({{2{hd_accw0_d_154[9]}}, hd_accw0_d_154}) << 2) + $signed(hd_bc0_153[11:0]);
+    wire signed [12:0] rq_156 = ($signed({{1{hd_sum0_155[11]}}, hd_sum0_155}) + 13'sh2) >>> 2;
+    wire signed [15:0] hd_y0_157 = $signed({{3{rq_156[12]}}, rq_156});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] hd_bias0_150 = hd_b_p0[1'h0];
+    wire [5:0] hd_yi0_158 = {2'h0, hd_ri0_152} + hd_p1_ob_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] hd_sum0_151 = ($signed({{2{hd_accw0_d_149[9]}}, hd_accw0_d_149}) << 2) + $signed(hd_bias0_150[11:0]);
-    wire signed [12:0] rq_152 = ($signed({{1{hd_sum0_151[11]}}, hd_sum0_151}) + 13'sh2) >>> 2;
-    wire signed [15:0] hd_y0_153 = $signed({{3{rq_152[12]}}, rq_152});
+    wire [3:0] hd_row1_159 = hd_p1_row_q + 4'h1;
+    wire [0:0] hd_rv1_160 = hd_row1_159 < 4'h2;
+    wire [3:0] hd_ri1_161 = hd_rv1_160 ? hd_row1_159 : 4'h0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [5:0] hd_yi0_154 = {2'h0, hd_ri0_148} + hd_p1_ob_q;
+    wire signed [15:0] hd_bc1_162 = hd_b_p1[1'h0];
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [3:0] hd_row1_155 = hd_p1_row_q + 4'h1;
-    wire [0:0] hd_rv1_156 = hd_row1_155 < 4'h2;
-    wire [3:0] hd_ri1_157 = hd_rv1_156 ? hd_row1_155 : 4'h0;
     reg signed [9:0] hd_accw1_q;
-    wire signed [9:0] hd_accw1_d_158 = hd_p1_first_q ? hd_w_dot1 : (hd_accw1_q + hd_w_dot1);
+    wire signed [9:0] hd_accw1_d_163 = hd_p1_first_q ? hd_w_dot1 : (hd_accw1_q + hd_w_dot1);
+    wire signed [11:0] hd_sum1_164 = ($signed({{2{hd_accw1_d_163[9]}}, hd_accw1_d_163}) << 2) + $signed(hd_bc1_162[11:0]);
+    wire signed [12:0] rq_165 = ($signed({{1{hd_sum1_164[11]}}, hd_sum1_164}) + 13'sh2) >>> 2;
+    wire signed [15:0] hd_y1_166 = $signed({{3{rq_165[12]}}, rq_165});
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [15:0] hd_bias1_159 = hd_b_p1[1'h0];
+    wire [5:0] hd_yi1_167 = {2'h0, hd_ri1_161} + hd_p1_ob_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [11:0] hd_sum1_160 = ($signed({{2{hd_accw1_d_158[9]}}, hd_accw1_d_158}) << 2) + $signed(hd_bias1_159[11:0]);
-    wire signed [12:0] rq_161 = ($signed({{1{hd_sum1_160[11]}}, hd_sum1_160}) + 13'sh2) >>> 2;
-    wire signed [15:0] hd_y1_162 = $signed({{3{rq_161[12]}}, rq_161});
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [5:0] hd_yi1_163 = {2'h0, hd_ri1_157} + hd_p1_ob_q;
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] out_elem_164 = y_q[cnt_q[4:0]];
+    wire signed [15:0] out_elem_168 = y_q[cnt_q[4:0]];
     wire [0:0] out_fire = in_OUT & out_ready;
     initial begin
         $readmemh("rtl/rom/l0_sigmoid.hex", l0_sigmoid_i);
@@ -460,7 +464,7 @@ module qrnn_core (
     );
     assign in_ready = in_LOAD;
     assign out_valid = in_OUT;
-    assign out_data = $unsigned(out_elem_164);
+    assign out_data = $unsigned(out_elem_168);
     assign out_last = cnt_q == 10'h1f;
     always @(posedge clk) begin
         if (rst) begin
@@ -586,44 +590,46 @@ module qrnn_core (
             end
             if (l0_p1_valid_q) begin
                 if (l0_p1_isw_q) begin
-                    l0_accw0_q <= l0_accw0_d_80;
+                    l0_accw0_q <= l0_accw0_d_81;
                 end else begin
-                    l0_accu0_q <= l0_accu0_d_81;
+                    l0_accu0_q <= l0_accu0_d_82;
                 end
+                if (l0_p1_isw_q) begin
+                    l0_accw1_q <= l0_accw1_d_97;
+                end else begin
+                    l0_accu1_q <= l0_accu1_d_98;
+                end
+            end
+            if (l0_p1_valid_q) begin
                 if (l0_p1_last_q) begin
                     if (l0_rv0_78) begin
                         if (~(l0_ri0_79 < 4'h6)) begin
-                            l0_z3_q[l0_zu3_0_91[0]] <= l0_z0_87;
+                            l0_z3_q[l0_zu3_0_92[0]] <= sat_88;
                         end else begin
                             if (~(l0_ri0_79 < 4'h4)) begin
-                                l0_z2_q[l0_zu2_0_90[0]] <= l0_z0_87;
+                                l0_z2_q[l0_zu2_0_91[0]] <= sat_88;
                             end else begin
                                 if (~(l0_ri0_79 < 4'h2)) begin
-                                    l0_z1_q[l0_zu1_0_89[0]] <= l0_z0_87;
+                                    l0_z1_q[l0_zu1_0_90[0]] <= sat_88;
                                 end else begin
-                                    l0_z0_q[l0_zu0_0_88[0]] <= l0_z0_87;
+                                    l0_z0_q[l0_zu0_0_89[0]] <= sat_88;
                                 end
                             end
                         end
                     end
                 end
-                if (l0_p1_isw_q) begin
-                    l0_accw1_q <= l0_accw1_d_95;
-                end else begin
-                    l0_accu1_q <= l0_accu1_d_96;
-                end
                 if (l0_p1_last_q) begin
-                    if (l0_rv1_93) begin
-                        if (~(l0_ri1_94 < 4'h6)) begin
-                            l0_z3_q[l0_zu3_1_106[0]] <= l0_z1_102;
+                    if (l0_rv1_94) begin
+                        if (~(l0_ri1_95 < 4'h6)) begin
+                            l0_z3_q[l0_zu3_1_108[0]] <= sat_104;
                         end else begin
-                            if (~(l0_ri1_94 < 4'h4)) begin
-                                l0_z2_q[l0_zu2_1_105[0]] <= l0_z1_102;
+                            if (~(l0_ri1_95 < 4'h4)) begin
+                                l0_z2_q[l0_zu2_1_107[0]] <= sat_104;
                             end else begin
-                                if (~(l0_ri1_94 < 4'h2)) begin
-                                    l0_z1_q[l0_zu1_1_104[0]] <= l0_z1_102;
+                                if (~(l0_ri1_95 < 4'h2)) begin
+                                    l0_z1_q[l0_zu1_1_106[0]] <= sat_104;
                                 end else begin
-                                    l0_z0_q[l0_zu0_1_103[0]] <= l0_z1_102;
+                                    l0_z0_q[l0_zu0_1_105[0]] <= sat_104;
                                 end
                             end
                         end
@@ -631,32 +637,32 @@ module qrnn_core (
                 end
             end
             l0_va_q <= l0_uissue;
-            l0_ua_q <= l0_si_108[4:0];
+            l0_ua_q <= l0_si_110[4:0];
             l0_vb_q <= l0_va_q;
             if (l0_uissue) begin
-                l0_i_q <= l0_sigmoid_i[l0_ti_110];
-                l0_f_q <= l0_sigmoid_f[l0_ti_112];
-                l0_g_q <= l0_tanh_g[l0_ti_114];
-                l0_o_q <= l0_sigmoid_o[l0_ti_116];
-                l0_cold_q <= l0_c_q[l0_si_108[4:0]];
+                l0_i_q <= l0_sigmoid_i[l0_ti_112];
+                l0_f_q <= l0_sigmoid_f[l0_ti_114];
+                l0_g_q <= l0_tanh_g[l0_ti_116];
+                l0_o_q <= l0_sigmoid_o[l0_ti_118];
+                l0_cold_q <= l0_c_q[l0_si_110[4:0]];
             end
             if (l0_va_q) begin
-                l0_c_q[l0_ua_q] <= l0_cnew_123;
-                l0_tc_q <= l0_tanh_c[l0_ti_127];
+                l0_c_q[l0_ua_q] <= sat_126;
+                l0_tc_q <= l0_tanh_c[l0_ti_131];
                 l0_o2_q <= l0_o_q;
             end
             if (l0_vb_q) begin
                 if (l0_sc_q == 6'h3) begin
-                    l0_hw_q[l0_pp_q[3:0]] <= {l0_hb_133, l0_hs_q};
+                    l0_hw_q[l0_pp_q[3:0]] <= {l0_hb_137, l0_hs_q};
                 end else begin
-                    l0_hs_q <= l0_hb_133;
+                    l0_hs_q <= l0_hb_137;
                 end
             end
             if (l0_conv_end) begin
                 l0_fresh_q <= 1'h0;
             end
             hd_p1_valid_q <= hd_issue;
-            hd_p1_first_q <= hd_jfirst_140;
+            hd_p1_first_q <= hd_jfirst_144;
             hd_p1_last_q <= mv_j_q == 4'h0;
             hd_p1_row_q <= mv_row_q;
             hd_p1_mask_q <= hd_mask;
@@ -669,18 +675,18 @@ module qrnn_core (
                     mv_g_q <= mv_g_q + 3'h1;
                     mv_row_q <= mv_row_q + 4'h2;
                 end else begin
-                    mv_j_q <= hd_jn_141;
+                    mv_j_q <= hd_jn_145;
                 end
-                mv_col_q <= hd_coln_143;
+                mv_col_q <= hd_coln_147;
                 if (hd_is_w) begin
                     mv_wa_q <= mv_wa_q + 5'h1;
                 end else begin
                     mv_ua_q <= mv_ua_q + 5'h1;
                 end
             end
-            hd_word_q <= l0_hw_q[hd_pa_145[3:0]];
+            hd_word_q <= l0_hw_q[hd_pa_149[3:0]];
             if (in_HEAD) begin
-                if (hd_pin_144) begin
+                if (hd_pin_148) begin
                     if (hd_sc_q == 1'h1) begin
                         hd_sc_q <= 1'h0;
                         hd_pix_q <= hd_pix_q + 5'h1;
@@ -698,16 +704,18 @@ module qrnn_core (
                 hd_ob_q <= 6'h0;
             end
             if (hd_p1_valid_q) begin
-                hd_accw0_q <= hd_accw0_d_149;
+                hd_accw0_q <= hd_accw0_d_154;
+                hd_accw1_q <= hd_accw1_d_163;
+            end
+            if (hd_p1_valid_q) begin
                 if (hd_p1_last_q) begin
-                    if (hd_rv0_147) begin
-                        y_q[hd_yi0_154[4:0]] <= hd_y0_153;
+                    if (hd_rv0_151) begin
+                        y_q[hd_yi0_158[4:0]] <= hd_y0_157;
                     end
                 end
-                hd_accw1_q <= hd_accw1_d_158;
                 if (hd_p1_last_q) begin
-                    if (hd_rv1_156) begin
-                        y_q[hd_yi1_163[4:0]] <= hd_y1_162;
+                    if (hd_rv1_160) begin
+                        y_q[hd_yi1_167[4:0]] <= hd_y1_166;
                     end
                 end
             end

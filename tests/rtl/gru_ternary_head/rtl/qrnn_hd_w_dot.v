@@ -3,6 +3,7 @@
 // Conventions: signals are two's complement where declared signed; every width is explicit
 // (docs/HARDWARE.md). Numeric points follow docs/NUMERICS.md.
 module qrnn_hd_w_dot (
+    input  wire [0:0] clk,
     input  wire [7:0] word,
     input  wire [15:0] act,
     input  wire [1:0] mask,
@@ -23,7 +24,9 @@ module qrnn_hd_w_dot (
     wire signed [1:0] x_12 = $signed({1'h0, n0_1_9});
     wire signed [2:0] neg0_13 = $signed({{1{x_11[1]}}, x_11}) + $signed({{1{x_12[1]}}, x_12});
     wire signed [9:0] s0_14 = $signed({{1{l0_0_6[8]}}, l0_0_6}) + $signed({{1{l0_1_10[8]}}, l0_1_10});
-    wire signed [9:0] s0_15 = s0_14 + $signed({{7{neg0_13[2]}}, neg0_13});
+    reg signed [9:0] ps0_0_q;
+    reg signed [2:0] negs0_0_q;
+    wire signed [9:0] s0_15 = ps0_0_q + $signed({{7{negs0_0_q[2]}}, negs0_0_q});
     wire [1:0] c1_0_16 = word[5:4];
     wire signed [8:0] q1_0_17 = c1_0_16[0] ? $signed({{1{a0_1[7]}}, a0_1}) : 9'sh0;
     wire [0:0] n1_0_18 = c1_0_16[0] & c1_0_16[1];
@@ -36,7 +39,15 @@ module qrnn_hd_w_dot (
     wire signed [1:0] x_25 = $signed({1'h0, n1_1_22});
     wire signed [2:0] neg1_26 = $signed({{1{x_24[1]}}, x_24}) + $signed({{1{x_25[1]}}, x_25});
     wire signed [9:0] s1_27 = $signed({{1{l1_0_19[8]}}, l1_0_19}) + $signed({{1{l1_1_23[8]}}, l1_1_23});
-    wire signed [9:0] s1_28 = s1_27 + $signed({{7{neg1_26[2]}}, neg1_26});
+    reg signed [9:0] ps1_0_q;
+    reg signed [2:0] negs1_0_q;
+    wire signed [9:0] s1_28 = ps1_0_q + $signed({{7{negs1_0_q[2]}}, negs1_0_q});
     assign sum0 = s0_15;
     assign sum1 = s1_28;
+    always @(posedge clk) begin
+        ps0_0_q <= s0_14;
+        negs0_0_q <= neg0_13;
+        ps1_0_q <= s1_27;
+        negs1_0_q <= neg1_26;
+    end
 endmodule

@@ -3,6 +3,7 @@
 // Conventions: signals are two's complement where declared signed; every width is explicit
 // (docs/HARDWARE.md). Numeric points follow docs/NUMERICS.md.
 module qrnn_l0_w_dot (
+    input  wire [0:0] clk,
     input  wire [1:0] word,
     input  wire [0:0] act,
     input  wire [0:0] mask,
@@ -11,16 +12,24 @@ module qrnn_l0_w_dot (
 );
     wire [1:0] mv1_1 = {1'h0, $signed(mask[0])};
     wire signed [1:0] mv_2 = $signed(mv1_1);
+    reg signed [1:0] nvalid_q;
     wire [0:0] c0_0_3 = word[0];
     wire [0:0] xnor0_0_4 = (~(c0_0_3 ^ act[0])) & mask[0];
     wire [1:0] pc_5 = {1'h0, xnor0_0_4};
     wire signed [1:0] l0_0_6 = $signed(pc_5);
-    wire signed [1:0] dot0_7 = (l0_0_6 << 1) - mv_2;
+    reg signed [1:0] ps0_0_q;
+    wire signed [1:0] dot0_7 = (ps0_0_q << 1) - nvalid_q;
     wire [0:0] c1_0_8 = word[1];
     wire [0:0] xnor1_0_9 = (~(c1_0_8 ^ act[0])) & mask[0];
     wire [1:0] pc_10 = {1'h0, xnor1_0_9};
     wire signed [1:0] l1_0_11 = $signed(pc_10);
-    wire signed [1:0] dot1_12 = (l1_0_11 << 1) - mv_2;
+    reg signed [1:0] ps1_0_q;
+    wire signed [1:0] dot1_12 = (ps1_0_q << 1) - nvalid_q;
     assign sum0 = dot0_7;
     assign sum1 = dot1_12;
+    always @(posedge clk) begin
+        nvalid_q <= mv_2;
+        ps0_0_q <= l0_0_6;
+        ps1_0_q <= l1_0_11;
+    end
 endmodule

@@ -3,6 +3,7 @@
 // Conventions: signals are two's complement where declared signed; every width is explicit
 // (docs/HARDWARE.md). Numeric points follow docs/NUMERICS.md.
 module qrnn_l0_u_dot (
+    input  wire [0:0] clk,
     input  wire [0:0] word,
     input  wire [7:0] act,
     input  wire [0:0] mask,
@@ -13,7 +14,13 @@ module qrnn_l0_u_dot (
     wire signed [8:0] q0_0_3 = $signed({{1{a0_1[7]}}, a0_1});
     wire [0:0] n0_0_4 = ~c0_0_2;
     wire signed [8:0] l0_0_5 = q0_0_3 ^ $signed({n0_0_4, n0_0_4, n0_0_4, n0_0_4, n0_0_4, n0_0_4, n0_0_4, n0_0_4, n0_0_4});
-    wire signed [1:0] negs0_6 = $signed({1'h0, n0_0_4});
-    wire signed [8:0] s0_7 = l0_0_5 + $signed({{7{negs0_6[1]}}, negs0_6});
+    wire signed [1:0] negs0_0_6 = $signed({1'h0, n0_0_4});
+    reg signed [8:0] ps0_0_q;
+    reg signed [1:0] negs0_0_q;
+    wire signed [8:0] s0_7 = ps0_0_q + $signed({{7{negs0_0_q[1]}}, negs0_0_q});
     assign sum0 = s0_7;
+    always @(posedge clk) begin
+        ps0_0_q <= l0_0_5;
+        negs0_0_q <= negs0_0_6;
+    end
 endmodule

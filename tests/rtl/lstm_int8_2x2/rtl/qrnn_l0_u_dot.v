@@ -3,6 +3,7 @@
 // Conventions: signals are two's complement where declared signed; every width is explicit
 // (docs/HARDWARE.md). Numeric points follow docs/NUMERICS.md.
 module qrnn_l0_u_dot (
+    input  wire [0:0] clk,
     input  wire [31:0] word,
     input  wire [15:0] act,
     input  wire [1:0] mask,
@@ -22,6 +23,7 @@ module qrnn_l0_u_dot (
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [14:0] l0_1_8 = $signed(m0_1_7[14:0]);
     wire signed [15:0] s0_9 = $signed({{1{l0_0_5[14]}}, l0_0_5}) + $signed({{1{l0_1_8[14]}}, l0_1_8});
+    reg signed [15:0] ps0_0_q;
     wire signed [7:0] c1_0_10 = $signed(word[23:16]);
     /* verilator lint_off UNUSEDSIGNAL */
     wire signed [15:0] m1_0_11 = c1_0_10 * a0_1;
@@ -33,6 +35,11 @@ module qrnn_l0_u_dot (
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [14:0] l1_1_15 = $signed(m1_1_14[14:0]);
     wire signed [15:0] s1_16 = $signed({{1{l1_0_12[14]}}, l1_0_12}) + $signed({{1{l1_1_15[14]}}, l1_1_15});
-    assign sum0 = s0_9;
-    assign sum1 = s1_16;
+    reg signed [15:0] ps1_0_q;
+    assign sum0 = ps0_0_q;
+    assign sum1 = ps1_0_q;
+    always @(posedge clk) begin
+        ps0_0_q <= s0_9;
+        ps1_0_q <= s1_16;
+    end
 endmodule

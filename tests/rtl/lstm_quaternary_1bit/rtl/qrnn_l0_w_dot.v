@@ -3,6 +3,7 @@
 // Conventions: signals are two's complement where declared signed; every width is explicit
 // (docs/HARDWARE.md). Numeric points follow docs/NUMERICS.md.
 module qrnn_l0_w_dot (
+    input  wire [0:0] clk,
     input  wire [5:0] word,
     input  wire [2:0] act,
     input  wire [2:0] mask,
@@ -25,11 +26,21 @@ module qrnn_l0_w_dot (
     wire signed [2:0] l0_2_15 = q0_2_13 ^ $signed({n0_2_14, n0_2_14, n0_2_14});
     wire signed [1:0] x_16 = $signed({1'h0, n0_0_6});
     wire signed [1:0] x_17 = $signed({1'h0, n0_1_10});
-    wire signed [1:0] x_18 = $signed({1'h0, n0_2_14});
-    wire signed [2:0] neg0_19 = $signed({{1{x_16[1]}}, x_16}) + $signed({{1{x_17[1]}}, x_17});
-    wire signed [2:0] neg0_20 = neg0_19 + $signed({{1{x_18[1]}}, x_18});
-    wire signed [3:0] s0_21 = $signed({{1{l0_0_7[2]}}, l0_0_7}) + $signed({{1{l0_1_11[2]}}, l0_1_11});
-    wire signed [3:0] s0_22 = $signed({{1{l0_2_15[2]}}, l0_2_15}) + $signed({{1{neg0_20[2]}}, neg0_20});
+    wire signed [2:0] neg0_18 = $signed({{1{x_16[1]}}, x_16}) + $signed({{1{x_17[1]}}, x_17});
+    wire signed [1:0] negs0_1_19 = $signed({1'h0, n0_2_14});
+    wire signed [3:0] s0_20 = $signed({{1{l0_0_7[2]}}, l0_0_7}) + $signed({{1{l0_1_11[2]}}, l0_1_11});
+    reg signed [3:0] ps0_0_q;
+    reg signed [3:0] ps0_1_q;
+    reg signed [2:0] negs0_0_q;
+    reg signed [1:0] negs0_1_q;
+    wire signed [3:0] s0_21 = ps0_0_q + ps0_1_q;
+    wire signed [3:0] s0_22 = $signed({{1{negs0_0_q[2]}}, negs0_0_q}) + $signed({{2{negs0_1_q[1]}}, negs0_1_q});
     wire signed [3:0] s0_23 = s0_21 + s0_22;
     assign sum0 = s0_23;
+    always @(posedge clk) begin
+        ps0_0_q <= s0_20;
+        ps0_1_q <= $signed({{1{l0_2_15[2]}}, l0_2_15});
+        negs0_0_q <= neg0_18;
+        negs0_1_q <= negs0_1_19;
+    end
 endmodule

@@ -3,6 +3,7 @@
 // Conventions: signals are two's complement where declared signed; every width is explicit
 // (docs/HARDWARE.md). Numeric points follow docs/NUMERICS.md.
 module qrnn_hd_w_dot (
+    input  wire [0:0] clk,
     input  wire [15:0] word,
     input  wire [31:0] act,
     input  wire [3:0] mask,
@@ -39,7 +40,9 @@ module qrnn_hd_w_dot (
     wire signed [10:0] s0_28 = $signed({{2{l0_0_8[8]}}, l0_0_8}) + $signed({{2{l0_1_12[8]}}, l0_1_12});
     wire signed [10:0] s0_29 = $signed({{2{l0_2_16[8]}}, l0_2_16}) + $signed({{2{l0_3_20[8]}}, l0_3_20});
     wire signed [10:0] s0_30 = s0_28 + s0_29;
-    wire signed [10:0] s0_31 = s0_30 + $signed({{7{neg0_27[3]}}, neg0_27});
+    reg signed [10:0] ps0_0_q;
+    reg signed [3:0] negs0_0_q;
+    wire signed [10:0] s0_31 = ps0_0_q + $signed({{7{negs0_0_q[3]}}, negs0_0_q});
     wire [1:0] c1_0_32 = word[9:8];
     wire signed [8:0] q1_0_33 = c1_0_32[0] ? $signed({{1{a0_1[7]}}, a0_1}) : 9'sh0;
     wire [0:0] n1_0_34 = c1_0_32[0] & c1_0_32[1];
@@ -66,7 +69,15 @@ module qrnn_hd_w_dot (
     wire signed [10:0] s1_55 = $signed({{2{l1_0_35[8]}}, l1_0_35}) + $signed({{2{l1_1_39[8]}}, l1_1_39});
     wire signed [10:0] s1_56 = $signed({{2{l1_2_43[8]}}, l1_2_43}) + $signed({{2{l1_3_47[8]}}, l1_3_47});
     wire signed [10:0] s1_57 = s1_55 + s1_56;
-    wire signed [10:0] s1_58 = s1_57 + $signed({{7{neg1_54[3]}}, neg1_54});
+    reg signed [10:0] ps1_0_q;
+    reg signed [3:0] negs1_0_q;
+    wire signed [10:0] s1_58 = ps1_0_q + $signed({{7{negs1_0_q[3]}}, negs1_0_q});
     assign sum0 = s0_31;
     assign sum1 = s1_58;
+    always @(posedge clk) begin
+        ps0_0_q <= s0_30;
+        negs0_0_q <= neg0_27;
+        ps1_0_q <= s1_57;
+        negs1_0_q <= neg1_54;
+    end
 endmodule
