@@ -1515,7 +1515,7 @@ fn gen_clock_mhz_sets_the_pll_or_is_refused() {
         readme.contains("| core clock | 30 MHz (requested 30 MHz) |"),
         "{readme}"
     );
-    // the default: the family's, 24 MHz on iCE40 (23.958333 from the Cu's 100 MHz)
+    // the default: the family's, 30 MHz on iCE40 (exactly, from the Cu's 100 MHz)
     qrnn(
         dir,
         &[
@@ -1532,8 +1532,8 @@ fn gen_clock_mhz_sets_the_pll_or_is_refused() {
     )
     .ok();
     let m = read_json(dir.join("cu24/qrnn.json"));
-    assert_eq!(m["board_clock"]["requested_mhz"], 24.0);
-    assert_eq!(m["board_clock"]["clk_hz"], 23_958_333);
+    assert_eq!(m["board_clock"]["requested_mhz"], 30.0);
+    assert_eq!(m["board_clock"]["clk_hz"], 30_000_000);
     // refusals
     for (args, says) in [
         (

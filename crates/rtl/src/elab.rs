@@ -905,6 +905,30 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             Stmt::Assign("cnt_q".into(), uc(0, cw)),
         ];
         done.extend(mv_reset.clone());
+        // pipelined engines issue from a registered flag, set as their phase begins (§4.4)
+        let dense_eng = |l: Option<usize>| -> Option<&Engine> {
+            match l {
+                Some(l) => d.layers.get(l),
+                None => d.head.as_ref(),
+            }
+            .filter(|e| e.conv.is_none())
+        };
+        match &phases[next] {
+            Phase::Mv(l) => {
+                if let Some(e) = dense_eng(Some(*l)).filter(|e| e.pipe.mv >= 1) {
+                    done.push(Stmt::Assign(format!("{}_iss_q", e.id.short()), one()));
+                }
+            }
+            Phase::HeadMv => {
+                if let Some(e) = dense_eng(None).filter(|e| e.pipe.mv >= 1) {
+                    done.push(Stmt::Assign(format!("{}_iss_q", e.id.short()), one()));
+                }
+            }
+            Phase::Update(l) if d.layers[*l].pipe.update >= 1 => {
+                done.push(Stmt::Assign(format!("l{l}_uiss_q"), one()));
+            }
+            _ => {}
+        }
         advance.push(Stmt::If(
             and(step, in_ph[i].clone()),
             vec![Stmt::If(
@@ -975,6 +999,20 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                     and(active.clone(), not(eq_c(&sc, 0))),
                     lt_c(&pix, g.pixels()),
                 )
+            }
+            // pipeline level ≥ 1: a flag set as the phase begins and cleared after the last
+            // issue cycle, so that the counter comparison is off the enables' path (§4.4)
+            _ if e.pipe.mv >= 1 => {
+                let n = format!("{pre}_iss_q");
+                let r =
+                    b.m.reg(&n, Ty::u(1), Some("the engine issues: set as MV begins"));
+                rst_stmts.push(Stmt::Assign(n.clone(), zero()));
+                seq.push(Stmt::If(
+                    and(r.clone(), eq_c(&cnt, cx.groups * k - 1)),
+                    vec![Stmt::Assign(n, zero())],
+                    vec![],
+                ));
+                r
             }
             _ => and(active.clone(), lt_c(&cnt, cx.groups * k)),
         };
@@ -2494,7 +2532,21 @@ fn update_dense(
     let fa = e.act_frac as i32;
     let n_tab = 1usize << zw;
     let g = e.gates();
-    let issue = b.wire(&format!("l{l}_uissue"), and(active.clone(), lt_c(cnt, h)));
+    let issue = if ul >= 1 {
+        // a flag set as UPDATE begins and cleared after the last unit is issued (§4.4)
+        let n = format!("l{l}_uiss_q");
+        let r =
+            b.m.reg(&n, Ty::u(1), Some("a unit is issued: set as UPDATE begins"));
+        rst.push(Stmt::Assign(n.clone(), zero()));
+        seq.push(Stmt::If(
+            and(r.clone(), eq_c(cnt, h - 1)),
+            vec![Stmt::Assign(n, zero())],
+            vec![],
+        ));
+        b.wire(&format!("l{l}_uissue"), r)
+    } else {
+        b.wire(&format!("l{l}_uissue"), and(active.clone(), lt_c(cnt, h)))
+    };
     let clear = not(active);
     let uw = clog2(h.max(2));
     let mut st = Vec::new();

@@ -112,7 +112,9 @@ module qrnn_core (
     wire [0:0] ld_bk_n_2 = (~in_LOAD) ? 1'h0 : (in_fire ? (ld_wrap_1 ? 1'h0 : (ld_bk_q + 1'h1)) : ld_bk_q);
     wire [0:0] ld_ad_n_3 = (~in_LOAD) ? 1'h0 : (in_fire ? (ld_wrap_1 ? (ld_ad_q + 1'h1) : ld_ad_q) : ld_ad_q);
     wire [0:0] seq_clear = (cnt_q == 5'h0) & in_seq_start;
-    wire [0:0] l0_issue = in_MV0 & (cnt_q < 5'hf);
+    // the engine issues: set as MV begins
+    reg [0:0] l0_iss_q;
+    wire [0:0] l0_issue = l0_iss_q;
     wire [0:0] l0_is_w = mv_j_q < 2'h1;
     wire [1:0] l0_chunk_4 = mv_col_q[2:1];
     wire [0:0] l0_wra_5 = mv_j_q[0];
@@ -295,7 +297,9 @@ module qrnn_core (
     wire [0:0] l0_zo1_75 = l0_zt1_74 > 3'h2;
     wire [2:0] l0_zbk1_76 = l0_zo1_75 ? (l0_zt1_74 - 3'h3) : l0_zt1_74;
     wire [1:0] l0_zad1_77 = l0_zo1_75 ? (l0_p6_za_q + 2'h1) : l0_p6_za_q;
-    wire [0:0] l0_uissue = in_UPD0 & (cnt_q < 5'h3);
+    // a unit is issued: set as UPDATE begins
+    reg [0:0] l0_uiss_q;
+    wire [0:0] l0_uissue = l0_uiss_q;
     // update stage A0 → A valid
     reg [0:0] l0_v0_q;
     // update stage A → B valid
@@ -396,7 +400,9 @@ module qrnn_core (
     wire [0:0] l0_hw0_bk_n_104 = (~in_UPD0) ? 1'h0 : (l0_vc4_q ? (l0_hw0_wrap_103 ? 1'h0 : (l0_hw0_bk_q + 1'h1)) : l0_hw0_bk_q);
     wire [0:0] l0_hw0_ad_n_105 = (~in_UPD0) ? 1'h0 : (l0_vc4_q ? (l0_hw0_wrap_103 ? (l0_hw0_ad_q + 1'h1) : l0_hw0_ad_q) : l0_hw0_ad_q);
     wire [0:0] l0_upd_end = in_UPD0 & (cnt_q == 5'hd);
-    wire [0:0] l1_issue = in_MV1 & (cnt_q < 5'h9);
+    // the engine issues: set as MV begins
+    reg [0:0] l1_iss_q;
+    wire [0:0] l1_issue = l1_iss_q;
     wire [0:0] l1_is_w = mv_j_q < 2'h2;
     wire [1:0] l1_chunk_106 = mv_col_q[2:1];
     wire [0:0] l1_wra_107 = mv_j_q[0];
@@ -581,7 +587,9 @@ module qrnn_core (
     wire [0:0] l1_zo1_177 = l1_zt1_176 > 3'h2;
     wire [2:0] l1_zbk1_178 = l1_zo1_177 ? (l1_zt1_176 - 3'h3) : l1_zt1_176;
     wire [0:0] l1_zad1_179 = l1_zo1_177 ? (l1_p6_za_q + 1'h1) : l1_p6_za_q;
-    wire [0:0] l1_uissue = in_UPD1 & (cnt_q < 5'h2);
+    // a unit is issued: set as UPDATE begins
+    reg [0:0] l1_uiss_q;
+    wire [0:0] l1_uissue = l1_uiss_q;
     // update stage A0 → A valid
     reg [0:0] l1_v0_q;
     // update stage A → B valid
@@ -682,7 +690,9 @@ module qrnn_core (
     wire [0:0] l1_hw0_bk_n_206 = (~in_UPD1) ? 1'h0 : (l1_vc4_q ? (l1_hw0_wrap_205 ? 1'h0 : (l1_hw0_bk_q + 1'h1)) : l1_hw0_bk_q);
     wire [0:0] l1_hw0_ad_n_207 = (~in_UPD1) ? 1'h0 : (l1_vc4_q ? (l1_hw0_wrap_205 ? (l1_hw0_ad_q + 1'h1) : l1_hw0_ad_q) : l1_hw0_ad_q);
     wire [0:0] l1_upd_end = in_UPD1 & (cnt_q == 5'hc);
-    wire [0:0] hd_issue = in_HEAD & (cnt_q < 5'h1);
+    // the engine issues: set as MV begins
+    reg [0:0] hd_iss_q;
+    wire [0:0] hd_issue = hd_iss_q;
     wire [0:0] hd_is_w = mv_j_q < 2'h1;
     wire [1:0] hd_chunk_208 = mv_col_q[2:1];
     wire [0:0] hd_wra_209 = mv_j_q[0];
@@ -1003,12 +1013,14 @@ module qrnn_core (
             l1_fresh_q <= 1'h1;
             ld_bk_q <= 1'h0;
             ld_ad_q <= 1'h0;
+            l0_iss_q <= 1'h0;
             l0_p1_valid_q <= 1'h0;
             l0_p2_valid_q <= 1'h0;
             l0_p3_valid_q <= 1'h0;
             l0_p4_valid_q <= 1'h0;
             l0_p5_valid_q <= 1'h0;
             l0_p6_valid_q <= 1'h0;
+            l0_uiss_q <= 1'h0;
             l0_v0_q <= 1'h0;
             l0_va_q <= 1'h0;
             l0_vb_q <= 1'h0;
@@ -1020,12 +1032,14 @@ module qrnn_core (
             l0_vc2_q <= 1'h0;
             l0_vc3_q <= 1'h0;
             l0_vc4_q <= 1'h0;
+            l1_iss_q <= 1'h0;
             l1_p1_valid_q <= 1'h0;
             l1_p2_valid_q <= 1'h0;
             l1_p3_valid_q <= 1'h0;
             l1_p4_valid_q <= 1'h0;
             l1_p5_valid_q <= 1'h0;
             l1_p6_valid_q <= 1'h0;
+            l1_uiss_q <= 1'h0;
             l1_v0_q <= 1'h0;
             l1_va_q <= 1'h0;
             l1_vb_q <= 1'h0;
@@ -1037,6 +1051,7 @@ module qrnn_core (
             l1_vc2_q <= 1'h0;
             l1_vc3_q <= 1'h0;
             l1_vc4_q <= 1'h0;
+            hd_iss_q <= 1'h0;
             hd_p1_valid_q <= 1'h0;
             hd_p2_valid_q <= 1'h0;
             hd_p3_valid_q <= 1'h0;
@@ -1051,6 +1066,9 @@ module qrnn_core (
                     l0_fresh_q <= 1'h1;
                     l1_fresh_q <= 1'h1;
                 end
+            end
+            if (l0_iss_q & (cnt_q == 5'he)) begin
+                l0_iss_q <= 1'h0;
             end
             l0_p1_valid_q <= l0_issue;
             l0_p1_first_q <= l0_jfirst_18;
@@ -1104,6 +1122,9 @@ module qrnn_core (
                     l0_accu1_q <= l0_accu1_d_57;
                 end
             end
+            if (l0_uiss_q & (cnt_q == 5'h2)) begin
+                l0_uiss_q <= 1'h0;
+            end
             l0_uz_bk_q <= l0_uz_bk_n_79;
             l0_uz_ad_q <= l0_uz_ad_n_80;
             l0_uh_bk_q <= l0_uh_bk_n_82;
@@ -1136,6 +1157,9 @@ module qrnn_core (
             end
             if (l0_upd_end) begin
                 l0_fresh_q <= 1'h0;
+            end
+            if (l1_iss_q & (cnt_q == 5'h8)) begin
+                l1_iss_q <= 1'h0;
             end
             l1_p1_valid_q <= l1_issue;
             l1_p1_first_q <= l1_jfirst_120;
@@ -1189,6 +1213,9 @@ module qrnn_core (
                     l1_accu1_q <= l1_accu1_d_159;
                 end
             end
+            if (l1_uiss_q & (cnt_q == 5'h1)) begin
+                l1_uiss_q <= 1'h0;
+            end
             l1_uz_bk_q <= l1_uz_bk_n_181;
             l1_uz_ad_q <= l1_uz_ad_n_182;
             l1_uh_bk_q <= l1_uh_bk_n_184;
@@ -1221,6 +1248,9 @@ module qrnn_core (
             end
             if (l1_upd_end) begin
                 l1_fresh_q <= 1'h0;
+            end
+            if (hd_iss_q & (cnt_q == 5'h0)) begin
+                hd_iss_q <= 1'h0;
             end
             hd_p1_valid_q <= hd_issue;
             hd_p1_first_q <= hd_jfirst_214;
@@ -1274,6 +1304,7 @@ module qrnn_core (
                     mv_row_q <= 4'h0;
                     mv_wa_q <= 4'h0;
                     mv_ua_q <= 4'h0;
+                    l0_iss_q <= 1'h1;
                 end else begin
                     cnt_q <= cnt_q + 5'h1;
                 end
@@ -1288,6 +1319,7 @@ module qrnn_core (
                     mv_row_q <= 4'h0;
                     mv_wa_q <= 4'h0;
                     mv_ua_q <= 4'h0;
+                    l0_uiss_q <= 1'h1;
                 end else begin
                     cnt_q <= cnt_q + 5'h1;
                 end
@@ -1302,6 +1334,7 @@ module qrnn_core (
                     mv_row_q <= 4'h0;
                     mv_wa_q <= 4'h0;
                     mv_ua_q <= 4'h0;
+                    l1_iss_q <= 1'h1;
                 end else begin
                     cnt_q <= cnt_q + 5'h1;
                 end
@@ -1316,6 +1349,7 @@ module qrnn_core (
                     mv_row_q <= 4'h0;
                     mv_wa_q <= 4'h0;
                     mv_ua_q <= 4'h0;
+                    l1_uiss_q <= 1'h1;
                 end else begin
                     cnt_q <= cnt_q + 5'h1;
                 end
@@ -1330,6 +1364,7 @@ module qrnn_core (
                     mv_row_q <= 4'h0;
                     mv_wa_q <= 4'h0;
                     mv_ua_q <= 4'h0;
+                    hd_iss_q <= 1'h1;
                 end else begin
                     cnt_q <= cnt_q + 5'h1;
                 end

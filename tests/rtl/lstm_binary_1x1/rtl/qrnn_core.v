@@ -71,7 +71,9 @@ module qrnn_core (
     wire [0:0] ld_bk_n_2 = (~in_LOAD) ? 1'h0 : (in_fire ? (ld_wrap_1 ? 1'h0 : (ld_bk_q + 1'h1)) : ld_bk_q);
     wire [0:0] ld_ad_n_3 = (~in_LOAD) ? 1'h0 : (in_fire ? (ld_wrap_1 ? (ld_ad_q + 1'h1) : ld_ad_q) : ld_ad_q);
     wire [0:0] seq_clear = (cnt_q == 6'h0) & in_seq_start;
-    wire [0:0] l0_issue = in_MV0 & (cnt_q < 6'h20);
+    // the engine issues: set as MV begins
+    reg [0:0] l0_iss_q;
+    wire [0:0] l0_issue = l0_iss_q;
     wire [0:0] l0_is_w = mv_j_q < 3'h2;
     wire [0:0] l0_wra_4 = mv_j_q[0];
     /* verilator lint_off UNUSEDSIGNAL */
@@ -178,7 +180,9 @@ module qrnn_core (
     wire [0:0] l0_zo0_32 = l0_zt0_31 > 3'h3;
     wire [2:0] l0_zbk0_33 = l0_zo0_32 ? (l0_zt0_31 - 3'h4) : l0_zt0_31;
     wire [0:0] l0_zad0_34 = l0_zo0_32 ? (l0_p6_za_q + 1'h1) : l0_p6_za_q;
-    wire [0:0] l0_uissue = in_UPD0 & (cnt_q < 6'h2);
+    // a unit is issued: set as UPDATE begins
+    reg [0:0] l0_uiss_q;
+    wire [0:0] l0_uissue = l0_uiss_q;
     // update stage A0 → A valid
     reg [0:0] l0_v0_q;
     // update stage A → B valid
@@ -409,12 +413,14 @@ module qrnn_core (
             l0_fresh_q <= 1'h1;
             ld_bk_q <= 1'h0;
             ld_ad_q <= 1'h0;
+            l0_iss_q <= 1'h0;
             l0_p1_valid_q <= 1'h0;
             l0_p2_valid_q <= 1'h0;
             l0_p3_valid_q <= 1'h0;
             l0_p4_valid_q <= 1'h0;
             l0_p5_valid_q <= 1'h0;
             l0_p6_valid_q <= 1'h0;
+            l0_uiss_q <= 1'h0;
             l0_v0_q <= 1'h0;
             l0_va_q <= 1'h0;
             l0_vb_q <= 1'h0;
@@ -433,6 +439,9 @@ module qrnn_core (
                 if (seq_clear) begin
                     l0_fresh_q <= 1'h1;
                 end
+            end
+            if (l0_iss_q & (cnt_q == 6'h1f)) begin
+                l0_iss_q <= 1'h0;
             end
             l0_p1_valid_q <= l0_issue;
             l0_p1_first_q <= l0_jfirst_12;
@@ -480,6 +489,9 @@ module qrnn_core (
                     l0_accu0_q <= l0_accu0_d_22;
                 end
             end
+            if (l0_uiss_q & (cnt_q == 6'h1)) begin
+                l0_uiss_q <= 1'h0;
+            end
             l0_uz_bk_q <= l0_uz_bk_n_37;
             l0_uz_ad_q <= l0_uz_ad_n_38;
             l0_hw0_bk_q <= l0_hw0_bk_n_67;
@@ -522,6 +534,7 @@ module qrnn_core (
                     mv_row_q <= 4'h0;
                     mv_wa_q <= 5'h0;
                     mv_ua_q <= 5'h0;
+                    l0_iss_q <= 1'h1;
                 end else begin
                     cnt_q <= cnt_q + 6'h1;
                 end
@@ -536,6 +549,7 @@ module qrnn_core (
                     mv_row_q <= 4'h0;
                     mv_wa_q <= 5'h0;
                     mv_ua_q <= 5'h0;
+                    l0_uiss_q <= 1'h1;
                 end else begin
                     cnt_q <= cnt_q + 6'h1;
                 end

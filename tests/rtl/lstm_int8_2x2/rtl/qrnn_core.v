@@ -76,7 +76,9 @@ module qrnn_core (
     wire [0:0] ld_bk_n_2 = (~in_LOAD) ? 1'h0 : (in_fire ? (ld_wrap_1 ? 1'h0 : (ld_bk_q + 1'h1)) : ld_bk_q);
     wire [0:0] ld_ad_n_3 = (~in_LOAD) ? 1'h0 : (in_fire ? (ld_wrap_1 ? (ld_ad_q + 1'h1) : ld_ad_q) : ld_ad_q);
     wire [0:0] seq_clear = (cnt_q == 4'h0) & in_seq_start;
-    wire [0:0] l0_issue = in_MV0 & (cnt_q < 4'h8);
+    // the engine issues: set as MV begins
+    reg [0:0] l0_iss_q;
+    wire [0:0] l0_issue = l0_iss_q;
     wire [0:0] l0_is_w = mv_j_q < 2'h1;
     wire [1:0] l0_chunk_4 = mv_col_q[2:1];
     wire [0:0] l0_wra_5 = mv_j_q[0];
@@ -225,7 +227,9 @@ module qrnn_core (
     wire [0:0] l0_zo1_57 = l0_zt1_56 > 3'h3;
     wire [2:0] l0_zbk1_58 = l0_zo1_57 ? (l0_zt1_56 - 3'h4) : l0_zt1_56;
     wire [0:0] l0_zad1_59 = l0_zo1_57 ? (l0_p6_za_q + 1'h1) : l0_p6_za_q;
-    wire [0:0] l0_uissue = in_UPD0 & (cnt_q < 4'h2);
+    // a unit is issued: set as UPDATE begins
+    reg [0:0] l0_uiss_q;
+    wire [0:0] l0_uissue = l0_uiss_q;
     // update stage A0 → A valid
     reg [0:0] l0_v0_q;
     // update stage A → B valid
@@ -489,12 +493,14 @@ module qrnn_core (
             l0_fresh_q <= 1'h1;
             ld_bk_q <= 1'h0;
             ld_ad_q <= 1'h0;
+            l0_iss_q <= 1'h0;
             l0_p1_valid_q <= 1'h0;
             l0_p2_valid_q <= 1'h0;
             l0_p3_valid_q <= 1'h0;
             l0_p4_valid_q <= 1'h0;
             l0_p5_valid_q <= 1'h0;
             l0_p6_valid_q <= 1'h0;
+            l0_uiss_q <= 1'h0;
             l0_v0_q <= 1'h0;
             l0_va_q <= 1'h0;
             l0_vb_q <= 1'h0;
@@ -513,6 +519,9 @@ module qrnn_core (
                 if (seq_clear) begin
                     l0_fresh_q <= 1'h1;
                 end
+            end
+            if (l0_iss_q & (cnt_q == 4'h7)) begin
+                l0_iss_q <= 1'h0;
             end
             l0_p1_valid_q <= l0_issue;
             l0_p1_first_q <= l0_jfirst_18;
@@ -566,6 +575,9 @@ module qrnn_core (
                     l0_accu1_q <= l0_accu1_d_47;
                 end
             end
+            if (l0_uiss_q & (cnt_q == 4'h1)) begin
+                l0_uiss_q <= 1'h0;
+            end
             l0_uz_bk_q <= l0_uz_bk_n_62;
             l0_uz_ad_q <= l0_uz_ad_n_63;
             l0_hw0_bk_q <= l0_hw0_bk_n_92;
@@ -609,6 +621,7 @@ module qrnn_core (
                     mv_row_q <= 4'h0;
                     mv_wa_q <= 3'h0;
                     mv_ua_q <= 3'h0;
+                    l0_iss_q <= 1'h1;
                 end else begin
                     cnt_q <= cnt_q + 4'h1;
                 end
@@ -623,6 +636,7 @@ module qrnn_core (
                     mv_row_q <= 4'h0;
                     mv_wa_q <= 3'h0;
                     mv_ua_q <= 3'h0;
+                    l0_uiss_q <= 1'h1;
                 end else begin
                     cnt_q <= cnt_q + 4'h1;
                 end

@@ -103,7 +103,9 @@ module qrnn_core (
     wire [1:0] ld_bk_n_2 = (~in_LOAD) ? 2'h0 : (in_fire ? (ld_wrap_1 ? 2'h0 : (ld_bk_q + 2'h1)) : ld_bk_q);
     wire [0:0] ld_ad_n_3 = (~in_LOAD) ? 1'h0 : (in_fire ? (ld_wrap_1 ? (ld_ad_q + 1'h1) : ld_ad_q) : ld_ad_q);
     wire [0:0] seq_clear = (cnt_q == 5'h0) & in_seq_start;
-    wire [0:0] l0_issue = in_MV0 & (cnt_q < 5'h10);
+    // the engine issues: set as MV begins
+    reg [0:0] l0_iss_q;
+    wire [0:0] l0_issue = l0_iss_q;
     wire [0:0] l0_is_w = mv_j_q < 2'h1;
     wire [1:0] l0_chunk_4 = mv_col_q[3:2];
     wire [0:0] l0_wra_5 = mv_j_q[0];
@@ -269,7 +271,9 @@ module qrnn_core (
     wire [0:0] l0_zo1_68 = l0_zt1_67 > 3'h3;
     wire [2:0] l0_zbk1_69 = l0_zo1_68 ? (l0_zt1_67 - 3'h4) : l0_zt1_67;
     wire [1:0] l0_zad1_70 = l0_zo1_68 ? (l0_p6_za_q + 2'h1) : l0_p6_za_q;
-    wire [0:0] l0_uissue = in_UPD0 & (cnt_q < 5'h4);
+    // a unit is issued: set as UPDATE begins
+    reg [0:0] l0_uiss_q;
+    wire [0:0] l0_uissue = l0_uiss_q;
     // update stage A0 → A valid
     reg [0:0] l0_v0_q;
     // update stage A → B valid
@@ -375,7 +379,9 @@ module qrnn_core (
     wire [1:0] l0_hw0_bk_n_103 = (~in_UPD0) ? 2'h0 : (l0_vc4_q ? (l0_hw0_wrap_102 ? 2'h0 : (l0_hw0_bk_q + 2'h1)) : l0_hw0_bk_q);
     wire [0:0] l0_hw0_ad_n_104 = (~in_UPD0) ? 1'h0 : (l0_vc4_q ? (l0_hw0_wrap_102 ? (l0_hw0_ad_q + 1'h1) : l0_hw0_ad_q) : l0_hw0_ad_q);
     wire [0:0] l0_upd_end = in_UPD0 & (cnt_q == 5'he);
-    wire [0:0] hd_issue = in_HEAD & (cnt_q < 5'h1);
+    // the engine issues: set as MV begins
+    reg [0:0] hd_iss_q;
+    wire [0:0] hd_issue = hd_iss_q;
     wire [0:0] hd_is_w = mv_j_q < 2'h1;
     wire [1:0] hd_chunk_105 = mv_col_q[3:2];
     wire [0:0] hd_wra_106 = mv_j_q[0];
@@ -691,12 +697,14 @@ module qrnn_core (
             l0_fresh_q <= 1'h1;
             ld_bk_q <= 2'h0;
             ld_ad_q <= 1'h0;
+            l0_iss_q <= 1'h0;
             l0_p1_valid_q <= 1'h0;
             l0_p2_valid_q <= 1'h0;
             l0_p3_valid_q <= 1'h0;
             l0_p4_valid_q <= 1'h0;
             l0_p5_valid_q <= 1'h0;
             l0_p6_valid_q <= 1'h0;
+            l0_uiss_q <= 1'h0;
             l0_v0_q <= 1'h0;
             l0_va_q <= 1'h0;
             l0_vb_q <= 1'h0;
@@ -708,6 +716,7 @@ module qrnn_core (
             l0_vc2_q <= 1'h0;
             l0_vc3_q <= 1'h0;
             l0_vc4_q <= 1'h0;
+            hd_iss_q <= 1'h0;
             hd_p1_valid_q <= 1'h0;
             hd_p2_valid_q <= 1'h0;
             hd_p3_valid_q <= 1'h0;
@@ -721,6 +730,9 @@ module qrnn_core (
                 if (seq_clear) begin
                     l0_fresh_q <= 1'h1;
                 end
+            end
+            if (l0_iss_q & (cnt_q == 5'hf)) begin
+                l0_iss_q <= 1'h0;
             end
             l0_p1_valid_q <= l0_issue;
             l0_p1_first_q <= l0_jfirst_27;
@@ -774,6 +786,9 @@ module qrnn_core (
                     l0_accu1_q <= l0_accu1_d_58;
                 end
             end
+            if (l0_uiss_q & (cnt_q == 5'h3)) begin
+                l0_uiss_q <= 1'h0;
+            end
             l0_uz_bk_q <= l0_uz_bk_n_73;
             l0_uz_ad_q <= l0_uz_ad_n_74;
             l0_hw0_bk_q <= l0_hw0_bk_n_103;
@@ -803,6 +818,9 @@ module qrnn_core (
             end
             if (l0_upd_end) begin
                 l0_fresh_q <= 1'h0;
+            end
+            if (hd_iss_q & (cnt_q == 5'h0)) begin
+                hd_iss_q <= 1'h0;
             end
             hd_p1_valid_q <= hd_issue;
             hd_p1_first_q <= hd_jfirst_115;
@@ -856,6 +874,7 @@ module qrnn_core (
                     mv_row_q <= 5'h0;
                     mv_wa_q <= 4'h0;
                     mv_ua_q <= 4'h0;
+                    l0_iss_q <= 1'h1;
                 end else begin
                     cnt_q <= cnt_q + 5'h1;
                 end
@@ -870,6 +889,7 @@ module qrnn_core (
                     mv_row_q <= 5'h0;
                     mv_wa_q <= 4'h0;
                     mv_ua_q <= 4'h0;
+                    l0_uiss_q <= 1'h1;
                 end else begin
                     cnt_q <= cnt_q + 5'h1;
                 end
@@ -884,6 +904,7 @@ module qrnn_core (
                     mv_row_q <= 5'h0;
                     mv_wa_q <= 4'h0;
                     mv_ua_q <= 4'h0;
+                    hd_iss_q <= 1'h1;
                 end else begin
                     cnt_q <= cnt_q + 5'h1;
                 end

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Engine utilisation and timesteps per second of issue #15's gate designs at each fold, from the
+# generator's exact cycle counts (no synthesis: `gen` only, a few seconds), written to
+# bench/results/utilisation.md. Utilisation = Σ⌈MACs/(P·S)⌉ over the engines / cycles per timestep
+# (the share of cycles in which the matrix-vector engines do useful work); the rate is at the clock
+# the timing model expects on the UP5K and the ECP5-25K (qrnn.json → fmax_estimate_mhz; placed
+# figures: bench/results/timing.md).
+#
+# Usage: bash scripts/measure-utilisation.sh [QRNN_HW_BINARY]
+set -euo pipefail
+Q=$(realpath "${1:-target/release/qrnn-hw}")
+[ -x "$Q" ] || { echo "measure-utilisation.sh: $Q is not an executable qrnn-hw" >&2; exit 1; }
+OUT=$(pwd)/bench/results/utilisation.md
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+cd "$W"
+
+row() { # NAME MODEL FOLD DEVICE TARGET [GEN ARGS...]
+  local name=$1 model=$2 fold=$3 dev=$4 tgt=$5
+  shift 5
+  local args=(--target "$tgt" --device "$dev" --allow-overfit -o p -q --force)
+  [ "$fold" = default ] || args+=(--fold "all=$fold")
+  "$Q" gen "$model" "${args[@]}" "$@"
+  python3 - "$name" "$fold" "$dev" p/qrnn.json <<'EOF'
+import json, math, sys
+name, fold, dev, path = sys.argv[1:]
+m = json.load(open(path))
+ideal = 0
+for l in m["layers"]:
+    f = l["fold"]
+    if l["cell"] == "convlstm":
+        print(f"| {name} | {fold} | {dev} | {m['cycles_per_step']} | (ConvLSTM: not counted) | | |")
+        sys.exit(0)
+    g = {"lstm": 4, "gru": 3}[l["cell"]]
+    ideal += math.ceil(g * l["hidden"] * (l["input"] + l["hidden"]) / (f["p"] * f["s"]))
+if m.get("head"):
+    h = m["head"]; f = h["fold"]
+    ideal += math.ceil(h["outputs"] * m["layers"][-1]["hidden"] / (f["p"] * f["s"]))
+c = m["cycles_per_step"]
+print(f"| {name} | {fold} | {dev} | {c} | {ideal} | {100 * ideal / c:.1f} % | {m['timesteps_per_second_estimate']:,.0f} at {m['fmax_estimate_mhz']:.0f} MHz |")
+EOF
+}
+
+"$Q" -q example --cell lstm --input 16 --hidden 64 --seed 3 -o lstm64.qw
+"$Q" -q example --cell gru --input 16 --hidden 64 --seed 3 -o gru64.qw
+{
+echo "# Engine utilisation per fold (issue #15)"
+echo
+echo "Written by \`bash scripts/measure-utilisation.sh\` with $("$Q" --version) on $(date -u +%Y-%m-%d)."
+echo "Cycles are the generator's exact count (co-simulation asserts it); the useful cycles are"
+echo "Σ⌈MACs/(P·S)⌉; the rate is at the clock estimate of the timing model, not a placed result."
+echo "Every design has the default pipeline levels; the phases do not overlap (docs/HARDWARE.md §4.2),"
+echo "which is what holds the utilisation down at wide folds."
+echo
+echo "| model | fold | device | cycles/step | useful cycles | utilisation | timesteps/s (estimate) |"
+echo "|---|---|---|---|---|---|---|"
+for f in 1x8 2x8 4x16 8x16 16x16; do row "LSTM 16→64 ternary" lstm64.qw $f up5k ice40; done
+for f in 1x8 2x8 4x16 8x16 16x16; do row "GRU 16→64 ternary" gru64.qw $f up5k ice40; done
+for f in 4x16 8x16; do row "LSTM 16→64 ternary" lstm64.qw $f 25k ecp5; done
+row "demo LSTM 4→16, head 3" "$OLDPWD/examples/demo-lstm-ternary.qw" default up5k ice40
+} > "$OUT.tmp" && mv "$OUT.tmp" "$OUT"
+echo "wrote $OUT" >&2
