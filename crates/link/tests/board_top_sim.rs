@@ -242,11 +242,14 @@ fn build_session(l: Layout, seed: u64) -> Session {
     .encode(SYNC_REQUEST)
     .unwrap();
     s.exchange(&short, Expect::Error(ErrorCode::BadLength, 0x03));
-    // A LEN longer than any request: rejected at once, the rest of the frame skipped (it holds
-    // a whole valid PING frame, which must not be answered).
+    // A LEN longer than any request: rejected at once, the rest of the frame skipped. It holds
+    // two whole valid PING frames, which must not be answered: one that arrives while the ERROR
+    // reply is sent, one after the reply (the line not yet quiet: the board still ignores input).
     let mut huge = vec![SYNC_REQUEST, 0x03, 0x00, 0x01];
     huge.extend_from_slice(&Request::Ping.encode(None).unwrap());
     huge.extend_from_slice(&[0x00; 8]);
+    huge.extend_from_slice(&Request::Ping.encode(None).unwrap());
+    huge.extend_from_slice(&[0x00; 4]);
     s.exchange(&huge, Expect::Error(ErrorCode::BadLength, 0x03));
 
     // A byte with a 0 stop bit inside a PING frame.
