@@ -36,7 +36,7 @@ pub struct Args {
     /// The core clock of a board project in MHz: the board's PLL makes the highest frequency it
     /// can at or below it from the board clock, and the UART divider, nextpnr's timing target,
     /// qrnn.json and the README take that (docs/HARDWARE.md §7 "Clocking"). Default: the
-    /// family's (iCE40 30, ECP5 75, Gowin 27 MHz). Needs --board.
+    /// family's (iCE40 36, ECP5 75, Gowin 27 MHz). Needs --board.
     #[arg(long, value_name = "MHZ")]
     clock_mhz: Option<f64>,
     /// Device (up5k, hx8k, hx1k, 25k, 45k, 85k, gw1nr9, gw2ar18): the place-and-route default of

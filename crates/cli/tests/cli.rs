@@ -1515,7 +1515,7 @@ fn gen_clock_mhz_sets_the_pll_or_is_refused() {
         readme.contains("| core clock | 30 MHz (requested 30 MHz) |"),
         "{readme}"
     );
-    // the default: the family's, 30 MHz on iCE40 (exactly, from the Cu's 100 MHz)
+    // the default: the family's, 36 MHz on iCE40 (35.9375 from the Cu's 100 MHz: 100 / 4 · 23 / 16)
     qrnn(
         dir,
         &[
@@ -1532,8 +1532,8 @@ fn gen_clock_mhz_sets_the_pll_or_is_refused() {
     )
     .ok();
     let m = read_json(dir.join("cu24/qrnn.json"));
-    assert_eq!(m["board_clock"]["requested_mhz"], 30.0);
-    assert_eq!(m["board_clock"]["clk_hz"], 30_000_000);
+    assert_eq!(m["board_clock"]["requested_mhz"], 36.0);
+    assert_eq!(m["board_clock"]["clk_hz"], 35_937_500);
     // refusals
     for (args, says) in [
         (

@@ -478,7 +478,7 @@ fn design_space_plot_of_the_demo_model() {
         .find(|r| r["resource"] == "logic_cells")
         .unwrap();
     assert_eq!(fit["logic"], lc["predicted"]);
-    // latency at the board's default core clock (the iCEBreaker's PLL: 30 MHz)
+    // latency at the board's default core clock (the iCEBreaker's PLL: 36 MHz)
     let o = Command::new(bin())
         .args(["report", m, "--board", "icebreaker", "--json"])
         .current_dir(d)
@@ -487,10 +487,10 @@ fn design_space_plot_of_the_demo_model() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let b: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(b["clock"], "board icebreaker core clock");
-    assert_eq!(b["clock_mhz"], 30.0);
+    assert_eq!(b["clock_mhz"], 36.0);
     let p0 = &b["points"][0];
     let lat = p0["latency_us"].as_f64().unwrap();
-    assert!((lat - p0["cycles_per_step"].as_f64().unwrap() / 30.0).abs() < 1e-9);
+    assert!((lat - p0["cycles_per_step"].as_f64().unwrap() / 36.0).abs() < 1e-9);
 
     let fails = |args: &[&str]| -> String {
         let o = Command::new(bin())

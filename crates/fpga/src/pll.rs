@@ -45,15 +45,15 @@ use std::fmt::Write as _;
 /// The core clock of a board design when `qrnn-hw gen --clock-mhz` is not given, in MHz, per
 /// family. The one place this default is defined, set from timing measurements of whole board
 /// designs (docs/HARDWARE.md §7 "Clocking"): the pipelined core alone closes at 45–50 MHz on the
-/// UP5K (docs/HARDWARE.md §4.5), but the iCEBreaker's demo build (core and board top) closes at
-/// 32.9 MHz, limited by the board top's protocol logic, so iCE40 boards run at 30 MHz. The
+/// UP5K (docs/HARDWARE.md §4.5) and the iCEBreaker's demo build (core and board top) at 49 MHz,
+/// but a design with weights in SPRAM at about 38 (its loader), so iCE40 boards run at 36 MHz. The
 /// ULX3S demo build closes at 108.9 MHz, the ECP5-25K LSTM 16→64 core at its fit fold at about
 /// 90 (bench/results/timing.md), so ECP5 boards run at 75 MHz. Gowin keeps the board clock its
 /// demo build was measured to meet (Tang Nano 9K, 27 MHz: 98 MHz before the pipeline); Gowin
 /// timing is not measured at larger sizes.
 pub fn default_core_clock_mhz(family: Family) -> f64 {
     match family {
-        Family::Ice40 => 30.0,
+        Family::Ice40 => 36.0,
         Family::Ecp5 => 75.0,
         Family::Gowin => 27.0,
     }

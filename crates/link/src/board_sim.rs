@@ -210,12 +210,12 @@ mod tests {
 
     #[test]
     fn defines_follow_the_core_clock_and_button() {
-        // iCEBreaker: 12 MHz crystal, 30 MHz core clock (the iCE40 default), an active-low user button
+        // iCEBreaker: 12 MHz crystal, 36 MHz core clock (the iCE40 default), an active-low user button
         let ib = board("icebreaker");
         let d = bridge_defines(&ib, &clock(&ib));
         assert_eq!(
             d,
-            "-DQRNN_CLK_HZ=30000000 -DQRNN_BAUD=115200 -DQRNN_BTN=1 -DQRNN_BTN_ACTIVE_LOW=1"
+            "-DQRNN_CLK_HZ=36000000 -DQRNN_BAUD=115200 -DQRNN_BTN=1 -DQRNN_BTN_ACTIVE_LOW=1"
         );
         for b in qrnn_fpga::boards().unwrap() {
             let pll = clock(&b);

@@ -451,14 +451,14 @@ mod tests {
         let c = p.manifest.board_clock.clone().expect("a board clock");
         assert_eq!(
             (c.board_hz, c.requested_mhz, c.clk_hz),
-            (12_000_000, 30.0, 30_000_000)
+            (12_000_000, 36.0, 36_000_000)
         );
         assert_eq!(c.pll, "SB_PLL40_PAD");
-        assert_eq!(c.params["DIVF"], 79);
-        assert!(file("Makefile").contains("CORE_MHZ  := 30\n"));
-        assert!(file("board/qrnn_top.v").contains(".CLK_HZ(30000000)"));
+        assert_eq!(c.params["DIVF"], 47);
+        assert!(file("Makefile").contains("CORE_MHZ  := 36\n"));
+        assert!(file("board/qrnn_top.v").contains(".CLK_HZ(36000000)"));
         assert!(file("board/qrnn_pll.v").contains("SB_PLL40_PAD #("));
-        assert!(file("README.md").contains("| core clock | 30 MHz (requested 30 MHz) |"));
+        assert!(file("README.md").contains("| core clock | 36 MHz (requested 36 MHz) |"));
         // --clock-mhz: the highest the PLL makes at or below it
         req.clock_mhz = Some(30.5);
         let p = generate(&m, &req, &stim).unwrap();
