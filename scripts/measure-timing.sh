@@ -46,22 +46,8 @@ cells() {
     sed -E 's/Info: *//; s/: *([0-9]+) *\/ *[0-9]+.*/ \1/' | awk '{print $1" "$2}' | sort -u | paste -sd, - | sed 's/,/, /g'
 }
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
-# util DIR: engine utilisation Σ⌈MACs/(P·S)⌉ / cycles per step, in %
-util() {
-  python3 - "$1/qrnn.json" <<'EOF'
-import json, sys, math
-m = json.load(open(sys.argv[1]))
-ideal = 0
-for l in m["layers"]:
-    f = l["fold"]; g = {"lstm": 4, "gru": 3}.get(l["cell"], 4)
-    macs = g * l["hidden"] * (l["input"] + l["hidden"])
-    ideal += math.ceil(macs / (f["p"] * f["s"]))
-if m.get("head"):
-    h = m["head"]; f = h["fold"]
-    ideal += math.ceil(h["outputs"] * m["layers"][-1]["hidden"] / (f["p"] * f["s"]))
-print(f'{100 * ideal / m["cycles_per_step"]:.1f}')
-EOF
-}
+# util DIR: engine utilisation Σ⌈MACs/(P·S)⌉ / cycles per step, in % (scripts/utilisation.py)
+util() { python3 "$ROOT/scripts/utilisation.py" "$1/qrnn.json" | awk '{print $3}'; }
 median() { tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk '{a[NR]=$1} END {if (NR==0) print "fail"; else if (NR%2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 synth() { make -C "$1" synth >/dev/null 2>&1 || { log "synth of $1 failed"; return 1; }; }
 

@@ -10,7 +10,8 @@
 set -euo pipefail
 Q=$(realpath "${1:-target/release/qrnn-hw}")
 [ -x "$Q" ] || { echo "measure-utilisation.sh: $Q is not an executable qrnn-hw" >&2; exit 1; }
-OUT=$(pwd)/bench/results/utilisation.md
+ROOT=$(pwd)
+OUT=$ROOT/bench/results/utilisation.md
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 cd "$W"
@@ -21,25 +22,16 @@ row() { # NAME MODEL FOLD DEVICE TARGET [GEN ARGS...]
   local args=(--target "$tgt" --device "$dev" --allow-overfit -o p -q --force)
   [ "$fold" = default ] || args+=(--fold "all=$fold")
   "$Q" gen "$model" "${args[@]}" "$@"
-  python3 - "$name" "$fold" "$dev" p/qrnn.json <<'EOF'
-import json, math, sys
-name, fold, dev, path = sys.argv[1:]
-m = json.load(open(path))
-ideal = 0
-for l in m["layers"]:
-    f = l["fold"]
-    if l["cell"] == "convlstm":
-        print(f"| {name} | {fold} | {dev} | {m['cycles_per_step']} | (ConvLSTM: not counted) | | |")
-        sys.exit(0)
-    g = {"lstm": 4, "gru": 3}[l["cell"]]
-    ideal += math.ceil(g * l["hidden"] * (l["input"] + l["hidden"]) / (f["p"] * f["s"]))
-if m.get("head"):
-    h = m["head"]; f = h["fold"]
-    ideal += math.ceil(h["outputs"] * m["layers"][-1]["hidden"] / (f["p"] * f["s"]))
-c = m["cycles_per_step"]
-print(f"| {name} | {fold} | {dev} | {c} | {ideal} | {100 * ideal / c:.1f} % | {m['timesteps_per_second_estimate']:,.0f} at {m['fmax_estimate_mhz']:.0f} MHz |")
-EOF
+  local u
+  u=$(python3 "$ROOT/scripts/utilisation.py" p/qrnn.json)
+  if [ "$u" = convlstm ]; then
+    echo "| $name | $fold | $dev | $(json p/qrnn.json "d['cycles_per_step']") | (ConvLSTM: not counted) | | |"
+    return
+  fi
+  set -- $u
+  echo "| $name | $fold | $dev | $2 | $1 | $3 % | $(json p/qrnn.json "f\"{d['timesteps_per_second_estimate']:,.0f} at {d['fmax_estimate_mhz']:.0f} MHz\"") |"
 }
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
 "$Q" -q example --cell lstm --input 16 --hidden 64 --seed 3 -o lstm64.qw
 "$Q" -q example --cell gru --input 16 --hidden 64 --seed 3 -o gru64.qw

@@ -118,6 +118,23 @@ impl B {
         self.trunc(v, w)
     }
 
+    /// The parts of `sat(t, w)` for a `t` wider than `w`: `t` above the largest `w`-bit value,
+    /// below the smallest, and its low `w` bits, for [`B::sat_select`]; otherwise `Err` with `t`
+    /// extended to `w` bits (nothing to saturate).
+    pub fn sat_parts(&mut self, t: Expr, w: u32) -> Result<(Expr, Expr, Expr), Expr> {
+        if t.width() <= w {
+            return Err(self.ext(t, w));
+        }
+        let ty = t.ty();
+        let t = self.name("sat_in", t);
+        let max = (1i128 << (w - 1)) - 1;
+        let min = -(1i128 << (w - 1));
+        let hi = self.name("sat_hi", bin(BinOp::Gt, t.clone(), konst(max, ty)));
+        let lo = self.name("sat_lo", bin(BinOp::Lt, t.clone(), konst(min, ty)));
+        let v = self.trunc(t, w);
+        Ok((hi, lo, v))
+    }
+
     /// `requant` (§2): RHU shift right by `d` (left by `-d` if negative), then saturate to `w`.
     /// Built as [`B::requant_parts`] and one selection.
     pub fn requant(&mut self, s: Expr, d: i32, w: u32) -> Expr {

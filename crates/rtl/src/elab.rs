@@ -173,9 +173,8 @@ fn dot_module(name: &str, mv: &Mv, f: Fold, lut: bool, cut: bool) -> Module {
     if cut {
         b.m.input("clk", Ty::u(1));
     }
-    // the tree's partial sums, registered when `cut`: groups of 2^⌈depth/2⌉ terms
-    let depth = clog2(f.s + 1);
-    let group = 1usize << depth.div_ceil(2);
+    // the tree's partial sums, registered when `cut`
+    let group = crate::ir::tree_group(f.s);
     let reg = |b: &mut B, name: String, e: Expr| -> Expr {
         if !cut {
             return e;
@@ -2299,33 +2298,29 @@ fn lstm_h(
 /// selection comes after.
 fn requant_reg(b: &mut B, free: &mut Vec<Stmt>, name: &str, s: Expr, d: i32, w: u32) -> Expr {
     match b.requant_parts(s, d, w) {
-        Ok((hi, lo, v)) => {
-            let hi = pipe_reg(b, free, true, &format!("{name}_hi_q"), hi);
-            let lo = pipe_reg(b, free, true, &format!("{name}_lo_q"), lo);
-            let v = pipe_reg(b, free, true, &format!("{name}_v_q"), v);
-            b.sat_select(hi, lo, v)
-        }
+        Ok(parts) => reg_sat_parts(b, free, name, parts),
         Err(t) => sat_reg(b, free, name, t, w),
     }
 }
 
-/// `sat(t, w)` with a pipeline register inside: the comparisons and the low `w` bits are
-/// registered (`<name>_{lo,hi,ov}_q`), the selection comes after. A register right after a
-/// saturation would become a flip-flop with synchronous set/reset, whose high-fanout control
-/// nextpnr promotes to a slow global net (docs/HARDWARE.md §4.4).
+/// `sat(t, w)` with a pipeline register inside ([`B::sat_parts`] registered, then
+/// [`B::sat_select`]). A register right after a saturation would become a flip-flop with
+/// synchronous set/reset, whose high-fanout control nextpnr promotes to a slow global net
+/// (docs/HARDWARE.md §4.4).
 fn sat_reg(b: &mut B, free: &mut Vec<Stmt>, name: &str, t: Expr, w: u32) -> Expr {
-    let tw = t.width();
-    if tw <= w {
-        let t = b.ext(t, w);
-        return pipe_reg(b, free, true, &format!("{name}_q"), t);
+    match b.sat_parts(t, w) {
+        Ok(parts) => reg_sat_parts(b, free, name, parts),
+        Err(t) => pipe_reg(b, free, true, &format!("{name}_q"), t),
     }
-    let ty = t.ty();
-    let t = b.name("sat_in", t);
-    let max = (1i128 << (w - 1)) - 1;
-    let min = -(1i128 << (w - 1));
-    let hi = b.name("sat_hi", bin(BinOp::Gt, t.clone(), konst(max, ty)));
-    let lo = b.name("sat_lo", bin(BinOp::Lt, t.clone(), konst(min, ty)));
-    let v = b.trunc(t, w);
+}
+
+/// A saturation's parts `(hi, lo, v)` registered as `<name>_{hi,lo,v}_q`, then selected.
+fn reg_sat_parts(
+    b: &mut B,
+    free: &mut Vec<Stmt>,
+    name: &str,
+    (hi, lo, v): (Expr, Expr, Expr),
+) -> Expr {
     let hi = pipe_reg(b, free, true, &format!("{name}_hi_q"), hi);
     let lo = pipe_reg(b, free, true, &format!("{name}_lo_q"), lo);
     let v = pipe_reg(b, free, true, &format!("{name}_v_q"), v);

@@ -293,6 +293,13 @@ impl Pipe {
     }
 }
 
+/// Lane terms per registered partial sum of an `S`-lane adder tree cut halfway (matrix-vector
+/// level 5): `2^⌈d/2⌉` with `d = ⌈log₂(S+1)⌉` (docs/HARDWARE.md §4.4). The one place the
+/// generator and the resource model take it from.
+pub fn tree_group(s: usize) -> usize {
+    1usize << crate::build::clog2(s + 1).div_ceil(2)
+}
+
 impl std::fmt::Display for Pipe {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "mv={},update={}", self.mv, self.update)

@@ -102,7 +102,7 @@ fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, target: Family) {
             * (mv.rom.as_ref().map_or(0, |m| m.width as u64) + s * (mv.act.width() as u64 + 1));
     r.ff_packed += summed;
     if lv >= 5 {
-        let group = 1u64 << crate::build::clog2(f.s + 1).div_ceil(2);
+        let group = crate::ir::tree_group(f.s) as u64;
         let parts = p * 2 * s.div_ceil(group) * dw;
         r.ff += parts + 8;
         r.ff_packed += parts;
