@@ -25,11 +25,11 @@ row() { # NAME MODEL FOLD DEVICE TARGET [GEN ARGS...]
   local u
   u=$(python3 "$ROOT/scripts/utilisation.py" p/qrnn.json)
   if [ "$u" = convlstm ]; then
-    echo "| $name | $fold | $dev | $(json p/qrnn.json "d['cycles_per_step']") | (ConvLSTM: not counted) | | |"
+    echo "| $name | $fold | $dev | $(json p/qrnn.json "d['cycles_per_step']") | $(json p/qrnn.json "d['latency']") | (ConvLSTM: not counted) | | |"
     return
   fi
   set -- $u
-  echo "| $name | $fold | $dev | $2 | $1 | $3 % | $(json p/qrnn.json "f\"{d['timesteps_per_second_estimate']:,.0f} at {d['fmax_estimate_mhz']:.0f} MHz\"") |"
+  echo "| $name | $fold | $dev | $2 | $(json p/qrnn.json "d['latency']") | $1 | $3 % | $(json p/qrnn.json "f\"{d['timesteps_per_second_estimate']:,.0f} at {d['fmax_estimate_mhz']:.0f} MHz\"") |"
 }
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
@@ -39,13 +39,17 @@ json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval
 echo "# Engine utilisation per fold (issue #15)"
 echo
 echo "Written by \`bash scripts/measure-utilisation.sh\` with $("$Q" --version) on $(date -u +%Y-%m-%d)."
-echo "Cycles are the generator's exact count (co-simulation asserts it); the useful cycles are"
-echo "Σ⌈MACs/(P·S)⌉; the rate is at the clock estimate of the timing model, not a placed result."
-echo "Every design has the default pipeline levels; the phases do not overlap (docs/HARDWARE.md §4.2),"
-echo "which is what holds the utilisation down at wide folds."
+echo "Cycles are the generator's exact counts (co-simulation asserts them): cycles/step is the"
+echo "initiation interval of a stream of timesteps, latency a timestep's first input to its last"
+echo "output (docs/HARDWARE.md §3, §5). The useful cycles are Σ⌈MACs/(P·S)⌉, the utilisation their"
+echo "share of cycles/step; the rate is at the clock estimate of the timing model, not a placed result."
+echo "Every design has the default pipeline levels. The input and output overlap the compute and each"
+echo "layer's update trails its matrix-vector groups (docs/HARDWARE.md §4.2); what remains at wide"
+echo "folds is the pipeline's fill and drain per timestep (Lmv + 3 + 2·Lupd + D cycles per layer),"
+echo "which the next timestep cannot overlap because its U·h needs all of h_{t−1}, and padding."
 echo
-echo "| model | fold | device | cycles/step | useful cycles | utilisation | timesteps/s (estimate) |"
-echo "|---|---|---|---|---|---|---|"
+echo "| model | fold | device | cycles/step | latency | useful cycles | utilisation | timesteps/s (estimate) |"
+echo "|---|---|---|---|---|---|---|---|"
 for f in 1x8 2x8 4x16 8x16 16x16; do row "LSTM 16→64 ternary" lstm64.qw $f up5k ice40; done
 for f in 1x8 2x8 4x16 8x16 16x16; do row "GRU 16→64 ternary" gru64.qw $f up5k ice40; done
 for f in 4x16 8x16; do row "LSTM 16→64 ternary" lstm64.qw $f 25k ecp5; done

@@ -75,7 +75,7 @@ pub struct Args {
     #[arg(long, value_name = "NAME=KIND")]
     place: Vec<String>,
     /// Pipeline registers of the dense engines: `mv=N,update=M` (matrix-vector levels 0–5, each
-    /// one cycle more per MV phase; update levels 0–4, each two cycles more per UPDATE phase),
+    /// one cycle more per MV phase; update levels 0–4, each two cycles more per layer update),
     /// `none` or `max` (docs/HARDWARE.md §4.4). Default: the target family's (every level).
     #[arg(long, value_name = "mv=N,update=M")]
     pipeline: Option<String>,

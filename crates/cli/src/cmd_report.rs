@@ -4,7 +4,7 @@
 //!
 //! `qrnn-hw report --plot OUT.svg MODEL`: the design space of a model on a device (resolved from
 //! `--target`/`--board`/`--device` as `gen` resolves them): every `all=PxS` folding's predicted
-//! logic against its latency per timestep, the Pareto front, the `gen --fit` choice and the
+//! logic against its time per timestep, the Pareto front, the `gen --fit` choice and the
 //! device's logic budget ([`qrnn_plan::fit::design_space`]), written atomically as SVG; `--json`
 //! prints the points. A model file without `--plot` prints the same without the plot.
 
@@ -129,8 +129,11 @@ fn run_space(ctx: Ctx, a: &Args) -> Result<()> {
     j["clock"] = clock.clone().into();
     if let Some(pts) = j["points"].as_array_mut() {
         for p in pts {
+            // a timestep's latency, and the time per timestep of a stream (docs/HARDWARE.md §3)
+            let l = p["latency"].as_f64().unwrap_or(f64::NAN);
             let c = p["cycles_per_step"].as_f64().unwrap_or(f64::NAN);
-            p["latency_us"] = (c / mhz).into();
+            p["latency_us"] = (l / mhz).into();
+            p["step_us"] = (c / mhz).into();
         }
     }
     if let Some(out) = &a.plot {
@@ -199,7 +202,7 @@ fn table(ds: &DesignSpace, mhz: f64, clock: &str) -> String {
             "{:<10} {:>24} {:>11} {:>12.2} {:>5} {:>4}  {}{}{}",
             p.label,
             p.used.get(Res::Logic),
-            p.used.cycles,
+            p.cycles_per_step,
             p.used.cycles as f64 / mhz,
             p.used.get(Res::Bram),
             p.used.get(Res::Dsp),
@@ -217,7 +220,7 @@ fn table(ds: &DesignSpace, mhz: f64, clock: &str) -> String {
             let _ = writeln!(
                 s,
                 "--fit: {} cycles, {} {logic}: {}",
-                f.used.cycles,
+                f.cycles_per_step,
                 f.used.get(Res::Logic),
                 folds_text(&f.folds)
             );
@@ -226,13 +229,16 @@ fn table(ds: &DesignSpace, mhz: f64, clock: &str) -> String {
     s
 }
 
-/// The design-space plot: logic (log) against latency per timestep (log).
+/// The design-space plot: logic (log) against time per timestep in a stream (log).
 fn plot(ds: &DesignSpace, model_path: &Path, mhz: f64, clock: &str) -> Result<String, String> {
     let d = ds.budget.device;
     let fam = d.family;
     let xy = |i: usize| {
-        let u = &ds.points[i].used;
-        (u.get(Res::Logic) as f64, u.cycles as f64 / mhz)
+        let p = &ds.points[i];
+        (
+            p.used.get(Res::Logic) as f64,
+            p.cycles_per_step as f64 / mhz,
+        )
     };
     let series = [
         Series {
@@ -257,7 +263,7 @@ fn plot(ds: &DesignSpace, model_path: &Path, mhz: f64, clock: &str) -> Result<St
                     .map(|(_, f)| format!("{}x{}", f.p, f.s))
                     .collect::<Vec<_>>()
                     .join("/"),
-                ds.points[*i].used.cycles
+                ds.points[*i].cycles_per_step
             ),
             at: xy(*i),
         }],
@@ -284,7 +290,7 @@ fn plot(ds: &DesignSpace, model_path: &Path, mhz: f64, clock: &str) -> Result<St
         .unwrap_or_else(|| ds.model.clone());
     let title = format!("{name} on {}: design space", d.part);
     let x_label = format!("predicted {}", Res::Logic.label(fam));
-    let y_label = format!("latency per timestep, µs at {mhz} MHz ({clock})");
+    let y_label = format!("time per timestep, µs at {mhz} MHz ({clock})");
     svg(&Chart {
         title: &title,
         x_label: &x_label,

@@ -69,7 +69,7 @@ fn cycle_formula_block(m: &Manifest) -> String {
         .collect();
     let total: u64 = m.cycle_terms.iter().map(|t| t.cycles).sum();
     assert_eq!(cycle_formula(&m.cycle_terms), m.cycle_formula);
-    assert_eq!(total, m.cycles_per_step);
+    assert_eq!(total, m.latency);
     lines.push(format!("= {total}"));
     format!("```\n{}\n```", lines.join("\n"))
 }

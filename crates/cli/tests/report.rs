@@ -490,7 +490,10 @@ fn design_space_plot_of_the_demo_model() {
     assert_eq!(b["clock_mhz"], 36.0);
     let p0 = &b["points"][0];
     let lat = p0["latency_us"].as_f64().unwrap();
-    assert!((lat - p0["cycles_per_step"].as_f64().unwrap() / 36.0).abs() < 1e-9);
+    assert!((lat - p0["latency"].as_f64().unwrap() / 36.0).abs() < 1e-9);
+    let step = p0["step_us"].as_f64().unwrap();
+    assert!((step - p0["cycles_per_step"].as_f64().unwrap() / 36.0).abs() < 1e-9);
+    assert!(lat >= step);
 
     let fails = |args: &[&str]| -> String {
         let o = Command::new(bin())

@@ -12,8 +12,10 @@ use qrnn_rtl::ir::Design;
 pub struct Feasibility {
     /// The device.
     pub device: &'static Device,
-    /// Predicted use.
+    /// Predicted use (its `cycles`: the latency).
     pub used: Use,
+    /// Exact cycles per timestep (the initiation interval).
+    pub cycles_per_step: u64,
     /// Products made LUT multipliers for want of DSP blocks.
     pub lut_products: usize,
     /// The resources the design needs more of than the device has: (resource, needed, available).
@@ -39,6 +41,7 @@ pub fn check(d: &Design, device: &'static Device) -> Feasibility {
     Feasibility {
         device,
         used,
+        cycles_per_step: d.cycles_per_step,
         lut_products: d.lut_products.len(),
         overruns,
     }
@@ -56,7 +59,7 @@ impl Feasibility {
         let d = self.device;
         let mut s = format!(
             "predicted for {} ({}): {} cycles per timestep\n",
-            d.part, d.name, self.used.cycles
+            d.part, d.name, self.cycles_per_step
         );
         let _ = writeln!(
             s,

@@ -141,8 +141,53 @@ impl Res {
 pub struct Use {
     /// Indexed by [`Res`] order: logic, ff, bram, dsp.
     pub r: [i64; 5],
-    /// Cycles per timestep.
+    /// The latency of a timestep (docs/HARDWARE.md §3): the engines' cycles add up to it, and the
+    /// cycles per timestep follow from it ([`Stream::ii`]).
     pub cycles: i64,
+}
+
+/// How a model's designs stream timesteps (docs/HARDWARE.md §3, §5): the cycles per timestep
+/// (the initiation interval) of a design with a given latency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stream {
+    /// Input elements per timestep.
+    pub in_len: usize,
+    /// Output elements per timestep.
+    pub out_len: usize,
+    /// Whether the designs overlap timesteps (a dense model).
+    pub overlapped: bool,
+}
+
+impl Stream {
+    /// The stream of `model`'s designs.
+    pub fn of(model: &Model) -> Stream {
+        Stream {
+            in_len: model.input_len(),
+            out_len: model.output_len(),
+            overlapped: model
+                .layers
+                .iter()
+                .all(|l| l.cell != qrnn_model::Cell::ConvLstm),
+        }
+    }
+    /// Cycles per timestep of a design of this latency.
+    pub fn ii(&self, latency: i64) -> u64 {
+        qrnn_rtl::ir::initiation_interval(
+            latency.max(0) as u64,
+            self.in_len,
+            self.out_len,
+            self.overlapped,
+        )
+    }
+    /// The largest latency whose cycles per timestep are at most `ii` (-1: none).
+    pub fn latency_cap(&self, ii: u64) -> i64 {
+        let (i, o) = (self.in_len as u64, self.out_len as u64);
+        match self.overlapped {
+            false => ii as i64,
+            true if ii < i.max(o) => -1,
+            true => (ii + i + o) as i64,
+        }
+    }
 }
 
 impl Use {
@@ -322,7 +367,7 @@ pub fn usage(d: &Design, family: Family) -> Use {
             dsp as i64,
             r.spram_blocks as i64,
         ],
-        cycles: d.cycles_per_step as i64,
+        cycles: d.latency() as i64,
     }
 }
 
@@ -745,8 +790,10 @@ pub struct Fit {
     pub weights: WeightsMode,
     /// Predicted use of the chosen design (re-run through the pipeline).
     pub used: Use,
-    /// Cycles per timestep with every free engine at 1×1 (the slowest candidate).
+    /// Latency with every free engine at 1×1 (the slowest candidate).
     pub slowest_cycles: u64,
+    /// How the model's designs stream timesteps.
+    pub stream: Stream,
     /// Candidate foldings tried per placement (all engines together).
     pub candidates: usize,
 }
@@ -784,8 +831,8 @@ impl Fit {
             folds: self.folds.iter().cloned().collect(),
             pinned: self.pinned.clone(),
             weights: self.weights.name().to_string(),
-            cycles_per_step: self.used.cycles.max(0) as u64,
-            slowest_cycles_per_step: self.slowest_cycles,
+            cycles_per_step: self.stream.ii(self.used.cycles),
+            slowest_cycles_per_step: self.stream.ii(self.slowest_cycles as i64),
             resources: self
                 .rows()
                 .into_iter()
@@ -809,8 +856,8 @@ impl Fit {
             d.part,
             d.name,
             self.weights.name(),
-            self.used.cycles,
-            self.slowest_cycles
+            self.stream.ii(self.used.cycles),
+            self.stream.ii(self.slowest_cycles as i64)
         );
         let _ = writeln!(s, "{:<8} {:>9}", "engine", "fold PxS");
         for (n, f) in &self.folds {
@@ -961,9 +1008,11 @@ fn fit_in(
     let budget = Budget::new(device, o.ceiling);
     let mut search_budget = budget.clone();
     let mut tries = Vec::new();
+    let stream = Stream::of(model);
+    // a cap on the cycles per timestep is one on the latency
+    let cap = o.max_cycles.map(|c| stream.latency_cap(c));
     let (sp, folds, real, d) = loop {
-        let Some((sp, pick, u)) = best_of(spaces, &search_budget, o.max_cycles.map(|c| c as i64))
-        else {
+        let Some((sp, pick, u)) = best_of(spaces, &search_budget, cap) else {
             return Ok(None);
         };
         let folds: Vec<(EngineId, Fold)> = sp
@@ -1014,6 +1063,7 @@ fn fit_in(
         weights: sp.weights,
         used: real,
         slowest_cycles: sp.base.cycles.max(0) as u64,
+        stream,
         candidates: sp.opts.iter().map(|v| v.len()).product(),
     }))
 }
@@ -1148,8 +1198,10 @@ pub struct DesignPoint {
     pub all: Option<Fold>,
     /// Folding per engine, in engine order (clamped: `P ≤ rows`, `S ≤ max(cols)`).
     pub folds: Vec<(EngineId, Fold)>,
-    /// Exact cycles per timestep and predicted resources, as [`usage`] counts them for the fit.
+    /// Exact latency and predicted resources, as [`usage`] counts them for the fit.
     pub used: Use,
+    /// Exact cycles per timestep.
+    pub cycles_per_step: u64,
     /// Every budgeted resource within the budget.
     pub within_budget: bool,
     /// On the Pareto front of logic against cycles.
@@ -1198,6 +1250,7 @@ pub fn design_space(
 ) -> Result<DesignSpace, FitError> {
     let family = device.family;
     let budget = Budget::new(device, o.ceiling);
+    let stream = Stream::of(model);
     // the engines and their fold limits, from the lowered design
     let sizes: Vec<(EngineId, Fold)> = lower(model)
         .map_err(FitError::Gen)?
@@ -1276,6 +1329,7 @@ pub fn design_space(
             all: Some(all),
             folds,
             within_budget: budget.fits(&used.r),
+            cycles_per_step: stream.ii(used.cycles),
             used,
             front: false,
             fit: false,
@@ -1301,6 +1355,7 @@ pub fn design_space(
                         all: None,
                         folds: f.folds.clone(),
                         within_budget: budget.fits(&f.used.r),
+                        cycles_per_step: f.stream.ii(f.used.cycles),
                         used: f.used,
                         front: false,
                         fit: false,
@@ -1343,13 +1398,13 @@ fn pareto_front(points: &[DesignPoint]) -> Vec<usize> {
     let mut ix: Vec<usize> = (0..points.len()).collect();
     ix.sort_by_key(|&i| {
         let u = &points[i].used;
-        (u.r[0], u.cycles, !points[i].fit, i)
+        (u.r[0], points[i].cycles_per_step, !points[i].fit, i)
     });
     let mut front: Vec<usize> = Vec::new();
     for i in ix {
         if front
             .last()
-            .is_none_or(|&l| points[i].used.cycles < points[l].used.cycles)
+            .is_none_or(|&l| points[i].cycles_per_step < points[l].cycles_per_step)
         {
             front.push(i);
         }
@@ -1395,7 +1450,8 @@ impl DesignSpace {
                     "p": p.all.map(|f| f.p),
                     "s": p.all.map(|f| f.s),
                     "folds": folds,
-                    "cycles_per_step": p.used.cycles,
+                    "cycles_per_step": p.cycles_per_step,
+                    "latency": p.used.cycles,
                     "logic": p.used.get(Res::Logic),
                     "ff": p.used.get(Res::Ff),
                     "bram": p.used.get(Res::Bram),
@@ -1720,11 +1776,8 @@ mod tests {
             };
             let g = qrnn_rtl::generate(&m, &o, |_, _| {}).unwrap();
             assert_eq!(usage(&g.design, Family::Ice40), p.used, "{}", p.label);
-            assert_eq!(
-                g.manifest.cycles_per_step as i64, p.used.cycles,
-                "{}",
-                p.label
-            );
+            assert_eq!(g.manifest.latency as i64, p.used.cycles, "{}", p.label);
+            assert_eq!(g.manifest.cycles_per_step, p.cycles_per_step, "{}", p.label);
             assert_eq!(g.manifest.resources.ff as i64, p.used.r[1], "{}", p.label);
             assert_eq!(g.manifest.resources.bram_blocks as i64, p.used.r[2]);
             // clamped per engine: the head has 3 rows and 16 columns
@@ -1736,28 +1789,31 @@ mod tests {
                 .1;
             assert!(head.p <= 3 && head.s <= 16, "{head:?}");
         }
-        let dom = |a: &Use, b: &Use| {
-            a.r[0] <= b.r[0] && a.cycles <= b.cycles && (a.r[0] < b.r[0] || a.cycles < b.cycles)
+        // the front is of logic against cycles per timestep
+        let dom = |a: &DesignPoint, b: &DesignPoint| {
+            let (la, lb) = (a.used.r[0], b.used.r[0]);
+            let (ca, cb) = (a.cycles_per_step, b.cycles_per_step);
+            la <= lb && ca <= cb && (la < lb || ca < cb)
         };
         for &i in &ds.front {
             for &j in &ds.front {
-                assert!(!dom(&ds.points[j].used, &ds.points[i].used), "{i} {j}");
+                assert!(!dom(&ds.points[j], &ds.points[i]), "{i} {j}");
             }
             assert!(ds.points[i].front);
         }
         for (i, p) in ds.points.iter().enumerate() {
             let covered = ds.front.iter().any(|&f| {
                 f == i
-                    || dom(&ds.points[f].used, &p.used)
+                    || dom(&ds.points[f], p)
                     || (ds.points[f].used.r[0] == p.used.r[0]
-                        && ds.points[f].used.cycles == p.used.cycles)
+                        && ds.points[f].cycles_per_step == p.cycles_per_step)
             });
             assert!(covered, "{}", p.label);
             assert_eq!(p.front, ds.front.contains(&i));
         }
         assert!(ds.front.windows(2).all(|w| {
-            let (a, b) = (&ds.points[w[0]].used, &ds.points[w[1]].used);
-            a.r[0] < b.r[0] && a.cycles > b.cycles
+            let (a, b) = (&ds.points[w[0]], &ds.points[w[1]]);
+            a.used.r[0] < b.used.r[0] && a.cycles_per_step > b.cycles_per_step
         }));
         // the fit: what `fit` chooses, within the budget, on the front, fastest within the budget
         let f = fit(&m, dev, &FitOptions::default()).unwrap();
@@ -1779,7 +1835,11 @@ mod tests {
         assert_eq!(j["device"], "up5k");
         assert_eq!(j["budget"]["logic_cells"]["budget"], 3695);
         let ji = j["fit"].as_u64().unwrap() as usize;
-        assert_eq!(j["points"][ji]["cycles_per_step"], f.used.cycles);
+        assert_eq!(
+            j["points"][ji]["cycles_per_step"],
+            f.stream.ii(f.used.cycles)
+        );
+        assert_eq!(j["points"][ji]["latency"], f.used.cycles);
         assert_eq!(j["points"][ji]["fit"], true);
         assert!(j["fit_error"].is_null());
     }

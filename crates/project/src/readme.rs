@@ -56,7 +56,8 @@ make lint                # verilator --lint-only -Wall, yosys hierarchy/proc/che
 ## Design\n\n| engine | cell | size | weights | fold PxS | memory | cycles (MV + update) |\n|---|---|---|---|---|---|---|\n{layers}{head}\n\
 Interface: `qrnn_core` (docs/HARDWARE.md of qrnn-hw): one input element of {wx} bits per beat, {in_len} per timestep;\n\
 one output element of {wy} bits per beat, {out_len} per timestep; `in_seq_start` with the first element of a sequence.\n\n\
-**Cycles per timestep: {cps}** = {formula}\n\n\
+**Cycles per timestep: {cps}** (the initiation interval of a stream of timesteps); **latency of a \
+timestep: {lat}** (first input to last output) = {formula}\n\n\
 `qrnn.json` holds these figures for tools. `sim/` holds the testbench, the stimulus and the expected values\n\
 written by the golden model, and `sim/golden_trace.txt` (every named value of every timestep).\n{board}{flash}{fit}",
         board = board_section(m),
@@ -72,6 +73,7 @@ written by the golden model, and `sim/golden_trace.txt` (every named value of ev
         in_len = m.in_len,
         out_len = m.out_len,
         cps = m.cycles_per_step,
+        lat = m.latency,
         formula = m.cycle_formula,
     )
 }

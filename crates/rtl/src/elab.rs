@@ -488,9 +488,12 @@ pub fn elaborate(d: &Design) -> Result<(Vec<Module>, Vec<File>), String> {
 /// Phases of the controller, in order.
 #[derive(Clone, Debug, PartialEq)]
 enum Phase {
+    /// Beats of a timestep's input (a model that works on one timestep at a time, ConvLSTM).
     Load,
+    /// The compute waits for the next timestep's input (a design that overlaps timesteps, §4.2).
+    Wait,
+    /// A layer's matrix-vector products and its update, which trails them (§4.2)
     Mv(usize),
-    Update(usize),
     HeadMv,
     Out,
 }
@@ -563,27 +566,30 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         None => rst,
     };
 
-    // ---- phases
-    let mut phases = vec![Phase::Load];
+    // ---- phases: a dense model takes its input and emits its output beside the compute, which
+    // waits between timesteps (docs/HARDWARE.md §4.2); a ConvLSTM model runs LOAD, the compute and
+    // OUT in turn
+    let ov = d.overlapped();
+    let mut phases = vec![if ov { Phase::Wait } else { Phase::Load }];
     for l in 0..d.layers.len() {
         phases.push(Phase::Mv(l));
-        if d.layers[l].conv.is_none() {
-            phases.push(Phase::Update(l));
-        }
     }
     if d.head.is_some() {
         phases.push(Phase::HeadMv);
     }
-    phases.push(Phase::Out);
+    if !ov {
+        phases.push(Phase::Out);
+    }
     let len_of = |p: &Phase| -> usize {
         match p {
             Phase::Load => d.in_len,
-            // a ConvLSTM layer interleaves MV and update per pixel in one phase
+            Phase::Wait => 1,
+            // a ConvLSTM layer interleaves MV and update per pixel in one phase; a dense
+            // layer's update trails its groups in the same phase (§4.2)
             Phase::Mv(l) => {
                 let e = &d.layers[*l];
-                (e.cycles_mv + if e.conv.is_some() { e.cycles_update } else { 0 }) as usize
+                (e.cycles_mv + e.cycles_update) as usize
             }
-            Phase::Update(l) => d.layers[*l].cycles_update as usize,
             Phase::HeadMv => d.head.as_ref().map(|h| h.cycles_mv as usize).unwrap_or(0),
             Phase::Out => d.out_len,
         }
@@ -594,7 +600,11 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
     let ph = b.m.reg(
         "ph_q",
         Ty::u(phw),
-        Some("controller phase: LOAD, per layer MV and UPDATE, head MV, OUT"),
+        Some(if ov {
+            "controller phase: WAIT, per layer MV (with its update), head MV"
+        } else {
+            "controller phase: LOAD, per layer MV (with its update), head MV, OUT"
+        }),
     );
     let cnt =
         b.m.reg("cnt_q", Ty::u(cw), Some("cycle (or beat) within the phase"));
@@ -677,6 +687,22 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
     // banked RAMs (docs/HARDWARE.md §4.1)
     let mut rams = crate::ram::Rams::new(&d.buffers);
     rams.declare(&mut b);
+    // the half of every h memory that this timestep writes (§4.1); h_{t−1} is in the other
+    let dense_h = ov;
+    let hp = if dense_h {
+        b.m.reg(
+            "hp_q",
+            Ty::u(1),
+            Some("half of the h memories written this timestep; h_{t-1} is in the other"),
+        )
+    } else {
+        zero()
+    };
+    let hp_prev = if dense_h {
+        b.name("hp_prev", not(hp.clone()))
+    } else {
+        one()
+    };
     let mut seq: Vec<Stmt> = Vec::new();
     // pipeline registers of the datapath: assigned every cycle, outside the reset branch, so
     // that they have neither a reset nor a clock enable (docs/HARDWARE.md §4.4)
@@ -685,6 +711,9 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         Stmt::Assign("ph_q".into(), uc(0, phw)),
         Stmt::Assign("cnt_q".into(), uc(0, cw)),
     ];
+    if dense_h {
+        rst_stmts.push(Stmt::Assign("hp_q".into(), zero()));
+    }
     if let Some(g) = conv_model {
         // LOAD is the first phase after reset: its counters are reset by rst as well
         rst_stmts.push(Stmt::Assign("ld_c_q".into(), uc(0, bits_for(g.cin))));
@@ -821,54 +850,169 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         }
     }
     if let Some(h) = &d.head {
+        // a dense head writes one half while OUT reads the other (§4.2): word 2·row + half
+        let halves = if ov { 2 } else { 1 };
         b.m.array(
             "y_q",
             Ty::s(h.pre.width),
-            h.rows() * px(h),
+            halves * h.rows() * px(h),
             ArrayInit::None,
             Some("head outputs (point `head`)"),
         );
     }
 
-    // ---- LOAD
-    let load = in_ph[0].clone();
-    let in_fire = b.wire("in_fire", and(in_valid, load.clone()));
-    let mut load_stmts = match conv_model {
-        None => {
-            // beat i → bank i mod S₀, address i div S₀
-            let nb = rams.buf("x")?.banks.len();
-            let aw = rams.aw("x")?;
-            let ctr = crate::ram::modctr(
-                &mut b,
-                &mut seq,
-                "ld",
-                nb,
-                aw,
-                in_fire.clone(),
-                not(load.clone()),
-            );
-            // LOAD is the first phase after reset: its counter is reset by rst as well
-            rst_stmts.push(Stmt::Assign("ld_bk_q".into(), konst(0, ctr.bank.ty())));
-            rst_stmts.push(Stmt::Assign("ld_ad_q".into(), konst(0, ctr.addr.ty())));
-            for k in 0..nb {
-                let c = and(in_fire.clone(), eq_c(&ctr.bank, k));
-                rams.write("x", k, c, ctr.addr.clone(), in_data.clone());
-            }
-            Vec::new()
-        }
-        Some(g) => load_conv(&mut b, d, g, &in_data),
+    // ---- input
+    let out_fire_name = "out_fire";
+    let out_fire_e = Expr::Ref(out_fire_name.into(), Ty::u(1));
+    let last_ph = phases.len() - if ov { 1 } else { 2 };
+    // the compute's last cycle of a timestep
+    let cend = if ov {
+        b.wire(
+            "c_end",
+            and(
+                in_ph[last_ph].clone(),
+                eq_c(&cnt, len_of(&phases[last_ph]) - 1),
+            ),
+        )
+    } else {
+        zero()
     };
-    let first_seq = and(eq_c(&cnt, 0), in_seq_start);
-    let first_seq = b.wire("seq_clear", first_seq);
-    load_stmts.push(Stmt::If(
-        first_seq,
-        (0..d.layers.len())
-            .map(|l| Stmt::Assign(format!("l{l}_fresh_q"), one()))
-            .collect(),
-        vec![],
-    ));
-    seq.push(Stmt::If(in_fire.clone(), load_stmts, vec![]));
-    if let Some(g) = conv_model {
+    // (a design that overlaps timesteps) the compute of the next timestep starts at the end of
+    // this cycle; its `fresh` flags are set then
+    let mut start = Vec::new();
+    let (in_rdy, in_fire) = if ov {
+        // the input beside the compute (docs/HARDWARE.md §4.2): x has two halves; timestep t's
+        // input fills half t mod 2 in the last IN_LEN cycles of its initiation interval (`tc_q`
+        // counts the cycles since the compute of the timestep before began), and the compute of
+        // timestep t starts when its input is complete, II cycles after the one before, and
+        // timestep t − 2's output is out (its h and y halves are the ones t writes)
+        let ii = d.cycles_per_step as usize;
+        let tw = bits_for(ii);
+        let tc = b.m.reg(
+            "tc_q",
+            Ty::u(tw),
+            Some("cycles since the compute of the last timestep began (saturates at II - 1)"),
+        );
+        rst_stmts.push(Stmt::Assign("tc_q".into(), uc(ii - 1, tw)));
+        let ibw = bits_for(d.in_len);
+        let ib =
+            b.m.reg("ib_q", Ty::u(ibw), Some("input beat within the timestep"));
+        let xrdy = b.m.reg(
+            "xrdy_q",
+            Ty::u(1),
+            Some("a timestep's input is complete and waits for the compute"),
+        );
+        let xh =
+            b.m.reg("xh_q", Ty::u(1), Some("the half of x the input fills"));
+        let xseq = b.m.reg(
+            "xseq_q",
+            Ty::u(1),
+            Some("the input being taken (or waiting) starts a sequence"),
+        );
+        for n in ["ib_q", "xrdy_q", "xh_q", "xseq_q"] {
+            let w = if n == "ib_q" { ibw } else { 1 };
+            rst_stmts.push(Stmt::Assign(n.into(), uc(0, w)));
+        }
+        let from = ii - d.in_len;
+        let win = if from == 0 {
+            one()
+        } else {
+            not(lt_c(&tc, from))
+        };
+        let in_rdy = b.wire("in_rdy", and(not(xrdy.clone()), win));
+        let in_fire = b.wire("in_fire", and(in_valid.clone(), in_rdy.clone()));
+        let first = b.wire("in_first", and(in_fire.clone(), eq_c(&ib, 0)));
+        let ilast = b.wire("in_last", and(in_fire.clone(), eq_c(&ib, d.in_len - 1)));
+        // beat i → bank i mod S₀, address i div S₀, in the half being filled
+        let nb = rams.buf("x")?.banks.len();
+        let aw = rams.aw("x")?;
+        let ctr = crate::ram::modctr(
+            &mut b,
+            &mut seq,
+            "ld",
+            nb,
+            aw.saturating_sub(1).max(1),
+            in_fire.clone(),
+            ilast.clone(),
+        );
+        rst_stmts.push(Stmt::Assign("ld_bk_q".into(), konst(0, ctr.bank.ty())));
+        rst_stmts.push(Stmt::Assign("ld_ad_q".into(), konst(0, ctr.addr.ty())));
+        let xa = half_addr(&mut b, ctr.addr.clone(), &xh, aw);
+        let xa = b.name("ld_xa", xa);
+        for k in 0..nb {
+            let c = and(in_fire.clone(), eq_c(&ctr.bank, k));
+            rams.write("x", k, c, xa.clone(), in_data.clone());
+        }
+        seq.push(Stmt::If(
+            in_fire.clone(),
+            vec![Stmt::If(
+                ilast.clone(),
+                vec![
+                    Stmt::Assign("ib_q".into(), uc(0, ibw)),
+                    Stmt::Assign("xh_q".into(), not(xh.clone())),
+                ],
+                vec![Stmt::Assign("ib_q".into(), add_c(&ib, 1))],
+            )],
+            vec![],
+        ));
+        seq.push(Stmt::If(
+            first.clone(),
+            vec![Stmt::Assign("xseq_q".into(), in_seq_start.clone())],
+            vec![],
+        ));
+        // the compute may start: its input complete, II cycles since the last start, and at
+        // most this timestep's predecessor not yet out (`o_n`: timesteps computed and not out
+        // after this cycle, counted below)
+        let have = b.wire("x_have", bin(BinOp::Or, xrdy.clone(), ilast.clone()));
+        let t_ok = eq_c(&tc, ii - 1);
+        let o_ok = Expr::Ref("out_ok".into(), Ty::u(1));
+        let go = b.wire("go", and(and(have, t_ok), o_ok));
+        let go_fire = b.wire(
+            "c_start",
+            and(go, bin(BinOp::Or, in_ph[0].clone(), cend.clone())),
+        );
+        seq.push(Stmt::Assign(
+            "xrdy_q".into(),
+            and(
+                bin(BinOp::Or, xrdy.clone(), ilast.clone()),
+                not(go_fire.clone()),
+            ),
+        ));
+        seq.push(Stmt::If(
+            go_fire.clone(),
+            vec![Stmt::Assign("tc_q".into(), uc(0, tw))],
+            vec![Stmt::If(
+                eq_c(&tc, ii - 1),
+                vec![],
+                vec![Stmt::Assign("tc_q".into(), add_c(&tc, 1))],
+            )],
+        ));
+        // in_seq_start came with the first beat (this cycle's, when it is also the last)
+        let seq_go = mux(first, in_seq_start.clone(), xseq);
+        let seq_go = b.wire("seq_go", seq_go);
+        start.push(Stmt::If(
+            seq_go,
+            (0..d.layers.len())
+                .map(|l| Stmt::Assign(format!("l{l}_fresh_q"), one()))
+                .collect(),
+            vec![],
+        ));
+        (in_rdy, in_fire)
+    } else {
+        let load = in_ph[0].clone();
+        let in_fire = b.wire("in_fire", and(in_valid, load.clone()));
+        let g = conv_model.ok_or("internal error: a model that does not overlap is ConvLSTM")?;
+        let mut load_stmts = load_conv(&mut b, d, g, &in_data);
+        let first_seq = and(eq_c(&cnt, 0), in_seq_start);
+        let first_seq = b.wire("seq_clear", first_seq);
+        load_stmts.push(Stmt::If(
+            first_seq,
+            (0..d.layers.len())
+                .map(|l| Stmt::Assign(format!("l{l}_fresh_q"), one()))
+                .collect(),
+            vec![],
+        ));
+        seq.push(Stmt::If(in_fire.clone(), load_stmts, vec![]));
         seq.push(Stmt::If(
             load.clone(),
             vec![],
@@ -877,7 +1021,8 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 Stmt::Assign("ld_p_q".into(), uc(0, bits_for(g.pixels()))),
             ],
         ));
-    }
+        (load, in_fire)
+    };
 
     // ---- phase advance
     let mv_reset = vec![
@@ -888,10 +1033,35 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         Stmt::Assign("mv_wa_q".into(), uc(0, addrw)),
         Stmt::Assign("mv_ua_q".into(), uc(0, addrw)),
     ];
-    let out_fire_name = "out_fire";
-    let out_fire_e = Expr::Ref(out_fire_name.into(), Ty::u(1));
+    // pipelined engines issue from a registered flag, set as their phase begins (§4.4)
+    let enter = |p: &Phase| -> Vec<Stmt> {
+        let e = match p {
+            Phase::Mv(l) => d.layers.get(*l),
+            Phase::HeadMv => d.head.as_ref(),
+            _ => None,
+        };
+        e.filter(|e| e.conv.is_none() && e.pipe.mv >= 1)
+            .map(|e| vec![Stmt::Assign(format!("{}_iss_q", e.id.short()), one())])
+            .unwrap_or_default()
+    };
+    let mut start_all = vec![
+        Stmt::Assign("ph_q".into(), uc(1, phw)),
+        Stmt::Assign("cnt_q".into(), uc(0, cw)),
+    ];
+    start_all.extend(mv_reset.clone());
+    start_all.extend(enter(&phases[1]));
+    start_all.extend(start);
     let mut advance = Vec::new();
     for (i, p) in phases.iter().enumerate() {
+        if *p == Phase::Wait {
+            let go = Expr::Ref("go".into(), Ty::u(1));
+            advance.push(Stmt::If(
+                and(in_ph[i].clone(), go),
+                start_all.clone(),
+                vec![],
+            ));
+            continue;
+        }
         let last = len_of(p) - 1;
         let step = match p {
             Phase::Load => in_fire.clone(),
@@ -904,29 +1074,16 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             Stmt::Assign("cnt_q".into(), uc(0, cw)),
         ];
         done.extend(mv_reset.clone());
-        // pipelined engines issue from a registered flag, set as their phase begins (§4.4)
-        let dense_eng = |l: Option<usize>| -> Option<&Engine> {
-            match l {
-                Some(l) => d.layers.get(l),
-                None => d.head.as_ref(),
-            }
-            .filter(|e| e.conv.is_none())
-        };
-        match &phases[next] {
-            Phase::Mv(l) => {
-                if let Some(e) = dense_eng(Some(*l)).filter(|e| e.pipe.mv >= 1) {
-                    done.push(Stmt::Assign(format!("{}_iss_q", e.id.short()), one()));
-                }
-            }
-            Phase::HeadMv => {
-                if let Some(e) = dense_eng(None).filter(|e| e.pipe.mv >= 1) {
-                    done.push(Stmt::Assign(format!("{}_iss_q", e.id.short()), one()));
-                }
-            }
-            Phase::Update(l) if d.layers[*l].pipe.update >= 1 => {
-                done.push(Stmt::Assign(format!("l{l}_uiss_q"), one()));
-            }
-            _ => {}
+        done.extend(enter(&phases[next]));
+        if ov && i == last_ph {
+            // the compute of a timestep is over: the halves of x, h and y swap (§4.1), and the
+            // next timestep's compute starts at once when it may
+            done.push(Stmt::Assign("hp_q".into(), not(hp.clone())));
+            done.push(Stmt::If(
+                Expr::Ref("go".into(), Ty::u(1)),
+                start_all.clone(),
+                vec![],
+            ));
         }
         advance.push(Stmt::If(
             and(step, in_ph[i].clone()),
@@ -965,6 +1122,18 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             ),
         };
         let active = in_ph[ph_i].clone();
+        // the phase's counters clear outside it and in its last cycle: a single layer without a
+        // head goes from its last cycle straight into its first (the next timestep, §4.2)
+        let clr = if ov && e.cell.is_some() {
+            let pend = and(active.clone(), eq_c(&cnt, len_of(&phases[ph_i]) - 1));
+            let pend = b.wire(&format!("{pre}_pend"), pend);
+            b.wire(
+                &format!("{pre}_clr"),
+                bin(BinOp::Or, not(active.clone()), pend),
+            )
+        } else {
+            not(active.clone())
+        };
         let k = cx.kw + cx.ku;
         let conv_layer = e.conv.filter(|_| e.cell.is_some());
         if let (Some(g), Some(l)) = (conv_layer, l) {
@@ -1083,20 +1252,23 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         };
         if let Some(ws) = &w_src {
             let aw = rams.aw(ws)?;
-            let a = b.fit(j_q.clone(), aw);
+            // this timestep's x, or the h of this timestep (the layer below finished its
+            // update), in its half (§4.1)
+            let a = half_addr(&mut b, j_q.clone(), &hp, aw);
             let a = b.name(&format!("{pre}_wra"), a);
             for k in 0..rams.buf(ws)?.banks.len() {
-                rams.read(ws, k, active.clone(), a.clone());
+                rams.read(ws, k, issue.clone(), a.clone());
             }
         }
         if let (Some(us), true) = (&u_src, e.u.is_some()) {
             let aw = rams.aw(us)?;
             let ju = sub(j_q.clone(), uc(cx.kw, jw));
             let ju = b.name(&format!("{pre}_ju"), ju);
-            let a = b.fit(ju, aw);
+            // h_{t−1}, in the half the trailing update does not write (§4.2)
+            let a = half_addr(&mut b, ju, &hp_prev, aw);
             let a = b.name(&format!("{pre}_ura"), a);
             for k in 0..rams.buf(us)?.banks.len() {
-                rams.read(us, k, active.clone(), a.clone());
+                rams.read(us, k, issue.clone(), a.clone());
             }
         }
         for s in 0..if e.conv.is_some() { 0 } else { f.s } {
@@ -1252,7 +1424,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 let step = b.name(&format!("{pre}_gstep"), and(issue.clone(), jlast.clone()));
                 let p1zb = if nb == f.p {
                     seq.push(Stmt::If(
-                        not(active.clone()),
+                        clr.clone(),
                         vec![Stmt::Assign(format!("{pre}_za_q"), uc(0, aw))],
                         vec![Stmt::If(
                             step,
@@ -1280,7 +1452,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                     let nbk = b.name(&format!("{pre}_zbn"), nbk);
                     let nbk = b.trunc(nbk, bw);
                     seq.push(Stmt::If(
-                        not(active.clone()),
+                        clr.clone(),
                         vec![
                             Stmt::Assign(format!("{pre}_za_q"), uc(0, aw)),
                             Stmt::Assign(format!("{pre}_zb_q"), uc(0, bw)),
@@ -1755,29 +1927,30 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 vec![],
             ));
         } else if let (Some(l), Some(cell)) = (l, e.cell) {
-            let upd_i = phases
-                .iter()
-                .position(|p| *p == Phase::Update(l))
-                .ok_or("phase")?;
-            let active = in_ph[upd_i].clone();
+            // the update trails the groups: a group's last chunk writes its rows to the z banks
+            let gdone = b.wire(
+                &format!("{pre}_gdone"),
+                and(ctl_wr.v.clone(), ctl_wr.last.clone()),
+            );
             let st = update_dense(
                 &mut b,
                 d,
                 e,
                 l,
                 cell,
-                active,
-                &cnt,
+                Trail {
+                    clear: clr.clone(),
+                    gdone,
+                    half: hp.clone(),
+                    half_prev: hp_prev.clone(),
+                },
                 &mut rst_stmts,
                 &mut rams,
                 &mut seq,
                 &mut free,
             )?;
             seq.extend(st);
-            let endu = and(
-                in_ph[upd_i].clone(),
-                eq_c(&cnt, e.cycles_update as usize - 1),
-            );
+            let endu = and(active.clone(), eq_c(&cnt, len_of(&Phase::Mv(l)) - 1));
             let endu = b.wire(&format!("l{l}_upd_end"), endu);
             seq.push(Stmt::If(
                 endu,
@@ -1788,9 +1961,82 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
     }
 
     // ---- OUT
-    let out_i = phases.len() - 1;
-    let out_valid = in_ph[out_i].clone();
     let last_l = &d.layers[d.layers.len() - 1];
+    let (out_valid, out_last) = if ov {
+        // the output beside the compute (docs/HARDWARE.md §4.2): timestep t's output starts when
+        // its compute has ended and t − 1's output is out, and reads the half t wrote
+        let obw = bits_for(d.out_len);
+        let ovq = b.m.reg(
+            "ov_q",
+            Ty::u(1),
+            Some("out_valid: a timestep's output is being emitted"),
+        );
+        let opend = b.m.reg(
+            "opend_q",
+            Ty::u(1),
+            Some("a computed timestep waits for the output of the one before"),
+        );
+        let ob =
+            b.m.reg("ob_q", Ty::u(obw), Some("output beat within the timestep"));
+        let ohp = b.m.reg(
+            "ohp_q",
+            Ty::u(1),
+            Some("the half of h or y the output reads"),
+        );
+        for (n, w) in [("ov_q", 1), ("opend_q", 1), ("ob_q", obw), ("ohp_q", 1)] {
+            rst_stmts.push(Stmt::Assign(n.into(), uc(0, w)));
+        }
+        let out_fire = b.wire(out_fire_name, and(ovq.clone(), out_ready.clone()));
+        let oend = b.wire("out_end", and(out_fire.clone(), eq_c(&ob, d.out_len - 1)));
+        let start_o = b.wire(
+            "out_start",
+            and(
+                bin(BinOp::Or, cend.clone(), opend.clone()),
+                bin(BinOp::Or, not(ovq.clone()), oend.clone()),
+            ),
+        );
+        seq.push(Stmt::Assign(
+            "ov_q".into(),
+            bin(
+                BinOp::Or,
+                start_o.clone(),
+                and(ovq.clone(), not(oend.clone())),
+            ),
+        ));
+        seq.push(Stmt::Assign(
+            "opend_q".into(),
+            and(
+                bin(BinOp::Or, opend.clone(), cend.clone()),
+                not(start_o.clone()),
+            ),
+        ));
+        seq.push(Stmt::If(
+            out_fire.clone(),
+            vec![Stmt::If(
+                oend.clone(),
+                vec![Stmt::Assign("ob_q".into(), uc(0, obw))],
+                vec![Stmt::Assign("ob_q".into(), add_c(&ob, 1))],
+            )],
+            vec![],
+        ));
+        seq.push(Stmt::If(
+            oend.clone(),
+            vec![Stmt::Assign("ohp_q".into(), not(ohp.clone()))],
+            vec![],
+        ));
+        // timesteps computed and not yet out after this cycle: at most one when the next
+        // compute starts (`go`)
+        let n = add(
+            add(b.ext(ovq.clone(), 2), b.ext(opend.clone(), 2)),
+            b.ext(cend.clone(), 2),
+        );
+        let lim = add(uc(1, 2), b.ext(oend.clone(), 2));
+        b.wire("out_ok", not(bin(BinOp::Gt, n, lim)));
+        (ovq, eq_c(&ob, d.out_len - 1))
+    } else {
+        let v = in_ph[phases.len() - 1].clone();
+        (v, eq_c(&cnt, d.out_len - 1))
+    };
     let od = match (&d.head, last_l.conv) {
         (None, Some(g)) => {
             // ConvLSTM without a head: the last layer's h map, word by word, channel by channel
@@ -1837,48 +2083,54 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             b.name("out_elem", el)
         }
         (None, None) if last_l.hidden == 1 => {
-            Expr::Ref("out_h_q".into(), Ty::u(last_l.h_fmt.width()))
+            // the one unit's h, in two registers (one per half) that stage C writes with the RAMs
+            let ty = Ty::u(last_l.h_fmt.width());
+            let ohp = Expr::Ref("ohp_q".into(), Ty::u(1));
+            b.name(
+                "out_elem",
+                mux(
+                    ohp,
+                    Expr::Ref("out_h1_q".into(), ty),
+                    Expr::Ref("out_h0_q".into(), ty),
+                ),
+            )
         }
         (None, None) => {
-            // copy 0 of the last layer's h, read one beat ahead (docs/HARDWARE.md §4.2): the
-            // address is the next beat's while OUT runs, 0 before it
+            // the last layer's output copy of h (one bank), read one beat ahead (docs/HARDWARE.md
+            // §4.2): the address is the next beat's while the output runs, 0 (of the half of
+            // the next timestep to go out) before it
             let ll = d.layers.len() - 1;
-            let hn = format!("l{ll}_h0");
-            let nb = rams.buf(&hn)?.banks.len();
+            let hn = format!("l{ll}_ho");
             let aw = rams.aw(&hn)?;
-            let out_fire = Expr::Ref(out_fire_name.into(), Ty::u(1));
-            let oc = crate::ram::modctr(
-                &mut b,
-                &mut seq,
-                "out",
-                nb,
-                aw,
-                out_fire,
-                not(out_valid.clone()),
+            let ob = Expr::Ref("ob_q".into(), Ty::u(bits_for(d.out_len)));
+            let oend = Expr::Ref("out_end".into(), Ty::u(1));
+            let ohp = Expr::Ref("ohp_q".into(), Ty::u(1));
+            let next = mux(
+                bin(BinOp::Or, not(out_valid.clone()), oend.clone()),
+                uc(0, ob.width()),
+                mux(out_fire_e.clone(), add_c(&ob, 1), ob.clone()),
             );
-            for k in 0..nb {
-                rams.read(&hn, k, out_valid.clone(), oc.next_addr.clone());
-            }
-            let osel = crate::ram::sel_reg(
-                &mut b,
-                &mut seq,
-                "out_sel_q",
-                &oc.next_bank,
-                nb,
-                "h bank of the beat on out_data",
-            );
-            let opts = (0..nb)
-                .map(|k| rams.rd(&hn, k))
-                .collect::<Result<Vec<_>, _>>()?;
-            crate::ram::select(&mut b, "out_elem", osel.as_ref(), &opts)
+            let next = b.name("out_next", next);
+            let half = b.name("out_half", bin(BinOp::Xor, ohp, oend));
+            let oa = half_addr(&mut b, next, &half, aw);
+            let oa = b.name("out_ha", oa);
+            rams.read(&hn, 0, one(), oa);
+            b.name("out_elem", rams.rd(&hn, 0)?)
         }
         _ => {
-            let (oname, odepth, oty) = match &d.head {
-                Some(h) => ("y_q".to_string(), h.rows() * px(h), Ty::s(h.pre.width)),
+            let (h, oty) = match &d.head {
+                Some(h) => (h, Ty::s(h.pre.width)),
                 None => return Err("internal error: OUT without a source".into()),
             };
-            let oi = idx_fit(&mut b, odepth, cnt.clone());
-            let od = Expr::Index(oname, Box::new(oi), oty);
+            let oi = if ov {
+                // the half of the timestep going out
+                let ob = Expr::Ref("ob_q".into(), Ty::u(bits_for(d.out_len)));
+                let ohp = Expr::Ref("ohp_q".into(), Ty::u(1));
+                half_addr(&mut b, ob, &ohp, clog2(2 * h.rows()))
+            } else {
+                idx_fit(&mut b, h.rows() * px(h), cnt.clone())
+            };
+            let od = Expr::Index("y_q".into(), Box::new(oi), oty);
             let od = b.name("out_elem", od);
             if oty.signed {
                 cast(od, false)
@@ -1887,15 +2139,17 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             }
         }
     };
-    let of = and(out_valid.clone(), out_ready);
-    b.wire(out_fire_name, of);
+    if !ov {
+        let of = and(out_valid.clone(), out_ready);
+        b.wire(out_fire_name, of);
+    }
     match &loaded {
-        Some(done) => b.m.output("in_ready", and(load, done.clone())),
-        None => b.m.output("in_ready", load),
+        Some(done) => b.m.output("in_ready", and(in_rdy, done.clone())),
+        None => b.m.output("in_ready", in_rdy),
     }
     b.m.output("out_valid", out_valid);
     b.m.output("out_data", od);
-    b.m.output("out_last", eq_c(&cnt, d.out_len - 1));
+    b.m.output("out_last", out_last);
 
     seq.extend(advance);
     b.m.seq = vec![Stmt::If(rst, rst_stmts, seq)];
@@ -1913,7 +2167,10 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             elems: (0..e.hidden)
                 .map(|j| (crate::ram::Rams::inst(&h0, j % nb), j / nb))
                 .collect(),
-            comment: format!("layer {l} hidden state h (probe: a view of {h0})"),
+            comment: format!(
+                "layer {l} hidden state h (probe: a view of {h0}, the half of this timestep)"
+            ),
+            half: Some("ohp_q".into()),
         });
         if let Some(c) = e.c_fmt {
             b.m.views.push(View {
@@ -1923,6 +2180,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                     .map(|j| (crate::ram::Rams::inst(&format!("l{l}_c"), 0), j))
                     .collect(),
                 comment: format!("layer {l} cell state c (probe: a view of l{l}_c)"),
+                half: None,
             });
         }
     }
@@ -1965,8 +2223,8 @@ fn spram_load_ports(b: &mut B, d: &Design, rom: &Memory) -> Result<Vec<(String, 
 fn phase_name(p: &Phase) -> String {
     match p {
         Phase::Load => "LOAD".into(),
+        Phase::Wait => "WAIT".into(),
         Phase::Mv(l) => format!("MV{l}"),
-        Phase::Update(l) => format!("UPD{l}"),
         Phase::HeadMv => "HEAD".into(),
         Phase::Out => "OUT".into(),
     }
@@ -2108,7 +2366,10 @@ fn finalize(
             let yi = b.name(&format!("hd_yi{p}"), add(a, ob));
             idx_fit(b, depth, yi)
         } else {
-            idx_fit(b, e.rows(), ri_wr.clone())
+            // this timestep's half of y (docs/HARDWARE.md §4.2)
+            let hp = Expr::Ref("hp_q".into(), Ty::u(1));
+            let yi = half_addr(b, ri_wr.clone(), &hp, clog2(2 * e.rows()));
+            b.name(&format!("hd_yi{p}"), yi)
         };
         return Ok(Fin::Stmts(vec![Stmt::If(
             rvalid_wr.clone(),
@@ -2489,6 +2750,21 @@ fn mulx(b: &mut B, luts: &LutSet, id: EngineId, what: &str, x: Expr, y: Expr) ->
 type LutSet = std::collections::BTreeSet<(EngineId, String)>;
 
 /// The name of the copy of layer `l`'s hidden-state memory with `S = s` (docs/HARDWARE.md §4.1).
+/// The word of element address `a` in the half `half` of a two-half memory of address width
+/// `aw` (docs/HARDWARE.md §4.1): `{a, half}`.
+fn half_addr(b: &mut B, a: Expr, half: &Expr, aw: u32) -> Expr {
+    if aw <= 1 {
+        waive_unused(b, &a);
+        return half.clone();
+    }
+    let a = if a.width() == aw - 1 {
+        a
+    } else {
+        b.fit(a, aw - 1)
+    };
+    cat(vec![a, half.clone()])
+}
+
 fn h_copy_name(d: &Design, l: usize, s: usize) -> String {
     let k = d.h_copies(l).iter().position(|&x| x == s).unwrap_or(0);
     format!("l{l}_h{k}")
@@ -2500,9 +2776,22 @@ fn signed_bits(b: &mut B, hint: &str, bits: Expr) -> Expr {
     cast(bits, true)
 }
 
+/// What the trailing update of a dense layer needs from its phase (docs/HARDWARE.md §4.2).
+struct Trail {
+    /// The update's counters clear (outside the layer's MV phase and in its last cycle).
+    clear: Expr,
+    /// A group's rows are written to the z banks in this cycle.
+    gdone: Expr,
+    /// The half of the h memories this timestep writes, and the other (h_{t−1}).
+    half: Expr,
+    half_prev: Expr,
+}
+
 /// The element-wise update of a dense layer `l` (docs/HARDWARE.md §4.2): stages A0 (z banks,
-/// GRU h), A (tables; LSTM c read), B (LSTM c written), C (h written to every copy); `H + 3`
-/// cycles. Counters it needs go onto `seq`; the pipeline's statements are returned.
+/// GRU h), A (tables; LSTM c read), B (LSTM c written), C (h written to every copy). It trails
+/// the matrix-vector groups: unit `j` is issued, one per cycle, once the groups holding its `G`
+/// rows have written them. Counters it needs go onto `seq`; the pipeline's statements are
+/// returned.
 #[allow(clippy::too_many_arguments)]
 fn update_dense(
     b: &mut B,
@@ -2510,8 +2799,7 @@ fn update_dense(
     e: &Engine,
     l: usize,
     cell: Cell,
-    active: Expr,
-    cnt: &Expr,
+    tr: Trail,
     rst: &mut Vec<Stmt>,
     rams: &mut crate::ram::Rams,
     seq: &mut Vec<Stmt>,
@@ -2527,23 +2815,71 @@ fn update_dense(
     let fa = e.act_frac as i32;
     let n_tab = 1usize << zw;
     let g = e.gates();
-    let issue = if ul >= 1 {
-        // a flag set as UPDATE begins and cleared after the last unit is issued (§4.4)
-        let n = format!("l{l}_uiss_q");
-        let r =
-            b.m.reg(&n, Ty::u(1), Some("a unit is issued: set as UPDATE begins"));
-        rst.push(Stmt::Assign(n.clone(), zero()));
-        seq.push(Stmt::If(
-            and(r.clone(), eq_c(cnt, h - 1)),
-            vec![Stmt::Assign(n, zero())],
-            vec![],
-        ));
-        b.wire(&format!("l{l}_uissue"), r)
-    } else {
-        b.wire(&format!("l{l}_uissue"), and(active.clone(), lt_c(cnt, h)))
-    };
-    let clear = not(active);
+    let fp = e.fold.map_or(1, |f| f.p);
+    // readiness: `l<l>_ur_q` = rows written − rows the next unit needs, `P` more per group
+    // written, `G` fewer per unit issued; the next unit is ready when it is not negative, so the
+    // issue is two register bits (its sign and `l<l>_udone_q`), off every counter's path (§4.4)
+    let clear = tr.clear.clone();
+    let urw = bits_for(g * h + fp + g) + 1;
+    let ur = b.m.reg(
+        &format!("l{l}_ur_q"),
+        Ty::s(urw),
+        Some("rows written to z minus the rows the next unit needs"),
+    );
+    let udone = b.m.reg(
+        &format!("l{l}_udone_q"),
+        Ty::u(1),
+        Some("every unit of this timestep is issued"),
+    );
+    let uj = b.m.reg(
+        &format!("l{l}_uj_q"),
+        Ty::u(clog2(h.max(2))),
+        Some("the next unit to issue"),
+    );
+    let issue = b.wire(
+        &format!("l{l}_uissue"),
+        and(
+            not(udone.clone()),
+            not(slice(ur.clone(), urw - 1, 1, false)),
+        ),
+    );
+    let plus = mux(
+        tr.gdone.clone(),
+        konst(fp as i128, Ty::s(urw)),
+        konst(0, Ty::s(urw)),
+    );
+    let minus = mux(
+        issue.clone(),
+        konst(g as i128, Ty::s(urw)),
+        konst(0, Ty::s(urw)),
+    );
+    let urn = b.name(&format!("l{l}_ur_n"), sub(add(ur.clone(), plus), minus));
     let uw = clog2(h.max(2));
+    let idle = vec![
+        Stmt::Assign(format!("l{l}_ur_q"), konst(-(g as i128), Ty::s(urw))),
+        Stmt::Assign(format!("l{l}_udone_q"), zero()),
+        Stmt::Assign(format!("l{l}_uj_q"), uc(0, uw)),
+    ];
+    rst.extend(idle.clone());
+    seq.push(Stmt::If(
+        clear.clone(),
+        idle,
+        vec![
+            Stmt::Assign(format!("l{l}_ur_q"), urn),
+            Stmt::If(
+                issue.clone(),
+                vec![
+                    Stmt::Assign(format!("l{l}_uj_q"), add_c(&uj, 1)),
+                    Stmt::If(
+                        eq_c(&uj, h - 1),
+                        vec![Stmt::Assign(format!("l{l}_udone_q"), one())],
+                        vec![],
+                    ),
+                ],
+                vec![],
+            ),
+        ],
+    ));
     let mut st = Vec::new();
     for (v, what) in [("v0", "A0 → A"), ("va", "A → B"), ("vb", "B → C")] {
         b.m.reg(
@@ -2588,8 +2924,7 @@ fn update_dense(
     let (u1, u2) = if cell == Cell::Gru {
         (uc(0, uw), uc(0, uw))
     } else {
-        let u0 = b.fit(cnt.clone(), uw);
-        let u0 = b.name(&format!("l{l}_u0"), u0);
+        let u0 = b.name(&format!("l{l}_u0"), uj.clone());
         let u1 =
             b.m.reg(&format!("l{l}_u1_q"), Ty::u(uw), Some("unit in stage A"));
         let u2 =
@@ -2652,36 +2987,55 @@ fn update_dense(
                 v
             };
             let bits = b.name(&format!("l{l}_hb"), bits);
-            if h == 1 && l + 1 == d.layers.len() && d.head.is_none() {
-                // the one unit of the output layer is written in UPDATE's last cycle, when OUT
-                // would read it ahead (§4.2): OUT reads this copy of it instead of the RAM
-                b.m.reg(
-                    "out_h_q",
-                    bits.ty(),
-                    Some("h of the single output unit, for OUT"),
-                );
+            let out_layer = l + 1 == d.layers.len() && d.head.is_none();
+            if h == 1 && out_layer {
+                // the one unit of the output layer is written in the compute's last cycle, when
+                // the output would read it ahead (§4.2): the output reads these registers, one
+                // per half, instead of a RAM
+                for k in 0..2 {
+                    b.m.reg(
+                        &format!("out_h{k}_q"),
+                        bits.ty(),
+                        Some(&format!("h of the single output unit, half {k}, for OUT")),
+                    );
+                }
                 seq.push(Stmt::If(
                     vce.clone(),
-                    vec![Stmt::Assign("out_h_q".into(), bits.clone())],
+                    vec![Stmt::If(
+                        tr.half.clone(),
+                        vec![Stmt::Assign("out_h1_q".into(), bits.clone())],
+                        vec![Stmt::Assign("out_h0_q".into(), bits.clone())],
+                    )],
                     vec![],
                 ));
             }
-            for k in 0..d.h_copies(l).len() {
-                let hn = format!("l{l}_h{k}");
+            // every copy (and the GRU update's own), in this timestep's half
+            let mut names: Vec<(String, String)> = (0..d.h_copies(l).len())
+                .map(|k| (format!("l{l}_h{k}"), format!("l{l}_hw{k}")))
+                .collect();
+            if cell == Cell::Gru {
+                names.push((format!("l{l}_hg"), format!("l{l}_hwg")));
+            }
+            if h > 1 && out_layer {
+                names.push((format!("l{l}_ho"), format!("l{l}_hwo")));
+            }
+            for (hn, cn) in names {
                 let nb = rams.buf(&hn)?.banks.len();
                 let aw = rams.aw(&hn)?;
                 let c = modctr(
                     b,
                     seq,
-                    &format!("l{l}_hw{k}"),
+                    &cn,
                     nb,
-                    aw,
+                    aw.saturating_sub(1).max(1),
                     vce.clone(),
                     clear.clone(),
                 );
+                let a = half_addr(b, c.addr.clone(), &tr.half, aw);
+                let a = b.name(&format!("{cn}_a"), a);
                 for j in 0..nb {
                     let we = and(vce.clone(), eq_c(&c.bank, j));
-                    rams.write(&hn, j, we, c.addr.clone(), bits.clone());
+                    rams.write(&hn, j, we, a.clone(), bits.clone());
                 }
             }
             Ok(())
@@ -2744,30 +3098,17 @@ fn update_dense(
         Cell::Gru => {
             let fz = e.pre.frac;
             let wn = e.sig("n_sum").width;
-            // A0 also reads h_{t-1}[j] from copy 0
-            let h0 = format!("l{l}_h0");
+            // A0 also reads h_{t-1}[j], from the update's own copy (one bank): the U lanes read
+            // copy 0 in the same cycles (§4.1)
+            let h0 = format!("l{l}_hg");
             let nb0 = rams.buf(&h0)?.banks.len();
             let haw = rams.aw(&h0)?;
-            let hc = modctr(
-                b,
-                seq,
-                &format!("l{l}_uh"),
-                nb0,
-                haw,
-                issue.clone(),
-                clear.clone(),
-            );
+            let ha = half_addr(b, uj.clone(), &tr.half_prev, haw);
+            let ha = b.name(&format!("l{l}_uha"), ha);
             for k in 0..nb0 {
-                rams.read(&h0, k, issue.clone(), hc.addr.clone());
+                rams.read(&h0, k, issue.clone(), ha.clone());
             }
-            let hsel = crate::ram::sel_reg(
-                b,
-                &mut st,
-                &format!("l{l}_hsel_q"),
-                &hc.bank,
-                nb0,
-                "h bank of the unit in stage A",
-            );
+            let hsel: Option<Expr> = None;
             // A: r, z table reads; xn, hn, h_prev registered
             let zr = gate_bits(b, rams, 0)?;
             let zr = signed_bits(b, &format!("l{l}_zsr"), zr);

@@ -268,7 +268,7 @@ pub struct Engine {
 /// before the requantisation, 2 also the chunk sums before the accumulators, 3 also the ROM
 /// words and activations before the lanes, 4 also the requantisation's sum before its rounding
 /// and saturation, 5 also the lanes' adder trees halfway. `update` levels cut the element-wise update, each adding two cycles to the
-/// UPDATE phase (one register in stage B, one in stage C): 1 registers the products' inputs (the
+/// update's term (one register in stage B, one in stage C): 1 registers the products' inputs (the
 /// DSP input registers), 2 the products, 3 the sums (LSTM: `c'` inside its saturation, and the
 /// rounded `h`), 4 the rounded `tanh` index and `h` (LSTM: inside `h`'s saturation).
 /// ConvLSTM engines are not pipelined (both 0).
@@ -287,7 +287,7 @@ impl Pipe {
     pub const MAX_UPDATE: u32 = 4;
     /// No extra registers: the datapath of generator 0.1.0 (one cycle from ROM to `z`).
     pub const NONE: Pipe = Pipe { mv: 0, update: 0 };
-    /// Cycles the update levels add to the UPDATE phase.
+    /// Cycles the update levels add to the update's term.
     pub fn update_cycles(&self) -> u64 {
         2 * self.update as u64
     }
@@ -470,6 +470,20 @@ impl Buffer {
     }
 }
 
+/// The initiation interval of a design (docs/HARDWARE.md §3, §5) whose timestep takes `latency`
+/// cycles: `IN_LEN` input beats, the compute, `OUT_LEN` output beats. A design that overlaps
+/// timesteps takes the next timestep's input while it computes and emits the last one's output
+/// while it computes the next, so its interval is the longest of the three; one that does not
+/// (ConvLSTM) takes the whole latency.
+pub fn initiation_interval(latency: u64, in_len: usize, out_len: usize, overlapped: bool) -> u64 {
+    let (i, o) = (in_len as u64, out_len as u64);
+    if overlapped {
+        latency.saturating_sub(i + o).max(i).max(o)
+    } else {
+        latency
+    }
+}
+
 /// The most read ports any generated memory may have (docs/HARDWARE.md §4.1).
 pub const MAX_READ_PORTS: usize = 2;
 
@@ -575,9 +589,10 @@ pub struct Design {
     pub out_len: usize,
     /// Output element width.
     pub out_width: u32,
-    /// Cycles per timestep (after `schedule`): the sum of `cycle_terms`.
+    /// Cycles per timestep in a stream of timesteps, the initiation interval (after `schedule`,
+    /// docs/HARDWARE.md §3, §5): [`initiation_interval`] of the latency.
     pub cycles_per_step: u64,
-    /// The terms of `cycles_per_step`, one per controller phase (after `schedule`); the manifest's
+    /// The terms of the latency, one per controller phase (after `schedule`); the manifest's
     /// `cycle_formula` is rendered from them.
     pub cycle_terms: Vec<CycleTerm>,
     /// Buffer memories of the dense layers, after `place-memories` (docs/HARDWARE.md §4.1).
@@ -635,15 +650,46 @@ impl Design {
         };
         if l0.conv.is_none() {
             let s0 = l0.fold.map_or(1, |f| f.s).min(self.in_len);
-            v.push(mk("x".into(), self.in_len, vec![self.x_fmt.width(); s0]));
+            // two halves, element `i` of half `p` at word `2·(i div S₀) + p`: the input fills
+            // one while the compute reads the other (docs/HARDWARE.md §4.2)
+            let mut x = mk("x".into(), self.in_len, vec![self.x_fmt.width(); s0]);
+            x.words = 2 * self.in_len.div_ceil(s0);
+            v.push(x);
         }
         for (l, e) in self.layers.iter().enumerate() {
             if e.conv.is_some() {
                 continue;
             }
+            // two halves per copy, element `j` of half `p` at word `2·(j div S) + p`: the
+            // update writes h_t into one while the U lanes read h_{t−1} from the other (§4.2)
+            let halves = |mut b: Buffer| {
+                b.words = 2 * e.hidden.div_ceil(b.banks.len());
+                b
+            };
             for (k, s) in self.h_copies(l).into_iter().enumerate() {
                 let n = s.min(e.hidden);
-                v.push(mk(format!("l{l}_h{k}"), e.hidden, vec![e.h_fmt.width(); n]));
+                v.push(halves(mk(
+                    format!("l{l}_h{k}"),
+                    e.hidden,
+                    vec![e.h_fmt.width(); n],
+                )));
+            }
+            if e.cell == Some(Cell::Gru) {
+                // the GRU update's own copy: it reads h_{t−1}[j] while the U lanes read copy 0
+                v.push(halves(mk(
+                    format!("l{l}_hg"),
+                    e.hidden,
+                    vec![e.h_fmt.width()],
+                )));
+            }
+            if l + 1 == self.layers.len() && self.head.is_none() && e.hidden > 1 {
+                // the output's copy: it reads timestep t's h while the next compute's U lanes
+                // read copy 0 (with one unit, two registers stand in for it)
+                v.push(halves(mk(
+                    format!("l{l}_ho"),
+                    e.hidden,
+                    vec![e.h_fmt.width()],
+                )));
             }
             if let Some(c) = e.c_fmt {
                 v.push(mk(format!("l{l}_c"), e.hidden, vec![c.width]));
@@ -667,6 +713,18 @@ impl Design {
             v.push(mk(format!("l{l}_z"), g * e.hidden, widths));
         }
         v
+    }
+
+    /// Whether the design overlaps timesteps (docs/HARDWARE.md §4.2): a dense model (LSTM/GRU
+    /// layers, dense head) does; a ConvLSTM model works on one timestep at a time.
+    pub fn overlapped(&self) -> bool {
+        self.layers.iter().all(|e| e.conv.is_none())
+    }
+
+    /// Cycles from a timestep's first input handshake to its last output handshake, with the
+    /// handshakes held high (docs/HARDWARE.md §3): the sum of the cycle terms (after `schedule`).
+    pub fn latency(&self) -> u64 {
+        self.cycle_terms.iter().map(|t| t.cycles).sum()
     }
 
     /// A buffer by name.
@@ -879,16 +937,16 @@ impl Design {
                     .map(|e| e.cycles_mv + e.cycles_update)
                     .sum::<u64>()
                 + self.out_len as u64;
-            if sum != self.cycles_per_step {
+            let terms = self.latency();
+            if terms != sum {
                 return Err(format!(
-                    "after pass `{stage}`: cycles_per_step {} != sum of phases {sum}",
-                    self.cycles_per_step
+                    "after pass `{stage}`: the latency (sum of cycle terms) {terms} != sum of phases {sum}"
                 ));
             }
-            let terms: u64 = self.cycle_terms.iter().map(|t| t.cycles).sum();
-            if terms != self.cycles_per_step {
+            let ii = initiation_interval(sum, self.in_len, self.out_len, self.overlapped());
+            if ii != self.cycles_per_step {
                 return Err(format!(
-                    "after pass `{stage}`: cycles_per_step {} != sum of cycle terms {terms}",
+                    "after pass `{stage}`: cycles_per_step {} != the initiation interval {ii} of latency {sum} (docs/HARDWARE.md §5)",
                     self.cycles_per_step
                 ));
             }

@@ -141,8 +141,7 @@ fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifes
         layers,
         head,
         cycles_per_step: d.cycles_per_step,
-        // the phases do not overlap (docs/HARDWARE.md §4.2)
-        latency: d.cycles_per_step,
+        latency: d.latency(),
         initiation_interval: d.cycles_per_step,
         pipeline: pipe,
         fmax_estimate_mhz: mhz,

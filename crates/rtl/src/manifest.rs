@@ -68,9 +68,9 @@ impl<'de> Deserialize<'de> for Phase {
     }
 }
 
-/// One term of the cycles per timestep: a controller phase as the `schedule` pass counted it
+/// One term of a timestep's latency: a controller phase as the `schedule` pass counted it
 /// (docs/HARDWARE.md §5, §9). `cycle_formula` is rendered from these terms, and their sum is
-/// `cycles_per_step`.
+/// the `latency`; the cycles per timestep follow from it ([`crate::ir::initiation_interval`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CycleTerm {
     /// The phase: `load`, `layer<l>.mv`, `layer<l>.update`, `head.mv` or `out`.
@@ -388,7 +388,8 @@ pub struct Manifest {
     pub layers: Vec<LayerManifest>,
     /// Head.
     pub head: Option<HeadManifest>,
-    /// Exact cycles per timestep (docs/HARDWARE.md §3).
+    /// Exact cycles per timestep in a stream of timesteps, the initiation interval
+    /// (docs/HARDWARE.md §3, §5): a run of `T` timesteps takes `(T − 1)·cycles_per_step + latency`.
     pub cycles_per_step: u64,
     /// Cycles from a timestep's first input handshake to its last output handshake (§3).
     #[serde(default)]
@@ -423,7 +424,7 @@ pub struct Manifest {
     /// The formula with its terms, rendered from `cycle_terms` (machine-checkable:
     /// [`check_cycle_formula`]).
     pub cycle_formula: String,
-    /// The terms of `cycles_per_step`, one per controller phase, as the `schedule` pass counted
+    /// The terms of the `latency`, one per controller phase, as the `schedule` pass counted
     /// them (absent in manifests written before they existed).
     #[serde(default)]
     pub cycle_terms: Vec<CycleTerm>,
@@ -541,7 +542,7 @@ mod tests {
     }
 
     #[test]
-    fn formula_of_every_cell_sums_to_cycles_per_step() {
+    fn formula_of_every_cell_sums_to_the_latency() {
         for (cell, head) in [
             (Cell::Lstm, None),
             (Cell::Gru, Some(3)),
@@ -560,7 +561,17 @@ mod tests {
             let man = g.manifest;
             let (total, terms) =
                 check_cycle_formula(&man.cycle_formula).unwrap_or_else(|e| panic!("{cell:?}: {e}"));
-            assert_eq!(total, man.cycles_per_step, "{}", man.cycle_formula);
+            assert_eq!(total, man.latency, "{}", man.cycle_formula);
+            // a dense model streams: the longest of its input, compute and output; a ConvLSTM
+            // model takes the whole latency per timestep (docs/HARDWARE.md §5)
+            let compute = total - (man.in_len + man.out_len) as u64;
+            let ii = if cell == Cell::ConvLstm {
+                total
+            } else {
+                compute.max(man.in_len as u64).max(man.out_len as u64)
+            };
+            assert_eq!(man.cycles_per_step, ii, "{}", man.cycle_formula);
+            assert_eq!(man.initiation_interval, ii);
             assert_eq!(terms.len(), man.cycle_terms.len());
             let per_engine: u64 = man
                 .layers

@@ -598,10 +598,28 @@ fn override_placement(d: &mut Design, o: &Options) -> Result<(), RtlError> {
 /// docs/HARDWARE.md §4.2).
 pub const UPDATE_DEPTH: u64 = 3;
 
+/// The wait of a dense layer's trailing update (docs/HARDWARE.md §4.2, §5): the update issues
+/// unit `j` in the cycle after the group holding its last row `G·j + G − 1` writes the `z` banks,
+/// and at most one unit per cycle, so its last unit is issued
+/// `D = max_j (H − j − K·(N − 1 − ⌊(G·j + G − 1)/P⌋))` cycles after the MV's last cycle
+/// (`N = ⌈G·H/P⌉` groups of `K` chunks; `D = 1` when the update keeps up with the groups).
+/// `rows_per_unit` is `G`, `p` the engine's `P`, `k` its `K`.
+pub fn update_wait(hidden: usize, rows_per_unit: usize, p: usize, k: usize) -> u64 {
+    let n = (rows_per_unit * hidden).div_ceil(p) as i64;
+    (0..hidden)
+        .map(|j| {
+            let g = ((rows_per_unit * (j + 1) - 1) / p) as i64;
+            hidden as i64 - j as i64 - k as i64 * (n - 1 - g)
+        })
+        .max()
+        .unwrap_or(1)
+        .max(1) as u64
+}
+
 /// Update-pipeline depth after the last unit is issued, ConvLSTM layers (stages A, B, C: §9).
 pub const CONV_UPDATE_DEPTH: u64 = 2;
 
-/// The cycle terms of one folded engine: its MV phase and (layers) its UPDATE phase, each with
+/// The cycle terms of one folded engine: its MV and (layers) the update trailing it, each with
 /// its symbolic and numeric expression (docs/HARDWARE.md §5, §9). The `schedule` pass stores them;
 /// `cycle_formula`, `cycles_mv` and `cycles_update` are read off them.
 pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
@@ -670,11 +688,14 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
                 } else {
                     (" + 2·Lupd".to_string(), format!(" + 2·{pu}"))
                 };
+                // the update trails the groups (§4.2): this term is the cycles after the MV
+                // until the last unit's `h` is written
+                let wait = update_wait(e.hidden, e.gates(), f.p, k as usize);
                 v.push(term(
                     Phase::Update,
-                    format!("H + {d}{us}"),
-                    format!("{} + {d}{un}", e.hidden),
-                    e.hidden as u64 + d + e.pipe.update_cycles(),
+                    format!("{d}{us} + D"),
+                    format!("{d}{un} + {wait}"),
+                    d + e.pipe.update_cycles() + wait,
                 ));
             }
             v
@@ -749,7 +770,8 @@ fn schedule(d: &mut Design, _m: &Model, o: &Options) -> Result<(), RtlError> {
         numeric: d.out_len.to_string(),
         cycles: d.out_len as u64,
     });
-    d.cycles_per_step = terms.iter().map(|t| t.cycles).sum();
     d.cycle_terms = terms;
+    d.cycles_per_step =
+        crate::ir::initiation_interval(d.latency(), d.in_len, d.out_len, d.overlapped());
     Ok(())
 }

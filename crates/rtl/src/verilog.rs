@@ -325,6 +325,9 @@ pub struct View {
     pub ty: Ty,
     /// Per element: (instance name, word address in its `mem`).
     pub elems: Vec<(String, usize)>,
+    /// A memory of two halves (docs/HARDWARE.md §4.1): element address `a` is word `2·a + h`,
+    /// where `h` is this 1-bit signal (the half to show).
+    pub half: Option<String>,
     /// What it shows.
     pub comment: String,
 }
@@ -925,7 +928,20 @@ pub fn print(m: &Module) -> String {
                 v.elems.len().max(1) - 1
             );
             for (i, (inst, a)) in v.elems.iter().enumerate() {
-                let _ = writeln!(s, "    assign {}[{i}] = {inst}.mem[{a}];", v.name);
+                match &v.half {
+                    None => {
+                        let _ = writeln!(s, "    assign {}[{i}] = {inst}.mem[{a}];", v.name);
+                    }
+                    Some(h) => {
+                        let _ = writeln!(
+                            s,
+                            "    assign {}[{i}] = {h} ? {inst}.mem[{}] : {inst}.mem[{}];",
+                            v.name,
+                            2 * a + 1,
+                            2 * a
+                        );
+                    }
+                }
             }
         }
         let _ = writeln!(s, "    /* verilator lint_on UNUSEDSIGNAL */");

@@ -517,7 +517,7 @@ fn cases() -> Vec<Case> {
             kinds: ALL,
             stage: "schedule",
             break_it: |d| d.cycles_per_step += 1,
-            expect: &["cycles_per_step", "sum of phases"],
+            expect: &["cycles_per_step", "initiation interval"],
         },
         Case {
             what: "an update phase (and its term) that disagrees with cycles_per_step",
@@ -532,7 +532,7 @@ fn cases() -> Vec<Case> {
                     .expect("an update term");
                 t.cycles += 1;
             },
-            expect: &["cycles_per_step", "sum of phases"],
+            expect: &["cycles_per_step", "initiation interval"],
         },
         Case {
             what: "an update phase that disagrees with its cycle term",
@@ -608,7 +608,7 @@ fn cases() -> Vec<Case> {
             kinds: ALL,
             stage: "schedule",
             break_it: |d| d.cycles_per_step -= d.out_len as u64,
-            expect: &["cycles_per_step", "sum of phases"],
+            expect: &["cycles_per_step", "initiation interval"],
         },
     ]
 }

@@ -46,7 +46,7 @@ fn verify_refuses_broken_cycle_terms() {
                 t.cycles += 1;
                 t.numeric = format!("{} + 1", t.numeric);
             },
-            &["cycles_per_step", "sum of cycle terms"],
+            &["latency", "sum of cycle terms"],
         ),
         (
             "a term missing: terms no longer sum to the total",
@@ -58,7 +58,7 @@ fn verify_refuses_broken_cycle_terms() {
                     .expect("a term");
                 d.cycle_terms.remove(i);
             },
-            &["cycles_per_step", "sum of cycle terms"],
+            &["latency", "sum of cycle terms"],
         ),
         (
             "a term's expression that evaluates to one more than its cycles",

@@ -6,19 +6,30 @@ use qrnn_rtl::manifest::Manifest;
 
 /// Check a passing co-simulation's cycle figures against the schedule: the manifest's
 /// `cycle_formula` checks term by term ([`qrnn_rtl::manifest::check_cycle_formula`]) and sums to
-/// `cycles_per_step`, its terms are the manifest's `cycle_terms`, and the testbench's PASS line in
-/// `output` (`… timesteps=T … cycles=N cycles_per_step=C`, printed only after it measured every
-/// timestep at `C` cycles) reports `C` equal to that sum and `N = T·C` (the input and output
-/// handshakes held high), or, from a run with backpressure (the line then ends with
-/// `stalls_in=I stalls_out=O`, the testbench having measured every timestep at `C` plus its
-/// stalls), `N = T·C + I + O`. Returns the checked cycles per timestep.
+/// the `latency`, its terms are the manifest's `cycle_terms`, the initiation interval
+/// (`cycles_per_step`) is the one that latency gives ([`qrnn_rtl::ir::initiation_interval`]), and
+/// the testbench's PASS line in `output` (`… timesteps=T … cycles=N cycles_per_step=C`, printed
+/// only after it measured every timestep's latency and interval) reports `C` equal to it and
+/// `N = (T − 1)·II + LATENCY` (the input and output handshakes held high), or, from a run with
+/// backpressure (the line then ends with `stalls_in=I stalls_out=O`), that plus `I + O` for a
+/// core that works on one timestep at a time, and between the two for one that overlaps them
+/// (docs/HARDWARE.md §3). Returns the checked initiation interval.
 pub fn check_cycles(man: &Manifest, output: &str) -> Result<u64, SimError> {
     let (total, terms) = qrnn_rtl::manifest::check_cycle_formula(&man.cycle_formula)
         .map_err(|e| SimError::Cycles(e.to_string()))?;
-    if total != man.cycles_per_step {
+    if total != man.latency {
         return Err(SimError::Cycles(format!(
-            "cycle_formula `{}` totals {total}, cycles_per_step is {}",
-            man.cycle_formula, man.cycles_per_step
+            "cycle_formula `{}` totals {total}, the latency is {}",
+            man.cycle_formula, man.latency
+        )));
+    }
+    let ii = man.initiation_interval;
+    let overlapped = man.layers.iter().all(|l| l.cell != "convlstm");
+    let want_ii = qrnn_rtl::ir::initiation_interval(total, man.in_len, man.out_len, overlapped);
+    if ii != want_ii || man.cycles_per_step != ii {
+        return Err(SimError::Cycles(format!(
+            "the initiation interval is {ii} and cycles_per_step {}, the latency {total} gives {want_ii} (docs/HARDWARE.md §5)",
+            man.cycles_per_step
         )));
     }
     let listed: Vec<(String, u64)> = man
@@ -58,13 +69,21 @@ pub fn check_cycles(man: &Manifest, output: &str) -> Result<u64, SimError> {
         field("cycles_per_step")?,
     );
     let stalled = stalls("stalls_in")? + stalls("stalls_out")?;
-    if per_step != total || cycles != steps * total + stalled {
+    // T timesteps take (T − 1)·II + LATENCY held high, plus every stall when the core works on
+    // one timestep at a time, at most that when it overlaps them (docs/HARDWARE.md §3)
+    let nominal = steps.saturating_sub(1) * ii + total;
+    let ok = if ii < total && stalled > 0 {
+        cycles >= nominal && cycles <= nominal + stalled
+    } else {
+        cycles == nominal + stalled
+    };
+    if per_step != ii || !ok {
         return Err(SimError::Cycles(format!(
             "measured {cycles} cycles over {steps} timesteps ({per_step} per timestep, {stalled} \
-             stall cycles), the cycle_formula says {total} per timestep: `{pass}`"
+             stall cycles), the compiler says ({steps} − 1)·{ii} + {total} = {nominal}: `{pass}`"
         )));
     }
-    Ok(total)
+    Ok(ii)
 }
 
 #[cfg(test)]

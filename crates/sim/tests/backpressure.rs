@@ -1,19 +1,22 @@
 //! The testbench's backpressure mode (`+backpressure=SEED`, docs/HARDWARE.md §3 "with
 //! backpressure") can fail, and fails for the reasons it is there for:
 //!
-//! - `stall_counting_and_the_contract_are_load_bearing`: a generated GRU passes with backpressure
-//!   on Icarus; the testbench with its input stalls, or its output stalls, left uncounted still
-//!   passes with `in_valid` and `out_ready` held high but fails with backpressure (`FAIL cycles:`),
-//!   and told one cycle more per timestep (`QRNN_CYCLES_PER_STEP`, latency and II of `qrnn.json`)
-//!   it fails with backpressure too.
+//! - `stall_counting_and_the_contract_are_load_bearing`: a generated GRU (which overlaps
+//!   timesteps) passes with backpressure on Icarus; the testbench with its input stalls, or its
+//!   output stalls, left uncounted still passes with `in_valid` and `out_ready` held high but fails
+//!   with backpressure (`FAIL cycles:`; the output stalls under heavy output backpressure, where
+//!   the overlap cannot absorb them), and told one cycle more per timestep
+//!   (`QRNN_CYCLES_PER_STEP`, latency and II of `qrnn.json`) it fails with backpressure too.
 //! - `hand_written_cores`: the testbench against three small hand-written cores (an identity
 //!   function of two elements per timestep, no probes): one that works on one timestep at a time
 //!   passes with and without backpressure; one that loses a cycle after each output stall passes
 //!   held high and fails with backpressure; one that takes the next timestep's input while the
 //!   last one's output is pending (II < latency) passes held high (exact figures) and with
-//!   backpressure (figures at most the held-high ones plus the stalls), on Verilator and Icarus.
-//!   Without these the bound of a core that overlaps timesteps would not run in any test: no
-//!   generated core overlaps today.
+//!   backpressure (figures at least the held-high ones and at most those plus the stalls so
+//!   far), on Verilator and Icarus; the same with a lost cycle per output stall fails under heavy
+//!   output backpressure.
+//!   Generated dense cores overlap timesteps too (the GRU above, the co-simulation matrices and
+//!   the fuzzer); these small cores make each side of the bound fail on purpose.
 
 mod common;
 use common::{project_files, write_files};
@@ -22,7 +25,7 @@ use qrnn_model::example::{example, ExampleSpec};
 use qrnn_model::{Cell, Scheme};
 use qrnn_project::Request;
 use qrnn_rtl::{EngineId, Fold};
-use qrnn_sim::{icarus_with, verilator_fast_with, Outcome, RunOpts, Stimulus, Tool};
+use qrnn_sim::{icarus_with, verilator_fast_with, Backpressure, Outcome, RunOpts, Stimulus, Tool};
 use std::path::Path;
 
 fn first_fail(out: &Outcome) -> &str {
@@ -70,9 +73,19 @@ fn stall_counting_and_the_contract_are_load_bearing() {
     let out = icarus_with(dir.path(), &bp).unwrap();
     common::check_backpressure("gru", "Icarus", &man, &out);
 
-    for (what, from) in [
-        ("input stalls", "stalls_in = stalls_in + 1;"),
-        ("output stalls", "stalls_out = stalls_out + 1;"),
+    // the core overlaps timesteps, so an output stall delays nothing while the output of a
+    // timestep still ends before the next compute needs it: uncounted output stalls show under
+    // heavy output backpressure (docs/HARDWARE.md §3)
+    let heavy_out = RunOpts {
+        backpressure: Some(Backpressure {
+            seed: 3,
+            in_percent: 0,
+            out_percent: 90,
+        }),
+    };
+    for (what, from, bp) in [
+        ("input stalls", "stalls_in = stalls_in + 1;", bp),
+        ("output stalls", "stalls_out = stalls_out + 1;", heavy_out),
     ] {
         mutate_tb(dir.path(), from, "");
         let out = icarus_with(dir.path(), &held).unwrap();
@@ -95,12 +108,18 @@ fn stall_counting_and_the_contract_are_load_bearing() {
     let params = dir.path().join("sim/tb_params.vh");
     let text = std::fs::read_to_string(&params).unwrap();
     let c = man.cycles_per_step;
-    assert_eq!((man.latency, man.initiation_interval), (c, c));
+    // a dense core overlaps timesteps (docs/HARDWARE.md §4.2)
+    assert_eq!(man.initiation_interval, c);
+    assert!(man.latency > c, "latency {} II {c}", man.latency);
     let mut wrong = text.clone();
-    for key in ["QRNN_CYCLES_PER_STEP", "QRNN_LATENCY", "QRNN_II"] {
+    for (key, v) in [
+        ("QRNN_CYCLES_PER_STEP", c),
+        ("QRNN_LATENCY", man.latency),
+        ("QRNN_II", c),
+    ] {
         let (a, b) = (
-            format!("`define {key} {c}\n"),
-            format!("`define {key} {}\n", c + 1),
+            format!("`define {key} {v}\n"),
+            format!("`define {key} {}\n", v + 1),
         );
         assert!(wrong.contains(&a), "{key} in {text}");
         wrong = wrong.replace(&a, &b);
@@ -265,9 +284,21 @@ fn hand_written_cores() {
                 "{name} ({sim}): the held-high run must pass:\n{}",
                 out.output
             );
-            // several seeds: a lost cycle needs an output stall to show
+            // several seeds: a lost cycle needs an output stall to show, and in a core that
+            // overlaps timesteps one that is not absorbed by the overlap: heavy output
+            // backpressure there
             for seed in 1..=4 {
-                let out = run(&RunOpts::backpressure(seed));
+                let o = match (overlap, lag) {
+                    (true, true) => RunOpts {
+                        backpressure: Some(Backpressure {
+                            seed,
+                            in_percent: 0,
+                            out_percent: 90,
+                        }),
+                    },
+                    _ => RunOpts::backpressure(seed),
+                };
+                let out = run(&o);
                 if passes_bp {
                     assert!(
                         out.pass,

@@ -112,11 +112,12 @@ module qrnn_tb;
     // The cycle contract of one interval (docs/HARDWARE.md §3): `got` cycles, `nom` with in_valid
     // and out_ready held high, `st` stall cycles inside it. A core that works on one timestep at a
     // time (II = LATENCY) takes exactly nom + st; one that overlaps timesteps takes nom without
-    // backpressure and at most nom + st with it (a stall can overlap another timestep's work).
+    // backpressure and with it at most nom plus the stalls of the run so far (a stall can overlap
+    // another timestep's work, and one before the interval can delay it).
     function interval_ok(input integer got, input integer nom, input integer st);
         begin
             if (bp_on != 0 && `QRNN_II < `QRNN_LATENCY) begin
-                interval_ok = got <= nom + st;
+                interval_ok = got >= nom && got <= nom + stalls_in + stalls_out;
             end else begin
                 interval_ok = got == nom + st;
             end

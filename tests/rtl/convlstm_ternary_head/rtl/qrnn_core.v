@@ -14,7 +14,7 @@ module qrnn_core (
     output wire [15:0] out_data,
     output wire [0:0] out_last
 );
-    // controller phase: LOAD, per layer MV and UPDATE, head MV, OUT
+    // controller phase: LOAD, per layer MV (with its update), head MV, OUT
     reg [1:0] ph_q;
     // cycle (or beat) within the phase
     /* verilator lint_off UNUSEDSIGNAL */
