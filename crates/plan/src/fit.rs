@@ -181,10 +181,11 @@ impl Stream {
     }
     /// The largest latency whose cycles per timestep are at most `ii` (-1: none).
     pub fn latency_cap(&self, ii: u64) -> i64 {
-        let (i, o) = (self.in_len as u64, self.out_len as u64);
+        // II = max(C, IN_LEN + 1, OUT_LEN + 1), LATENCY = IN_LEN + 1 + C + OUT_LEN
+        let (i, o) = (self.in_len as u64 + 1, self.out_len as u64);
         match self.overlapped {
             false => ii as i64,
-            true if ii < i.max(o) => -1,
+            true if ii < i.max(o + 1) => -1,
             true => (ii + i + o) as i64,
         }
     }

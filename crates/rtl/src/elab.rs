@@ -891,9 +891,9 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         let tc = b.m.reg(
             "tc_q",
             Ty::u(tw),
-            Some("cycles since the compute of the last timestep began (saturates at II - 1)"),
+            Some("cycles since the compute of the last timestep began (wraps; only its first II cycles matter)"),
         );
-        rst_stmts.push(Stmt::Assign("tc_q".into(), uc(ii - 1, tw)));
+        rst_stmts.push(Stmt::Assign("tc_q".into(), uc(0, tw)));
         let ibw = bits_for(d.in_len);
         let ib =
             b.m.reg("ib_q", Ty::u(ibw), Some("input beat within the timestep"));
@@ -913,13 +913,25 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             let w = if n == "ib_q" { ibw } else { 1 };
             rst_stmts.push(Stmt::Assign(n.into(), uc(0, w)));
         }
-        let from = ii - d.in_len;
-        let win = if from == 0 {
-            one()
-        } else {
-            not(lt_c(&tc, from))
-        };
-        let in_rdy = b.wire("in_rdy", and(not(xrdy.clone()), win));
+        // the window of the next input opens II − IN_LEN − 1 cycles after a compute starts
+        // (`win_q`), so that its last beat is in by II − 2 and the compute can start at II from
+        // registers alone; `tok_q`: II cycles since the last start by the end of this cycle. Both
+        // flags step when `tc_q` reaches the cycle before theirs, so no comparison of `tc_q`
+        // reaches `in_ready` or `go` (docs/HARDWARE.md §4.2, §4.5)
+        let from = ii - d.in_len - 1;
+        let win = b.m.reg(
+            "win_q",
+            Ty::u(1),
+            Some("the next timestep's input may come (its window is open)"),
+        );
+        let tok = b.m.reg(
+            "tok_q",
+            Ty::u(1),
+            Some("II cycles since the last compute began, by the end of this cycle"),
+        );
+        rst_stmts.push(Stmt::Assign("win_q".into(), one()));
+        rst_stmts.push(Stmt::Assign("tok_q".into(), one()));
+        let in_rdy = b.wire("in_rdy", and(not(xrdy.clone()), win.clone()));
         let in_fire = b.wire("in_fire", and(in_valid.clone(), in_rdy.clone()));
         let first = b.wire("in_first", and(in_fire.clone(), eq_c(&ib, 0)));
         let ilast = b.wire("in_last", and(in_fire.clone(), eq_c(&ib, d.in_len - 1)));
@@ -956,17 +968,15 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             vec![],
         ));
         seq.push(Stmt::If(
-            first.clone(),
+            first,
             vec![Stmt::Assign("xseq_q".into(), in_seq_start.clone())],
             vec![],
         ));
-        // the compute may start: its input complete, II cycles since the last start, and at
-        // most this timestep's predecessor not yet out (`o_n`: timesteps computed and not out
-        // after this cycle, counted below)
-        let have = b.wire("x_have", bin(BinOp::Or, xrdy.clone(), ilast.clone()));
-        let t_ok = eq_c(&tc, ii - 1);
+        // the compute may start: its input in (a register), II cycles since the last start, and
+        // at most this timestep's predecessor not yet out after this cycle (`out_ok`, from
+        // registers, below)
         let o_ok = Expr::Ref("out_ok".into(), Ty::u(1));
-        let go = b.wire("go", and(and(have, t_ok), o_ok));
+        let go = b.wire("go", and(and(xrdy.clone(), tok.clone()), o_ok));
         let go_fire = b.wire(
             "c_start",
             and(go, bin(BinOp::Or, in_ph[0].clone(), cend.clone())),
@@ -978,20 +988,34 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 not(go_fire.clone()),
             ),
         ));
+        let at = |v: usize| if v == 0 { zero() } else { eq_c(&tc, v - 1) };
         seq.push(Stmt::If(
             go_fire.clone(),
-            vec![Stmt::Assign("tc_q".into(), uc(0, tw))],
-            vec![Stmt::If(
-                eq_c(&tc, ii - 1),
-                vec![],
-                vec![Stmt::Assign("tc_q".into(), add_c(&tc, 1))],
-            )],
+            vec![
+                Stmt::Assign("tc_q".into(), uc(0, tw)),
+                Stmt::Assign("win_q".into(), if from == 0 { one() } else { zero() }),
+                Stmt::Assign("tok_q".into(), zero()),
+            ],
+            vec![
+                // free-running between starts (no enable, no comparison on its path): the flags
+                // are set once it passes their cycle and stay set until the next start
+                Stmt::Assign("tc_q".into(), add_c(&tc, 1)),
+                Stmt::If(
+                    at(ii - 1),
+                    vec![Stmt::Assign("tok_q".into(), one())],
+                    vec![],
+                ),
+            ]
+            .into_iter()
+            .chain(
+                (from > 0)
+                    .then(|| Stmt::If(at(from), vec![Stmt::Assign("win_q".into(), one())], vec![])),
+            )
+            .collect(),
         ));
-        // in_seq_start came with the first beat (this cycle's, when it is also the last)
-        let seq_go = mux(first, in_seq_start.clone(), xseq);
-        let seq_go = b.wire("seq_go", seq_go);
+        // in_seq_start came with the timestep's first beat, a cycle or more ago
         start.push(Stmt::If(
-            seq_go,
+            xseq,
             (0..d.layers.len())
                 .map(|l| Stmt::Assign(format!("l{l}_fresh_q"), one()))
                 .collect(),
@@ -2025,13 +2049,15 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             vec![],
         ));
         // timesteps computed and not yet out after this cycle: at most one when the next
-        // compute starts (`go`)
-        let n = add(
-            add(b.ext(ovq.clone(), 2), b.ext(opend.clone(), 2)),
-            b.ext(cend.clone(), 2),
+        // compute starts (`go`). From the registers alone: none now when the compute ends in
+        // this cycle (it adds one), at most one otherwise; an output ending in this cycle is not
+        // counted, which costs nothing held high (OUT_LEN < II)
+        let ook = mux(
+            cend.clone(),
+            and(not(ovq.clone()), not(opend.clone())),
+            not(and(ovq.clone(), opend.clone())),
         );
-        let lim = add(uc(1, 2), b.ext(oend.clone(), 2));
-        b.wire("out_ok", not(bin(BinOp::Gt, n, lim)));
+        b.wire("out_ok", ook);
         (ovq, eq_c(&ob, d.out_len - 1))
     } else {
         let v = in_ph[phases.len() - 1].clone();

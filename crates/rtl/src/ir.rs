@@ -471,14 +471,15 @@ impl Buffer {
 }
 
 /// The initiation interval of a design (docs/HARDWARE.md §3, §5) whose timestep takes `latency`
-/// cycles: `IN_LEN` input beats, the compute, `OUT_LEN` output beats. A design that overlaps
-/// timesteps takes the next timestep's input while it computes and emits the last one's output
-/// while it computes the next, so its interval is the longest of the three; one that does not
-/// (ConvLSTM) takes the whole latency.
+/// cycles. A design that overlaps timesteps takes `IN_LEN + 1` cycles for its input (the beats and
+/// the cycle its compute starts from registers), the compute `C`, `OUT_LEN` for its output; it
+/// takes the next timestep's input while it computes and emits the last one's output while it
+/// computes the next, so its interval is `max(C, IN_LEN + 1, OUT_LEN + 1)` (a port needs a
+/// cycle between timesteps). One that does not (ConvLSTM) takes the whole latency.
 pub fn initiation_interval(latency: u64, in_len: usize, out_len: usize, overlapped: bool) -> u64 {
-    let (i, o) = (in_len as u64, out_len as u64);
+    let (i, o) = (in_len as u64 + 1, out_len as u64);
     if overlapped {
-        latency.saturating_sub(i + o).max(i).max(o)
+        latency.saturating_sub(i + o).max(i).max(o + 1)
     } else {
         latency
     }
@@ -932,6 +933,7 @@ impl Design {
         }
         if stage == "schedule" {
             let sum: u64 = self.in_len as u64
+                + u64::from(self.overlapped())
                 + self
                     .engines()
                     .map(|e| e.cycles_mv + e.cycles_update)

@@ -369,11 +369,16 @@ pub fn loader_module(d: &Design, header_comment: Vec<String>) -> Result<Module, 
     }
     let last = b.name("seg_last", last);
     let byte0 = b.name("byte_odd", slice(byte.clone(), 0, 1, false));
-    let write = vec![
-        set("we_q", one()),
+    // the word, its address and block are registered every cycle (`we_q` says when they are a
+    // write), so the deep condition of a write enables only the counters: as the enable of the
+    // data registers too it was promoted to a global clock enable, on the core's critical path
+    let free = [
         set("wd_q", cat(vec![hi.clone(), full.clone()])),
         set("wa_q", addr.clone()),
         set("ws_q", seg.clone()),
+    ];
+    let write = vec![
+        set("we_q", one()),
         Stmt::If(
             bin(BinOp::Eq, addr.clone(), last),
             vec![set("seg_q", add_c(&seg, 1)), set("addr_q", uc(0, aw))],
@@ -458,6 +463,7 @@ pub fn loader_module(d: &Design, header_comment: Vec<String>) -> Result<Module, 
         set("we_q", zero()),
     ];
     b.m.seq = vec![Stmt::If(rst, reset, run)];
+    b.m.seq.extend(free);
     Ok(b.m)
 }
 

@@ -562,13 +562,17 @@ mod tests {
             let (total, terms) =
                 check_cycle_formula(&man.cycle_formula).unwrap_or_else(|e| panic!("{cell:?}: {e}"));
             assert_eq!(total, man.latency, "{}", man.cycle_formula);
-            // a dense model streams: the longest of its input, compute and output; a ConvLSTM
-            // model takes the whole latency per timestep (docs/HARDWARE.md §5)
-            let compute = total - (man.in_len + man.out_len) as u64;
+            // a dense model streams: the longest of its input (and the cycle its compute starts
+            // in), compute and output (and a cycle between timesteps); a ConvLSTM model takes the
+            // whole latency per timestep (docs/HARDWARE.md §5)
+            let start = u64::from(cell != Cell::ConvLstm);
+            let compute = total - (man.in_len + man.out_len) as u64 - start;
             let ii = if cell == Cell::ConvLstm {
                 total
             } else {
-                compute.max(man.in_len as u64).max(man.out_len as u64)
+                compute
+                    .max(man.in_len as u64 + 1)
+                    .max(man.out_len as u64 + 1)
             };
             assert_eq!(man.cycles_per_step, ii, "{}", man.cycle_formula);
             assert_eq!(man.initiation_interval, ii);
@@ -581,7 +585,7 @@ mod tests {
                 .sum();
             assert_eq!(
                 total,
-                man.in_len as u64 + per_engine + man.out_len as u64,
+                man.in_len as u64 + start + per_engine + man.out_len as u64,
                 "{}",
                 man.cycle_formula
             );

@@ -746,11 +746,18 @@ fn schedule(d: &mut Design, _m: &Model, o: &Options) -> Result<(), RtlError> {
     for e in d.layers.iter_mut().chain(d.head.iter_mut()) {
         e.pipe = if e.conv.is_none() { pipe } else { Pipe::NONE };
     }
+    // a design that overlaps timesteps starts a compute in the second cycle after the last
+    // input beat, from registers alone (docs/HARDWARE.md §4.2)
+    let start = u64::from(d.overlapped());
     let mut terms = vec![CycleTerm {
         phase: Phase::Load,
-        symbolic: "IN_LEN".into(),
-        numeric: d.in_len.to_string(),
-        cycles: d.in_len as u64,
+        symbolic: if start == 1 { "IN_LEN + 1" } else { "IN_LEN" }.into(),
+        numeric: if start == 1 {
+            format!("{} + 1", d.in_len)
+        } else {
+            d.in_len.to_string()
+        },
+        cycles: d.in_len as u64 + start,
     }];
     for e in d.layers.iter_mut().chain(d.head.iter_mut()) {
         let t = engine_cycle_terms(e)?;

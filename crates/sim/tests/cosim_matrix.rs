@@ -4,7 +4,8 @@
 //! against the golden model's vectors: every output and every layer's h and c at every timestep
 //! equal, and the cycle count equal to the compiler's prediction. A subset also runs on Icarus, and
 //! a subset (LSTM and GRU, multi-bit and 1-bit activations, folded and wide, one on Icarus too) a
-//! second time with random backpressure on the input and output handshakes.
+//! second time with random backpressure on the input and output handshakes. Two more designs
+//! stream at the pace of their input or output port (`II = IN_LEN + 1`, `II = OUT_LEN + 1`).
 
 mod common;
 
@@ -136,4 +137,54 @@ fn lut_multipliers_beyond_the_dsp_budget() {
         man.lut_products
     );
     cosim("lut_multipliers_beyond_the_dsp_budget", &m, &o, true);
+}
+
+/// Timesteps overlap (docs/HARDWARE.md §4.2): a design whose input is longer than its compute
+/// (`II = IN_LEN + 1`: an LSTM 64→2 at 8×16) and one whose output is (`II = OUT_LEN + 1`: a GRU
+/// 2→3 with a 40-output head at 8×16) stream at the pace of that port. Each is co-simulated held high
+/// (every timestep's latency and interval exact) and with random backpressure, on Verilator and
+/// Icarus.
+#[test]
+fn input_and_output_bound_designs_stream_at_their_ports_pace() {
+    for (name, cell, input, hidden, head) in [
+        ("input_bound_lstm", Lstm, 64, 2, None),
+        ("output_bound_gru", Gru, 2, 3, Some(40)),
+    ] {
+        let mut spec = ExampleSpec::new(cell, Ternary, input, hidden, 13);
+        spec.head = head;
+        let m = example(&spec);
+        let mut o = Request::default();
+        o.folds.pin(
+            EngineId::Layer(0),
+            Fold {
+                p: 8.min(m.layers[0].rows()),
+                s: 16.min(input.max(hidden)),
+            },
+        );
+        if let Some(h) = &m.head {
+            o.folds.pin(
+                EngineId::Head,
+                Fold {
+                    p: 8.min(h.outputs()),
+                    s: 16.min(hidden),
+                },
+            );
+        }
+        let stim = qrnn_sim::Stimulus::random(&m, &[2], 1);
+        let (man, _) = common::project_files(&m, &o, &stim).expect("generates");
+        let port = if head.is_some() {
+            man.out_len
+        } else {
+            man.in_len
+        } as u64;
+        // a port takes one cycle more than its beats between timesteps (docs/HARDWARE.md §5)
+        assert_eq!(
+            man.cycles_per_step,
+            port + 1,
+            "{name}: {}",
+            man.cycle_formula
+        );
+        assert!(man.latency > man.cycles_per_step, "{name}");
+        common::cosim_with(name, &m, &o, &[4, 1, 3], 11, true, Some(7));
+    }
 }

@@ -106,7 +106,7 @@ module qrnn_core (
     // head outputs (point `head`)
     reg signed [15:0] y_q [0:3];
     wire [0:0] c_end = in_HEAD & (cnt_q == 6'h6);
-    // cycles since the compute of the last timestep began (saturates at II - 1)
+    // cycles since the compute of the last timestep began (wraps; only its first II cycles matter)
     reg [6:0] tc_q;
     // input beat within the timestep
     reg [1:0] ib_q;
@@ -116,7 +116,11 @@ module qrnn_core (
     reg [0:0] xh_q;
     // the input being taken (or waiting) starts a sequence
     reg [0:0] xseq_q;
-    wire [0:0] in_rdy = (~xrdy_q) & (~(tc_q < 7'h41));
+    // the next timestep's input may come (its window is open)
+    reg [0:0] win_q;
+    // II cycles since the last compute began, by the end of this cycle
+    reg [0:0] tok_q;
+    wire [0:0] in_rdy = (~xrdy_q) & win_q;
     wire [0:0] in_fire = in_valid & in_rdy;
     wire [0:0] in_first = in_fire & (ib_q == 2'h0);
     wire [0:0] in_last = in_fire & (ib_q == 2'h1);
@@ -127,10 +131,8 @@ module qrnn_core (
     wire [0:0] ld_wrap_2 = ld_bk_q == 1'h1;
     wire [0:0] ld_bk_n_3 = in_last ? 1'h0 : (in_fire ? (ld_wrap_2 ? 1'h0 : (ld_bk_q + 1'h1)) : ld_bk_q);
     wire [0:0] ld_ad_n_4 = in_last ? 1'h0 : (in_fire ? (ld_wrap_2 ? (ld_ad_q + 1'h1) : ld_ad_q) : ld_ad_q);
-    wire [0:0] x_have = xrdy_q | in_last;
-    wire [0:0] go = (x_have & (tc_q == 7'h42)) & out_ok;
+    wire [0:0] go = (xrdy_q & tok_q) & out_ok;
     wire [0:0] c_start = go & (in_WAIT | c_end);
-    wire [0:0] seq_go = in_first ? in_seq_start : xseq_q;
     wire [0:0] l0_pend = in_MV0 & (cnt_q == 6'h20);
     wire [0:0] l0_clr = (~in_MV0) | l0_pend;
     // the engine issues: set as MV begins
@@ -827,7 +829,7 @@ module qrnn_core (
     wire [0:0] out_fire = ov_q & out_ready;
     wire [0:0] out_end = out_fire & (ob_q == 2'h1);
     wire [0:0] out_start = (c_end | opend_q) & ((~ov_q) | out_end);
-    wire [0:0] out_ok = ~((({1'h0, ov_q} + {1'h0, opend_q}) + {1'h0, c_end}) > (2'h1 + {1'h0, out_end}));
+    wire [0:0] out_ok = c_end ? ((~ov_q) & (~opend_q)) : (~(ov_q & opend_q));
     wire signed [15:0] out_elem_239 = y_q[{ob_q[0], ohp_q}];
     wire [0:0] l0_h0_b0_we_240 = l0_vc4_q & (l0_hw0_bk_q == 1'h0);
     wire [1:0] l0_h0_b0_ra_241 = l0_issue ? l0_ura_7 : l1_wra_110;
@@ -1078,11 +1080,13 @@ module qrnn_core (
             hp_q <= 1'h0;
             l0_fresh_q <= 1'h1;
             l1_fresh_q <= 1'h1;
-            tc_q <= 7'h42;
+            tc_q <= 7'h0;
             ib_q <= 2'h0;
             xrdy_q <= 1'h0;
             xh_q <= 1'h0;
             xseq_q <= 1'h0;
+            win_q <= 1'h1;
+            tok_q <= 1'h1;
             ld_bk_q <= 1'h0;
             ld_ad_q <= 1'h0;
             l0_iss_q <= 1'h0;
@@ -1155,10 +1159,15 @@ module qrnn_core (
             xrdy_q <= (xrdy_q | in_last) & (~c_start);
             if (c_start) begin
                 tc_q <= 7'h0;
+                win_q <= 1'h0;
+                tok_q <= 1'h0;
             end else begin
-                if (tc_q == 7'h42) begin
-                end else begin
-                    tc_q <= tc_q + 7'h1;
+                tc_q <= tc_q + 7'h1;
+                if (tc_q == 7'h41) begin
+                    tok_q <= 1'h1;
+                end
+                if (tc_q == 7'h3f) begin
+                    win_q <= 1'h1;
                 end
             end
             if (l0_iss_q & (cnt_q == 6'he)) begin
@@ -1428,7 +1437,7 @@ module qrnn_core (
                 mv_wa_q <= 4'h0;
                 mv_ua_q <= 4'h0;
                 l0_iss_q <= 1'h1;
-                if (seq_go) begin
+                if (xseq_q) begin
                     l0_fresh_q <= 1'h1;
                     l1_fresh_q <= 1'h1;
                 end
@@ -1484,7 +1493,7 @@ module qrnn_core (
                         mv_wa_q <= 4'h0;
                         mv_ua_q <= 4'h0;
                         l0_iss_q <= 1'h1;
-                        if (seq_go) begin
+                        if (xseq_q) begin
                             l0_fresh_q <= 1'h1;
                             l1_fresh_q <= 1'h1;
                         end

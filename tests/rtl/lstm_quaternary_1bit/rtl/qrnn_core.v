@@ -68,7 +68,7 @@ module qrnn_core (
     (* rom_style = "logic" *)
     reg signed [15:0] l0_b [0:7];
     wire [0:0] c_end = in_MV0 & (cnt_q == 6'h21);
-    // cycles since the compute of the last timestep began (saturates at II - 1)
+    // cycles since the compute of the last timestep began (wraps; only its first II cycles matter)
     reg [5:0] tc_q;
     // input beat within the timestep
     reg [1:0] ib_q;
@@ -78,7 +78,11 @@ module qrnn_core (
     reg [0:0] xh_q;
     // the input being taken (or waiting) starts a sequence
     reg [0:0] xseq_q;
-    wire [0:0] in_rdy = (~xrdy_q) & (~(tc_q < 6'h1f));
+    // the next timestep's input may come (its window is open)
+    reg [0:0] win_q;
+    // II cycles since the last compute began, by the end of this cycle
+    reg [0:0] tok_q;
+    wire [0:0] in_rdy = (~xrdy_q) & win_q;
     wire [0:0] in_fire = in_valid & in_rdy;
     wire [0:0] in_first = in_fire & (ib_q == 2'h0);
     wire [0:0] in_last = in_fire & (ib_q == 2'h2);
@@ -89,10 +93,8 @@ module qrnn_core (
     wire [0:0] ld_wrap_2 = ld_bk_q == 2'h2;
     wire [1:0] ld_bk_n_3 = in_last ? 2'h0 : (in_fire ? (ld_wrap_2 ? 2'h0 : (ld_bk_q + 2'h1)) : ld_bk_q);
     wire [0:0] ld_ad_n_4 = in_last ? 1'h0 : (in_fire ? (ld_wrap_2 ? (ld_ad_q + 1'h1) : ld_ad_q) : ld_ad_q);
-    wire [0:0] x_have = xrdy_q | in_last;
-    wire [0:0] go = (x_have & (tc_q == 6'h21)) & out_ok;
+    wire [0:0] go = (xrdy_q & tok_q) & out_ok;
     wire [0:0] c_start = go & (in_WAIT | c_end);
-    wire [0:0] seq_go = in_first ? in_seq_start : xseq_q;
     wire [0:0] l0_pend = in_MV0 & (cnt_q == 6'h21);
     wire [0:0] l0_clr = (~in_MV0) | l0_pend;
     // the engine issues: set as MV begins
@@ -333,7 +335,7 @@ module qrnn_core (
     wire [0:0] out_fire = ov_q & out_ready;
     wire [0:0] out_end = out_fire & (ob_q == 2'h1);
     wire [0:0] out_start = (c_end | opend_q) & ((~ov_q) | out_end);
-    wire [0:0] out_ok = ~((({1'h0, ov_q} + {1'h0, opend_q}) + {1'h0, c_end}) > (2'h1 + {1'h0, out_end}));
+    wire [0:0] out_ok = c_end ? ((~ov_q) & (~opend_q)) : (~(ov_q & opend_q));
     /* verilator lint_off UNUSEDSIGNAL */
     wire [1:0] out_next_75 = ((~ov_q) | out_end) ? 2'h0 : (out_fire ? (ob_q + 2'h1) : ob_q);
     /* verilator lint_on UNUSEDSIGNAL */
@@ -492,11 +494,13 @@ module qrnn_core (
             cnt_q <= 6'h0;
             hp_q <= 1'h0;
             l0_fresh_q <= 1'h1;
-            tc_q <= 6'h21;
+            tc_q <= 6'h0;
             ib_q <= 2'h0;
             xrdy_q <= 1'h0;
             xh_q <= 1'h0;
             xseq_q <= 1'h0;
+            win_q <= 1'h1;
+            tok_q <= 1'h1;
             ld_bk_q <= 2'h0;
             ld_ad_q <= 1'h0;
             l0_iss_q <= 1'h0;
@@ -541,10 +545,15 @@ module qrnn_core (
             xrdy_q <= (xrdy_q | in_last) & (~c_start);
             if (c_start) begin
                 tc_q <= 6'h0;
+                win_q <= 1'h0;
+                tok_q <= 1'h0;
             end else begin
-                if (tc_q == 6'h21) begin
-                end else begin
-                    tc_q <= tc_q + 6'h1;
+                tc_q <= tc_q + 6'h1;
+                if (tc_q == 6'h20) begin
+                    tok_q <= 1'h1;
+                end
+                if (tc_q == 6'h1d) begin
+                    win_q <= 1'h1;
                 end
             end
             if (l0_iss_q & (cnt_q == 6'hf)) begin
@@ -663,7 +672,7 @@ module qrnn_core (
                 mv_wa_q <= 4'h0;
                 mv_ua_q <= 4'h0;
                 l0_iss_q <= 1'h1;
-                if (seq_go) begin
+                if (xseq_q) begin
                     l0_fresh_q <= 1'h1;
                 end
             end
@@ -688,7 +697,7 @@ module qrnn_core (
                         mv_wa_q <= 4'h0;
                         mv_ua_q <= 4'h0;
                         l0_iss_q <= 1'h1;
-                        if (seq_go) begin
+                        if (xseq_q) begin
                             l0_fresh_q <= 1'h1;
                         end
                     end

@@ -395,9 +395,6 @@ module qrnn_loader (
                                 if (byte_q < 7'h4c) begin
                                     if (byte_odd_9) begin
                                         we_q <= 1'h1;
-                                        wd_q <= {hi_q, rd_byte};
-                                        wa_q <= addr_q;
-                                        ws_q <= seg_q;
                                         if (addr_q == seg_last_8) begin
                                             seg_q <= seg_q + 1'h1;
                                             addr_q <= 14'h0;
@@ -416,5 +413,8 @@ module qrnn_loader (
                 end
             endcase
         end
+        wd_q <= {hi_q, rd_byte};
+        wa_q <= addr_q;
+        ws_q <= seg_q;
     end
 endmodule
