@@ -159,15 +159,13 @@ pub struct Stream {
 }
 
 impl Stream {
-    /// The stream of `model`'s designs.
-    pub fn of(model: &Model) -> Stream {
+    /// The stream of a model's designs, asked of its lowered design (which owns whether it
+    /// overlaps timesteps: [`Design::overlapped`]).
+    pub fn of(d: &Design) -> Stream {
         Stream {
-            in_len: model.input_len(),
-            out_len: model.output_len(),
-            overlapped: model
-                .layers
-                .iter()
-                .all(|l| l.cell != qrnn_model::Cell::ConvLstm),
+            in_len: d.in_len,
+            out_len: d.out_len,
+            overlapped: d.overlapped(),
         }
     }
     /// Cycles per timestep of a design of this latency.
@@ -1009,7 +1007,7 @@ fn fit_in(
     let budget = Budget::new(device, o.ceiling);
     let mut search_budget = budget.clone();
     let mut tries = Vec::new();
-    let stream = Stream::of(model);
+    let stream = Stream::of(&lower(model)?);
     // a cap on the cycles per timestep is one on the latency
     let cap = o.max_cycles.map(|c| stream.latency_cap(c));
     let (sp, folds, real, d) = loop {
@@ -1251,13 +1249,10 @@ pub fn design_space(
 ) -> Result<DesignSpace, FitError> {
     let family = device.family;
     let budget = Budget::new(device, o.ceiling);
-    let stream = Stream::of(model);
     // the engines and their fold limits, from the lowered design
-    let sizes: Vec<(EngineId, Fold)> = lower(model)
-        .map_err(FitError::Gen)?
-        .engines()
-        .map(|e| (e.id, e.fold_limit()))
-        .collect();
+    let lowered = lower(model).map_err(FitError::Gen)?;
+    let stream = Stream::of(&lowered);
+    let sizes: Vec<(EngineId, Fold)> = lowered.engines().map(|e| (e.id, e.fold_limit())).collect();
     let max_rows = sizes.iter().map(|x| x.1.p).max().unwrap_or(1);
     let max_cols = sizes.iter().map(|x| x.1.s).max().unwrap_or(1);
     let mut grid: Vec<(Fold, Vec<(EngineId, Fold)>)> = Vec::new();

@@ -688,8 +688,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
     let mut rams = crate::ram::Rams::new(&d.buffers);
     rams.declare(&mut b);
     // the half of every h memory that this timestep writes (§4.1); h_{t−1} is in the other
-    let dense_h = ov;
-    let hp = if dense_h {
+    let hp = if ov {
         b.m.reg(
             "hp_q",
             Ty::u(1),
@@ -698,7 +697,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
     } else {
         zero()
     };
-    let hp_prev = if dense_h {
+    let hp_prev = if ov {
         b.name("hp_prev", not(hp.clone()))
     } else {
         one()
@@ -711,7 +710,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         Stmt::Assign("ph_q".into(), uc(0, phw)),
         Stmt::Assign("cnt_q".into(), uc(0, cw)),
     ];
-    if dense_h {
+    if ov {
         rst_stmts.push(Stmt::Assign("hp_q".into(), zero()));
     }
     if let Some(g) = conv_model {
@@ -943,7 +942,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             &mut seq,
             "ld",
             nb,
-            aw.saturating_sub(1).max(1),
+            half_aw(aw),
             in_fire.clone(),
             ilast.clone(),
         );
@@ -2776,9 +2775,16 @@ fn mulx(b: &mut B, luts: &LutSet, id: EngineId, what: &str, x: Expr, y: Expr) ->
 type LutSet = std::collections::BTreeSet<(EngineId, String)>;
 
 /// The name of the copy of layer `l`'s hidden-state memory with `S = s` (docs/HARDWARE.md §4.1).
+/// Width of an element-address counter of a two-half memory of address width `aw` (at least 1:
+/// a counter register has a bit even where one element per half needs none).
+fn half_aw(aw: u32) -> u32 {
+    aw.saturating_sub(1).max(1)
+}
+
 /// The word of element address `a` in the half `half` of a two-half memory of address width
 /// `aw` (docs/HARDWARE.md §4.1): `{a, half}`.
 fn half_addr(b: &mut B, a: Expr, half: &Expr, aw: u32) -> Expr {
+    debug_assert!(aw >= 1);
     if aw <= 1 {
         waive_unused(b, &a);
         return half.clone();
@@ -3048,15 +3054,7 @@ fn update_dense(
             for (hn, cn) in names {
                 let nb = rams.buf(&hn)?.banks.len();
                 let aw = rams.aw(&hn)?;
-                let c = modctr(
-                    b,
-                    seq,
-                    &cn,
-                    nb,
-                    aw.saturating_sub(1).max(1),
-                    vce.clone(),
-                    clear.clone(),
-                );
+                let c = modctr(b, seq, &cn, nb, half_aw(aw), vce.clone(), clear.clone());
                 let a = half_addr(b, c.addr.clone(), &tr.half, aw);
                 let a = b.name(&format!("{cn}_a"), a);
                 for j in 0..nb {

@@ -602,7 +602,8 @@ pub const UPDATE_DEPTH: u64 = 3;
 /// unit `j` in the cycle after the group holding its last row `G·j + G − 1` writes the `z` banks,
 /// and at most one unit per cycle, so its last unit is issued
 /// `D = max_j (H − j − K·(N − 1 − ⌊(G·j + G − 1)/P⌋))` cycles after the MV's last cycle
-/// (`N = ⌈G·H/P⌉` groups of `K` chunks; `D = 1` when the update keeps up with the groups).
+/// (`N = ⌈G·H/P⌉` groups of `K` chunks): at least the units whose last row is in the last group,
+/// which become ready together.
 /// `rows_per_unit` is `G`, `p` the engine's `P`, `k` its `K`.
 pub fn update_wait(hidden: usize, rows_per_unit: usize, p: usize, k: usize) -> u64 {
     let n = (rows_per_unit * hidden).div_ceil(p) as i64;
