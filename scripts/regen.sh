@@ -55,6 +55,10 @@ design lstm_int8_2x2 "--fold all=2x2 --weights rom --target ice40" \
 # A ConvLSTM layer (3x3 kernel on a 4x4 map) with a 1x1 dense head, every engine at 2x4.
 design convlstm_ternary_head "--fold all=2x4 --weights rom --target ice40" \
   --cell convlstm --quant ternary --map 4x4 --kernel 3 --hidden 2 --input 2 --head 2 --seed 6
+# A dense head beside the next timestep's layers (docs/HARDWARE.md §4.2): its S differs from the
+# layer's, and the LSTM's c has two halves.
+design lstm_ternary_head_beside "--fold layer0=2x4 --fold head=1x8 --weights auto --target ice40" \
+  --cell lstm --quant ternary --hidden 8 --input 4 --head 2 --seed 8
 # Weights in SPRAM (iCE40UP5K) with the weight loader, a dense head in block RAM.
 design lstm_ternary_spram "--fold all=2x4 --place l0_u=spram --place l0_w=spram --target ice40" \
   --cell lstm --quant ternary --hidden 4 --input 3 --head 2 --seed 7

@@ -61,7 +61,8 @@ pub struct Args {
     force: bool,
     /// Folding per engine, `ENGINE=PxS` (P rows × S columns per cycle); ENGINE is layer0, layer1,
     /// …, or head; `all=PxS` sets every engine, clamped to its size (P ≤ rows, S ≤ columns).
-    /// Repeatable; later ones override earlier ones.
+    /// Repeatable; later ones override earlier ones. Default: 8 lanes per engine, 1x8, or 2x4
+    /// where its inputs would leave 8-lane chunks half empty (docs/HARDWARE.md §5).
     #[arg(long, value_name = "ENGINE=PxS")]
     fold: Vec<String>,
     /// Where weights live: rom (block RAM), logic (hard-wired), auto (logic when ≤ 2048 bits,

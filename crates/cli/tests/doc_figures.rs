@@ -127,9 +127,14 @@ fn doc_figures_are_what_the_commands_give() {
         "docs/HARDWARE.md",
         "demo-resources",
         &format!(
-            "Predicted for `examples/demo-lstm-ternary.qw` at the default fold 1×8 on iCE40 (`qrnn.json` →\n\
-             `resources` of the project above): {} LUT4 ({} of them in the matrix-vector lanes), {} FF,\n\
-             {} block RAMs ({} bits), {} lane multipliers, {} element-wise multipliers.",
+            "Predicted for `examples/demo-lstm-ternary.qw` at the default folds (layer0 {}×{}, head {}×{})\n\
+             on iCE40 (`qrnn.json` → `resources` of the project above): {} LUT4 ({} of them in the\n\
+             matrix-vector lanes), {} FF, {} block RAMs ({} bits), {} lane multipliers, {} element-wise\n\
+             multipliers.",
+            m.layers[0].fold.p,
+            m.layers[0].fold.s,
+            m.head.as_ref().map_or(0, |h| h.fold.p),
+            m.head.as_ref().map_or(0, |h| h.fold.s),
             res.lut4,
             res.mv_lut4,
             res.ff,

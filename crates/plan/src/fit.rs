@@ -144,6 +144,9 @@ pub struct Use {
     /// The latency of a timestep (docs/HARDWARE.md §3): the engines' cycles add up to it, and the
     /// cycles per timestep follow from it ([`Stream::ii`]).
     pub cycles: i64,
+    /// The head's share of `cycles`, which may run beside the next timestep
+    /// ([`Design::head_cycles`]).
+    pub head: i64,
 }
 
 /// How a model's designs stream timesteps (docs/HARDWARE.md §3, §5): the cycles per timestep
@@ -168,16 +171,24 @@ impl Stream {
             overlapped: d.overlapped(),
         }
     }
-    /// Cycles per timestep of a design of this latency.
-    pub fn ii(&self, latency: i64) -> u64 {
+    /// Cycles per timestep of a design of this use (its latency, and its head's share of it).
+    pub fn ii(&self, u: &Use) -> u64 {
         qrnn_rtl::ir::initiation_interval(
-            latency.max(0) as u64,
+            u.cycles.max(0) as u64,
             self.in_len,
             self.out_len,
             self.overlapped,
+            if self.overlapped {
+                u.head.max(0) as u64
+            } else {
+                0
+            },
         )
     }
-    /// The largest latency whose cycles per timestep are at most `ii` (-1: none).
+    /// The largest latency whose cycles per timestep are at most `ii` (-1: none), counted as if
+    /// the head did not run beside the next timestep: a bound on the latency that is exact
+    /// without a head and conservative with one (its designs may stream faster,
+    /// [`qrnn_rtl::ir::head_overlaps`]).
     pub fn latency_cap(&self, ii: u64) -> i64 {
         // II = max(C, IN_LEN + 1, OUT_LEN + 1), LATENCY = IN_LEN + 1 + C + OUT_LEN
         let (i, o) = (self.in_len as u64 + 1, self.out_len as u64);
@@ -198,6 +209,7 @@ impl Use {
         Use {
             r,
             cycles: self.cycles + o.cycles,
+            head: self.head + o.head,
         }
     }
     fn sub(self, o: Use) -> Use {
@@ -208,6 +220,7 @@ impl Use {
         Use {
             r,
             cycles: self.cycles - o.cycles,
+            head: self.head - o.head,
         }
     }
     /// The objective, compared lexicographically: cycles, logic, block RAM, DSP, flip-flops.
@@ -367,6 +380,7 @@ pub fn usage(d: &Design, family: Family) -> Use {
             r.spram_blocks as i64,
         ],
         cycles: d.latency() as i64,
+        head: d.head_cycles() as i64,
     }
 }
 
@@ -717,10 +731,12 @@ fn search(space: &Space, budget: &Budget, cap: Option<i64>) -> Option<(Vec<usize
         let mut m = Use {
             r: [i64::MAX; 5],
             cycles: i64::MAX,
+            head: i64::MAX,
         };
         for &i in &lists[k] {
             let d = space.opts[k][i].delta;
             m.cycles = m.cycles.min(d.cycles);
+            m.head = m.head.min(d.head);
             for (a, b) in m.r.iter_mut().zip(d.r) {
                 *a = (*a).min(b);
             }
@@ -789,8 +805,8 @@ pub struct Fit {
     pub weights: WeightsMode,
     /// Predicted use of the chosen design (re-run through the pipeline).
     pub used: Use,
-    /// Latency with every free engine at 1×1 (the slowest candidate).
-    pub slowest_cycles: u64,
+    /// Use with every free engine at 1×1 (the slowest candidate; its `cycles` the latency).
+    pub slowest: Use,
     /// How the model's designs stream timesteps.
     pub stream: Stream,
     /// Candidate foldings tried per placement (all engines together).
@@ -830,8 +846,8 @@ impl Fit {
             folds: self.folds.iter().cloned().collect(),
             pinned: self.pinned.clone(),
             weights: self.weights.name().to_string(),
-            cycles_per_step: self.stream.ii(self.used.cycles),
-            slowest_cycles_per_step: self.stream.ii(self.slowest_cycles as i64),
+            cycles_per_step: self.stream.ii(&self.used),
+            slowest_cycles_per_step: self.stream.ii(&self.slowest),
             resources: self
                 .rows()
                 .into_iter()
@@ -855,8 +871,8 @@ impl Fit {
             d.part,
             d.name,
             self.weights.name(),
-            self.stream.ii(self.used.cycles),
-            self.stream.ii(self.slowest_cycles as i64)
+            self.stream.ii(&self.used),
+            self.stream.ii(&self.slowest)
         );
         let _ = writeln!(s, "{:<8} {:>9}", "engine", "fold PxS");
         for (n, f) in &self.folds {
@@ -1061,7 +1077,7 @@ fn fit_in(
         pinned,
         weights: sp.weights,
         used: real,
-        slowest_cycles: sp.base.cycles.max(0) as u64,
+        slowest: sp.base,
         stream,
         candidates: sp.opts.iter().map(|v| v.len()).product(),
     }))
@@ -1325,7 +1341,7 @@ pub fn design_space(
             all: Some(all),
             folds,
             within_budget: budget.fits(&used.r),
-            cycles_per_step: stream.ii(used.cycles),
+            cycles_per_step: stream.ii(&used),
             used,
             front: false,
             fit: false,
@@ -1351,7 +1367,7 @@ pub fn design_space(
                         all: None,
                         folds: f.folds.clone(),
                         within_budget: budget.fits(&f.used.r),
-                        cycles_per_step: f.stream.ii(f.used.cycles),
+                        cycles_per_step: f.stream.ii(&f.used),
                         used: f.used,
                         front: false,
                         fit: false,
@@ -1633,7 +1649,7 @@ mod tests {
         let t = std::time::Instant::now();
         let f = fit(&m, dev("up5k"), &FitOptions::default()).unwrap();
         assert!(t.elapsed().as_secs_f64() < 5.0, "{:?}", t.elapsed());
-        assert!(f.used.cycles as u64 <= f.slowest_cycles);
+        assert!(f.used.cycles <= f.slowest.cycles);
         for (r, used, _, _, lim) in f.rows() {
             assert!(used <= lim, "{r:?}");
         }
@@ -1831,10 +1847,7 @@ mod tests {
         assert_eq!(j["device"], "up5k");
         assert_eq!(j["budget"]["logic_cells"]["budget"], 3695);
         let ji = j["fit"].as_u64().unwrap() as usize;
-        assert_eq!(
-            j["points"][ji]["cycles_per_step"],
-            f.stream.ii(f.used.cycles)
-        );
+        assert_eq!(j["points"][ji]["cycles_per_step"], f.stream.ii(&f.used));
         assert_eq!(j["points"][ji]["latency"], f.used.cycles);
         assert_eq!(j["points"][ji]["fit"], true);
         assert!(j["fit_error"].is_null());

@@ -277,14 +277,14 @@ pub fn plan(
     let design = qrnn_rtl::passes::run_pipeline(model, &options, dump)?;
     if let Some(f) = &fit {
         if f.used.cycles.max(0) as u64 != design.latency()
-            || f.stream.ii(f.used.cycles) != design.cycles_per_step
+            || f.stream.ii(&f.used) != design.cycles_per_step
         {
             return Err(RtlError::internal(
                 "fit",
                 format!(
                     "auto-fit expected a latency of {} cycles ({} per timestep), the generator gives {} ({})",
                     f.used.cycles,
-                    f.stream.ii(f.used.cycles),
+                    f.stream.ii(&f.used),
                     design.latency(),
                     design.cycles_per_step
                 ),

@@ -570,11 +570,14 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
     // waits between timesteps (docs/HARDWARE.md §4.2); a ConvLSTM model runs LOAD, the compute and
     // OUT in turn
     let ov = d.overlapped();
+    // a dense head whose run and output fit in the layers' cycles runs beside the next
+    // timestep's layers, on counters of its own (§4.2); otherwise it is a phase of the compute
+    let hov = d.head_overlapped();
     let mut phases = vec![if ov { Phase::Wait } else { Phase::Load }];
     for l in 0..d.layers.len() {
         phases.push(Phase::Mv(l));
     }
-    if d.head.is_some() {
+    if d.head.is_some() && !hov {
         phases.push(Phase::HeadMv);
     }
     if !ov {
@@ -639,18 +642,41 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         .max()
         .unwrap_or(1);
     let addrw = bits_for(maxdepth);
-    let g_q = b.m.reg("mv_g_q", Ty::u(gw), Some("row group being issued"));
-    let j_q = b.m.reg(
+    b.m.reg("mv_g_q", Ty::u(gw), Some("row group being issued"));
+    b.m.reg(
         "mv_j_q",
         Ty::u(jw),
         Some("chunk within the group: W chunks, then U chunks"),
     );
-    let colb_q =
-        b.m.reg("mv_col_q", Ty::u(colw), Some("first column of the chunk"));
-    let rowb_q =
-        b.m.reg("mv_row_q", Ty::u(roww), Some("first row of the group"));
-    let wa_q = b.m.reg("mv_wa_q", Ty::u(addrw), Some("W ROM address"));
-    let ua_q = b.m.reg("mv_ua_q", Ty::u(addrw), Some("U ROM address"));
+    b.m.reg("mv_col_q", Ty::u(colw), Some("first column of the chunk"));
+    b.m.reg("mv_row_q", Ty::u(roww), Some("first row of the group"));
+    b.m.reg("mv_wa_q", Ty::u(addrw), Some("W ROM address"));
+    b.m.reg("mv_ua_q", Ty::u(addrw), Some("U ROM address"));
+    // the head's run beside the next timestep (§4.2): a flag, a cycle counter and the MV
+    // counters of its own
+    let hd_len = d.head.as_ref().map_or(1, |h| h.cycles_mv as usize);
+    let hdcw = bits_for(hd_len);
+    if hov {
+        b.m.reg(
+            "hd_on_q",
+            Ty::u(1),
+            Some("the head runs, beside the next timestep's layers"),
+        );
+        b.m.reg("hd_cnt_q", Ty::u(hdcw), Some("cycle within the head's run"));
+        b.m.reg("hd_g_q", Ty::u(gw), Some("head: row group being issued"));
+        b.m.reg("hd_j_q", Ty::u(jw), Some("head: chunk within the group"));
+        b.m.reg(
+            "hd_col_q",
+            Ty::u(colw),
+            Some("head: first column of the chunk"),
+        );
+        b.m.reg(
+            "hd_row_q",
+            Ty::u(roww),
+            Some("head: first row of the group"),
+        );
+        b.m.reg("hd_wa_q", Ty::u(addrw), Some("head: W ROM address"));
+    }
 
     // ---- storage
     let conv_model = d.layers[0].conv;
@@ -875,6 +901,43 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         )
     } else {
         zero()
+    };
+    // the head beside the next timestep (§4.2): it starts as the layers' compute ends and runs
+    // its `hd_len` cycles; its last cycle is the timestep's (`computed`)
+    let hd_on = Expr::Ref("hd_on_q".into(), Ty::u(1));
+    let hd_cnt = Expr::Ref("hd_cnt_q".into(), Ty::u(hdcw));
+    let computed = if hov {
+        let hend = b.wire("hd_end", and(hd_on.clone(), eq_c(&hd_cnt, hd_len - 1)));
+        rst_stmts.push(Stmt::Assign("hd_on_q".into(), zero()));
+        rst_stmts.push(Stmt::Assign("hd_cnt_q".into(), uc(0, hdcw)));
+        seq.push(Stmt::If(
+            hd_on.clone(),
+            vec![Stmt::If(
+                hend.clone(),
+                vec![
+                    Stmt::Assign("hd_on_q".into(), zero()),
+                    Stmt::Assign("hd_cnt_q".into(), uc(0, hdcw)),
+                ],
+                vec![Stmt::Assign("hd_cnt_q".into(), add_c(&hd_cnt, 1))],
+            )],
+            vec![],
+        ));
+        let mut begin = vec![
+            Stmt::Assign("hd_on_q".into(), one()),
+            Stmt::Assign("hd_cnt_q".into(), uc(0, hdcw)),
+            Stmt::Assign("hd_g_q".into(), uc(0, gw)),
+            Stmt::Assign("hd_j_q".into(), uc(0, jw)),
+            Stmt::Assign("hd_col_q".into(), uc(0, colw)),
+            Stmt::Assign("hd_row_q".into(), uc(0, roww)),
+            Stmt::Assign("hd_wa_q".into(), uc(0, addrw)),
+        ];
+        if d.head.as_ref().is_some_and(|h| h.pipe.mv >= 1) {
+            begin.push(Stmt::Assign("hd_iss_q".into(), one()));
+        }
+        seq.push(Stmt::If(cend.clone(), begin, vec![]));
+        hend
+    } else {
+        cend.clone()
     };
     // (a design that overlaps timesteps) the compute of the next timestep starts at the end of
     // this cycle; its `fresh` flags are set then
@@ -1136,6 +1199,8 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                     Some(l),
                 )
             }
+            // the head beside the next timestep has no phase: its own flag and counters
+            None if hov => (usize::MAX, None),
             None => (
                 phases
                     .iter()
@@ -1144,7 +1209,23 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 None,
             ),
         };
-        let active = in_ph[ph_i].clone();
+        let own = hov && e.cell.is_none();
+        let active = if own {
+            hd_on.clone()
+        } else {
+            in_ph[ph_i].clone()
+        };
+        let cnt = if own { hd_cnt.clone() } else { cnt.clone() };
+        let ctr = |n: &str| format!("{}_{n}_q", if own { "hd" } else { "mv" });
+        let g_q = Expr::Ref(ctr("g"), Ty::u(gw));
+        let j_q = Expr::Ref(ctr("j"), Ty::u(jw));
+        let colb_q = Expr::Ref(ctr("col"), Ty::u(colw));
+        let rowb_q = Expr::Ref(ctr("row"), Ty::u(roww));
+        let wa_q = Expr::Ref(ctr("wa"), Ty::u(addrw));
+        let ua_q = Expr::Ref("mv_ua_q".into(), Ty::u(addrw));
+        // the half of its source an engine reads: this timestep's, or (the head beside the next
+        // timestep) the one before, whose layers wrote the other half
+        let src_half = if own { hp_prev.clone() } else { hp.clone() };
         // the phase's counters clear outside it and in its last cycle: a single layer without a
         // head goes from its last cycle straight into its first (the next timestep, §4.2)
         let clr = if ov && e.cell.is_some() {
@@ -1225,7 +1306,12 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             );
             b.m.reg("hd_p1_ob_q", Ty::u(obw), None);
         }
-        let is_w = b.wire(&format!("{pre}_is_w"), lt_c(&j_q, cx.kw));
+        // whether the chunk is a W chunk: always, in an engine without U
+        let is_w = if e.u.is_some() {
+            b.wire(&format!("{pre}_is_w"), lt_c(&j_q, cx.kw))
+        } else {
+            one()
+        };
         let f = cx.f;
         // activation lanes
         let x_fmt = match l {
@@ -1277,7 +1363,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             let aw = rams.aw(ws)?;
             // this timestep's x, or the h of this timestep (the layer below finished its
             // update), in its half (§4.1)
-            let a = half_addr(&mut b, j_q.clone(), &hp, aw);
+            let a = half_addr(&mut b, j_q.clone(), &src_half, aw);
             let a = b.name(&format!("{pre}_wra"), a);
             for k in 0..rams.buf(ws)?.banks.len() {
                 rams.read(ws, k, issue.clone(), a.clone());
@@ -1521,18 +1607,22 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 Stmt::If(
                     jnext_wrap,
                     vec![
-                        Stmt::Assign("mv_j_q".into(), uc(0, jw)),
-                        Stmt::Assign("mv_g_q".into(), add_c(&g_q, 1)),
-                        Stmt::Assign("mv_row_q".into(), add_c(&rowb_q, f.p)),
+                        Stmt::Assign(ctr("j"), uc(0, jw)),
+                        Stmt::Assign(ctr("g"), add_c(&g_q, 1)),
+                        Stmt::Assign(ctr("row"), add_c(&rowb_q, f.p)),
                     ],
-                    vec![Stmt::Assign("mv_j_q".into(), jn)],
+                    vec![Stmt::Assign(ctr("j"), jn)],
                 ),
-                Stmt::Assign("mv_col_q".into(), colnext),
-                Stmt::If(
-                    is_w.clone(),
-                    vec![Stmt::Assign("mv_wa_q".into(), add_c(&wa_q, 1))],
-                    vec![Stmt::Assign("mv_ua_q".into(), add_c(&ua_q, 1))],
-                ),
+                Stmt::Assign(ctr("col"), colnext),
+                if e.u.is_some() {
+                    Stmt::If(
+                        is_w.clone(),
+                        vec![Stmt::Assign(ctr("wa"), add_c(&wa_q, 1))],
+                        vec![Stmt::Assign("mv_ua_q".into(), add_c(&ua_q, 1))],
+                    )
+                } else {
+                    Stmt::Assign(ctr("wa"), add_c(&wa_q, 1))
+                },
             ],
             vec![],
         ));
@@ -1863,6 +1953,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 &ri,
                 (&ri_wr, &rvalid_wr),
                 head_conv.is_some(),
+                &src_half,
                 only,
                 rq,
             )? {
@@ -2014,7 +2105,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         let start_o = b.wire(
             "out_start",
             and(
-                bin(BinOp::Or, cend.clone(), opend.clone()),
+                bin(BinOp::Or, computed.clone(), opend.clone()),
                 bin(BinOp::Or, not(ovq.clone()), oend.clone()),
             ),
         );
@@ -2029,7 +2120,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         seq.push(Stmt::Assign(
             "opend_q".into(),
             and(
-                bin(BinOp::Or, opend.clone(), cend.clone()),
+                bin(BinOp::Or, opend.clone(), computed.clone()),
                 not(start_o.clone()),
             ),
         ));
@@ -2051,8 +2142,16 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         // compute starts (`go`). From the registers alone: none now when the compute ends in
         // this cycle (it adds one), at most one otherwise; an output ending in this cycle is not
         // counted, which costs nothing held high (OUT_LEN < II)
+        // counted, which costs nothing held high (OUT_LEN < II). With the head beside the next
+        // timestep, the timestep whose head runs (or starts) is not computed yet, and the one
+        // before it must be out: the next timestep's head writes the half of y it reads
+        let strict = if hov {
+            bin(BinOp::Or, cend.clone(), hd_on.clone())
+        } else {
+            cend.clone()
+        };
         let ook = mux(
-            cend.clone(),
+            strict,
             and(not(ovq.clone()), not(opend.clone())),
             not(and(ovq.clone(), opend.clone())),
         );
@@ -2205,7 +2304,8 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                     .map(|j| (crate::ram::Rams::inst(&format!("l{l}_c"), 0), j))
                     .collect(),
                 comment: format!("layer {l} cell state c (probe: a view of l{l}_c)"),
-                half: None,
+                // two halves with a head beside the next timestep (§2)
+                half: d.head_overlapped().then(|| "ohp_q".into()),
             });
         }
     }
@@ -2359,6 +2459,7 @@ fn finalize(
     ri: &Expr,
     (ri_wr, rvalid_wr): (&Expr, &Expr),
     head_conv: bool,
+    half: &Expr,
     only: Option<usize>,
     mut rq: Option<&mut Vec<Stmt>>,
 ) -> Result<Fin, String> {
@@ -2391,9 +2492,8 @@ fn finalize(
             let yi = b.name(&format!("hd_yi{p}"), add(a, ob));
             idx_fit(b, depth, yi)
         } else {
-            // this timestep's half of y (docs/HARDWARE.md §4.2)
-            let hp = Expr::Ref("hp_q".into(), Ty::u(1));
-            let yi = half_addr(b, ri_wr.clone(), &hp, clog2(2 * e.rows()));
+            // the half of y of the timestep whose h the head reads (docs/HARDWARE.md §4.2)
+            let yi = half_addr(b, ri_wr.clone(), half, clog2(2 * e.rows()));
             b.name(&format!("hd_yi{p}"), yi)
         };
         return Ok(Fin::Stmts(vec![Stmt::If(
@@ -3084,7 +3184,14 @@ fn update_dense(
             st.push(Stmt::If(v0.clone(), sa, vec![]));
             let cn_ = format!("l{l}_c");
             let caw = rams.aw(&cn_)?;
-            let ra = b.fit(u1.clone(), caw);
+            // with a head beside the next timestep, c has two halves like h (§2, §4.2): c_{t−1}
+            // read from the other half, c_t written into this timestep's
+            let chalves = d.head_overlapped() && e.conv.is_none();
+            let ra = if chalves {
+                half_addr(b, u1.clone(), &tr.half_prev, caw)
+            } else {
+                b.fit(u1.clone(), caw)
+            };
             rams.read(&cn_, 0, v0.clone(), ra);
             // B: c' = requant(f·c + i·g), zc = requant(c'), tanh(zc) read
             let r = |n: &str| Expr::Ref(format!("l{l}_{n}_q"), tty);
@@ -3093,7 +3200,11 @@ fn update_dense(
             let cold = mux(fresh.clone(), konst(0, Ty::s(c.width)), cold);
             let cold = b.name(&format!("l{l}_cold"), cold);
             let cn = lstm_c_next(b, e, l, luts, (r("f"), r("i"), r("g")), cold, ul, free)?;
-            let wa = b.fit(u2.clone(), caw);
+            let wa = if chalves {
+                half_addr(b, u2.clone(), &tr.half, caw)
+            } else {
+                b.fit(u2.clone(), caw)
+            };
             rams.write(&cn_, 0, vcw, wa, cast(cn.clone(), false));
             // level 4: tanh's index is registered between its rounding and saturation
             let t = b.round(cn, c.frac - e.pre.frac);

@@ -470,19 +470,55 @@ impl Buffer {
     }
 }
 
+/// Whether a dense core's head with `head` cycles that may run beside the next timestep's layers
+/// ([`head_has_own_copy`]) does (docs/HARDWARE.md §4.2): when they and the output's `OUT_LEN`
+/// beats fit in the layers' `layers` cycles with one to spare, so that timestep `t − 1`'s output
+/// is out before timestep `t + 1`'s head writes the half of `y` it reads. The one place the rule
+/// is written.
+pub fn head_overlaps(layers: u64, head: u64, out_len: usize) -> bool {
+    head > 0 && head + (out_len as u64) < layers
+}
+
+/// Whether a dense head of fold `S = s_head` reads a copy of the last layer's `h` of its own:
+/// when its `S` differs from that layer's `s_last` (one copy per distinct `S`, docs/HARDWARE.md
+/// §4.1). Only such a head may run beside the next timestep, whose `U` lanes read the layer's
+/// copy in the same cycles; a head of the same `S` would need one more copy (`S` banks, a block
+/// RAM each on iCE40), and stays in the compute.
+pub fn head_has_own_copy(s_head: usize, s_last: usize) -> bool {
+    s_head != s_last
+}
+
 /// The initiation interval of a design (docs/HARDWARE.md §3, §5) whose timestep takes `latency`
-/// cycles. A design that overlaps timesteps takes `IN_LEN + 1` cycles for its input (the beats and
-/// the cycle its compute starts from registers), the compute `C`, `OUT_LEN` for its output; it
-/// takes the next timestep's input while it computes and emits the last one's output while it
-/// computes the next, so its interval is `max(C, IN_LEN + 1, OUT_LEN + 1)` (a port needs a
-/// cycle between timesteps). One that does not (ConvLSTM) takes the whole latency.
-pub fn initiation_interval(latency: u64, in_len: usize, out_len: usize, overlapped: bool) -> u64 {
+/// cycles, `head` of them its head's (0 without one). A design that overlaps timesteps takes
+/// `IN_LEN + 1` cycles for its input (the beats and the cycle its compute starts from
+/// registers), the compute `C`, `OUT_LEN` for its output; it takes the next timestep's input
+/// while it computes and emits the last one's output while it computes the next, so its interval
+/// is `max(C, IN_LEN + 1, OUT_LEN + 1)` (a port needs a cycle between timesteps), and
+/// `max(C − head, IN_LEN + 1)` when its head runs beside the next timestep's layers
+/// ([`head_overlaps`]). One that does not (ConvLSTM) takes the whole latency.
+pub fn initiation_interval(
+    latency: u64,
+    in_len: usize,
+    out_len: usize,
+    overlapped: bool,
+    head: u64,
+) -> u64 {
     let (i, o) = (in_len as u64 + 1, out_len as u64);
-    if overlapped {
-        latency.saturating_sub(i + o).max(i).max(o + 1)
-    } else {
-        latency
+    if !overlapped {
+        return latency;
     }
+    let c = latency.saturating_sub(i + o);
+    let layers = c.saturating_sub(head);
+    if head_overlaps(layers, head, out_len) {
+        layers.max(i).max(o + 1)
+    } else {
+        c.max(i).max(o + 1)
+    }
+}
+
+/// An engine's cycles per timestep, MV and update (0 before `fold`), from its cycle terms.
+fn engine_cycles(e: &Engine) -> u64 {
+    crate::passes::engine_cycle_terms(e).map_or(0, |t| t.iter().map(|x| x.cycles).sum())
 }
 
 /// The most read ports any generated memory may have (docs/HARDWARE.md §4.1).
@@ -693,7 +729,12 @@ impl Design {
                 )));
             }
             if let Some(c) = e.c_fmt {
-                v.push(mk(format!("l{l}_c"), e.hidden, vec![c.width]));
+                let mut cb = mk(format!("l{l}_c"), e.hidden, vec![c.width]);
+                if self.head_overlapped() {
+                    // two halves: c_t is written while timestep t − 1's is still shown (§2)
+                    cb.words = 2 * e.hidden;
+                }
+                v.push(cb);
             }
             let g = e.gates();
             let zw = e.pre.width;
@@ -720,6 +761,28 @@ impl Design {
     /// layers, dense head) does; a ConvLSTM model works on one timestep at a time.
     pub fn overlapped(&self) -> bool {
         self.layers.iter().all(|e| e.conv.is_none())
+    }
+
+    /// The cycles of a dense core's head that may run beside the next timestep
+    /// ([`initiation_interval`]): the head's, where it reads a copy of the last layer's `h` of
+    /// its own ([`head_has_own_copy`]), else 0 (no head, a ConvLSTM core). From the folds and
+    /// pipeline levels (after `fold`), as `schedule` counts them.
+    pub fn head_cycles(&self) -> u64 {
+        let s_of = |e: &Engine| e.fold.map_or(0, |f| f.s);
+        match (&self.head, self.layers.last()) {
+            (Some(h), Some(l)) if self.overlapped() && head_has_own_copy(s_of(h), s_of(l)) => {
+                engine_cycles(h)
+            }
+            _ => 0,
+        }
+    }
+
+    /// Whether the head runs beside the next timestep's layers ([`head_overlaps`]; after `fold`).
+    /// Every LSTM layer's `c` then has two halves, so that the probes of a timestep being output
+    /// still show its state (docs/HARDWARE.md §2, §4.2).
+    pub fn head_overlapped(&self) -> bool {
+        let layers: u64 = self.layers.iter().map(engine_cycles).sum();
+        self.overlapped() && head_overlaps(layers, self.head_cycles(), self.out_len)
     }
 
     /// Cycles from a timestep's first input handshake to its last output handshake, with the
@@ -945,7 +1008,13 @@ impl Design {
                     "after pass `{stage}`: the latency (sum of cycle terms) {terms} != sum of phases {sum}"
                 ));
             }
-            let ii = initiation_interval(sum, self.in_len, self.out_len, self.overlapped());
+            let ii = initiation_interval(
+                sum,
+                self.in_len,
+                self.out_len,
+                self.overlapped(),
+                self.head_cycles(),
+            );
             if ii != self.cycles_per_step {
                 return Err(format!(
                     "after pass `{stage}`: cycles_per_step {} != the initiation interval {ii} of latency {sum} (docs/HARDWARE.md §5)",

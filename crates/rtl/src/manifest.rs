@@ -565,15 +565,32 @@ mod tests {
             // a dense model streams: the longest of its input (and the cycle its compute starts
             // in), compute and output (and a cycle between timesteps); a ConvLSTM model takes the
             // whole latency per timestep (docs/HARDWARE.md §5)
+            // in whose compute a dense head runs beside the next timestep's layers when it and
+            // the output fit in the layers' cycles with one to spare (§4.2)
             let start = u64::from(cell != Cell::ConvLstm);
             let compute = total - (man.in_len + man.out_len) as u64 - start;
+            // (a head whose S differs from the last layer's: it reads a copy of its own)
+            let s_last = man.layers.last().map(|l| l.fold.s);
+            let head = man
+                .head
+                .as_ref()
+                .filter(|h| Some(h.fold.s) != s_last)
+                .map_or(0, |h| h.cycles);
+            let beside = head > 0 && head + (man.out_len as u64) < compute.saturating_sub(head);
             let ii = if cell == Cell::ConvLstm {
                 total
             } else {
-                compute
+                (if beside { compute - head } else { compute })
                     .max(man.in_len as u64 + 1)
                     .max(man.out_len as u64 + 1)
             };
+            if cell == Cell::Gru {
+                assert!(
+                    beside,
+                    "{}: the GRU's head should run beside",
+                    man.cycle_formula
+                );
+            }
             assert_eq!(man.cycles_per_step, ii, "{}", man.cycle_formula);
             assert_eq!(man.initiation_interval, ii);
             assert_eq!(terms.len(), man.cycle_terms.len());

@@ -120,7 +120,7 @@ pub struct Pass {
 pub const PIPELINE: &[Pass] = &[
     Pass {
         name: "fold",
-        description: "choose P×S per engine (--fold or the default)",
+        description: "choose P×S per engine (--fold or the default) and its pipeline levels",
         run: fold,
     },
     Pass {
@@ -305,9 +305,27 @@ fn table_width(s: &[i64], t: &[i64]) -> u32 {
     iv(s).union(iv(t)).width()
 }
 
-/// The default folding: one row per cycle, up to 8 columns per cycle.
+/// The default folding (docs/HARDWARE.md §5): 8 lanes, `1 × 8`, or `2 × 4` where that issues
+/// fewer chunks `⌈rows/P⌉·(⌈I/S⌉ + ⌈H/S⌉)` — a dense engine whose inputs leave 8-lane chunks
+/// half empty fills the lanes with a second row instead of padding (the demo's LSTM 4→16: 160
+/// issue cycles at `2 × 4` against 192 at `1 × 8`). More rows per group would cut the padding
+/// further but cost a requantiser and a `z` bank each; `--fit` searches every folding. Within the
+/// engine's limit; a ConvLSTM engine keeps `1 × 8`.
 pub fn default_fold(e: &Engine) -> Fold {
-    Fold { p: 1, s: 8 }.clamp_to(e.fold_limit())
+    let lim = e.fold_limit();
+    let wide = Fold { p: 1, s: 8 }.clamp_to(lim);
+    if e.conv.is_some() {
+        return wide;
+    }
+    let chunks =
+        |s: usize| e.w.cols().div_ceil(s) + e.u.as_ref().map_or(0, |u| u.cols().div_ceil(s));
+    let issue = |f: Fold| e.rows().div_ceil(f.p) * chunks(f.s);
+    let two = Fold { p: 2, s: 4 }.clamp_to(lim);
+    if issue(two) < issue(wide) {
+        two
+    } else {
+        wide
+    }
 }
 
 fn fold(d: &mut Design, _m: &Model, o: &Options) -> Result<(), RtlError> {
@@ -332,6 +350,15 @@ fn fold(d: &mut Design, _m: &Model, o: &Options) -> Result<(), RtlError> {
             )));
         }
         e.fold = Some(f);
+    }
+    // the pipeline levels of the dense engines (docs/HARDWARE.md §4.4; ConvLSTM engines have
+    // none), with the folds: the cycles follow from both, and the buffers the design needs
+    // depend on them (a head beside the next timestep, `Design::head_overlapped`)
+    let pipe = o
+        .pipeline
+        .unwrap_or_else(|| crate::timing::default_pipe(o.target));
+    for e in d.layers.iter_mut().chain(d.head.iter_mut()) {
+        e.pipe = if e.conv.is_none() { pipe } else { Pipe::NONE };
     }
     Ok(())
 }
@@ -739,14 +766,7 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
     })
 }
 
-fn schedule(d: &mut Design, _m: &Model, o: &Options) -> Result<(), RtlError> {
-    // the pipeline levels of the dense engines (docs/HARDWARE.md §4.4); ConvLSTM engines have none
-    let pipe = o
-        .pipeline
-        .unwrap_or_else(|| crate::timing::default_pipe(o.target));
-    for e in d.layers.iter_mut().chain(d.head.iter_mut()) {
-        e.pipe = if e.conv.is_none() { pipe } else { Pipe::NONE };
-    }
+fn schedule(d: &mut Design, _m: &Model, _o: &Options) -> Result<(), RtlError> {
     // a design that overlaps timesteps starts a compute in the second cycle after the last
     // input beat, from registers alone (docs/HARDWARE.md §4.2)
     let start = u64::from(d.overlapped());
@@ -779,7 +799,12 @@ fn schedule(d: &mut Design, _m: &Model, o: &Options) -> Result<(), RtlError> {
         cycles: d.out_len as u64,
     });
     d.cycle_terms = terms;
-    d.cycles_per_step =
-        crate::ir::initiation_interval(d.latency(), d.in_len, d.out_len, d.overlapped());
+    d.cycles_per_step = crate::ir::initiation_interval(
+        d.latency(),
+        d.in_len,
+        d.out_len,
+        d.overlapped(),
+        d.head_cycles(),
+    );
     Ok(())
 }

@@ -427,7 +427,8 @@ fn cases() -> Vec<Case> {
         },
         Case {
             what: "a ROM word wider than the ROM (top digit overflows)",
-            kinds: ALL,
+            // the LSTM's ROMs are all whole hex digits wide at its default folds
+            kinds: &[Kind::Gru, Kind::ConvLstm],
             stage: "schedule",
             break_it: |d| {
                 // the first ROM whose width is not a multiple of 4, its top digit set to the

@@ -25,7 +25,15 @@ pub fn check_cycles(man: &Manifest, output: &str) -> Result<u64, SimError> {
     }
     let ii = man.initiation_interval;
     let overlapped = man.layers.iter().all(|l| l.cell != "convlstm");
-    let want_ii = qrnn_rtl::ir::initiation_interval(total, man.in_len, man.out_len, overlapped);
+    // the cycles of a head that may run beside the next timestep (its own copy of h)
+    let head = match (&man.head, man.layers.last()) {
+        (Some(h), Some(l)) if overlapped && qrnn_rtl::ir::head_has_own_copy(h.fold.s, l.fold.s) => {
+            h.cycles
+        }
+        _ => 0,
+    };
+    let want_ii =
+        qrnn_rtl::ir::initiation_interval(total, man.in_len, man.out_len, overlapped, head);
     if ii != want_ii || man.cycles_per_step != ii {
         return Err(SimError::Cycles(format!(
             "the initiation interval is {ii} and cycles_per_step {}, the latency {total} gives {want_ii} (docs/HARDWARE.md §5)",

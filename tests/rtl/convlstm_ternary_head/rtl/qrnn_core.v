@@ -352,7 +352,6 @@ module qrnn_core (
     // first output of the current pixel
     reg [5:0] hd_ob_q;
     reg [5:0] hd_p1_ob_q;
-    wire [0:0] hd_is_w = mv_j_q < 4'h1;
     wire [0:0] hd_sel0_0_138 = mv_j_q == 4'h0;
     wire [7:0] hd_a0_139 = hd_sel0_0_138 ? hd_word_q[7:0] : 8'h0;
     wire [0:0] hd_m0_140 = hd_sel0_0_138 ? 1'h1 : 1'h0;
@@ -678,11 +677,7 @@ module qrnn_core (
                     mv_j_q <= hd_jn_145;
                 end
                 mv_col_q <= hd_coln_147;
-                if (hd_is_w) begin
-                    mv_wa_q <= mv_wa_q + 5'h1;
-                end else begin
-                    mv_ua_q <= mv_ua_q + 5'h1;
-                end
+                mv_wa_q <= mv_wa_q + 5'h1;
             end
             hd_word_q <= l0_hw_q[hd_pa_149[3:0]];
             if (in_HEAD) begin

@@ -409,7 +409,6 @@ module qrnn_core (
     // the engine issues: set as MV begins
     reg [0:0] hd_iss_q;
     wire [0:0] hd_issue = hd_iss_q;
-    wire [0:0] hd_is_w = mv_j_q < 2'h1;
     wire [1:0] hd_chunk_104 = mv_col_q[3:2];
     wire [3:0] hd_col0_105 = {hd_chunk_104, 2'h0};
     wire [0:0] hd_vw0_106 = hd_col0_105 < 4'h4;
@@ -922,11 +921,7 @@ module qrnn_core (
                     mv_j_q <= hd_jn_114;
                 end
                 mv_col_q <= hd_coln_116;
-                if (hd_is_w) begin
-                    mv_wa_q <= mv_wa_q + 4'h1;
-                end else begin
-                    mv_ua_q <= mv_ua_q + 4'h1;
-                end
+                mv_wa_q <= mv_wa_q + 4'h1;
             end
             hd_p2_valid_q <= hd_p1_valid_q;
             hd_p3_valid_q <= hd_p2_valid_q;
