@@ -46,6 +46,9 @@ pathlib.Path(sys.argv[1]).write_text(json.dumps({"error": err, "families": {}}, 
 PY
 fi
 
+echo "== constant-matrix compiler on bench/da4ml/matrices (beside bench/da4ml/results.json)"
+"$BENCH" cmvm --matrices bench/da4ml/matrices --da4ml bench/da4ml/results.json --out "$OUT"
+
 if [ -n "${CRITERION:-}" ]; then
   echo "== criterion benches"
   nice -n 19 "$CARGO" bench -p qrnn-model -p qrnn-golden -p qrnn-rtl --bench qw_read --bench golden --bench gen 2>&1 | grep -vE '^(Benchmarking|Gnuplot)' \

@@ -59,6 +59,11 @@ design convlstm_ternary_head "--fold all=2x4 --weights rom --target ice40" \
 # layer's, and the LSTM's c has two halves.
 design lstm_ternary_head_beside "--fold layer0=2x4 --fold head=1x8 --weights auto --target ice40" \
   --cell lstm --quant ternary --hidden 8 --input 4 --head 2 --seed 8
-# Weights in SPRAM (iCE40UP5K) with the weight loader, a dense head in block RAM.
+# Constant matrices (docs/HARDWARE.md §4.7): every tensor fully parallel with hard-wired weights,
+# compiled to shared adder graphs.
+design lstm_ternary_const "--fold all=16x4 --weights logic --target ice40" \
+  --cell lstm --quant ternary --hidden 4 --input 3 --head 2 --seed 9
+# Weights in SPRAM (iCE40UP5K) with the weight loader; the head hard-wired and fully parallel
+# (an adder graph, docs/HARDWARE.md §4.7).
 design lstm_ternary_spram "--fold all=2x4 --place l0_u=spram --place l0_w=spram --target ice40" \
   --cell lstm --quant ternary --hidden 4 --input 3 --head 2 --seed 7

@@ -612,7 +612,7 @@ fn da4ml_section(md: &mut String, v: &Value) {
     let _ = writeln!(md, "## Against a peer: da4ml\n");
     let _ = writeln!(
         md,
-        "Matrix: {}; input {}; da4ml {} (`bench/da4ml/compare.py`, run by `make bench`). Both designs get the same wrapper (registered inputs and outputs) and the same yosys and nextpnr (iCE40: HX8K ct256; ECP5: 25k CABGA256). ECP5 LUTs count each CCU2C carry cell as 2 LUT4.\n",
+        "Matrix: {}; input {}; da4ml {} (`bench/da4ml/compare.py`, run by `make bench`). Both designs get the same wrapper (registered inputs and outputs) and the same yosys and nextpnr (iCE40: HX8K ct256; ECP5: 25k CABGA256). ECP5 LUTs count each CCU2C carry cell as 2 LUT4. The `maccmap -unmap` column synthesises both with yosys' merged adders (`$macc`) turned back into two-operand adders, as qrnn-hw's projects do on ECP5 and Gowin (docs/HARDWARE.md §4.4).\n",
         v["matrix"].as_str().unwrap_or("?"),
         v["input"].as_str().unwrap_or("?"),
         v["da4ml_version"].as_str().unwrap_or("?"),
@@ -622,14 +622,14 @@ fn da4ml_section(md: &mut String, v: &Value) {
     }
     let _ = writeln!(
         md,
-        "| family | generator | LUT4 | FF | carry cells | Fmax MHz |\n|---|---|---|---|---|---|"
+        "| family | generator | LUT4 | LUT4, `maccmap -unmap` | FF | carry cells | Fmax MHz |\n|---|---|---|---|---|---|---|"
     );
     for (fam, d) in v["families"].as_object().into_iter().flatten() {
         for (gname, r) in d.as_object().into_iter().flatten() {
             if let Some(e) = r["error"].as_str() {
                 let _ = writeln!(
                     md,
-                    "| {fam} | {gname} | failed: {} | | | |",
+                    "| {fam} | {gname} | failed: {} | | | | |",
                     e.replace('\n', " ")
                 );
                 continue;
@@ -645,8 +645,9 @@ fn da4ml_section(md: &mut String, v: &Value) {
             let carry = cells["SB_CARRY"].as_f64().or(cells["CCU2C"].as_f64());
             let _ = writeln!(
                 md,
-                "| {fam} | {gname} | {} | {ff:.0} | {} | {} |",
+                "| {fam} | {gname} | {} | {} | {ff:.0} | {} | {} |",
                 fmt_opt(r["lut"].as_f64(), 0),
+                fmt_opt(r["lut_unmap"].as_f64(), 0),
                 fmt_opt(carry, 0),
                 match r["fmax_mhz"].as_f64() {
                     Some(x) => format!("{x:.1}"),
@@ -663,6 +664,48 @@ fn da4ml_section(md: &mut String, v: &Value) {
                 }
             );
         }
+    }
+    md.push('\n');
+}
+
+fn cmvm_section(md: &mut String, v: &Value) {
+    let _ = writeln!(md, "### Adder graphs on the random matrices\n");
+    let _ = writeln!(
+        md,
+        "qrnn-hw's constant-matrix compiler (docs/HARDWARE.md §4.7) on the matrices of `bench/da4ml/matrices/` ({}), beside da4ml {} on the same matrices (`bash bench/da4ml/run.sh`, run {}): adders (qrnn-hw: of them shared) and adder depth. da4ml's default has no depth bound; `hard_dc=0` holds its depth to the minimum. qrnn-hw bounds its shared adders by the depth of a plain tree of the widest row. Written by `{}`; the LUTs of these matrices are not measured yet (a bare matrix is not yet a model qrnn-hw compiles).\n",
+        v["input"].as_str().unwrap_or("?"),
+        v["da4ml_version"].as_str().unwrap_or("?"),
+        v["da4ml_run"].as_str().unwrap_or("not run"),
+        v["command"].as_str().unwrap_or("qrnn-bench cmvm"),
+    );
+    let _ = writeln!(
+        md,
+        "| matrix | plain trees | qrnn-hw adders (shared) | depth | da4ml adders | depth | da4ml `hard_dc=0` | depth |\n|---|---|---|---|---|---|---|---|"
+    );
+    let depth = |d: &Value| match d.as_array().map(|a| a.as_slice()) {
+        Some([lo, hi]) => match (lo.as_f64(), hi.as_f64()) {
+            (Some(lo), Some(hi)) if lo == hi => format!("{lo:.0}"),
+            (Some(lo), Some(hi)) => format!("{lo:.0}–{hi:.0}"),
+            _ => "—".into(),
+        },
+        _ => "—".into(),
+    };
+    for m in v["matrices"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            md,
+            "| {} ({}×{}) | {} | {} ({}) | {} | {} | {} | {} | {} |",
+            m["matrix"].as_str().unwrap_or("?"),
+            m["rows"],
+            m["cols"],
+            m["plain_adders"],
+            m["adders"],
+            m["shared"],
+            m["depth"],
+            fmt_opt(m["da4ml"]["adders"].as_f64(), 0),
+            depth(&m["da4ml"]["depth"]),
+            fmt_opt(m["da4ml_dc0"]["adders"].as_f64(), 0),
+            depth(&m["da4ml_dc0"]["depth"]),
+        );
     }
     md.push('\n');
 }
@@ -734,6 +777,10 @@ pub fn run(results: &Path, docs: &Path) -> Result<(), String> {
         da4ml_section(&mut md, &read_json(&dp)?);
     }
     extra(&mut md, "da4ml-notes.md");
+    let mp = results.join("cmvm.json");
+    if mp.exists() {
+        cmvm_section(&mut md, &read_json(&mp)?);
+    }
     let cp = results.join("criterion.txt");
     if let Ok(s) = std::fs::read_to_string(&cp) {
         let _ = writeln!(

@@ -11,6 +11,9 @@
 //!   design's result is cached in `bench/results/designs/<hash>.json`, the hash covering the model
 //!   bytes, the generator options, the family/device and the tool versions, so a rerun only builds
 //!   what changed.
+//! - `qrnn-bench cmvm [--matrices DIR] [--da4ml FILE] --out bench/results`: the constant-matrix
+//!   compiler's adder graphs of the matrices in `bench/da4ml/matrices/` beside da4ml's
+//!   (`bench/da4ml/results.json`), into `cmvm.json` (seconds; no synthesis).
 //! - `qrnn-bench docs --results bench/results --docs docs` writes docs/BENCHMARKS.md and the SVG
 //!   plots in docs/bench/ from the JSON results alone.
 //! - `qrnn-bench results --qrnn BIN --work DIR --out bench/results --docs docs [--quick]
@@ -18,6 +21,7 @@
 //!   precision × seed, into bench/results/accuracy.json and docs/RESULTS.md;
 //!   `qrnn-bench results-docs` rewrites docs/RESULTS.md from the JSON alone.
 
+mod cmvm;
 mod docs;
 mod hw;
 mod plot;
@@ -39,6 +43,8 @@ struct Args {
     families: Vec<Family>,
     seeds: u64,
     jobs: usize,
+    matrices: PathBuf,
+    da4ml: PathBuf,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -54,6 +60,8 @@ fn parse_args() -> Result<Args, String> {
         families: Family::ALL.to_vec(),
         seeds: 3,
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        matrices: PathBuf::from("bench/da4ml/matrices"),
+        da4ml: PathBuf::from("bench/da4ml/results.json"),
     };
     while let Some(f) = it.next() {
         let mut val = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -75,6 +83,8 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|e| format!("--seeds: {e}"))?
             }
             "--jobs" => a.jobs = val("--jobs")?.parse().map_err(|e| format!("--jobs: {e}"))?,
+            "--matrices" => a.matrices = PathBuf::from(val("--matrices")?),
+            "--da4ml" => a.da4ml = PathBuf::from(val("--da4ml")?),
             other => return Err(format!("unknown argument {other:?}\n{}", usage())),
         }
     }
@@ -82,8 +92,9 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn usage() -> String {
-    "usage: qrnn-bench sw|hw|docs|results|results-docs [--qrnn BIN] [--work DIR] [--out DIR] \
-     [--docs DIR] [--quick] [--families ice40,ecp5,gowin] [--seeds N] [--jobs N]"
+    "usage: qrnn-bench sw|hw|cmvm|docs|results|results-docs [--qrnn BIN] [--work DIR] [--out DIR] \
+     [--docs DIR] [--quick] [--families ice40,ecp5,gowin] [--seeds N] [--jobs N] [--matrices DIR] \
+     [--da4ml FILE]"
         .into()
 }
 
@@ -108,6 +119,7 @@ fn main() -> ExitCode {
             &args.families,
             args.jobs,
         ),
+        "cmvm" => cmvm::run(&args.matrices, &args.da4ml, &args.out),
         "docs" => docs::run(&args.out, &args.docs),
         "results" => results::run(
             &qrnn, &work, &args.out, &args.docs, args.quick, args.seeds, args.jobs,

@@ -169,6 +169,9 @@ fn spram_rom(mut b: B, rom: &Memory, addr: Expr) -> Module {
 /// `cut` (pipeline level 5, docs/HARDWARE.md §4.4) registered halfway down the adder tree: the
 /// sums come one cycle after their inputs.
 fn dot_module(name: &str, mv: &Mv, f: Fold, lut: bool, cut: bool) -> Module {
+    if let Some(w) = crate::cmvm::constant_matrix(mv, f) {
+        return cmvm_module(name, mv, f, cut, &w);
+    }
     let mut b = B::new(name);
     if cut {
         b.m.input("clk", Ty::u(1));
@@ -350,6 +353,132 @@ fn dot_module(name: &str, mv: &Mv, f: Fold, lut: bool, cut: bool) -> Module {
             sub(shl(sum, 1), nv.clone())
         } else {
             sum
+        };
+        let out = b.name(&format!("dot{p}"), out);
+        b.m.output(&format!("sum{p}"), out);
+    }
+    b.m
+}
+
+/// The lanes of a tensor whose codes are constant (`cmvm::constant_matrix`): the shared adder
+/// graph of `cmvm::compile` (docs/HARDWARE.md §4.7), with the ports of [`dot_module`] (its `word`
+/// and `mask` inputs are constant in such an engine and unused). Every adder is as wide as its
+/// exact interval; each sum is extended to the chunk-sum width. With `cut` (pipeline level 5) the
+/// values that cross the middle adder level are registered, so the sums come one cycle after
+/// their inputs, as from [`dot_module`].
+fn cmvm_module(name: &str, mv: &Mv, f: Fold, cut: bool, w: &[Vec<i64>]) -> Module {
+    use crate::cmvm::{compile, plain_adders, width_of, Op, Term};
+    let mut b = B::new(name);
+    if cut {
+        b.m.input("clk", Ty::u(1));
+    }
+    let word =
+        b.m.input("word", Ty::u((f.p * f.s) as u32 * mv.scheme.bits()));
+    let aw = mv.act.width();
+    let act = b.m.input("act", Ty::u(f.s as u32 * aw));
+    let mask = b.m.input("mask", Ty::u(f.s as u32));
+    for e in [&word, &mask] {
+        waive_unused(&mut b, e);
+    }
+    let g = compile(w, &vec![crate::cmvm::act_range(mv.act); mv.cols()]);
+    b.m.comment = header(&format!(
+        "{name} matrix-vector lanes: {} rows x {} columns per cycle, {} codes x {} activations \
+         (no multipliers), constant: an adder graph of {} adders ({} shared), depth {}, against {} \
+         in plain trees (docs/HARDWARE.md §4.7)",
+        f.p,
+        f.s,
+        mv.scheme,
+        mv.act,
+        g.adders(),
+        g.shared(),
+        g.depth(),
+        plain_adders(w),
+    ));
+    // the columns the graph reads (a column of zeros, or a padding lane, is not read)
+    let mut used = vec![false; mv.cols()];
+    for t in g
+        .nodes
+        .iter()
+        .flat_map(|n| [n.a, n.b])
+        .chain(g.outputs.iter().flatten().copied())
+    {
+        if let Op::In(i) = t.op {
+            used[i] = true;
+        }
+    }
+    if used.iter().filter(|u| **u).count() < f.s {
+        b.m.partial.insert("act".into());
+    }
+    let inputs: Vec<Expr> = (0..mv.cols())
+        .map(|s| {
+            if !used[s] {
+                return konst(0, Ty::s(aw.max(2)));
+            }
+            let v = if mv.act.is_binary() {
+                let bit = slice(act.clone(), s as u32, 1, false);
+                mux(bit, konst(1, Ty::s(2)), konst(-1, Ty::s(2)))
+            } else {
+                slice(act.clone(), s as u32 * aw, aw, true)
+            };
+            b.name(&format!("a{s}"), v)
+        })
+        .collect();
+    // the middle adder level: operands at or below it that feed an adder (or a sum) above it
+    // are registered there
+    let mid = g.depth().div_ceil(2);
+    let mut values: Vec<Expr> = Vec::with_capacity(g.nodes.len());
+    let mut regs: std::collections::BTreeMap<Op, Expr> = std::collections::BTreeMap::new();
+    let mut operand = |b: &mut B, values: &[Expr], op: Op, above: bool| -> Expr {
+        let v = match op {
+            Op::In(i) => inputs[i].clone(),
+            Op::Node(n) => values[n].clone(),
+        };
+        if !(cut && above && g.depth_of(op) <= mid) {
+            return v;
+        }
+        regs.entry(op)
+            .or_insert_with(|| {
+                let n = match op {
+                    Op::In(i) => format!("a{i}_q"),
+                    Op::Node(k) => format!("n{k}_q"),
+                };
+                let r = b.m.reg(&n, v.ty(), None);
+                b.m.seq.push(Stmt::Assign(n, v));
+                r
+            })
+            .clone()
+    };
+    let shifted = |b: &mut B, e: Expr, t: &Term, w: u32| -> Expr {
+        let e = b.fit(e, w);
+        if t.shift > 0 {
+            shl(e, t.shift)
+        } else {
+            e
+        }
+    };
+    for (k, n) in g.nodes.iter().enumerate() {
+        let w = width_of(n.lo, n.hi);
+        let above = n.depth > mid;
+        let a = operand(&mut b, &values, n.a.op, above);
+        let c = operand(&mut b, &values, n.b.op, above);
+        let a = shifted(&mut b, a, &n.a, w);
+        let c = shifted(&mut b, c, &n.b, w);
+        let v = if n.b.neg { sub(a, c) } else { add(a, c) };
+        values.push(b.name(&format!("n{k}"), v));
+    }
+    let dw = mv.dot_width;
+    for p in 0..f.p {
+        let out = match g.outputs.get(p).copied().flatten() {
+            Some(t) => {
+                let v = operand(&mut b, &values, t.op, true);
+                let v = shifted(&mut b, v, &t, dw);
+                if t.neg {
+                    sub(konst(0, Ty::s(dw)), v)
+                } else {
+                    v
+                }
+            }
+            None => konst(0, Ty::s(dw)),
         };
         let out = b.name(&format!("dot{p}"), out);
         b.m.output(&format!("sum{p}"), out);

@@ -6,6 +6,7 @@
 //! model (`qrnn-golden`), which it never calls; co-simulation compares the two.
 
 pub mod build;
+pub mod cmvm;
 pub mod elab;
 pub mod error;
 pub mod ir;
@@ -152,6 +153,7 @@ fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifes
             .iter()
             .map(|(e, w)| format!("{e}: {w}"))
             .collect(),
+        constant_matrices: cmvm::report(d),
         weight_image: crate::loader::image_manifest(d),
         cycle_formula: manifest::cycle_formula(&d.cycle_terms),
         cycle_terms: d.cycle_terms.clone(),

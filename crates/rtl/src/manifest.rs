@@ -416,6 +416,10 @@ pub struct Manifest {
     /// (`engine: what`, §10 "DSP budget"; empty in manifests written before it).
     #[serde(default)]
     pub lut_products: Vec<String>,
+    /// The weight tensors compiled as constant matrices to shared adder graphs (docs/HARDWARE.md
+    /// §4.7); empty when none is (and in manifests written before them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub constant_matrices: Vec<ConstantMatrix>,
     /// The weight image of the memories placed in SPRAM, which the core's loader reads from the
     /// board's SPI flash before it accepts input (docs/HARDWARE.md §4.3); absent when no weight
     /// memory is in SPRAM.
@@ -436,6 +440,25 @@ pub struct Manifest {
     /// otherwise, and in manifests written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fit: Option<FitManifest>,
+}
+
+/// A weight tensor compiled to a shared adder graph (docs/HARDWARE.md §4.7).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConstantMatrix {
+    /// The weight memory (`l0_w`, `l0_u`, …, `hd_w`).
+    pub tensor: String,
+    /// Rows × columns.
+    pub rows: usize,
+    /// Columns.
+    pub cols: usize,
+    /// Adders (and subtractors) of the graph.
+    pub adders: usize,
+    /// Of them, shared by several rows.
+    pub shared: usize,
+    /// The longest path, in adders.
+    pub depth: u32,
+    /// Adders of plain per-row trees (one fewer than each row's nonzero codes), for comparison.
+    pub plain_adders: usize,
 }
 
 /// The largest `qrnn.json` [`Manifest::read`] reads (a real one is a few KiB).

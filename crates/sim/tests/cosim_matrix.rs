@@ -15,16 +15,21 @@ use qrnn_project::Request;
 use qrnn_rtl::passes::WeightsMode;
 use qrnn_rtl::{EngineId, Fold};
 
+/// 1-bit activations (input and hidden state) for the spec's model.
+fn binary_acts(spec: &mut ExampleSpec) {
+    spec.formats = Formats {
+        x: ActFmt::Binary,
+        h: ActFmt::Binary,
+        ..Formats::default()
+    };
+}
+
 fn model(cell: Cell, scheme: Scheme, binary_act: bool, seed: u64) -> Model {
     let mut spec = ExampleSpec::new(cell, scheme, 5, 6, seed);
     spec.hidden = vec![6, 3];
     spec.head = Some(3);
     if binary_act {
-        spec.formats = Formats {
-            x: ActFmt::Binary,
-            h: ActFmt::Binary,
-            ..Formats::default()
-        };
+        binary_acts(&mut spec);
     }
     let m = example(&spec);
     m.validate().expect("matrix models are valid");
@@ -186,5 +191,81 @@ fn input_and_output_bound_designs_stream_at_their_ports_pace() {
         );
         assert!(man.latency > man.cycles_per_step, "{name}");
         common::cosim_with(name, &m, &o, &[4, 1, 3], 11, true, Some(7));
+    }
+}
+
+/// Constant matrices (docs/HARDWARE.md §4.7): every tensor fully parallel (one row group, one
+/// chunk) with hard-wired weights gets the shared adder graph of `qrnn_rtl::cmvm` instead of
+/// per-row lane trees — binary (with multi-bit activations), ternary and quaternary LSTMs with a
+/// head, and a ternary GRU with 1-bit activations. Each is checked to have the graph in every dot
+/// module (and the XNOR path, binary weights with 1-bit activations, to keep its popcount), then
+/// co-simulated, the ternary one also with backpressure and on Icarus.
+#[test]
+fn constant_matrices_compile_to_shared_adder_graphs() {
+    for (name, cell, scheme, binary_act, graph, icarus, bp) in [
+        ("const_lstm_binary", Lstm, Binary, false, true, false, None),
+        (
+            "const_lstm_ternary",
+            Lstm,
+            Ternary,
+            false,
+            true,
+            true,
+            Some(8),
+        ),
+        (
+            "const_lstm_quaternary",
+            Lstm,
+            Quaternary,
+            false,
+            true,
+            false,
+            None,
+        ),
+        (
+            "const_gru_ternary_1bit",
+            Gru,
+            Ternary,
+            true,
+            true,
+            false,
+            None,
+        ),
+        ("const_gru_xnor", Gru, Binary, true, false, false, None),
+    ] {
+        let mut spec = ExampleSpec::new(cell, scheme, 5, 6, 21);
+        spec.head = Some(3);
+        if binary_act {
+            binary_acts(&mut spec);
+        }
+        let m = example(&spec);
+        let mut o = Request {
+            weights: Logic,
+            ..Request::default()
+        };
+        o.folds.pin(
+            EngineId::Layer(0),
+            Fold {
+                p: m.layers[0].rows(),
+                s: 6,
+            },
+        );
+        o.folds.pin(EngineId::Head, Fold { p: 3, s: 6 });
+        let stim = qrnn_sim::Stimulus::random(&m, &[2], 1);
+        let (_, files) = common::project_files(&m, &o, &stim).expect("generates");
+        let dots: Vec<_> = files
+            .iter()
+            .filter(|(path, _)| path.ends_with("_dot.v"))
+            .collect();
+        assert_eq!(dots.len(), 3, "{name}: W, U and head lanes");
+        for (path, text) in dots {
+            assert_eq!(
+                text.contains("adder graph"),
+                graph,
+                "{name}: {path} {}",
+                text.lines().nth(1).unwrap_or_default()
+            );
+        }
+        common::cosim_with(name, &m, &o, &[4, 1, 3], 11, icarus, bp);
     }
 }

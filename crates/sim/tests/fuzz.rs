@@ -4,7 +4,8 @@
 //! in three with its family's default device (and so the DSP budget's LUT multipliers),
 //! weight scheme, activation and state formats, 1-bit activations, per-row scales, folding, ROM or
 //! logic weights, on iCE40 one design in four with its first weight memory in SPRAM (loaded from a
-//! behavioural SPI flash) — generated, linted, built with Verilator and compared exactly with the golden
+//! behavioural SPI flash), one in six of those with hard-wired weights fully parallel (constant
+//! matrices: shared adder graphs) — generated, linted, built with Verilator and compared exactly with the golden
 //! model (one design in eight also on Icarus); about half the designs run a second time with random
 //! backpressure on the input and output handshakes (docs/HARDWARE.md §3), on every simulator they
 //! run on. 100 designs per run, in 10 shards that cargo runs in parallel.
@@ -165,6 +166,24 @@ fn design(seed: u64) -> Option<(Model, Request, Option<u32>, String)> {
             mv: rng.range(0, qrnn_rtl::ir::Pipe::MAX_MV as i64) as u32,
             update: rng.range(0, qrnn_rtl::ir::Pipe::MAX_UPDATE as i64) as u32,
         });
+    }
+    // one design in six with hard-wired weights has every dense engine fully parallel (at most
+    // 2048 codes each): constant matrices, compiled to shared adder graphs (docs/HARDWARE.md
+    // §4.7; drawn last, as the rest)
+    if rng.below(6) == 0 && o.weights == WeightsMode::Logic && !o.place.contains_key("l0_w") {
+        let engines: Vec<_> = qrnn_rtl::passes::lower(&m)
+            .ok()?
+            .engines()
+            .cloned()
+            .collect();
+        if engines
+            .iter()
+            .all(|e| e.conv.is_none() && e.fold_limit().p * e.fold_limit().s <= 2048)
+        {
+            for e in &engines {
+                o.folds.pin(e.id, e.fold_limit());
+            }
+        }
     }
     let desc = format!(
         "{cell} {scheme} in {input} hidden {hidden:?}{} head {:?} x {} h {} pre {} Fa {} folds {:?} weights {:?} place {:?} target {target} pipeline {}{}{}",
