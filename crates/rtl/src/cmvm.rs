@@ -21,8 +21,7 @@
 //! total order (count, then shallower, then the smallest key), so no iteration order reaches the
 //! graph.
 
-use crate::ir::{Mv, Placement};
-use crate::vocab::Fold;
+use crate::ir::{Engine, Mv, Placement};
 use qrnn_model::Scheme;
 use std::collections::{BTreeMap, HashMap};
 
@@ -30,15 +29,18 @@ use std::collections::{BTreeMap, HashMap};
 /// slow to be worth it, and such a matrix is never fully parallel on a small FPGA.
 pub const MAX_CELLS: usize = 64 * 256;
 
-/// The constant matrix of a weight tensor, when the hardware sees constant codes: a hard-wired
-/// (`logic`) ROM of one word (one row group and one chunk: the tensor fully parallel,
-/// docs/HARDWARE.md §4.7), multiplier-free codes, multi-bit activations (the XNOR path keeps its
-/// popcount), at most [`MAX_CELLS`]. Row `p`, column `s` is the code of lane `(p, s)` as the lanes
-/// compute it: binary `±1`, ternary `−1, 0, 1`, quaternary `±1, ±2`; only the tensor's own rows
-/// and columns (padding lanes are masked in the core).
-pub fn constant_matrix(mv: &Mv, f: Fold) -> Option<Vec<Vec<i64>>> {
+/// The constant matrix of weight tensor `mv` of engine `e`, when the hardware sees constant codes:
+/// a hard-wired (`logic`) ROM of one word (one row group and one chunk: the tensor fully parallel,
+/// docs/HARDWARE.md §4.7) of a dense engine (a ConvLSTM engine masks the window taps outside the
+/// map, a mask that changes with the pixel), multiplier-free codes, multi-bit activations (the
+/// XNOR path keeps its popcount), at most [`MAX_CELLS`]. Row `p`, column `s` is the code of lane
+/// `(p, s)` as the lanes compute it: binary `±1`, ternary `−1, 0, 1`, quaternary `±1, ±2`; only the
+/// tensor's own rows and columns (the padding lanes' mask is constant in such an engine).
+pub fn constant_matrix(e: &Engine, mv: &Mv) -> Option<Vec<Vec<i64>>> {
     let rom = mv.rom.as_ref()?;
-    if rom.words.len() != 1
+    let f = e.fold?;
+    if e.conv.is_some()
+        || rom.words.len() != 1
         || rom.placement != Placement::Logic
         || !mv.scheme.is_multiplier_free()
         || (mv.scheme == Scheme::Binary && mv.act.is_binary())
@@ -451,9 +453,8 @@ fn combine(
 pub fn report(d: &crate::ir::Design) -> Vec<crate::manifest::ConstantMatrix> {
     let mut v = Vec::new();
     for e in d.engines() {
-        let Some(f) = e.fold else { continue };
         for mv in std::iter::once(&e.w).chain(e.u.iter()) {
-            let (Some(w), Some(rom)) = (constant_matrix(mv, f), mv.rom.as_ref()) else {
+            let (Some(w), Some(rom)) = (constant_matrix(e, mv), mv.rom.as_ref()) else {
                 continue;
             };
             let g = compile(&w, &vec![act_range(mv.act); mv.cols()]);

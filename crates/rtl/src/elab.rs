@@ -169,9 +169,6 @@ fn spram_rom(mut b: B, rom: &Memory, addr: Expr) -> Module {
 /// `cut` (pipeline level 5, docs/HARDWARE.md §4.4) registered halfway down the adder tree: the
 /// sums come one cycle after their inputs.
 fn dot_module(name: &str, mv: &Mv, f: Fold, lut: bool, cut: bool) -> Module {
-    if let Some(w) = crate::cmvm::constant_matrix(mv, f) {
-        return cmvm_module(name, mv, f, cut, &w);
-    }
     let mut b = B::new(name);
     if cut {
         b.m.input("clk", Ty::u(1));
@@ -556,13 +553,11 @@ pub fn elaborate(d: &Design) -> Result<(Vec<Module>, Vec<File>), String> {
             files.extend(file);
             let lut = d.lut_products.contains(&(e.id, format!("lanes {nm}")));
             let cut = e.pipe.mv >= 5;
-            modules.push(dot_module(
-                &format!("qrnn_{}_dot", rom.name),
-                mv,
-                f,
-                lut,
-                cut,
-            ));
+            let name = format!("qrnn_{}_dot", rom.name);
+            modules.push(match crate::cmvm::constant_matrix(e, mv) {
+                Some(w) => cmvm_module(&name, mv, f, cut, &w),
+                None => dot_module(&name, mv, f, lut, cut),
+            });
         }
     }
     if let Some(img) = crate::loader::image(d) {

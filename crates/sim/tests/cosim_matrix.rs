@@ -268,4 +268,23 @@ fn constant_matrices_compile_to_shared_adder_graphs() {
         }
         common::cosim_with(name, &m, &o, &[4, 1, 3], 11, icarus, bp);
     }
+    // a ConvLSTM layer fully parallel with hard-wired weights keeps its lanes: it masks the window
+    // taps outside the map, a mask that changes with the pixel (the graph ignores the mask, and
+    // mismatched at the border before this case was excluded)
+    let mut spec = ExampleSpec::new(Cell::ConvLstm, Ternary, 1, 2, 3);
+    spec.map = Some((4, 4));
+    spec.kernel = 3;
+    let m = example(&spec);
+    let mut o = Request {
+        weights: Logic,
+        ..Request::default()
+    };
+    o.folds.pin(EngineId::Layer(0), Fold { p: 8, s: 18 });
+    let stim = qrnn_sim::Stimulus::random(&m, &[2], 1);
+    let (_, files) = common::project_files(&m, &o, &stim).expect("generates");
+    assert!(files
+        .iter()
+        .filter(|(path, _)| path.ends_with("_dot.v"))
+        .all(|(_, text)| !text.contains("adder graph")));
+    cosim("const_convlstm_keeps_its_lanes", &m, &o, false);
 }
