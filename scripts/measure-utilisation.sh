@@ -55,6 +55,7 @@ echo "|---|---|---|---|---|---|---|---|"
 for f in 1x8 2x8 4x16 8x16 16x16; do row "LSTM 16→64 ternary" lstm64.qw $f up5k ice40; done
 for f in 1x8 2x8 4x16 8x16 16x16; do row "GRU 16→64 ternary" gru64.qw $f up5k ice40; done
 for f in 4x16 8x16; do row "LSTM 16→64 ternary" lstm64.qw $f 25k ecp5; done
+row "demo LSTM 4→16, head 3" "$OLDPWD/examples/demo-lstm-ternary.qw" 1x8 up5k ice40
 row "demo LSTM 4→16, head 3" "$OLDPWD/examples/demo-lstm-ternary.qw" default up5k ice40
 } > "$OUT.tmp" && mv "$OUT.tmp" "$OUT"
 echo "wrote $OUT" >&2

@@ -74,12 +74,13 @@ pub fn run(matrices: &Path, da4ml: &Path, out: &Path) -> Result<(), String> {
     }
     let peer = read(da4ml).unwrap_or(Value::Null);
     let input = (-128i128, 127i128);
+    let interval = qrnn_model::Interval::new(-128, 127);
     let mut rows = Vec::new();
     for p in &files {
         let (name, w) = matrix(&read(p)?, p)?;
         let cols = w[0].len();
         let t = std::time::Instant::now();
-        let g = qrnn_rtl::cmvm::compile(&w, &vec![input; cols]);
+        let g = qrnn_rtl::cmvm::compile(&w, &vec![interval; cols]);
         let secs = t.elapsed().as_secs_f64();
         // the graph must compute W·x: at the corners and a few mixed inputs
         for k in 0..8u64 {

@@ -145,7 +145,9 @@ pub struct Use {
     /// cycles per timestep follow from it ([`Stream::ii`]).
     pub cycles: i64,
     /// The head's share of `cycles`, which may run beside the next timestep
-    /// ([`Design::head_cycles`]).
+    /// ([`Design::head_cycles`]). Exact for a whole design ([`usage`]); whether the head may run
+    /// beside depends on the last layer's fold too, so the per-engine differences the search adds
+    /// up do not give it, and the search does not read it (its objective is the latency).
     pub head: i64,
 }
 

@@ -22,7 +22,7 @@
 //! graph.
 
 use crate::ir::{Engine, Mv, Placement};
-use qrnn_model::Scheme;
+use qrnn_model::{Interval, Scheme};
 use std::collections::{BTreeMap, HashMap};
 
 /// Cells of the largest matrix compiled (`rows × cols`): beyond it the pairwise search grows too
@@ -140,17 +140,17 @@ pub struct Graph {
     pub outputs: Vec<Option<Term>>,
 }
 
-/// Two's complement bits that hold every value of `[lo, hi]` (at least 1).
-pub fn width_of(lo: i128, hi: i128) -> u32 {
-    let bits = |v: i128| -> u32 {
-        // bits of v as a signed number
-        if v >= 0 {
-            129 - v.leading_zeros()
-        } else {
-            129 - (!v).leading_zeros()
-        }
-    };
-    bits(lo).max(bits(hi)).max(1)
+/// Two's complement bits that hold every value of `[lo, hi]` (at least 1): the model's
+/// [`Interval::width`].
+fn width_of(lo: i128, hi: i128) -> u32 {
+    Interval { lo, hi }.width()
+}
+
+impl Node {
+    /// Bits of the node's value (its exact interval's width).
+    pub fn width(&self) -> u32 {
+        width_of(self.lo, self.hi)
+    }
 }
 
 impl Graph {
@@ -237,7 +237,8 @@ type Key = (Op, Op, i64, i64);
 
 /// Compile the constant matrix `w` (rows of integer codes, each a power of two or 0 in magnitude)
 /// for inputs with the intervals `inputs`.
-pub fn compile(w: &[Vec<i64>], inputs: &[(i128, i128)]) -> Graph {
+pub fn compile(w: &[Vec<i64>], inputs: &[Interval]) -> Graph {
+    let inputs: Vec<(i128, i128)> = inputs.iter().map(|i| (i.lo, i.hi)).collect();
     let cols = inputs.len();
     // each row as operand → coefficient (± a power of two)
     let mut rows: Vec<BTreeMap<Op, i64>> = w
@@ -252,7 +253,7 @@ pub fn compile(w: &[Vec<i64>], inputs: &[(i128, i128)]) -> Graph {
         })
         .collect();
     let mut g = Graph {
-        inputs: inputs.to_vec(),
+        inputs,
         nodes: Vec::new(),
         outputs: Vec::new(),
     };
@@ -457,7 +458,7 @@ pub fn report(d: &crate::ir::Design) -> Vec<crate::manifest::ConstantMatrix> {
             let (Some(w), Some(rom)) = (constant_matrix(e, mv), mv.rom.as_ref()) else {
                 continue;
             };
-            let g = compile(&w, &vec![act_range(mv.act); mv.cols()]);
+            let g = compile(&w, &vec![mv.act.interval(); mv.cols()]);
             v.push(crate::manifest::ConstantMatrix {
                 tensor: rom.name.clone(),
                 rows: mv.rows(),
@@ -470,16 +471,6 @@ pub fn report(d: &crate::ir::Design) -> Vec<crate::manifest::ConstantMatrix> {
         }
     }
     v
-}
-
-/// The input interval of an activation format: `[−1, 1]` for binary (`±1`), else its signed range.
-pub fn act_range(act: qrnn_model::ActFmt) -> (i128, i128) {
-    let aw = act.width();
-    if act.is_binary() {
-        (-1, 1)
-    } else {
-        (-(1i128 << (aw - 1)), (1i128 << (aw - 1)) - 1)
-    }
 }
 
 /// The adders a plain tree per row needs: one fewer than its nonzero terms.
@@ -515,7 +506,11 @@ mod tests {
     }
 
     fn check(w: &[Vec<i64>], inputs: &[(i128, i128)], seed: u64) -> Graph {
-        let g = compile(w, inputs);
+        let iv: Vec<Interval> = inputs
+            .iter()
+            .map(|(lo, hi)| Interval { lo: *lo, hi: *hi })
+            .collect();
+        let g = compile(w, &iv);
         let mut r = Rng(seed);
         for trial in 0..64 {
             let x: Vec<i128> = inputs
@@ -601,9 +596,6 @@ mod tests {
         assert_eq!(r, vec![(0, 6), (-3, 3)]);
         assert_eq!(width_of(0, 6), 4);
         assert_eq!(width_of(-3, 3), 3);
-        assert_eq!(width_of(-128, 127), 8);
-        assert_eq!(width_of(0, 0), 1);
-        assert_eq!(width_of(-1, 0), 1);
     }
 
     #[test]
@@ -616,7 +608,7 @@ mod tests {
     #[test]
     fn compiling_twice_gives_the_same_graph() {
         let w = random(32, 24, &[-2, -1, 1, 2], 11);
-        let inputs = vec![(-128, 127); 24];
+        let inputs = vec![Interval::new(-128, 127); 24];
         assert_eq!(compile(&w, &inputs), compile(&w, &inputs));
     }
 }

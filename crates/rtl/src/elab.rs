@@ -364,7 +364,7 @@ fn dot_module(name: &str, mv: &Mv, f: Fold, lut: bool, cut: bool) -> Module {
 /// values that cross the middle adder level are registered, so the sums come one cycle after
 /// their inputs, as from [`dot_module`].
 fn cmvm_module(name: &str, mv: &Mv, f: Fold, cut: bool, w: &[Vec<i64>]) -> Module {
-    use crate::cmvm::{compile, plain_adders, width_of, Op, Term};
+    use crate::cmvm::{compile, plain_adders, Op, Term};
     let mut b = B::new(name);
     if cut {
         b.m.input("clk", Ty::u(1));
@@ -377,7 +377,7 @@ fn cmvm_module(name: &str, mv: &Mv, f: Fold, cut: bool, w: &[Vec<i64>]) -> Modul
     for e in [&word, &mask] {
         waive_unused(&mut b, e);
     }
-    let g = compile(w, &vec![crate::cmvm::act_range(mv.act); mv.cols()]);
+    let g = compile(w, &vec![mv.act.interval(); mv.cols()]);
     b.m.comment = header(&format!(
         "{name} matrix-vector lanes: {} rows x {} columns per cycle, {} codes x {} activations \
          (no multipliers), constant: an adder graph of {} adders ({} shared), depth {}, against {} \
@@ -454,7 +454,7 @@ fn cmvm_module(name: &str, mv: &Mv, f: Fold, cut: bool, w: &[Vec<i64>]) -> Modul
         }
     };
     for (k, n) in g.nodes.iter().enumerate() {
-        let w = width_of(n.lo, n.hi);
+        let w = n.width();
         let above = n.depth > mid;
         let a = operand(&mut b, &values, n.a.op, above);
         let c = operand(&mut b, &values, n.b.op, above);
@@ -481,6 +481,31 @@ fn cmvm_module(name: &str, mv: &Mv, f: Fold, cut: bool, w: &[Vec<i64>]) -> Modul
         b.m.output(&format!("sum{p}"), out);
     }
     b.m
+}
+
+/// The MV counters of one issuing process, `<pre>_{g,j,col,row,wa}_q` and with `u` `<pre>_ua_q`
+/// (`mv`: the phases of the compute; `hd`: a head beside the next timestep, docs/HARDWARE.md §4.2),
+/// declared with the widths (group, chunk, column, row, ROM address); returns the statements that
+/// clear them.
+fn mv_counters(b: &mut B, pre: &str, w: (u32, u32, u32, u32, u32), u: bool) -> Vec<Stmt> {
+    let (gw, jw, colw, roww, addrw) = w;
+    let mut regs = vec![
+        ("g", gw, "row group being issued"),
+        ("j", jw, "chunk within the group: W chunks, then U chunks"),
+        ("col", colw, "first column of the chunk"),
+        ("row", roww, "first row of the group"),
+        ("wa", addrw, "W ROM address"),
+    ];
+    if u {
+        regs.push(("ua", addrw, "U ROM address"));
+    }
+    regs.into_iter()
+        .map(|(n, w, what)| {
+            let name = format!("{pre}_{n}_q");
+            b.m.reg(&name, Ty::u(w), Some(what));
+            Stmt::Assign(name, uc(0, w))
+        })
+        .collect()
 }
 
 /// One engine's static facts used during core elaboration.
@@ -766,41 +791,23 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         .max()
         .unwrap_or(1);
     let addrw = bits_for(maxdepth);
-    b.m.reg("mv_g_q", Ty::u(gw), Some("row group being issued"));
-    b.m.reg(
-        "mv_j_q",
-        Ty::u(jw),
-        Some("chunk within the group: W chunks, then U chunks"),
-    );
-    b.m.reg("mv_col_q", Ty::u(colw), Some("first column of the chunk"));
-    b.m.reg("mv_row_q", Ty::u(roww), Some("first row of the group"));
-    b.m.reg("mv_wa_q", Ty::u(addrw), Some("W ROM address"));
-    b.m.reg("mv_ua_q", Ty::u(addrw), Some("U ROM address"));
+    let widths = (gw, jw, colw, roww, addrw);
+    let mv_reset = mv_counters(&mut b, "mv", widths, true);
     // the head's run beside the next timestep (§4.2): a flag, a cycle counter and the MV
     // counters of its own
     let hd_len = d.head.as_ref().map_or(1, |h| h.cycles_mv as usize);
     let hdcw = bits_for(hd_len);
-    if hov {
+    let hd_reset = if hov {
         b.m.reg(
             "hd_on_q",
             Ty::u(1),
             Some("the head runs, beside the next timestep's layers"),
         );
         b.m.reg("hd_cnt_q", Ty::u(hdcw), Some("cycle within the head's run"));
-        b.m.reg("hd_g_q", Ty::u(gw), Some("head: row group being issued"));
-        b.m.reg("hd_j_q", Ty::u(jw), Some("head: chunk within the group"));
-        b.m.reg(
-            "hd_col_q",
-            Ty::u(colw),
-            Some("head: first column of the chunk"),
-        );
-        b.m.reg(
-            "hd_row_q",
-            Ty::u(roww),
-            Some("head: first row of the group"),
-        );
-        b.m.reg("hd_wa_q", Ty::u(addrw), Some("head: W ROM address"));
-    }
+        mv_counters(&mut b, "hd", widths, false)
+    } else {
+        Vec::new()
+    };
 
     // ---- storage
     let conv_model = d.layers[0].conv;
@@ -1049,12 +1056,8 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         let mut begin = vec![
             Stmt::Assign("hd_on_q".into(), one()),
             Stmt::Assign("hd_cnt_q".into(), uc(0, hdcw)),
-            Stmt::Assign("hd_g_q".into(), uc(0, gw)),
-            Stmt::Assign("hd_j_q".into(), uc(0, jw)),
-            Stmt::Assign("hd_col_q".into(), uc(0, colw)),
-            Stmt::Assign("hd_row_q".into(), uc(0, roww)),
-            Stmt::Assign("hd_wa_q".into(), uc(0, addrw)),
         ];
+        begin.extend(hd_reset);
         if d.head.as_ref().is_some_and(|h| h.pipe.mv >= 1) {
             begin.push(Stmt::Assign("hd_iss_q".into(), one()));
         }
@@ -1235,14 +1238,6 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
     };
 
     // ---- phase advance
-    let mv_reset = vec![
-        Stmt::Assign("mv_g_q".into(), uc(0, gw)),
-        Stmt::Assign("mv_j_q".into(), uc(0, jw)),
-        Stmt::Assign("mv_col_q".into(), uc(0, colw)),
-        Stmt::Assign("mv_row_q".into(), uc(0, roww)),
-        Stmt::Assign("mv_wa_q".into(), uc(0, addrw)),
-        Stmt::Assign("mv_ua_q".into(), uc(0, addrw)),
-    ];
     // pipelined engines issue from a registered flag, set as their phase begins (§4.4)
     let enter = |p: &Phase| -> Vec<Stmt> {
         let e = match p {
@@ -2265,7 +2260,6 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         // timesteps computed and not yet out after this cycle: at most one when the next
         // compute starts (`go`). From the registers alone: none now when the compute ends in
         // this cycle (it adds one), at most one otherwise; an output ending in this cycle is not
-        // counted, which costs nothing held high (OUT_LEN < II)
         // counted, which costs nothing held high (OUT_LEN < II). With the head beside the next
         // timestep, the timestep whose head runs (or starts) is not computed yet, and the one
         // before it must be out: the next timestep's head writes the half of y it reads
@@ -2429,7 +2423,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                     .collect(),
                 comment: format!("layer {l} cell state c (probe: a view of l{l}_c)"),
                 // two halves with a head beside the next timestep (§2)
-                half: d.head_overlapped().then(|| "ohp_q".into()),
+                half: d.c_halves().then(|| "ohp_q".into()),
             });
         }
     }
@@ -3310,7 +3304,7 @@ fn update_dense(
             let caw = rams.aw(&cn_)?;
             // with a head beside the next timestep, c has two halves like h (§2, §4.2): c_{t−1}
             // read from the other half, c_t written into this timestep's
-            let chalves = d.head_overlapped() && e.conv.is_none();
+            let chalves = d.c_halves();
             let ra = if chalves {
                 half_addr(b, u1.clone(), &tr.half_prev, caw)
             } else {

@@ -730,8 +730,7 @@ impl Design {
             }
             if let Some(c) = e.c_fmt {
                 let mut cb = mk(format!("l{l}_c"), e.hidden, vec![c.width]);
-                if self.head_overlapped() {
-                    // two halves: c_t is written while timestep t − 1's is still shown (§2)
+                if self.c_halves() {
                     cb.words = 2 * e.hidden;
                 }
                 v.push(cb);
@@ -778,11 +777,18 @@ impl Design {
     }
 
     /// Whether the head runs beside the next timestep's layers ([`head_overlaps`]; after `fold`).
-    /// Every LSTM layer's `c` then has two halves, so that the probes of a timestep being output
-    /// still show its state (docs/HARDWARE.md §2, §4.2).
     pub fn head_overlapped(&self) -> bool {
         let layers: u64 = self.layers.iter().map(engine_cycles).sum();
         self.overlapped() && head_overlaps(layers, self.head_cycles(), self.out_len)
+    }
+
+    /// Whether every LSTM layer's `c` memory has two halves, word `2·j + half` (docs/HARDWARE.md
+    /// §2, §4.1): with a head beside the next timestep ([`Design::head_overlapped`]), whose
+    /// update may write `c_{t+1}` before timestep `t`'s output begins, so that the probes of the
+    /// timestep being output still show its state. The buffer plan, the update and the probes ask
+    /// this.
+    pub fn c_halves(&self) -> bool {
+        self.head_overlapped()
     }
 
     /// Cycles from a timestep's first input handshake to its last output handshake, with the

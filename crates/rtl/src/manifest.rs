@@ -587,12 +587,12 @@ mod tests {
             assert_eq!(total, man.latency, "{}", man.cycle_formula);
             // a dense model streams: the longest of its input (and the cycle its compute starts
             // in), compute and output (and a cycle between timesteps); a ConvLSTM model takes the
-            // whole latency per timestep (docs/HARDWARE.md §5)
-            // in whose compute a dense head runs beside the next timestep's layers when it and
-            // the output fit in the layers' cycles with one to spare (§4.2)
+            // whole latency per timestep (docs/HARDWARE.md §5). A dense head whose S differs from
+            // the last layer's runs beside the next timestep's layers, out of the compute, when it
+            // and the output fit in the layers' cycles with one to spare (§4.2). Worked out here
+            // on its own, against `ir::initiation_interval`.
             let start = u64::from(cell != Cell::ConvLstm);
             let compute = total - (man.in_len + man.out_len) as u64 - start;
-            // (a head whose S differs from the last layer's: it reads a copy of its own)
             let s_last = man.layers.last().map(|l| l.fold.s);
             let head = man
                 .head

@@ -317,9 +317,10 @@ pub fn default_fold(e: &Engine) -> Fold {
     if e.conv.is_some() {
         return wide;
     }
-    let chunks =
-        |s: usize| e.w.cols().div_ceil(s) + e.u.as_ref().map_or(0, |u| u.cols().div_ceil(s));
-    let issue = |f: Fold| e.rows().div_ceil(f.p) * chunks(f.s);
+    // the MV issue cycles G·(KW + KU) of a fold (§5)
+    let issue = |f: Fold| {
+        e.rows().div_ceil(f.p) * (e.w.chunks(f) + e.u.as_ref().map_or(0, |u| u.chunks(f)))
+    };
     let two = Fold { p: 2, s: 4 }.clamp_to(lim);
     if issue(two) < issue(wide) {
         two

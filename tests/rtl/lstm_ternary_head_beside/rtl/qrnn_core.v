@@ -42,17 +42,17 @@ module qrnn_core (
     reg [0:0] hd_on_q;
     // cycle within the head's run
     reg [3:0] hd_cnt_q;
-    // head: row group being issued
+    // row group being issued
     reg [4:0] hd_g_q;
-    // head: chunk within the group
+    // chunk within the group: W chunks, then U chunks
     /* verilator lint_off UNUSEDSIGNAL */
     reg [1:0] hd_j_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    // head: first column of the chunk
+    // first column of the chunk
     reg [4:0] hd_col_q;
-    // head: first row of the group
+    // first row of the group
     reg [5:0] hd_row_q;
-    // head: W ROM address
+    // W ROM address
     /* verilator lint_off UNUSEDSIGNAL */
     reg [5:0] hd_wa_q;
     /* verilator lint_on UNUSEDSIGNAL */
