@@ -99,7 +99,7 @@ docs:
 	@git diff --stat -- docs/ README.md
 
 bench: setup
-	QUICK=$(QUICK) bash scripts/bench.sh
+	QUICK=$(QUICK) SWEEP=$(SWEEP) bash scripts/bench.sh
 
 # The accuracy table (docs/RESULTS.md, bench/results/accuracy.json): every task x cell x precision
 # x seed trained with `qrnn-hw train`, JOBS runs at a time (default: one per core). QUICK=1: GunPoint

@@ -7,6 +7,8 @@
 #   CRITERION=1    also run the criterion benches (cargo bench) into bench/results/criterion.txt
 #   FAMILIES=…     families of the full hardware set (default ice40,ecp5,gowin)
 #   JOBS=N         hardware designs built at a time (default: the CPU count)
+#   SWEEP=1        also the schemes-against-int8 sweep (qrnn-bench sweep: 90 syntheses, hours;
+#                  cached per point in bench/results/designs/sweep-*.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CARGO=${CARGO:-cargo}
@@ -30,20 +32,21 @@ nice -n 19 "$BENCH" sw --qrnn "$QRNN" --work "$WORK/sw" --out "$OUT" "${q[@]}"
 echo "== hardware reference set${QUICK:+ (quick subset)}"
 nice -n 19 "$BENCH" hw --qrnn "$QRNN" --work "$WORK/hw" --out "$OUT" --families "$FAMILIES" ${JOBS:+--jobs "$JOBS"} "${q[@]}"
 
-echo "== peer: da4ml (PyPI) in .bench-venv/"
-if [ ! -x .bench-venv/bin/python ] || ! .bench-venv/bin/python -c 'import da4ml' 2>/dev/null; then
-  python3 -m venv .bench-venv && nice -n 19 .bench-venv/bin/pip install -q 'da4ml==0.6.0' numpy \
-    > "$WORK/da4ml-pip.log" 2>&1 || true
-fi
-if .bench-venv/bin/python -c 'import da4ml' 2>"$WORK/da4ml-import.log"; then
-  nice -n 19 .bench-venv/bin/python bench/da4ml/compare.py "$QRNN" "$PWD/$WORK/da4ml" "$OUT/da4ml.json"
+echo "== peer: da4ml 0.6.0 (PyPI, pinned in bench/da4ml/requirements.txt) in bench/da4ml/.venv"
+if DA4ML_PY=$(bash bench/da4ml/venv.sh 2>"$WORK/da4ml-pip.log"); then
+  nice -n 19 "$DA4ML_PY" bench/da4ml/compare.py "$QRNN" "$PWD/$WORK/da4ml" "$OUT/da4ml.json"
 else
   # record exactly why it cannot run
-  python3 - "$OUT/da4ml.json" "$WORK/da4ml-pip.log" "$WORK/da4ml-import.log" <<'PY'
+  python3 - "$OUT/da4ml.json" "$WORK/da4ml-pip.log" <<'PY'
 import json, sys, pathlib
 err = "".join(pathlib.Path(p).read_text()[-1500:] for p in sys.argv[2:] if pathlib.Path(p).exists())
-pathlib.Path(sys.argv[1]).write_text(json.dumps({"error": err, "families": {}}, indent=2) + "\n")
+pathlib.Path(sys.argv[1]).write_text(json.dumps({"error": err, "matrices": [], "gates": {}}, indent=2) + "\n")
 PY
+fi
+
+if [ -n "${SWEEP:-}" ]; then
+  echo "== multiplier-free schemes against int8 at 1x8, 4x16, 16x16, DSPs on and off (synthesis)"
+  nice -n 19 "$BENCH" sweep --qrnn "$QRNN" --work "$WORK/sweep" --out "$OUT" --families "$FAMILIES" ${JOBS:+--jobs "$JOBS"}
 fi
 
 echo "== constant-matrix compiler on bench/da4ml/matrices (beside bench/da4ml/results.json)"

@@ -608,62 +608,279 @@ fn header(md: &mut String, v: &Value, what: &str) {
     let _ = writeln!(md, "Tools: {}.\n", tools.join("; "));
 }
 
+/// Issue #16's gate against int8: at P·S ≥ 64, ternary and quaternary need at least this many
+/// times fewer LUT-equivalents than int8 at the same folding (targets: binary 2.5×, XNOR 4×).
+const INT8_GATE: f64 = 2.5;
+
+fn sweep_section(md: &mut String, v: &Value, plots: &Path) -> Result<(), String> {
+    let _ = writeln!(md, "## Multiplier-free against int8 at several foldings\n");
+    let pts: Vec<&Value> = v["points"]
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let _ = writeln!(
+        md,
+        "One model shape, `{}`, in every scheme, at `--fold all=1x8`, `4x16` and `16x16`, synthesised by each project's own `make synth` twice: with the family's DSP blocks and with DSPs off. The DSP-off LUT count is the **LUT-equivalent**: every multiplier a DSP would hold is then built from the same family's LUTs, i.e. each DSP valued at the LUT cost of the same multiplier on that family (ECP5 and Gowin count carry cells as LUTs, as in the tables above). Synthesis only. Written by `{}`; {} of {} points built{}.\n",
+        v["model"].as_str().unwrap_or("?"),
+        v["command"].as_str().unwrap_or("qrnn-bench sweep"),
+        pts.len(),
+        v["set_size"],
+        if (pts.len() as u64) < v["set_size"].as_u64().unwrap_or(0) {
+            " (the run was stopped; the rest are `—`: `qrnn-bench sweep` builds them, cached per point)"
+        } else {
+            ""
+        },
+    );
+    // (fold, family, scheme, dsp) → point
+    let mut by: BTreeMap<(String, String, String, bool), &Value> = BTreeMap::new();
+    for p in &pts {
+        by.insert(
+            (
+                p["fold"].as_str().unwrap_or("?").into(),
+                p["family"].as_str().unwrap_or("?").into(),
+                p["scheme"].as_str().unwrap_or("?").into(),
+                p["dsp"].as_bool().unwrap_or(false),
+            ),
+            p,
+        );
+    }
+    let schemes = crate::sweep::SCHEMES.map(|s| s.0);
+    let ps = |fold: &str| -> f64 {
+        fold.split('x')
+            .filter_map(|x| x.parse::<f64>().ok())
+            .product()
+    };
+    let mut folds: Vec<&str> = crate::sweep::FOLDS.to_vec();
+    folds.sort_by(|a, b| ps(a).total_cmp(&ps(b)));
+    let mut families: Vec<String> = by.keys().map(|k| k.1.clone()).collect();
+    families.dedup();
+    families.sort();
+    families.dedup();
+    let eq = |d: Option<&&Value>| -> Option<f64> {
+        d.filter(|d| d["error"].is_null())
+            .and_then(|d| Row { d }.lut())
+    };
+    let _ = writeln!(
+        md,
+        "| fold (P·S) | family | scheme | LUT-equivalent (DSPs off) | int8 ÷ scheme | LUT + DSP (DSPs on) | FF | BRAM |\n|---|---|---|---|---|---|---|---|"
+    );
+    let mut gate_lines = Vec::new();
+    for fold in &folds {
+        for fam in &families {
+            let base = eq(by.get(&(fold.to_string(), fam.clone(), "int8".into(), false)));
+            for s in schemes {
+                let off = by.get(&(fold.to_string(), fam.clone(), s.into(), false));
+                let on = by.get(&(fold.to_string(), fam.clone(), s.into(), true));
+                let l = eq(off);
+                let ratio = match (base, l) {
+                    (Some(b), Some(l)) if s != "int8" => Some(b / l),
+                    _ => None,
+                };
+                let on_txt = match on.filter(|d| d["error"].is_null()) {
+                    Some(d) => {
+                        let r = Row { d };
+                        format!("{} + {}", fmt_opt(r.lut(), 0), fmt_opt(r.syn("dsp"), 0))
+                    }
+                    None => "—".into(),
+                };
+                let err = off
+                    .and_then(|d| d["error"].as_str())
+                    .map(|e| {
+                        format!(
+                            " (failed: {})",
+                            e.lines().last().unwrap_or("").replace('|', "/")
+                        )
+                    })
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    md,
+                    "| {fold} ({}) | {fam} | {s} | {}{err} | {} | {on_txt} | {} | {} |",
+                    ps(fold),
+                    fmt_opt(l, 0),
+                    fmt_opt(ratio, 2),
+                    fmt_opt(off.and_then(|d| Row { d }.syn("ff")), 0),
+                    fmt_opt(off.and_then(|d| Row { d }.syn("bram")), 0),
+                );
+                if ps(fold) >= 64.0 && s != "int8" {
+                    let (need, kind) = match s {
+                        "ternary" | "quaternary" => (INT8_GATE, "gate"),
+                        "binary" => (2.5, "target"),
+                        _ => (4.0, "target"),
+                    };
+                    gate_lines.push(format!(
+                        "- {kind}, {s} at {fold} on {fam}: int8 ÷ {s} = {} (needs ≥ {need}) — **{}**",
+                        fmt_opt(ratio, 2),
+                        match ratio {
+                            Some(r) if r >= need => "met",
+                            Some(_) => "not met",
+                            None => "not measured",
+                        }
+                    ));
+                }
+            }
+        }
+    }
+    md.push('\n');
+    let _ = writeln!(
+        md,
+        "**Issue #16, at P·S ≥ 64 on every family: ternary and quaternary ≥ {INT8_GATE}× fewer LUT-equivalents than int8 (gate); binary ≥ 2.5×, binary with XNOR activations ≥ 4× (targets):**\n"
+    );
+    for l in gate_lines {
+        let _ = writeln!(md, "{l}");
+    }
+    md.push('\n');
+    for fam in &families {
+        let series: Vec<Series> = schemes
+            .iter()
+            .map(|s| Series {
+                name: s.to_string(),
+                points: folds
+                    .iter()
+                    .filter_map(|f| {
+                        eq(by.get(&(f.to_string(), fam.clone(), s.to_string(), false)))
+                            .map(|l| (ps(f), l))
+                    })
+                    .collect(),
+                line: true,
+            })
+            .filter(|s| !s.points.is_empty())
+            .collect();
+        if series.is_empty() {
+            continue;
+        }
+        let file = format!("sweep-{fam}.svg");
+        line_plot(
+            &plots.join(&file),
+            &format!("LUT-equivalents against P·S, {fam} (DSPs off)"),
+            "P·S (lanes)",
+            "LUT-equivalents",
+            &series,
+            true,
+        )?;
+        let _ = writeln!(
+            md,
+            "![LUT-equivalents against P·S on {fam}](bench/{file})\n"
+        );
+    }
+    Ok(())
+}
+
+/// Issue #16's LUT gate against da4ml: geometric mean at most this, no matrix above `DA4ML_MAX`.
+const DA4ML_GEOMEAN: f64 = 1.0;
+const DA4ML_MAX: f64 = 1.15;
+
 fn da4ml_section(md: &mut String, v: &Value) {
     let _ = writeln!(md, "## Against a peer: da4ml\n");
     let _ = writeln!(
         md,
-        "Matrix: {}; input {}; da4ml {} (`bench/da4ml/compare.py`, run by `make bench`). Both designs get the same wrapper (registered inputs and outputs) and the same yosys and nextpnr (iCE40: HX8K ct256; ECP5: 25k CABGA256). ECP5 LUTs count each CCU2C carry cell as 2 LUT4. The `maccmap -unmap` column synthesises both with yosys' merged adders (`$macc`) turned back into two-operand adders, as qrnn-hw's projects do on ECP5 and Gowin (docs/HARDWARE.md §4.4).\n",
-        v["matrix"].as_str().unwrap_or("?"),
-        v["input"].as_str().unwrap_or("?"),
+        "qrnn-hw's constant-matrix compiler (docs/HARDWARE.md §4.7) and da4ml {} on the same constant matrices y = W·x, {}: the recurrent matrix of the demo-sized example (`example_u_64x16`) and the random matrices of `bench/da4ml/matrices/` (ternary with 40 % zeros, binary, quaternary). qrnn-hw compiles each as the input matrix of an LSTM at `--fold all=ROWSxCOLS --weights logic` (fully parallel, hard-wired), combinational (`--pipeline none`, like da4ml's default) and with its default pipeline (one register level); every design is simulated with Icarus against W·x ({} of {} pass). All get the same wrapper (registered inputs and outputs), the same {} and nextpnr (iCE40 HX8K ct256; ECP5 25k CABGA256). LUTs: iCE40 SB_LUT4; ECP5 LUT4 + 2·CCU2C. Each is given as `synth_FAMILY` / with `maccmap -unmap` (yosys' merged adders turned back into two-operand adders, the flow qrnn-hw's projects use on ECP5 and Gowin). Written by `{}` (run {}, {:.0} s).\n",
         v["da4ml_version"].as_str().unwrap_or("?"),
+        v["input"].as_str().unwrap_or("?"),
+        v["matrices"].as_array().map_or(0, |ms| ms
+            .iter()
+            .flat_map(|m| m["generators"].as_object().into_iter().flatten())
+            .filter(|(_, g)| g["sim"]["pass"].as_bool() == Some(true))
+            .count()),
+        v["matrices"].as_array().map_or(0, |ms| ms
+            .iter()
+            .flat_map(|m| m["generators"].as_object().into_iter().flatten())
+            .count()),
+        v["yosys"].as_str().unwrap_or("yosys"),
+        v["command"].as_str().unwrap_or("bench/da4ml/compare.py"),
+        v["date"].as_str().unwrap_or("?"),
+        v["run_secs"].as_f64().unwrap_or(0.0),
     );
     if let Some(e) = v["error"].as_str() {
         let _ = writeln!(md, "da4ml could not run here: `{e}`\n");
     }
+    let gens = ["qrnn-hw comb", "qrnn-hw", "da4ml"];
+    let lut = |r: &Value| match (r["lut"].as_f64(), r["lut_unmap"].as_f64()) {
+        (Some(a), Some(b)) => format!("{a:.0} / {b:.0}"),
+        _ => r["error"].as_str().map_or("—".into(), |e| {
+            format!(
+                "failed: {}",
+                e.lines().last().unwrap_or("").replace('|', "/")
+            )
+        }),
+    };
+    let fmax = |r: &Value| match r["fmax_mhz"].as_f64() {
+        Some(x) => format!("{x:.1}"),
+        None => format!(
+            "— ({})",
+            r["pnr_error"]
+                .as_str()
+                .unwrap_or("no place and route")
+                .lines()
+                .last()
+                .unwrap_or("")
+                .replace('|', "/")
+        ),
+    };
     let _ = writeln!(
         md,
-        "| family | generator | LUT4 | LUT4, `maccmap -unmap` | FF | carry cells | Fmax MHz |\n|---|---|---|---|---|---|---|"
+        "| matrix | family | qrnn-hw, combinational | qrnn-hw, pipelined | da4ml | ratio (project flow) | adders qrnn-hw / da4ml | depth qrnn-hw / da4ml |\n|---|---|---|---|---|---|---|---|"
     );
-    for (fam, d) in v["families"].as_object().into_iter().flatten() {
-        for (gname, r) in d.as_object().into_iter().flatten() {
-            if let Some(e) = r["error"].as_str() {
-                let _ = writeln!(
-                    md,
-                    "| {fam} | {gname} | failed: {} | | | | |",
-                    e.replace('\n', " ")
-                );
-                continue;
-            }
-            let cells = &r["cells"];
-            let ff: f64 = cells
-                .as_object()
-                .into_iter()
-                .flatten()
-                .filter(|(k, _)| k.contains("DFF") || k.starts_with("TRELLIS_FF"))
-                .filter_map(|(_, n)| n.as_f64())
-                .sum();
-            let carry = cells["SB_CARRY"].as_f64().or(cells["CCU2C"].as_f64());
+    let gates = &v["gates"];
+    for m in v["matrices"].as_array().into_iter().flatten() {
+        let name = m["name"].as_str().unwrap_or("?");
+        for fam in ["ice40", "ecp5"] {
+            let f = &m["families"][fam];
+            let o = &m["generators"]["qrnn-hw comb"];
+            let d = &m["generators"]["da4ml"];
             let _ = writeln!(
                 md,
-                "| {fam} | {gname} | {} | {} | {ff:.0} | {} | {} |",
-                fmt_opt(r["lut"].as_f64(), 0),
-                fmt_opt(r["lut_unmap"].as_f64(), 0),
-                fmt_opt(carry, 0),
-                match r["fmax_mhz"].as_f64() {
-                    Some(x) => format!("{x:.1}"),
-                    None => format!(
-                        "— ({})",
-                        r["pnr_error"]
-                            .as_str()
-                            .unwrap_or("no place and route")
-                            .lines()
-                            .last()
-                            .unwrap_or("")
-                            .replace('|', "/")
-                    ),
-                }
+                "| {name} ({}×{}, {}) | {fam} | {} | {} | {} | {} | {} / {} | {} / {} |",
+                m["rows"],
+                m["cols"],
+                m["scheme"].as_str().unwrap_or("?"),
+                lut(&f[gens[0]]),
+                lut(&f[gens[1]]),
+                lut(&f[gens[2]]),
+                fmt_opt(gates[fam]["ratios"][name].as_f64(), 3),
+                o["adders"],
+                d["adders"],
+                o["depth"],
+                d["depth"].as_u64().map_or("—".into(), |x| x.to_string()),
             );
         }
+    }
+    md.push('\n');
+    let _ = writeln!(
+        md,
+        "Fmax (MHz, nextpnr, register to register: inputs shifted in through one pin, outputs registered and XOR-reduced to one pin so the I/O fits; designs larger than the device are not placed):\n\n| matrix | family | qrnn-hw, combinational | qrnn-hw, pipelined | da4ml |\n|---|---|---|---|---|"
+    );
+    for m in v["matrices"].as_array().into_iter().flatten() {
+        for fam in ["ice40", "ecp5"] {
+            let f = &m["families"][fam];
+            let _ = writeln!(
+                md,
+                "| {} | {fam} | {} | {} | {} |",
+                m["name"].as_str().unwrap_or("?"),
+                fmax(&f[gens[0]]),
+                fmax(&f[gens[1]]),
+                fmax(&f[gens[2]]),
+            );
+        }
+    }
+    md.push('\n');
+    let _ = writeln!(
+        md,
+        "**Gate (issue #16): qrnn-hw's LUTs against da4ml's at equal pipeline depth (both combinational), geometric mean ≤ {DA4ML_GEOMEAN:.2}× and no matrix above {DA4ML_MAX:.2}×**, per family in the flow qrnn-hw's projects use there:\n"
+    );
+    for fam in ["ice40", "ecp5"] {
+        let g = &gates[fam];
+        let (gm, mx) = (g["geomean"].as_f64(), g["max"].as_f64());
+        let met = matches!((gm, mx), (Some(a), Some(b)) if a <= DA4ML_GEOMEAN && b <= DA4ML_MAX);
+        let _ = writeln!(
+            md,
+            "- {fam} ({}): geometric mean {}×, largest {}× — **{}**; against the smaller of da4ml's two flows: {}×, largest {}×.",
+            g["flow"].as_str().unwrap_or("?"),
+            fmt_opt(gm, 3),
+            fmt_opt(mx, 3),
+            if met { "met" } else { "not met" },
+            fmt_opt(g["geomean_vs_best_da4ml"].as_f64(), 3),
+            fmt_opt(g["max_vs_best_da4ml"].as_f64(), 3),
+        );
     }
     md.push('\n');
 }
@@ -672,7 +889,7 @@ fn cmvm_section(md: &mut String, v: &Value) {
     let _ = writeln!(md, "### Adder graphs on the random matrices\n");
     let _ = writeln!(
         md,
-        "qrnn-hw's constant-matrix compiler (docs/HARDWARE.md §4.7) on the matrices of `bench/da4ml/matrices/` ({}), beside da4ml {} on the same matrices (`bash bench/da4ml/run.sh`, run {}): adders (qrnn-hw: of them shared) and adder depth. da4ml's default has no depth bound; `hard_dc=0` holds its depth to the minimum. qrnn-hw bounds its shared adders by the depth of a plain tree of the widest row. Written by `{}`; the LUTs of these matrices are not measured yet (a bare matrix is not yet a model qrnn-hw compiles).\n",
+        "qrnn-hw's constant-matrix compiler (docs/HARDWARE.md §4.7) on the matrices of `bench/da4ml/matrices/` ({}), beside da4ml {} on the same matrices (`bash bench/da4ml/run.sh`, run {}): adders (qrnn-hw: of them shared) and adder depth. da4ml's default has no depth bound; `hard_dc=0` holds its depth to the minimum. qrnn-hw bounds its shared adders by the depth of a plain tree of the widest row. Written by `{}`; the LUTs and Fmax of these matrices are in the table above.\n",
         v["input"].as_str().unwrap_or("?"),
         v["da4ml_version"].as_str().unwrap_or("?"),
         v["da4ml_run"].as_str().unwrap_or("not run"),
@@ -777,6 +994,10 @@ pub fn run(results: &Path, docs: &Path) -> Result<(), String> {
         da4ml_section(&mut md, &read_json(&dp)?);
     }
     extra(&mut md, "da4ml-notes.md");
+    let sp = results.join("sweep.json");
+    if sp.exists() {
+        sweep_section(&mut md, &read_json(&sp)?, &plots)?;
+    }
     let mp = results.join("cmvm.json");
     if mp.exists() {
         cmvm_section(&mut md, &read_json(&mp)?);
@@ -825,5 +1046,74 @@ mod tests {
         assert_eq!(Row { d: &e }.lut(), Some(120.0));
         assert_eq!(Row { d: &g }.lut(), Some(110.0));
         assert_eq!(Row { d: &i }.lut(), Some(100.0));
+    }
+
+    #[test]
+    fn the_int8_gate_is_judged_on_the_dsp_off_luts() {
+        let p = |scheme: &str, fold: &str, dsp: bool, lut: u64| {
+            json!({"scheme": scheme, "fold": fold, "family": "ice40", "dsp": dsp,
+                "report": {"synthesis": {"lut": lut, "carry": 0, "dsp": if dsp { 4 } else { 0 }}}})
+        };
+        let v = json!({"model": "m", "command": "c", "set_size": 6, "points": [
+            p("int8", "4x16", false, 30000), p("ternary", "4x16", false, 10000),
+            p("quaternary", "4x16", false, 13000), p("int8", "1x8", false, 9000),
+            p("ternary", "1x8", false, 8000), p("int8", "4x16", true, 1000),
+        ]});
+        let dir = std::env::temp_dir().join(format!("qrnn-sweep-doc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut md = String::new();
+        sweep_section(&mut md, &v, &dir).unwrap();
+        // 30000 / 10000 = 3.0 meets 2.5; 30000 / 13000 = 2.31 does not; P·S = 8 is not judged
+        assert!(
+            md.contains(
+                "gate, ternary at 4x16 on ice40: int8 ÷ ternary = 3.00 (needs ≥ 2.5) — **met**"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("gate, quaternary at 4x16 on ice40: int8 ÷ quaternary = 2.31 (needs ≥ 2.5) — **not met**"), "{md}");
+        assert!(
+            md.contains(
+                "binary at 4x16 on ice40: int8 ÷ binary = — (needs ≥ 2.5) — **not measured**"
+            ),
+            "{md}"
+        );
+        assert!(!md.contains("at 1x8 on ice40: int8"), "{md}");
+        // DSPs on are shown as LUT + DSP, never used for the ratio
+        assert!(
+            md.contains("| 4x16 (64) | ice40 | int8 | 30000 | — | 1000 + 4 |"),
+            "{md}"
+        );
+        assert!(md.contains("6 of 6 points built"), "{md}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_da4ml_gate_needs_the_mean_and_every_matrix() {
+        let m = |name: &str, ours: u64, peer: u64| {
+            let fam = |o: u64, d: u64| {
+                json!({"qrnn-hw comb": {"lut": o, "lut_unmap": o},
+                "da4ml": {"lut": d, "lut_unmap": d}})
+            };
+            json!({"name": name, "rows": 4, "cols": 4, "scheme": "ternary",
+                "generators": {}, "families": {"ice40": fam(ours, peer), "ecp5": fam(ours, peer)}})
+        };
+        let g = |r: &[f64]| {
+            let gm = (r.iter().map(|x| x.ln()).sum::<f64>() / r.len() as f64).exp();
+            json!({"flow": "f", "geomean": gm, "max": r.iter().cloned().fold(0.0, f64::max),
+                "ratios": {}, "geomean_vs_best_da4ml": gm, "max_vs_best_da4ml": 1.0})
+        };
+        // a mean under 1 with one matrix above 1.15 is not met
+        let v = json!({"matrices": [m("a", 80, 100), m("b", 120, 100)],
+            "gates": {"ice40": g(&[0.8, 1.2]), "ecp5": g(&[0.9, 1.0])}});
+        let mut md = String::new();
+        da4ml_section(&mut md, &v);
+        assert!(
+            md.contains("- ice40 (f): geometric mean 0.980×, largest 1.200× — **not met**"),
+            "{md}"
+        );
+        assert!(
+            md.contains("- ecp5 (f): geometric mean 0.949×, largest 1.000× — **met**"),
+            "{md}"
+        );
     }
 }

@@ -2,7 +2,9 @@
 //! design, cached per design by a hash of (model bytes, generator options, family, device, tool
 //! versions), and `bench/results/hardware.json` with every design's report.
 
-use crate::util::{machine, read_json, run_in, tail, tool_versions, write_json};
+use crate::util::{
+    cached_result, machine, read_json, report_json, run_in, tail, tool_versions, write_json,
+};
 use qrnn_rtl::Family;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -198,38 +200,22 @@ fn build_inner(
         gen_args.extend(["--fold".to_string(), format!("all={}", d.fold)]);
     }
     gen_args.extend(["--weights".to_string(), "rom".to_string()]);
-    let mut h = Sha256::new();
-    h.update(&bytes);
-    h.update(gen_args.join(" ").as_bytes());
-    h.update(device.as_bytes());
-    h.update(tools.to_string().as_bytes());
-    let key: String = h.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let cached = cache.join(format!("{key}.json"));
     let mp = model_path.to_string_lossy().into_owned();
-    let mut a: Vec<&str> = vec!["gen", &mp, "-o", "hw", "--force", "-q"];
-    a.extend(gen_args.iter().map(|s| s.as_str()));
-    let r = run_in(&dir, &q, &a)?;
-    if !r.ok {
-        return Err(format!("qrnn-hw gen failed: {}", tail(&r.stderr, 5)));
+    let args: Vec<&str> = gen_args.iter().map(|s| s.as_str()).collect();
+    let g = generate(
+        &q,
+        &dir,
+        &mp,
+        &args,
+        &[&bytes, device.as_bytes()],
+        tools,
+        cache,
+        "",
+    )?;
+    if let Some(v) = g.cached {
+        return Ok(v);
     }
-    // `gen` is cheap and deterministic: a cached result counts only if the RTL it was built from
-    // is byte-identical to what this qrnn-hw generates now (a generator change without a version
-    // bump rebuilds)
-    let rtl = rtl_hash(&dir.join("hw/rtl"))?;
-    if cached.exists() {
-        let v = read_json(&cached)?;
-        if v["rtl_sha256"].as_str() == Some(rtl.as_str()) {
-            eprintln!("    cached {}", cached.display());
-            return Ok(v);
-        }
-        eprintln!(
-            "    stale cache entry {} (generated RTL changed): rebuilding",
-            cached.display()
-        );
-    }
+    let (key, rtl, cached) = (g.key, g.rtl, g.file);
     let hw = dir.join("hw");
     let synth = run_in(&hw, "timeout", &["3600", "make", "synth"])?;
     if !synth.ok {
@@ -280,12 +266,7 @@ fn build_inner(
     } else {
         pnr_note = "synthesis only: Gowin place and route of the core alone needs a board".into();
     }
-    let rep = run_in(&hw, &q, &["report", ".", "--json"])?;
-    if !rep.ok {
-        return Err(format!("qrnn-hw report failed: {}", tail(&rep.stderr, 5)));
-    }
-    let report: Value = serde_json::from_str(&rep.stdout)
-        .map_err(|e| format!("qrnn-hw report --json gave invalid JSON: {e}"))?;
+    let report = report_json(&q, &hw)?;
     let manifest = read_json(&hw.join("qrnn.json"))?;
     let v = json!({
         "key": key, "group": d.group, "scheme": d.scheme, "fold": d.fold, "family": d.family,
@@ -297,6 +278,65 @@ fn build_inner(
     });
     write_json(&cached, &v)?;
     Ok(v)
+}
+
+/// A generated project (`DIR/hw`) and its cache key.
+pub struct Generated {
+    /// The cache key: a hash of `parts`, the `gen` options and the tool versions.
+    pub key: String,
+    /// [`rtl_hash`] of the generated RTL.
+    pub rtl: String,
+    /// The cached result, where one exists for this key and this RTL.
+    pub cached: Option<Value>,
+    /// Where the result is cached.
+    pub file: PathBuf,
+}
+
+/// `qrnn-hw gen MODEL -o hw GEN_ARGS` in `dir`, and the cache entry `CACHE/PREFIXKEY.json` if
+/// it was built from the same RTL. `gen` is cheap and deterministic: a cached result counts only
+/// if the RTL it was built from is byte-identical to what this qrnn-hw generates now (a generator
+/// change without a version bump rebuilds).
+#[allow(clippy::too_many_arguments)]
+pub fn generate(
+    qrnn: &str,
+    dir: &Path,
+    model: &str,
+    gen_args: &[&str],
+    parts: &[&[u8]],
+    tools: &Value,
+    cache: &Path,
+    prefix: &str,
+) -> Result<Generated, String> {
+    // (this order is part of the cache key: keep it)
+    let mut h = Sha256::new();
+    let mut parts = parts.iter();
+    if let Some(model_bytes) = parts.next() {
+        h.update(model_bytes);
+    }
+    h.update(gen_args.join(" ").as_bytes());
+    for p in parts {
+        h.update(p);
+    }
+    h.update(tools.to_string().as_bytes());
+    let key: String = h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut a: Vec<&str> = vec!["gen", model, "-o", "hw", "--force", "-q"];
+    a.extend(gen_args);
+    let r = run_in(dir, qrnn, &a)?;
+    if !r.ok {
+        return Err(format!("qrnn-hw gen failed: {}", tail(&r.stderr, 5)));
+    }
+    let rtl = rtl_hash(&dir.join("hw/rtl"))?;
+    let file = cache.join(format!("{prefix}{key}.json"));
+    let cached = cached_result(&file, &rtl)?;
+    Ok(Generated {
+        key,
+        rtl,
+        cached,
+        file,
+    })
 }
 
 /// `qrnn-bench hw`: build the reference set, `jobs` designs at a time (each design runs yosys and
@@ -323,32 +363,17 @@ pub fn run(
     });
     let header = json!({"command": crate::util::command_line(), "machine": machine(),
         "tools": tools, "quick": quick, "set_size": set.len()});
-    let written: std::sync::Mutex<Result<(), String>> = std::sync::Mutex::new(Ok(()));
-    crate::util::run_queue(
-        set.len(),
-        jobs,
-        |i| {
-            let d = &set[i];
-            eprintln!(
-                "[{}/{}] {} {} fold {} on {}",
-                i + 1,
-                set.len(),
-                d.group,
-                d.scheme,
-                d.fold,
-                d.family
-            );
-            build(d, qrnn, work, &cache, &tools)
-        },
-        |_, slots| {
-            let mut v = header.clone();
-            v["designs"] = Value::Array(slots.iter().flatten().cloned().collect());
-            if let Err(e) = write_json(&file, &v) {
-                *written.lock().unwrap_or_else(|e| e.into_inner()) = Err(e);
-            }
-        },
-    );
-    written.into_inner().unwrap_or_else(|e| e.into_inner())?;
-    eprintln!("wrote {}", file.display());
-    Ok(())
+    crate::util::run_to_file(&file, &header, "designs", set.len(), jobs, |i| {
+        let d = &set[i];
+        eprintln!(
+            "[{}/{}] {} {} fold {} on {}",
+            i + 1,
+            set.len(),
+            d.group,
+            d.scheme,
+            d.fold,
+            d.family
+        );
+        build(d, qrnn, work, &cache, &tools)
+    })
 }

@@ -11,6 +11,9 @@
 //!   design's result is cached in `bench/results/designs/<hash>.json`, the hash covering the model
 //!   bytes, the generator options, the family/device and the tool versions, so a rerun only builds
 //!   what changed.
+//! - `qrnn-bench sweep [--families …] [--jobs N] [--cached-only] --out bench/results`: the multiplier-free schemes
+//!   against int8 at foldings 1×8, 4×16 and 16×16, DSPs on and off, synthesis only, into
+//!   `sweep.json` (issue #16; hours: run by `make bench` with `SWEEP=1`).
 //! - `qrnn-bench cmvm [--matrices DIR] [--da4ml FILE] --out bench/results`: the constant-matrix
 //!   compiler's adder graphs of the matrices in `bench/da4ml/matrices/` beside da4ml's
 //!   (`bench/da4ml/results.json`), into `cmvm.json` (seconds; no synthesis).
@@ -27,6 +30,7 @@ mod hw;
 mod plot;
 mod results;
 mod sw;
+mod sweep;
 mod util;
 
 use qrnn_rtl::Family;
@@ -45,6 +49,7 @@ struct Args {
     jobs: usize,
     matrices: PathBuf,
     da4ml: PathBuf,
+    cached_only: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -62,6 +67,7 @@ fn parse_args() -> Result<Args, String> {
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
         matrices: PathBuf::from("bench/da4ml/matrices"),
         da4ml: PathBuf::from("bench/da4ml/results.json"),
+        cached_only: false,
     };
     while let Some(f) = it.next() {
         let mut val = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -71,6 +77,7 @@ fn parse_args() -> Result<Args, String> {
             "--out" | "--results" => a.out = PathBuf::from(val("--out")?),
             "--docs" => a.docs = PathBuf::from(val("--docs")?),
             "--quick" => a.quick = true,
+            "--cached-only" => a.cached_only = true,
             "--families" => {
                 a.families = val("--families")?
                     .split(',')
@@ -92,9 +99,9 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn usage() -> String {
-    "usage: qrnn-bench sw|hw|cmvm|docs|results|results-docs [--qrnn BIN] [--work DIR] [--out DIR] \
+    "usage: qrnn-bench sw|hw|cmvm|sweep|docs|results|results-docs [--qrnn BIN] [--work DIR] [--out DIR] \
      [--docs DIR] [--quick] [--families ice40,ecp5,gowin] [--seeds N] [--jobs N] [--matrices DIR] \
-     [--da4ml FILE]"
+     [--da4ml FILE] [--cached-only]"
         .into()
 }
 
@@ -120,6 +127,14 @@ fn main() -> ExitCode {
             args.jobs,
         ),
         "cmvm" => cmvm::run(&args.matrices, &args.da4ml, &args.out),
+        "sweep" => sweep::run(
+            &qrnn,
+            &work,
+            &args.out,
+            &args.families,
+            args.jobs,
+            args.cached_only,
+        ),
         "docs" => docs::run(&args.out, &args.docs),
         "results" => results::run(
             &qrnn, &work, &args.out, &args.docs, args.quick, args.seeds, args.jobs,

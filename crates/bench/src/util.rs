@@ -183,6 +183,65 @@ pub fn run_queue<T: Send>(
     slots.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Build the `total` items of a set `jobs` at a time with `work`, writing `header` with the
+/// finished items under `key` (in set order, unfinished ones and `Null` results left out) to
+/// `file` after every one, so that a run cut short keeps what it built.
+pub fn run_to_file(
+    file: &Path,
+    header: &Value,
+    key: &str,
+    total: usize,
+    jobs: usize,
+    work: impl Fn(usize) -> Value + Sync,
+) -> Result<(), String> {
+    let written: std::sync::Mutex<Result<(), String>> = std::sync::Mutex::new(Ok(()));
+    run_queue(total, jobs, work, |_, slots| {
+        let mut v = header.clone();
+        v[key] = Value::Array(
+            slots
+                .iter()
+                .flatten()
+                .filter(|v| !v.is_null())
+                .cloned()
+                .collect(),
+        );
+        if let Err(e) = write_json(file, &v) {
+            *written.lock().unwrap_or_else(|e| e.into_inner()) = Err(e);
+        }
+    });
+    written.into_inner().unwrap_or_else(|e| e.into_inner())?;
+    eprintln!("wrote {}", file.display());
+    Ok(())
+}
+
+/// The cached result `cached` if it exists and was built from RTL whose hash is `rtl` (a generator
+/// change without a version bump rebuilds).
+pub fn cached_result(cached: &Path, rtl: &str) -> Result<Option<Value>, String> {
+    if !cached.exists() {
+        return Ok(None);
+    }
+    let v = read_json(cached)?;
+    if v["rtl_sha256"].as_str() == Some(rtl) {
+        eprintln!("    cached {}", cached.display());
+        return Ok(Some(v));
+    }
+    eprintln!(
+        "    stale cache entry {} (generated RTL changed): rebuilding",
+        cached.display()
+    );
+    Ok(None)
+}
+
+/// `qrnn-hw report DIR --json` of a built project.
+pub fn report_json(qrnn: &str, hw: &Path) -> Result<Value, String> {
+    let rep = run_in(hw, qrnn, &["report", ".", "--json"])?;
+    if !rep.ok {
+        return Err(format!("qrnn-hw report failed: {}", tail(&rep.stderr, 5)));
+    }
+    serde_json::from_str(&rep.stdout)
+        .map_err(|e| format!("qrnn-hw report --json gave invalid JSON: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

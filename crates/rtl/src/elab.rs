@@ -458,9 +458,22 @@ fn cmvm_module(name: &str, mv: &Mv, f: Fold, cut: bool, w: &[Vec<i64>]) -> Modul
         let above = n.depth > mid;
         let a = operand(&mut b, &values, n.a.op, above);
         let c = operand(&mut b, &values, n.b.op, above);
-        let a = shifted(&mut b, a, &n.a, w);
-        let c = shifted(&mut b, c, &n.b, w);
-        let v = if n.b.neg { sub(a, c) } else { add(a, c) };
+        // both operands extended to the node's width by hand (the sign bit replicated) and added
+        // as unsigned bits: the same value (the width holds the exact interval), but an adder
+        // that yosys' alumacc leaves as one two-operand adder on a carry chain, where signed
+        // operands let it merge chains of nodes into `$macc` cells that map to LUT full adders
+        // (docs/HARDWARE.md §4.7)
+        let mut operand_bits = |e: Expr, t: &Term| {
+            let e = bits(b.fit(e, w));
+            if t.shift > 0 {
+                shl(e, t.shift)
+            } else {
+                e
+            }
+        };
+        let a = operand_bits(a, &n.a);
+        let c = operand_bits(c, &n.b);
+        let v = cast(if n.b.neg { sub(a, c) } else { add(a, c) }, true);
         values.push(b.name(&format!("n{k}"), v));
     }
     let dw = mv.dot_width;

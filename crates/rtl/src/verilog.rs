@@ -196,6 +196,17 @@ pub fn ext(a: Expr, width: u32) -> Expr {
         },
     )
 }
+/// The same bits as `a`, typed unsigned: an extension keeps its fill (a signed operand's
+/// extension still replicates the sign bit) but prints as a plain concatenation, anything else is
+/// `$unsigned(..)`. An adder over such operands is an unsigned (modular) cell in synthesis, which
+/// yosys' `alumacc` does not merge into a multi-operand `$macc` (docs/HARDWARE.md §4.7).
+pub fn bits(a: Expr) -> Expr {
+    match a {
+        Expr::Ext(x, t) => Expr::Ext(x, Ty::u(t.width)),
+        e if !e.ty().signed => e,
+        e => cast(e, false),
+    }
+}
 /// Bits `[lo + width - 1 : lo]`, unsigned unless `signed`.
 pub fn slice(a: Expr, lo: u32, width: u32, signed: bool) -> Expr {
     assert!(

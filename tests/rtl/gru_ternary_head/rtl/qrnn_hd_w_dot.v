@@ -16,7 +16,7 @@ module qrnn_hd_w_dot (
 );
     wire signed [7:0] a0_1 = $signed(act[7:0]);
     wire signed [7:0] a1_2 = $signed(act[15:8]);
-    wire signed [8:0] n0_3 = $signed({{1{a0_1[7]}}, a0_1}) - $signed({{1{a1_2[7]}}, a1_2});
+    wire signed [8:0] n0_3 = $signed({{1{a0_1[7]}}, a0_1} - {{1{a1_2[7]}}, a1_2});
     reg signed [7:0] a1_q;
     wire signed [9:0] dot0_4 = $signed({{2{a1_q[7]}}, a1_q});
     reg signed [8:0] n0_q;

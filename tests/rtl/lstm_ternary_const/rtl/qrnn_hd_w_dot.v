@@ -18,11 +18,11 @@ module qrnn_hd_w_dot (
     wire signed [7:0] a1_2 = $signed(act[15:8]);
     wire signed [7:0] a2_3 = $signed(act[23:16]);
     wire signed [7:0] a3_4 = $signed(act[31:24]);
-    wire signed [8:0] n0_5 = $signed({{1{a2_3[7]}}, a2_3}) - $signed({{1{a3_4[7]}}, a3_4});
-    wire signed [8:0] n1_6 = $signed({{1{a0_1[7]}}, a0_1}) + $signed({{1{a1_2[7]}}, a1_2});
+    wire signed [8:0] n0_5 = $signed({{1{a2_3[7]}}, a2_3} - {{1{a3_4[7]}}, a3_4});
+    wire signed [8:0] n1_6 = $signed({{1{a0_1[7]}}, a0_1} + {{1{a1_2[7]}}, a1_2});
     reg signed [8:0] n0_q;
     reg signed [8:0] n1_q;
-    wire signed [9:0] n2_7 = $signed({{1{n0_q[8]}}, n0_q}) + $signed({{1{n1_q[8]}}, n1_q});
+    wire signed [9:0] n2_7 = $signed({{1{n0_q[8]}}, n0_q} + {{1{n1_q[8]}}, n1_q});
     wire signed [10:0] dot0_8 = $signed({{1{n2_7[9]}}, n2_7});
     wire signed [10:0] dot1_9 = 11'sh0 - $signed({{2{n0_q[8]}}, n0_q});
     assign sum0 = dot0_8;
