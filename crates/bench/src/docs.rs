@@ -805,6 +805,12 @@ fn da4ml_section(md: &mut String, v: &Value) {
     };
     let fmax = |r: &Value| match r["fmax_mhz"].as_f64() {
         Some(x) => format!("{x:.1}"),
+        None if r["pnr_error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("not run")) =>
+        {
+            "not placed".into()
+        }
         None => format!(
             "— ({})",
             r["pnr_error"]
@@ -847,7 +853,7 @@ fn da4ml_section(md: &mut String, v: &Value) {
     md.push('\n');
     let _ = writeln!(
         md,
-        "Fmax (MHz, nextpnr, register to register: inputs shifted in through one pin, outputs registered and XOR-reduced to one pin so the I/O fits; designs larger than the device are not placed):\n\n| matrix | family | qrnn-hw, combinational | qrnn-hw, pipelined | da4ml |\n|---|---|---|---|---|"
+        "Fmax (MHz, nextpnr, register to register: inputs shifted in through one pin, outputs registered and XOR-reduced to one pin so the I/O fits). Only the 64×16 matrices are placed: the 32×64 designs each took more than 20 minutes on the 2-CPU bench machine (`PNR_MAX_CELLS` in compare.py), and designs larger than the device are not placed either:\n\n| matrix | family | qrnn-hw, combinational | qrnn-hw, pipelined | da4ml |\n|---|---|---|---|---|"
     );
     for m in v["matrices"].as_array().into_iter().flatten() {
         for fam in ["ice40", "ecp5"] {
@@ -997,6 +1003,7 @@ pub fn run(results: &Path, docs: &Path) -> Result<(), String> {
     let sp = results.join("sweep.json");
     if sp.exists() {
         sweep_section(&mut md, &read_json(&sp)?, &plots)?;
+        extra(&mut md, "sweep-notes.md");
     }
     let mp = results.join("cmvm.json");
     if mp.exists() {
