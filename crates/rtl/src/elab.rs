@@ -2786,6 +2786,23 @@ fn lstm_h(
     let fa = e.act_frac as i32;
     let o = pipe_reg(b, free, ul >= 1, &format!("l{l}_oc1_q"), o);
     let tc = pipe_reg(b, free, ul >= 1, &format!("l{l}_tc1_q"), tc);
+    if e.h_fmt == ActFmt::Binary {
+        // sign(o·tanh(c)) without the product: o·t ≥ 0 ⇔ o = 0 ∨ t = 0 ∨ sign o = sign t
+        let (o, tc) = (b.name("oc", o), b.name("tc", tc));
+        let ow = o.width();
+        let tw = tc.width();
+        let zo = bin(BinOp::Eq, o.clone(), konst(0, o.ty()));
+        let zt = bin(BinOp::Eq, tc.clone(), konst(0, tc.ty()));
+        let so = slice(o, ow - 1, 1, false);
+        let st = slice(tc, tw - 1, 1, false);
+        let same = not(bin(BinOp::Xor, so, st));
+        let nn = bin(BinOp::Or, bin(BinOp::Or, zo, zt), same);
+        let nn = b.name(&format!("l{l}_otc"), nn);
+        let nn = pipe_reg(b, free, ul >= 2, &format!("l{l}_otc_q"), nn);
+        let nn = pipe_reg(b, free, ul >= 3, &format!("l{l}_otc2_q"), nn);
+        let hv = pipe_reg(b, free, ul >= 4, &format!("l{l}_hbit_q"), nn);
+        return b.name(&format!("l{l}_hnew"), hv);
+    }
     let prod = mulx(b, luts, e.id, "o*tanh(c)", o, tc);
     let prod = b.name(&format!("l{l}_otc"), prod);
     let prod = pipe_reg(b, free, ul >= 2, &format!("l{l}_otc_q"), prod);

@@ -576,7 +576,10 @@ impl Engine {
                 let cw = self.c_fmt.map(|c| c.width).unwrap_or(0);
                 push("f*c".into(), MultKind::Update, (tw, cw), tw + cw);
                 push("i*g".into(), MultKind::Update, (tw, tw), 2 * tw);
-                push("o*tanh(c)".into(), MultKind::Update, (tw, tw), 2 * tw);
+                // with 1-bit activations h is the sign of o·tanh(c), taken without the product
+                if !self.h_fmt.is_binary() {
+                    push("o*tanh(c)".into(), MultKind::Update, (tw, tw), 2 * tw);
+                }
             }
             None => {}
         }

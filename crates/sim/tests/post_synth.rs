@@ -164,6 +164,32 @@ fn ice40_netlist_passes_the_rtl_vectors() {
     );
 }
 
+/// An XNOR LSTM (binary weights, 1-bit activations) on the iCE40 with DSPs: its hidden state is
+/// the sign of `o·tanh(c)`. Until 2026-12-07 the generator took that sign from a 9×9 product, which
+/// `synth_ice40 -dsp` mapped to an SB_MAC16 with its sign bit undriven (yosys 0.23: "Driver-driver
+/// conflict … resolved using constant"), and the netlist collapsed to a constant hidden state; the
+/// RTL was right, so only a netlist simulation sees it (docs/HARDWARE.md §8).
+#[test]
+fn ice40_netlist_of_an_xnor_lstm_passes_the_rtl_vectors() {
+    let mut spec = ExampleSpec::new(Cell::Lstm, Scheme::Binary, 6, 8, 3);
+    spec.formats = qrnn_model::example::Formats {
+        x: qrnn_model::ActFmt::Binary,
+        h: qrnn_model::ActFmt::Binary,
+        ..qrnn_model::example::Formats::default()
+    };
+    let out = post_synth_with(
+        &Yosys::default(),
+        (example(&spec), "all=1x8"),
+        Family::Ice40,
+        "-dsp",
+        &[],
+    );
+    assert!(
+        out.is_empty() || passes(&out),
+        "iCE40 netlist of an XNOR LSTM does not pass the RTL's vectors:\n{out}"
+    );
+}
+
 #[test]
 fn ecp5_netlist_passes_the_rtl_vectors() {
     let mult = model("ecp5_mult18x18d_sim.v");

@@ -304,11 +304,9 @@ module qrnn_core (
     reg signed [8:0] l0_o2_q;
     reg signed [8:0] l0_oc1_q;
     reg signed [8:0] l0_tc1_q;
-    wire signed [17:0] l0_otc_67 = l0_oc1_q * l0_tc1_q;
-    reg signed [17:0] l0_otc_q;
-    /* verilator lint_off UNUSEDSIGNAL */
-    reg signed [17:0] l0_otc2_q;
-    /* verilator lint_on UNUSEDSIGNAL */
+    wire [0:0] l0_otc_67 = ((l0_oc1_q == 9'sh0) | (l0_tc1_q == 9'sh0)) | (~(l0_oc1_q[8] ^ l0_tc1_q[8]));
+    reg [0:0] l0_otc_q;
+    reg [0:0] l0_otc2_q;
     reg [0:0] l0_hbit_q;
     reg [0:0] l0_hw0_bk_q;
     /* verilator lint_off UNUSEDSIGNAL */
@@ -762,6 +760,6 @@ module qrnn_core (
         l0_tc1_q <= l0_tc_q;
         l0_otc_q <= l0_otc_67;
         l0_otc2_q <= l0_otc_q;
-        l0_hbit_q <= ~l0_otc2_q[17];
+        l0_hbit_q <= l0_otc2_q;
     end
 endmodule
