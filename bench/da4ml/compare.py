@@ -77,7 +77,7 @@ def load_matrices(qrnn, work, only):
     for p in sorted((HERE / "matrices").glob("*.json")):
         m = json.loads(p.read_text())
         out.append((m["name"], m["scheme"], np.array(m["w"], dtype=np.int64),
-                    f"bench/da4ml/matrices/{p.name} ({m['generator'] if isinstance(m.get('generator'), str) else 'matrices.py'})"))
+                    f"bench/da4ml/matrices/{p.name} (matrices.py, seed {m['seed']})"))
     return [m for m in out if not only or m[0] in only]
 
 
@@ -191,12 +191,14 @@ def vectors(codes, seed):
     return v
 
 
-def simulate(files, inst, tag, codes, widths, latency, work):
-    """Icarus: every output of every vector against W·x (as signed integers)."""
+def simulate(files, inst, tag, codes, widths, work):
+    """Icarus: every output of every vector against W·x (as signed integers), read after one clock
+    edge (the combinational designs have their sums at once, the pipelined ones after that edge)."""
     rows, cols = codes.shape
     ow = sum(widths)
     lines = []
-    for k, x in enumerate(vectors(codes, 20261207)):
+    vs = vectors(codes, 20261207)
+    for k, x in enumerate(vs):
         packed = sum((int(v) & 0xFF) << (8 * j) for j, v in enumerate(x))
         want = codes @ x
         lines.append(f"        act = {8 * cols}'h{packed:x}; #1 clk = 1; #1 clk = 0; #1;")
@@ -214,7 +216,7 @@ def simulate(files, inst, tag, codes, widths, latency, work):
 {inst}
     initial begin
 {chr(10).join(lines)}
-        if (bad == 0) $display("PASS {len(lines) // (rows + 1)} vectors"); else $display("FAIL %0d", bad);
+        if (bad == 0) $display("PASS {len(vs)} vectors"); else $display("FAIL %0d", bad);
         $finish;
     end
 endmodule
@@ -226,7 +228,7 @@ endmodule
     r, _ = sh(["vvp", "-n", str(exe)], work)
     out = r.stdout.strip().splitlines()
     ok = r.returncode == 0 and bool(out) and out[-1].startswith("PASS")
-    return {"pass": ok, "vectors": len(vectors(codes, 0)), "log": "\n".join(out[-5:])}
+    return {"pass": ok, "vectors": len(vs), "log": "\n".join(out[-5:])}
 
 
 def synth(files, tag, family, work):
@@ -345,7 +347,7 @@ def main():
             ow = sum(info["output_widths"])
             top = wrapper(tag, 8 * cols, ow, inst, work)
             info["output_bits"] = ow
-            info["sim"] = simulate(files, inst, tag, codes, info["output_widths"], info["latency"], work)
+            info["sim"] = simulate(files, inst, tag, codes, info["output_widths"], work)
             print(f"{name:16} {label:13} sim {'pass' if info['sim']['pass'] else 'FAIL'}", flush=True)
             m["generators"][label] = info
             designs.append((m, label, [top] + files, tag))

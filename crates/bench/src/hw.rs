@@ -3,7 +3,8 @@
 //! versions), and `bench/results/hardware.json` with every design's report.
 
 use crate::util::{
-    cached_result, machine, read_json, report_json, run_in, tail, tool_versions, write_json,
+    cached_result, machine, make_synth, read_json, report_json, run_in, tail, tool_versions,
+    write_json,
 };
 use qrnn_rtl::Family;
 use serde_json::{json, Value};
@@ -217,13 +218,7 @@ fn build_inner(
     }
     let (key, rtl, cached) = (g.key, g.rtl, g.file);
     let hw = dir.join("hw");
-    let synth = run_in(&hw, "timeout", &["3600", "make", "synth"])?;
-    if !synth.ok {
-        return Err(format!(
-            "make synth failed: {}",
-            tail(&(synth.stdout + &synth.stderr), 8)
-        ));
-    }
+    let synth = make_synth(&hw, "3600", &[])?;
     let mut pnr_note = String::new();
     let mut pnr_device = device.to_string();
     let mut pnr_secs = 0.0;

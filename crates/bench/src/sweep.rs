@@ -13,7 +13,9 @@
 //! writes `sweep.json` from the cache alone (points not built are left out).
 
 use crate::hw::generate;
-use crate::util::{machine, read_json, report_json, run_in, tail, tool_versions, write_json};
+use crate::util::{
+    machine, make_synth, read_json, report_json, run_in, tail, tool_versions, write_json,
+};
 use qrnn_rtl::Family;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -72,31 +74,35 @@ fn synth_opts(family: Family, dsp: bool) -> &'static str {
     }
 }
 
-/// The point's result; `Null` (left out) for a point not in the cache when `cached_only`.
-fn build(
-    p: &Point,
-    qrnn: &Path,
-    work: &Path,
-    cache: &Path,
-    tools: &Value,
+/// What every point's build needs.
+struct Ctx<'a> {
+    qrnn: String,
+    work: &'a Path,
+    cache: std::path::PathBuf,
+    tools: Value,
+    /// Leave out (`Null`) a point that is not in the cache instead of building it.
     cached_only: bool,
-) -> Value {
-    match build_inner(p, qrnn, work, cache, tools, cached_only) {
-        Ok(v) => v,
-        Err(e) => json!({"scheme": p.scheme, "fold": p.fold, "family": p.family, "dsp": p.dsp,
-            "error": e}),
-    }
 }
 
-fn build_inner(
-    p: &Point,
-    qrnn: &Path,
-    work: &Path,
-    cache: &Path,
-    tools: &Value,
-    cached_only: bool,
-) -> Result<Value, String> {
-    let q = qrnn.to_string_lossy().into_owned();
+/// The model of a point: `qrnn-hw example` arguments.
+fn example_args(p: &Point) -> Vec<&'static str> {
+    let mut ex = vec![
+        "example", "--cell", "lstm", "--quant", p.quant, "--hidden", HIDDEN, "--input", INPUT,
+        "--seed", "1",
+    ];
+    if p.binary_act {
+        ex.push("--binary-act");
+    }
+    ex
+}
+
+/// The model shape of every point.
+const HIDDEN: &str = "64";
+const INPUT: &str = "16";
+
+/// The point's result (`Null` where `cx.cached_only` and it is not in the cache).
+fn build(p: &Point, cx: &Ctx) -> Result<Value, String> {
+    let (q, tools, cache) = (&cx.qrnn, &cx.tools, &cx.cache);
     let slug = format!(
         "{}-{}-{}-{}",
         p.scheme,
@@ -104,19 +110,13 @@ fn build_inner(
         p.family,
         if p.dsp { "dsp" } else { "nodsp" }
     );
-    let dir = work.join(&slug);
+    let dir = cx.work.join(&slug);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let mut ex = vec![
-        "example", "--cell", "lstm", "--quant", p.quant, "--hidden", "64", "--input", "16",
-        "--seed", "1",
-    ];
-    if p.binary_act {
-        ex.push("--binary-act");
-    }
+    let ex = example_args(p);
     let model = format!("qrnn-hw {}", ex.join(" "));
     let mut a = ex.clone();
     a.extend(["-o", "model.qw", "-q"]);
-    let r = run_in(&dir, &q, &a)?;
+    let r = run_in(&dir, q, &a)?;
     if !r.ok {
         return Err(format!("qrnn-hw example failed: {}", tail(&r.stderr, 5)));
     }
@@ -133,7 +133,7 @@ fn build_inner(
     let opts = synth_opts(p.family, p.dsp);
     let so = format!("SYNTH_OPTS={opts}");
     let g = generate(
-        &q,
+        q,
         &dir,
         "model.qw",
         &gen_args,
@@ -145,19 +145,13 @@ fn build_inner(
     if let Some(v) = g.cached {
         return Ok(v);
     }
-    if cached_only {
+    if cx.cached_only {
         return Ok(Value::Null);
     }
     let (key, rtl, cached) = (g.key, g.rtl, g.file);
     let hw = dir.join("hw");
-    let synth = run_in(&hw, "timeout", &["7200", "make", "synth", &so])?;
-    if !synth.ok {
-        return Err(format!(
-            "make synth failed: {}",
-            tail(&(synth.stdout + &synth.stderr), 8)
-        ));
-    }
-    let report = report_json(&q, &hw)?;
+    let synth = make_synth(&hw, "7200", &[&so])?;
+    let report = report_json(q, &hw)?;
     let manifest = read_json(&hw.join("qrnn.json"))?;
     let v = json!({
         "key": key, "scheme": p.scheme, "fold": p.fold, "family": p.family, "dsp": p.dsp,
@@ -179,14 +173,19 @@ pub fn run(
     jobs: usize,
     cached_only: bool,
 ) -> Result<(), String> {
-    let tools = tool_versions(qrnn);
-    let cache = out.join("designs");
-    std::fs::create_dir_all(&cache).map_err(|e| format!("{}: {e}", cache.display()))?;
+    let cx = Ctx {
+        qrnn: qrnn.to_string_lossy().into_owned(),
+        work,
+        cache: out.join("designs"),
+        tools: tool_versions(qrnn),
+        cached_only,
+    };
+    std::fs::create_dir_all(&cx.cache).map_err(|e| format!("{}: {e}", cx.cache.display()))?;
     let set = points(families);
     let file = out.join("sweep.json");
     let header = json!({"command": crate::util::command_line(), "machine": machine(),
-        "tools": tools, "set_size": set.len(),
-        "model": "qrnn-hw example --cell lstm --hidden 64 --input 16 --seed 1 --quant SCHEME [--binary-act]"});
+        "tools": cx.tools, "set_size": set.len(),
+        "model": format!("qrnn-hw example --cell lstm --hidden {HIDDEN} --input {INPUT} --seed 1 --quant SCHEME [--binary-act]")});
     crate::util::run_to_file(&file, &header, "points", set.len(), jobs, |i| {
         let p = &set[i];
         eprintln!(
@@ -198,6 +197,9 @@ pub fn run(
             p.family,
             if p.dsp { "on" } else { "off" }
         );
-        build(p, qrnn, work, &cache, &tools, cached_only)
+        build(p, &cx).unwrap_or_else(|e| {
+            json!({"scheme": p.scheme, "fold": p.fold, "family": p.family, "dsp": p.dsp,
+                "error": e})
+        })
     })
 }

@@ -232,6 +232,20 @@ pub fn cached_result(cached: &Path, rtl: &str) -> Result<Option<Value>, String> 
     Ok(None)
 }
 
+/// `make synth [VAR=…]` in a generated project, within `timeout` seconds; the error is make's tail.
+pub fn make_synth(hw: &Path, timeout: &str, vars: &[&str]) -> Result<Ran, String> {
+    let mut a = vec![timeout, "make", "synth"];
+    a.extend(vars);
+    let r = run_in(hw, "timeout", &a)?;
+    if !r.ok {
+        return Err(format!(
+            "make synth failed: {}",
+            tail(&(r.stdout + &r.stderr), 8)
+        ));
+    }
+    Ok(r)
+}
+
 /// `qrnn-hw report DIR --json` of a built project.
 pub fn report_json(qrnn: &str, hw: &Path) -> Result<Value, String> {
     let rep = run_in(hw, qrnn, &["report", ".", "--json"])?;

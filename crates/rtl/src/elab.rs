@@ -2791,28 +2791,11 @@ fn lstm_h(
     let fa = e.act_frac as i32;
     let o = pipe_reg(b, free, ul >= 1, &format!("l{l}_oc1_q"), o);
     let tc = pipe_reg(b, free, ul >= 1, &format!("l{l}_tc1_q"), tc);
-    if e.h_fmt == ActFmt::Binary {
-        // sign(o·tanh(c)) without the product: o·t ≥ 0 ⇔ o = 0 ∨ t = 0 ∨ sign o = sign t
-        let (o, tc) = (b.name("oc", o), b.name("tc", tc));
-        let ow = o.width();
-        let tw = tc.width();
-        let zo = bin(BinOp::Eq, o.clone(), konst(0, o.ty()));
-        let zt = bin(BinOp::Eq, tc.clone(), konst(0, tc.ty()));
-        let so = slice(o, ow - 1, 1, false);
-        let st = slice(tc, tw - 1, 1, false);
-        let same = not(bin(BinOp::Xor, so, st));
-        let nn = bin(BinOp::Or, bin(BinOp::Or, zo, zt), same);
-        let nn = b.name(&format!("l{l}_otc"), nn);
-        let nn = pipe_reg(b, free, ul >= 2, &format!("l{l}_otc_q"), nn);
-        let nn = pipe_reg(b, free, ul >= 3, &format!("l{l}_otc2_q"), nn);
-        let hv = pipe_reg(b, free, ul >= 4, &format!("l{l}_hbit_q"), nn);
-        return b.name(&format!("l{l}_hnew"), hv);
-    }
-    let prod = mulx(b, luts, e.id, "o*tanh(c)", o, tc);
-    let prod = b.name(&format!("l{l}_otc"), prod);
-    let prod = pipe_reg(b, free, ul >= 2, &format!("l{l}_otc_q"), prod);
     let hv = match e.h_fmt {
         ActFmt::Fixed(hf) => {
+            let prod = mulx(b, luts, e.id, "o*tanh(c)", o, tc);
+            let prod = b.name(&format!("l{l}_otc"), prod);
+            let prod = pipe_reg(b, free, ul >= 2, &format!("l{l}_otc_q"), prod);
             let wp = e.sig("h_prod").width;
             let pf = b.fit(prod, wp);
             let t = b.round(pf, 2 * fa - hf.frac);
@@ -2824,8 +2807,19 @@ fn lstm_h(
             }
         }
         ActFmt::Binary => {
-            let prod = pipe_reg(b, free, ul >= 3, &format!("l{l}_otc2_q"), prod);
-            let bit = b.binarize(prod);
+            // binarize(o·tanh(c)) without the product (no multiplier: `Engine::multipliers`
+            // lists none): o·t ≥ 0 ⇔ o = 0 ∨ t = 0 ∨ sign o = sign t, through the same registers
+            let (o, tc) = (b.name("oc", o), b.name("tc", tc));
+            let zero = |x: &Expr| bin(BinOp::Eq, x.clone(), konst(0, x.ty()));
+            let sign = |x: Expr| {
+                let w = x.width();
+                slice(x, w - 1, 1, false)
+            };
+            let any_zero = bin(BinOp::Or, zero(&o), zero(&tc));
+            let same = not(bin(BinOp::Xor, sign(o), sign(tc)));
+            let bit = b.name(&format!("l{l}_otc"), bin(BinOp::Or, any_zero, same));
+            let bit = pipe_reg(b, free, ul >= 2, &format!("l{l}_otc_q"), bit);
+            let bit = pipe_reg(b, free, ul >= 3, &format!("l{l}_otc2_q"), bit);
             pipe_reg(b, free, ul >= 4, &format!("l{l}_hbit_q"), bit)
         }
     };
