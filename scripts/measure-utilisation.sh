@@ -25,11 +25,11 @@ row() { # NAME MODEL FOLD DEVICE TARGET [GEN ARGS...]
   local u
   u=$(python3 "$ROOT/scripts/utilisation.py" p/qrnn.json)
   if [ "$u" = convlstm ]; then
-    echo "| $name | $fold | $dev | $(json p/qrnn.json "d['cycles_per_step']") | $(json p/qrnn.json "d['latency']") | (ConvLSTM: not counted) | | |"
+    echo "| $name | $fold | $dev | $(json p/qrnn.json "d['cycles_per_step']") | $(json p/qrnn.json "d['latency']") | | (ConvLSTM: not counted) | | |"
     return
   fi
   set -- $u
-  echo "| $name | $fold | $dev | $2 | $(json p/qrnn.json "d['latency']") | $1 | $3 % | $(json p/qrnn.json "f\"{d['timesteps_per_second_estimate']:,.0f} at {d['fmax_estimate_mhz']:.0f} MHz\"") |"
+  echo "| $name | $fold | $dev | $2 | $(json p/qrnn.json "d['latency']") | $(json p/qrnn.json "','.join(str(l['update_units']) for l in d['layers'])") | $1 | $3 % | $(json p/qrnn.json "f\"{d['timesteps_per_second_estimate']:,.0f} at {d['fmax_estimate_mhz']:.0f} MHz\"") |"
 }
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
@@ -47,11 +47,13 @@ echo "Every design has the default pipeline levels. The input and output overlap
 echo "layer's update trails its matrix-vector groups, and a head runs beside the next timestep's"
 echo "layers (docs/HARDWARE.md §4.2); what remains at wide folds is the pipeline's fill and drain"
 echo "per timestep (Lmv + 3 + 2·Lupd + D cycles per layer), which the next timestep cannot overlap"
-echo "because its U·h needs all of h_{t−1}, and padding. The demo's default folds are layer0 2×4 and"
-echo "head 1×8 (docs/HARDWARE.md §5)."
+echo "because its U·h needs all of h_{t−1}, and padding. Where a fold's row groups complete more units"
+echo "than one update per cycle keeps up with, the update issues 2 or 4 units per cycle (the column"
+echo "\"update units\", per layer; docs/HARDWARE.md §4.2), which shortens that drain's wait D. The"
+echo "demo's default folds are layer0 2×4 and head 1×8 (docs/HARDWARE.md §5)."
 echo
-echo "| model | fold | device | cycles/step | latency | useful cycles | utilisation | timesteps/s (estimate) |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| model | fold | device | cycles/step | latency | update units | useful cycles | utilisation | timesteps/s (estimate) |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for f in 1x8 2x8 4x16 8x16 16x16; do row "LSTM 16→64 ternary" lstm64.qw $f up5k ice40; done
 for f in 1x8 2x8 4x16 8x16 16x16; do row "GRU 16→64 ternary" gru64.qw $f up5k ice40; done
 for f in 4x16 8x16; do row "LSTM 16→64 ternary" lstm64.qw $f 25k ecp5; done

@@ -9,7 +9,7 @@
 //! (`G·K` issue cycles + 1) and UPDATE (`H` issue cycles + 2), the head's MV, OUT (`OUT_LEN` beats).
 
 use crate::build::*;
-use crate::ir::{Design, Engine, Memory, Mv, Placement};
+use crate::ir::{update_product_name, Design, Engine, Memory, Mv, Placement};
 use crate::verilog::*;
 use crate::vocab::{EngineId, Fold};
 use qrnn_model::{ActFmt, Cell, Scheme};
@@ -955,9 +955,10 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         for (t, vals) in [("sigmoid", &e.sigmoid), ("tanh", &e.tanh)] {
             let path = format!("rtl/rom/l{l}_{t}.hex");
             let uses = copies.iter().find(|c| c.0 == t).map_or(&[][..], |c| c.1);
-            for u in uses {
+            // and each update unit its own copies (§4.2): unit k's are `<copy>_u<k>`
+            for (k, u) in (0..e.units.max(1)).flat_map(|k| uses.iter().map(move |u| (k, u))) {
                 b.m.array(
-                    &format!("l{l}_{t}{u}"),
+                    &format!("l{l}_{t}{u}{}", unit_sfx(k)),
                     Ty::s(tw),
                     n,
                     ArrayInit::Hex(path.clone()),
@@ -2356,12 +2357,14 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             )
         }
         (None, None) => {
-            // the last layer's output copy of h (one bank), read one beat ahead (docs/HARDWARE.md
-            // §4.2): the address is the next beat's while the output runs, 0 (of the half of
-            // the next timestep to go out) before it
+            // the last layer's output copy of h (one bank per update unit, element `j` in bank
+            // `j mod U`), read one beat ahead (docs/HARDWARE.md §4.2): the address is the next
+            // beat's while the output runs, 0 (of the half of the next timestep to go out)
+            // before it
             let ll = d.layers.len() - 1;
             let hn = format!("l{ll}_ho");
             let aw = rams.aw(&hn)?;
+            let un = rams.buf(&hn)?.banks.len();
             let ob = Expr::Ref("ob_q".into(), Ty::u(bits_for(d.out_len)));
             let oend = Expr::Ref("out_end".into(), Ty::u(1));
             let ohp = Expr::Ref("ohp_q".into(), Ty::u(1));
@@ -2372,10 +2375,36 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             );
             let next = b.name("out_next", next);
             let half = b.name("out_half", bin(BinOp::Xor, ohp, oend));
-            let oa = half_addr(&mut b, next, &half, aw);
-            let oa = b.name("out_ha", oa);
-            rams.read(&hn, 0, one(), oa);
-            b.name("out_elem", rams.rd(&hn, 0)?)
+            if un == 1 {
+                let oa = half_addr(&mut b, next, &half, aw);
+                let oa = b.name("out_ha", oa);
+                rams.read(&hn, 0, one(), oa);
+                b.name("out_elem", rams.rd(&hn, 0)?)
+            } else {
+                // `U` a power of two: the bank is the beat's low bits, the word the rest
+                let ub = clog2(un);
+                let nw = next.width();
+                let bank = b.name("out_hbank", slice(next.clone(), 0, ub, false));
+                let word = slice(next, ub, nw - ub, false);
+                let word = if aw > 1 { b.fit(word, aw - 1) } else { word };
+                let oa = half_addr(&mut b, word, &half, aw);
+                let oa = b.name("out_ha", oa);
+                for k in 0..un {
+                    rams.read(&hn, k, one(), oa.clone());
+                }
+                let sel = crate::ram::sel_reg(
+                    &mut b,
+                    &mut seq,
+                    "out_hsel_q",
+                    &bank,
+                    un,
+                    "the bank of the output copy read last cycle",
+                );
+                let opts = (0..un)
+                    .map(|k| rams.rd(&hn, k))
+                    .collect::<Result<Vec<_>, _>>()?;
+                crate::ram::select(&mut b, "out_elem", sel.as_ref(), &opts)
+            }
         }
         _ => {
             let (h, oty) = match &d.head {
@@ -2436,8 +2465,12 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             b.m.views.push(View {
                 name: format!("l{l}_c_q"),
                 ty: Ty::u(c.width),
+                // unit j in bank j mod U (§4.2)
                 elems: (0..e.hidden)
-                    .map(|j| (crate::ram::Rams::inst(&format!("l{l}_c"), 0), j))
+                    .map(|j| {
+                        let un = e.units.max(1);
+                        (crate::ram::Rams::inst(&format!("l{l}_c"), j % un), j / un)
+                    })
                     .collect(),
                 comment: format!("layer {l} cell state c (probe: a view of l{l}_c)"),
                 // two halves with a head beside the next timestep (§2)
@@ -2743,7 +2776,7 @@ fn tidx(b: &mut B, z: Expr) -> Expr {
 fn lstm_c_next(
     b: &mut B,
     e: &Engine,
-    l: usize,
+    (l, k): (&str, usize),
     luts: &LutSet,
     (f, i, g): (Expr, Expr, Expr),
     cold: Expr,
@@ -2753,27 +2786,27 @@ fn lstm_c_next(
     let c = e.c_fmt.ok_or("LSTM c")?;
     let fa = e.act_frac as i32;
     let on = ul >= 1;
-    let f = pipe_reg(b, free, on, &format!("l{l}_fb1_q"), f);
-    let i = pipe_reg(b, free, on, &format!("l{l}_ib1_q"), i);
-    let g = pipe_reg(b, free, on, &format!("l{l}_gb1_q"), g);
-    let cold = pipe_reg(b, free, on, &format!("l{l}_cold_q"), cold);
-    let fc = mulx(b, luts, e.id, "f*c", f, cold);
-    let fc = b.name(&format!("l{l}_fc"), fc);
-    let fc = pipe_reg(b, free, ul >= 2, &format!("l{l}_fc_q"), fc);
-    let ig = mulx(b, luts, e.id, "i*g", i, g);
-    let ig = b.name(&format!("l{l}_ig"), ig);
-    let ig = pipe_reg(b, free, ul >= 2, &format!("l{l}_ig_q"), ig);
+    let f = pipe_reg(b, free, on, &format!("{l}_fb1_q"), f);
+    let i = pipe_reg(b, free, on, &format!("{l}_ib1_q"), i);
+    let g = pipe_reg(b, free, on, &format!("{l}_gb1_q"), g);
+    let cold = pipe_reg(b, free, on, &format!("{l}_cold_q"), cold);
+    let fc = mulx(b, luts, e.id, &update_product_name("f*c", k), f, cold);
+    let fc = b.name(&format!("{l}_fc"), fc);
+    let fc = pipe_reg(b, free, ul >= 2, &format!("{l}_fc_q"), fc);
+    let ig = mulx(b, luts, e.id, &update_product_name("i*g", k), i, g);
+    let ig = b.name(&format!("{l}_ig"), ig);
+    let ig = pipe_reg(b, free, ul >= 2, &format!("{l}_ig_q"), ig);
     let gc = (fa + c.frac).max(2 * fa);
     let wcs = e.sig("c_sum").width;
     let a1 = b.align(fc, gc - fa - c.frac, wcs);
     let a2 = b.align(ig, gc - 2 * fa, wcs);
-    let cs = b.name(&format!("l{l}_csum"), add(a1, a2));
+    let cs = b.name(&format!("{l}_csum"), add(a1, a2));
     let cn = if ul >= 3 {
-        requant_reg(b, free, &format!("l{l}_cn"), cs, gc - c.frac, c.width)
+        requant_reg(b, free, &format!("{l}_cn"), cs, gc - c.frac, c.width)
     } else {
         b.requant(cs, gc - c.frac, c.width)
     };
-    Ok(b.name(&format!("l{l}_cnew"), cn))
+    Ok(b.name(&format!("{l}_cnew"), cn))
 }
 
 /// The hidden state of an LSTM unit from `o` and `tanh(c)`: `h = requant(o · tanh(c))`
@@ -2782,26 +2815,26 @@ fn lstm_c_next(
 fn lstm_h(
     b: &mut B,
     e: &Engine,
-    l: usize,
+    (l, k): (&str, usize),
     luts: &LutSet,
     (o, tc): (Expr, Expr),
     ul: u32,
     free: &mut Vec<Stmt>,
 ) -> Expr {
     let fa = e.act_frac as i32;
-    let o = pipe_reg(b, free, ul >= 1, &format!("l{l}_oc1_q"), o);
-    let tc = pipe_reg(b, free, ul >= 1, &format!("l{l}_tc1_q"), tc);
+    let o = pipe_reg(b, free, ul >= 1, &format!("{l}_oc1_q"), o);
+    let tc = pipe_reg(b, free, ul >= 1, &format!("{l}_tc1_q"), tc);
     let hv = match e.h_fmt {
         ActFmt::Fixed(hf) => {
-            let prod = mulx(b, luts, e.id, "o*tanh(c)", o, tc);
-            let prod = b.name(&format!("l{l}_otc"), prod);
-            let prod = pipe_reg(b, free, ul >= 2, &format!("l{l}_otc_q"), prod);
+            let prod = mulx(b, luts, e.id, &update_product_name("o*tanh(c)", k), o, tc);
+            let prod = b.name(&format!("{l}_otc"), prod);
+            let prod = pipe_reg(b, free, ul >= 2, &format!("{l}_otc_q"), prod);
             let wp = e.sig("h_prod").width;
             let pf = b.fit(prod, wp);
             let t = b.round(pf, 2 * fa - hf.frac);
-            let t = pipe_reg(b, free, ul >= 3, &format!("l{l}_hrnd_q"), t);
+            let t = pipe_reg(b, free, ul >= 3, &format!("{l}_hrnd_q"), t);
             if ul >= 4 {
-                sat_reg(b, free, &format!("l{l}_hs"), t, hf.width)
+                sat_reg(b, free, &format!("{l}_hs"), t, hf.width)
             } else {
                 b.sat(t, hf.width)
             }
@@ -2817,13 +2850,13 @@ fn lstm_h(
             };
             let any_zero = bin(BinOp::Or, zero(&o), zero(&tc));
             let same = not(bin(BinOp::Xor, sign(o), sign(tc)));
-            let bit = b.name(&format!("l{l}_otc"), bin(BinOp::Or, any_zero, same));
-            let bit = pipe_reg(b, free, ul >= 2, &format!("l{l}_otc_q"), bit);
-            let bit = pipe_reg(b, free, ul >= 3, &format!("l{l}_otc2_q"), bit);
-            pipe_reg(b, free, ul >= 4, &format!("l{l}_hbit_q"), bit)
+            let bit = b.name(&format!("{l}_otc"), bin(BinOp::Or, any_zero, same));
+            let bit = pipe_reg(b, free, ul >= 2, &format!("{l}_otc_q"), bit);
+            let bit = pipe_reg(b, free, ul >= 3, &format!("{l}_otc2_q"), bit);
+            pipe_reg(b, free, ul >= 4, &format!("{l}_hbit_q"), bit)
         }
     };
-    b.name(&format!("l{l}_hnew"), hv)
+    b.name(&format!("{l}_hnew"), hv)
 }
 
 /// `requant(s, d, w)` with a pipeline register inside: the saturation's flags (compared on `s`,
@@ -2954,7 +2987,7 @@ fn update_conv(
     let cn = lstm_c_next(
         b,
         e,
-        l,
+        (&format!("l{l}"), 0),
         luts,
         (gq("f"), gq("i"), gq("g")),
         cold,
@@ -2977,7 +3010,15 @@ fn update_conv(
     // stage C: h = requant(o · tanh(c)); the Ch units of the pixel (unit u reaches stage C at
     // sub-phase cycle u + 2) are collected and the word written with the last one
     let gq = |n: &str| Expr::Ref(format!("l{l}_{n}_q"), Ty::s(e.table_width));
-    let hv = lstm_h(b, e, l, luts, (gq("o2"), gq("tc")), 0, &mut Vec::new());
+    let hv = lstm_h(
+        b,
+        e,
+        (&format!("l{l}"), 0),
+        luts,
+        (gq("o2"), gq("tc")),
+        0,
+        &mut Vec::new(),
+    );
     let hw = e.h_fmt.width();
     let bits = if hv.ty().signed {
         let v = b.name(&format!("l{l}_hbits"), hv);
@@ -3095,11 +3136,24 @@ fn update_dense(
     let n_tab = 1usize << zw;
     let g = e.gates();
     let fp = e.fold.map_or(1, |f| f.p);
-    // readiness: `l<l>_ur_q` = rows written − rows the next unit needs, `P` more per group
-    // written, `G` fewer per unit issued; the next unit is ready when it is not negative, so the
-    // issue is two register bits (its sign and `l<l>_udone_q`), off every counter's path (§4.4)
+    // `U` update units issue a batch of `U` units per cycle, units `U·n … U·n + U − 1`; unit `k`
+    // of a batch has its own datapath (names `l<l>u<k>_…`, unit 0's `l<l>_…`) and its own bank
+    // of `c`, of the GRU's `hg` and of every copy of `h` (docs/HARDWARE.md §4.2)
+    let un = e.units.max(1);
+    let nbatch = h / un;
+    let lp = |k: usize| {
+        if k == 0 {
+            format!("l{l}")
+        } else {
+            format!("l{l}u{k}")
+        }
+    };
+    // readiness: `l<l>_ur_q` = rows written − rows the next batch needs, `P` more per group
+    // written, `U·G` fewer per batch issued; the next batch is ready when it is not negative, so
+    // the issue is two register bits (its sign and `l<l>_udone_q`), off every counter's path (§4.4)
+    let gu = g * un;
     let clear = tr.clear.clone();
-    let urw = bits_for(g * h + fp + g) + 1;
+    let urw = bits_for(g * h + fp + gu) + 1;
     let ur = b.m.reg(
         &format!("l{l}_ur_q"),
         Ty::s(urw),
@@ -3110,10 +3164,15 @@ fn update_dense(
         Ty::u(1),
         Some("every unit of this timestep is issued"),
     );
+    let uw = clog2(nbatch.max(2));
     let uj = b.m.reg(
         &format!("l{l}_uj_q"),
-        Ty::u(clog2(h.max(2))),
-        Some("the next unit to issue"),
+        Ty::u(uw),
+        Some(if un == 1 {
+            "the next unit to issue"
+        } else {
+            "the next batch of units to issue"
+        }),
     );
     let issue = b.wire(
         &format!("l{l}_uissue"),
@@ -3129,13 +3188,12 @@ fn update_dense(
     );
     let minus = mux(
         issue.clone(),
-        konst(g as i128, Ty::s(urw)),
+        konst(gu as i128, Ty::s(urw)),
         konst(0, Ty::s(urw)),
     );
     let urn = b.name(&format!("l{l}_ur_n"), sub(add(ur.clone(), plus), minus));
-    let uw = clog2(h.max(2));
     let idle = vec![
-        Stmt::Assign(format!("l{l}_ur_q"), konst(-(g as i128), Ty::s(urw))),
+        Stmt::Assign(format!("l{l}_ur_q"), konst(-(gu as i128), Ty::s(urw))),
         Stmt::Assign(format!("l{l}_udone_q"), zero()),
         Stmt::Assign(format!("l{l}_uj_q"), uc(0, uw)),
     ];
@@ -3150,7 +3208,7 @@ fn update_dense(
                 vec![
                     Stmt::Assign(format!("l{l}_uj_q"), add_c(&uj, 1)),
                     Stmt::If(
-                        eq_c(&uj, h - 1),
+                        eq_c(&uj, nbatch - 1),
                         vec![Stmt::Assign(format!("l{l}_udone_q"), one())],
                         vec![],
                     ),
@@ -3199,7 +3257,7 @@ fn update_dense(
     st.push(Stmt::Assign(format!("l{l}_vb_q"), vbe.clone()));
     let vcs = chain(&mut st, "vc", vb.clone());
     let vce = vcs[vcs.len() - 1].clone();
-    // the unit's index in stages A and B: where an LSTM reads and writes c
+    // the batch's index in stages A and B: where an LSTM reads and writes c
     let (u1, u2) = if cell == Cell::Gru {
         (uc(0, uw), uc(0, uw))
     } else {
@@ -3217,10 +3275,11 @@ fn update_dense(
         }
         (u1, u)
     };
-    // A0: the G gates of unit j, bank G·(j mod B/G) + gate at address j div B/G
+    // A0: the G gates of unit j, bank G·(j mod B/G) + gate at address j div B/G; unit k of a
+    // batch reads the bank groups k, U + k, 2·U + k, … (`U` divides B/G)
     let zn = format!("l{l}_z");
     let nbz = e.z_banks();
-    let m = nbz / g;
+    let m = nbz / g / un;
     let zaw = rams.aw(&zn)?;
     let zc = modctr(
         b,
@@ -3242,30 +3301,36 @@ fn update_dense(
         m,
         "z bank group of the unit in stage A",
     );
-    let gate_bits = |b: &mut B, rams: &Rams, q: usize| -> Result<Expr, String> {
+    let gate_bits = |b: &mut B, rams: &Rams, k: usize, q: usize| -> Result<Expr, String> {
         let opts = (0..m)
-            .map(|k| rams.rd(&zn, g * k + q))
+            .map(|i| rams.rd(&zn, g * (i * un + k) + q))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(select(b, &format!("l{l}_zg{q}"), zsel.as_ref(), &opts))
+        Ok(select(b, &format!("{}_zg{q}", lp(k)), zsel.as_ref(), &opts))
     };
     // each table read has its own copy of the table: one read port per memory (§4.1)
-    let tab = |b: &mut B, copy: &str, z: Expr| {
+    let tab = |b: &mut B, k: usize, copy: &str, z: Expr| {
         let i = tidx(b, z);
         let i = b.name(&format!("l{l}_ti"), i);
-        rd(b, &format!("l{l}_{copy}"), n_tab, tty, i)
+        rd(b, &format!("l{l}_{copy}{}", unit_sfx(k)), n_tab, tty, i)
     };
     let fresh = Expr::Ref(format!("l{l}_fresh_q"), Ty::u(1));
     let hty = h_ty(e.h_fmt);
-    // C: h to every copy, each with its own (bank, address) counter
+    // C: h to every copy, each with its own (bank, address) counter; unit k of a batch writes
+    // the banks k, U + k, …
     let write_h =
-        |b: &mut B, rams: &mut Rams, seq: &mut Vec<Stmt>, v: Expr| -> Result<(), String> {
-            let bits = if v.ty().signed {
-                let v = b.name(&format!("l{l}_hbits"), v);
-                cast(v, false)
-            } else {
-                v
-            };
-            let bits = b.name(&format!("l{l}_hb"), bits);
+        |b: &mut B, rams: &mut Rams, seq: &mut Vec<Stmt>, vs: Vec<Expr>| -> Result<(), String> {
+            let bits: Vec<Expr> = vs
+                .into_iter()
+                .map(|v| {
+                    let bits = if v.ty().signed {
+                        let v = b.name(&format!("l{l}_hbits"), v);
+                        cast(v, false)
+                    } else {
+                        v
+                    };
+                    b.name(&format!("l{l}_hb"), bits)
+                })
+                .collect();
             let out_layer = l + 1 == d.layers.len() && d.head.is_none();
             if h == 1 && out_layer {
                 // the one unit of the output layer is written in the compute's last cycle, when
@@ -3274,7 +3339,7 @@ fn update_dense(
                 for k in 0..2 {
                     b.m.reg(
                         &format!("out_h{k}_q"),
-                        bits.ty(),
+                        bits[0].ty(),
                         Some(&format!("h of the single output unit, half {k}, for OUT")),
                     );
                 }
@@ -3282,8 +3347,8 @@ fn update_dense(
                     vce.clone(),
                     vec![Stmt::If(
                         tr.half.clone(),
-                        vec![Stmt::Assign("out_h1_q".into(), bits.clone())],
-                        vec![Stmt::Assign("out_h0_q".into(), bits.clone())],
+                        vec![Stmt::Assign("out_h1_q".into(), bits[0].clone())],
+                        vec![Stmt::Assign("out_h0_q".into(), bits[0].clone())],
                     )],
                     vec![],
                 ));
@@ -3301,224 +3366,249 @@ fn update_dense(
             for (hn, cn) in names {
                 let nb = rams.buf(&hn)?.banks.len();
                 let aw = rams.aw(&hn)?;
-                let c = modctr(b, seq, &cn, nb, half_aw(aw), vce.clone(), clear.clone());
+                let c = modctr(
+                    b,
+                    seq,
+                    &cn,
+                    nb / un,
+                    half_aw(aw),
+                    vce.clone(),
+                    clear.clone(),
+                );
                 let a = half_addr(b, c.addr.clone(), &tr.half, aw);
                 let a = b.name(&format!("{cn}_a"), a);
                 for j in 0..nb {
-                    let we = and(vce.clone(), eq_c(&c.bank, j));
-                    rams.write(&hn, j, we, a.clone(), bits.clone());
+                    let we = and(vce.clone(), eq_c(&c.bank, j / un));
+                    rams.write(&hn, j, we, a.clone(), bits[j % un].clone());
                 }
             }
             Ok(())
         };
+    let mut hvs = Vec::with_capacity(un);
     match cell {
         Cell::Lstm | Cell::ConvLstm => {
             let c = e.c_fmt.ok_or("LSTM c")?;
-            // A: gate table reads (registered); c of the unit read (data in B)
-            let mut sa = Vec::new();
-            for (gate, t, nm) in [
-                (0, "sigmoid", "i"),
-                (1, "sigmoid", "f"),
-                (2, "tanh", "g"),
-                (3, "sigmoid", "o"),
-            ] {
-                let zb = gate_bits(b, rams, gate)?;
-                let z = signed_bits(b, &format!("l{l}_zs{gate}"), zb);
-                let v = tab(b, &format!("{t}_{nm}"), z);
-                b.m.reg(&format!("l{l}_{nm}_q"), tty, None);
-                sa.push(Stmt::Assign(format!("l{l}_{nm}_q"), v));
+            for k in 0..un {
+                let p = lp(k);
+                // A: gate table reads (registered); c of the unit read (data in B)
+                let mut sa = Vec::new();
+                for (gate, t, nm) in [
+                    (0, "sigmoid", "i"),
+                    (1, "sigmoid", "f"),
+                    (2, "tanh", "g"),
+                    (3, "sigmoid", "o"),
+                ] {
+                    let zb = gate_bits(b, rams, k, gate)?;
+                    let z = signed_bits(b, &format!("{p}_zs{gate}"), zb);
+                    let v = tab(b, k, &format!("{t}_{nm}"), z);
+                    b.m.reg(&format!("{p}_{nm}_q"), tty, None);
+                    sa.push(Stmt::Assign(format!("{p}_{nm}_q"), v));
+                }
+                st.push(Stmt::If(v0.clone(), sa, vec![]));
+                let cn_ = format!("l{l}_c");
+                let caw = rams.aw(&cn_)?;
+                // with a head beside the next timestep, c has two halves like h (§2, §4.2):
+                // c_{t−1} read from the other half, c_t written into this timestep's
+                let chalves = d.c_halves();
+                let ra = if chalves {
+                    half_addr(b, u1.clone(), &tr.half_prev, caw)
+                } else {
+                    b.fit(u1.clone(), caw)
+                };
+                rams.read(&cn_, k, v0.clone(), ra);
+                // B: c' = requant(f·c + i·g), zc = requant(c'), tanh(zc) read
+                let r = |n: &str| Expr::Ref(format!("{p}_{n}_q"), tty);
+                let crd = rams.rd(&cn_, k)?;
+                let cold = signed_bits(b, &format!("{p}_crd"), crd);
+                let cold = mux(fresh.clone(), konst(0, Ty::s(c.width)), cold);
+                let cold = b.name(&format!("{p}_cold"), cold);
+                let cn = lstm_c_next(
+                    b,
+                    e,
+                    (&p, k),
+                    luts,
+                    (r("f"), r("i"), r("g")),
+                    cold,
+                    ul,
+                    free,
+                )?;
+                let wa = if chalves {
+                    half_addr(b, u2.clone(), &tr.half, caw)
+                } else {
+                    b.fit(u2.clone(), caw)
+                };
+                rams.write(&cn_, k, vcw.clone(), wa, cast(cn.clone(), false));
+                // level 4: tanh's index is registered between its rounding and saturation
+                let t = b.round(cn, c.frac - e.pre.frac);
+                let t = pipe_reg(b, free, ul >= 4, &format!("{p}_zc_q"), t);
+                let zc2 = b.sat(t, zw);
+                let tc = tab(b, k, "tanh_c", zc2);
+                // o, carried to the end of stage B
+                let mut o = r("o");
+                for i in 1..=ul {
+                    o = pipe_reg(b, free, true, &format!("{p}_ob{i}_q"), o);
+                }
+                b.m.reg(&format!("{p}_tc_q"), tty, None);
+                b.m.reg(&format!("{p}_o2_q"), tty, None);
+                st.push(Stmt::If(
+                    vbe.clone(),
+                    vec![
+                        Stmt::Assign(format!("{p}_tc_q"), tc),
+                        Stmt::Assign(format!("{p}_o2_q"), o),
+                    ],
+                    vec![],
+                ));
+                // C: h = requant(o · tanh(c))
+                hvs.push(lstm_h(b, e, (&p, k), luts, (r("o2"), r("tc")), ul, free));
             }
-            st.push(Stmt::If(v0.clone(), sa, vec![]));
-            let cn_ = format!("l{l}_c");
-            let caw = rams.aw(&cn_)?;
-            // with a head beside the next timestep, c has two halves like h (§2, §4.2): c_{t−1}
-            // read from the other half, c_t written into this timestep's
-            let chalves = d.c_halves();
-            let ra = if chalves {
-                half_addr(b, u1.clone(), &tr.half_prev, caw)
-            } else {
-                b.fit(u1.clone(), caw)
-            };
-            rams.read(&cn_, 0, v0.clone(), ra);
-            // B: c' = requant(f·c + i·g), zc = requant(c'), tanh(zc) read
-            let r = |n: &str| Expr::Ref(format!("l{l}_{n}_q"), tty);
-            let crd = rams.rd(&cn_, 0)?;
-            let cold = signed_bits(b, &format!("l{l}_crd"), crd);
-            let cold = mux(fresh.clone(), konst(0, Ty::s(c.width)), cold);
-            let cold = b.name(&format!("l{l}_cold"), cold);
-            let cn = lstm_c_next(b, e, l, luts, (r("f"), r("i"), r("g")), cold, ul, free)?;
-            let wa = if chalves {
-                half_addr(b, u2.clone(), &tr.half, caw)
-            } else {
-                b.fit(u2.clone(), caw)
-            };
-            rams.write(&cn_, 0, vcw, wa, cast(cn.clone(), false));
-            // level 4: tanh's index is registered between its rounding and saturation
-            let t = b.round(cn, c.frac - e.pre.frac);
-            let t = pipe_reg(b, free, ul >= 4, &format!("l{l}_zc_q"), t);
-            let zc2 = b.sat(t, zw);
-            let tc = tab(b, "tanh_c", zc2);
-            // o, carried to the end of stage B
-            let mut o = r("o");
-            for k in 1..=ul {
-                o = pipe_reg(b, free, true, &format!("l{l}_ob{k}_q"), o);
-            }
-            b.m.reg(&format!("l{l}_tc_q"), tty, None);
-            b.m.reg(&format!("l{l}_o2_q"), tty, None);
-            st.push(Stmt::If(
-                vbe.clone(),
-                vec![
-                    Stmt::Assign(format!("l{l}_tc_q"), tc),
-                    Stmt::Assign(format!("l{l}_o2_q"), o),
-                ],
-                vec![],
-            ));
-            // C: h = requant(o · tanh(c))
-            let hv = lstm_h(b, e, l, luts, (r("o2"), r("tc")), ul, free);
-            write_h(b, rams, seq, hv)?;
         }
         Cell::Gru => {
             let fz = e.pre.frac;
             let wn = e.sig("n_sum").width;
-            // A0 also reads h_{t-1}[j], from the update's own copy (one bank): the U lanes read
-            // copy 0 in the same cycles (§4.1)
+            // A0 also reads h_{t-1}[j], from the update's own copy (one bank per unit of a
+            // batch): the U lanes read copy 0 in the same cycles (§4.1)
             let h0 = format!("l{l}_hg");
-            let nb0 = rams.buf(&h0)?.banks.len();
             let haw = rams.aw(&h0)?;
             let ha = half_addr(b, uj.clone(), &tr.half_prev, haw);
             let ha = b.name(&format!("l{l}_uha"), ha);
-            for k in 0..nb0 {
+            for k in 0..un {
                 rams.read(&h0, k, issue.clone(), ha.clone());
             }
-            let hsel: Option<Expr> = None;
-            // A: r, z table reads; xn, hn, h_prev registered
-            let zr = gate_bits(b, rams, 0)?;
-            let zr = signed_bits(b, &format!("l{l}_zsr"), zr);
-            let zz = gate_bits(b, rams, 1)?;
-            let zz = signed_bits(b, &format!("l{l}_zsz"), zz);
-            let nw = gate_bits(b, rams, 2)?;
-            let rv = tab(b, "sigmoid_r", zr);
-            let zv = tab(b, "sigmoid_z", zz);
-            let xn = slice(nw.clone(), zw, wn, true);
-            let hn = slice(nw, 0, zw, true);
-            let hopts = (0..nb0)
-                .map(|k| rams.rd(&h0, k))
-                .collect::<Result<Vec<_>, _>>()?;
-            let hp = select(b, &format!("l{l}_hpb"), hsel.as_ref(), &hopts);
-            let hp = if hty.signed {
-                signed_bits(b, &format!("l{l}_hps"), hp)
-            } else {
-                hp
-            };
-            let hp = mux(fresh, konst(e.h_fmt.initial() as i128, hty), hp);
-            let rq = |n: &str, ty: Ty| Expr::Ref(format!("l{l}_{n}_q"), ty);
-            for (nm, ty) in [
-                ("gr", tty),
-                ("gz", tty),
-                ("sxn", Ty::s(wn)),
-                ("shn", Ty::s(zw)),
-                ("shp", hty),
-                ("gz2", tty),
-                ("shp2", hty),
-                ("gn", tty),
-            ] {
-                b.m.reg(&format!("l{l}_{nm}_q"), ty, None);
+            for k in 0..un {
+                let p = lp(k);
+                let pn = |what: &str| update_product_name(what, k);
+                // A: r, z table reads; xn, hn, h_prev registered
+                let zr = gate_bits(b, rams, k, 0)?;
+                let zr = signed_bits(b, &format!("{p}_zsr"), zr);
+                let zz = gate_bits(b, rams, k, 1)?;
+                let zz = signed_bits(b, &format!("{p}_zsz"), zz);
+                let nw = gate_bits(b, rams, k, 2)?;
+                let rv = tab(b, k, "sigmoid_r", zr);
+                let zv = tab(b, k, "sigmoid_z", zz);
+                let xn = slice(nw.clone(), zw, wn, true);
+                let hn = slice(nw, 0, zw, true);
+                let hp = select(b, &format!("{p}_hpb"), None, &[rams.rd(&h0, k)?]);
+                let hp = if hty.signed {
+                    signed_bits(b, &format!("{p}_hps"), hp)
+                } else {
+                    hp
+                };
+                let hp = mux(fresh.clone(), konst(e.h_fmt.initial() as i128, hty), hp);
+                let rq = |n: &str, ty: Ty| Expr::Ref(format!("{p}_{n}_q"), ty);
+                for (nm, ty) in [
+                    ("gr", tty),
+                    ("gz", tty),
+                    ("sxn", Ty::s(wn)),
+                    ("shn", Ty::s(zw)),
+                    ("shp", hty),
+                    ("gz2", tty),
+                    ("shp2", hty),
+                    ("gn", tty),
+                ] {
+                    b.m.reg(&format!("{p}_{nm}_q"), ty, None);
+                }
+                st.push(Stmt::If(
+                    v0.clone(),
+                    vec![
+                        Stmt::Assign(format!("{p}_gr_q"), rv),
+                        Stmt::Assign(format!("{p}_gz_q"), zv),
+                        Stmt::Assign(format!("{p}_sxn_q"), xn),
+                        Stmt::Assign(format!("{p}_shn_q"), hn),
+                        Stmt::Assign(format!("{p}_shp_q"), hp),
+                    ],
+                    vec![],
+                ));
+                // B: n = tanh(requant(xn + r·hn, Gn → pre))
+                let phi_w = e.w.shift + e.w.act.frac();
+                let gx = phi_w.max(e.bias_fmt.frac);
+                let gn = gx.max(fa + fz);
+                // levels (docs/HARDWARE.md §4.4): 1 registers the product's inputs, 2 r·hn, 3
+                // the sum, 4 the rounded index; xn, z and h_{t-1} are carried along
+                let on = ul >= 1;
+                let gr = pipe_reg(b, free, on, &format!("{p}_grb1_q"), rq("gr", tty));
+                let shn = pipe_reg(b, free, on, &format!("{p}_shnb1_q"), rq("shn", Ty::s(zw)));
+                let rhn = mulx(b, luts, e.id, &pn("r*hn"), gr, shn);
+                let rhn = b.name(&format!("{p}_rhn"), rhn);
+                let rhn = pipe_reg(b, free, ul >= 2, &format!("{p}_rhn_q"), rhn);
+                let mut sxn = rq("sxn", Ty::s(wn));
+                let (mut gzc, mut shpc) = (rq("gz", tty), rq("shp", hty));
+                for i in 1..=ul {
+                    if i <= 2 {
+                        sxn = pipe_reg(b, free, true, &format!("{p}_sxnb{i}_q"), sxn);
+                    }
+                    gzc = pipe_reg(b, free, true, &format!("{p}_gzb{i}_q"), gzc);
+                    shpc = pipe_reg(b, free, true, &format!("{p}_shpb{i}_q"), shpc);
+                }
+                let a1 = b.align(rhn, gn - fa - fz, wn);
+                let ns = b.name(&format!("{p}_nsum"), add(sxn, a1));
+                let ns = pipe_reg(b, free, ul >= 3, &format!("{p}_nsum_q"), ns);
+                let t = b.round(ns, gn - fz);
+                let t = pipe_reg(b, free, ul >= 4, &format!("{p}_np_q"), t);
+                let np = b.sat(t, zw);
+                let nv = tab(b, k, "tanh_n", np);
+                st.push(Stmt::If(
+                    vbe.clone(),
+                    vec![
+                        Stmt::Assign(format!("{p}_gn_q"), nv),
+                        Stmt::Assign(format!("{p}_gz2_q"), gzc),
+                        Stmt::Assign(format!("{p}_shp2_q"), shpc),
+                    ],
+                    vec![],
+                ));
+                // C: h' = requant((2^Fa − z)·n + z·h, Gh' → Hf); levels: 1 the products'
+                // inputs, 2 the products, 3 the sum, 4 the rounded value
+                let fh = e.h_fmt.frac();
+                let ghp = (2 * fa).max(fa + fh);
+                let whs = e.sig("h_sum").width;
+                let ow = tw.max(fa as u32 + 2);
+                let gz2 = b.ext(rq("gz2", tty), ow);
+                let omz = b.name(&format!("{p}_omz"), sub(konst(1i128 << fa, Ty::s(ow)), gz2));
+                let omz = pipe_reg(b, free, on, &format!("{p}_omz_q"), omz);
+                let gnc = pipe_reg(b, free, on, &format!("{p}_gnc1_q"), rq("gn", tty));
+                let gz2c = pipe_reg(b, free, on, &format!("{p}_gzc1_q"), rq("gz2", tty));
+                let shp2 = pipe_reg(b, free, on, &format!("{p}_shpc1_q"), rq("shp2", hty));
+                let t1 = mulx(b, luts, e.id, &pn("(1-z)*n"), omz, gnc);
+                let t1 = b.name(&format!("{p}_zn"), t1);
+                let t1 = pipe_reg(b, free, ul >= 2, &format!("{p}_zn_q"), t1);
+                let hps = if e.h_fmt.is_binary() {
+                    let v = mux(shp2, konst(1, Ty::s(2)), konst(-1, Ty::s(2)));
+                    b.name(&format!("{p}_hpm"), v)
+                } else {
+                    shp2
+                };
+                let t2 = mulx(b, luts, e.id, &pn("z*h"), gz2c, hps);
+                let t2 = b.name(&format!("{p}_zh"), t2);
+                let t2 = pipe_reg(b, free, ul >= 2, &format!("{p}_zh_q"), t2);
+                let a1 = b.align(t1, ghp - 2 * fa, whs);
+                let a2 = b.align(t2, ghp - fa - fh, whs);
+                let v = b.name(&format!("{p}_hsum"), add(a1, a2));
+                let v = pipe_reg(b, free, ul >= 3, &format!("{p}_hsum_q"), v);
+                let hv = match e.h_fmt {
+                    ActFmt::Fixed(hf) => {
+                        let t = b.round(v, ghp - hf.frac);
+                        let t = pipe_reg(b, free, ul >= 4, &format!("{p}_hrnd_q"), t);
+                        b.sat(t, hf.width)
+                    }
+                    ActFmt::Binary => {
+                        let bit = b.binarize(v);
+                        pipe_reg(b, free, ul >= 4, &format!("{p}_hbit_q"), bit)
+                    }
+                };
+                hvs.push(b.name(&format!("{p}_hnew"), hv));
             }
-            st.push(Stmt::If(
-                v0.clone(),
-                vec![
-                    Stmt::Assign(format!("l{l}_gr_q"), rv),
-                    Stmt::Assign(format!("l{l}_gz_q"), zv),
-                    Stmt::Assign(format!("l{l}_sxn_q"), xn),
-                    Stmt::Assign(format!("l{l}_shn_q"), hn),
-                    Stmt::Assign(format!("l{l}_shp_q"), hp),
-                ],
-                vec![],
-            ));
-            // B: n = tanh(requant(xn + r·hn, Gn → pre))
-            let phi_w = e.w.shift + e.w.act.frac();
-            let gx = phi_w.max(e.bias_fmt.frac);
-            let gn = gx.max(fa + fz);
-            // levels (docs/HARDWARE.md §4.4): 1 registers the product's inputs, 2 r·hn, 3 the
-            // sum, 4 the rounded index; xn, z and h_{t-1} are carried along
-            let on = ul >= 1;
-            let gr = pipe_reg(b, free, on, &format!("l{l}_grb1_q"), rq("gr", tty));
-            let shn = pipe_reg(b, free, on, &format!("l{l}_shnb1_q"), rq("shn", Ty::s(zw)));
-            let rhn = mulx(b, luts, e.id, "r*hn", gr, shn);
-            let rhn = b.name(&format!("l{l}_rhn"), rhn);
-            let rhn = pipe_reg(b, free, ul >= 2, &format!("l{l}_rhn_q"), rhn);
-            let mut sxn = rq("sxn", Ty::s(wn));
-            let (mut gzc, mut shpc) = (rq("gz", tty), rq("shp", hty));
-            for k in 1..=ul {
-                if k <= 2 {
-                    sxn = pipe_reg(b, free, true, &format!("l{l}_sxnb{k}_q"), sxn);
-                }
-                gzc = pipe_reg(b, free, true, &format!("l{l}_gzb{k}_q"), gzc);
-                shpc = pipe_reg(b, free, true, &format!("l{l}_shpb{k}_q"), shpc);
-            }
-            let a1 = b.align(rhn, gn - fa - fz, wn);
-            let ns = b.name(&format!("l{l}_nsum"), add(sxn, a1));
-            let ns = pipe_reg(b, free, ul >= 3, &format!("l{l}_nsum_q"), ns);
-            let t = b.round(ns, gn - fz);
-            let t = pipe_reg(b, free, ul >= 4, &format!("l{l}_np_q"), t);
-            let np = b.sat(t, zw);
-            let nv = tab(b, "tanh_n", np);
-            st.push(Stmt::If(
-                vbe.clone(),
-                vec![
-                    Stmt::Assign(format!("l{l}_gn_q"), nv),
-                    Stmt::Assign(format!("l{l}_gz2_q"), gzc),
-                    Stmt::Assign(format!("l{l}_shp2_q"), shpc),
-                ],
-                vec![],
-            ));
-            // C: h' = requant((2^Fa − z)·n + z·h, Gh' → Hf); levels: 1 the products' inputs, 2
-            // the products, 3 the sum, 4 the rounded value
-            let fh = e.h_fmt.frac();
-            let ghp = (2 * fa).max(fa + fh);
-            let whs = e.sig("h_sum").width;
-            let ow = tw.max(fa as u32 + 2);
-            let gz2 = b.ext(rq("gz2", tty), ow);
-            let omz = b.name(
-                &format!("l{l}_omz"),
-                sub(konst(1i128 << fa, Ty::s(ow)), gz2),
-            );
-            let omz = pipe_reg(b, free, on, &format!("l{l}_omz_q"), omz);
-            let gnc = pipe_reg(b, free, on, &format!("l{l}_gnc1_q"), rq("gn", tty));
-            let gz2c = pipe_reg(b, free, on, &format!("l{l}_gzc1_q"), rq("gz2", tty));
-            let shp2 = pipe_reg(b, free, on, &format!("l{l}_shpc1_q"), rq("shp2", hty));
-            let t1 = mulx(b, luts, e.id, "(1-z)*n", omz, gnc);
-            let t1 = b.name(&format!("l{l}_zn"), t1);
-            let t1 = pipe_reg(b, free, ul >= 2, &format!("l{l}_zn_q"), t1);
-            let hps = if e.h_fmt.is_binary() {
-                let v = mux(shp2, konst(1, Ty::s(2)), konst(-1, Ty::s(2)));
-                b.name(&format!("l{l}_hpm"), v)
-            } else {
-                shp2
-            };
-            let t2 = mulx(b, luts, e.id, "z*h", gz2c, hps);
-            let t2 = b.name(&format!("l{l}_zh"), t2);
-            let t2 = pipe_reg(b, free, ul >= 2, &format!("l{l}_zh_q"), t2);
-            let a1 = b.align(t1, ghp - 2 * fa, whs);
-            let a2 = b.align(t2, ghp - fa - fh, whs);
-            let v = b.name(&format!("l{l}_hsum"), add(a1, a2));
-            let v = pipe_reg(b, free, ul >= 3, &format!("l{l}_hsum_q"), v);
-            let hv = match e.h_fmt {
-                ActFmt::Fixed(hf) => {
-                    let t = b.round(v, ghp - hf.frac);
-                    let t = pipe_reg(b, free, ul >= 4, &format!("l{l}_hrnd_q"), t);
-                    b.sat(t, hf.width)
-                }
-                ActFmt::Binary => {
-                    let bit = b.binarize(v);
-                    pipe_reg(b, free, ul >= 4, &format!("l{l}_hbit_q"), bit)
-                }
-            };
-            let hv = b.name(&format!("l{l}_hnew"), hv);
-            write_h(b, rams, seq, hv)?;
         }
     }
+    write_h(b, rams, seq, hvs)?;
     Ok(st)
+}
+
+/// The suffix of update unit `k`'s copies of a table (docs/HARDWARE.md §4.2): none for unit 0.
+fn unit_sfx(k: usize) -> String {
+    if k == 0 {
+        String::new()
+    } else {
+        format!("_u{k}")
+    }
 }
 
 // ------------------------------------------------------------------ ConvLSTM (docs/HARDWARE.md §9)

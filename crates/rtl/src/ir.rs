@@ -261,6 +261,9 @@ pub struct Engine {
     pub cycles_update: u64,
     /// Extra pipeline registers of this engine (after `schedule`; docs/HARDWARE.md §4.4).
     pub pipe: Pipe,
+    /// Update units of a dense layer: the units its trailing update issues per cycle (after
+    /// `fold`; docs/HARDWARE.md §4.2, [`Design::update_units`]); 1 for every other engine.
+    pub units: usize,
 }
 
 /// Extra pipeline registers of an engine (docs/HARDWARE.md §4.4). `mv` levels cut the
@@ -548,6 +551,16 @@ pub struct Multiplier {
     pub result: u32,
 }
 
+/// The name of update unit `k`'s product `what` ([`Engine::multipliers`]): `what` for unit 0,
+/// `what unit k` for the others.
+pub fn update_product_name(what: &str, k: usize) -> String {
+    if k == 0 {
+        what.to_string()
+    } else {
+        format!("{what} unit {k}")
+    }
+}
+
 impl Engine {
     /// Every multiplier of this engine once folded: the cell update's products, the per-row scale
     /// products and the int-k lane products. `qrnn.json`'s `elementwise_products` lists the first
@@ -563,25 +576,29 @@ impl Engine {
             })
         };
         let tw = self.table_width;
-        match self.cell {
-            Some(Cell::Gru) => {
-                let a = tw.max(self.act_frac + 2);
-                let b = self.h_fmt.width().max(2);
-                let pw = self.pre.width;
-                push("r*hn".into(), MultKind::Update, (tw, pw), tw + pw);
-                push("(1-z)*n".into(), MultKind::Update, (a, tw), a + tw);
-                push("z*h".into(), MultKind::Update, (tw, b), tw + b);
-            }
-            Some(_) => {
-                let cw = self.c_fmt.map(|c| c.width).unwrap_or(0);
-                push("f*c".into(), MultKind::Update, (tw, cw), tw + cw);
-                push("i*g".into(), MultKind::Update, (tw, tw), 2 * tw);
-                // with 1-bit activations h is the sign of o·tanh(c), taken without the product
-                if !self.h_fmt.is_binary() {
-                    push("o*tanh(c)".into(), MultKind::Update, (tw, tw), 2 * tw);
+        // one set per update unit: unit 0's keep their names, unit k's are `f*c unit k`
+        for k in 0..self.units.max(1) {
+            let nm = |what: &str| update_product_name(what, k);
+            match self.cell {
+                Some(Cell::Gru) => {
+                    let a = tw.max(self.act_frac + 2);
+                    let b = self.h_fmt.width().max(2);
+                    let pw = self.pre.width;
+                    push(nm("r*hn"), MultKind::Update, (tw, pw), tw + pw);
+                    push(nm("(1-z)*n"), MultKind::Update, (a, tw), a + tw);
+                    push(nm("z*h"), MultKind::Update, (tw, b), tw + b);
                 }
+                Some(_) => {
+                    let cw = self.c_fmt.map(|c| c.width).unwrap_or(0);
+                    push(nm("f*c"), MultKind::Update, (tw, cw), tw + cw);
+                    push(nm("i*g"), MultKind::Update, (tw, tw), 2 * tw);
+                    // with 1-bit activations h is the sign of o·tanh(c), taken without the product
+                    if !self.h_fmt.is_binary() {
+                        push(nm("o*tanh(c)"), MultKind::Update, (tw, tw), 2 * tw);
+                    }
+                }
+                None => {}
             }
-            None => {}
         }
         let f = self.fold.unwrap_or(Fold::SERIAL);
         for (nm, mv) in [("w", Some(&self.w)), ("u", self.u.as_ref())] {
@@ -714,12 +731,14 @@ impl Design {
                     vec![e.h_fmt.width(); n],
                 )));
             }
+            // one bank per update unit: unit `j` in bank `j mod U` (§4.2)
+            let un = e.units.max(1);
             if e.cell == Some(Cell::Gru) {
                 // the GRU update's own copy: it reads h_{t−1}[j] while the U lanes read copy 0
                 v.push(halves(mk(
                     format!("l{l}_hg"),
                     e.hidden,
-                    vec![e.h_fmt.width()],
+                    vec![e.h_fmt.width(); un],
                 )));
             }
             if l + 1 == self.layers.len() && self.head.is_none() && e.hidden > 1 {
@@ -728,13 +747,13 @@ impl Design {
                 v.push(halves(mk(
                     format!("l{l}_ho"),
                     e.hidden,
-                    vec![e.h_fmt.width()],
+                    vec![e.h_fmt.width(); un],
                 )));
             }
             if let Some(c) = e.c_fmt {
-                let mut cb = mk(format!("l{l}_c"), e.hidden, vec![c.width]);
+                let mut cb = mk(format!("l{l}_c"), e.hidden, vec![c.width; un]);
                 if self.c_halves() {
-                    cb.words = 2 * e.hidden;
+                    cb.words = 2 * e.hidden.div_ceil(un);
                 }
                 v.push(cb);
             }
@@ -757,6 +776,39 @@ impl Design {
             v.push(mk(format!("l{l}_z"), g * e.hidden, widths));
         }
         v
+    }
+
+    /// The update units of dense layer `l` once folded (docs/HARDWARE.md §4.2): 1, or the fewest of
+    /// 2, 4 and 8 that bring the wait `D` of its trailing update to 2 cycles or less (the least
+    /// `D` they reach where none does), among those that divide `H`, the `z` bank groups
+    /// `⌈P/G⌉` and the banks of every copy of `h` — so that each unit of a batch has a bank of
+    /// its own everywhere. A fold whose one unit per cycle keeps `D ≤ 2` keeps 1.
+    pub fn update_units(&self, l: usize) -> usize {
+        let e = &self.layers[l];
+        let (Some(f), None, Some(_)) = (e.fold, e.conv, e.cell) else {
+            return 1;
+        };
+        let g = e.gates();
+        let k = e.w.chunks(f) + e.u.as_ref().map_or(0, |u| u.chunks(f));
+        let h = e.hidden;
+        let wait = |u: usize| crate::passes::update_wait(h / u, g * u, f.p, k);
+        let m = e.z_banks() / g;
+        let copies: Vec<usize> = self.h_copies(l).iter().map(|s| (*s).min(h)).collect();
+        let fits = |u: usize| {
+            h.is_multiple_of(u)
+                && m.is_multiple_of(u)
+                && copies.iter().all(|nb| nb.is_multiple_of(u))
+        };
+        let mut best = 1;
+        for u in [2, 4, 8] {
+            if wait(best) <= 2 {
+                break;
+            }
+            if fits(u) && wait(u) < wait(best) {
+                best = u;
+            }
+        }
+        best
     }
 
     /// Whether the design overlaps timesteps (docs/HARDWARE.md §4.2): a dense model (LSTM/GRU

@@ -107,6 +107,7 @@ fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifes
                 c_width: e.c_fmt.map(|c| c.width),
                 cycles_mv: e.cycles_mv,
                 cycles_update: e.cycles_update,
+                update_units: e.units,
             }
         })
         .collect();

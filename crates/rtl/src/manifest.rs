@@ -279,6 +279,13 @@ pub struct LayerManifest {
     pub cycles_mv: u64,
     /// Cycles of the element-wise update phase per timestep.
     pub cycles_update: u64,
+    /// Units the update issues per cycle (docs/HARDWARE.md §4.2; 1 for ConvLSTM).
+    #[serde(default = "one")]
+    pub update_units: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// The head of the generated design.

@@ -221,6 +221,7 @@ pub fn lower(model: &Model) -> Result<Design, RtlError> {
             cycles_mv: 0,
             cycles_update: 0,
             pipe: Pipe::NONE,
+            units: 1,
         });
     }
     let last = model
@@ -254,6 +255,7 @@ pub fn lower(model: &Model) -> Result<Design, RtlError> {
         cycles_mv: 0,
         cycles_update: 0,
         pipe: Pipe::NONE,
+        units: 1,
     });
     // dense layers compute their rows unit-major (docs/HARDWARE.md §4.1): per-row constants in
     // engine row order; `pack-weights` packs the weight rows in the same order
@@ -360,6 +362,11 @@ fn fold(d: &mut Design, _m: &Model, o: &Options) -> Result<(), RtlError> {
         .unwrap_or_else(|| crate::timing::default_pipe(o.target));
     for e in d.layers.iter_mut().chain(d.head.iter_mut()) {
         e.pipe = if e.conv.is_none() { pipe } else { Pipe::NONE };
+    }
+    // the update units of each dense layer (docs/HARDWARE.md §4.2), from the folds
+    let units: Vec<usize> = (0..d.layers.len()).map(|l| d.update_units(l)).collect();
+    for (e, u) in d.layers.iter_mut().zip(units) {
+        e.units = u;
     }
     Ok(())
 }
@@ -719,7 +726,9 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
                 };
                 // the update trails the groups (§4.2): this term is the cycles after the MV
                 // until the last unit's `h` is written
-                let wait = update_wait(e.hidden, e.gates(), f.p, k as usize);
+                // `U` units per cycle: batches of `U` units of `U·G` rows each
+                let u = e.units.max(1);
+                let wait = update_wait(e.hidden / u, e.gates() * u, f.p, k as usize);
                 v.push(term(
                     Phase::Update,
                     format!("{d}{us} + D"),

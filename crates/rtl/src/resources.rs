@@ -274,30 +274,31 @@ pub fn predict(d: &Design, target: Family) -> Resources {
                     add_bram(&mut r, h * hw, block);
                     add_bram(&mut r, state_bits - h * hw, block);
                 }
-                // σ/tanh tables, one copy per read port
-                let ports = if cell == Cell::Gru { 3 } else { 5 };
+                // σ/tanh tables, one copy per read port; the datapath below once per update unit
+                let un = e.units.max(1) as u64;
+                let ports = un * if cell == Cell::Gru { 3 } else { 5 };
                 let tbits = (1u64 << e.pre.width) * e.table_width as u64;
                 r.bram_bits += ports * tbits;
                 r.bram_blocks += ports * tbits.div_ceil(block).max(1);
-                r.elementwise_multipliers += 3;
+                r.elementwise_multipliers += 3 * un;
                 let tw = e.table_width as u64;
-                r.lut4 += 3 * ws * 3; // update adds, rounding, saturation
-                                      // the three element-wise products, in LUTs unless mapped to DSPs
+                r.lut4 += un * 3 * ws * 3; // update adds, rounding, saturation
+                                           // the three element-wise products, in LUTs unless mapped to DSPs
                 let cw = e.c_fmt.map(|c| c.width as u64).unwrap_or(zw);
-                r.lut4 += lut_mul(tw, cw) + 2 * lut_mul(tw, tw);
+                r.lut4 += un * (lut_mul(tw, cw) + 2 * lut_mul(tw, tw));
                 if e.conv.is_some() {
                     // run-time reads of the z buffer (4 gates) and its write enables
                     r.lut4 += 4 * read_mux(e.rows() as u64, zw);
                     r.lut4 += e.rows() as u64 * f.p as u64;
                 } else {
                     // each gate chosen among the B/G z banks of its unit, the z-bank write enables
-                    let m = zbanks / e.gates() as u64;
-                    r.lut4 += e.gates() as u64 * read_mux(m, zw) + zbanks * f.p as u64;
+                    let m = zbanks / e.gates() as u64 / un;
+                    r.lut4 += un * e.gates() as u64 * read_mux(m, zw) + zbanks * f.p as u64;
                 }
-                r.ff += 6 * tw + 2 * 16;
+                r.ff += un * (6 * tw + 2 * 16);
                 // update pipeline levels: about four gate-wide and two state-wide registers each
-                r.ff += e.pipe.update as u64 * (4 * tw + 2 * cw);
-                r.ff_packed += e.pipe.update as u64 * (2 * tw + cw);
+                r.ff += un * e.pipe.update as u64 * (4 * tw + 2 * cw);
+                r.ff_packed += un * e.pipe.update as u64 * (2 * tw + cw);
             }
             None => {
                 let ybits = e.rows() as u64

@@ -5,7 +5,8 @@
 //! weight scheme, activation and state formats, 1-bit activations, per-row scales, folding, ROM or
 //! logic weights, on iCE40 one design in four with its first weight memory in SPRAM (loaded from a
 //! behavioural SPI flash), one in six of those with hard-wired weights fully parallel (constant
-//! matrices: shared adder graphs) — generated, linted, built with Verilator and compared exactly with the golden
+//! matrices: shared adder graphs), one in five with wide layers (`P = 2·G … 4·G`: parallel update
+//! units where the banks allow) — generated, linted, built with Verilator and compared exactly with the golden
 //! model (one design in eight also on Icarus); about half the designs run a second time with random
 //! backpressure on the input and output handshakes (docs/HARDWARE.md §3), on every simulator they
 //! run on. 100 designs per run, in 10 shards that cargo runs in parallel.
@@ -185,6 +186,22 @@ fn design(seed: u64) -> Option<(Model, Request, Option<u32>, String)> {
             }
         }
     }
+    // one design in five has wide dense layers (`P = r·G` rows per group, r = 2, 3, 4), whose groups
+    // complete several units at once, so that their updates get parallel units where the banks
+    // allow (docs/HARDWARE.md §4.2; drawn last, as the rest)
+    if rng.below(5) == 0 {
+        for e in qrnn_rtl::passes::lower(&m).ok()?.layers.iter() {
+            let (lim, g) = (e.fold_limit(), e.gates());
+            if e.conv.is_some() || lim.p < 2 * g {
+                continue;
+            }
+            let s = o.folds.get(e.id, lim).map_or(1, |f| f.s);
+            // a multiple of G where it fits, so that the z bank groups split evenly
+            let r = rng.range(2, 4) as usize;
+            let p = (r * g).min(lim.p);
+            o.folds.pin(e.id, Fold { p, s });
+        }
+    }
     let desc = format!(
         "{cell} {scheme} in {input} hidden {hidden:?}{} head {:?} x {} h {} pre {} Fa {} folds {:?} weights {:?} place {:?} target {target} pipeline {}{}{}",
         if conv { format!(" map {map:?} k {kernel}") } else { String::new() },
@@ -273,7 +290,9 @@ fn check(seed: u64) -> Result<Option<String>, String> {
             }
         }
     }
-    Ok(Some(desc))
+    // the update units the generator chose (docs/HARDWARE.md §4.2), for the log
+    let units: Vec<usize> = man.layers.iter().map(|l| l.update_units).collect();
+    Ok(Some(format!("{desc} update units {units:?}")))
 }
 
 fn shard(k: u64) {
