@@ -52,9 +52,43 @@ struct Args {
     cached_only: bool,
 }
 
+/// `qrnn-bench --help`: the commands and what each writes.
+const HELP: &str = "qrnn-bench: the benchmarks behind `make bench` and the accuracy table behind `make results`
+
+Usage: qrnn-bench COMMAND [OPTIONS]
+
+Commands:
+  sw            software speed: gen time, golden timesteps/s, .qw reads, simulation, flow (sw.json)
+  hw            the hardware reference set: yosys + nextpnr, LUT/FF/BRAM/DSP/Fmax, cached per design (hw.json)
+  sweep         schemes against int8 at foldings 1x8, 4x16, 16x16, DSPs on and off (sweep.json; hours)
+  cmvm          the constant-matrix compiler's graphs of bench/da4ml/matrices beside da4ml's (cmvm.json)
+  docs          docs/BENCHMARKS.md and docs/bench/*.svg from the JSON results alone
+  results       train the accuracy table: task x cell x precision x seed (accuracy.json, docs/RESULTS.md)
+  results-docs  docs/RESULTS.md from accuracy.json alone
+
+Options:
+  --qrnn BIN          the qrnn-hw binary [default: target/release/qrnn-hw]
+  --work DIR          scratch directory [default: build/bench]
+  --out DIR           results directory (also --results) [default: bench/results]
+  --docs DIR          docs directory [default: docs]
+  --quick             a small subset (hw, sw, results)
+  --families LIST     ice40,ecp5,gowin (hw, sweep) [default: all]
+  --seeds N           seeds per accuracy row (results) [default: 3]
+  --jobs N            designs at a time [default: the CPU count]
+  --matrices DIR      cmvm's matrices [default: bench/da4ml/matrices]
+  --da4ml FILE        cmvm's da4ml results [default: bench/da4ml/results.json]
+  --cached-only       sweep: report the cached points only, build nothing
+  -h, --help          this text
+
+docs/BENCHMARKS.md says what each measures and how to read it.";
+
 fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let cmd = it.next().ok_or_else(usage)?;
+    if matches!(cmd.as_str(), "-h" | "--help" | "help") {
+        println!("{HELP}");
+        std::process::exit(0);
+    }
     let mut a = Args {
         cmd,
         qrnn: PathBuf::from("target/release/qrnn-hw"),

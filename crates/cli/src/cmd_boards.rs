@@ -67,7 +67,13 @@ fn table(bs: &[Board]) -> String {
             [
                 b.name.clone(),
                 b.family.to_string(),
-                b.part.clone(),
+                if b.variants.is_empty() {
+                    b.part.clone()
+                } else {
+                    // the other devices it ships with (`gen --board NAME --device D`)
+                    let v: Vec<&str> = b.variants.iter().map(|v| v.device.as_str()).collect();
+                    format!("{} (or {})", b.part, v.join("/"))
+                },
                 format!("{} MHz @{}", trim_mhz(b.clock_mhz()), b.clock.pin),
                 qrnn_fpga::pll::core_clock(b, None)
                     .map(|p| format!("{} MHz {}", trim_mhz(p.out_mhz()), p.primitive()))
@@ -106,7 +112,7 @@ fn table(bs: &[Board]) -> String {
         out.push_str(&line(r));
     }
     out.push_str(
-        "(* = default programming mode; core clock: the default of `gen --board`, made by the PLL named;\n `qrnn-hw boards --json` has pins, PLL parameters, sources and notes)\n",
+        "(* = default programming mode; core clock: the default of `gen --board`, made by the PLL named;\n (or …): the variants `gen --board NAME --device D` selects, on the same pins;\n `qrnn-hw boards --json` has pins, PLL parameters, sources and notes)\n",
     );
     out
 }

@@ -209,6 +209,10 @@ fn run_step(ctx: Ctx, a: &Args, dir: &Path, i: usize, n: usize, st: &Step) -> Re
     if !ctx.quiet {
         note!("{label} done in {:.1} s", took.as_secs_f64());
     }
+    // a co-simulation's verdict is the result the user asked for (stdout, even with -q)
+    if let Some(pass) = text.lines().rev().find(|l| l.starts_with("PASS")) {
+        outln!("{pass}");
+    }
     Ok(took)
 }
 

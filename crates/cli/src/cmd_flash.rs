@@ -102,11 +102,6 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         }
     };
     let board = find_board(&name)?;
-    if let (Some(b), Some(t)) = (&a.board, &target.board) {
-        if !ctx.quiet && !b.eq_ignore_ascii_case(t) {
-            note!("note: --board {b} overrides the board `{t}` of qrnn.json");
-        }
-    }
     if let Some(f) = target.family.as_deref().and_then(Family::parse) {
         if f != board.family {
             return Err(miette::miette!(
@@ -117,6 +112,40 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
                 board.name,
                 board.family
             ));
+        }
+    }
+    if let (Some(b), Some(t)) = (&a.board, &target.board) {
+        if !b.eq_ignore_ascii_case(t) {
+            // the bitstream is placed for the project's board: its device, package and pins
+            let built = find_board(t)?;
+            let pins = |x: &qrnn_fpga::Board| {
+                (
+                    x.device.clone(),
+                    x.package.clone(),
+                    x.clock.clone(),
+                    x.uart.clone(),
+                    x.leds.clone(),
+                    x.button.clone(),
+                )
+            };
+            if pins(&built) != pins(&board) {
+                return Err(miette::miette!(
+                    code = "qrnn::flash::other_board",
+                    help = format!(
+                        "regenerate the project for it: `qrnn-hw gen MODEL --board {} -o DIR` (`qrnn-hw boards` lists each board's device and pins)",
+                        board.name
+                    ),
+                    "{}: the bitstream is built for board `{t}` ({} {}), but --board {b} is {} {} with other pins: it would not run there",
+                    a.dir.display(),
+                    built.device,
+                    built.package,
+                    board.device,
+                    board.package,
+                ));
+            }
+            if !ctx.quiet {
+                note!("note: --board {b} overrides the board `{t}` of qrnn.json (the same device and pins)");
+            }
         }
     }
     let mode = if a.sram {

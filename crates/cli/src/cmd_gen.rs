@@ -166,14 +166,17 @@ fn resolve_device(
         None => None,
     };
     if let (Some(d), Some(b)) = (named, board) {
-        if !d.name.eq_ignore_ascii_case(&b.device) {
+        if b.with_device(d.name).is_none() {
+            let devices: Vec<&str> = std::iter::once(b.device.as_str())
+                .chain(b.variants.iter().map(|v| v.device.as_str()))
+                .collect();
             return Err(miette!(
                 code = "qrnn::gen::device",
-                help = "leave --device out: the board decides the device",
-                "--device {} does not match board `{}`, which has {}",
+                help = "leave --device out (the board decides the device), or name one of its variants",
+                "--device {} does not match board `{}`, which ships with {}",
                 d.name,
                 b.name,
-                b.device
+                devices.join(", ")
             ));
         }
     }
@@ -227,6 +230,11 @@ pub(crate) fn resolve_target(
         (None, None) => device_family.unwrap_or(Family::Ice40),
     };
     let device = resolve_device(device, board.as_ref(), target, need_device)?;
+    // a board variant (`--board ulx3s --device 25k`): the board with that device and part
+    let board = match (board, device) {
+        (Some(b), Some(d)) => Some(b.with_device(d.name).unwrap_or(b)),
+        (b, _) => b,
+    };
     Ok((target, board, device))
 }
 

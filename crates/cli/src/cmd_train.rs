@@ -133,6 +133,32 @@ pub struct Args {
     json: bool,
 }
 
+/// Points of accuracy above chance under which `train` warns that the model learned little.
+const CHANCE_MARGIN: f64 = 0.05;
+
+/// The warning for a classifier whose test accuracy `acc` is within [`CHANCE_MARGIN`] of chance:
+/// the larger of the majority class's share of the test labels and `1/classes`.
+fn chance_warning(acc: f64, labels: &[usize], classes: usize) -> Option<String> {
+    if labels.is_empty() {
+        return None;
+    }
+    let mut counts = vec![0usize; classes.max(1) + labels.iter().max().copied().unwrap_or(0)];
+    for l in labels {
+        counts[*l] += 1;
+    }
+    let majority = counts.iter().max().copied().unwrap_or(0) as f64 / labels.len() as f64;
+    let chance = majority.max(1.0 / classes.max(1) as f64);
+    (acc < chance + CHANCE_MARGIN).then(|| {
+        format!(
+            "the golden test accuracy {acc:.4} is within {:.0} points of chance ({chance:.4}, the \
+             majority class's share of the test set): the model has learned little. Train longer \
+             or larger (e.g. --epochs 200 --patience 0 --hidden 16; long UCR series: --stride 5), \
+             see docs/TRAINING.md",
+            100.0 * CHANCE_MARGIN
+        )
+    })
+}
+
 fn parse<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, String> {
     s.parse()
 }
@@ -334,8 +360,14 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
                 .unwrap_or_default()
         )
     };
+    // a model at chance is a result the user must not miss (it still is a valid model)
+    let warning = match (get("golden_accuracy"), data.test.labels()) {
+        (Some(g), Some(labels)) => chance_warning(g, labels, data.outputs),
+        _ => None,
+    };
     if a.json {
         let j = serde_json::json!({
+            "warnings": warning.iter().collect::<Vec<_>>(),
             "output": a.output.display().to_string(),
             "hash": ex.model.hash(),
             "epochs": trained.epochs_run,
@@ -371,5 +403,34 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
             t0.elapsed().as_secs_f64()
         );
     }
+    if let Some(w) = &warning {
+        if !ctx.quiet {
+            note!("warning: {w}");
+        }
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chance_warning;
+
+    #[test]
+    fn a_model_at_chance_is_warned_about() {
+        // 75 of each class: chance 0.5
+        let labels: Vec<usize> = (0..150).map(|i| i % 2).collect();
+        assert!(chance_warning(0.5467, &labels, 2).is_some());
+        assert!(chance_warning(0.40, &labels, 2).is_some());
+        assert!(chance_warning(0.94, &labels, 2).is_none());
+        // a majority class of 80 %: 0.83 is within 5 points of it
+        let skew: Vec<usize> = (0..100).map(|i| usize::from(i >= 80)).collect();
+        let w = chance_warning(0.83, &skew, 2).expect("warns");
+        assert!(w.contains("0.8000"), "{w}");
+        assert!(chance_warning(0.86, &skew, 2).is_none());
+        // ten balanced classes: chance 0.1
+        let ten: Vec<usize> = (0..100).map(|i| i % 10).collect();
+        assert!(chance_warning(0.12, &ten, 10).is_some());
+        assert!(chance_warning(0.30, &ten, 10).is_none());
+        assert!(chance_warning(0.5, &[], 2).is_none());
+    }
 }

@@ -296,6 +296,39 @@ fn doc_figures_are_what_the_commands_give() {
         r.keep("docs/CLI.md", "gen-demo");
     }
 
+    // CLI.md report: a GRU 4→8 with a 2-output head, synthesised and placed (yosys and
+    // nextpnr-ice40; without them the committed region is kept, or the test fails under
+    // QRNN_REQUIRE_TOOLS=1)
+    if common::have_cmds(&["yosys", "nextpnr-ice40", "make"]) {
+        let ex = [
+            "example", "--cell", "gru", "--hidden", "8", "--head", "2", "--seed", "2", "-o", "g.qw",
+        ];
+        run_ok(d, &ex);
+        run_ok(d, &["gen", "g.qw", "--target", "ice40", "-o", "rep", "-q"]);
+        let mk = std::process::Command::new("make")
+            .args(["-s", "-C", "rep", "synth", "pnr"])
+            .current_dir(d)
+            .output()
+            .expect("make runs");
+        assert!(
+            mk.status.success(),
+            "make synth pnr failed:\n{}{}",
+            String::from_utf8_lossy(&mk.stdout),
+            String::from_utf8_lossy(&mk.stderr)
+        );
+        let (out, _) = run_ok(d, &["report", "rep"]);
+        r.set(
+            "docs/CLI.md",
+            "report-demo",
+            &format!(
+                "```\n$ qrnn-hw {}\n$ qrnn-hw gen g.qw --target ice40 -o rep\n$ make -C rep synth pnr && qrnn-hw report rep\n{out}```",
+                ex.join(" ")
+            ),
+        );
+    } else {
+        r.keep("docs/CLI.md", "report-demo");
+    }
+
     // CLI.md report --plot: the design space table, every point within the budget, the first
     // over it, and the last
     let args = [
@@ -348,6 +381,37 @@ fn doc_figures_are_what_the_commands_give() {
 
     // HARDWARE.md §7 "Clocking": every board's clock, PLL and default core clock
     r.set("docs/HARDWARE.md", "board-clocks", &board_clocks());
+
+    // CLI.md: the table of every subcommand, from `qrnn-hw --help`, each linked to its section
+    // (which must exist)
+    let (help, _) = run_ok(d, &["--help"]);
+    let cli_md = std::fs::read_to_string(qrnn_testkit::repo_root().join("docs/CLI.md")).unwrap();
+    let mut table = String::from("| subcommand | what it does |\n|---|---|\n");
+    for l in help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+    {
+        let (name, what) = l.trim().split_once(char::is_whitespace).unwrap();
+        if name == "help" {
+            continue;
+        }
+        assert!(
+            cli_md.contains(&format!("\n## {name}\n")),
+            "docs/CLI.md has no `## {name}` section"
+        );
+        table += &format!("| [`{name}`](#{name}) | {} |\n", what.trim());
+    }
+    r.set("docs/CLI.md", "subcommands", table.trim_end());
+
+    // CLI.md boards: the table as the binary prints it
+    let (out, _) = run_ok(d, &["boards"]);
+    r.set(
+        "docs/CLI.md",
+        "boards",
+        &format!("```console\n$ qrnn-hw boards\n{out}```"),
+    );
 
     // CLI.md: the --help of the tool and of the subcommands it documents that way
     for cmd in [

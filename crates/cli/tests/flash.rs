@@ -436,8 +436,14 @@ fn a_bad_weight_image_or_board_is_a_clear_error() {
         e.contains("has 4 bytes, but qrnn.json's weight_image.bytes is 5"),
         "{e}"
     );
-    // a board that cannot read the flash
+    // a board that cannot read the flash (a project that names no board: --board picks it)
     let d = weight_project("icebreaker", 4, "51\n52\n57\n49\n");
+    let j = std::fs::read_to_string(d.path().join("qrnn.json")).unwrap();
+    std::fs::write(
+        d.path().join("qrnn.json"),
+        j.replace(r#""board": "icebreaker", "#, ""),
+    )
+    .unwrap();
     let o = qrnn(
         &["flash", s(d.path()), "--board", "upduino3", "--dry-run"],
         &[],
@@ -446,6 +452,28 @@ fn a_bad_weight_image_or_board_is_a_clear_error() {
     let e = flat(&o.stderr);
     assert!(e.contains("qrnn::fpga::weight_image"), "{e}");
     assert!(e.contains("this board has no `flash` table"), "{e}");
+    // a project built for one board is not flashed onto another with other pins, even of the
+    // same device (the iCEBreaker and the UPduino are both iCE40UP5K-SG48)
+    let d = weight_project("icebreaker", 4, "51\n52\n57\n49\n");
+    for other in ["upduino3", "icestick"] {
+        let o = qrnn(&["flash", s(d.path()), "--board", other, "--dry-run"], &[]);
+        assert_eq!(o.code, 1, "{other}: {}", o.stdout);
+        let e = flat(&o.stderr);
+        assert!(e.contains("qrnn::flash::other_board"), "{e}");
+        assert!(
+            e.contains(&format!(
+                "built for board `icebreaker` (up5k sg48), but --board {other}"
+            )),
+            "{e}"
+        );
+        assert!(e.contains(&format!("--board {other} -o DIR")), "{e}");
+    }
+    // the project's own board, named again, is no override
+    let o = qrnn(
+        &["flash", s(d.path()), "--board", "icebreaker", "--dry-run"],
+        &[("PATH", "")],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
     // a malformed weight_image
     std::fs::write(
         d.path().join("qrnn.json"),

@@ -89,6 +89,41 @@ pub struct Board {
     /// Caveats: jumpers, variants, unverified details.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Other devices the board ships with on the same pins (`gen --board NAME --device D`
+    /// selects one, [`Board::with_device`]).
+    #[serde(default)]
+    pub variants: Vec<Variant>,
+}
+
+/// A variant of a board: the same package and pins around another device.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    /// The device (`--device`), e.g. `25k`.
+    pub device: String,
+    /// Its full part number, e.g. `LFE5U-25F-6BG381C`.
+    pub part: String,
+    /// The board's title with it, e.g. `Radiona ULX3S (25F)`.
+    pub title: String,
+}
+
+impl Board {
+    /// The board with device `device`: itself, or the variant of that device (`None` when the
+    /// board has no such variant).
+    pub fn with_device(&self, device: &str) -> Option<Board> {
+        if self.device.eq_ignore_ascii_case(device) {
+            return Some(self.clone());
+        }
+        let v = self
+            .variants
+            .iter()
+            .find(|v| v.device.eq_ignore_ascii_case(device))?;
+        let mut b = self.clone();
+        b.device = v.device.clone();
+        b.part = v.part.clone();
+        b.title = v.title.clone();
+        Some(b)
+    }
 }
 
 /// The board clock: the crystal (or oscillator) the core clock's PLL runs from

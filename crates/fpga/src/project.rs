@@ -194,6 +194,7 @@ flash: bitstream\n\
 ICEPACK   ?= icepack\n\n\
 bitstream: build/top.bin\n\n\
 build/top-stat.json build/top.json: $(TOP_SRC)\n\
+\t@command -v $(YOSYS) >/dev/null || { echo \"$(YOSYS) not found: install it (Debian: apt-get install yosys) or set YOSYS=…\"; exit 1; }\n\
 \t@mkdir -p build\n\
 \t$(YOSYS) -q -l build/top-yosys.log -p \"read_verilog $(TOP_SRC); synth_ice40 $(SYNTH_OPTS) -top qrnn_top -json build/top.json; tee -q -o build/top-stat.json stat -json\" || { tail -20 build/top-yosys.log; echo \"yosys failed; full log: build/top-yosys.log\"; exit 1; }\n\n\
 # the core clock is the timing target (nextpnr derives it from the pin file's set_frequency\n\

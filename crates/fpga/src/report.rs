@@ -412,14 +412,33 @@ pub fn render(r: &Report) -> String {
             .map(|c| f(c).to_string())
             .unwrap_or_else(|| "-".into())
     };
+    // nextpnr-ice40 counts logic cells (a LUT4, its flip-flop and carry in one cell), not LUTs,
+    // and nextpnr-ecp5 counts a CCU2C's halves among its TRELLIS_COMB, with no carry of its own:
+    // those placed figures get their own row or none (`report.json` keeps nextpnr's counts)
+    let ice40 = r.family == "ice40";
+    let ecp5 = r.family == "ecp5";
     let _ = writeln!(
         s,
         "{:<10} {:>10} {:>10} {:>10}",
         "LUT",
         p.lut4,
         r.synthesis.lut,
-        placed(|c| c.lut)
+        if ice40 {
+            "-".to_string()
+        } else {
+            placed(|c| c.lut)
+        }
     );
+    if ice40 {
+        let _ = writeln!(
+            s,
+            "{:<10} {:>10} {:>10} {:>10}",
+            "logic cell",
+            "-",
+            "-",
+            placed(|c| c.lut)
+        );
+    }
     let _ = writeln!(
         s,
         "{:<10} {:>10} {:>10} {:>10}",
@@ -434,7 +453,11 @@ pub fn render(r: &Report) -> String {
         "carry",
         "-",
         r.synthesis.carry,
-        placed(|c| c.carry)
+        if ecp5 {
+            "-".to_string()
+        } else {
+            placed(|c| c.carry)
+        }
     );
     let _ = writeln!(
         s,

@@ -36,7 +36,16 @@ fn boards_toml_parses_with_the_listed_boards() {
 
 #[test]
 fn every_board_has_a_device_of_its_family_and_a_package_of_it() {
-    for b in all() {
+    // each board, and each of its variants (`Board::with_device`) the same way
+    let boards = all().into_iter().flat_map(|b| {
+        let vs: Vec<_> = b
+            .variants
+            .iter()
+            .map(|v| b.with_device(&v.device).expect("its own variant"))
+            .collect();
+        std::iter::once(b).chain(vs)
+    });
+    for b in boards {
         let d = b
             .device_info()
             .unwrap_or_else(|| panic!("{}: no device {}", b.name, b.device));
@@ -384,4 +393,26 @@ fn schema_rejects_bad_flash_tables() {
         "device = \"hx8k\"\npackage = \"cb132\"",
         "SPRAM",
     );
+}
+
+#[test]
+fn board_variants_keep_the_pins_and_change_the_device() {
+    let u = crate::find_board("ulx3s").unwrap();
+    assert_eq!(u.device, "85k");
+    for (d, part) in [
+        ("12k", "LFE5U-12F-6BG381C"),
+        ("25k", "LFE5U-25F-6BG381C"),
+        ("45k", "LFE5U-45F-6BG381C"),
+        ("85k", "LFE5U-85F-6BG381C"),
+    ] {
+        let v = u.with_device(d).expect("a ULX3S variant");
+        assert_eq!((v.device.as_str(), v.part.as_str()), (d, part));
+        assert_eq!(
+            (&v.pin_file, &v.clock, &v.uart),
+            (&u.pin_file, &u.clock, &u.uart)
+        );
+    }
+    assert!(u.with_device("up5k").is_none());
+    let o = crate::find_board("orangecrab").unwrap();
+    assert_eq!(o.with_device("85k").unwrap().part, "LFE5U-85F-8MG285C");
 }

@@ -52,7 +52,9 @@ make sim SIM=icarus      # the same on Icarus Verilog\nmake sim VCD=1           
 make sim BACKPRESSURE=7  # random backpressure (seed 7): in_valid and out_ready low in a third of the\n\
 \x20                        # cycles (BP_IN=, BP_OUT= percent); the same values are checked, and each\n\
 \x20                        # timestep's cycles against the prediction plus the stall cycles counted\n\
-make lint                # verilator --lint-only -Wall, yosys hierarchy/proc/check -assert\n```\n\n\
+make lint                # verilator --lint-only -Wall, yosys hierarchy/proc/check -assert\n\
+make synth pnr report    # yosys, nextpnr (the core alone), then the resources and Fmax (qrnn-hw report)\n\
+make clean               # remove build/\n{board_make}```\n\n\
 ## Design\n\n| engine | cell | size | weights | fold PxS | memory | cycles (MV + update) |\n|---|---|---|---|---|---|---|\n{layers}{head}\n\
 Interface: `qrnn_core` (docs/HARDWARE.md of qrnn-hw): one input element of {wx} bits per beat, {in_len} per timestep;\n\
 one output element of {wy} bits per beat, {out_len} per timestep; `in_seq_start` with the first element of a sequence.\n\n\
@@ -61,6 +63,20 @@ timestep: {lat}** (first input to last output) = {formula}\n\n\
 `qrnn.json` holds these figures for tools. `sim/` holds the testbench, the stimulus and the expected values\n\
 written by the golden model, and `sim/golden_trace.txt` (every named value of every timestep).\n{board}{flash}{fit}",
         board = board_section(m),
+        board_make = if m.board.is_some() {
+            format!(
+                "make                     # the board's bitstream, the default goal: build/top.{}\n\
+make flash               # qrnn-hw flash: load it onto the board\n\
+make sim-board           # the board top under Verilator behind a pty (qrnn-hw run --port)\n",
+                match m.target {
+                    qrnn_rtl::Family::Ice40 => "bin",
+                    qrnn_rtl::Family::Ecp5 => "bit",
+                    qrnn_rtl::Family::Gowin => "fs",
+                }
+            )
+        } else {
+            String::new()
+        },
         flash = flash_section(m),
         fit = fit_section(m),
         title = qrnn_model::name::escape::markdown_text(&m.model_name),

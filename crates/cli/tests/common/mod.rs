@@ -4,6 +4,7 @@
 /// gutter of continuation lines and the `╰─▶` cause marker dropped. Messages are asserted on
 /// this form, so a test does not depend on where a long path (a temp directory, a CI checkout)
 /// makes the 80-column wrap fall.
+#[allow(dead_code)] // not every test binary that includes this module compares diagnostics
 pub fn flat(s: &str) -> String {
     s.split_whitespace()
         .filter(|w| *w != "│" && *w != "╰─▶")
