@@ -2958,12 +2958,7 @@ fn update_conv(
     let ua_h = idx_fit(b, depth, ua);
     // stage A: gate table reads (registered); c read synchronously (block RAM friendly)
     let mut sa = Vec::new();
-    for (gate, t, nm) in [
-        (0, "sigmoid", "i"),
-        (1, "sigmoid", "f"),
-        (2, "tanh", "g"),
-        (3, "sigmoid", "o"),
-    ] {
+    for (gate, t, nm) in LSTM_GATES {
         let z = zq(b, gate);
         let v = tab(b, &format!("{t}_{nm}"), z);
         b.m.reg(&format!("l{l}_{nm}_q"), tty, None);
@@ -3392,12 +3387,7 @@ fn update_dense(
                 let p = lp(k);
                 // A: gate table reads (registered); c of the unit read (data in B)
                 let mut sa = Vec::new();
-                for (gate, t, nm) in [
-                    (0, "sigmoid", "i"),
-                    (1, "sigmoid", "f"),
-                    (2, "tanh", "g"),
-                    (3, "sigmoid", "o"),
-                ] {
+                for (gate, t, nm) in LSTM_GATES {
                     let zb = gate_bits(b, rams, k, gate)?;
                     let z = signed_bits(b, &format!("{p}_zs{gate}"), zb);
                     let v = tab(b, k, &format!("{t}_{nm}"), z);
@@ -3601,6 +3591,14 @@ fn update_dense(
     write_h(b, rams, seq, hvs)?;
     Ok(st)
 }
+
+/// An LSTM unit's gates as the update reads them: z bank (gate row), table, name.
+const LSTM_GATES: [(usize, &str, &str); 4] = [
+    (0, "sigmoid", "i"),
+    (1, "sigmoid", "f"),
+    (2, "tanh", "g"),
+    (3, "sigmoid", "o"),
+];
 
 /// The suffix of update unit `k`'s copies of a table (docs/HARDWARE.md §4.2): none for unit 0.
 fn unit_sfx(k: usize) -> String {

@@ -782,12 +782,19 @@ impl Design {
     /// 2, 4 and 8 that bring the wait `D` of its trailing update to 2 cycles or less (the least
     /// `D` they reach where none does), among those that divide `H`, the `z` bank groups
     /// `⌈P/G⌉` and the banks of every copy of `h` — so that each unit of a batch has a bank of
-    /// its own everywhere. A fold whose one unit per cycle keeps `D ≤ 2` keeps 1.
+    /// its own everywhere. A fold whose one unit per cycle keeps `D ≤ 2` keeps 1, and so does a
+    /// layer whose `h` another engine reads (a next layer or a head): that reader's copy has
+    /// `min(S, H)` banks for the reader's `S`, so its `U` would depend on another engine's
+    /// fold, and the fit's cost tables (`qrnn_plan::fit`) need a layer's cycles to follow from
+    /// its own fold alone.
     pub fn update_units(&self, l: usize) -> usize {
         let e = &self.layers[l];
         let (Some(f), None, Some(_)) = (e.fold, e.conv, e.cell) else {
             return 1;
         };
+        if l + 1 < self.layers.len() || self.head.is_some() {
+            return 1;
+        }
         let g = e.gates();
         let k = e.w.chunks(f) + e.u.as_ref().map_or(0, |u| u.chunks(f));
         let h = e.hidden;
