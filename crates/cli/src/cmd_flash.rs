@@ -2,7 +2,8 @@
 //! bitstream onto its board with the board's programmer (openFPGALoader, iceprog or icesprog).
 //!
 //! The board is `--board`, else the `board` of `DIR/qrnn.json` (top-level, or inside a `target`
-//! object). The bitstream is `DIR/build/top.bin` (iCE40), `top.bit` (ECP5) or `top.fs` (Gowin).
+//! object); a `--board` other than the manifest's must have its device, package and pins (the
+//! bitstream was placed for them), else it is refused. The bitstream is `DIR/build/top.bin` (iCE40), `top.bit` (ECP5) or `top.fs` (Gowin).
 //! `QRNN_OPENFPGALOADER`, `QRNN_ICEPROG` and `QRNN_ICESPROG` override the programmer's path.
 //!
 //! A design whose weights are loaded from the board's flash (`weight_image` in `qrnn.json`,
@@ -26,7 +27,7 @@ use std::process::Command;
 pub struct Args {
     /// The generated project directory (holds qrnn.json and build/).
     dir: PathBuf,
-    /// Board name (`qrnn-hw boards` lists them); overrides the board in DIR/qrnn.json.
+    /// Board name (`qrnn-hw boards` lists them); overrides the board in DIR/qrnn.json when it has the same device and pins.
     #[arg(long)]
     board: Option<String>,
     /// Write the configuration flash (persistent).

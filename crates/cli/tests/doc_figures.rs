@@ -415,7 +415,8 @@ fn doc_figures_are_what_the_commands_give() {
 
     // CLI.md: the --help of the tool and of the subcommands it documents that way
     for cmd in [
-        "", "inspect", "run", "eval", "example", "convert", "gen", "build", "report",
+        "", "inspect", "run", "eval", "example", "convert", "gen", "build", "report", "boards",
+        "flash", "import", "train",
     ] {
         let args: Vec<&str> = cmd.split_whitespace().chain(["--help"]).collect();
         let (out, _) = run_ok(d, &args);
