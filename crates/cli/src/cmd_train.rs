@@ -142,7 +142,8 @@ fn chance_warning(acc: f64, labels: &[usize], classes: usize) -> Option<String> 
     if labels.is_empty() {
         return None;
     }
-    let mut counts = vec![0usize; classes.max(1) + labels.iter().max().copied().unwrap_or(0)];
+    let n = labels.iter().max().map_or(0, |m| m + 1).max(classes);
+    let mut counts = vec![0usize; n];
     for l in labels {
         counts[*l] += 1;
     }

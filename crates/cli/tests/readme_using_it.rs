@@ -27,19 +27,28 @@ const EXPECT: &[(&str, &[&str])] = &[
     ("qrnn-hw inspect", &["4→16", "ternary"]),
     ("qrnn-hw run model.qw --input", &["t=7"]),
     ("qrnn-hw eval", &["agreement", "golden_accuracy"]),
-    ("qrnn-hw convert", &["model.qw.toml"]),
-    ("qrnn-hw gen model.qw --target ice40 -o hw", &["hw"]),
+    ("qrnn-hw convert", &["wrote model.qw.toml (model hash"]),
+    (
+        "qrnn-hw gen model.qw --target ice40 -o hw",
+        &["wrote hw (", "cycles per timestep"],
+    ),
     ("qrnn-hw boards", &["icebreaker", "ulx3s"]),
     ("make -C hw sim SIM=icarus", &["PASS"]),
     ("make -C hw sim", &["PASS"]),
-    ("make -C hw lint", &["lint"]),
+    (
+        "make -C hw lint",
+        &["verilator --lint-only -Wall", "check -assert"],
+    ),
     ("make -C hw synth pnr report", &["Fmax"]),
-    ("--fit --device up5k", &["fit"]),
-    ("qrnn-hw build hw-board", &["bitstream"]),
+    ("--fit --device up5k", &["wrote hw-fit (", "DSP (SB_MAC16)"]),
+    (
+        "qrnn-hw build hw-board",
+        &["bitstream: hw-board/build/top.bin"],
+    ),
     ("qrnn-hw flash hw-board --dry-run", &["iceprog"]),
     ("--port", &["CHECK PASS"]),
-    ("qrnn-hw import", &["imported.qw"]),
-    ("qrnn-hw train", &["golden"]),
+    ("qrnn-hw import", &["wrote imported.qw ("]),
+    ("qrnn-hw train", &["ucr:GunPoint test accuracy:", "golden"]),
 ];
 
 /// The simulated board started in the background; killed when dropped.

@@ -65,14 +65,10 @@ written by the golden model, and `sim/golden_trace.txt` (every named value of ev
         board = board_section(m),
         board_make = if m.board.is_some() {
             format!(
-                "make                     # the board's bitstream, the default goal: build/top.{}\n\
+                "make                     # the board's bitstream, the default goal: build/{}\n\
 make flash               # qrnn-hw flash: load it onto the board\n\
 make sim-board           # the board top under Verilator behind a pty (qrnn-hw run --port)\n",
-                match m.target {
-                    qrnn_rtl::Family::Ice40 => "bin",
-                    qrnn_rtl::Family::Ecp5 => "bit",
-                    qrnn_rtl::Family::Gowin => "fs",
-                }
+                m.target.bitstream_name()
             )
         } else {
             String::new()

@@ -6,30 +6,21 @@ use qrnn_model::name::escape;
 use qrnn_rtl::manifest::Manifest;
 use qrnn_rtl::Family;
 
-/// The header's list of targets: the core's, and with a board the board's (`bitstream`, the
-/// default goal there, `flash`, `sim-board`), wrapped as comment lines.
-fn targets(man: &Manifest) -> String {
-    let mut t = String::new();
+/// The header's list of targets: with a board first the board's (`bitstream`, the default goal
+/// there, `flash`, `sim-board`), then the core's.
+fn targets(man: &Manifest) -> &'static str {
+    const CORE: &str =
+        "sim (SIM=verilator|icarus, VCD=1 for waves, BACKPRESSURE=SEED for random backpressure),\n\
+                        # lint, synth, pnr, report, clean.";
+    const BOARD: &str = "bitstream (the default: `make`), flash (qrnn-hw flash), sim-board (the board\n\
+                         # top under Verilator behind a pty, for qrnn-hw run --port),\n\
+                         # sim (SIM=verilator|icarus, VCD=1 for waves, BACKPRESSURE=SEED for random backpressure),\n\
+                         # lint, synth, pnr, report, clean.";
     if man.board.is_some() {
-        t += "bitstream (the default: `make`), flash (qrnn-hw flash), sim-board (the board top under \
-              Verilator behind a pty, for qrnn-hw run --port), ";
+        BOARD
+    } else {
+        CORE
     }
-    t += "sim (SIM=verilator|icarus, VCD=1 for waves, BACKPRESSURE=SEED for random backpressure), \
-          lint, synth, pnr, report, clean.";
-    // wrapped at 100 columns, each line a comment
-    let mut lines = vec![String::new()];
-    for w in t.split(' ') {
-        let cur = lines.last_mut().expect("one line");
-        if !cur.is_empty() && cur.len() + 1 + w.len() > 98 - "# Targets: ".len() {
-            lines.push(w.to_string());
-        } else {
-            if !cur.is_empty() {
-                cur.push(' ');
-            }
-            cur.push_str(w);
-        }
-    }
-    lines.join("\n# ")
 }
 
 /// The generated project's Makefile.
