@@ -96,6 +96,7 @@ regen: build
 docs:
 	QRNN_UPDATE_DOCS=1 $(CARGO) test --locked -p qrnn-hw --test doc_figures
 	QRNN_UPDATE_DOCS=1 $(CARGO) test --locked --release -p qrnn-sim --test mutation
+	QRNN_UPDATE_DOCS=1 $(CARGO) test --locked --release -p qrnn-hw --test report_page
 	@git diff --stat -- docs/ README.md
 
 bench: setup

@@ -16,6 +16,7 @@ have iverilog  || need_apt+=(iverilog)
 have yosys     || need_apt+=(yosys)
 have nextpnr-ice40 || need_apt+=(nextpnr-ice40)
 have icepack   || need_apt+=(fpga-icestorm)
+have chromium  || need_apt+=(chromium)   # the report page test (headless)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] && ! have sudo; then

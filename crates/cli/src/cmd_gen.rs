@@ -24,8 +24,13 @@ use std::path::{Path, PathBuf};
 /// Arguments of `gen`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Model file (.qw or .qw.toml).
+    /// Model file (.qw or .qw.toml); with --config, the file's `model` unless given.
     model: Option<PathBuf>,
+    /// Project file (a project's qrnn.toml, docs/CLI.md "Project file"): its options, with the
+    /// command line's on top (a --fold or --place adds to its list). Without -o the project is
+    /// written to the file's directory, replacing the project there.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// FPGA family: ice40, ecp5 or gowin (default: the board's family, else ice40).
     #[arg(long, value_parser = family_parser())]
     target: Option<Family>,
@@ -68,9 +73,9 @@ pub struct Args {
     /// Where weights live: rom (block RAM), logic (hard-wired), auto (logic when ≤ 2048 bits,
     /// else block RAM), spram (as auto, but memories of 32 kbit or more in the iCE40UP5K's SPRAM,
     /// loaded from the board's SPI flash at start-up: docs/HARDWARE.md §4.3). With --fit on the
-    /// UP5K, auto moves to spram by itself when nothing fits in block RAM.
-    #[arg(long, default_value = "auto", value_parser = weights_parser())]
-    weights: WeightsMode,
+    /// UP5K, auto moves to spram by itself when nothing fits in block RAM. Default: auto.
+    #[arg(long, value_parser = weights_parser())]
+    weights: Option<WeightsMode>,
     /// Place one weight memory, `NAME=rom|logic|spram` (NAME as `--dump-ir-after pack-weights`
     /// lists them: l0_w, l0_u, l1_w, …, hd_w). Repeatable; overrides --weights for that memory.
     #[arg(long, value_name = "NAME=KIND")]
@@ -96,9 +101,9 @@ pub struct Args {
     /// driving states to their limits; shorter for large ConvLSTM maps).
     #[arg(long, value_delimiter = ',')]
     sim_steps: Vec<usize>,
-    /// Seed of the test sequences.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    /// Seed of the test sequences. Default: 1.
+    #[arg(long)]
+    seed: Option<u64>,
 }
 
 /// `--weights`: rom, logic or auto (listed in `--help` as clap lists possible values).
@@ -261,10 +266,11 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         }
         return Ok(());
     }
-    let model_path = a
-        .model
-        .clone()
-        .ok_or_else(|| miette!("give a model file: qrnn-hw gen MODEL.qw"))?;
+    let mut a = a;
+    let config_dir = apply_config(&mut a)?;
+    let model_path = a.model.clone().ok_or_else(|| {
+        miette!("give a model file (qrnn-hw gen MODEL.qw) or a project file (qrnn-hw gen --config hw/qrnn.toml)")
+    })?;
     let model = crate::util::load_model(ctx, &model_path)?;
     if let Some(r) = a.target_rate {
         if !(r.is_finite() && r > 0.0) {
@@ -279,7 +285,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     let fit = a.fit || a.target_rate.is_some();
     let (target, board, device) =
         resolve_target(a.target, a.board.as_deref(), a.device.as_deref(), fit)?;
-    if a.weights == WeightsMode::Spram && target != Family::Ice40 {
+    if a.weights == Some(WeightsMode::Spram) && target != Family::Ice40 {
         return Err(miette!(
             code = "qrnn::gen::place",
             help = format!(
@@ -296,7 +302,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
                 "{m}"
             )
         })?,
-        weights: a.weights,
+        weights: a.weights.unwrap_or(WeightsMode::Auto),
         target,
         board,
         clock_mhz: a.clock_mhz,
@@ -318,6 +324,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
                 })
             })
             .transpose()?,
+        config: None,
     };
     // the core clock: refused here, before the passes run, if the board's PLL cannot make it
     if let (Some(mhz), None) = (a.clock_mhz, &req.board) {
@@ -374,25 +381,37 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     // the lowered design says what elaborating it and writing the vectors will cost
     check_budget(ctx, &model_path, &model, &planned.design, &sim_steps)?;
     let stim = if a.sim_steps.is_empty() {
-        Stimulus::default_for(&model, a.seed)
+        Stimulus::default_for(&model, a.seed.unwrap_or(1))
     } else {
-        Stimulus::random(&model, &a.sim_steps, a.seed)
+        Stimulus::random(&model, &a.sim_steps, a.seed.unwrap_or(1))
     };
+    let out = a
+        .output
+        .clone()
+        .or_else(|| config_dir.clone())
+        .unwrap_or_else(|| {
+            let stem = model_path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "model".into());
+            let stem = stem
+                .trim_end_matches(".toml")
+                .trim_end_matches(".qw")
+                .to_string();
+            PathBuf::from(format!("{stem}-hw"))
+        });
+    let mut req = req;
+    req.config = Some(project_file(&a, &req, &model_path, &out)?);
     let project = qrnn_project::assemble(&model, &req, planned, &stim)
         .map_err(|e| project_error(e, &model_path))?;
-
-    let out = a.output.clone().unwrap_or_else(|| {
-        let stem = model_path
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "model".into());
-        let stem = stem
-            .trim_end_matches(".toml")
-            .trim_end_matches(".qw")
-            .to_string();
-        PathBuf::from(format!("{stem}-hw"))
-    });
-    let written = qrnn_project::write(&out, &project.files, a.force)?;
+    // regenerating the project a project file sits in replaces it (it is a qrnn-hw project, as
+    // `write` checks)
+    let same_dir = |x: &Path, y: &Path| match (x.canonicalize(), y.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    };
+    let force = a.force || config_dir.as_deref().is_some_and(|d| same_dir(d, &out));
+    let written = qrnn_project::write(&out, &project.files, force)?;
     for p in &written.removed {
         if !ctx.quiet {
             note!("removed {}, left by an interrupted run", p.display());
@@ -422,6 +441,153 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `--config FILE`: the file's options where the command line gives none (`fold` and `place`
+/// lists first, the command line's after them). Returns the directory of the file (where the
+/// project goes without `-o`); `None` without `--config`.
+fn apply_config(a: &mut Args) -> Result<Option<PathBuf>> {
+    use qrnn_project::config::Config;
+    let Some(path) = a.config.clone() else {
+        return Ok(None);
+    };
+    let c = Config::load(&path)?;
+    let bad = |key: &str, value: &str, why: String| {
+        miette!(
+            code = "qrnn::config::value",
+            help = "docs/CLI.md \"Project file\" lists the keys and their values",
+            "{}: {key} = {value}: {why}",
+            path.display()
+        )
+    };
+    if a.model.is_none() {
+        a.model = Some(c.model_path(&path).ok_or_else(|| {
+            miette!(
+                code = "qrnn::config::value",
+                help = "add model = \"PATH\" (relative to the file's directory), or give the model: qrnn-hw gen MODEL.qw --config FILE",
+                "{}: no `model` key",
+                path.display()
+            )
+        })?);
+    }
+    if a.target.is_none() {
+        if let Some(t) = &c.target {
+            a.target = Some(
+                t.parse::<Family>()
+                    .map_err(|e| bad("target", t, e.to_string()))?,
+            );
+        }
+    }
+    if a.weights.is_none() {
+        if let Some(w) = &c.weights {
+            a.weights = Some(
+                w.parse::<WeightsMode>()
+                    .map_err(|e| bad("weights", w, e.to_string()))?,
+            );
+        }
+    }
+    FoldSpec::parse(&c.fold).map_err(|m| bad("fold", &format!("{:?}", c.fold), m))?;
+    parse_place(&c.place).map_err(|e| bad("place", &format!("{:?}", c.place), e.to_string()))?;
+    if let Some(p) = &c.pipeline {
+        p.parse::<qrnn_rtl::ir::Pipe>()
+            .map_err(|m| bad("pipeline", p, m.to_string()))?;
+    }
+    if c.sim_steps.contains(&0) {
+        return Err(bad(
+            "sim_steps",
+            &format!("{:?}", c.sim_steps),
+            "expected positive sequence lengths".into(),
+        ));
+    }
+    a.board = a.board.take().or(c.board);
+    a.device = a.device.take().or(c.device);
+    a.clock_mhz = a.clock_mhz.or(c.clock_mhz);
+    a.target_rate = a.target_rate.or(c.target_rate);
+    a.pipeline = a.pipeline.take().or(c.pipeline);
+    a.seed = a.seed.or(c.seed);
+    a.fit |= c.fit.unwrap_or(false);
+    a.allow_overfit |= c.allow_overfit.unwrap_or(false);
+    a.fold = c.fold.into_iter().chain(a.fold.drain(..)).collect();
+    a.place = c.place.into_iter().chain(a.place.drain(..)).collect();
+    if a.sim_steps.is_empty() {
+        a.sim_steps = c.sim_steps;
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() && d != Path::new(".") => d.to_path_buf(),
+        _ => std::env::current_dir().map_err(|e| miette!("the current directory: {e}"))?,
+    };
+    Ok(Some(dir))
+}
+
+/// The project file written into the project at `out`: the options as resolved (the family,
+/// board and device that were decided), the model's path relative to `out` (absolute when it
+/// was given so).
+fn project_file(
+    a: &Args,
+    req: &Request,
+    model_path: &Path,
+    out: &Path,
+) -> Result<qrnn_project::config::Config> {
+    let model = if model_path.is_absolute() {
+        model_path.to_path_buf()
+    } else {
+        let m = model_path
+            .canonicalize()
+            .map_err(|e| miette!("{}: {e}", model_path.display()))?;
+        qrnn_project::config::relative_path(&absolute_dir(out)?, &m)
+    };
+    let model = model.to_str().map(str::to_string).ok_or_else(|| {
+        miette!(
+            code = "qrnn::gen::output",
+            "{}: the model's path is not UTF-8 and cannot be written into qrnn.toml",
+            model_path.display()
+        )
+    })?;
+    Ok(qrnn_project::config::Config {
+        model: Some(model),
+        target: Some(req.target.name().to_string()),
+        board: req.board.as_ref().map(|b| b.name.clone()),
+        device: req.device.map(|d| d.name.to_string()),
+        clock_mhz: a.clock_mhz,
+        fit: Some(a.fit),
+        target_rate: a.target_rate,
+        allow_overfit: Some(a.allow_overfit),
+        fold: a.fold.clone(),
+        weights: Some(req.weights.name().to_string()),
+        place: a.place.clone(),
+        pipeline: a.pipeline.clone(),
+        sim_steps: a.sim_steps.clone(),
+        seed: Some(a.seed.unwrap_or(1)),
+    })
+}
+
+/// `dir` as an absolute path without `.` or `..`, whether or not it exists yet: its nearest
+/// existing ancestor resolved by the file system, the rest appended.
+fn absolute_dir(dir: &Path) -> Result<PathBuf> {
+    let cwd = std::env::current_dir().map_err(|e| miette!("the current directory: {e}"))?;
+    let mut rest = Vec::new();
+    let mut p = cwd.join(dir);
+    let base = loop {
+        if let Ok(c) = p.canonicalize() {
+            break c;
+        }
+        match (p.file_name().map(|f| f.to_os_string()), p.parent()) {
+            (Some(f), Some(parent)) => {
+                rest.push(f);
+                p = parent.to_path_buf();
+            }
+            _ => break p,
+        }
+    };
+    let mut out = base;
+    for f in rest.into_iter().rev() {
+        if f == ".." {
+            out.pop();
+        } else if f != "." {
+            out.push(f);
+        }
+    }
+    Ok(out)
 }
 
 /// A project error about the model at `model_path` as a diagnostic naming the file.

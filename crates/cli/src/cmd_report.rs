@@ -7,6 +7,9 @@
 //! logic against its time per timestep, the Pareto front, the `gen --fit` choice and the
 //! device's logic budget ([`qrnn_plan::fit::design_space`]), written atomically as SVG; `--json`
 //! prints the points. A model file without `--plot` prints the same without the plot.
+//!
+//! `qrnn-hw report DIR --html OUT.html` / `--md OUT.md`: everything of a project on one page
+//! ([`crate::report_page`]).
 
 use crate::Ctx;
 use miette::{miette, IntoDiagnostic, Result};
@@ -42,6 +45,15 @@ pub struct Args {
     /// With a model: the device whose budget --fit uses (default: the board's, else the family's).
     #[arg(long)]
     device: Option<String>,
+    /// Write one self-contained HTML page of the project: the model and its training, the
+    /// design, predicted/synthesised/placed resources, Fmax, latency, timesteps/s, the
+    /// co-simulation's verdict and the design-space plot (parts not made yet say how to make
+    /// them).
+    #[arg(long, value_name = "OUT.html")]
+    html: Option<PathBuf>,
+    /// Write the same page as Markdown (the plot as OUT.svg beside it, OUT without `.md`).
+    #[arg(long, value_name = "OUT.md")]
+    md: Option<PathBuf>,
 }
 
 /// Run `report`.
@@ -56,6 +68,9 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
             "--target, --board and --device go with a model file (the design space), not with a project directory: {} gives them in its qrnn.json",
             a.dir.display()
         ));
+    }
+    if a.html.is_some() || a.md.is_some() {
+        return run_page(ctx, &a);
     }
     let r = qrnn_fpga::report::report(&a.dir)?;
     let json = serde_json::to_string_pretty(&r).into_diagnostic()? + "\n";
@@ -104,25 +119,18 @@ fn run_space(ctx: Ctx, a: &Args) -> Result<()> {
     if a.dir.is_dir() {
         return Err(project_instead_of_model(&a.dir));
     }
+    if a.html.is_some() || a.md.is_some() {
+        return Err(miette!(
+            code = "qrnn::report::usage",
+            help = "qrnn-hw report hw --html report.html (a directory that `qrnn-hw gen` wrote)",
+            "--html and --md write the page of a project directory, and {} is a model file",
+            a.dir.display()
+        ));
+    }
     let model = crate::util::load_model(ctx, &a.dir)?;
     let (_, board, device) =
         crate::cmd_gen::resolve_target(a.target, a.board.as_deref(), a.device.as_deref(), true)?;
-    let device = device.ok_or_else(|| {
-        miette!(
-            code = "qrnn::internal",
-            "internal error: no device for the design space"
-        )
-    })?;
-    let ds = design_space(&model, device, &FitOptions::default())
-        .map_err(|e| crate::cmd_gen::fit_error(e, &a.dir))?;
-    let (mhz, clock) = match &board {
-        // the board's default core clock (its PLL's output; `gen --clock-mhz` may choose another)
-        Some(b) => (
-            qrnn_fpga::pll::core_clock(b, None)?.out_mhz(),
-            format!("board {} core clock", b.name),
-        ),
-        None => (TARGET_MHZ, "timing target FREQ_MHZ".to_string()),
-    };
+    let (ds, mhz, clock) = space(&model, &a.dir, board.as_ref(), device, None)?;
     let mut j = ds.to_json();
     j["model_file"] = a.dir.display().to_string().into();
     j["clock_mhz"] = mhz.into();
@@ -164,6 +172,146 @@ fn run_space(ctx: Ctx, a: &Args) -> Result<()> {
                 ds.points.len(),
                 ds.front.len()
             );
+        }
+    }
+    Ok(())
+}
+
+/// The design space of `model` on `device` and the clock its latencies are given at: `clock_mhz`,
+/// else the board's default core clock, else the core Makefile's timing target.
+fn space(
+    model: &qrnn_model::Model,
+    model_path: &Path,
+    board: Option<&qrnn_fpga::Board>,
+    device: Option<&'static qrnn_fpga::Device>,
+    clock_mhz: Option<f64>,
+) -> Result<(DesignSpace, f64, String)> {
+    let device = device.ok_or_else(|| {
+        miette!(
+            code = "qrnn::internal",
+            "internal error: no device for the design space"
+        )
+    })?;
+    let ds = design_space(model, device, &FitOptions::default())
+        .map_err(|e| crate::cmd_gen::fit_error(e, model_path))?;
+    let (mhz, clock) = match (board, clock_mhz) {
+        (Some(b), Some(f)) => (f, format!("board {} core clock", b.name)),
+        // the board's default core clock (its PLL's output; `gen --clock-mhz` may choose another)
+        (Some(b), None) => (
+            qrnn_fpga::pll::core_clock(b, None)?.out_mhz(),
+            format!("board {} core clock", b.name),
+        ),
+        (None, _) => (TARGET_MHZ, "timing target FREQ_MHZ".to_string()),
+    };
+    Ok((ds, mhz, clock))
+}
+
+/// `report DIR --html/--md`: the project's page.
+fn run_page(ctx: Ctx, a: &Args) -> Result<()> {
+    use crate::report_page::{html, markdown, page, Inputs};
+    use qrnn_project::config::{Config, FILE_NAME};
+    let dir = &a.dir;
+    let man_path = dir.join("qrnn.json");
+    let text = std::fs::read_to_string(&man_path).map_err(|e| {
+        miette!(
+            code = "qrnn::report::project",
+            help = "give a directory that `qrnn-hw gen` wrote",
+            "{}: cannot read the project's manifest: {e}",
+            man_path.display()
+        )
+    })?;
+    let manifest: qrnn_rtl::manifest::Manifest = serde_json::from_str(&text).map_err(|e| {
+        miette!(
+            code = "qrnn::report::project",
+            help =
+                "regenerate the project with this qrnn-hw (`qrnn-hw gen --config DIR/qrnn.toml`)",
+            "{}: not a manifest this qrnn-hw reads: {e}",
+            man_path.display()
+        )
+    })?;
+    // the model the project was generated from, through its project file
+    let cfg_path = dir.join(FILE_NAME);
+    let model: std::result::Result<(qrnn_model::Model, PathBuf), String> = (|| {
+        let cfg = Config::load(&cfg_path).map_err(|e| e.to_string())?;
+        let path = cfg
+            .model_path(&cfg_path)
+            .ok_or_else(|| format!("{} names no model", cfg_path.display()))?;
+        let m = crate::util::load_model(ctx, &path).map_err(|e| format!("{e}"))?;
+        let hash = qrnn_model::qw::model_hash(&m);
+        if hash != manifest.model_hash {
+            return Err(format!(
+                "{} now holds another model than the one this project was generated from (sha256 {} against {})",
+                path.display(),
+                &hash[..16],
+                &manifest.model_hash[..16.min(manifest.model_hash.len())]
+            ));
+        }
+        // shown as the project file says it (relative to the project)
+        Ok((m, PathBuf::from(cfg.model.unwrap_or_default())))
+    })();
+    let report = qrnn_fpga::report::report(dir);
+    if let Ok(r) = &report {
+        // the same report.json as `report DIR`
+        let json = serde_json::to_string_pretty(r).into_diagnostic()? + "\n";
+        qrnn_model::qw::write_atomic(&dir.join("report.json"), json.as_bytes())?;
+    }
+    let plot = match &model {
+        Ok((m, path)) => {
+            let board = manifest
+                .board
+                .as_deref()
+                .and_then(|b| qrnn_fpga::find_board(b).ok())
+                .map(|b| match &manifest.device {
+                    Some(d) => b.with_device(d).unwrap_or(b),
+                    None => b,
+                });
+            let device = manifest
+                .device
+                .as_deref()
+                .and_then(qrnn_fpga::device)
+                .or_else(|| qrnn_fpga::device(manifest.target.default_device()));
+            space(
+                m,
+                path,
+                board.as_ref(),
+                device,
+                manifest.board_clock.as_ref().map(|c| c.achieved_mhz),
+            )
+            .map_err(|e| e.to_string())
+            .and_then(|(ds, mhz, clock)| plot(&ds, path, mhz, &clock))
+        }
+        Err(why) => Err(why.clone()),
+    };
+    let inputs = Inputs {
+        dir,
+        manifest: &manifest,
+        model: model
+            .as_ref()
+            .map(|(m, p)| (m, p.as_path()))
+            .map_err(Clone::clone),
+        report: report.as_ref().map_err(|e| e.to_string()),
+        plot,
+    };
+    let p = page(&inputs);
+    let generator = format!("qrnn-hw {}", env!("CARGO_PKG_VERSION"));
+    if let Some(out) = &a.html {
+        qrnn_model::qw::write_atomic(out, html(&p, &generator).as_bytes())?;
+        if !ctx.quiet {
+            note!("wrote {}", out.display());
+        }
+    }
+    if let Some(out) = &a.md {
+        let svg_path = out.with_extension("svg");
+        let svg_name = svg_path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Ok(svg) = &inputs.plot {
+            qrnn_model::qw::write_atomic(&svg_path, svg.as_bytes())?;
+        }
+        qrnn_model::qw::write_atomic(out, markdown(&p, &svg_name, &generator).as_bytes())?;
+        if !ctx.quiet {
+            note!("wrote {}", out.display());
         }
     }
     Ok(())

@@ -18,6 +18,7 @@ mod cmd_inspect;
 mod cmd_report;
 mod cmd_run;
 mod cmd_train;
+mod report_page;
 mod util;
 
 use clap::{Parser, Subcommand};

@@ -145,6 +145,30 @@ fn doc_figures_are_what_the_commands_give() {
         ),
     );
 
+    // CLI.md "Project file": the qrnn.toml that gen writes, every key documented in it
+    let pf = [
+        "gen",
+        "examples/demo-lstm-ternary.qw",
+        "--board",
+        "icebreaker",
+        "--fold",
+        "all=2x4",
+        "--seed",
+        "3",
+        "-o",
+        "ib",
+    ];
+    run_ok(d, &pf);
+    let toml = std::fs::read_to_string(d.join("ib/qrnn.toml")).unwrap();
+    r.set(
+        "docs/CLI.md",
+        "project-file",
+        &format!(
+            "```toml\n# $ qrnn-hw {}\n# ib/qrnn.toml:\n{toml}```",
+            pf.join(" ")
+        ),
+    );
+
     // HARDWARE.md §9: the ConvLSTM example's cycle formula
     run_ok(
         d,

@@ -40,6 +40,11 @@ const EXPECT: &[(&str, &[&str])] = &[
         &["verilator --lint-only -Wall", "check -assert"],
     ),
     ("make -C hw synth pnr report", &["Fmax"]),
+    ("qrnn-hw report hw --html", &["wrote report.html"]),
+    (
+        "qrnn-hw gen --config hw/qrnn.toml",
+        &["wrote hw-2x4 (", "cycles per timestep"],
+    ),
     ("--fit --device up5k", &["wrote hw-fit (", "DSP (SB_MAC16)"]),
     (
         "qrnn-hw build hw-board",

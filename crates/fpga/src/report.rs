@@ -388,6 +388,71 @@ pub fn report(dir: &Path) -> Result<Report, ReportError> {
     })
 }
 
+/// The resource rows of a report: name, predicted, synthesised, placed; `-` where a figure is
+/// not counted. One row per thing counted, so that no figure stands beside another of a
+/// different kind: nextpnr-ice40 counts logic cells (a LUT4, its flip-flop and carry in one
+/// cell), not LUTs, so the iCE40's placed count has a row of its own ("logic cell"), and
+/// nextpnr-ecp5 counts a CCU2C's halves among its TRELLIS_COMB with no carry of its own, so the
+/// ECP5's placed carry is `-` (`report.json` keeps nextpnr's counts as they are).
+pub fn rows(r: &Report) -> Vec<[String; 4]> {
+    let p = &r.predicted;
+    let placed = |f: fn(&Counts) -> u64| {
+        r.placed
+            .as_ref()
+            .map(|c| f(c).to_string())
+            .unwrap_or_else(|| "-".into())
+    };
+    let ice40 = r.family == "ice40";
+    let ecp5 = r.family == "ecp5";
+    let dash = || "-".to_string();
+    let mut v = vec![[
+        "LUT".to_string(),
+        p.lut4.to_string(),
+        r.synthesis.lut.to_string(),
+        if ice40 { dash() } else { placed(|c| c.lut) },
+    ]];
+    if ice40 {
+        v.push(["logic cell".into(), dash(), dash(), placed(|c| c.lut)]);
+    }
+    v.push([
+        "FF".into(),
+        p.ff.to_string(),
+        r.synthesis.ff.to_string(),
+        placed(|c| c.ff),
+    ]);
+    v.push([
+        "carry".into(),
+        dash(),
+        r.synthesis.carry.to_string(),
+        if ecp5 { dash() } else { placed(|c| c.carry) },
+    ]);
+    v.push([
+        "BRAM".into(),
+        p.bram_blocks.to_string(),
+        r.synthesis.bram.to_string(),
+        placed(|c| c.bram),
+    ]);
+    let spram = r.cells.get("SB_SPRAM256KA").copied().unwrap_or(0);
+    if p.spram_blocks > 0 || spram > 0 {
+        v.push([
+            "SPRAM".into(),
+            p.spram_blocks.to_string(),
+            spram.to_string(),
+            dash(),
+        ]);
+    }
+    v.push([
+        "DSP".into(),
+        (p.elementwise_multipliers + p.mv_multipliers).to_string(),
+        r.synthesis.dsp.to_string(),
+        placed(|c| c.dsp),
+    ]);
+    if let Some(io) = r.placed.as_ref().and_then(|c| c.io) {
+        v.push(["IO".into(), dash(), dash(), io.to_string()]);
+    }
+    v
+}
+
 /// The report as a table for people.
 pub fn render(r: &Report) -> String {
     use std::fmt::Write;
@@ -405,78 +470,12 @@ pub fn render(r: &Report) -> String {
         "\n{:<10} {:>10} {:>10} {:>10}",
         "resource", "predicted", "synthesis", "placed"
     );
-    let p = &r.predicted;
-    let placed = |f: fn(&Counts) -> u64| {
-        r.placed
-            .as_ref()
-            .map(|c| f(c).to_string())
-            .unwrap_or_else(|| "-".into())
-    };
-    // nextpnr-ice40 counts logic cells (a LUT4, its flip-flop and carry in one cell), not LUTs,
-    // and nextpnr-ecp5 counts a CCU2C's halves among its TRELLIS_COMB, with no carry of its own:
-    // those placed figures get their own row or none (`report.json` keeps nextpnr's counts)
-    let ice40 = r.family == "ice40";
-    let ecp5 = r.family == "ecp5";
-    let _ = writeln!(
-        s,
-        "{:<10} {:>10} {:>10} {:>10}",
-        "LUT",
-        p.lut4,
-        r.synthesis.lut,
-        if ice40 {
-            "-".to_string()
-        } else {
-            placed(|c| c.lut)
-        }
-    );
-    if ice40 {
+    for row in rows(r) {
         let _ = writeln!(
             s,
             "{:<10} {:>10} {:>10} {:>10}",
-            "logic cell",
-            "-",
-            "-",
-            placed(|c| c.lut)
+            row[0], row[1], row[2], row[3]
         );
-    }
-    let _ = writeln!(
-        s,
-        "{:<10} {:>10} {:>10} {:>10}",
-        "FF",
-        p.ff,
-        r.synthesis.ff,
-        placed(|c| c.ff)
-    );
-    let _ = writeln!(
-        s,
-        "{:<10} {:>10} {:>10} {:>10}",
-        "carry",
-        "-",
-        r.synthesis.carry,
-        if ecp5 {
-            "-".to_string()
-        } else {
-            placed(|c| c.carry)
-        }
-    );
-    let _ = writeln!(
-        s,
-        "{:<10} {:>10} {:>10} {:>10}",
-        "BRAM",
-        p.bram_blocks,
-        r.synthesis.bram,
-        placed(|c| c.bram)
-    );
-    let _ = writeln!(
-        s,
-        "{:<10} {:>10} {:>10} {:>10}",
-        "DSP",
-        p.elementwise_multipliers + p.mv_multipliers,
-        r.synthesis.dsp,
-        placed(|c| c.dsp)
-    );
-    if let Some(io) = r.placed.as_ref().and_then(|c| c.io) {
-        let _ = writeln!(s, "{:<10} {:>10} {:>10} {:>10}", "IO", "-", "-", io);
     }
     let _ = writeln!(s, "\ncycles per timestep  {}", r.cycles_per_step);
     if let (Some(req), Some(pll)) = (r.requested_clock_mhz, r.pll_clock_mhz) {

@@ -8,10 +8,12 @@
 //!   testbench and the golden model's vectors (`sim/`), the Makefile (with a board's rules), the
 //!   board files, `qrnn.json` (with device, package, board and fit) and `README.md` — as one
 //!   sorted file set.
+//! - [`config`]: `qrnn.toml`, the project file (`gen` writes it, `gen --config` reads it).
 //! - [`write`]: writes a file set as a project directory atomically (a temporary directory
 //!   beside it, renamed into place; an existing project only replaced when asked).
 //! - [`generate`]: `plan` then `assemble`, for callers without a budget to check in between.
 
+pub mod config;
 mod readme;
 mod write;
 
@@ -61,6 +63,9 @@ pub struct Request {
     /// `--target-rate`: timesteps per second the fit must reach with the smallest design (at the
     /// clock [`qrnn_rtl::timing::fmax_estimate`] expects); needs `fit`.
     pub target_rate: Option<f64>,
+    /// The project file to write into the project as `qrnn.toml` (`qrnn-hw gen` gives one: the
+    /// options that made it); `None` writes none.
+    pub config: Option<config::Config>,
 }
 
 /// An iCE40 core project with the default folding and weights.
@@ -115,6 +120,7 @@ impl Request {
             place: Default::default(),
             pipeline: None,
             target_rate: None,
+            config: None,
         }
     }
 }
@@ -393,7 +399,12 @@ pub fn assemble(
     let json = serde_json::to_string_pretty(&g.manifest)
         .map_err(|e| RtlError::internal("manifest", format!("serializing qrnn.json: {e}")))?;
     files.push(("qrnn.json".into(), json + "\n"));
-    files.push(("README.md".into(), readme(model, &g.manifest)));
+    let mut rd = readme(model, &g.manifest);
+    if let Some(c) = &req.config {
+        files.push((config::FILE_NAME.into(), c.render()));
+        rd.push_str(&readme::project_file_section());
+    }
+    files.push(("README.md".into(), rd));
     files.sort_by(|x, y| x.0.cmp(&y.0));
     Ok(Project {
         manifest: g.manifest,

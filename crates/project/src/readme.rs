@@ -193,6 +193,14 @@ them with `make synth pnr report`:\n\n| resource | predicted | budget | device |
     )
 }
 
+/// The README's section on `qrnn.toml`, in projects that have one.
+pub(crate) fn project_file_section() -> String {
+    "\n## Project file\n\n`qrnn.toml` holds the options of `qrnn-hw gen` that made this directory, and the model's \
+path relative to it. `qrnn-hw gen --config qrnn.toml` regenerates the directory in place; options on the command \
+line override the file's (`qrnn-hw gen --config qrnn.toml --fold all=2x4 -o ../other-hw`).\n"
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use crate::{generate, Request};
