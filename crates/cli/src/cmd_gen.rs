@@ -536,15 +536,17 @@ fn project_file(
             .map_err(|e| miette!("{}: {e}", model_path.display()))?;
         qrnn_project::config::relative_path(&absolute_dir(out)?, &m)
     };
-    let model = model.to_str().map(str::to_string).ok_or_else(|| {
-        miette!(
-            code = "qrnn::gen::output",
-            "{}: the model's path is not UTF-8 and cannot be written into qrnn.toml",
-            model_path.display()
-        )
-    })?;
+    // TOML holds UTF-8 only: a path that is not is left out (`gen --config` then asks for it)
+    let model = model.to_str().map(str::to_string);
+    if model.is_none() {
+        note!(
+            "warning: {}: the model's path is not UTF-8, so qrnn.toml leaves `model` out; give the model with --config: qrnn-hw gen MODEL --config {}/qrnn.toml",
+            model_path.display(),
+            out.display()
+        );
+    }
     Ok(qrnn_project::config::Config {
-        model: Some(model),
+        model,
         target: Some(req.target.name().to_string()),
         board: req.board.as_ref().map(|b| b.name.clone()),
         device: req.device.map(|d| d.name.to_string()),

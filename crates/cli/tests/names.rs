@@ -580,6 +580,7 @@ fn cli_entry_points_refuse_or_accept_and_touch_nothing_outside() {
                 "Makefile",
                 "README.md",
                 "qrnn.json",
+                "qrnn.toml",
                 "rtl",
                 "sim",
                 "build",

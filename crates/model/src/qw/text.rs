@@ -207,13 +207,29 @@ fn write_tensor(w: &mut dyn Write, t: &Flat, buf: &mut Vec<u8>) -> io::Result<()
     w.write_all(toml::to_string(&keys).map_err(ser_err)?.as_bytes())?;
     w.write_all(b"values = [")?;
     buf.clear();
-    let mut first = true;
+    let n = match t.values {
+        Vals::Codes(c) => c.len(),
+        Vals::Ints(v) => v.len(),
+    };
+    // a short array on one line; a longer one a row per line (trailing commas, TOML allows them)
+    let per_line = values_per_line(&t.shape);
+    let wrap = n > per_line.max(MAX_ONE_LINE);
+    let mut k = 0usize;
     let mut put = |v: i64, buf: &mut Vec<u8>| -> io::Result<()> {
-        if !first {
+        if wrap {
+            buf.extend_from_slice(if k.is_multiple_of(per_line) {
+                b"\n    "
+            } else {
+                b" "
+            });
+        } else if k > 0 {
             buf.extend_from_slice(b", ");
         }
-        first = false;
+        k += 1;
         push_int(buf, v);
+        if wrap {
+            buf.push(b',');
+        }
         if buf.len() >= (1 << 16) - 32 {
             w.write_all(buf)?;
             buf.clear();
@@ -225,12 +241,33 @@ fn write_tensor(w: &mut dyn Write, t: &Flat, buf: &mut Vec<u8>) -> io::Result<()
         Vals::Ints(v) => v.iter().try_for_each(|&v| put(v, buf))?,
     }
     w.write_all(buf)?;
-    w.write_all(b"]\n")?;
+    w.write_all(if wrap { b"\n]\n" } else { b"]\n" })?;
     if let Some(s) = t.scale {
         w.write_all(b"\n[tensor.scale]\n")?;
         w.write_all(toml::to_string(s).map_err(ser_err)?.as_bytes())?;
     }
     Ok(())
+}
+
+/// Arrays of at most this many values are written on one line.
+const MAX_ONE_LINE: usize = 32;
+
+/// Values per line of a longer array: the row of the tensor — the product of its trailing
+/// dimensions, as many as stay within 32 values — when that is at least 8, else 32 (a vector, or
+/// a kernel's 3×3 taps that would make too many short lines).
+fn values_per_line(shape: &[usize]) -> usize {
+    let mut row = 1usize;
+    for &d in shape.iter().skip(1).rev() {
+        match row.checked_mul(d) {
+            Some(r) if r <= MAX_ONE_LINE && d > 0 => row = r,
+            _ => break,
+        }
+    }
+    if row >= 8 {
+        row
+    } else {
+        MAX_ONE_LINE
+    }
 }
 
 /// Append the decimal digits of `v` (as `Display` writes them).
@@ -706,6 +743,34 @@ mod tests {
         format!("{BANNER}{body}")
     }
 
+    /// A text twin with its wrapped `values` arrays back on one line, as the serializer writes
+    /// them.
+    fn unwrap_arrays(text: &str) -> String {
+        text.replace("[\n    ", "[")
+            .replace(",\n    ", ", ")
+            .replace(",\n]", "]")
+    }
+
+    #[test]
+    fn long_arrays_are_written_a_row_per_line() {
+        assert_eq!(values_per_line(&[64, 16]), 16);
+        assert_eq!(values_per_line(&[20, 4, 3, 3]), 9);
+        assert_eq!(values_per_line(&[512]), 32);
+        assert_eq!(values_per_line(&[8, 2]), 32);
+        assert_eq!(values_per_line(&[4, 64]), 32);
+        let mut spec = ExampleSpec::new(Cell::Lstm, Scheme::Ternary, 3, 4, 1);
+        spec.hidden = vec![8];
+        let mut text = Vec::new();
+        write_text(&example(&spec), &mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        // U is 32×8: a row of 8 values per line
+        assert!(text.contains("values = [\n    "), "{text}");
+        assert!(text.contains(",\n]\n"), "{text}");
+        // and it reads back as the same model
+        let back = crate::qw::from_bytes(text.as_bytes()).unwrap();
+        assert_eq!(back, example(&spec));
+    }
+
     fn models() -> Vec<Model> {
         let mut out = Vec::new();
         for (cell, scheme, head, per_row) in [
@@ -736,7 +801,12 @@ mod tests {
         for m in models() {
             let mut streamed = Vec::new();
             write_text(&m, &mut streamed).unwrap();
-            assert_eq!(String::from_utf8(streamed).unwrap(), reference_text(&m));
+            let text = String::from_utf8(streamed).unwrap();
+            // the serializer's one-line arrays, wrapped a row per line
+            assert_eq!(unwrap_arrays(&text), reference_text(&m));
+            for l in text.lines().filter(|l| l.starts_with("    ")) {
+                assert!(l.len() <= 32 * 12, "{l}");
+            }
         }
     }
 
