@@ -8,7 +8,7 @@ CARGO   ?= cargo
 QRNN    := target/release/qrnn-hw
 EXAMPLES := examples
 
-.PHONY: help setup build demo test test-fast lint fmt examples check-examples sim regen docs fuzz clean bench results
+.PHONY: help setup build demo test test-fast lint fmt examples check-examples sim regen docs docs-png fuzz clean bench results
 
 help:
 	@echo "make demo            set up, build, run the bundled example (prints its outputs)"
@@ -18,6 +18,7 @@ help:
 	@echo "make regen           regenerate the committed reference RTL in tests/rtl/"
 	@echo "make examples        regenerate the bundled example models in examples/"
 	@echo "make docs            regenerate the figures in docs/ that commands produce (generated regions; cargo test checks them)"
+	@echo "make docs-png        render docs/bench/*.svg and a report --plot to docs/bench/png/*.png (headless Chromium)"
 	@echo "make results         the accuracy table docs/RESULTS.md: QAT of every task x cell x precision x 3 seeds (QUICK=1: a subset)"
 	@echo "make bench           software and hardware benchmarks, docs/BENCHMARKS.md (QUICK=1: a subset)"
 	@echo "make fuzz            run the .qw reader fuzz target (needs nightly + cargo-fuzz)"
@@ -98,6 +99,13 @@ docs:
 	QRNN_UPDATE_DOCS=1 $(CARGO) test --locked --release -p qrnn-sim --test mutation
 	QRNN_UPDATE_DOCS=1 $(CARGO) test --locked --release -p qrnn-hw --test report_page
 	@git diff --stat -- docs/ README.md
+
+# PNG renders of the plots (headless Chromium, scripts/render-png.sh), to look at and to link
+docs-png: build
+	@mkdir -p build docs/bench/png
+	for f in docs/bench/*.svg; do bash scripts/render-png.sh "$$f" "docs/bench/png/$$(basename "$$f" .svg).png"; done
+	$(QRNN) -q report --plot build/report-plot-demo.svg examples/demo-lstm-ternary.qw --device up5k
+	bash scripts/render-png.sh build/report-plot-demo.svg docs/bench/png/report-plot-demo.png
 
 bench: setup
 	QUICK=$(QUICK) SWEEP=$(SWEEP) bash scripts/bench.sh
