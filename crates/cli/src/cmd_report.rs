@@ -145,7 +145,7 @@ fn run_space(ctx: Ctx, a: &Args) -> Result<()> {
         }
     }
     if let Some(out) = &a.plot {
-        let text = plot(&ds, &a.dir, mhz, &clock).map_err(|e| {
+        let text = plot(&ds, &a.dir, mhz, &clock, None).map_err(|e| {
             miette!(
                 code = "qrnn::internal",
                 "internal error: plotting the design space: {e}"
@@ -278,7 +278,15 @@ fn run_page(ctx: Ctx, a: &Args) -> Result<()> {
                 manifest.board_clock.as_ref().map(|c| c.achieved_mhz),
             )
             .map_err(|e| e.to_string())
-            .and_then(|(ds, mhz, clock)| plot(&ds, path, mhz, &clock))
+            .and_then(|(ds, mhz, clock)| {
+                // the project's own design among the foldings, where the manifest predicts it
+                let this = manifest.family_use.as_ref().map(|u| Mark {
+                    name: "this project".into(),
+                    label: format!("this project ({} cycles)", manifest.cycles_per_step),
+                    at: (u.logic as f64, manifest.cycles_per_step as f64 / mhz),
+                });
+                plot(&ds, path, mhz, &clock, this)
+            })
         }
         Err(why) => Err(why.clone()),
     };
@@ -378,7 +386,13 @@ fn table(ds: &DesignSpace, mhz: f64, clock: &str) -> String {
 }
 
 /// The design-space plot: logic (log) against time per timestep in a stream (log).
-fn plot(ds: &DesignSpace, model_path: &Path, mhz: f64, clock: &str) -> Result<String, String> {
+fn plot(
+    ds: &DesignSpace,
+    model_path: &Path,
+    mhz: f64,
+    clock: &str,
+    this: Option<Mark>,
+) -> Result<String, String> {
     let d = ds.budget.device;
     let fam = d.family;
     let xy = |i: usize| {
@@ -400,7 +414,7 @@ fn plot(ds: &DesignSpace, model_path: &Path, mhz: f64, clock: &str) -> Result<St
             line: false,
         },
     ];
-    let marks: Vec<Mark> = match &ds.fit {
+    let mut marks: Vec<Mark> = match &ds.fit {
         Ok(i) => vec![Mark {
             name: format!("--fit for {}", d.name),
             label: format!(
@@ -417,6 +431,7 @@ fn plot(ds: &DesignSpace, model_path: &Path, mhz: f64, clock: &str) -> Result<St
         }],
         Err(_) => Vec::new(),
     };
+    marks.extend(this);
     let vlines: Vec<VLine> = ds.budget.limits[Res::Logic as usize]
         .map(|(avail, lim)| VLine {
             name: format!(

@@ -226,17 +226,25 @@ pub fn page(i: &Inputs) -> Page {
         ],
         Err(why) => {
             let p = &m.resources;
-            let mut rows = vec![
-                vec!["LUT4".to_string(), p.lut4.to_string()],
-                vec!["FF".into(), p.ff.to_string()],
-                vec!["BRAM".into(), p.bram_blocks.to_string()],
-            ];
+            let mut rows = vec![vec!["LUT4".to_string(), p.lut4.to_string()]];
+            if let Some(u) = m
+                .family_use
+                .as_ref()
+                .filter(|u| u.logic_unit == "logic_cells")
+            {
+                rows.push(vec!["logic cell".into(), u.logic.to_string()]);
+            }
+            rows.push(vec!["FF".into(), p.ff.to_string()]);
+            rows.push(vec!["BRAM".into(), p.bram_blocks.to_string()]);
             if p.spram_blocks > 0 {
                 rows.push(vec!["SPRAM".into(), p.spram_blocks.to_string()]);
             }
             rows.push(vec![
                 "DSP".into(),
-                (p.mv_multipliers + p.elementwise_multipliers).to_string(),
+                m.family_use
+                    .as_ref()
+                    .map_or(p.mv_multipliers + p.elementwise_multipliers, |u| u.dsp)
+                    .to_string(),
             ]);
             vec![
                 Block::Table(header(&[]), rows),
@@ -359,14 +367,17 @@ fn summary(i: &Inputs) -> Vec<(&'static str, String)> {
                 (_, Some(c)) => format!("{} LUT4 placed", c.lut),
                 (_, None) => format!("{} LUT4 synthesised", r.synthesis.lut),
             };
+            let predicted = match &r.family_use {
+                Some(u) if u.logic_unit == "logic_cells" => format!("{} logic cells", u.logic),
+                _ => format!("{} LUT4", r.predicted.lut4),
+            };
             rows.push((
                 "resources",
                 format!(
-                    "{logic}, {} FF, {} BRAM, {} DSP (predicted {} LUT4)",
+                    "{logic}, {} FF, {} BRAM, {} DSP (predicted {predicted})",
                     placed.map_or(r.synthesis.ff, |c| c.ff),
                     placed.map_or(r.synthesis.bram, |c| c.bram),
                     placed.map_or(r.synthesis.dsp, |c| c.dsp),
-                    r.predicted.lut4
                 ),
             ));
             if let (Some(f), Some(t), Some(l)) = (r.fmax_mhz, r.timesteps_per_s, r.latency_us) {

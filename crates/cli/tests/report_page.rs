@@ -144,6 +144,10 @@ fn the_report_page_shows_the_projects_figures_in_chromium() {
     }
     assert!(dom.contains("<svg"), "no inline plot");
     assert!(dom.contains("design space"), "the plot has no title");
+    assert!(
+        dom.contains(&format!("this project ({} cycles)", man["cycles_per_step"])),
+        "the plot does not mark the project's own design"
+    );
     // nothing outside the page is fetched
     let html = std::fs::read_to_string(&page).unwrap();
     // (the inline SVG's xmlns names a namespace; it is not fetched)

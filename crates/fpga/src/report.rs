@@ -69,6 +69,10 @@ pub struct Report {
     pub cells: BTreeMap<String, u64>,
     /// The compiler's prediction.
     pub predicted: qrnn_rtl::resources::Resources,
+    /// The prediction in the family's units (logic cells on iCE40, DSP blocks), when the
+    /// manifest has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_use: Option<qrnn_rtl::manifest::FamilyUse>,
     /// Achieved clock (MHz), if place and route ran.
     pub fmax_mhz: Option<f64>,
     /// Timing target (MHz).
@@ -369,6 +373,7 @@ pub fn report(dir: &Path) -> Result<Report, ReportError> {
             .map(|p| placed_counts(family, &p.utilization, &synthesis)),
         cells,
         predicted: man.resources.clone(),
+        family_use: man.family_use.clone(),
         fmax_mhz: fmax.map(|f| f.0),
         target_mhz: fmax.map(|f| f.1),
         meets_timing: fmax.map(|f| f.0 >= f.1),
@@ -412,7 +417,12 @@ pub fn rows(r: &Report) -> Vec<[String; 4]> {
         if ice40 { dash() } else { placed(|c| c.lut) },
     ]];
     if ice40 {
-        v.push(["logic cell".into(), dash(), dash(), placed(|c| c.lut)]);
+        let predicted = r
+            .family_use
+            .as_ref()
+            .filter(|u| u.logic_unit == "logic_cells")
+            .map_or_else(dash, |u| u.logic.to_string());
+        v.push(["logic cell".into(), predicted, dash(), placed(|c| c.lut)]);
     }
     v.push([
         "FF".into(),
@@ -443,7 +453,11 @@ pub fn rows(r: &Report) -> Vec<[String; 4]> {
     }
     v.push([
         "DSP".into(),
-        (p.elementwise_multipliers + p.mv_multipliers).to_string(),
+        // DSP blocks where the manifest counts them, else every multiplier (an upper bound)
+        r.family_use
+            .as_ref()
+            .map_or(p.elementwise_multipliers + p.mv_multipliers, |u| u.dsp)
+            .to_string(),
         r.synthesis.dsp.to_string(),
         placed(|c| c.dsp),
     ]);

@@ -165,6 +165,32 @@ pub fn series_style(i: usize) -> Style {
 
 /// Colour of marked points.
 const MARK: RGBColor = RGBColor(200, 0, 0);
+/// Colours of the marked points after the first (a ring, then a square ring, in turn).
+const MARK_COLORS: [RGBColor; 3] = [MARK, RGBColor(20, 20, 20), RGBColor(148, 103, 189)];
+
+/// The colour of marked point `i`.
+fn mark_color(i: usize) -> RGBColor {
+    MARK_COLORS[i % MARK_COLORS.len()]
+}
+
+/// The ring of marked point `i` around `at` (pixels), of radius `r`: a circle for even `i`, a
+/// square for odd `i`, so that two marks differ in shape as well as colour.
+fn mark_ring(root: &Area, at: (f64, f64), i: usize, r: i32) -> Result<(), String> {
+    let c = mark_color(i).stroke_width(3);
+    if i.is_multiple_of(2) {
+        root.draw(&Circle::new(px(at), r, c)).map_err(err)
+    } else {
+        let (x, y) = px(at);
+        let corners = vec![
+            (x - r, y - r),
+            (x + r, y - r),
+            (x + r, y + r),
+            (x - r, y + r),
+            (x - r, y - r),
+        ];
+        root.draw(&PathElement::new(corners, c)).map_err(err)
+    }
+}
 /// Colour of vertical lines.
 const VLINE: RGBColor = RGBColor(80, 80, 80);
 const GRID: RGBColor = RGBColor(222, 222, 222);
@@ -509,7 +535,7 @@ impl Rect {
 enum Key {
     Series(Style, bool),
     VLine,
-    Mark,
+    Mark(usize),
 }
 
 /// Where everything goes: canvas size, plot area, axes, legend grid.
@@ -809,8 +835,8 @@ pub fn svg(c: &Chart) -> Result<String, String> {
     for v in c.vlines.iter().filter(|v| vx.contains(&v.x)) {
         keys.push((Key::VLine, &v.name));
     }
-    for m in c.marks.iter().filter(|m| ok(&m.at)) {
-        keys.push((Key::Mark, &m.name));
+    for (i, m) in c.marks.iter().enumerate().filter(|(_, m)| ok(&m.at)) {
+        keys.push((Key::Mark(i), &m.name));
     }
     keys.retain(|k| !k.1.is_empty());
     let lay = layout(c, &xs, &ys, grid, &keys);
@@ -873,7 +899,7 @@ pub fn svg(c: &Chart) -> Result<String, String> {
         // marks' labels, on the side that covers the fewest points and lines, under the markers
         // so that a label never hides a point
         let all: Vec<(f64, f64)> = drawn.iter().flatten().copied().collect();
-        for m in c.marks.iter().filter(|m| ok(&m.at)) {
+        for (mi, m) in c.marks.iter().enumerate().filter(|(_, m)| ok(&m.at)) {
             let (x, y) = to_px(m.at);
             let w = text_w(&m.label, MARK_PX);
             let h = MARK_PX;
@@ -954,7 +980,7 @@ pub fn svg(c: &Chart) -> Result<String, String> {
                 &m.label,
                 best,
                 MARK_PX,
-                &MARK,
+                &mark_color(mi),
                 (HPos::Left, VPos::Top),
             )?;
             // a label set apart gets a leader from the ring to its nearest corner
@@ -973,7 +999,7 @@ pub fn svg(c: &Chart) -> Result<String, String> {
             let d = (corner.0 - x).hypot(corner.1 - y);
             if d > 30.0 {
                 let from = (x + (corner.0 - x) * 10.0 / d, y + (corner.1 - y) * 10.0 / d);
-                line(&root, &[from, corner], MARK, 1, Dash::Solid)?;
+                line(&root, &[from, corner], mark_color(mi), 1, Dash::Solid)?;
             }
         }
         for (i, d) in drawn.iter().enumerate().rev() {
@@ -982,9 +1008,8 @@ pub fn svg(c: &Chart) -> Result<String, String> {
                 marker(&root, q, st.marker, st.color)?;
             }
         }
-        for m in c.marks.iter().filter(|m| ok(&m.at)) {
-            root.draw(&Circle::new(px(to_px(m.at)), 9, MARK.stroke_width(3)))
-                .map_err(err)?;
+        for (i, m) in c.marks.iter().enumerate().filter(|(_, m)| ok(&m.at)) {
+            mark_ring(&root, to_px(m.at), i, 9)?;
         }
         // ticks and their labels
         for (v, l) in ax.ticks.iter().zip(&ax.labels) {
@@ -1078,10 +1103,7 @@ pub fn svg(c: &Chart) -> Result<String, String> {
                         2,
                         Dash::Dashed,
                     )?,
-                    Key::Mark => {
-                        root.draw(&Circle::new(px((mid, y)), 6, MARK.stroke_width(3)))
-                            .map_err(err)?;
-                    }
+                    Key::Mark(i) => mark_ring(&root, (mid, y), i, 6)?,
                 }
                 text(
                     &root,

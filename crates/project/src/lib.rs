@@ -368,7 +368,13 @@ pub fn assemble(
         feasibility: _,
     } = planned;
     let pll = req.core_clock()?;
+    let u = qrnn_plan::fit::usage(&design, req.target);
     let mut g = qrnn_rtl::elaborate(model, design, &options)?;
+    g.manifest.family_use = Some(qrnn_rtl::manifest::FamilyUse {
+        logic_unit: qrnn_plan::fit::Res::Logic.key(req.target).to_string(),
+        logic: u.r[qrnn_plan::fit::Res::Logic as usize].max(0) as u64,
+        dsp: u.r[qrnn_plan::fit::Res::Dsp as usize].max(0) as u64,
+    });
     let m = &mut g.manifest;
     if let Some(d) = req.device {
         m.device = Some(d.name.to_string());

@@ -161,5 +161,6 @@ fn manifest_of(model: &Model, d: &ir::Design, opts: &passes::Options) -> Manifes
         elementwise_products: products,
         resources: resources::predict(d, opts.target),
         fit: None,
+        family_use: None,
     }
 }

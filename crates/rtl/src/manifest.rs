@@ -447,6 +447,22 @@ pub struct Manifest {
     /// otherwise, and in manifests written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fit: Option<FitManifest>,
+    /// The prediction in the family's own units, as `gen --fit` budgets it (docs/HARDWARE.md
+    /// §10): what `report` sets beside the placed counts. Absent in manifests written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_use: Option<FamilyUse>,
+}
+
+/// The predicted use of a design in its family's units.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FamilyUse {
+    /// `logic_cells` (iCE40: a LUT4 with its flip-flop in one cell, what nextpnr-ice40 places) or
+    /// `lut4` (ECP5, Gowin).
+    pub logic_unit: String,
+    /// How many of them.
+    pub logic: u64,
+    /// DSP blocks (SB_MAC16, MULT18X18D, MULT18X18) of the products that are not LUT products.
+    pub dsp: u64,
 }
 
 /// A weight tensor compiled to a shared adder graph (docs/HARDWARE.md §4.7).
