@@ -8,7 +8,7 @@ CARGO   ?= cargo
 QRNN    := target/release/qrnn-hw
 EXAMPLES := examples
 
-.PHONY: help setup build demo test test-fast lint fmt examples check-examples sim regen docs docs-png fuzz clean bench results
+.PHONY: help setup build demo test test-fast lint fmt examples check-examples sim regen docs docs-png python fuzz clean bench results
 
 help:
 	@echo "make demo            set up, build, run the bundled example (prints its outputs)"
@@ -18,6 +18,7 @@ help:
 	@echo "make regen           regenerate the committed reference RTL in tests/rtl/"
 	@echo "make examples        regenerate the bundled example models in examples/"
 	@echo "make docs            regenerate the figures in docs/ that commands produce (generated regions; cargo test checks them)"
+	@echo "make python          build the qrnn Python wheel (target/wheels) and run its tests (numpy only; docs/PYTHON.md)"
 	@echo "make docs-png        render docs/bench/*.svg and a report --plot to docs/bench/png/*.png (headless Chromium)"
 	@echo "make results         the accuracy table docs/RESULTS.md: QAT of every task x cell x precision x 3 seeds (QUICK=1: a subset)"
 	@echo "make bench           software and hardware benchmarks, docs/BENCHMARKS.md (QUICK=1: a subset)"
@@ -54,6 +55,7 @@ test: setup
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	$(CARGO) test --locked --workspace
+	PROFILE=dev bash python/run-tests.sh
 	$(MAKE) --no-print-directory check-examples
 	$(MAKE) --no-print-directory sim
 
@@ -99,6 +101,13 @@ docs:
 	QRNN_UPDATE_DOCS=1 $(CARGO) test --locked --release -p qrnn-sim --test mutation
 	QRNN_UPDATE_DOCS=1 $(CARGO) test --locked --release -p qrnn-hw --test report_page
 	@git diff --stat -- docs/ README.md
+
+# The Python package (crates/python, docs/PYTHON.md): a venv in target/python-venv (pinned maturin
+# and numpy), the abi3 release wheel into target/wheels, then python/tests against
+# target/release/qrnn-hw. `make test` runs the same tests on a dev-profile wheel (PROFILE=dev), built
+# on the debug artifacts that cargo test leaves.
+python: build
+	bash python/run-tests.sh
 
 # PNG renders of the plots (headless Chromium, scripts/render-png.sh), to look at and to link
 docs-png: build

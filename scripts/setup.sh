@@ -10,6 +10,8 @@ have cc        || need_apt+=(gcc)
 have make      || need_apt+=(make)
 have git       || need_apt+=(git)
 have python3   || need_apt+=(python3)
+# the Python package's tests build their wheel in a venv (Debian ships venv/ensurepip apart)
+{ have python3 && python3 -c 'import venv, ensurepip' 2>/dev/null; } || need_apt+=(python3-venv)
 # simulation and synthesis checks of the generated hardware
 have verilator || need_apt+=(verilator)
 have iverilog  || need_apt+=(iverilog)

@@ -13,7 +13,6 @@
 
 use crate::Ctx;
 use miette::{miette, Result};
-use qrnn_fpga::Device;
 use qrnn_plan::fit::FitError;
 use qrnn_project::{ProjectError, Request};
 use qrnn_rtl::passes::{pass_names, WeightsMode, PIPELINE};
@@ -113,134 +112,11 @@ fn weights_parser() -> impl clap::builder::TypedValueParser<Value = WeightsMode>
         .try_map(|s| s.parse::<WeightsMode>())
 }
 
-/// `--place NAME=KIND` options.
-fn parse_place(
-    items: &[String],
-) -> miette::Result<std::collections::BTreeMap<String, qrnn_rtl::ir::Placement>> {
-    let mut out = std::collections::BTreeMap::new();
-    for it in items {
-        let (name, kind) = it.split_once('=').unwrap_or((it.as_str(), ""));
-        let p: qrnn_rtl::ir::Placement = kind.parse().map_err(|_| {
-                miette!(
-                    code = "qrnn::gen::place",
-                    help = "e.g. --place l0_u=spram; `qrnn-hw gen MODEL --dump-ir-after pack-weights` lists the memories",
-                    "--place {it:?}: expected NAME=rom, NAME=logic or NAME=spram"
-                )
-            })?;
-        if name.is_empty() {
-            return Err(miette!(
-                code = "qrnn::gen::place",
-                "--place {it:?}: the memory name is empty"
-            ));
-        }
-        out.insert(name.to_string(), p);
-    }
-    Ok(out)
-}
-
 /// `--target`: a family name (listed in `--help` as clap lists possible values).
 pub(crate) fn family_parser() -> impl clap::builder::TypedValueParser<Value = Family> {
     use clap::builder::TypedValueParser;
     clap::builder::PossibleValuesParser::new(Family::ALL.map(Family::name))
         .try_map(|s| s.parse::<Family>())
-}
-
-/// Resolve `--device` against the board and family to one device, if any is named (or
-/// `need_device`, as `--fit` does: then the family's default).
-fn resolve_device(
-    device: Option<&str>,
-    board: Option<&qrnn_fpga::Board>,
-    target: Family,
-    need_device: bool,
-) -> Result<Option<&'static Device>> {
-    let known = || {
-        qrnn_fpga::DEVICES
-            .iter()
-            .map(|d| d.name)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let named = match device {
-        Some(d) => Some(qrnn_fpga::device(d).ok_or_else(|| {
-            miette!(
-                code = "qrnn::gen::device",
-                help = format!("known devices: {}", known()),
-                "unknown device `{d}`"
-            )
-        })?),
-        None => None,
-    };
-    if let (Some(d), Some(b)) = (named, board) {
-        if b.with_device(d.name).is_none() {
-            let devices: Vec<&str> = std::iter::once(b.device.as_str())
-                .chain(b.variants.iter().map(|v| v.device.as_str()))
-                .collect();
-            return Err(miette!(
-                code = "qrnn::gen::device",
-                help = "leave --device out (the board decides the device), or name one of its variants",
-                "--device {} does not match board `{}`, which ships with {}",
-                d.name,
-                b.name,
-                devices.join(", ")
-            ));
-        }
-    }
-    if let Some(d) = named {
-        if d.family != target {
-            return Err(miette!(
-                code = "qrnn::gen::target",
-                help = "leave --target out: the device decides the family",
-                "--target {target} does not match device `{}`, which is {}",
-                d.name,
-                d.family
-            ));
-        }
-        return Ok(Some(d));
-    }
-    if let Some(b) = board {
-        return Ok(qrnn_fpga::device(&b.device));
-    }
-    if need_device {
-        return Ok(qrnn_fpga::device(target.default_device()));
-    }
-    Ok(None)
-}
-
-/// The family, board and device that `--target`, `--board` and `--device` name (`gen`, and
-/// `report --plot`): the board decides the family and device, a device its family, else the
-/// family is ice40; with `need_device` a family without a named device gets its default device.
-pub(crate) fn resolve_target(
-    target: Option<Family>,
-    board: Option<&str>,
-    device: Option<&str>,
-    need_device: bool,
-) -> Result<(Family, Option<qrnn_fpga::Board>, Option<&'static Device>)> {
-    let board = match board {
-        Some(b) => Some(qrnn_fpga::find_board(b)?),
-        None => None,
-    };
-    let device_family = device.and_then(qrnn_fpga::device).map(|d| d.family);
-    let target = match (target, &board) {
-        (Some(t), Some(b)) if t != b.family => {
-            return Err(miette!(
-                code = "qrnn::gen::target",
-                help = "leave --target out: the board decides the family",
-                "--target {t} does not match board `{}`, which is {}",
-                b.name,
-                b.family
-            ))
-        }
-        (_, Some(b)) => b.family,
-        (Some(t), None) => t,
-        (None, None) => device_family.unwrap_or(Family::Ice40),
-    };
-    let device = resolve_device(device, board.as_ref(), target, need_device)?;
-    // a board variant (`--board ulx3s --device 25k`): the board with that device and part
-    let board = match (board, device) {
-        (Some(b), Some(d)) => Some(b.with_device(d.name).unwrap_or(b)),
-        (b, _) => b,
-    };
-    Ok((target, board, device))
 }
 
 /// A failed fit of the model at `model_path` as a diagnostic naming the file.
@@ -272,68 +148,19 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
         miette!("give a model file (qrnn-hw gen MODEL.qw) or a project file (qrnn-hw gen --config hw/qrnn.toml)")
     })?;
     let model = crate::util::load_model(ctx, &model_path)?;
-    if let Some(r) = a.target_rate {
-        if !(r.is_finite() && r > 0.0) {
-            return Err(miette!(
-                code = "qrnn::gen::rate",
-                help = "e.g. --target-rate 20000 (timesteps per second)",
-                "--target-rate {r}: expected a positive number of timesteps per second"
-            ));
-        }
-    }
-    // --target-rate asks the fit for the smallest design that reaches the rate
-    let fit = a.fit || a.target_rate.is_some();
-    let (target, board, device) =
-        resolve_target(a.target, a.board.as_deref(), a.device.as_deref(), fit)?;
-    if a.weights == Some(WeightsMode::Spram) && target != Family::Ice40 {
-        return Err(miette!(
-            code = "qrnn::gen::place",
-            help = format!(
-                "SPRAM exists on the iCE40UP5K only: use --weights auto (block RAM) on {target}"
-            ),
-            "--weights spram: the target family {target} has no SPRAM"
-        ));
-    }
-    let req = Request {
-        folds: FoldSpec::parse(&a.fold).map_err(|m| {
-            miette!(
-                code = "qrnn::gen::fold",
-                help = "ENGINE is layer0, layer1, … or head; e.g. --fold layer0=2x8 --fold all=1x4",
-                "{m}"
-            )
-        })?,
-        weights: a.weights.unwrap_or(WeightsMode::Auto),
-        target,
-        board,
-        clock_mhz: a.clock_mhz,
-        device,
-        fit,
-        target_rate: a.target_rate,
+    let req = qrnn_project::options::request(&qrnn_project::options::Choices {
+        target: a.target,
+        board: a.board.as_deref(),
+        device: a.device.as_deref(),
+        fit: a.fit,
         allow_overfit: a.allow_overfit,
-        place: parse_place(&a.place)?,
-        pipeline: a
-            .pipeline
-            .as_deref()
-            .map(|p| {
-                p.parse::<qrnn_rtl::ir::Pipe>().map_err(|m| {
-                    miette!(
-                        code = "qrnn::gen::pipeline",
-                        help = "e.g. --pipeline mv=4,update=2, --pipeline none or --pipeline max (docs/HARDWARE.md §4.4)",
-                        "--pipeline {p:?}: {m}"
-                    )
-                })
-            })
-            .transpose()?,
-        config: None,
-    };
-    // the core clock: refused here, before the passes run, if the board's PLL cannot make it
-    if let (Some(mhz), None) = (a.clock_mhz, &req.board) {
-        return Err(miette!(
-            code = "qrnn::gen::clock",
-            help = "add --board NAME (`qrnn-hw boards` lists them); a project without a board is timed with `make pnr FREQ_MHZ=…`",
-            "--clock-mhz {mhz}: the core clock is made by a board's PLL, and no --board is given"
-        ));
-    }
+        fold: &a.fold,
+        weights: a.weights.unwrap_or(WeightsMode::Auto),
+        place: &a.place,
+        pipeline: a.pipeline.as_deref(),
+        target_rate: a.target_rate,
+        clock_mhz: a.clock_mhz,
+    })?;
     let clock = req.core_clock()?;
     if let Some(p) = &a.dump_ir_after {
         if p != "all" && !pass_names().contains(&p.as_str()) {
@@ -487,7 +314,8 @@ fn apply_config(a: &mut Args) -> Result<Option<PathBuf>> {
         }
     }
     FoldSpec::parse(&c.fold).map_err(|m| bad("fold", &format!("{:?}", c.fold), m))?;
-    parse_place(&c.place).map_err(|e| bad("place", &format!("{:?}", c.place), e.to_string()))?;
+    qrnn_project::options::parse_place(&c.place)
+        .map_err(|e| bad("place", &format!("{:?}", c.place), e.to_string()))?;
     if let Some(p) = &c.pipeline {
         p.parse::<qrnn_rtl::ir::Pipe>()
             .map_err(|m| bad("pipeline", p, m.to_string()))?;

@@ -128,8 +128,12 @@ fn run_space(ctx: Ctx, a: &Args) -> Result<()> {
         ));
     }
     let model = crate::util::load_model(ctx, &a.dir)?;
-    let (_, board, device) =
-        crate::cmd_gen::resolve_target(a.target, a.board.as_deref(), a.device.as_deref(), true)?;
+    let (_, board, device) = qrnn_project::options::resolve_target(
+        a.target,
+        a.board.as_deref(),
+        a.device.as_deref(),
+        true,
+    )?;
     let (ds, mhz, clock) = space(&model, &a.dir, board.as_ref(), device, None)?;
     let mut j = ds.to_json();
     j["model_file"] = a.dir.display().to_string().into();

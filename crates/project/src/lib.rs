@@ -9,11 +9,13 @@
 //!   board files, `qrnn.json` (with device, package, board and fit) and `README.md` — as one
 //!   sorted file set.
 //! - [`config`]: `qrnn.toml`, the project file (`gen` writes it, `gen --config` reads it).
+//! - [`options`]: the options as the user gives them, resolved and checked into a [`Request`].
 //! - [`write`]: writes a file set as a project directory atomically (a temporary directory
 //!   beside it, renamed into place; an existing project only replaced when asked).
 //! - [`generate`]: `plan` then `assemble`, for callers without a budget to check in between.
 
 pub mod config;
+pub mod options;
 mod readme;
 mod write;
 
