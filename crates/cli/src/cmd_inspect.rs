@@ -5,7 +5,6 @@ use crate::{util, Ctx};
 use miette::{IntoDiagnostic, Result};
 use qrnn_model::analysis::analyze;
 use qrnn_model::{Model, Weights};
-use serde_json::json;
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -42,34 +41,7 @@ pub fn run(ctx: Ctx, a: Args) -> Result<()> {
     let ranges = analyze(&m)?;
     let hash = m.hash();
     if a.json {
-        let layers: Vec<_> = m
-            .layers
-            .iter()
-            .enumerate()
-            .map(|(l, layer)| {
-                let r = &ranges.layers[l];
-                json!({
-                    "cell": layer.cell.to_string(), "input": m.layer_input_size(l), "hidden": layer.hidden,
-                    "kernel": layer.kernel,
-                    "w": {"scheme": layer.w.scheme.to_string(), "shape": layer.w.shape, "scale": layer.w.scale, "bits": layer.w.bits()},
-                    "u": {"scheme": layer.u.scheme.to_string(), "shape": layer.u.shape, "scale": layer.u.scale, "bits": layer.u.bits()},
-                    "formats": {"x": m.layer_input_fmt(l).to_string(), "pre": layer.pre.to_string(), "act_frac": layer.act_frac,
-                                "c": layer.c_fmt.map(|c| c.to_string()), "h": layer.h_fmt.to_string(), "bias": layer.bias_fmt.to_string()},
-                    "widths": {"acc_w": r.acc_w.width(), "acc_u": r.acc_u.width(), "pre_sum": r.pre_sum.width(),
-                               "c_sum": r.c_sum.map(|i| i.width()), "hn_sum": r.hn_sum.map(|i| i.width()),
-                               "n_sum": r.n_sum.map(|i| i.width()), "h_sum": r.h_sum.width()},
-                })
-            })
-            .collect();
-        let head = m.head.as_ref().map(|h| {
-            json!({"outputs": h.outputs(), "scheme": h.w.scheme.to_string(), "scale": h.w.scale, "bits": h.w.bits(),
-                   "bias": h.bias_fmt.to_string(), "output": h.out_fmt.to_string(),
-                   "widths": ranges.head.as_ref().map(|r| json!({"acc": r.acc.width(), "sum": r.sum.width()}))})
-        });
-        let v = json!({
-            "name": m.name, "hash": hash, "input": {"size": m.input.size, "map": m.input.map, "format": m.input.format.to_string()},
-            "layers": layers, "head": head, "weight_bits": m.weight_bits(), "provenance": m.provenance,
-        });
+        let v = qrnn_model::analysis::inspect_json(&m, &ranges);
         outln!("{}", serde_json::to_string_pretty(&v).into_diagnostic()?);
         return Ok(());
     }

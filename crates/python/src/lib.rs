@@ -12,7 +12,6 @@
 //!   evaluation, generation, training) releases the GIL.
 
 mod errors;
-mod eval;
 mod gen;
 mod import;
 mod info;
@@ -168,7 +167,7 @@ impl PyModel {
     /// `eval --data SPEC --json` for a data set file or a named source (`ucr:NAME`, …).
     fn evaluate_spec(&self, py: Python<'_>, data: PathBuf) -> PyResult<String> {
         let r = py
-            .allow_threads(|| eval::evaluate_spec(&self.m, &data))
+            .allow_threads(|| qrnn_train::eval::evaluate_spec(&self.m, &data, &mut |_| {}))
             .map_err(|e| errors::report_to_py(Kind::Data, &e))?;
         Ok(serde_json::Value::Object(r).to_string())
     }
@@ -193,7 +192,9 @@ impl PyModel {
             targets,
         };
         let r = py
-            .allow_threads(|| eval::evaluate_dataset(&self.m, &ds, &source))
+            .allow_threads(|| {
+                qrnn_train::eval::evaluate_dataset(&self.m, &ds, &source, &mut |_| {})
+            })
             .map_err(|e| errors::report_to_py(Kind::Data, &e))?;
         Ok(serde_json::Value::Object(r).to_string())
     }

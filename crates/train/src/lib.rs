@@ -7,6 +7,7 @@
 //! - [`train`]: quantization-aware training in candle and export to `.qw` (docs/TRAINING.md).
 
 pub mod datasets;
+pub mod eval;
 pub mod import;
 pub mod quant;
 pub mod train;

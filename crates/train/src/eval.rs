@@ -1,21 +1,41 @@
-//! `Model.evaluate()`: the golden model (hardware-exact integers) against the float reference on a
-//! data set — accuracy (classification: argmax of the last timestep's outputs), MSE (regression,
-//! every timestep) or the deviation alone — as the JSON object `qrnn-hw eval --json` prints.
-//!
-//! Invariant: the figures, keys and error messages of `crates/cli/src/cmd_eval.rs`. Its report
-//! is computed in the CLI, not in a library, so this is a second copy of ~100 lines; the Python
-//! test suite compares both on the bundled data (classification and regression), so they cannot
-//! drift unnoticed. Named sources (`ucr:NAME`, …) are prepared by `qrnn_train` as the model's
-//! provenance records, exactly as `eval` does.
+//! `qrnn-hw eval` and the Python `Model.evaluate()`: the golden model (hardware-exact integers)
+//! against the float reference on a data set — accuracy (classification: argmax of the last
+//! timestep's outputs), MSE (regression, every timestep) or the deviation alone — as the JSON
+//! object `qrnn-hw eval --json` prints. Named sources (`ucr:NAME`, …) are prepared as the model's
+//! provenance records ([`crate::train::data_record_of`]); what a caller may want to say on the way
+//! (another source than the model was trained on, each sequence's verdict) comes as [`Event`]s.
 
+use crate::train::data::{options_of, prepare, DataSpec};
+use crate::train::data_record_of;
 use miette::{miette, Report};
 use qrnn_golden::{float, output_to_f64, quantize_input};
 use qrnn_model::data::{read_dataset, read_sequence, Dataset};
 use qrnn_model::Model;
-use qrnn_train::train::data::{options_of, prepare, DataSpec};
-use qrnn_train::train::data_record_of;
 use serde_json::{json, Map, Value};
 use std::path::Path;
+
+/// What happens on the way, for a caller to report.
+#[derive(Clone, Copy, Debug)]
+pub enum Event<'a> {
+    /// The named source differs from the one the model's provenance records.
+    OtherSource {
+        /// The source the model was trained on.
+        trained: &'a str,
+        /// The source evaluated.
+        evaluated: &'a str,
+    },
+    /// One labelled sequence: its index, label and the two predictions.
+    Sequence {
+        /// Index in the data set.
+        index: usize,
+        /// The label.
+        label: usize,
+        /// The golden model's class.
+        golden: usize,
+        /// The float reference's class.
+        float: usize,
+    },
+}
 
 /// Deviation statistics of golden (real values) against float.
 #[derive(Default)]
@@ -56,8 +76,21 @@ fn outputs(m: &Model, seq: &[Vec<f64>], dev: &mut Dev) -> Result<(Series, Series
 }
 
 /// The test split of a named source, prepared as the model's provenance records it.
-fn named_test_split(m: &Model, spec: &DataSpec) -> Result<Dataset, Report> {
+fn named_test_split(
+    m: &Model,
+    spec: &DataSpec,
+    on: &mut dyn FnMut(Event),
+) -> Result<Dataset, Report> {
     let record = data_record_of(m);
+    if let Some(r) = &record {
+        let evaluated = spec.to_string();
+        if r.spec != evaluated {
+            on(Event::OtherSource {
+                trained: &r.spec,
+                evaluated: &evaluated,
+            });
+        }
+    }
     let prepared = prepare(spec, &options_of(record.as_ref())?)?;
     let ds = prepared.test.to_eval()?;
     if let Some(w) = ds.sequences.first().and_then(|s| s.first()).map(Vec::len) {
@@ -73,19 +106,24 @@ fn named_test_split(m: &Model, spec: &DataSpec) -> Result<Dataset, Report> {
 
 /// `eval --data DATA --json`: a JSON data set file, a single sequence file (deviation only) or a
 /// named source.
-pub fn evaluate_spec(m: &Model, data: &Path) -> Result<Map<String, Value>, Report> {
+pub fn evaluate_spec(
+    m: &Model,
+    data: &Path,
+    on: &mut dyn FnMut(Event),
+) -> Result<Map<String, Value>, Report> {
     let spec = data
         .to_str()
         .and_then(|s| s.parse::<DataSpec>().ok())
         .filter(|s| s.is_named());
     if let Some(spec) = &spec {
-        return evaluate_dataset(m, &named_test_split(m, spec)?, &data.display().to_string());
+        let ds = named_test_split(m, spec, on)?;
+        return evaluate_dataset(m, &ds, &data.display().to_string(), on);
     }
     let is_set = data.extension().is_some_and(|e| e == "json")
         && std::fs::read_to_string(data).is_ok_and(|t| t.contains("\"sequences\""));
     if is_set {
         let ds = read_dataset(data, m.input_len())?;
-        return evaluate_dataset(m, &ds, &data.display().to_string());
+        return evaluate_dataset(m, &ds, &data.display().to_string(), on);
     }
     let seq = read_sequence(data, m.input_len())?;
     let mut dev = Dev::default();
@@ -109,6 +147,7 @@ pub fn evaluate_dataset(
     m: &Model,
     ds: &Dataset,
     source: &str,
+    on: &mut dyn FnMut(Event),
 ) -> Result<Map<String, Value>, Report> {
     let n = ds.sequences.len();
     if n == 0 {
@@ -137,10 +176,16 @@ pub fn evaluate_dataset(
             ));
         }
         let (mut cg, mut cf, mut agree) = (0usize, 0usize, 0usize);
-        for (seq, label) in ds.sequences.iter().zip(labels) {
+        for (index, (seq, label)) in ds.sequences.iter().zip(labels).enumerate() {
             let (g, f) = outputs(m, seq, &mut dev)?;
             let pg = argmax(g.last().into_iter().flatten().copied());
             let pf = argmax(f.last().into_iter().flatten().copied());
+            on(Event::Sequence {
+                index,
+                label: *label,
+                golden: pg,
+                float: pf,
+            });
             cg += usize::from(pg == *label);
             cf += usize::from(pf == *label);
             agree += usize::from(pg == pf);
