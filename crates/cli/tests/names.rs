@@ -301,14 +301,15 @@ fn emitters_escape_every_name_even_past_the_rule() {
     let base = tiny_model();
     let opts = qrnn_rtl::passes::Options::default();
     let stim = Stimulus::random(&base, &[2], 1);
-    let g = qrnn_rtl::generate(&base, &opts, |_, _| {}).expect("the tiny model generates");
+    let mut g = qrnn_rtl::generate(&base, &opts, |_, _| {}).expect("the tiny model generates");
     let board = qrnn_fpga::find_board("icebreaker").expect("a known board");
+    let project = qrnn_project::generate(&base, &qrnn_project::Request::default(), &stim).unwrap();
+    // (the project's manifest adds the prediction in the family's units)
+    g.manifest.family_use = project.manifest.family_use.clone();
     let reference = emitted(&g, &base, &stim, &board, &base.name);
     // the assembly above is the one of `qrnn-hw gen` (qrnn_project; plus the board's files,
     // less the README, whose escaping the hostile-name tests of `gen` cover)
-    let pf = qrnn_project::generate(&base, &qrnn_project::Request::default(), &stim)
-        .unwrap()
-        .files;
+    let pf = project.files;
     assert!(pf
         .iter()
         .filter(|f| f.0 != "README.md")
