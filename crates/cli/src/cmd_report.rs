@@ -215,22 +215,13 @@ fn run_page(ctx: Ctx, a: &Args) -> Result<()> {
     use crate::report_page::{html, markdown, page, Inputs};
     use qrnn_project::config::{Config, FILE_NAME};
     let dir = &a.dir;
-    let man_path = dir.join("qrnn.json");
-    let text = std::fs::read_to_string(&man_path).map_err(|e| {
+    // the bounded reader every project tool uses (a regular file of at most a manifest's size)
+    let manifest = qrnn_rtl::manifest::Manifest::read(dir).map_err(|why| {
         miette!(
             code = "qrnn::report::project",
-            help = "give a directory that `qrnn-hw gen` wrote",
-            "{}: cannot read the project's manifest: {e}",
-            man_path.display()
-        )
-    })?;
-    let manifest: qrnn_rtl::manifest::Manifest = serde_json::from_str(&text).map_err(|e| {
-        miette!(
-            code = "qrnn::report::project",
-            help =
-                "regenerate the project with this qrnn-hw (`qrnn-hw gen --config DIR/qrnn.toml`)",
-            "{}: not a manifest this qrnn-hw reads: {e}",
-            man_path.display()
+            help = "give a directory that `qrnn-hw gen` wrote (regenerate an old one: qrnn-hw gen --config DIR/qrnn.toml)",
+            "{}: {why}",
+            dir.join("qrnn.json").display()
         )
     })?;
     // the model the project was generated from, through its project file
@@ -261,26 +252,22 @@ fn run_page(ctx: Ctx, a: &Args) -> Result<()> {
     }
     let plot = match &model {
         Ok((m, path)) => {
-            let board = manifest
-                .board
-                .as_deref()
-                .and_then(|b| qrnn_fpga::find_board(b).ok())
-                .map(|b| match &manifest.device {
-                    Some(d) => b.with_device(d).unwrap_or(b),
-                    None => b,
-                });
-            let device = manifest
-                .device
-                .as_deref()
-                .and_then(qrnn_fpga::device)
-                .or_else(|| qrnn_fpga::device(manifest.target.default_device()));
-            space(
-                m,
-                path,
-                board.as_ref(),
-                device,
-                manifest.board_clock.as_ref().map(|c| c.achieved_mhz),
+            // the project's family, board (variant) and device, resolved as gen resolved them
+            qrnn_project::options::resolve_target(
+                Some(manifest.target),
+                manifest.board.as_deref(),
+                manifest.device.as_deref(),
+                true,
             )
+            .and_then(|(_, board, device)| {
+                space(
+                    m,
+                    path,
+                    board.as_ref(),
+                    device,
+                    manifest.board_clock.as_ref().map(|c| c.achieved_mhz),
+                )
+            })
             .map_err(|e| e.to_string())
             .and_then(|(ds, mhz, clock)| {
                 // the project's own design among the foldings, where the manifest predicts it
@@ -303,6 +290,7 @@ fn run_page(ctx: Ctx, a: &Args) -> Result<()> {
             .map_err(Clone::clone),
         report: report.as_ref().map_err(|e| e.to_string()),
         plot,
+        sim_log: std::fs::read_to_string(dir.join("build/sim.log")).ok(),
     };
     let p = page(&inputs);
     let generator = format!("qrnn-hw {}", env!("CARGO_PKG_VERSION"));

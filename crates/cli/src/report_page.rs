@@ -47,6 +47,13 @@ pub struct Inputs<'a> {
     pub report: Result<&'a Report, String>,
     /// The design-space plot (SVG), or why there is none.
     pub plot: Result<String, String>,
+    /// `build/sim.log` (`make sim`), when it exists.
+    pub sim_log: Option<String>,
+}
+
+/// The co-simulation's PASS line in a `build/sim.log`.
+fn pass_line(log: &str) -> Option<&str> {
+    log.lines().find(|l| l.starts_with("PASS"))
 }
 
 fn kv(rows: &[(&str, String)]) -> Block {
@@ -312,7 +319,7 @@ pub fn page(i: &Inputs) -> Page {
     // co-simulation
     sections.push((
         "Co-simulation against the golden model".to_string(),
-        vec![sim_block(i.dir)],
+        vec![sim_block(i)],
     ));
 
     // design space
@@ -395,13 +402,11 @@ fn summary(i: &Inputs) -> Vec<(&'static str, String)> {
             ),
         )),
     }
-    let sim = match std::fs::read_to_string(i.dir.join("build/sim.log")) {
-        Ok(log) => log
-            .lines()
-            .find(|l| l.starts_with("PASS"))
-            .map(str::to_string)
-            .unwrap_or_else(|| "FAILED (build/sim.log)".into()),
-        Err(_) => "not run (make sim)".into(),
+    let sim = match &i.sim_log {
+        Some(log) => pass_line(log)
+            .unwrap_or("FAILED (build/sim.log)")
+            .to_string(),
+        None => "not run (make sim)".into(),
     };
     rows.push(("co-simulation", sim));
     rows
@@ -421,9 +426,9 @@ fn labels_note(family: &str) -> String {
 }
 
 /// The co-simulation's verdict from `build/sim.log` (`make sim`).
-fn sim_block(dir: &Path) -> Block {
-    match std::fs::read_to_string(dir.join("build/sim.log")) {
-        Ok(log) => match log.lines().find(|l| l.starts_with("PASS")) {
+fn sim_block(i: &Inputs) -> Block {
+    match &i.sim_log {
+        Some(log) => match pass_line(log) {
             Some(pass) => Block::Code(format!("$ make sim\n{pass}")),
             None => {
                 let tail: Vec<&str> = log.lines().rev().take(8).collect();
@@ -433,9 +438,9 @@ fn sim_block(dir: &Path) -> Block {
                 ))
             }
         },
-        Err(_) => Block::Para(format!(
+        None => Block::Para(format!(
             "Not simulated yet: `make -C {} sim` co-simulates the Verilog against the golden model's vectors.",
-            dir.display()
+            i.dir.display()
         )),
     }
 }

@@ -7,21 +7,10 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::{flat, have_cmds};
+use common::{flat, have_cmds, run_in as run};
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_qrnn-hw")
-}
-
-fn run(dir: &Path, cmd: &mut Command) -> String {
-    let out = cmd.current_dir(dir).output().expect("runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{cmd:?} failed:\n{text}");
-    text
 }
 
 #[test]

@@ -10,18 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::have_cmds;
-
-fn run(dir: &Path, cmd: &mut Command) -> String {
-    let out = cmd.current_dir(dir).output().expect("runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{cmd:?} failed:\n{text}");
-    text
-}
+use common::{have_cmds, run_in as run};
 
 /// Headless Chromium on `page` (a file) with `args` (`--dump-dom`, `--screenshot=…`): stdout,
 /// and the console messages it logged (stderr lines with `:CONSOLE`).

@@ -62,14 +62,16 @@ struct TrainArgs {
 
 impl Default for TrainArgs {
     fn default() -> TrainArgs {
+        // the library's defaults, as `qrnn-hw train` takes them
         let t = TextRecord::default();
         let mv = MovingRecord::default();
+        let c = TrainConfig::default();
         TrainArgs {
             test: None,
             cell: "gru".into(),
-            hidden: 8,
-            layers: 1,
-            kernel: 3,
+            hidden: c.hidden,
+            layers: c.layers,
+            kernel: c.kernel,
             quant: "ternary".into(),
             threshold: json!("twn"),
             reference: "unit".into(),
@@ -79,13 +81,13 @@ impl Default for TrainArgs {
             stochastic: None,
             quant_bias: false,
             quant_head: false,
-            epochs: 30,
-            lr: 0.01,
-            batch: 16,
-            seed: 1,
-            patience: 8,
-            val_fraction: 0.2,
-            clip_norm: 5.0,
+            epochs: c.epochs,
+            lr: c.lr,
+            batch: c.batch,
+            seed: c.seed,
+            patience: c.patience,
+            val_fraction: c.val_fraction,
+            clip_norm: c.clip_norm,
             checkpoint: None,
             resume: false,
             name: "trained".into(),

@@ -75,3 +75,16 @@ pub fn qrnn_limited(dir: &std::path::Path, kib: u64, args: &[&str]) -> std::proc
         .output()
         .expect("sh runs")
 }
+
+/// Run `cmd` in `dir`; its stdout and stderr together, or the test fails with them.
+#[allow(dead_code)]
+pub fn run_in(dir: &std::path::Path, cmd: &mut std::process::Command) -> String {
+    let out = cmd.current_dir(dir).output().expect("runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{cmd:?} failed:\n{text}");
+    text
+}
