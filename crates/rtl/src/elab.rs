@@ -810,7 +810,16 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         .unwrap_or(1);
     let addrw = bits_for(maxdepth);
     let widths = (gw, jw, colw, roww, addrw);
-    let mv_reset = mv_counters(&mut b, "mv", widths, true);
+    let mut mv_reset = mv_counters(&mut b, "mv", widths, true);
+    // a dense layer's U chunks issue beside its W chunks (§4.2): their column has its own counter
+    if all_e.iter().any(|e| e.side_by_side()) {
+        b.m.reg(
+            "mv_ucol_q",
+            Ty::u(colw),
+            Some("first column of the U chunk (beside the W chunk)"),
+        );
+        mv_reset.push(Stmt::Assign("mv_ucol_q".into(), uc(0, colw)));
+    }
     // the head's run beside the next timestep (§4.2): a flag, a cycle counter and the MV
     // counters of its own
     let hd_len = d.head.as_ref().map_or(1, |h| h.cycles_mv as usize);
@@ -1264,9 +1273,18 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             Phase::HeadMv => d.head.as_ref(),
             _ => None,
         };
-        e.filter(|e| e.conv.is_none() && e.pipe.mv >= 1)
-            .map(|e| vec![Stmt::Assign(format!("{}_iss_q", e.id.short()), one())])
-            .unwrap_or_default()
+        let mut v = Vec::new();
+        if let Some(e) = e.filter(|e| e.conv.is_none() && e.pipe.mv >= 1) {
+            v.push(Stmt::Assign(format!("{}_iss_q", e.id.short()), one()));
+        }
+        // side by side, slot 0 holds group 0's W chunks alone: it starts at its cycle L − KW
+        if let Some(e) = e.filter(|e| e.side_by_side()) {
+            let (kw, ku) = e.chunk_counts();
+            if ku > kw {
+                v.push(Stmt::Assign("mv_j_q".into(), uc(ku - kw, jw)));
+            }
+        }
+        v
     };
     let mut start_all = vec![
         Stmt::Assign("ph_q".into(), uc(1, phw)),
@@ -1367,8 +1385,20 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         // the phase's counters clear outside it and in its last cycle: a single layer without a
         // head goes from its last cycle straight into its first (the next timestep, §4.2)
         let clr = if ov && e.cell.is_some() {
-            let pend = and(active.clone(), eq_c(&cnt, len_of(&phases[ph_i]) - 1));
-            let pend = b.wire(&format!("{pre}_pend"), pend);
+            // registered in the cycle before (the phase steps every cycle and is longer than
+            // two), so that no counter comparison reaches the counters' clears (§4.5)
+            let len = len_of(&phases[ph_i]);
+            let pn = format!("{pre}_pend_q");
+            let pend = b.m.reg(
+                &pn,
+                Ty::u(1),
+                Some("the layer's phase is in its last cycle"),
+            );
+            rst_stmts.push(Stmt::Assign(pn.clone(), zero()));
+            seq.push(Stmt::Assign(
+                pn,
+                and(active.clone(), eq_c(&cnt, len.max(2) - 2)),
+            ));
             b.wire(
                 &format!("{pre}_clr"),
                 bin(BinOp::Or, not(active.clone()), pend),
@@ -1377,6 +1407,10 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             not(active.clone())
         };
         let k = cx.kw + cx.ku;
+        // issue cycles of one pass (§5); side by side (§4.2), slots of L = max(KW, KU) cycles
+        let n_iss = e.issue_cycles() as usize;
+        let sbs = e.side_by_side();
+        let slot = cx.kw.max(cx.ku);
         let conv_layer = e.conv.filter(|_| e.cell.is_some());
         if let (Some(g), Some(l)) = (conv_layer, l) {
             conv_regs(&mut b, e, l, g, cx.groups * k);
@@ -1418,13 +1452,13 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                     b.m.reg(&n, Ty::u(1), Some("the engine issues: set as MV begins"));
                 rst_stmts.push(Stmt::Assign(n.clone(), zero()));
                 seq.push(Stmt::If(
-                    and(r.clone(), eq_c(&cnt, cx.groups * k - 1)),
+                    and(r.clone(), eq_c(&cnt, n_iss - 1)),
                     vec![Stmt::Assign(n, zero())],
                     vec![],
                 ));
                 r
             }
-            _ => and(active.clone(), lt_c(&cnt, cx.groups * k)),
+            _ => and(active.clone(), lt_c(&cnt, n_iss)),
         };
         let issue = b.wire(&format!("{pre}_issue"), issue_e);
         let head_conv = if e.cell.is_none() { e.conv } else { None };
@@ -1444,12 +1478,35 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             );
             b.m.reg("hd_p1_ob_q", Ty::u(obw), None);
         }
-        // whether the chunk is a W chunk: always, in an engine without U
-        let is_w = if e.u.is_some() {
-            b.wire(&format!("{pre}_is_w"), lt_c(&j_q, cx.kw))
-        } else {
+        // whether the chunk is a W chunk: always, in an engine without U; side by side (§4.2),
+        // slot `n` (`mv_g_q`, 0..=G) cycle `c` (`mv_j_q`, 0..L) issues W chunk `c − (L − KW)` of
+        // group `n` (n < G) and U chunk `c − (L − KU)` of group `n − 1` (n ≥ 1): the last
+        // chunks of both in the slot's last cycle
+        let is_w = if sbs || e.u.is_none() {
             one()
+        } else {
+            b.wire(&format!("{pre}_is_w"), lt_c(&j_q, cx.kw))
         };
+        // a lane set with fewer chunks than the slot's cycles issues in the slot's last ones
+        let from = |b: &mut B, nm: &str, kx: usize, slot_ok: Expr| -> (Expr, Expr) {
+            if kx == slot {
+                (slot_ok, j_q.clone())
+            } else {
+                let late = not(lt_c(&j_q, slot - kx));
+                let jx = b.name(&format!("{pre}_j{nm}"), sub(j_q.clone(), uc(slot - kx, jw)));
+                (and(slot_ok, late), jx)
+            }
+        };
+        let (w_on, j_w, u_on, j_u) = if sbs {
+            let (w_on, j_w) = from(&mut b, "w", cx.kw, lt_c(&g_q, cx.groups));
+            let (u_on, j_u) = from(&mut b, "u", cx.ku, not(eq_c(&g_q, 0)));
+            let w_on = b.wire(&format!("{pre}_w_on"), w_on);
+            let u_on = b.wire(&format!("{pre}_u_on"), u_on);
+            (w_on, j_w, u_on, j_u)
+        } else {
+            (one(), j_q.clone(), one(), j_q.clone())
+        };
+
         let f = cx.f;
         // activation lanes
         let x_fmt = match l {
@@ -1460,6 +1517,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         let mut act_w_lanes = Vec::new();
         let mut act_u_lanes = Vec::new();
         let mut mask_lanes = Vec::new();
+        let mut umask_lanes = Vec::new();
         if let (Some(g), Some(l)) = (conv_layer, l) {
             let (w, u, m) = conv_lanes(&mut b, d, e, l, g, cx.kw, cx.ku, &j_q, &is_w);
             act_w_lanes = w;
@@ -1484,6 +1542,14 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         } else {
             None
         };
+        let ucol_q = Expr::Ref("mv_ucol_q".into(), Ty::u(colw));
+        let hiu_q = match &hi_q {
+            Some(_) if sbs => Some(b.name(
+                &format!("{pre}_uchunk"),
+                slice(ucol_q.clone(), t, colw - t, false),
+            )),
+            _ => None,
+        };
         // Dense engines read their activations from banked RAMs (docs/HARDWARE.md §4.1, §4.2):
         // lane s reads bank s of the vector at the chunk index, presented in the issue cycle; the
         // registered bank outputs are stage 1's activations.
@@ -1501,7 +1567,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             let aw = rams.aw(ws)?;
             // this timestep's x, or the h of this timestep (the layer below finished its
             // update), in its half (§4.1)
-            let a = half_addr(&mut b, j_q.clone(), &src_half, aw);
+            let a = half_addr(&mut b, j_w.clone(), &src_half, aw);
             let a = b.name(&format!("{pre}_wra"), a);
             for k in 0..rams.buf(ws)?.banks.len() {
                 rams.read(ws, k, issue.clone(), a.clone());
@@ -1509,8 +1575,12 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         }
         if let (Some(us), true) = (&u_src, e.u.is_some()) {
             let aw = rams.aw(us)?;
-            let ju = sub(j_q.clone(), uc(cx.kw, jw));
-            let ju = b.name(&format!("{pre}_ju"), ju);
+            let ju = if sbs {
+                j_u.clone()
+            } else {
+                let ju = sub(j_q.clone(), uc(cx.kw, jw));
+                b.name(&format!("{pre}_ju"), ju)
+            };
             // h_{t−1}, in the half the trailing update does not write (§4.2)
             let a = half_addr(&mut b, ju, &hp_prev, aw);
             let a = b.name(&format!("{pre}_ura"), a);
@@ -1524,6 +1594,16 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 None => add_c(&colb_q, s),
             };
             let col = b.name(&format!("{pre}_col{s}"), col);
+            // side by side, the U chunk's lane s reads its own column (§4.2)
+            let colu = if sbs {
+                let c = match &hiu_q {
+                    Some(hi) => cat(vec![hi.clone(), uc(s, t)]),
+                    None => add_c(&ucol_q, s),
+                };
+                b.name(&format!("{pre}_ucol{s}"), c)
+            } else {
+                col.clone()
+            };
             let xty = h_ty(x_fmt);
             let ws = w_src
                 .as_deref()
@@ -1546,9 +1626,12 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 let hty = h_ty(e.h_fmt);
                 let ubanks = rams.buf(us)?.banks.len();
                 let (vu, hr) = if s < u.cols() && s < ubanks {
-                    let vu = b.name(&format!("{pre}_vu{s}"), lt_c(&col, u.cols()));
+                    let vu = b.name(&format!("{pre}_vu{s}"), lt_c(&colu, u.cols()));
                     (vu, rams.rd(us, s)?)
                 } else {
+                    if sbs {
+                        waive_unused(&mut b, &colu);
+                    }
                     (zero(), konst(0, Ty::u(hty.width)))
                 };
                 let init = konst(e.h_fmt.initial() as i128, Ty::u(hty.width));
@@ -1556,22 +1639,29 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 let hv = mux(fresh, init, hr);
                 let hv = b.name(&format!("{pre}_hr{s}"), hv);
                 act_u_lanes.push(hv);
-                valid = mux(is_w.clone(), vw, vu);
+                if sbs {
+                    umask_lanes.push(b.name(&format!("{pre}_mu{s}"), vu));
+                } else {
+                    valid = mux(is_w.clone(), vw, vu);
+                }
             }
             mask_lanes.push(b.name(&format!("{pre}_m{s}"), valid));
         }
         act_w_lanes.reverse();
         act_u_lanes.reverse();
         mask_lanes.reverse();
+        umask_lanes.reverse();
         let actw = b.wire(&format!("{pre}_actw"), cat(act_w_lanes));
         let maskv = b.wire(&format!("{pre}_mask"), cat(mask_lanes));
+        let umaskv =
+            (!umask_lanes.is_empty()).then(|| b.wire(&format!("{pre}_umask"), cat(umask_lanes)));
         // pipeline stage 1 registers
         let p1v = b.m.reg(
             &format!("{pre}_p1_valid_q"),
             Ty::u(1),
             Some("stage 1: ROM data and activations aligned"),
         );
-        let p1w = if e.u.is_some() {
+        let p1w = if e.u.is_some() && !sbs {
             b.m.reg(&format!("{pre}_p1_isw_q"), Ty::u(1), None)
         } else {
             zero()
@@ -1579,7 +1669,11 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         let p1first = b.m.reg(
             &format!("{pre}_p1_first_q"),
             Ty::u(1),
-            Some("first chunk of W or of U: load the accumulator"),
+            Some(if sbs {
+                "first W chunk: load the W accumulator"
+            } else {
+                "first chunk of W or of U: load the accumulator"
+            }),
         );
         let p1last = b.m.reg(
             &format!("{pre}_p1_last_q"),
@@ -1598,6 +1692,42 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         };
         let p1mask =
             b.m.reg(&format!("{pre}_p1_mask_q"), Ty::u(f.s as u32), None);
+        // side by side (§4.2): which lane set has a chunk, U's first chunk, W's last chunk
+        // (its total moves to the hold register) and U's mask
+        let (p1vw, p1vu, p1firstu, p1lastw, p1umask) = if sbs {
+            let r = |b: &mut B, n: &str, w: u32, what: Option<&str>| {
+                b.m.reg(&format!("{pre}_p1_{n}_q"), Ty::u(w), what)
+            };
+            (
+                r(
+                    &mut b,
+                    "vw",
+                    1,
+                    Some("stage 1 holds a W chunk (of group n)"),
+                ),
+                r(
+                    &mut b,
+                    "vu",
+                    1,
+                    Some("stage 1 holds a U chunk (of group n − 1)"),
+                ),
+                r(
+                    &mut b,
+                    "firstu",
+                    1,
+                    Some("first U chunk: load the U accumulator"),
+                ),
+                r(
+                    &mut b,
+                    "lastw",
+                    1,
+                    Some("last W chunk: its total moves to the hold"),
+                ),
+                r(&mut b, "umask", f.s as u32, None),
+            )
+        } else {
+            (zero(), zero(), zero(), zero(), zero())
+        };
         // ConvLSTM engines register their activations here; dense engines' come registered from
         // the RAMs
         let dense = e.conv.is_none();
@@ -1607,11 +1737,21 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             b.m.reg(&format!("{pre}_p1_actw_q"), actw.ty(), None)
         };
         rst_stmts.push(Stmt::Assign(format!("{pre}_p1_valid_q"), zero()));
-        let jlast = eq_c(&j_q, k - 1);
-        let jfirst = b.name(
-            &format!("{pre}_jfirst"),
-            bin(BinOp::Or, eq_c(&j_q, 0), eq_c(&j_q, cx.kw)),
-        );
+        // the group's last chunk (it finalises), and the first chunk (it loads the accumulator)
+        let send = eq_c(&j_q, slot.max(1) - 1);
+        let jlast = if sbs {
+            b.name(&format!("{pre}_ulast"), and(u_on.clone(), send.clone()))
+        } else {
+            eq_c(&j_q, k - 1)
+        };
+        let jfirst = if sbs {
+            b.name(&format!("{pre}_jfirst"), eq_c(&j_w, 0))
+        } else {
+            b.name(
+                &format!("{pre}_jfirst"),
+                bin(BinOp::Or, eq_c(&j_q, 0), eq_c(&j_q, cx.kw)),
+            )
+        };
         let mut st1 = vec![
             Stmt::Assign(format!("{pre}_p1_valid_q"), issue.clone()),
             Stmt::Assign(format!("{pre}_p1_first_q"), jfirst),
@@ -1623,9 +1763,25 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             st1.push(Stmt::Assign(format!("{pre}_p1_actw_q"), actw));
         }
         if f.p > 1 {
-            st1.push(Stmt::Assign(format!("{pre}_p1_g_q"), g_q.clone()));
+            // side by side the finalising group is U's, n − 1
+            let g = if sbs {
+                sub(g_q.clone(), uc(1, gw))
+            } else {
+                g_q.clone()
+            };
+            st1.push(Stmt::Assign(format!("{pre}_p1_g_q"), g));
         }
-        if e.u.is_some() {
+        if sbs {
+            let lastw = and(w_on.clone(), send.clone());
+            let umask = umaskv.clone().unwrap_or_else(|| uc(0, f.s as u32));
+            st1.extend([
+                Stmt::Assign(format!("{pre}_p1_vw_q"), w_on.clone()),
+                Stmt::Assign(format!("{pre}_p1_vu_q"), u_on.clone()),
+                Stmt::Assign(format!("{pre}_p1_firstu_q"), eq_c(&j_u, 0)),
+                Stmt::Assign(format!("{pre}_p1_lastw_q"), lastw),
+                Stmt::Assign(format!("{pre}_p1_umask_q"), umask),
+            ]);
+        } else if e.u.is_some() {
             st1.push(Stmt::Assign(format!("{pre}_p1_isw_q"), is_w.clone()));
         }
         if head_conv.is_some() {
@@ -1728,42 +1884,100 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             _ => None,
         };
         // counters advance on issue
+        if sbs {
+            // slot end: the next slot, which starts at cycle 0, or (slot G, U alone) at L − KU
+            let jstart = if cx.ku < slot {
+                mux(eq_c(&g_q, cx.groups - 1), uc(slot - cx.ku, jw), uc(0, jw))
+            } else {
+                uc(0, jw)
+            };
+            let coln = |c: &Expr| mux(send.clone(), uc(0, colw), add_c(c, f.s));
+            seq.push(Stmt::If(
+                issue.clone(),
+                vec![
+                    Stmt::If(
+                        send.clone(),
+                        vec![
+                            Stmt::Assign(ctr("g"), add_c(&g_q, 1)),
+                            Stmt::Assign(ctr("j"), jstart),
+                        ],
+                        vec![Stmt::Assign(ctr("j"), add_c(&j_q, 1))],
+                    ),
+                    Stmt::If(
+                        w_on.clone(),
+                        vec![
+                            Stmt::Assign(ctr("wa"), add_c(&wa_q, 1)),
+                            Stmt::Assign(ctr("col"), coln(&colb_q)),
+                        ],
+                        vec![],
+                    ),
+                    Stmt::If(
+                        u_on.clone(),
+                        vec![
+                            Stmt::Assign("mv_ua_q".into(), add_c(&ua_q, 1)),
+                            Stmt::Assign("mv_ucol_q".into(), coln(&ucol_q)),
+                        ],
+                        vec![],
+                    ),
+                    Stmt::If(
+                        jlast.clone(),
+                        vec![Stmt::Assign(ctr("row"), add_c(&rowb_q, f.p))],
+                        vec![],
+                    ),
+                ],
+                vec![],
+            ));
+        }
         let jnext_wrap = jlast.clone();
         let jn = add_c(&j_q, 1);
-        let jn = b.name(&format!("{pre}_jn"), jn);
+        let jn = if sbs {
+            jn
+        } else {
+            b.name(&format!("{pre}_jn"), jn)
+        };
         let to_u = eq_c(&jn, cx.kw);
-        let to_u = b.name(&format!("{pre}_to_u"), to_u);
+        let to_u = if sbs {
+            to_u
+        } else {
+            b.name(&format!("{pre}_to_u"), to_u)
+        };
         let colnext = mux(
             bin(BinOp::Or, jnext_wrap.clone(), to_u),
             uc(0, colw),
             add_c(&colb_q, f.s),
         );
-        let colnext = b.name(&format!("{pre}_coln"), colnext);
-        seq.push(Stmt::If(
-            issue.clone(),
-            vec![
-                Stmt::If(
-                    jnext_wrap,
-                    vec![
-                        Stmt::Assign(ctr("j"), uc(0, jw)),
-                        Stmt::Assign(ctr("g"), add_c(&g_q, 1)),
-                        Stmt::Assign(ctr("row"), add_c(&rowb_q, f.p)),
-                    ],
-                    vec![Stmt::Assign(ctr("j"), jn)],
-                ),
-                Stmt::Assign(ctr("col"), colnext),
-                if e.u.is_some() {
+        let colnext = if sbs {
+            colnext
+        } else {
+            b.name(&format!("{pre}_coln"), colnext)
+        };
+        if !sbs {
+            seq.push(Stmt::If(
+                issue.clone(),
+                vec![
                     Stmt::If(
-                        is_w.clone(),
-                        vec![Stmt::Assign(ctr("wa"), add_c(&wa_q, 1))],
-                        vec![Stmt::Assign("mv_ua_q".into(), add_c(&ua_q, 1))],
-                    )
-                } else {
-                    Stmt::Assign(ctr("wa"), add_c(&wa_q, 1))
-                },
-            ],
-            vec![],
-        ));
+                        jnext_wrap,
+                        vec![
+                            Stmt::Assign(ctr("j"), uc(0, jw)),
+                            Stmt::Assign(ctr("g"), add_c(&g_q, 1)),
+                            Stmt::Assign(ctr("row"), add_c(&rowb_q, f.p)),
+                        ],
+                        vec![Stmt::Assign(ctr("j"), jn)],
+                    ),
+                    Stmt::Assign(ctr("col"), colnext),
+                    if e.u.is_some() {
+                        Stmt::If(
+                            is_w.clone(),
+                            vec![Stmt::Assign(ctr("wa"), add_c(&wa_q, 1))],
+                            vec![Stmt::Assign("mv_ua_q".into(), add_c(&ua_q, 1))],
+                        )
+                    } else {
+                        Stmt::Assign(ctr("wa"), add_c(&wa_q, 1))
+                    },
+                ],
+                vec![],
+            ));
+        }
         if let Some(g) = head_conv {
             seq.extend(head_pixel_stmts(
                 &mut b,
@@ -1801,9 +2015,15 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             g: p1g.clone(),
             zb: zctr.as_ref().map(|z| z.p1_bank.clone()),
             za: zctr.as_ref().map(|z| z.p1_addr.clone()),
+            vw: p1vw.clone(),
+            vu: p1vu.clone(),
+            firstu: p1firstu.clone(),
+            lastw: p1lastw.clone(),
         };
         let mut stage = 1;
-        const ALL: &[&str] = &["isw", "first", "last", "row", "g", "zb", "za"];
+        const ALL: &[&str] = &[
+            "isw", "first", "last", "row", "g", "zb", "za", "vw", "vu", "firstu", "lastw",
+        ];
         // after the accumulators the row is needed only where it may not exist (P > 1) or is
         // stored at (the head, ConvLSTM)
         let wr: &[&str] = if f.p > 1 || e.cell.is_none() || !dense {
@@ -1842,6 +2062,18 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             &format!("{pre}_lmask_q"),
             p1mask.clone(),
         );
+        // side by side the U lanes have their own mask (§4.2)
+        let umask_in = if sbs {
+            pipe_reg(
+                &mut b,
+                &mut free,
+                in_reg,
+                &format!("{pre}_lumask_q"),
+                p1umask.clone(),
+            )
+        } else {
+            mask_in.clone()
+        };
         // level 5: the lanes' adder trees are registered halfway (inside the dot modules)
         let ctl_dot = cut_ctl(
             &mut b,
@@ -1931,10 +2163,15 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             if lv >= 5 {
                 ports.push(("clk".into(), Expr::Ref("clk".into(), Ty::u(1))));
             }
+            let mask = if nm == "u" {
+                umask_in.clone()
+            } else {
+                mask_in.clone()
+            };
             ports.extend([
                 ("word".into(), word),
                 ("act".into(), actreg),
-                ("mask".into(), mask_in.clone()),
+                ("mask".into(), mask),
             ]);
             let mut sums = Vec::new();
             for p in 0..f.p {
@@ -2035,7 +2272,12 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 let accn = format!("{pre}_acc{nm}{p}_q");
                 let acc = b.m.reg(&accn, Ty::s(aw), None);
                 let dotx = b.ext(sums[p].clone(), aw);
-                let nextv = mux(ctl_acc.first.clone(), dotx.clone(), add(acc.clone(), dotx));
+                let first = if sbs && *nm == "u" {
+                    ctl_acc.firstu.clone()
+                } else {
+                    ctl_acc.first.clone()
+                };
+                let nextv = mux(first, dotx.clone(), add(acc.clone(), dotx));
                 let nextv = b.name(&format!("{pre}_acc{nm}{p}_d"), nextv);
                 if *nm == "w" {
                     acc_stmts_w.push(Stmt::Assign(accn.clone(), nextv.clone()));
@@ -2043,9 +2285,27 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                     acc_stmts_u.push(Stmt::Assign(accn.clone(), nextv.clone()));
                 }
                 // total of this engine at finalisation: for the last phase (U, or W for the head) the
-                // just-computed next value, else the register
+                // just-computed next value, else the register; side by side, W's total of the
+                // group before, which its last chunk moved to the hold register (§4.2)
                 let last_is_this = (*nm == "u") || e.u.is_none();
-                let tot = if last_is_this { nextv } else { acc };
+                let tot = if last_is_this {
+                    nextv
+                } else if sbs {
+                    let hn = format!("{pre}_hold{nm}{p}_q");
+                    let hold = b.m.reg(
+                        &hn,
+                        Ty::s(aw),
+                        Some("W total of the group the U lanes finish (side by side)"),
+                    );
+                    acc_stmts_w.push(Stmt::If(
+                        ctl_acc.lastw.clone(),
+                        vec![Stmt::Assign(hn, nextv)],
+                        vec![],
+                    ));
+                    hold
+                } else {
+                    acc
+                };
                 let tot = pipe_reg(
                     &mut b,
                     &mut free,
@@ -2055,7 +2315,10 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 );
                 totals.push((tot, mv));
             }
-            if e.u.is_some() {
+            if sbs {
+                st.push(Stmt::If(ctl_acc.vw.clone(), acc_stmts_w, vec![]));
+                st.push(Stmt::If(ctl_acc.vu.clone(), acc_stmts_u, vec![]));
+            } else if e.u.is_some() {
                 st.push(Stmt::If(ctl_acc.isw.clone(), acc_stmts_w, acc_stmts_u));
             } else {
                 st.extend(acc_stmts_w);
@@ -2554,6 +2817,12 @@ struct Ctl {
     g: Expr,
     zb: Option<Expr>,
     za: Option<Expr>,
+    /// Side by side (docs/HARDWARE.md §4.2): a W chunk, a U chunk, U's first chunk, W's last
+    /// chunk (constants 0 otherwise; `first` is then W's first, `last` U's last).
+    vw: Expr,
+    vu: Expr,
+    firstu: Expr,
+    lastw: Expr,
 }
 
 /// `c` one cycle later, as registers named `<pre>_<field>_q`: the valid bit is reset (it is the
@@ -2587,6 +2856,10 @@ fn delay_ctl(
         g: d("g", &c.g),
         zb: c.zb.as_ref().map(|x| d("zb", x)),
         za: c.za.as_ref().map(|x| d("za", x)),
+        vw: d("vw", &c.vw),
+        vu: d("vu", &c.vu),
+        firstu: d("firstu", &c.firstu),
+        lastw: d("lastw", &c.lastw),
     }
 }
 

@@ -377,6 +377,44 @@ impl Engine {
             Some(_) => &["pre_sum", "pre", "gate", "c_sum", "c", "h_prod", "h"],
         }
     }
+    /// Whether the engine runs its `W` and `U` lane sets side by side (docs/HARDWARE.md §4.2):
+    /// a dense layer, whose `W` chunks of row group `n` issue beside the `U` chunks of group
+    /// `n − 1`, in slots of `L = max(KW, KU)` cycles. A head (no `U`) and a ConvLSTM layer issue
+    /// their chunks one at a time.
+    pub fn side_by_side(&self) -> bool {
+        self.conv.is_none() && self.u.is_some()
+    }
+    /// Chunks per row group of `W` and of `U` once folded, `(KW, KU)` (`KU = 0` without `U`).
+    pub fn chunk_counts(&self) -> (usize, usize) {
+        let f = self.fold.unwrap_or(Fold::SERIAL);
+        (self.w.chunks(f), self.u.as_ref().map_or(0, |u| u.chunks(f)))
+    }
+    /// Issue cycles of one matrix-vector pass (docs/HARDWARE.md §5): `G·(KW + KU)` one chunk at
+    /// a time, or side by side `KW + (G − 1)·L + KU = G·L + min(KW, KU)` (slot 0 holds group
+    /// 0's `W` chunks alone, slot `G` group `G − 1`'s `U` chunks alone). The one place the
+    /// count is worked out: the schedule, the elaboration and `Design::verify` read it.
+    pub fn issue_cycles(&self) -> u64 {
+        let g = self.groups() as u64;
+        let (kw, ku) = self.chunk_counts();
+        let (kw, ku) = (kw as u64, ku as u64);
+        if self.side_by_side() {
+            g * kw.max(ku) + kw.min(ku)
+        } else {
+            g * (kw + ku)
+        }
+    }
+    /// The wait `D` of the trailing update of a dense layer with `units` update units
+    /// ([`crate::passes::update_wait`]), from the issue cycles of its groups' last chunks.
+    pub fn update_wait_with(&self, units: usize) -> u64 {
+        let f = self.fold.unwrap_or(Fold::SERIAL);
+        let (kw, ku) = self.chunk_counts();
+        let (period, last) = if self.side_by_side() {
+            (kw.max(ku), ku)
+        } else {
+            (kw + ku, kw + ku)
+        };
+        crate::passes::update_wait(self.hidden / units, self.gates() * units, f.p, period, last)
+    }
     /// Row groups ⌈rows / P⌉.
     pub fn groups(&self) -> usize {
         self.fold.map(|f| self.rows().div_ceil(f.p)).unwrap_or(0)
@@ -789,16 +827,15 @@ impl Design {
     /// its own fold alone.
     pub fn update_units(&self, l: usize) -> usize {
         let e = &self.layers[l];
-        let (Some(f), None, Some(_)) = (e.fold, e.conv, e.cell) else {
+        let (Some(_), None, Some(_)) = (e.fold, e.conv, e.cell) else {
             return 1;
         };
         if l + 1 < self.layers.len() || self.head.is_some() {
             return 1;
         }
         let g = e.gates();
-        let k = e.w.chunks(f) + e.u.as_ref().map_or(0, |u| u.chunks(f));
         let h = e.hidden;
-        let wait = |u: usize| crate::passes::update_wait(h / u, g * u, f.p, k);
+        let wait = |u: usize| e.update_wait_with(u);
         let m = e.z_banks() / g;
         let copies: Vec<usize> = self.h_copies(l).iter().map(|s| (*s).min(h)).collect();
         let fits = |u: usize| {
@@ -984,7 +1021,7 @@ impl Design {
                     return fail(e, format!("pipeline {} beyond the deepest", e.pipe));
                 }
                 let expect = match (e.conv, e.cell) {
-                    (None, _) => g * k + 1 + e.pipe.mv as u64,
+                    (None, _) => e.issue_cycles() + 1 + e.pipe.mv as u64,
                     (Some(c), Some(_)) => c.prime() as u64 + 1 + c.pixels() as u64 * (g * k + 2),
                     (Some(c), None) => c.pixels() as u64 * (g * k + 1) + 1,
                 };

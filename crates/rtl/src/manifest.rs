@@ -172,8 +172,8 @@ pub fn check_cycle_formula(formula: &str) -> Result<(u64, Vec<(String, u64)>), S
     Ok((total, terms))
 }
 
-/// Evaluate a numeric cycle expression: natural numbers, `+`, `·` (or `*`), parentheses and
-/// `⌈a/b⌉` (ceiling division).
+/// Evaluate a numeric cycle expression: natural numbers, `+`, `·` (or `*`), parentheses,
+/// `⌈a/b⌉` (ceiling division), `max(a, b)` and `min(a, b)`.
 pub fn eval_cycle_expr(s: &str) -> Result<u64, String> {
     struct P<'a> {
         c: std::iter::Peekable<std::str::Chars<'a>>,
@@ -228,6 +228,20 @@ pub fn eval_cycle_expr(s: &str) -> Result<u64, String> {
                         return Err("division by zero".into());
                     }
                     Ok(a.div_ceil(b))
+                }
+                Some('m') => {
+                    let name: String = (0..3).filter_map(|_| self.c.next()).collect();
+                    let f: fn(u64, u64) -> u64 = match name.as_str() {
+                        "max" => u64::max,
+                        "min" => u64::min,
+                        _ => return Err(format!("unknown function `{name}`")),
+                    };
+                    self.eat('(')?;
+                    let a = self.expr()?;
+                    self.eat(',')?;
+                    let b = self.expr()?;
+                    self.eat(')')?;
+                    Ok(f(a, b))
                 }
                 Some(c) if c.is_ascii_digit() => {
                     let mut v: u64 = 0;
@@ -582,6 +596,12 @@ mod tests {
             Ok(1343)
         );
         assert_eq!(eval_cycle_expr("7"), Ok(7));
+        assert_eq!(
+            eval_cycle_expr("⌈64/2⌉·max(⌈4/4⌉, ⌈16/4⌉) + min(⌈4/4⌉, ⌈16/4⌉) + 1"),
+            Ok(130)
+        );
+        assert!(eval_cycle_expr("mix(1, 2)").is_err());
+        assert!(eval_cycle_expr("max(1 2)").is_err());
         assert!(eval_cycle_expr("⌈3/0⌉").is_err());
         assert!(eval_cycle_expr("3 +").is_err());
         assert!(eval_cycle_expr("3 4").is_err());

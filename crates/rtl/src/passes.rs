@@ -307,24 +307,30 @@ fn table_width(s: &[i64], t: &[i64]) -> u32 {
     iv(s).union(iv(t)).width()
 }
 
-/// The default folding (docs/HARDWARE.md §5): 8 lanes, `1 × 8`, or `2 × 4` where that issues
-/// fewer chunks `⌈rows/P⌉·(⌈I/S⌉ + ⌈H/S⌉)` — a dense engine whose inputs leave 8-lane chunks
-/// half empty fills the lanes with a second row instead of padding (the demo's LSTM 4→16: 160
-/// issue cycles at `2 × 4` against 192 at `1 × 8`). More rows per group would cut the padding
-/// further but cost a requantiser and a `z` bank each; `--fit` searches every folding. Within the
-/// engine's limit; a ConvLSTM engine keeps `1 × 8`.
+/// The default folding (docs/HARDWARE.md §5): 8 lanes, `1 × 8`, or `2 × 4` where that takes
+/// fewer issue cycles ([`Engine::issue_cycles`]) — a dense engine whose inputs leave 8-lane
+/// chunks half empty fills the lanes with a second row instead of padding (an LSTM 4→4: 9 issue
+/// cycles at `2 × 4` against 17 at `1 × 4`, its widest). A tie takes `2 × 4` too: the demo's
+/// LSTM 4→16 issues 129 cycles at either (side by side its `W` chunks, half padding at `S = 8`,
+/// issue beside its `U` chunks, §4.2), and at `S = 4` a head of the default `S = 8` reads a
+/// copy of `h` of its own and runs beside the next timestep (§4.2: 147 cycles per timestep
+/// against 159). More rows per group would cut the padding further but cost a requantiser and a
+/// `z` bank each; `--fit` searches every folding. Within the engine's limit; a ConvLSTM engine
+/// keeps `1 × 8`.
 pub fn default_fold(e: &Engine) -> Fold {
     let lim = e.fold_limit();
     let wide = Fold { p: 1, s: 8 }.clamp_to(lim);
     if e.conv.is_some() {
         return wide;
     }
-    // the MV issue cycles G·(KW + KU) of a fold (§5)
+    // the MV issue cycles of a fold (§5: `Engine::issue_cycles`)
     let issue = |f: Fold| {
-        e.rows().div_ceil(f.p) * (e.w.chunks(f) + e.u.as_ref().map_or(0, |u| u.chunks(f)))
+        let mut x = e.clone();
+        x.fold = Some(f);
+        x.issue_cycles()
     };
     let two = Fold { p: 2, s: 4 }.clamp_to(lim);
-    if issue(two) < issue(wide) {
+    if issue(two) <= issue(wide) && two != wide {
         two
     } else {
         wide
@@ -636,16 +642,31 @@ pub const UPDATE_DEPTH: u64 = 3;
 /// The wait of a dense layer's trailing update (docs/HARDWARE.md §4.2, §5): the update issues
 /// unit `j` in the cycle after the group holding its last row `G·j + G − 1` writes the `z` banks,
 /// and at most one unit per cycle, so its last unit is issued
-/// `D = max_j (H − j − K·(N − 1 − ⌊(G·j + G − 1)/P⌋))` cycles after the MV's last cycle
-/// (`N = ⌈G·H/P⌉` groups of `K` chunks): at least the units whose last row is in the last group,
-/// which become ready together.
-/// `rows_per_unit` is `G`, `p` the engine's `P`, `k` its `K`.
-pub fn update_wait(hidden: usize, rows_per_unit: usize, p: usize, k: usize) -> u64 {
+/// `D = max_j (H − j − gap(⌊(G·j + G − 1)/P⌋))` cycles after the MV's last cycle, where `gap(g)`
+/// is the number of issue cycles from group `g`'s last chunk to the last group's: `last` for the
+/// group before the last, `period` more for each group before that (`N = ⌈G·H/P⌉` groups; one
+/// chunk at a time `period = last = K`, side by side `period = max(KW, KU)` and `last = KU`) —
+/// at least the units whose last row is in the last group, which become ready together.
+/// `rows_per_unit` is `G`, `p` the engine's `P`.
+pub fn update_wait(
+    hidden: usize,
+    rows_per_unit: usize,
+    p: usize,
+    period: usize,
+    last: usize,
+) -> u64 {
     let n = (rows_per_unit * hidden).div_ceil(p) as i64;
+    let gap = |g: i64| {
+        if g >= n - 1 {
+            0
+        } else {
+            (n - 2 - g) * period as i64 + last as i64
+        }
+    };
     (0..hidden)
         .map(|j| {
             let g = ((rows_per_unit * (j + 1) - 1) / p) as i64;
-            hidden as i64 - j as i64 - k as i64 * (n - 1 - g)
+            hidden as i64 - j as i64 - gap(g)
         })
         .max()
         .unwrap_or(1)
@@ -672,11 +693,23 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
         (None, Some(_)) => ("O", "Ch", ""),
         (None, None) => ("O", "H", ""),
     };
+    // side by side (a dense layer, docs/HARDWARE.md §4.2): G·max(KW, KU) + min(KW, KU)
+    let sbs = e.side_by_side();
     let gk_sym = match ku {
+        Some(_) if sbs => {
+            format!("⌈{rows_sym}/P⌉·max(⌈{w_sym}/S⌉, ⌈{u_sym}/S⌉) + min(⌈{w_sym}/S⌉, ⌈{u_sym}/S⌉)")
+        }
         Some(_) => format!("⌈{rows_sym}/P⌉·(⌈{w_sym}/S⌉ + ⌈{u_sym}/S⌉)"),
         None => format!("⌈{rows_sym}/P⌉·⌈{w_sym}/S⌉"),
     };
     let gk_num = match (&e.u, ku) {
+        (Some(u), Some(_)) if sbs => {
+            let (w, u) = (
+                format!("⌈{}/{}⌉", e.w.cols(), f.s),
+                format!("⌈{}/{}⌉", u.cols(), f.s),
+            );
+            format!("⌈{}/{}⌉·max({w}, {u}) + min({w}, {u})", e.rows(), f.p)
+        }
         (Some(u), Some(_)) => format!(
             "⌈{}/{}⌉·(⌈{}/{}⌉ + ⌈{}/{}⌉)",
             e.rows(),
@@ -715,7 +748,7 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
                 Phase::Mv,
                 format!("{gk_sym} + 1{ms}"),
                 format!("{gk_num} + 1{mn}"),
-                g * k + 1 + pm as u64,
+                e.issue_cycles() + 1 + pm as u64,
             )];
             if cell.is_some() {
                 let pu = e.pipe.update;
@@ -727,8 +760,7 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
                 // the update trails the groups (§4.2): this term is the cycles after the MV
                 // until the last unit's `h` is written
                 // `U` units per cycle: batches of `U` units of `U·G` rows each
-                let u = e.units.max(1);
-                let wait = update_wait(e.hidden / u, e.gates() * u, f.p, k as usize);
+                let wait = e.update_wait_with(e.units.max(1));
                 v.push(term(
                     Phase::Update,
                     format!("{d}{us} + D"),

@@ -88,8 +88,12 @@ fn mv_resources(e: &Engine, mv: &Mv, r: &mut Resources, target: Family) {
     r.mv_lut4 += lanes + tree;
     r.lut4 += lanes + tree + acc;
     r.ff += acc; // accumulators
-                 // pipeline levels (docs/HARDWARE.md §4.4): the registers each level adds for this tensor,
-                 // with about 8 control bits per stage
+    if e.side_by_side() && std::ptr::eq(mv, &e.w) {
+        // side by side, W's group total waits in a hold register for the U lanes (§4.2)
+        r.ff += acc;
+    }
+    // pipeline levels (docs/HARDWARE.md §4.4): the registers each level adds for this tensor,
+    // with about 8 control bits per stage
     let lv = e.pipe.mv;
     let dw = mv.dot_width as u64;
     let lvl = |k: u32| u64::from(lv >= k);

@@ -299,8 +299,9 @@ fn constant_matrices_compile_to_shared_adder_graphs() {
 #[test]
 fn parallel_update_units() {
     for (name, cell, binary_act, p, units, icarus) in [
-        // the first layer's h is read by the second: it keeps one unit (Design::update_units)
-        ("units_lstm_stack", Lstm, false, 16, [1, 2], true),
+        // the first layer's h is read by the second: it keeps one unit (Design::update_units);
+        // side by side (§4.2) its two groups finish one cycle apart, so 2 units leave D = 3
+        ("units_lstm_stack", Lstm, false, 16, [1, 4], true),
         ("units_gru_1bit_stack", Gru, true, 24, [1, 4], false),
     ] {
         let mut spec = ExampleSpec::new(cell, Ternary, 4, 8, 17);

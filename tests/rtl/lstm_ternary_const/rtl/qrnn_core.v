@@ -39,6 +39,8 @@ module qrnn_core (
     /* verilator lint_off UNUSEDSIGNAL */
     reg [0:0] mv_ua_q;
     /* verilator lint_on UNUSEDSIGNAL */
+    // first column of the U chunk (beside the W chunk)
+    reg [3:0] mv_ucol_q;
     wire [15:0] l0_c_b0_rd;
     wire [7:0] l0_h0_b0_rd;
     wire [7:0] l0_h0_b1_rd;
@@ -162,43 +164,44 @@ module qrnn_core (
     wire [0:0] ld_ad_n_4 = in_last ? 1'h0 : (in_fire ? (ld_wrap_2 ? (ld_ad_q + 1'h1) : ld_ad_q) : ld_ad_q);
     wire [0:0] go = (xrdy_q & tok_q) & out_ok;
     wire [0:0] c_start = go & (in_WAIT | c_end);
-    wire [0:0] l0_pend = in_MV0 & (cnt_q == 5'h16);
-    wire [0:0] l0_clr = (~in_MV0) | l0_pend;
+    // the layer's phase is in its last cycle
+    reg [0:0] l0_pend_q;
+    wire [0:0] l0_clr = (~in_MV0) | l0_pend_q;
     // the engine issues: set as MV begins
     reg [0:0] l0_iss_q;
     wire [0:0] l0_issue = l0_iss_q;
-    wire [0:0] l0_is_w = mv_j_q < 2'h1;
+    wire [0:0] l0_w_on = mv_g_q < 1'h1;
+    wire [0:0] l0_u_on = ~(mv_g_q == 1'h0);
     wire [1:0] l0_chunk_5 = mv_col_q[3:2];
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [1:0] l0_ju_6 = mv_j_q - 2'h1;
-    /* verilator lint_on UNUSEDSIGNAL */
+    wire [1:0] l0_uchunk_6 = mv_ucol_q[3:2];
     wire [3:0] l0_col0_7 = {l0_chunk_5, 2'h0};
-    wire [0:0] l0_vw0_8 = l0_col0_7 < 4'h3;
-    wire [0:0] l0_vu0_9 = l0_col0_7 < 4'h4;
-    wire [7:0] l0_hr0_10 = l0_fresh_q ? 8'h0 : l0_h0_b0_rd;
-    wire [0:0] l0_m0_11 = l0_is_w ? l0_vw0_8 : l0_vu0_9;
+    wire [3:0] l0_ucol0_8 = {l0_uchunk_6, 2'h0};
+    wire [0:0] l0_vw0_9 = l0_col0_7 < 4'h3;
+    wire [0:0] l0_vu0_10 = l0_ucol0_8 < 4'h4;
+    wire [7:0] l0_hr0_11 = l0_fresh_q ? 8'h0 : l0_h0_b0_rd;
     wire [3:0] l0_col1_12 = {l0_chunk_5, 2'h1};
-    wire [0:0] l0_vw1_13 = l0_col1_12 < 4'h3;
-    wire [0:0] l0_vu1_14 = l0_col1_12 < 4'h4;
-    wire [7:0] l0_hr1_15 = l0_fresh_q ? 8'h0 : l0_h0_b1_rd;
-    wire [0:0] l0_m1_16 = l0_is_w ? l0_vw1_13 : l0_vu1_14;
+    wire [3:0] l0_ucol1_13 = {l0_uchunk_6, 2'h1};
+    wire [0:0] l0_vw1_14 = l0_col1_12 < 4'h3;
+    wire [0:0] l0_vu1_15 = l0_ucol1_13 < 4'h4;
+    wire [7:0] l0_hr1_16 = l0_fresh_q ? 8'h0 : l0_h0_b1_rd;
     wire [3:0] l0_col2_17 = {l0_chunk_5, 2'h2};
-    wire [0:0] l0_vw2_18 = l0_col2_17 < 4'h3;
-    wire [0:0] l0_vu2_19 = l0_col2_17 < 4'h4;
-    wire [7:0] l0_hr2_20 = l0_fresh_q ? 8'h0 : l0_h0_b2_rd;
-    wire [0:0] l0_m2_21 = l0_is_w ? l0_vw2_18 : l0_vu2_19;
+    wire [3:0] l0_ucol2_18 = {l0_uchunk_6, 2'h2};
+    wire [0:0] l0_vw2_19 = l0_col2_17 < 4'h3;
+    wire [0:0] l0_vu2_20 = l0_ucol2_18 < 4'h4;
+    wire [7:0] l0_hr2_21 = l0_fresh_q ? 8'h0 : l0_h0_b2_rd;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [3:0] l0_col3_22 = {l0_chunk_5, 2'h3};
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [0:0] l0_vu3_23 = l0_col3_22 < 4'h4;
-    wire [7:0] l0_hr3_24 = l0_fresh_q ? 8'h0 : l0_h0_b3_rd;
-    wire [0:0] l0_m3_25 = l0_is_w ? 1'h0 : l0_vu3_23;
+    wire [3:0] l0_ucol3_23 = {l0_uchunk_6, 2'h3};
+    wire [0:0] l0_vu3_24 = l0_ucol3_23 < 4'h4;
+    wire [7:0] l0_hr3_25 = l0_fresh_q ? 8'h0 : l0_h0_b3_rd;
+    wire [0:0] l0_m3_26 = 1'h0;
     wire [31:0] l0_actw = {8'h0, x_b2_rd, x_b1_rd, x_b0_rd};
-    wire [3:0] l0_mask = {l0_m3_25, l0_m2_21, l0_m1_16, l0_m0_11};
+    wire [3:0] l0_mask = {l0_m3_26, l0_vw2_19, l0_vw1_14, l0_vw0_9};
+    wire [3:0] l0_umask = {l0_vu3_24, l0_vu2_20, l0_vu1_15, l0_vu0_10};
     // stage 1: ROM data and activations aligned
     reg [0:0] l0_p1_valid_q;
-    reg [0:0] l0_p1_isw_q;
-    // first chunk of W or of U: load the accumulator
+    // first W chunk: load the W accumulator
     reg [0:0] l0_p1_first_q;
     // last chunk of the group: requantize and store
     reg [0:0] l0_p1_last_q;
@@ -206,32 +209,45 @@ module qrnn_core (
     // row group in stage 1: index of the per-lane constants
     reg [0:0] l0_p1_g_q;
     reg [3:0] l0_p1_mask_q;
-    wire [0:0] l0_jfirst_26 = (mv_j_q == 2'h0) | (mv_j_q == 2'h1);
-    wire [31:0] l0_actu = {l0_hr3_24, l0_hr2_20, l0_hr1_15, l0_hr0_10};
+    // stage 1 holds a W chunk (of group n)
+    reg [0:0] l0_p1_vw_q;
+    // stage 1 holds a U chunk (of group n − 1)
+    reg [0:0] l0_p1_vu_q;
+    // first U chunk: load the U accumulator
+    reg [0:0] l0_p1_firstu_q;
+    // last W chunk: its total moves to the hold
+    reg [0:0] l0_p1_lastw_q;
+    reg [3:0] l0_p1_umask_q;
+    wire [0:0] l0_ulast_27 = l0_u_on & (mv_j_q == 2'h0);
+    wire [0:0] l0_jfirst_28 = mv_j_q == 2'h0;
+    wire [31:0] l0_actu = {l0_hr3_25, l0_hr2_21, l0_hr1_16, l0_hr0_11};
     // z-bank address of the group's first row
     reg [0:0] l0_za_q;
     reg [0:0] l0_p1_za_q;
-    wire [0:0] l0_gstep_27 = l0_issue & (mv_j_q == 2'h1);
-    wire [1:0] l0_jn_28 = mv_j_q + 2'h1;
-    wire [0:0] l0_to_u_29 = l0_jn_28 == 2'h1;
-    wire [3:0] l0_coln_30 = ((mv_j_q == 2'h1) | l0_to_u_29) ? 4'h0 : (mv_col_q + 4'h4);
+    wire [0:0] l0_gstep_29 = l0_issue & l0_ulast_27;
     reg [0:0] l0_p2_valid_q;
-    reg [0:0] l0_p2_isw_q;
     reg [0:0] l0_p2_first_q;
     reg [0:0] l0_p2_last_q;
     reg [5:0] l0_p2_row_q;
     reg [0:0] l0_p2_g_q;
     reg [0:0] l0_p2_za_q;
+    reg [0:0] l0_p2_vw_q;
+    reg [0:0] l0_p2_vu_q;
+    reg [0:0] l0_p2_firstu_q;
+    reg [0:0] l0_p2_lastw_q;
     reg [3:0] l0_lmask_q;
+    reg [3:0] l0_lumask_q;
     reg [0:0] l0_p3_valid_q;
-    reg [0:0] l0_p3_isw_q;
     reg [0:0] l0_p3_first_q;
     reg [0:0] l0_p3_last_q;
     reg [5:0] l0_p3_row_q;
     reg [0:0] l0_p3_g_q;
     reg [0:0] l0_p3_za_q;
+    reg [0:0] l0_p3_vw_q;
+    reg [0:0] l0_p3_vu_q;
+    reg [0:0] l0_p3_firstu_q;
+    reg [0:0] l0_p3_lastw_q;
     reg [0:0] l0_p4_valid_q;
-    reg [0:0] l0_p4_isw_q;
     reg [0:0] l0_p4_first_q;
     reg [0:0] l0_p4_last_q;
     reg [5:0] l0_p4_row_q;
@@ -239,6 +255,10 @@ module qrnn_core (
     reg [0:0] l0_p4_g_q;
     /* verilator lint_on UNUSEDSIGNAL */
     reg [0:0] l0_p4_za_q;
+    reg [0:0] l0_p4_vw_q;
+    reg [0:0] l0_p4_vu_q;
+    reg [0:0] l0_p4_firstu_q;
+    reg [0:0] l0_p4_lastw_q;
     reg [0:0] l0_p5_valid_q;
     reg [0:0] l0_p5_last_q;
     reg [5:0] l0_p5_row_q;
@@ -317,374 +337,406 @@ module qrnn_core (
     reg signed [10:0] l0_u_dot13_q;
     reg signed [10:0] l0_u_dot14_q;
     reg signed [10:0] l0_u_dot15_q;
-    wire signed [15:0] l0_bc0_31 = l0_b_p0[1'h0];
+    wire signed [15:0] l0_bc0_30 = l0_b_p0[1'h0];
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [15:0] l0_bc0_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [5:0] l0_roww0_32 = l0_p6_row_q + 6'h0;
-    wire [0:0] l0_rvw0_33 = l0_roww0_32 < 6'h10;
+    wire [5:0] l0_roww0_31 = l0_p6_row_q + 6'h0;
+    wire [0:0] l0_rvw0_32 = l0_roww0_31 < 6'h10;
     reg signed [9:0] l0_accw0_q;
-    wire signed [9:0] l0_accw0_d_34 = l0_p4_first_q ? l0_w_dot0_q : (l0_accw0_q + l0_w_dot0_q);
+    wire signed [9:0] l0_accw0_d_33 = l0_p4_first_q ? l0_w_dot0_q : (l0_accw0_q + l0_w_dot0_q);
+    // W total of the group the U lanes finish (side by side)
+    reg signed [9:0] l0_holdw0_q;
     reg signed [9:0] l0_finw0_q;
     reg signed [10:0] l0_accu0_q;
-    wire signed [10:0] l0_accu0_d_35 = l0_p4_first_q ? l0_u_dot0_q : (l0_accu0_q + l0_u_dot0_q);
+    wire signed [10:0] l0_accu0_d_34 = l0_p4_firstu_q ? l0_u_dot0_q : (l0_accu0_q + l0_u_dot0_q);
     reg signed [10:0] l0_finu0_q;
-    wire signed [13:0] l0_s1_0_36 = ($signed({{4{l0_finw0_q[9]}}, l0_finw0_q}) << 3) + ($signed({{3{l0_finu0_q[10]}}, l0_finu0_q}) << 2);
-    wire signed [13:0] l0_psum0_37 = l0_s1_0_36 + $signed(l0_bc0_q[13:0]);
+    wire signed [13:0] l0_s1_0_35 = ($signed({{4{l0_finw0_q[9]}}, l0_finw0_q}) << 3) + ($signed({{3{l0_finu0_q[10]}}, l0_finu0_q}) << 2);
+    wire signed [13:0] l0_psum0_36 = l0_s1_0_35 + $signed(l0_bc0_q[13:0]);
     reg signed [13:0] l0_psum0_q;
-    wire [0:0] sat_hi_38 = $signed({{1{l0_psum0_q[13]}}, l0_psum0_q}) > 15'sh1fdf;
-    wire [0:0] sat_lo_39 = $signed({{1{l0_psum0_q[13]}}, l0_psum0_q}) < 15'sh5fe0;
+    wire [0:0] sat_hi_37 = $signed({{1{l0_psum0_q[13]}}, l0_psum0_q}) > 15'sh1fdf;
+    wire [0:0] sat_lo_38 = $signed({{1{l0_psum0_q[13]}}, l0_psum0_q}) < 15'sh5fe0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] rq_40 = ($signed({{1{l0_psum0_q[13]}}, l0_psum0_q}) + 15'sh20) >>> 6;
+    wire signed [14:0] rq_39 = ($signed({{1{l0_psum0_q[13]}}, l0_psum0_q}) + 15'sh20) >>> 6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] sat_41 = sat_hi_38 ? 8'sh7f : (sat_lo_39 ? 8'sh80 : $signed($signed(rq_40[7:0])));
-    wire [7:0] l0_zbits0_42 = $unsigned(sat_41);
-    wire [0:0] l0_zwe0_43 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw0_33;
-    wire signed [15:0] l0_bc1_44 = l0_b_p1[1'h0];
+    wire signed [7:0] sat_40 = sat_hi_37 ? 8'sh7f : (sat_lo_38 ? 8'sh80 : $signed($signed(rq_39[7:0])));
+    wire [7:0] l0_zbits0_41 = $unsigned(sat_40);
+    wire [0:0] l0_zwe0_42 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw0_32;
+    wire signed [15:0] l0_bc1_43 = l0_b_p1[1'h0];
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [15:0] l0_bc1_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [5:0] l0_roww1_45 = l0_p6_row_q + 6'h1;
-    wire [0:0] l0_rvw1_46 = l0_roww1_45 < 6'h10;
+    wire [5:0] l0_roww1_44 = l0_p6_row_q + 6'h1;
+    wire [0:0] l0_rvw1_45 = l0_roww1_44 < 6'h10;
     reg signed [9:0] l0_accw1_q;
-    wire signed [9:0] l0_accw1_d_47 = l0_p4_first_q ? l0_w_dot1_q : (l0_accw1_q + l0_w_dot1_q);
+    wire signed [9:0] l0_accw1_d_46 = l0_p4_first_q ? l0_w_dot1_q : (l0_accw1_q + l0_w_dot1_q);
+    // W total of the group the U lanes finish (side by side)
+    reg signed [9:0] l0_holdw1_q;
     reg signed [9:0] l0_finw1_q;
     reg signed [10:0] l0_accu1_q;
-    wire signed [10:0] l0_accu1_d_48 = l0_p4_first_q ? l0_u_dot1_q : (l0_accu1_q + l0_u_dot1_q);
+    wire signed [10:0] l0_accu1_d_47 = l0_p4_firstu_q ? l0_u_dot1_q : (l0_accu1_q + l0_u_dot1_q);
     reg signed [10:0] l0_finu1_q;
-    wire signed [13:0] l0_s1_1_49 = ($signed({{4{l0_finw1_q[9]}}, l0_finw1_q}) << 3) + ($signed({{3{l0_finu1_q[10]}}, l0_finu1_q}) << 2);
-    wire signed [13:0] l0_psum1_50 = l0_s1_1_49 + $signed(l0_bc1_q[13:0]);
+    wire signed [13:0] l0_s1_1_48 = ($signed({{4{l0_finw1_q[9]}}, l0_finw1_q}) << 3) + ($signed({{3{l0_finu1_q[10]}}, l0_finu1_q}) << 2);
+    wire signed [13:0] l0_psum1_49 = l0_s1_1_48 + $signed(l0_bc1_q[13:0]);
     reg signed [13:0] l0_psum1_q;
-    wire [0:0] sat_hi_51 = $signed({{1{l0_psum1_q[13]}}, l0_psum1_q}) > 15'sh1fdf;
-    wire [0:0] sat_lo_52 = $signed({{1{l0_psum1_q[13]}}, l0_psum1_q}) < 15'sh5fe0;
+    wire [0:0] sat_hi_50 = $signed({{1{l0_psum1_q[13]}}, l0_psum1_q}) > 15'sh1fdf;
+    wire [0:0] sat_lo_51 = $signed({{1{l0_psum1_q[13]}}, l0_psum1_q}) < 15'sh5fe0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] rq_53 = ($signed({{1{l0_psum1_q[13]}}, l0_psum1_q}) + 15'sh20) >>> 6;
+    wire signed [14:0] rq_52 = ($signed({{1{l0_psum1_q[13]}}, l0_psum1_q}) + 15'sh20) >>> 6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] sat_54 = sat_hi_51 ? 8'sh7f : (sat_lo_52 ? 8'sh80 : $signed($signed(rq_53[7:0])));
-    wire [7:0] l0_zbits1_55 = $unsigned(sat_54);
-    wire [0:0] l0_zwe1_56 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw1_46;
-    wire signed [15:0] l0_bc2_57 = l0_b_p2[1'h0];
+    wire signed [7:0] sat_53 = sat_hi_50 ? 8'sh7f : (sat_lo_51 ? 8'sh80 : $signed($signed(rq_52[7:0])));
+    wire [7:0] l0_zbits1_54 = $unsigned(sat_53);
+    wire [0:0] l0_zwe1_55 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw1_45;
+    wire signed [15:0] l0_bc2_56 = l0_b_p2[1'h0];
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [15:0] l0_bc2_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [5:0] l0_roww2_58 = l0_p6_row_q + 6'h2;
-    wire [0:0] l0_rvw2_59 = l0_roww2_58 < 6'h10;
+    wire [5:0] l0_roww2_57 = l0_p6_row_q + 6'h2;
+    wire [0:0] l0_rvw2_58 = l0_roww2_57 < 6'h10;
     reg signed [9:0] l0_accw2_q;
-    wire signed [9:0] l0_accw2_d_60 = l0_p4_first_q ? l0_w_dot2_q : (l0_accw2_q + l0_w_dot2_q);
+    wire signed [9:0] l0_accw2_d_59 = l0_p4_first_q ? l0_w_dot2_q : (l0_accw2_q + l0_w_dot2_q);
+    // W total of the group the U lanes finish (side by side)
+    reg signed [9:0] l0_holdw2_q;
     reg signed [9:0] l0_finw2_q;
     reg signed [10:0] l0_accu2_q;
-    wire signed [10:0] l0_accu2_d_61 = l0_p4_first_q ? l0_u_dot2_q : (l0_accu2_q + l0_u_dot2_q);
+    wire signed [10:0] l0_accu2_d_60 = l0_p4_firstu_q ? l0_u_dot2_q : (l0_accu2_q + l0_u_dot2_q);
     reg signed [10:0] l0_finu2_q;
-    wire signed [13:0] l0_s1_2_62 = ($signed({{4{l0_finw2_q[9]}}, l0_finw2_q}) << 3) + ($signed({{3{l0_finu2_q[10]}}, l0_finu2_q}) << 2);
-    wire signed [13:0] l0_psum2_63 = l0_s1_2_62 + $signed(l0_bc2_q[13:0]);
+    wire signed [13:0] l0_s1_2_61 = ($signed({{4{l0_finw2_q[9]}}, l0_finw2_q}) << 3) + ($signed({{3{l0_finu2_q[10]}}, l0_finu2_q}) << 2);
+    wire signed [13:0] l0_psum2_62 = l0_s1_2_61 + $signed(l0_bc2_q[13:0]);
     reg signed [13:0] l0_psum2_q;
-    wire [0:0] sat_hi_64 = $signed({{1{l0_psum2_q[13]}}, l0_psum2_q}) > 15'sh1fdf;
-    wire [0:0] sat_lo_65 = $signed({{1{l0_psum2_q[13]}}, l0_psum2_q}) < 15'sh5fe0;
+    wire [0:0] sat_hi_63 = $signed({{1{l0_psum2_q[13]}}, l0_psum2_q}) > 15'sh1fdf;
+    wire [0:0] sat_lo_64 = $signed({{1{l0_psum2_q[13]}}, l0_psum2_q}) < 15'sh5fe0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] rq_66 = ($signed({{1{l0_psum2_q[13]}}, l0_psum2_q}) + 15'sh20) >>> 6;
+    wire signed [14:0] rq_65 = ($signed({{1{l0_psum2_q[13]}}, l0_psum2_q}) + 15'sh20) >>> 6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] sat_67 = sat_hi_64 ? 8'sh7f : (sat_lo_65 ? 8'sh80 : $signed($signed(rq_66[7:0])));
-    wire [7:0] l0_zbits2_68 = $unsigned(sat_67);
-    wire [0:0] l0_zwe2_69 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw2_59;
-    wire signed [15:0] l0_bc3_70 = l0_b_p3[1'h0];
+    wire signed [7:0] sat_66 = sat_hi_63 ? 8'sh7f : (sat_lo_64 ? 8'sh80 : $signed($signed(rq_65[7:0])));
+    wire [7:0] l0_zbits2_67 = $unsigned(sat_66);
+    wire [0:0] l0_zwe2_68 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw2_58;
+    wire signed [15:0] l0_bc3_69 = l0_b_p3[1'h0];
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [15:0] l0_bc3_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [5:0] l0_roww3_71 = l0_p6_row_q + 6'h3;
-    wire [0:0] l0_rvw3_72 = l0_roww3_71 < 6'h10;
+    wire [5:0] l0_roww3_70 = l0_p6_row_q + 6'h3;
+    wire [0:0] l0_rvw3_71 = l0_roww3_70 < 6'h10;
     reg signed [9:0] l0_accw3_q;
-    wire signed [9:0] l0_accw3_d_73 = l0_p4_first_q ? l0_w_dot3_q : (l0_accw3_q + l0_w_dot3_q);
+    wire signed [9:0] l0_accw3_d_72 = l0_p4_first_q ? l0_w_dot3_q : (l0_accw3_q + l0_w_dot3_q);
+    // W total of the group the U lanes finish (side by side)
+    reg signed [9:0] l0_holdw3_q;
     reg signed [9:0] l0_finw3_q;
     reg signed [10:0] l0_accu3_q;
-    wire signed [10:0] l0_accu3_d_74 = l0_p4_first_q ? l0_u_dot3_q : (l0_accu3_q + l0_u_dot3_q);
+    wire signed [10:0] l0_accu3_d_73 = l0_p4_firstu_q ? l0_u_dot3_q : (l0_accu3_q + l0_u_dot3_q);
     reg signed [10:0] l0_finu3_q;
-    wire signed [13:0] l0_s1_3_75 = ($signed({{4{l0_finw3_q[9]}}, l0_finw3_q}) << 3) + ($signed({{3{l0_finu3_q[10]}}, l0_finu3_q}) << 2);
-    wire signed [13:0] l0_psum3_76 = l0_s1_3_75 + $signed(l0_bc3_q[13:0]);
+    wire signed [13:0] l0_s1_3_74 = ($signed({{4{l0_finw3_q[9]}}, l0_finw3_q}) << 3) + ($signed({{3{l0_finu3_q[10]}}, l0_finu3_q}) << 2);
+    wire signed [13:0] l0_psum3_75 = l0_s1_3_74 + $signed(l0_bc3_q[13:0]);
     reg signed [13:0] l0_psum3_q;
-    wire [0:0] sat_hi_77 = $signed({{1{l0_psum3_q[13]}}, l0_psum3_q}) > 15'sh1fdf;
-    wire [0:0] sat_lo_78 = $signed({{1{l0_psum3_q[13]}}, l0_psum3_q}) < 15'sh5fe0;
+    wire [0:0] sat_hi_76 = $signed({{1{l0_psum3_q[13]}}, l0_psum3_q}) > 15'sh1fdf;
+    wire [0:0] sat_lo_77 = $signed({{1{l0_psum3_q[13]}}, l0_psum3_q}) < 15'sh5fe0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] rq_79 = ($signed({{1{l0_psum3_q[13]}}, l0_psum3_q}) + 15'sh20) >>> 6;
+    wire signed [14:0] rq_78 = ($signed({{1{l0_psum3_q[13]}}, l0_psum3_q}) + 15'sh20) >>> 6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] sat_80 = sat_hi_77 ? 8'sh7f : (sat_lo_78 ? 8'sh80 : $signed($signed(rq_79[7:0])));
-    wire [7:0] l0_zbits3_81 = $unsigned(sat_80);
-    wire [0:0] l0_zwe3_82 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw3_72;
-    wire signed [15:0] l0_bc4_83 = l0_b_p4[1'h0];
+    wire signed [7:0] sat_79 = sat_hi_76 ? 8'sh7f : (sat_lo_77 ? 8'sh80 : $signed($signed(rq_78[7:0])));
+    wire [7:0] l0_zbits3_80 = $unsigned(sat_79);
+    wire [0:0] l0_zwe3_81 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw3_71;
+    wire signed [15:0] l0_bc4_82 = l0_b_p4[1'h0];
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [15:0] l0_bc4_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [5:0] l0_roww4_84 = l0_p6_row_q + 6'h4;
-    wire [0:0] l0_rvw4_85 = l0_roww4_84 < 6'h10;
+    wire [5:0] l0_roww4_83 = l0_p6_row_q + 6'h4;
+    wire [0:0] l0_rvw4_84 = l0_roww4_83 < 6'h10;
     reg signed [9:0] l0_accw4_q;
-    wire signed [9:0] l0_accw4_d_86 = l0_p4_first_q ? l0_w_dot4_q : (l0_accw4_q + l0_w_dot4_q);
+    wire signed [9:0] l0_accw4_d_85 = l0_p4_first_q ? l0_w_dot4_q : (l0_accw4_q + l0_w_dot4_q);
+    // W total of the group the U lanes finish (side by side)
+    reg signed [9:0] l0_holdw4_q;
     reg signed [9:0] l0_finw4_q;
     reg signed [10:0] l0_accu4_q;
-    wire signed [10:0] l0_accu4_d_87 = l0_p4_first_q ? l0_u_dot4_q : (l0_accu4_q + l0_u_dot4_q);
+    wire signed [10:0] l0_accu4_d_86 = l0_p4_firstu_q ? l0_u_dot4_q : (l0_accu4_q + l0_u_dot4_q);
     reg signed [10:0] l0_finu4_q;
-    wire signed [13:0] l0_s1_4_88 = ($signed({{4{l0_finw4_q[9]}}, l0_finw4_q}) << 3) + ($signed({{3{l0_finu4_q[10]}}, l0_finu4_q}) << 2);
-    wire signed [13:0] l0_psum4_89 = l0_s1_4_88 + $signed(l0_bc4_q[13:0]);
+    wire signed [13:0] l0_s1_4_87 = ($signed({{4{l0_finw4_q[9]}}, l0_finw4_q}) << 3) + ($signed({{3{l0_finu4_q[10]}}, l0_finu4_q}) << 2);
+    wire signed [13:0] l0_psum4_88 = l0_s1_4_87 + $signed(l0_bc4_q[13:0]);
     reg signed [13:0] l0_psum4_q;
-    wire [0:0] sat_hi_90 = $signed({{1{l0_psum4_q[13]}}, l0_psum4_q}) > 15'sh1fdf;
-    wire [0:0] sat_lo_91 = $signed({{1{l0_psum4_q[13]}}, l0_psum4_q}) < 15'sh5fe0;
+    wire [0:0] sat_hi_89 = $signed({{1{l0_psum4_q[13]}}, l0_psum4_q}) > 15'sh1fdf;
+    wire [0:0] sat_lo_90 = $signed({{1{l0_psum4_q[13]}}, l0_psum4_q}) < 15'sh5fe0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] rq_92 = ($signed({{1{l0_psum4_q[13]}}, l0_psum4_q}) + 15'sh20) >>> 6;
+    wire signed [14:0] rq_91 = ($signed({{1{l0_psum4_q[13]}}, l0_psum4_q}) + 15'sh20) >>> 6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] sat_93 = sat_hi_90 ? 8'sh7f : (sat_lo_91 ? 8'sh80 : $signed($signed(rq_92[7:0])));
-    wire [7:0] l0_zbits4_94 = $unsigned(sat_93);
-    wire [0:0] l0_zwe4_95 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw4_85;
-    wire signed [15:0] l0_bc5_96 = l0_b_p5[1'h0];
+    wire signed [7:0] sat_92 = sat_hi_89 ? 8'sh7f : (sat_lo_90 ? 8'sh80 : $signed($signed(rq_91[7:0])));
+    wire [7:0] l0_zbits4_93 = $unsigned(sat_92);
+    wire [0:0] l0_zwe4_94 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw4_84;
+    wire signed [15:0] l0_bc5_95 = l0_b_p5[1'h0];
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [15:0] l0_bc5_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [5:0] l0_roww5_97 = l0_p6_row_q + 6'h5;
-    wire [0:0] l0_rvw5_98 = l0_roww5_97 < 6'h10;
+    wire [5:0] l0_roww5_96 = l0_p6_row_q + 6'h5;
+    wire [0:0] l0_rvw5_97 = l0_roww5_96 < 6'h10;
     reg signed [9:0] l0_accw5_q;
-    wire signed [9:0] l0_accw5_d_99 = l0_p4_first_q ? l0_w_dot5_q : (l0_accw5_q + l0_w_dot5_q);
+    wire signed [9:0] l0_accw5_d_98 = l0_p4_first_q ? l0_w_dot5_q : (l0_accw5_q + l0_w_dot5_q);
+    // W total of the group the U lanes finish (side by side)
+    reg signed [9:0] l0_holdw5_q;
     reg signed [9:0] l0_finw5_q;
     reg signed [10:0] l0_accu5_q;
-    wire signed [10:0] l0_accu5_d_100 = l0_p4_first_q ? l0_u_dot5_q : (l0_accu5_q + l0_u_dot5_q);
+    wire signed [10:0] l0_accu5_d_99 = l0_p4_firstu_q ? l0_u_dot5_q : (l0_accu5_q + l0_u_dot5_q);
     reg signed [10:0] l0_finu5_q;
-    wire signed [13:0] l0_s1_5_101 = ($signed({{4{l0_finw5_q[9]}}, l0_finw5_q}) << 3) + ($signed({{3{l0_finu5_q[10]}}, l0_finu5_q}) << 2);
-    wire signed [13:0] l0_psum5_102 = l0_s1_5_101 + $signed(l0_bc5_q[13:0]);
+    wire signed [13:0] l0_s1_5_100 = ($signed({{4{l0_finw5_q[9]}}, l0_finw5_q}) << 3) + ($signed({{3{l0_finu5_q[10]}}, l0_finu5_q}) << 2);
+    wire signed [13:0] l0_psum5_101 = l0_s1_5_100 + $signed(l0_bc5_q[13:0]);
     reg signed [13:0] l0_psum5_q;
-    wire [0:0] sat_hi_103 = $signed({{1{l0_psum5_q[13]}}, l0_psum5_q}) > 15'sh1fdf;
-    wire [0:0] sat_lo_104 = $signed({{1{l0_psum5_q[13]}}, l0_psum5_q}) < 15'sh5fe0;
+    wire [0:0] sat_hi_102 = $signed({{1{l0_psum5_q[13]}}, l0_psum5_q}) > 15'sh1fdf;
+    wire [0:0] sat_lo_103 = $signed({{1{l0_psum5_q[13]}}, l0_psum5_q}) < 15'sh5fe0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] rq_105 = ($signed({{1{l0_psum5_q[13]}}, l0_psum5_q}) + 15'sh20) >>> 6;
+    wire signed [14:0] rq_104 = ($signed({{1{l0_psum5_q[13]}}, l0_psum5_q}) + 15'sh20) >>> 6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] sat_106 = sat_hi_103 ? 8'sh7f : (sat_lo_104 ? 8'sh80 : $signed($signed(rq_105[7:0])));
-    wire [7:0] l0_zbits5_107 = $unsigned(sat_106);
-    wire [0:0] l0_zwe5_108 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw5_98;
-    wire signed [15:0] l0_bc6_109 = l0_b_p6[1'h0];
+    wire signed [7:0] sat_105 = sat_hi_102 ? 8'sh7f : (sat_lo_103 ? 8'sh80 : $signed($signed(rq_104[7:0])));
+    wire [7:0] l0_zbits5_106 = $unsigned(sat_105);
+    wire [0:0] l0_zwe5_107 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw5_97;
+    wire signed [15:0] l0_bc6_108 = l0_b_p6[1'h0];
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [15:0] l0_bc6_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [5:0] l0_roww6_110 = l0_p6_row_q + 6'h6;
-    wire [0:0] l0_rvw6_111 = l0_roww6_110 < 6'h10;
+    wire [5:0] l0_roww6_109 = l0_p6_row_q + 6'h6;
+    wire [0:0] l0_rvw6_110 = l0_roww6_109 < 6'h10;
     reg signed [9:0] l0_accw6_q;
-    wire signed [9:0] l0_accw6_d_112 = l0_p4_first_q ? l0_w_dot6_q : (l0_accw6_q + l0_w_dot6_q);
+    wire signed [9:0] l0_accw6_d_111 = l0_p4_first_q ? l0_w_dot6_q : (l0_accw6_q + l0_w_dot6_q);
+    // W total of the group the U lanes finish (side by side)
+    reg signed [9:0] l0_holdw6_q;
     reg signed [9:0] l0_finw6_q;
     reg signed [10:0] l0_accu6_q;
-    wire signed [10:0] l0_accu6_d_113 = l0_p4_first_q ? l0_u_dot6_q : (l0_accu6_q + l0_u_dot6_q);
+    wire signed [10:0] l0_accu6_d_112 = l0_p4_firstu_q ? l0_u_dot6_q : (l0_accu6_q + l0_u_dot6_q);
     reg signed [10:0] l0_finu6_q;
-    wire signed [13:0] l0_s1_6_114 = ($signed({{4{l0_finw6_q[9]}}, l0_finw6_q}) << 3) + ($signed({{3{l0_finu6_q[10]}}, l0_finu6_q}) << 2);
-    wire signed [13:0] l0_psum6_115 = l0_s1_6_114 + $signed(l0_bc6_q[13:0]);
+    wire signed [13:0] l0_s1_6_113 = ($signed({{4{l0_finw6_q[9]}}, l0_finw6_q}) << 3) + ($signed({{3{l0_finu6_q[10]}}, l0_finu6_q}) << 2);
+    wire signed [13:0] l0_psum6_114 = l0_s1_6_113 + $signed(l0_bc6_q[13:0]);
     reg signed [13:0] l0_psum6_q;
-    wire [0:0] sat_hi_116 = $signed({{1{l0_psum6_q[13]}}, l0_psum6_q}) > 15'sh1fdf;
-    wire [0:0] sat_lo_117 = $signed({{1{l0_psum6_q[13]}}, l0_psum6_q}) < 15'sh5fe0;
+    wire [0:0] sat_hi_115 = $signed({{1{l0_psum6_q[13]}}, l0_psum6_q}) > 15'sh1fdf;
+    wire [0:0] sat_lo_116 = $signed({{1{l0_psum6_q[13]}}, l0_psum6_q}) < 15'sh5fe0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] rq_118 = ($signed({{1{l0_psum6_q[13]}}, l0_psum6_q}) + 15'sh20) >>> 6;
+    wire signed [14:0] rq_117 = ($signed({{1{l0_psum6_q[13]}}, l0_psum6_q}) + 15'sh20) >>> 6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] sat_119 = sat_hi_116 ? 8'sh7f : (sat_lo_117 ? 8'sh80 : $signed($signed(rq_118[7:0])));
-    wire [7:0] l0_zbits6_120 = $unsigned(sat_119);
-    wire [0:0] l0_zwe6_121 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw6_111;
-    wire signed [15:0] l0_bc7_122 = l0_b_p7[1'h0];
+    wire signed [7:0] sat_118 = sat_hi_115 ? 8'sh7f : (sat_lo_116 ? 8'sh80 : $signed($signed(rq_117[7:0])));
+    wire [7:0] l0_zbits6_119 = $unsigned(sat_118);
+    wire [0:0] l0_zwe6_120 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw6_110;
+    wire signed [15:0] l0_bc7_121 = l0_b_p7[1'h0];
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [15:0] l0_bc7_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [5:0] l0_roww7_123 = l0_p6_row_q + 6'h7;
-    wire [0:0] l0_rvw7_124 = l0_roww7_123 < 6'h10;
+    wire [5:0] l0_roww7_122 = l0_p6_row_q + 6'h7;
+    wire [0:0] l0_rvw7_123 = l0_roww7_122 < 6'h10;
     reg signed [9:0] l0_accw7_q;
-    wire signed [9:0] l0_accw7_d_125 = l0_p4_first_q ? l0_w_dot7_q : (l0_accw7_q + l0_w_dot7_q);
+    wire signed [9:0] l0_accw7_d_124 = l0_p4_first_q ? l0_w_dot7_q : (l0_accw7_q + l0_w_dot7_q);
+    // W total of the group the U lanes finish (side by side)
+    reg signed [9:0] l0_holdw7_q;
     reg signed [9:0] l0_finw7_q;
     reg signed [10:0] l0_accu7_q;
-    wire signed [10:0] l0_accu7_d_126 = l0_p4_first_q ? l0_u_dot7_q : (l0_accu7_q + l0_u_dot7_q);
+    wire signed [10:0] l0_accu7_d_125 = l0_p4_firstu_q ? l0_u_dot7_q : (l0_accu7_q + l0_u_dot7_q);
     reg signed [10:0] l0_finu7_q;
-    wire signed [13:0] l0_s1_7_127 = ($signed({{4{l0_finw7_q[9]}}, l0_finw7_q}) << 3) + ($signed({{3{l0_finu7_q[10]}}, l0_finu7_q}) << 2);
-    wire signed [13:0] l0_psum7_128 = l0_s1_7_127 + $signed(l0_bc7_q[13:0]);
+    wire signed [13:0] l0_s1_7_126 = ($signed({{4{l0_finw7_q[9]}}, l0_finw7_q}) << 3) + ($signed({{3{l0_finu7_q[10]}}, l0_finu7_q}) << 2);
+    wire signed [13:0] l0_psum7_127 = l0_s1_7_126 + $signed(l0_bc7_q[13:0]);
     reg signed [13:0] l0_psum7_q;
-    wire [0:0] sat_hi_129 = $signed({{1{l0_psum7_q[13]}}, l0_psum7_q}) > 15'sh1fdf;
-    wire [0:0] sat_lo_130 = $signed({{1{l0_psum7_q[13]}}, l0_psum7_q}) < 15'sh5fe0;
+    wire [0:0] sat_hi_128 = $signed({{1{l0_psum7_q[13]}}, l0_psum7_q}) > 15'sh1fdf;
+    wire [0:0] sat_lo_129 = $signed({{1{l0_psum7_q[13]}}, l0_psum7_q}) < 15'sh5fe0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] rq_131 = ($signed({{1{l0_psum7_q[13]}}, l0_psum7_q}) + 15'sh20) >>> 6;
+    wire signed [14:0] rq_130 = ($signed({{1{l0_psum7_q[13]}}, l0_psum7_q}) + 15'sh20) >>> 6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] sat_132 = sat_hi_129 ? 8'sh7f : (sat_lo_130 ? 8'sh80 : $signed($signed(rq_131[7:0])));
-    wire [7:0] l0_zbits7_133 = $unsigned(sat_132);
-    wire [0:0] l0_zwe7_134 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw7_124;
-    wire signed [15:0] l0_bc8_135 = l0_b_p8[1'h0];
+    wire signed [7:0] sat_131 = sat_hi_128 ? 8'sh7f : (sat_lo_129 ? 8'sh80 : $signed($signed(rq_130[7:0])));
+    wire [7:0] l0_zbits7_132 = $unsigned(sat_131);
+    wire [0:0] l0_zwe7_133 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw7_123;
+    wire signed [15:0] l0_bc8_134 = l0_b_p8[1'h0];
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [15:0] l0_bc8_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [5:0] l0_roww8_136 = l0_p6_row_q + 6'h8;
-    wire [0:0] l0_rvw8_137 = l0_roww8_136 < 6'h10;
+    wire [5:0] l0_roww8_135 = l0_p6_row_q + 6'h8;
+    wire [0:0] l0_rvw8_136 = l0_roww8_135 < 6'h10;
     reg signed [9:0] l0_accw8_q;
-    wire signed [9:0] l0_accw8_d_138 = l0_p4_first_q ? l0_w_dot8_q : (l0_accw8_q + l0_w_dot8_q);
+    wire signed [9:0] l0_accw8_d_137 = l0_p4_first_q ? l0_w_dot8_q : (l0_accw8_q + l0_w_dot8_q);
+    // W total of the group the U lanes finish (side by side)
+    reg signed [9:0] l0_holdw8_q;
     reg signed [9:0] l0_finw8_q;
     reg signed [10:0] l0_accu8_q;
-    wire signed [10:0] l0_accu8_d_139 = l0_p4_first_q ? l0_u_dot8_q : (l0_accu8_q + l0_u_dot8_q);
+    wire signed [10:0] l0_accu8_d_138 = l0_p4_firstu_q ? l0_u_dot8_q : (l0_accu8_q + l0_u_dot8_q);
     reg signed [10:0] l0_finu8_q;
-    wire signed [13:0] l0_s1_8_140 = ($signed({{4{l0_finw8_q[9]}}, l0_finw8_q}) << 3) + ($signed({{3{l0_finu8_q[10]}}, l0_finu8_q}) << 2);
-    wire signed [13:0] l0_psum8_141 = l0_s1_8_140 + $signed(l0_bc8_q[13:0]);
+    wire signed [13:0] l0_s1_8_139 = ($signed({{4{l0_finw8_q[9]}}, l0_finw8_q}) << 3) + ($signed({{3{l0_finu8_q[10]}}, l0_finu8_q}) << 2);
+    wire signed [13:0] l0_psum8_140 = l0_s1_8_139 + $signed(l0_bc8_q[13:0]);
     reg signed [13:0] l0_psum8_q;
-    wire [0:0] sat_hi_142 = $signed({{1{l0_psum8_q[13]}}, l0_psum8_q}) > 15'sh1fdf;
-    wire [0:0] sat_lo_143 = $signed({{1{l0_psum8_q[13]}}, l0_psum8_q}) < 15'sh5fe0;
+    wire [0:0] sat_hi_141 = $signed({{1{l0_psum8_q[13]}}, l0_psum8_q}) > 15'sh1fdf;
+    wire [0:0] sat_lo_142 = $signed({{1{l0_psum8_q[13]}}, l0_psum8_q}) < 15'sh5fe0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] rq_144 = ($signed({{1{l0_psum8_q[13]}}, l0_psum8_q}) + 15'sh20) >>> 6;
+    wire signed [14:0] rq_143 = ($signed({{1{l0_psum8_q[13]}}, l0_psum8_q}) + 15'sh20) >>> 6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] sat_145 = sat_hi_142 ? 8'sh7f : (sat_lo_143 ? 8'sh80 : $signed($signed(rq_144[7:0])));
-    wire [7:0] l0_zbits8_146 = $unsigned(sat_145);
-    wire [0:0] l0_zwe8_147 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw8_137;
-    wire signed [15:0] l0_bc9_148 = l0_b_p9[1'h0];
+    wire signed [7:0] sat_144 = sat_hi_141 ? 8'sh7f : (sat_lo_142 ? 8'sh80 : $signed($signed(rq_143[7:0])));
+    wire [7:0] l0_zbits8_145 = $unsigned(sat_144);
+    wire [0:0] l0_zwe8_146 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw8_136;
+    wire signed [15:0] l0_bc9_147 = l0_b_p9[1'h0];
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [15:0] l0_bc9_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [5:0] l0_roww9_149 = l0_p6_row_q + 6'h9;
-    wire [0:0] l0_rvw9_150 = l0_roww9_149 < 6'h10;
+    wire [5:0] l0_roww9_148 = l0_p6_row_q + 6'h9;
+    wire [0:0] l0_rvw9_149 = l0_roww9_148 < 6'h10;
     reg signed [9:0] l0_accw9_q;
-    wire signed [9:0] l0_accw9_d_151 = l0_p4_first_q ? l0_w_dot9_q : (l0_accw9_q + l0_w_dot9_q);
+    wire signed [9:0] l0_accw9_d_150 = l0_p4_first_q ? l0_w_dot9_q : (l0_accw9_q + l0_w_dot9_q);
+    // W total of the group the U lanes finish (side by side)
+    reg signed [9:0] l0_holdw9_q;
     reg signed [9:0] l0_finw9_q;
     reg signed [10:0] l0_accu9_q;
-    wire signed [10:0] l0_accu9_d_152 = l0_p4_first_q ? l0_u_dot9_q : (l0_accu9_q + l0_u_dot9_q);
+    wire signed [10:0] l0_accu9_d_151 = l0_p4_firstu_q ? l0_u_dot9_q : (l0_accu9_q + l0_u_dot9_q);
     reg signed [10:0] l0_finu9_q;
-    wire signed [13:0] l0_s1_9_153 = ($signed({{4{l0_finw9_q[9]}}, l0_finw9_q}) << 3) + ($signed({{3{l0_finu9_q[10]}}, l0_finu9_q}) << 2);
-    wire signed [13:0] l0_psum9_154 = l0_s1_9_153 + $signed(l0_bc9_q[13:0]);
+    wire signed [13:0] l0_s1_9_152 = ($signed({{4{l0_finw9_q[9]}}, l0_finw9_q}) << 3) + ($signed({{3{l0_finu9_q[10]}}, l0_finu9_q}) << 2);
+    wire signed [13:0] l0_psum9_153 = l0_s1_9_152 + $signed(l0_bc9_q[13:0]);
     reg signed [13:0] l0_psum9_q;
-    wire [0:0] sat_hi_155 = $signed({{1{l0_psum9_q[13]}}, l0_psum9_q}) > 15'sh1fdf;
-    wire [0:0] sat_lo_156 = $signed({{1{l0_psum9_q[13]}}, l0_psum9_q}) < 15'sh5fe0;
+    wire [0:0] sat_hi_154 = $signed({{1{l0_psum9_q[13]}}, l0_psum9_q}) > 15'sh1fdf;
+    wire [0:0] sat_lo_155 = $signed({{1{l0_psum9_q[13]}}, l0_psum9_q}) < 15'sh5fe0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] rq_157 = ($signed({{1{l0_psum9_q[13]}}, l0_psum9_q}) + 15'sh20) >>> 6;
+    wire signed [14:0] rq_156 = ($signed({{1{l0_psum9_q[13]}}, l0_psum9_q}) + 15'sh20) >>> 6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] sat_158 = sat_hi_155 ? 8'sh7f : (sat_lo_156 ? 8'sh80 : $signed($signed(rq_157[7:0])));
-    wire [7:0] l0_zbits9_159 = $unsigned(sat_158);
-    wire [0:0] l0_zwe9_160 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw9_150;
-    wire signed [15:0] l0_bc10_161 = l0_b_p10[1'h0];
+    wire signed [7:0] sat_157 = sat_hi_154 ? 8'sh7f : (sat_lo_155 ? 8'sh80 : $signed($signed(rq_156[7:0])));
+    wire [7:0] l0_zbits9_158 = $unsigned(sat_157);
+    wire [0:0] l0_zwe9_159 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw9_149;
+    wire signed [15:0] l0_bc10_160 = l0_b_p10[1'h0];
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [15:0] l0_bc10_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [5:0] l0_roww10_162 = l0_p6_row_q + 6'ha;
-    wire [0:0] l0_rvw10_163 = l0_roww10_162 < 6'h10;
+    wire [5:0] l0_roww10_161 = l0_p6_row_q + 6'ha;
+    wire [0:0] l0_rvw10_162 = l0_roww10_161 < 6'h10;
     reg signed [9:0] l0_accw10_q;
-    wire signed [9:0] l0_accw10_d_164 = l0_p4_first_q ? l0_w_dot10_q : (l0_accw10_q + l0_w_dot10_q);
+    wire signed [9:0] l0_accw10_d_163 = l0_p4_first_q ? l0_w_dot10_q : (l0_accw10_q + l0_w_dot10_q);
+    // W total of the group the U lanes finish (side by side)
+    reg signed [9:0] l0_holdw10_q;
     reg signed [9:0] l0_finw10_q;
     reg signed [10:0] l0_accu10_q;
-    wire signed [10:0] l0_accu10_d_165 = l0_p4_first_q ? l0_u_dot10_q : (l0_accu10_q + l0_u_dot10_q);
+    wire signed [10:0] l0_accu10_d_164 = l0_p4_firstu_q ? l0_u_dot10_q : (l0_accu10_q + l0_u_dot10_q);
     reg signed [10:0] l0_finu10_q;
-    wire signed [13:0] l0_s1_10_166 = ($signed({{4{l0_finw10_q[9]}}, l0_finw10_q}) << 3) + ($signed({{3{l0_finu10_q[10]}}, l0_finu10_q}) << 2);
-    wire signed [13:0] l0_psum10_167 = l0_s1_10_166 + $signed(l0_bc10_q[13:0]);
+    wire signed [13:0] l0_s1_10_165 = ($signed({{4{l0_finw10_q[9]}}, l0_finw10_q}) << 3) + ($signed({{3{l0_finu10_q[10]}}, l0_finu10_q}) << 2);
+    wire signed [13:0] l0_psum10_166 = l0_s1_10_165 + $signed(l0_bc10_q[13:0]);
     reg signed [13:0] l0_psum10_q;
-    wire [0:0] sat_hi_168 = $signed({{1{l0_psum10_q[13]}}, l0_psum10_q}) > 15'sh1fdf;
-    wire [0:0] sat_lo_169 = $signed({{1{l0_psum10_q[13]}}, l0_psum10_q}) < 15'sh5fe0;
+    wire [0:0] sat_hi_167 = $signed({{1{l0_psum10_q[13]}}, l0_psum10_q}) > 15'sh1fdf;
+    wire [0:0] sat_lo_168 = $signed({{1{l0_psum10_q[13]}}, l0_psum10_q}) < 15'sh5fe0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] rq_170 = ($signed({{1{l0_psum10_q[13]}}, l0_psum10_q}) + 15'sh20) >>> 6;
+    wire signed [14:0] rq_169 = ($signed({{1{l0_psum10_q[13]}}, l0_psum10_q}) + 15'sh20) >>> 6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] sat_171 = sat_hi_168 ? 8'sh7f : (sat_lo_169 ? 8'sh80 : $signed($signed(rq_170[7:0])));
-    wire [7:0] l0_zbits10_172 = $unsigned(sat_171);
-    wire [0:0] l0_zwe10_173 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw10_163;
-    wire signed [15:0] l0_bc11_174 = l0_b_p11[1'h0];
+    wire signed [7:0] sat_170 = sat_hi_167 ? 8'sh7f : (sat_lo_168 ? 8'sh80 : $signed($signed(rq_169[7:0])));
+    wire [7:0] l0_zbits10_171 = $unsigned(sat_170);
+    wire [0:0] l0_zwe10_172 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw10_162;
+    wire signed [15:0] l0_bc11_173 = l0_b_p11[1'h0];
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [15:0] l0_bc11_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [5:0] l0_roww11_175 = l0_p6_row_q + 6'hb;
-    wire [0:0] l0_rvw11_176 = l0_roww11_175 < 6'h10;
+    wire [5:0] l0_roww11_174 = l0_p6_row_q + 6'hb;
+    wire [0:0] l0_rvw11_175 = l0_roww11_174 < 6'h10;
     reg signed [9:0] l0_accw11_q;
-    wire signed [9:0] l0_accw11_d_177 = l0_p4_first_q ? l0_w_dot11_q : (l0_accw11_q + l0_w_dot11_q);
+    wire signed [9:0] l0_accw11_d_176 = l0_p4_first_q ? l0_w_dot11_q : (l0_accw11_q + l0_w_dot11_q);
+    // W total of the group the U lanes finish (side by side)
+    reg signed [9:0] l0_holdw11_q;
     reg signed [9:0] l0_finw11_q;
     reg signed [10:0] l0_accu11_q;
-    wire signed [10:0] l0_accu11_d_178 = l0_p4_first_q ? l0_u_dot11_q : (l0_accu11_q + l0_u_dot11_q);
+    wire signed [10:0] l0_accu11_d_177 = l0_p4_firstu_q ? l0_u_dot11_q : (l0_accu11_q + l0_u_dot11_q);
     reg signed [10:0] l0_finu11_q;
-    wire signed [13:0] l0_s1_11_179 = ($signed({{4{l0_finw11_q[9]}}, l0_finw11_q}) << 3) + ($signed({{3{l0_finu11_q[10]}}, l0_finu11_q}) << 2);
-    wire signed [13:0] l0_psum11_180 = l0_s1_11_179 + $signed(l0_bc11_q[13:0]);
+    wire signed [13:0] l0_s1_11_178 = ($signed({{4{l0_finw11_q[9]}}, l0_finw11_q}) << 3) + ($signed({{3{l0_finu11_q[10]}}, l0_finu11_q}) << 2);
+    wire signed [13:0] l0_psum11_179 = l0_s1_11_178 + $signed(l0_bc11_q[13:0]);
     reg signed [13:0] l0_psum11_q;
-    wire [0:0] sat_hi_181 = $signed({{1{l0_psum11_q[13]}}, l0_psum11_q}) > 15'sh1fdf;
-    wire [0:0] sat_lo_182 = $signed({{1{l0_psum11_q[13]}}, l0_psum11_q}) < 15'sh5fe0;
+    wire [0:0] sat_hi_180 = $signed({{1{l0_psum11_q[13]}}, l0_psum11_q}) > 15'sh1fdf;
+    wire [0:0] sat_lo_181 = $signed({{1{l0_psum11_q[13]}}, l0_psum11_q}) < 15'sh5fe0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] rq_183 = ($signed({{1{l0_psum11_q[13]}}, l0_psum11_q}) + 15'sh20) >>> 6;
+    wire signed [14:0] rq_182 = ($signed({{1{l0_psum11_q[13]}}, l0_psum11_q}) + 15'sh20) >>> 6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] sat_184 = sat_hi_181 ? 8'sh7f : (sat_lo_182 ? 8'sh80 : $signed($signed(rq_183[7:0])));
-    wire [7:0] l0_zbits11_185 = $unsigned(sat_184);
-    wire [0:0] l0_zwe11_186 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw11_176;
-    wire signed [15:0] l0_bc12_187 = l0_b_p12[1'h0];
+    wire signed [7:0] sat_183 = sat_hi_180 ? 8'sh7f : (sat_lo_181 ? 8'sh80 : $signed($signed(rq_182[7:0])));
+    wire [7:0] l0_zbits11_184 = $unsigned(sat_183);
+    wire [0:0] l0_zwe11_185 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw11_175;
+    wire signed [15:0] l0_bc12_186 = l0_b_p12[1'h0];
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [15:0] l0_bc12_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [5:0] l0_roww12_188 = l0_p6_row_q + 6'hc;
-    wire [0:0] l0_rvw12_189 = l0_roww12_188 < 6'h10;
+    wire [5:0] l0_roww12_187 = l0_p6_row_q + 6'hc;
+    wire [0:0] l0_rvw12_188 = l0_roww12_187 < 6'h10;
     reg signed [9:0] l0_accw12_q;
-    wire signed [9:0] l0_accw12_d_190 = l0_p4_first_q ? l0_w_dot12_q : (l0_accw12_q + l0_w_dot12_q);
+    wire signed [9:0] l0_accw12_d_189 = l0_p4_first_q ? l0_w_dot12_q : (l0_accw12_q + l0_w_dot12_q);
+    // W total of the group the U lanes finish (side by side)
+    reg signed [9:0] l0_holdw12_q;
     reg signed [9:0] l0_finw12_q;
     reg signed [10:0] l0_accu12_q;
-    wire signed [10:0] l0_accu12_d_191 = l0_p4_first_q ? l0_u_dot12_q : (l0_accu12_q + l0_u_dot12_q);
+    wire signed [10:0] l0_accu12_d_190 = l0_p4_firstu_q ? l0_u_dot12_q : (l0_accu12_q + l0_u_dot12_q);
     reg signed [10:0] l0_finu12_q;
-    wire signed [13:0] l0_s1_12_192 = ($signed({{4{l0_finw12_q[9]}}, l0_finw12_q}) << 3) + ($signed({{3{l0_finu12_q[10]}}, l0_finu12_q}) << 2);
-    wire signed [13:0] l0_psum12_193 = l0_s1_12_192 + $signed(l0_bc12_q[13:0]);
+    wire signed [13:0] l0_s1_12_191 = ($signed({{4{l0_finw12_q[9]}}, l0_finw12_q}) << 3) + ($signed({{3{l0_finu12_q[10]}}, l0_finu12_q}) << 2);
+    wire signed [13:0] l0_psum12_192 = l0_s1_12_191 + $signed(l0_bc12_q[13:0]);
     reg signed [13:0] l0_psum12_q;
-    wire [0:0] sat_hi_194 = $signed({{1{l0_psum12_q[13]}}, l0_psum12_q}) > 15'sh1fdf;
-    wire [0:0] sat_lo_195 = $signed({{1{l0_psum12_q[13]}}, l0_psum12_q}) < 15'sh5fe0;
+    wire [0:0] sat_hi_193 = $signed({{1{l0_psum12_q[13]}}, l0_psum12_q}) > 15'sh1fdf;
+    wire [0:0] sat_lo_194 = $signed({{1{l0_psum12_q[13]}}, l0_psum12_q}) < 15'sh5fe0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] rq_196 = ($signed({{1{l0_psum12_q[13]}}, l0_psum12_q}) + 15'sh20) >>> 6;
+    wire signed [14:0] rq_195 = ($signed({{1{l0_psum12_q[13]}}, l0_psum12_q}) + 15'sh20) >>> 6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] sat_197 = sat_hi_194 ? 8'sh7f : (sat_lo_195 ? 8'sh80 : $signed($signed(rq_196[7:0])));
-    wire [7:0] l0_zbits12_198 = $unsigned(sat_197);
-    wire [0:0] l0_zwe12_199 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw12_189;
-    wire signed [15:0] l0_bc13_200 = l0_b_p13[1'h0];
+    wire signed [7:0] sat_196 = sat_hi_193 ? 8'sh7f : (sat_lo_194 ? 8'sh80 : $signed($signed(rq_195[7:0])));
+    wire [7:0] l0_zbits12_197 = $unsigned(sat_196);
+    wire [0:0] l0_zwe12_198 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw12_188;
+    wire signed [15:0] l0_bc13_199 = l0_b_p13[1'h0];
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [15:0] l0_bc13_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [5:0] l0_roww13_201 = l0_p6_row_q + 6'hd;
-    wire [0:0] l0_rvw13_202 = l0_roww13_201 < 6'h10;
+    wire [5:0] l0_roww13_200 = l0_p6_row_q + 6'hd;
+    wire [0:0] l0_rvw13_201 = l0_roww13_200 < 6'h10;
     reg signed [9:0] l0_accw13_q;
-    wire signed [9:0] l0_accw13_d_203 = l0_p4_first_q ? l0_w_dot13_q : (l0_accw13_q + l0_w_dot13_q);
+    wire signed [9:0] l0_accw13_d_202 = l0_p4_first_q ? l0_w_dot13_q : (l0_accw13_q + l0_w_dot13_q);
+    // W total of the group the U lanes finish (side by side)
+    reg signed [9:0] l0_holdw13_q;
     reg signed [9:0] l0_finw13_q;
     reg signed [10:0] l0_accu13_q;
-    wire signed [10:0] l0_accu13_d_204 = l0_p4_first_q ? l0_u_dot13_q : (l0_accu13_q + l0_u_dot13_q);
+    wire signed [10:0] l0_accu13_d_203 = l0_p4_firstu_q ? l0_u_dot13_q : (l0_accu13_q + l0_u_dot13_q);
     reg signed [10:0] l0_finu13_q;
-    wire signed [13:0] l0_s1_13_205 = ($signed({{4{l0_finw13_q[9]}}, l0_finw13_q}) << 3) + ($signed({{3{l0_finu13_q[10]}}, l0_finu13_q}) << 2);
-    wire signed [13:0] l0_psum13_206 = l0_s1_13_205 + $signed(l0_bc13_q[13:0]);
+    wire signed [13:0] l0_s1_13_204 = ($signed({{4{l0_finw13_q[9]}}, l0_finw13_q}) << 3) + ($signed({{3{l0_finu13_q[10]}}, l0_finu13_q}) << 2);
+    wire signed [13:0] l0_psum13_205 = l0_s1_13_204 + $signed(l0_bc13_q[13:0]);
     reg signed [13:0] l0_psum13_q;
-    wire [0:0] sat_hi_207 = $signed({{1{l0_psum13_q[13]}}, l0_psum13_q}) > 15'sh1fdf;
-    wire [0:0] sat_lo_208 = $signed({{1{l0_psum13_q[13]}}, l0_psum13_q}) < 15'sh5fe0;
+    wire [0:0] sat_hi_206 = $signed({{1{l0_psum13_q[13]}}, l0_psum13_q}) > 15'sh1fdf;
+    wire [0:0] sat_lo_207 = $signed({{1{l0_psum13_q[13]}}, l0_psum13_q}) < 15'sh5fe0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] rq_209 = ($signed({{1{l0_psum13_q[13]}}, l0_psum13_q}) + 15'sh20) >>> 6;
+    wire signed [14:0] rq_208 = ($signed({{1{l0_psum13_q[13]}}, l0_psum13_q}) + 15'sh20) >>> 6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] sat_210 = sat_hi_207 ? 8'sh7f : (sat_lo_208 ? 8'sh80 : $signed($signed(rq_209[7:0])));
-    wire [7:0] l0_zbits13_211 = $unsigned(sat_210);
-    wire [0:0] l0_zwe13_212 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw13_202;
-    wire signed [15:0] l0_bc14_213 = l0_b_p14[1'h0];
+    wire signed [7:0] sat_209 = sat_hi_206 ? 8'sh7f : (sat_lo_207 ? 8'sh80 : $signed($signed(rq_208[7:0])));
+    wire [7:0] l0_zbits13_210 = $unsigned(sat_209);
+    wire [0:0] l0_zwe13_211 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw13_201;
+    wire signed [15:0] l0_bc14_212 = l0_b_p14[1'h0];
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [15:0] l0_bc14_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [5:0] l0_roww14_214 = l0_p6_row_q + 6'he;
-    wire [0:0] l0_rvw14_215 = l0_roww14_214 < 6'h10;
+    wire [5:0] l0_roww14_213 = l0_p6_row_q + 6'he;
+    wire [0:0] l0_rvw14_214 = l0_roww14_213 < 6'h10;
     reg signed [9:0] l0_accw14_q;
-    wire signed [9:0] l0_accw14_d_216 = l0_p4_first_q ? l0_w_dot14_q : (l0_accw14_q + l0_w_dot14_q);
+    wire signed [9:0] l0_accw14_d_215 = l0_p4_first_q ? l0_w_dot14_q : (l0_accw14_q + l0_w_dot14_q);
+    // W total of the group the U lanes finish (side by side)
+    reg signed [9:0] l0_holdw14_q;
     reg signed [9:0] l0_finw14_q;
     reg signed [10:0] l0_accu14_q;
-    wire signed [10:0] l0_accu14_d_217 = l0_p4_first_q ? l0_u_dot14_q : (l0_accu14_q + l0_u_dot14_q);
+    wire signed [10:0] l0_accu14_d_216 = l0_p4_firstu_q ? l0_u_dot14_q : (l0_accu14_q + l0_u_dot14_q);
     reg signed [10:0] l0_finu14_q;
-    wire signed [13:0] l0_s1_14_218 = ($signed({{4{l0_finw14_q[9]}}, l0_finw14_q}) << 3) + ($signed({{3{l0_finu14_q[10]}}, l0_finu14_q}) << 2);
-    wire signed [13:0] l0_psum14_219 = l0_s1_14_218 + $signed(l0_bc14_q[13:0]);
+    wire signed [13:0] l0_s1_14_217 = ($signed({{4{l0_finw14_q[9]}}, l0_finw14_q}) << 3) + ($signed({{3{l0_finu14_q[10]}}, l0_finu14_q}) << 2);
+    wire signed [13:0] l0_psum14_218 = l0_s1_14_217 + $signed(l0_bc14_q[13:0]);
     reg signed [13:0] l0_psum14_q;
-    wire [0:0] sat_hi_220 = $signed({{1{l0_psum14_q[13]}}, l0_psum14_q}) > 15'sh1fdf;
-    wire [0:0] sat_lo_221 = $signed({{1{l0_psum14_q[13]}}, l0_psum14_q}) < 15'sh5fe0;
+    wire [0:0] sat_hi_219 = $signed({{1{l0_psum14_q[13]}}, l0_psum14_q}) > 15'sh1fdf;
+    wire [0:0] sat_lo_220 = $signed({{1{l0_psum14_q[13]}}, l0_psum14_q}) < 15'sh5fe0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] rq_222 = ($signed({{1{l0_psum14_q[13]}}, l0_psum14_q}) + 15'sh20) >>> 6;
+    wire signed [14:0] rq_221 = ($signed({{1{l0_psum14_q[13]}}, l0_psum14_q}) + 15'sh20) >>> 6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] sat_223 = sat_hi_220 ? 8'sh7f : (sat_lo_221 ? 8'sh80 : $signed($signed(rq_222[7:0])));
-    wire [7:0] l0_zbits14_224 = $unsigned(sat_223);
-    wire [0:0] l0_zwe14_225 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw14_215;
-    wire signed [15:0] l0_bc15_226 = l0_b_p15[1'h0];
+    wire signed [7:0] sat_222 = sat_hi_219 ? 8'sh7f : (sat_lo_220 ? 8'sh80 : $signed($signed(rq_221[7:0])));
+    wire [7:0] l0_zbits14_223 = $unsigned(sat_222);
+    wire [0:0] l0_zwe14_224 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw14_214;
+    wire signed [15:0] l0_bc15_225 = l0_b_p15[1'h0];
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [15:0] l0_bc15_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [5:0] l0_roww15_227 = l0_p6_row_q + 6'hf;
-    wire [0:0] l0_rvw15_228 = l0_roww15_227 < 6'h10;
+    wire [5:0] l0_roww15_226 = l0_p6_row_q + 6'hf;
+    wire [0:0] l0_rvw15_227 = l0_roww15_226 < 6'h10;
     reg signed [9:0] l0_accw15_q;
-    wire signed [9:0] l0_accw15_d_229 = l0_p4_first_q ? l0_w_dot15_q : (l0_accw15_q + l0_w_dot15_q);
+    wire signed [9:0] l0_accw15_d_228 = l0_p4_first_q ? l0_w_dot15_q : (l0_accw15_q + l0_w_dot15_q);
+    // W total of the group the U lanes finish (side by side)
+    reg signed [9:0] l0_holdw15_q;
     reg signed [9:0] l0_finw15_q;
     reg signed [10:0] l0_accu15_q;
-    wire signed [10:0] l0_accu15_d_230 = l0_p4_first_q ? l0_u_dot15_q : (l0_accu15_q + l0_u_dot15_q);
+    wire signed [10:0] l0_accu15_d_229 = l0_p4_firstu_q ? l0_u_dot15_q : (l0_accu15_q + l0_u_dot15_q);
     reg signed [10:0] l0_finu15_q;
-    wire signed [13:0] l0_s1_15_231 = ($signed({{4{l0_finw15_q[9]}}, l0_finw15_q}) << 3) + ($signed({{3{l0_finu15_q[10]}}, l0_finu15_q}) << 2);
-    wire signed [13:0] l0_psum15_232 = l0_s1_15_231 + $signed(l0_bc15_q[13:0]);
+    wire signed [13:0] l0_s1_15_230 = ($signed({{4{l0_finw15_q[9]}}, l0_finw15_q}) << 3) + ($signed({{3{l0_finu15_q[10]}}, l0_finu15_q}) << 2);
+    wire signed [13:0] l0_psum15_231 = l0_s1_15_230 + $signed(l0_bc15_q[13:0]);
     reg signed [13:0] l0_psum15_q;
-    wire [0:0] sat_hi_233 = $signed({{1{l0_psum15_q[13]}}, l0_psum15_q}) > 15'sh1fdf;
-    wire [0:0] sat_lo_234 = $signed({{1{l0_psum15_q[13]}}, l0_psum15_q}) < 15'sh5fe0;
+    wire [0:0] sat_hi_232 = $signed({{1{l0_psum15_q[13]}}, l0_psum15_q}) > 15'sh1fdf;
+    wire [0:0] sat_lo_233 = $signed({{1{l0_psum15_q[13]}}, l0_psum15_q}) < 15'sh5fe0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [14:0] rq_235 = ($signed({{1{l0_psum15_q[13]}}, l0_psum15_q}) + 15'sh20) >>> 6;
+    wire signed [14:0] rq_234 = ($signed({{1{l0_psum15_q[13]}}, l0_psum15_q}) + 15'sh20) >>> 6;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] sat_236 = sat_hi_233 ? 8'sh7f : (sat_lo_234 ? 8'sh80 : $signed($signed(rq_235[7:0])));
-    wire [7:0] l0_zbits15_237 = $unsigned(sat_236);
-    wire [0:0] l0_zwe15_238 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw15_228;
+    wire signed [7:0] sat_235 = sat_hi_232 ? 8'sh7f : (sat_lo_233 ? 8'sh80 : $signed($signed(rq_234[7:0])));
+    wire [7:0] l0_zbits15_236 = $unsigned(sat_235);
+    wire [0:0] l0_zwe15_237 = (l0_p6_valid_q & l0_p6_last_q) & l0_rvw15_227;
     wire [0:0] l0_gdone = l0_p6_valid_q & l0_p6_last_q;
     // rows written to z minus the rows the next unit needs
     reg signed [6:0] l0_ur_q;
@@ -693,7 +745,7 @@ module qrnn_core (
     // the next unit to issue
     reg [1:0] l0_uj_q;
     wire [0:0] l0_uissue = (~l0_udone_q) & (~l0_ur_q[6]);
-    wire signed [6:0] l0_ur_n_239 = (l0_ur_q + (l0_gdone ? 7'sh10 : 7'sh0)) - (l0_uissue ? 7'sh4 : 7'sh0);
+    wire signed [6:0] l0_ur_n_238 = (l0_ur_q + (l0_gdone ? 7'sh10 : 7'sh0)) - (l0_uissue ? 7'sh4 : 7'sh0);
     // update stage A0 → A valid
     reg [0:0] l0_v0_q;
     // update stage A → B valid
@@ -725,55 +777,55 @@ module qrnn_core (
     reg [1:0] l0_ub3_q;
     reg [1:0] l0_uz_bk_q;
     reg [0:0] l0_uz_ad_q;
-    wire [0:0] l0_uz_wrap_240 = l0_uz_bk_q == 2'h3;
-    wire [1:0] l0_uz_bk_n_241 = l0_clr ? 2'h0 : (l0_uissue ? (l0_uz_wrap_240 ? 2'h0 : (l0_uz_bk_q + 2'h1)) : l0_uz_bk_q);
-    wire [0:0] l0_uz_ad_n_242 = l0_clr ? 1'h0 : (l0_uissue ? (l0_uz_wrap_240 ? (l0_uz_ad_q + 1'h1) : l0_uz_ad_q) : l0_uz_ad_q);
+    wire [0:0] l0_uz_wrap_239 = l0_uz_bk_q == 2'h3;
+    wire [1:0] l0_uz_bk_n_240 = l0_clr ? 2'h0 : (l0_uissue ? (l0_uz_wrap_239 ? 2'h0 : (l0_uz_bk_q + 2'h1)) : l0_uz_bk_q);
+    wire [0:0] l0_uz_ad_n_241 = l0_clr ? 1'h0 : (l0_uissue ? (l0_uz_wrap_239 ? (l0_uz_ad_q + 1'h1) : l0_uz_ad_q) : l0_uz_ad_q);
     // z bank group of the unit in stage A
     reg [1:0] l0_zsel_q;
-    wire [7:0] l0_zg0_243 = (l0_zsel_q == 2'h0) ? l0_z_b0_rd : ((l0_zsel_q == 2'h1) ? l0_z_b4_rd : ((l0_zsel_q == 2'h2) ? l0_z_b8_rd : l0_z_b12_rd));
-    wire signed [7:0] zi_244 = $signed(l0_zg0_243);
-    wire [7:0] l0_ti_245 = {~zi_244[7], zi_244[6:0]};
+    wire [7:0] l0_zg0_242 = (l0_zsel_q == 2'h0) ? l0_z_b0_rd : ((l0_zsel_q == 2'h1) ? l0_z_b4_rd : ((l0_zsel_q == 2'h2) ? l0_z_b8_rd : l0_z_b12_rd));
+    wire signed [7:0] zi_243 = $signed(l0_zg0_242);
+    wire [7:0] l0_ti_244 = {~zi_243[7], zi_243[6:0]};
     reg signed [8:0] l0_i_q;
-    wire [7:0] l0_zg1_246 = (l0_zsel_q == 2'h0) ? l0_z_b1_rd : ((l0_zsel_q == 2'h1) ? l0_z_b5_rd : ((l0_zsel_q == 2'h2) ? l0_z_b9_rd : l0_z_b13_rd));
-    wire signed [7:0] zi_247 = $signed(l0_zg1_246);
-    wire [7:0] l0_ti_248 = {~zi_247[7], zi_247[6:0]};
+    wire [7:0] l0_zg1_245 = (l0_zsel_q == 2'h0) ? l0_z_b1_rd : ((l0_zsel_q == 2'h1) ? l0_z_b5_rd : ((l0_zsel_q == 2'h2) ? l0_z_b9_rd : l0_z_b13_rd));
+    wire signed [7:0] zi_246 = $signed(l0_zg1_245);
+    wire [7:0] l0_ti_247 = {~zi_246[7], zi_246[6:0]};
     reg signed [8:0] l0_f_q;
-    wire [7:0] l0_zg2_249 = (l0_zsel_q == 2'h0) ? l0_z_b2_rd : ((l0_zsel_q == 2'h1) ? l0_z_b6_rd : ((l0_zsel_q == 2'h2) ? l0_z_b10_rd : l0_z_b14_rd));
-    wire signed [7:0] zi_250 = $signed(l0_zg2_249);
-    wire [7:0] l0_ti_251 = {~zi_250[7], zi_250[6:0]};
+    wire [7:0] l0_zg2_248 = (l0_zsel_q == 2'h0) ? l0_z_b2_rd : ((l0_zsel_q == 2'h1) ? l0_z_b6_rd : ((l0_zsel_q == 2'h2) ? l0_z_b10_rd : l0_z_b14_rd));
+    wire signed [7:0] zi_249 = $signed(l0_zg2_248);
+    wire [7:0] l0_ti_250 = {~zi_249[7], zi_249[6:0]};
     reg signed [8:0] l0_g_q;
-    wire [7:0] l0_zg3_252 = (l0_zsel_q == 2'h0) ? l0_z_b3_rd : ((l0_zsel_q == 2'h1) ? l0_z_b7_rd : ((l0_zsel_q == 2'h2) ? l0_z_b11_rd : l0_z_b15_rd));
-    wire signed [7:0] zi_253 = $signed(l0_zg3_252);
-    wire [7:0] l0_ti_254 = {~zi_253[7], zi_253[6:0]};
+    wire [7:0] l0_zg3_251 = (l0_zsel_q == 2'h0) ? l0_z_b3_rd : ((l0_zsel_q == 2'h1) ? l0_z_b7_rd : ((l0_zsel_q == 2'h2) ? l0_z_b11_rd : l0_z_b15_rd));
+    wire signed [7:0] zi_252 = $signed(l0_zg3_251);
+    wire [7:0] l0_ti_253 = {~zi_252[7], zi_252[6:0]};
     reg signed [8:0] l0_o_q;
-    wire signed [15:0] l0_cold_255 = l0_fresh_q ? 16'sh0 : $signed(l0_c_b0_rd);
+    wire signed [15:0] l0_cold_254 = l0_fresh_q ? 16'sh0 : $signed(l0_c_b0_rd);
     reg signed [8:0] l0_fb1_q;
     reg signed [8:0] l0_ib1_q;
     reg signed [8:0] l0_gb1_q;
     reg signed [15:0] l0_cold_q;
-    wire signed [24:0] l0_fc_256 = l0_fb1_q * l0_cold_q;
+    wire signed [24:0] l0_fc_255 = l0_fb1_q * l0_cold_q;
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [24:0] l0_fc_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [17:0] l0_ig_257 = l0_ib1_q * l0_gb1_q;
+    wire signed [17:0] l0_ig_256 = l0_ib1_q * l0_gb1_q;
     reg signed [17:0] l0_ig_q;
-    wire signed [23:0] l0_csum_258 = $signed(l0_fc_q[23:0]) + ($signed({{6{l0_ig_q[17]}}, l0_ig_q}) << 4);
-    wire [0:0] sat_hi_259 = l0_csum_258 > 24'sh3fffbf;
-    wire [0:0] sat_lo_260 = l0_csum_258 < 24'shbfffc0;
+    wire signed [23:0] l0_csum_257 = $signed(l0_fc_q[23:0]) + ($signed({{6{l0_ig_q[17]}}, l0_ig_q}) << 4);
+    wire [0:0] sat_hi_258 = l0_csum_257 > 24'sh3fffbf;
+    wire [0:0] sat_lo_259 = l0_csum_257 < 24'shbfffc0;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [24:0] rq_261 = ($signed({{1{l0_csum_258[23]}}, l0_csum_258}) + 25'sh40) >>> 7;
+    wire signed [24:0] rq_260 = ($signed({{1{l0_csum_257[23]}}, l0_csum_257}) + 25'sh40) >>> 7;
     /* verilator lint_on UNUSEDSIGNAL */
     reg [0:0] l0_cn_hi_q;
     reg [0:0] l0_cn_lo_q;
     reg signed [15:0] l0_cn_v_q;
-    wire signed [15:0] sat_262 = l0_cn_hi_q ? 16'sh7fff : (l0_cn_lo_q ? 16'sh8000 : $signed(l0_cn_v_q));
-    wire signed [16:0] rq_263 = ($signed({{1{sat_262[15]}}, sat_262}) + 17'sh40) >>> 7;
+    wire signed [15:0] sat_261 = l0_cn_hi_q ? 16'sh7fff : (l0_cn_lo_q ? 16'sh8000 : $signed(l0_cn_v_q));
+    wire signed [16:0] rq_262 = ($signed({{1{sat_261[15]}}, sat_261}) + 17'sh40) >>> 7;
     reg signed [16:0] l0_zc_q;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [16:0] sat_264 = (l0_zc_q > 17'sh7f) ? 17'sh7f : ((l0_zc_q < 17'sh1ff80) ? 17'sh1ff80 : l0_zc_q);
+    wire signed [16:0] sat_263 = (l0_zc_q > 17'sh7f) ? 17'sh7f : ((l0_zc_q < 17'sh1ff80) ? 17'sh1ff80 : l0_zc_q);
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [7:0] zi_265 = $signed(sat_264[7:0]);
-    wire [7:0] l0_ti_266 = {~zi_265[7], zi_265[6:0]};
+    wire signed [7:0] zi_264 = $signed(sat_263[7:0]);
+    wire [7:0] l0_ti_265 = {~zi_264[7], zi_264[6:0]};
     reg signed [8:0] l0_ob1_q;
     reg signed [8:0] l0_ob2_q;
     reg signed [8:0] l0_ob3_q;
@@ -782,44 +834,44 @@ module qrnn_core (
     reg signed [8:0] l0_o2_q;
     reg signed [8:0] l0_oc1_q;
     reg signed [8:0] l0_tc1_q;
-    wire signed [17:0] l0_otc_267 = l0_oc1_q * l0_tc1_q;
+    wire signed [17:0] l0_otc_266 = l0_oc1_q * l0_tc1_q;
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [17:0] l0_otc_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] x_268 = $signed(l0_otc_q[15:0]);
-    wire signed [16:0] rq_269 = ($signed({{1{x_268[15]}}, x_268}) + 17'sh40) >>> 7;
+    wire signed [15:0] x_267 = $signed(l0_otc_q[15:0]);
+    wire signed [16:0] rq_268 = ($signed({{1{x_267[15]}}, x_267}) + 17'sh40) >>> 7;
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [16:0] l0_hrnd_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [0:0] sat_hi_270 = l0_hrnd_q > 17'sh7f;
-    wire [0:0] sat_lo_271 = l0_hrnd_q < 17'sh1ff80;
+    wire [0:0] sat_hi_269 = l0_hrnd_q > 17'sh7f;
+    wire [0:0] sat_lo_270 = l0_hrnd_q < 17'sh1ff80;
     reg [0:0] l0_hs_hi_q;
     reg [0:0] l0_hs_lo_q;
     reg signed [7:0] l0_hs_v_q;
-    wire signed [7:0] sat_272 = l0_hs_hi_q ? 8'sh7f : (l0_hs_lo_q ? 8'sh80 : $signed(l0_hs_v_q));
-    wire [7:0] l0_hb_273 = $unsigned(sat_272);
+    wire signed [7:0] sat_271 = l0_hs_hi_q ? 8'sh7f : (l0_hs_lo_q ? 8'sh80 : $signed(l0_hs_v_q));
+    wire [7:0] l0_hb_272 = $unsigned(sat_271);
     reg [1:0] l0_hw0_bk_q;
     /* verilator lint_off UNUSEDSIGNAL */
     reg [0:0] l0_hw0_ad_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [0:0] l0_hw0_wrap_274 = l0_hw0_bk_q == 2'h3;
-    wire [1:0] l0_hw0_bk_n_275 = l0_clr ? 2'h0 : (l0_vc4_q ? (l0_hw0_wrap_274 ? 2'h0 : (l0_hw0_bk_q + 2'h1)) : l0_hw0_bk_q);
-    wire [0:0] l0_hw0_ad_n_276 = l0_clr ? 1'h0 : (l0_vc4_q ? (l0_hw0_wrap_274 ? (l0_hw0_ad_q + 1'h1) : l0_hw0_ad_q) : l0_hw0_ad_q);
+    wire [0:0] l0_hw0_wrap_273 = l0_hw0_bk_q == 2'h3;
+    wire [1:0] l0_hw0_bk_n_274 = l0_clr ? 2'h0 : (l0_vc4_q ? (l0_hw0_wrap_273 ? 2'h0 : (l0_hw0_bk_q + 2'h1)) : l0_hw0_bk_q);
+    wire [0:0] l0_hw0_ad_n_275 = l0_clr ? 1'h0 : (l0_vc4_q ? (l0_hw0_wrap_273 ? (l0_hw0_ad_q + 1'h1) : l0_hw0_ad_q) : l0_hw0_ad_q);
     wire [0:0] l0_upd_end = in_MV0 & (cnt_q == 5'h16);
     // the engine issues: set as MV begins
     reg [0:0] hd_iss_q;
     wire [0:0] hd_issue = hd_iss_q;
-    wire [1:0] hd_chunk_277 = mv_col_q[3:2];
-    wire [3:0] hd_col0_278 = {hd_chunk_277, 2'h0};
-    wire [0:0] hd_vw0_279 = hd_col0_278 < 4'h4;
-    wire [3:0] hd_col1_280 = {hd_chunk_277, 2'h1};
-    wire [0:0] hd_vw1_281 = hd_col1_280 < 4'h4;
-    wire [3:0] hd_col2_282 = {hd_chunk_277, 2'h2};
-    wire [0:0] hd_vw2_283 = hd_col2_282 < 4'h4;
-    wire [3:0] hd_col3_284 = {hd_chunk_277, 2'h3};
-    wire [0:0] hd_vw3_285 = hd_col3_284 < 4'h4;
+    wire [1:0] hd_chunk_276 = mv_col_q[3:2];
+    wire [3:0] hd_col0_277 = {hd_chunk_276, 2'h0};
+    wire [0:0] hd_vw0_278 = hd_col0_277 < 4'h4;
+    wire [3:0] hd_col1_279 = {hd_chunk_276, 2'h1};
+    wire [0:0] hd_vw1_280 = hd_col1_279 < 4'h4;
+    wire [3:0] hd_col2_281 = {hd_chunk_276, 2'h2};
+    wire [0:0] hd_vw2_282 = hd_col2_281 < 4'h4;
+    wire [3:0] hd_col3_283 = {hd_chunk_276, 2'h3};
+    wire [0:0] hd_vw3_284 = hd_col3_283 < 4'h4;
     wire [31:0] hd_actw = {l0_h0_b3_rd, l0_h0_b2_rd, l0_h0_b1_rd, l0_h0_b0_rd};
-    wire [3:0] hd_mask = {hd_vw3_285, hd_vw2_283, hd_vw1_281, hd_vw0_279};
+    wire [3:0] hd_mask = {hd_vw3_284, hd_vw2_282, hd_vw1_280, hd_vw0_278};
     // stage 1: ROM data and activations aligned
     reg [0:0] hd_p1_valid_q;
     // first chunk of W or of U: load the accumulator
@@ -830,10 +882,10 @@ module qrnn_core (
     // row group in stage 1: index of the per-lane constants
     reg [0:0] hd_p1_g_q;
     reg [3:0] hd_p1_mask_q;
-    wire [0:0] hd_jfirst_286 = (mv_j_q == 2'h0) | (mv_j_q == 2'h1);
-    wire [1:0] hd_jn_287 = mv_j_q + 2'h1;
-    wire [0:0] hd_to_u_288 = hd_jn_287 == 2'h1;
-    wire [3:0] hd_coln_289 = ((mv_j_q == 2'h0) | hd_to_u_288) ? 4'h0 : (mv_col_q + 4'h4);
+    wire [0:0] hd_jfirst_285 = (mv_j_q == 2'h0) | (mv_j_q == 2'h1);
+    wire [1:0] hd_jn_286 = mv_j_q + 2'h1;
+    wire [0:0] hd_to_u_287 = hd_jn_286 == 2'h1;
+    wire [3:0] hd_coln_288 = ((mv_j_q == 2'h0) | hd_to_u_287) ? 4'h0 : (mv_col_q + 4'h4);
     reg [0:0] hd_p2_valid_q;
     reg [0:0] hd_p2_first_q;
     reg [0:0] hd_p2_last_q;
@@ -865,40 +917,40 @@ module qrnn_core (
     wire signed [10:0] hd_w_dot1;
     reg signed [10:0] hd_w_dot0_q;
     reg signed [10:0] hd_w_dot1_q;
-    wire signed [15:0] hd_bc0_290 = hd_b_p0[1'h0];
+    wire signed [15:0] hd_bc0_289 = hd_b_p0[1'h0];
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [15:0] hd_bc0_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [5:0] hd_roww0_291 = hd_p6_row_q + 6'h0;
-    wire [0:0] hd_rvw0_292 = hd_roww0_291 < 6'h2;
+    wire [5:0] hd_roww0_290 = hd_p6_row_q + 6'h0;
+    wire [0:0] hd_rvw0_291 = hd_roww0_290 < 6'h2;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [5:0] hd_riw0_293 = hd_rvw0_292 ? hd_roww0_291 : 6'h0;
+    wire [5:0] hd_riw0_292 = hd_rvw0_291 ? hd_roww0_290 : 6'h0;
     /* verilator lint_on UNUSEDSIGNAL */
     reg signed [10:0] hd_accw0_q;
-    wire signed [10:0] hd_accw0_d_294 = hd_p4_first_q ? hd_w_dot0_q : (hd_accw0_q + hd_w_dot0_q);
+    wire signed [10:0] hd_accw0_d_293 = hd_p4_first_q ? hd_w_dot0_q : (hd_accw0_q + hd_w_dot0_q);
     reg signed [10:0] hd_finw0_q;
-    wire signed [12:0] hd_sum0_295 = ($signed({{2{hd_finw0_q[10]}}, hd_finw0_q}) << 2) + $signed(hd_bc0_q[12:0]);
+    wire signed [12:0] hd_sum0_294 = ($signed({{2{hd_finw0_q[10]}}, hd_finw0_q}) << 2) + $signed(hd_bc0_q[12:0]);
     reg signed [12:0] hd_sum0_q;
-    wire signed [13:0] rq_296 = ($signed({{1{hd_sum0_q[12]}}, hd_sum0_q}) + 14'sh2) >>> 2;
-    wire signed [15:0] hd_y0_297 = $signed({{2{rq_296[13]}}, rq_296});
-    wire [1:0] hd_yi0_298 = {hd_riw0_293[0], hp_q};
-    wire signed [15:0] hd_bc1_299 = hd_b_p1[1'h0];
+    wire signed [13:0] rq_295 = ($signed({{1{hd_sum0_q[12]}}, hd_sum0_q}) + 14'sh2) >>> 2;
+    wire signed [15:0] hd_y0_296 = $signed({{2{rq_295[13]}}, rq_295});
+    wire [1:0] hd_yi0_297 = {hd_riw0_292[0], hp_q};
+    wire signed [15:0] hd_bc1_298 = hd_b_p1[1'h0];
     /* verilator lint_off UNUSEDSIGNAL */
     reg signed [15:0] hd_bc1_q;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [5:0] hd_roww1_300 = hd_p6_row_q + 6'h1;
-    wire [0:0] hd_rvw1_301 = hd_roww1_300 < 6'h2;
+    wire [5:0] hd_roww1_299 = hd_p6_row_q + 6'h1;
+    wire [0:0] hd_rvw1_300 = hd_roww1_299 < 6'h2;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [5:0] hd_riw1_302 = hd_rvw1_301 ? hd_roww1_300 : 6'h0;
+    wire [5:0] hd_riw1_301 = hd_rvw1_300 ? hd_roww1_299 : 6'h0;
     /* verilator lint_on UNUSEDSIGNAL */
     reg signed [10:0] hd_accw1_q;
-    wire signed [10:0] hd_accw1_d_303 = hd_p4_first_q ? hd_w_dot1_q : (hd_accw1_q + hd_w_dot1_q);
+    wire signed [10:0] hd_accw1_d_302 = hd_p4_first_q ? hd_w_dot1_q : (hd_accw1_q + hd_w_dot1_q);
     reg signed [10:0] hd_finw1_q;
-    wire signed [12:0] hd_sum1_304 = ($signed({{2{hd_finw1_q[10]}}, hd_finw1_q}) << 2) + $signed(hd_bc1_q[12:0]);
+    wire signed [12:0] hd_sum1_303 = ($signed({{2{hd_finw1_q[10]}}, hd_finw1_q}) << 2) + $signed(hd_bc1_q[12:0]);
     reg signed [12:0] hd_sum1_q;
-    wire signed [13:0] rq_305 = ($signed({{1{hd_sum1_q[12]}}, hd_sum1_q}) + 14'sh2) >>> 2;
-    wire signed [15:0] hd_y1_306 = $signed({{2{rq_305[13]}}, rq_305});
-    wire [1:0] hd_yi1_307 = {hd_riw1_302[0], hp_q};
+    wire signed [13:0] rq_304 = ($signed({{1{hd_sum1_q[12]}}, hd_sum1_q}) + 14'sh2) >>> 2;
+    wire signed [15:0] hd_y1_305 = $signed({{2{rq_304[13]}}, rq_304});
+    wire [1:0] hd_yi1_306 = {hd_riw1_301[0], hp_q};
     // out_valid: a timestep's output is being emitted
     reg [0:0] ov_q;
     // a computed timestep waits for the output of the one before
@@ -913,19 +965,19 @@ module qrnn_core (
     wire [0:0] out_end = out_fire & (ob_q == 2'h1);
     wire [0:0] out_start = (c_end | opend_q) & ((~ov_q) | out_end);
     wire [0:0] out_ok = c_end ? ((~ov_q) & (~opend_q)) : (~(ov_q & opend_q));
-    wire signed [15:0] out_elem_308 = y_q[{ob_q[0], ohp_q}];
-    wire [15:0] l0_c_b0_wd_309 = $unsigned(sat_262);
-    wire [0:0] l0_h0_b0_we_310 = l0_vc4_q & (l0_hw0_bk_q == 2'h0);
-    wire [0:0] l0_h0_b0_ra_311 = l0_issue ? hp_prev_1 : hp_q;
-    wire [0:0] l0_h0_b1_we_312 = l0_vc4_q & (l0_hw0_bk_q == 2'h1);
-    wire [0:0] l0_h0_b1_ra_313 = l0_issue ? hp_prev_1 : hp_q;
-    wire [0:0] l0_h0_b2_we_314 = l0_vc4_q & (l0_hw0_bk_q == 2'h2);
-    wire [0:0] l0_h0_b2_ra_315 = l0_issue ? hp_prev_1 : hp_q;
-    wire [0:0] l0_h0_b3_we_316 = l0_vc4_q & (l0_hw0_bk_q == 2'h3);
-    wire [0:0] l0_h0_b3_ra_317 = l0_issue ? hp_prev_1 : hp_q;
-    wire [0:0] x_b0_we_318 = in_fire & (ld_bk_q == 2'h0);
-    wire [0:0] x_b1_we_319 = in_fire & (ld_bk_q == 2'h1);
-    wire [0:0] x_b2_we_320 = in_fire & (ld_bk_q == 2'h2);
+    wire signed [15:0] out_elem_307 = y_q[{ob_q[0], ohp_q}];
+    wire [15:0] l0_c_b0_wd_308 = $unsigned(sat_261);
+    wire [0:0] l0_h0_b0_we_309 = l0_vc4_q & (l0_hw0_bk_q == 2'h0);
+    wire [0:0] l0_h0_b0_ra_310 = l0_issue ? hp_prev_1 : hp_q;
+    wire [0:0] l0_h0_b1_we_311 = l0_vc4_q & (l0_hw0_bk_q == 2'h1);
+    wire [0:0] l0_h0_b1_ra_312 = l0_issue ? hp_prev_1 : hp_q;
+    wire [0:0] l0_h0_b2_we_313 = l0_vc4_q & (l0_hw0_bk_q == 2'h2);
+    wire [0:0] l0_h0_b2_ra_314 = l0_issue ? hp_prev_1 : hp_q;
+    wire [0:0] l0_h0_b3_we_315 = l0_vc4_q & (l0_hw0_bk_q == 2'h3);
+    wire [0:0] l0_h0_b3_ra_316 = l0_issue ? hp_prev_1 : hp_q;
+    wire [0:0] x_b0_we_317 = in_fire & (ld_bk_q == 2'h0);
+    wire [0:0] x_b1_we_318 = in_fire & (ld_bk_q == 2'h1);
+    wire [0:0] x_b2_we_319 = in_fire & (ld_bk_q == 2'h2);
     initial begin
         $readmemh("rtl/rom/l0_sigmoid.hex", l0_sigmoid_i);
         $readmemh("rtl/rom/l0_sigmoid.hex", l0_sigmoid_f);
@@ -987,7 +1039,7 @@ module qrnn_core (
         .clk(clk),
         .word(l0_u_lword_q),
         .act(l0_u_lact_q),
-        .mask(l0_lmask_q),
+        .mask(l0_lumask_q),
         .sum0(l0_u_dot0),
         .sum1(l0_u_dot1),
         .sum2(l0_u_dot2),
@@ -1022,173 +1074,173 @@ module qrnn_core (
         .clk(clk),
         .we(l0_vb3_q),
         .wa(l0_ub3_q),
-        .wd(l0_c_b0_wd_309),
+        .wd(l0_c_b0_wd_308),
         .ra(l0_u1_q),
         .rd(l0_c_b0_rd)
     );
     qrnn_ram_regs_8x2 u_l0_h0_b0 (
         .clk(clk),
-        .we(l0_h0_b0_we_310),
+        .we(l0_h0_b0_we_309),
         .wa(hp_q),
-        .wd(l0_hb_273),
-        .ra(l0_h0_b0_ra_311),
+        .wd(l0_hb_272),
+        .ra(l0_h0_b0_ra_310),
         .rd(l0_h0_b0_rd)
     );
     qrnn_ram_regs_8x2 u_l0_h0_b1 (
         .clk(clk),
-        .we(l0_h0_b1_we_312),
+        .we(l0_h0_b1_we_311),
         .wa(hp_q),
-        .wd(l0_hb_273),
-        .ra(l0_h0_b1_ra_313),
+        .wd(l0_hb_272),
+        .ra(l0_h0_b1_ra_312),
         .rd(l0_h0_b1_rd)
     );
     qrnn_ram_regs_8x2 u_l0_h0_b2 (
         .clk(clk),
-        .we(l0_h0_b2_we_314),
+        .we(l0_h0_b2_we_313),
         .wa(hp_q),
-        .wd(l0_hb_273),
-        .ra(l0_h0_b2_ra_315),
+        .wd(l0_hb_272),
+        .ra(l0_h0_b2_ra_314),
         .rd(l0_h0_b2_rd)
     );
     qrnn_ram_regs_8x2 u_l0_h0_b3 (
         .clk(clk),
-        .we(l0_h0_b3_we_316),
+        .we(l0_h0_b3_we_315),
         .wa(hp_q),
-        .wd(l0_hb_273),
-        .ra(l0_h0_b3_ra_317),
+        .wd(l0_hb_272),
+        .ra(l0_h0_b3_ra_316),
         .rd(l0_h0_b3_rd)
     );
     qrnn_ram_regs_8x2 u_l0_z_b0 (
         .clk(clk),
-        .we(l0_zwe0_43),
+        .we(l0_zwe0_42),
         .wa(l0_p6_za_q),
-        .wd(l0_zbits0_42),
+        .wd(l0_zbits0_41),
         .ra(l0_uz_ad_q),
         .rd(l0_z_b0_rd)
     );
     qrnn_ram_regs_8x2 u_l0_z_b1 (
         .clk(clk),
-        .we(l0_zwe1_56),
+        .we(l0_zwe1_55),
         .wa(l0_p6_za_q),
-        .wd(l0_zbits1_55),
+        .wd(l0_zbits1_54),
         .ra(l0_uz_ad_q),
         .rd(l0_z_b1_rd)
     );
     qrnn_ram_regs_8x2 u_l0_z_b2 (
         .clk(clk),
-        .we(l0_zwe2_69),
+        .we(l0_zwe2_68),
         .wa(l0_p6_za_q),
-        .wd(l0_zbits2_68),
+        .wd(l0_zbits2_67),
         .ra(l0_uz_ad_q),
         .rd(l0_z_b2_rd)
     );
     qrnn_ram_regs_8x2 u_l0_z_b3 (
         .clk(clk),
-        .we(l0_zwe3_82),
+        .we(l0_zwe3_81),
         .wa(l0_p6_za_q),
-        .wd(l0_zbits3_81),
+        .wd(l0_zbits3_80),
         .ra(l0_uz_ad_q),
         .rd(l0_z_b3_rd)
     );
     qrnn_ram_regs_8x2 u_l0_z_b4 (
         .clk(clk),
-        .we(l0_zwe4_95),
+        .we(l0_zwe4_94),
         .wa(l0_p6_za_q),
-        .wd(l0_zbits4_94),
+        .wd(l0_zbits4_93),
         .ra(l0_uz_ad_q),
         .rd(l0_z_b4_rd)
     );
     qrnn_ram_regs_8x2 u_l0_z_b5 (
         .clk(clk),
-        .we(l0_zwe5_108),
+        .we(l0_zwe5_107),
         .wa(l0_p6_za_q),
-        .wd(l0_zbits5_107),
+        .wd(l0_zbits5_106),
         .ra(l0_uz_ad_q),
         .rd(l0_z_b5_rd)
     );
     qrnn_ram_regs_8x2 u_l0_z_b6 (
         .clk(clk),
-        .we(l0_zwe6_121),
+        .we(l0_zwe6_120),
         .wa(l0_p6_za_q),
-        .wd(l0_zbits6_120),
+        .wd(l0_zbits6_119),
         .ra(l0_uz_ad_q),
         .rd(l0_z_b6_rd)
     );
     qrnn_ram_regs_8x2 u_l0_z_b7 (
         .clk(clk),
-        .we(l0_zwe7_134),
+        .we(l0_zwe7_133),
         .wa(l0_p6_za_q),
-        .wd(l0_zbits7_133),
+        .wd(l0_zbits7_132),
         .ra(l0_uz_ad_q),
         .rd(l0_z_b7_rd)
     );
     qrnn_ram_regs_8x2 u_l0_z_b8 (
         .clk(clk),
-        .we(l0_zwe8_147),
+        .we(l0_zwe8_146),
         .wa(l0_p6_za_q),
-        .wd(l0_zbits8_146),
+        .wd(l0_zbits8_145),
         .ra(l0_uz_ad_q),
         .rd(l0_z_b8_rd)
     );
     qrnn_ram_regs_8x2 u_l0_z_b9 (
         .clk(clk),
-        .we(l0_zwe9_160),
+        .we(l0_zwe9_159),
         .wa(l0_p6_za_q),
-        .wd(l0_zbits9_159),
+        .wd(l0_zbits9_158),
         .ra(l0_uz_ad_q),
         .rd(l0_z_b9_rd)
     );
     qrnn_ram_regs_8x2 u_l0_z_b10 (
         .clk(clk),
-        .we(l0_zwe10_173),
+        .we(l0_zwe10_172),
         .wa(l0_p6_za_q),
-        .wd(l0_zbits10_172),
+        .wd(l0_zbits10_171),
         .ra(l0_uz_ad_q),
         .rd(l0_z_b10_rd)
     );
     qrnn_ram_regs_8x2 u_l0_z_b11 (
         .clk(clk),
-        .we(l0_zwe11_186),
+        .we(l0_zwe11_185),
         .wa(l0_p6_za_q),
-        .wd(l0_zbits11_185),
+        .wd(l0_zbits11_184),
         .ra(l0_uz_ad_q),
         .rd(l0_z_b11_rd)
     );
     qrnn_ram_regs_8x2 u_l0_z_b12 (
         .clk(clk),
-        .we(l0_zwe12_199),
+        .we(l0_zwe12_198),
         .wa(l0_p6_za_q),
-        .wd(l0_zbits12_198),
+        .wd(l0_zbits12_197),
         .ra(l0_uz_ad_q),
         .rd(l0_z_b12_rd)
     );
     qrnn_ram_regs_8x2 u_l0_z_b13 (
         .clk(clk),
-        .we(l0_zwe13_212),
+        .we(l0_zwe13_211),
         .wa(l0_p6_za_q),
-        .wd(l0_zbits13_211),
+        .wd(l0_zbits13_210),
         .ra(l0_uz_ad_q),
         .rd(l0_z_b13_rd)
     );
     qrnn_ram_regs_8x2 u_l0_z_b14 (
         .clk(clk),
-        .we(l0_zwe14_225),
+        .we(l0_zwe14_224),
         .wa(l0_p6_za_q),
-        .wd(l0_zbits14_224),
+        .wd(l0_zbits14_223),
         .ra(l0_uz_ad_q),
         .rd(l0_z_b14_rd)
     );
     qrnn_ram_regs_8x2 u_l0_z_b15 (
         .clk(clk),
-        .we(l0_zwe15_238),
+        .we(l0_zwe15_237),
         .wa(l0_p6_za_q),
-        .wd(l0_zbits15_237),
+        .wd(l0_zbits15_236),
         .ra(l0_uz_ad_q),
         .rd(l0_z_b15_rd)
     );
     qrnn_ram_regs_8x2 u_x_b0 (
         .clk(clk),
-        .we(x_b0_we_318),
+        .we(x_b0_we_317),
         .wa(xh_q),
         .wd(in_data),
         .ra(hp_q),
@@ -1196,7 +1248,7 @@ module qrnn_core (
     );
     qrnn_ram_regs_8x2 u_x_b1 (
         .clk(clk),
-        .we(x_b1_we_319),
+        .we(x_b1_we_318),
         .wa(xh_q),
         .wd(in_data),
         .ra(hp_q),
@@ -1204,7 +1256,7 @@ module qrnn_core (
     );
     qrnn_ram_regs_8x2 u_x_b2 (
         .clk(clk),
-        .we(x_b2_we_320),
+        .we(x_b2_we_319),
         .wa(xh_q),
         .wd(in_data),
         .ra(hp_q),
@@ -1212,7 +1264,7 @@ module qrnn_core (
     );
     assign in_ready = in_rdy;
     assign out_valid = ov_q;
-    assign out_data = $unsigned(out_elem_308);
+    assign out_data = $unsigned(out_elem_307);
     assign out_last = ob_q == 2'h1;
 `ifndef SYNTHESIS
     /* verilator lint_off UNUSEDSIGNAL */
@@ -1245,6 +1297,7 @@ module qrnn_core (
             tok_q <= 1'h1;
             ld_bk_q <= 2'h0;
             ld_ad_q <= 1'h0;
+            l0_pend_q <= 1'h0;
             l0_iss_q <= 1'h0;
             l0_p1_valid_q <= 1'h0;
             l0_p2_valid_q <= 1'h0;
@@ -1305,37 +1358,46 @@ module qrnn_core (
                     win_q <= 1'h1;
                 end
             end
+            l0_pend_q <= in_MV0 & (cnt_q == 5'h15);
             if (l0_iss_q & (cnt_q == 5'h1)) begin
                 l0_iss_q <= 1'h0;
             end
             l0_p1_valid_q <= l0_issue;
-            l0_p1_first_q <= l0_jfirst_26;
-            l0_p1_last_q <= mv_j_q == 2'h1;
+            l0_p1_first_q <= l0_jfirst_28;
+            l0_p1_last_q <= l0_ulast_27;
             l0_p1_row_q <= mv_row_q;
             l0_p1_mask_q <= l0_mask;
-            l0_p1_g_q <= mv_g_q;
-            l0_p1_isw_q <= l0_is_w;
+            l0_p1_g_q <= mv_g_q - 1'h1;
+            l0_p1_vw_q <= l0_w_on;
+            l0_p1_vu_q <= l0_u_on;
+            l0_p1_firstu_q <= mv_j_q == 2'h0;
+            l0_p1_lastw_q <= l0_w_on & (mv_j_q == 2'h0);
+            l0_p1_umask_q <= l0_umask;
             l0_p1_za_q <= l0_za_q;
             if (l0_clr) begin
                 l0_za_q <= 1'h0;
             end else begin
-                if (l0_gstep_27) begin
+                if (l0_gstep_29) begin
                     l0_za_q <= l0_za_q + 1'h1;
                 end
             end
             if (l0_issue) begin
-                if (mv_j_q == 2'h1) begin
-                    mv_j_q <= 2'h0;
+                if (mv_j_q == 2'h0) begin
                     mv_g_q <= mv_g_q + 1'h1;
-                    mv_row_q <= mv_row_q + 6'h10;
+                    mv_j_q <= 2'h0;
                 end else begin
-                    mv_j_q <= l0_jn_28;
+                    mv_j_q <= mv_j_q + 2'h1;
                 end
-                mv_col_q <= l0_coln_30;
-                if (l0_is_w) begin
+                if (l0_w_on) begin
                     mv_wa_q <= mv_wa_q + 1'h1;
-                end else begin
+                    mv_col_q <= (mv_j_q == 2'h0) ? 4'h0 : (mv_col_q + 4'h4);
+                end
+                if (l0_u_on) begin
                     mv_ua_q <= mv_ua_q + 1'h1;
+                    mv_ucol_q <= (mv_j_q == 2'h0) ? 4'h0 : (mv_ucol_q + 4'h4);
+                end
+                if (l0_ulast_27) begin
+                    mv_row_q <= mv_row_q + 6'h10;
                 end
             end
             l0_p2_valid_q <= l0_p1_valid_q;
@@ -1344,85 +1406,149 @@ module qrnn_core (
             l0_p5_valid_q <= l0_p4_valid_q;
             l0_p6_valid_q <= l0_p5_valid_q;
             if (l0_p4_valid_q) begin
-                if (l0_p4_isw_q) begin
-                    l0_accw0_q <= l0_accw0_d_34;
-                end else begin
-                    l0_accu0_q <= l0_accu0_d_35;
+                if (l0_p4_vw_q) begin
+                    l0_accw0_q <= l0_accw0_d_33;
+                    if (l0_p4_lastw_q) begin
+                        l0_holdw0_q <= l0_accw0_d_33;
+                    end
                 end
-                if (l0_p4_isw_q) begin
-                    l0_accw1_q <= l0_accw1_d_47;
-                end else begin
-                    l0_accu1_q <= l0_accu1_d_48;
+                if (l0_p4_vu_q) begin
+                    l0_accu0_q <= l0_accu0_d_34;
                 end
-                if (l0_p4_isw_q) begin
-                    l0_accw2_q <= l0_accw2_d_60;
-                end else begin
-                    l0_accu2_q <= l0_accu2_d_61;
+                if (l0_p4_vw_q) begin
+                    l0_accw1_q <= l0_accw1_d_46;
+                    if (l0_p4_lastw_q) begin
+                        l0_holdw1_q <= l0_accw1_d_46;
+                    end
                 end
-                if (l0_p4_isw_q) begin
-                    l0_accw3_q <= l0_accw3_d_73;
-                end else begin
-                    l0_accu3_q <= l0_accu3_d_74;
+                if (l0_p4_vu_q) begin
+                    l0_accu1_q <= l0_accu1_d_47;
                 end
-                if (l0_p4_isw_q) begin
-                    l0_accw4_q <= l0_accw4_d_86;
-                end else begin
-                    l0_accu4_q <= l0_accu4_d_87;
+                if (l0_p4_vw_q) begin
+                    l0_accw2_q <= l0_accw2_d_59;
+                    if (l0_p4_lastw_q) begin
+                        l0_holdw2_q <= l0_accw2_d_59;
+                    end
                 end
-                if (l0_p4_isw_q) begin
-                    l0_accw5_q <= l0_accw5_d_99;
-                end else begin
-                    l0_accu5_q <= l0_accu5_d_100;
+                if (l0_p4_vu_q) begin
+                    l0_accu2_q <= l0_accu2_d_60;
                 end
-                if (l0_p4_isw_q) begin
-                    l0_accw6_q <= l0_accw6_d_112;
-                end else begin
-                    l0_accu6_q <= l0_accu6_d_113;
+                if (l0_p4_vw_q) begin
+                    l0_accw3_q <= l0_accw3_d_72;
+                    if (l0_p4_lastw_q) begin
+                        l0_holdw3_q <= l0_accw3_d_72;
+                    end
                 end
-                if (l0_p4_isw_q) begin
-                    l0_accw7_q <= l0_accw7_d_125;
-                end else begin
-                    l0_accu7_q <= l0_accu7_d_126;
+                if (l0_p4_vu_q) begin
+                    l0_accu3_q <= l0_accu3_d_73;
                 end
-                if (l0_p4_isw_q) begin
-                    l0_accw8_q <= l0_accw8_d_138;
-                end else begin
-                    l0_accu8_q <= l0_accu8_d_139;
+                if (l0_p4_vw_q) begin
+                    l0_accw4_q <= l0_accw4_d_85;
+                    if (l0_p4_lastw_q) begin
+                        l0_holdw4_q <= l0_accw4_d_85;
+                    end
                 end
-                if (l0_p4_isw_q) begin
-                    l0_accw9_q <= l0_accw9_d_151;
-                end else begin
-                    l0_accu9_q <= l0_accu9_d_152;
+                if (l0_p4_vu_q) begin
+                    l0_accu4_q <= l0_accu4_d_86;
                 end
-                if (l0_p4_isw_q) begin
-                    l0_accw10_q <= l0_accw10_d_164;
-                end else begin
-                    l0_accu10_q <= l0_accu10_d_165;
+                if (l0_p4_vw_q) begin
+                    l0_accw5_q <= l0_accw5_d_98;
+                    if (l0_p4_lastw_q) begin
+                        l0_holdw5_q <= l0_accw5_d_98;
+                    end
                 end
-                if (l0_p4_isw_q) begin
-                    l0_accw11_q <= l0_accw11_d_177;
-                end else begin
-                    l0_accu11_q <= l0_accu11_d_178;
+                if (l0_p4_vu_q) begin
+                    l0_accu5_q <= l0_accu5_d_99;
                 end
-                if (l0_p4_isw_q) begin
-                    l0_accw12_q <= l0_accw12_d_190;
-                end else begin
-                    l0_accu12_q <= l0_accu12_d_191;
+                if (l0_p4_vw_q) begin
+                    l0_accw6_q <= l0_accw6_d_111;
+                    if (l0_p4_lastw_q) begin
+                        l0_holdw6_q <= l0_accw6_d_111;
+                    end
                 end
-                if (l0_p4_isw_q) begin
-                    l0_accw13_q <= l0_accw13_d_203;
-                end else begin
-                    l0_accu13_q <= l0_accu13_d_204;
+                if (l0_p4_vu_q) begin
+                    l0_accu6_q <= l0_accu6_d_112;
                 end
-                if (l0_p4_isw_q) begin
-                    l0_accw14_q <= l0_accw14_d_216;
-                end else begin
-                    l0_accu14_q <= l0_accu14_d_217;
+                if (l0_p4_vw_q) begin
+                    l0_accw7_q <= l0_accw7_d_124;
+                    if (l0_p4_lastw_q) begin
+                        l0_holdw7_q <= l0_accw7_d_124;
+                    end
                 end
-                if (l0_p4_isw_q) begin
-                    l0_accw15_q <= l0_accw15_d_229;
-                end else begin
-                    l0_accu15_q <= l0_accu15_d_230;
+                if (l0_p4_vu_q) begin
+                    l0_accu7_q <= l0_accu7_d_125;
+                end
+                if (l0_p4_vw_q) begin
+                    l0_accw8_q <= l0_accw8_d_137;
+                    if (l0_p4_lastw_q) begin
+                        l0_holdw8_q <= l0_accw8_d_137;
+                    end
+                end
+                if (l0_p4_vu_q) begin
+                    l0_accu8_q <= l0_accu8_d_138;
+                end
+                if (l0_p4_vw_q) begin
+                    l0_accw9_q <= l0_accw9_d_150;
+                    if (l0_p4_lastw_q) begin
+                        l0_holdw9_q <= l0_accw9_d_150;
+                    end
+                end
+                if (l0_p4_vu_q) begin
+                    l0_accu9_q <= l0_accu9_d_151;
+                end
+                if (l0_p4_vw_q) begin
+                    l0_accw10_q <= l0_accw10_d_163;
+                    if (l0_p4_lastw_q) begin
+                        l0_holdw10_q <= l0_accw10_d_163;
+                    end
+                end
+                if (l0_p4_vu_q) begin
+                    l0_accu10_q <= l0_accu10_d_164;
+                end
+                if (l0_p4_vw_q) begin
+                    l0_accw11_q <= l0_accw11_d_176;
+                    if (l0_p4_lastw_q) begin
+                        l0_holdw11_q <= l0_accw11_d_176;
+                    end
+                end
+                if (l0_p4_vu_q) begin
+                    l0_accu11_q <= l0_accu11_d_177;
+                end
+                if (l0_p4_vw_q) begin
+                    l0_accw12_q <= l0_accw12_d_189;
+                    if (l0_p4_lastw_q) begin
+                        l0_holdw12_q <= l0_accw12_d_189;
+                    end
+                end
+                if (l0_p4_vu_q) begin
+                    l0_accu12_q <= l0_accu12_d_190;
+                end
+                if (l0_p4_vw_q) begin
+                    l0_accw13_q <= l0_accw13_d_202;
+                    if (l0_p4_lastw_q) begin
+                        l0_holdw13_q <= l0_accw13_d_202;
+                    end
+                end
+                if (l0_p4_vu_q) begin
+                    l0_accu13_q <= l0_accu13_d_203;
+                end
+                if (l0_p4_vw_q) begin
+                    l0_accw14_q <= l0_accw14_d_215;
+                    if (l0_p4_lastw_q) begin
+                        l0_holdw14_q <= l0_accw14_d_215;
+                    end
+                end
+                if (l0_p4_vu_q) begin
+                    l0_accu14_q <= l0_accu14_d_216;
+                end
+                if (l0_p4_vw_q) begin
+                    l0_accw15_q <= l0_accw15_d_228;
+                    if (l0_p4_lastw_q) begin
+                        l0_holdw15_q <= l0_accw15_d_228;
+                    end
+                end
+                if (l0_p4_vu_q) begin
+                    l0_accu15_q <= l0_accu15_d_229;
                 end
             end
             if (l0_clr) begin
@@ -1430,7 +1556,7 @@ module qrnn_core (
                 l0_udone_q <= 1'h0;
                 l0_uj_q <= 2'h0;
             end else begin
-                l0_ur_q <= l0_ur_n_239;
+                l0_ur_q <= l0_ur_n_238;
                 if (l0_uissue) begin
                     l0_uj_q <= l0_uj_q + 2'h1;
                     if (l0_uj_q == 2'h3) begin
@@ -1438,10 +1564,10 @@ module qrnn_core (
                     end
                 end
             end
-            l0_uz_bk_q <= l0_uz_bk_n_241;
-            l0_uz_ad_q <= l0_uz_ad_n_242;
-            l0_hw0_bk_q <= l0_hw0_bk_n_275;
-            l0_hw0_ad_q <= l0_hw0_ad_n_276;
+            l0_uz_bk_q <= l0_uz_bk_n_240;
+            l0_uz_ad_q <= l0_uz_ad_n_241;
+            l0_hw0_bk_q <= l0_hw0_bk_n_274;
+            l0_hw0_ad_q <= l0_hw0_ad_n_275;
             l0_v0_q <= l0_uissue;
             l0_va_q <= l0_v0_q;
             l0_vb1_q <= l0_va_q;
@@ -1457,13 +1583,13 @@ module qrnn_core (
             l0_u2_q <= l0_u1_q;
             l0_zsel_q <= l0_uz_bk_q;
             if (l0_v0_q) begin
-                l0_i_q <= l0_sigmoid_i[l0_ti_245];
-                l0_f_q <= l0_sigmoid_f[l0_ti_248];
-                l0_g_q <= l0_tanh_g[l0_ti_251];
-                l0_o_q <= l0_sigmoid_o[l0_ti_254];
+                l0_i_q <= l0_sigmoid_i[l0_ti_244];
+                l0_f_q <= l0_sigmoid_f[l0_ti_247];
+                l0_g_q <= l0_tanh_g[l0_ti_250];
+                l0_o_q <= l0_sigmoid_o[l0_ti_253];
             end
             if (l0_vb4_q) begin
-                l0_tc_q <= l0_tanh_c[l0_ti_266];
+                l0_tc_q <= l0_tanh_c[l0_ti_265];
                 l0_o2_q <= l0_ob4_q;
             end
             if (l0_upd_end) begin
@@ -1473,7 +1599,7 @@ module qrnn_core (
                 hd_iss_q <= 1'h0;
             end
             hd_p1_valid_q <= hd_issue;
-            hd_p1_first_q <= hd_jfirst_286;
+            hd_p1_first_q <= hd_jfirst_285;
             hd_p1_last_q <= mv_j_q == 2'h0;
             hd_p1_row_q <= mv_row_q;
             hd_p1_mask_q <= hd_mask;
@@ -1484,9 +1610,9 @@ module qrnn_core (
                     mv_g_q <= mv_g_q + 1'h1;
                     mv_row_q <= mv_row_q + 6'h2;
                 end else begin
-                    mv_j_q <= hd_jn_287;
+                    mv_j_q <= hd_jn_286;
                 end
-                mv_col_q <= hd_coln_289;
+                mv_col_q <= hd_coln_288;
                 mv_wa_q <= mv_wa_q + 1'h1;
             end
             hd_p2_valid_q <= hd_p1_valid_q;
@@ -1495,18 +1621,18 @@ module qrnn_core (
             hd_p5_valid_q <= hd_p4_valid_q;
             hd_p6_valid_q <= hd_p5_valid_q;
             if (hd_p4_valid_q) begin
-                hd_accw0_q <= hd_accw0_d_294;
-                hd_accw1_q <= hd_accw1_d_303;
+                hd_accw0_q <= hd_accw0_d_293;
+                hd_accw1_q <= hd_accw1_d_302;
             end
             if (hd_p6_valid_q) begin
                 if (hd_p6_last_q) begin
-                    if (hd_rvw0_292) begin
-                        y_q[hd_yi0_298] <= hd_y0_297;
+                    if (hd_rvw0_291) begin
+                        y_q[hd_yi0_297] <= hd_y0_296;
                     end
                 end
                 if (hd_p6_last_q) begin
-                    if (hd_rvw1_301) begin
-                        y_q[hd_yi1_307] <= hd_y1_306;
+                    if (hd_rvw1_300) begin
+                        y_q[hd_yi1_306] <= hd_y1_305;
                     end
                 end
             end
@@ -1531,6 +1657,7 @@ module qrnn_core (
                 mv_row_q <= 6'h0;
                 mv_wa_q <= 1'h0;
                 mv_ua_q <= 1'h0;
+                mv_ucol_q <= 4'h0;
                 l0_iss_q <= 1'h1;
                 if (xseq_q) begin
                     l0_fresh_q <= 1'h1;
@@ -1546,6 +1673,7 @@ module qrnn_core (
                     mv_row_q <= 6'h0;
                     mv_wa_q <= 1'h0;
                     mv_ua_q <= 1'h0;
+                    mv_ucol_q <= 4'h0;
                     hd_iss_q <= 1'h1;
                 end else begin
                     cnt_q <= cnt_q + 5'h1;
@@ -1561,6 +1689,7 @@ module qrnn_core (
                     mv_row_q <= 6'h0;
                     mv_wa_q <= 1'h0;
                     mv_ua_q <= 1'h0;
+                    mv_ucol_q <= 4'h0;
                     hp_q <= ~hp_q;
                     if (go) begin
                         ph_q <= 2'h1;
@@ -1571,6 +1700,7 @@ module qrnn_core (
                         mv_row_q <= 6'h0;
                         mv_wa_q <= 1'h0;
                         mv_ua_q <= 1'h0;
+                        mv_ucol_q <= 4'h0;
                         l0_iss_q <= 1'h1;
                         if (xseq_q) begin
                             l0_fresh_q <= 1'h1;
@@ -1581,25 +1711,35 @@ module qrnn_core (
                 end
             end
         end
-        l0_p2_isw_q <= l0_p1_isw_q;
         l0_p2_first_q <= l0_p1_first_q;
         l0_p2_last_q <= l0_p1_last_q;
         l0_p2_row_q <= l0_p1_row_q;
         l0_p2_g_q <= l0_p1_g_q;
         l0_p2_za_q <= l0_p1_za_q;
+        l0_p2_vw_q <= l0_p1_vw_q;
+        l0_p2_vu_q <= l0_p1_vu_q;
+        l0_p2_firstu_q <= l0_p1_firstu_q;
+        l0_p2_lastw_q <= l0_p1_lastw_q;
         l0_lmask_q <= l0_p1_mask_q;
-        l0_p3_isw_q <= l0_p2_isw_q;
+        l0_lumask_q <= l0_p1_umask_q;
         l0_p3_first_q <= l0_p2_first_q;
         l0_p3_last_q <= l0_p2_last_q;
         l0_p3_row_q <= l0_p2_row_q;
         l0_p3_g_q <= l0_p2_g_q;
         l0_p3_za_q <= l0_p2_za_q;
-        l0_p4_isw_q <= l0_p3_isw_q;
+        l0_p3_vw_q <= l0_p2_vw_q;
+        l0_p3_vu_q <= l0_p2_vu_q;
+        l0_p3_firstu_q <= l0_p2_firstu_q;
+        l0_p3_lastw_q <= l0_p2_lastw_q;
         l0_p4_first_q <= l0_p3_first_q;
         l0_p4_last_q <= l0_p3_last_q;
         l0_p4_row_q <= l0_p3_row_q;
         l0_p4_g_q <= l0_p3_g_q;
         l0_p4_za_q <= l0_p3_za_q;
+        l0_p4_vw_q <= l0_p3_vw_q;
+        l0_p4_vu_q <= l0_p3_vu_q;
+        l0_p4_firstu_q <= l0_p3_firstu_q;
+        l0_p4_lastw_q <= l0_p3_lastw_q;
         l0_p5_last_q <= l0_p4_last_q;
         l0_p5_row_q <= l0_p4_row_q;
         l0_p5_za_q <= l0_p4_za_q;
@@ -1642,93 +1782,93 @@ module qrnn_core (
         l0_u_dot13_q <= l0_u_dot13;
         l0_u_dot14_q <= l0_u_dot14;
         l0_u_dot15_q <= l0_u_dot15;
-        l0_bc0_q <= l0_bc0_31;
-        l0_finw0_q <= l0_accw0_q;
-        l0_finu0_q <= l0_accu0_d_35;
-        l0_psum0_q <= l0_psum0_37;
-        l0_bc1_q <= l0_bc1_44;
-        l0_finw1_q <= l0_accw1_q;
-        l0_finu1_q <= l0_accu1_d_48;
-        l0_psum1_q <= l0_psum1_50;
-        l0_bc2_q <= l0_bc2_57;
-        l0_finw2_q <= l0_accw2_q;
-        l0_finu2_q <= l0_accu2_d_61;
-        l0_psum2_q <= l0_psum2_63;
-        l0_bc3_q <= l0_bc3_70;
-        l0_finw3_q <= l0_accw3_q;
-        l0_finu3_q <= l0_accu3_d_74;
-        l0_psum3_q <= l0_psum3_76;
-        l0_bc4_q <= l0_bc4_83;
-        l0_finw4_q <= l0_accw4_q;
-        l0_finu4_q <= l0_accu4_d_87;
-        l0_psum4_q <= l0_psum4_89;
-        l0_bc5_q <= l0_bc5_96;
-        l0_finw5_q <= l0_accw5_q;
-        l0_finu5_q <= l0_accu5_d_100;
-        l0_psum5_q <= l0_psum5_102;
-        l0_bc6_q <= l0_bc6_109;
-        l0_finw6_q <= l0_accw6_q;
-        l0_finu6_q <= l0_accu6_d_113;
-        l0_psum6_q <= l0_psum6_115;
-        l0_bc7_q <= l0_bc7_122;
-        l0_finw7_q <= l0_accw7_q;
-        l0_finu7_q <= l0_accu7_d_126;
-        l0_psum7_q <= l0_psum7_128;
-        l0_bc8_q <= l0_bc8_135;
-        l0_finw8_q <= l0_accw8_q;
-        l0_finu8_q <= l0_accu8_d_139;
-        l0_psum8_q <= l0_psum8_141;
-        l0_bc9_q <= l0_bc9_148;
-        l0_finw9_q <= l0_accw9_q;
-        l0_finu9_q <= l0_accu9_d_152;
-        l0_psum9_q <= l0_psum9_154;
-        l0_bc10_q <= l0_bc10_161;
-        l0_finw10_q <= l0_accw10_q;
-        l0_finu10_q <= l0_accu10_d_165;
-        l0_psum10_q <= l0_psum10_167;
-        l0_bc11_q <= l0_bc11_174;
-        l0_finw11_q <= l0_accw11_q;
-        l0_finu11_q <= l0_accu11_d_178;
-        l0_psum11_q <= l0_psum11_180;
-        l0_bc12_q <= l0_bc12_187;
-        l0_finw12_q <= l0_accw12_q;
-        l0_finu12_q <= l0_accu12_d_191;
-        l0_psum12_q <= l0_psum12_193;
-        l0_bc13_q <= l0_bc13_200;
-        l0_finw13_q <= l0_accw13_q;
-        l0_finu13_q <= l0_accu13_d_204;
-        l0_psum13_q <= l0_psum13_206;
-        l0_bc14_q <= l0_bc14_213;
-        l0_finw14_q <= l0_accw14_q;
-        l0_finu14_q <= l0_accu14_d_217;
-        l0_psum14_q <= l0_psum14_219;
-        l0_bc15_q <= l0_bc15_226;
-        l0_finw15_q <= l0_accw15_q;
-        l0_finu15_q <= l0_accu15_d_230;
-        l0_psum15_q <= l0_psum15_232;
+        l0_bc0_q <= l0_bc0_30;
+        l0_finw0_q <= l0_holdw0_q;
+        l0_finu0_q <= l0_accu0_d_34;
+        l0_psum0_q <= l0_psum0_36;
+        l0_bc1_q <= l0_bc1_43;
+        l0_finw1_q <= l0_holdw1_q;
+        l0_finu1_q <= l0_accu1_d_47;
+        l0_psum1_q <= l0_psum1_49;
+        l0_bc2_q <= l0_bc2_56;
+        l0_finw2_q <= l0_holdw2_q;
+        l0_finu2_q <= l0_accu2_d_60;
+        l0_psum2_q <= l0_psum2_62;
+        l0_bc3_q <= l0_bc3_69;
+        l0_finw3_q <= l0_holdw3_q;
+        l0_finu3_q <= l0_accu3_d_73;
+        l0_psum3_q <= l0_psum3_75;
+        l0_bc4_q <= l0_bc4_82;
+        l0_finw4_q <= l0_holdw4_q;
+        l0_finu4_q <= l0_accu4_d_86;
+        l0_psum4_q <= l0_psum4_88;
+        l0_bc5_q <= l0_bc5_95;
+        l0_finw5_q <= l0_holdw5_q;
+        l0_finu5_q <= l0_accu5_d_99;
+        l0_psum5_q <= l0_psum5_101;
+        l0_bc6_q <= l0_bc6_108;
+        l0_finw6_q <= l0_holdw6_q;
+        l0_finu6_q <= l0_accu6_d_112;
+        l0_psum6_q <= l0_psum6_114;
+        l0_bc7_q <= l0_bc7_121;
+        l0_finw7_q <= l0_holdw7_q;
+        l0_finu7_q <= l0_accu7_d_125;
+        l0_psum7_q <= l0_psum7_127;
+        l0_bc8_q <= l0_bc8_134;
+        l0_finw8_q <= l0_holdw8_q;
+        l0_finu8_q <= l0_accu8_d_138;
+        l0_psum8_q <= l0_psum8_140;
+        l0_bc9_q <= l0_bc9_147;
+        l0_finw9_q <= l0_holdw9_q;
+        l0_finu9_q <= l0_accu9_d_151;
+        l0_psum9_q <= l0_psum9_153;
+        l0_bc10_q <= l0_bc10_160;
+        l0_finw10_q <= l0_holdw10_q;
+        l0_finu10_q <= l0_accu10_d_164;
+        l0_psum10_q <= l0_psum10_166;
+        l0_bc11_q <= l0_bc11_173;
+        l0_finw11_q <= l0_holdw11_q;
+        l0_finu11_q <= l0_accu11_d_177;
+        l0_psum11_q <= l0_psum11_179;
+        l0_bc12_q <= l0_bc12_186;
+        l0_finw12_q <= l0_holdw12_q;
+        l0_finu12_q <= l0_accu12_d_190;
+        l0_psum12_q <= l0_psum12_192;
+        l0_bc13_q <= l0_bc13_199;
+        l0_finw13_q <= l0_holdw13_q;
+        l0_finu13_q <= l0_accu13_d_203;
+        l0_psum13_q <= l0_psum13_205;
+        l0_bc14_q <= l0_bc14_212;
+        l0_finw14_q <= l0_holdw14_q;
+        l0_finu14_q <= l0_accu14_d_216;
+        l0_psum14_q <= l0_psum14_218;
+        l0_bc15_q <= l0_bc15_225;
+        l0_finw15_q <= l0_holdw15_q;
+        l0_finu15_q <= l0_accu15_d_229;
+        l0_psum15_q <= l0_psum15_231;
         l0_ub1_q <= l0_u2_q;
         l0_ub2_q <= l0_ub1_q;
         l0_ub3_q <= l0_ub2_q;
         l0_fb1_q <= l0_f_q;
         l0_ib1_q <= l0_i_q;
         l0_gb1_q <= l0_g_q;
-        l0_cold_q <= l0_cold_255;
-        l0_fc_q <= l0_fc_256;
-        l0_ig_q <= l0_ig_257;
-        l0_cn_hi_q <= sat_hi_259;
-        l0_cn_lo_q <= sat_lo_260;
-        l0_cn_v_q <= $signed(rq_261[15:0]);
-        l0_zc_q <= rq_263;
+        l0_cold_q <= l0_cold_254;
+        l0_fc_q <= l0_fc_255;
+        l0_ig_q <= l0_ig_256;
+        l0_cn_hi_q <= sat_hi_258;
+        l0_cn_lo_q <= sat_lo_259;
+        l0_cn_v_q <= $signed(rq_260[15:0]);
+        l0_zc_q <= rq_262;
         l0_ob1_q <= l0_o_q;
         l0_ob2_q <= l0_ob1_q;
         l0_ob3_q <= l0_ob2_q;
         l0_ob4_q <= l0_ob3_q;
         l0_oc1_q <= l0_o2_q;
         l0_tc1_q <= l0_tc_q;
-        l0_otc_q <= l0_otc_267;
-        l0_hrnd_q <= rq_269;
-        l0_hs_hi_q <= sat_hi_270;
-        l0_hs_lo_q <= sat_lo_271;
+        l0_otc_q <= l0_otc_266;
+        l0_hrnd_q <= rq_268;
+        l0_hs_hi_q <= sat_hi_269;
+        l0_hs_lo_q <= sat_lo_270;
         l0_hs_v_q <= $signed(l0_hrnd_q[7:0]);
         hd_p2_first_q <= hd_p1_first_q;
         hd_p2_last_q <= hd_p1_last_q;
@@ -1751,11 +1891,11 @@ module qrnn_core (
         hd_w_lact_q <= hd_actw;
         hd_w_dot0_q <= hd_w_dot0;
         hd_w_dot1_q <= hd_w_dot1;
-        hd_bc0_q <= hd_bc0_290;
-        hd_finw0_q <= hd_accw0_d_294;
-        hd_sum0_q <= hd_sum0_295;
-        hd_bc1_q <= hd_bc1_299;
-        hd_finw1_q <= hd_accw1_d_303;
-        hd_sum1_q <= hd_sum1_304;
+        hd_bc0_q <= hd_bc0_289;
+        hd_finw0_q <= hd_accw0_d_293;
+        hd_sum0_q <= hd_sum0_294;
+        hd_bc1_q <= hd_bc1_298;
+        hd_finw1_q <= hd_accw1_d_302;
+        hd_sum1_q <= hd_sum1_303;
     end
 endmodule
