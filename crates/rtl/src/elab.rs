@@ -1051,13 +1051,21 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
     let last_ph = phases.len() - if ov { 1 } else { 2 };
     // the compute's last cycle of a timestep
     let cend = if ov {
-        b.wire(
-            "c_end",
-            and(
-                in_ph[last_ph].clone(),
-                eq_c(&cnt, len_of(&phases[last_ph]) - 1),
-            ),
-        )
+        // registered in the cycle before: the last phase (a layer's MV or the head's) steps every
+        // cycle and is longer than two, so no counter comparison reaches the start of the next
+        // compute (§4.5)
+        let len = len_of(&phases[last_ph]);
+        let r = b.m.reg(
+            "c_end_q",
+            Ty::u(1),
+            Some("the compute of a timestep is in its last cycle"),
+        );
+        rst_stmts.push(Stmt::Assign("c_end_q".into(), zero()));
+        seq.push(Stmt::Assign(
+            "c_end_q".into(),
+            and(in_ph[last_ph].clone(), eq_c(&cnt, len.max(2) - 2)),
+        ));
+        r
     } else {
         zero()
     };
@@ -1283,6 +1291,9 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             if ku > kw {
                 v.push(Stmt::Assign("mv_j_q".into(), uc(ku - kw, jw)));
             }
+            let pre = e.id.short();
+            v.push(Stmt::Assign(format!("{pre}_s1_q"), zero()));
+            v.push(Stmt::Assign(format!("{pre}_wd_q"), zero()));
         }
         v
     };
@@ -1497,9 +1508,36 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 (and(slot_ok, late), jx)
             }
         };
+        // the slot's last cycle
+        let send = eq_c(&j_q, slot.max(1) - 1);
         let (w_on, j_w, u_on, j_u) = if sbs {
-            let (w_on, j_w) = from(&mut b, "w", cx.kw, lt_c(&g_q, cx.groups));
-            let (u_on, j_u) = from(&mut b, "u", cx.ku, not(eq_c(&g_q, 0)));
+            // past slot 0 (U chunks come) and in slot G (W chunks done): registers set at a
+            // slot's end, so that no group-counter comparison reaches the counters' enables
+            let s1 = b.m.reg(
+                &format!("{pre}_s1_q"),
+                Ty::u(1),
+                Some("side by side: past slot 0, the U lanes issue"),
+            );
+            let wd = b.m.reg(
+                &format!("{pre}_wd_q"),
+                Ty::u(1),
+                Some("side by side: in slot G, the W lanes are done"),
+            );
+            rst_stmts.push(Stmt::Assign(format!("{pre}_s1_q"), zero()));
+            rst_stmts.push(Stmt::Assign(format!("{pre}_wd_q"), zero()));
+            seq.push(Stmt::If(
+                and(issue.clone(), send.clone()),
+                vec![
+                    Stmt::Assign(format!("{pre}_s1_q"), one()),
+                    Stmt::Assign(
+                        format!("{pre}_wd_q"),
+                        bin(BinOp::Or, wd.clone(), eq_c(&g_q, cx.groups - 1)),
+                    ),
+                ],
+                vec![],
+            ));
+            let (w_on, j_w) = from(&mut b, "w", cx.kw, not(wd));
+            let (u_on, j_u) = from(&mut b, "u", cx.ku, s1.clone());
             let w_on = b.wire(&format!("{pre}_w_on"), w_on);
             let u_on = b.wire(&format!("{pre}_u_on"), u_on);
             (w_on, j_w, u_on, j_u)
@@ -1737,10 +1775,11 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             b.m.reg(&format!("{pre}_p1_actw_q"), actw.ty(), None)
         };
         rst_stmts.push(Stmt::Assign(format!("{pre}_p1_valid_q"), zero()));
-        // the group's last chunk (it finalises), and the first chunk (it loads the accumulator)
-        let send = eq_c(&j_q, slot.max(1) - 1);
+        // the group's last chunk (it finalises), and the first chunk (it loads the accumulator);
+        // side by side the last cycle of a slot past slot 0
         let jlast = if sbs {
-            b.name(&format!("{pre}_ulast"), and(u_on.clone(), send.clone()))
+            let s1 = Expr::Ref(format!("{pre}_s1_q"), Ty::u(1));
+            b.name(&format!("{pre}_ulast"), and(s1, send.clone()))
         } else {
             eq_c(&j_q, k - 1)
         };

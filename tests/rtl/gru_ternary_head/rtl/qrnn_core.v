@@ -107,7 +107,8 @@ module qrnn_core (
     reg signed [15:0] hd_b_p1 [0:0];
     // head outputs (point `head`)
     reg signed [15:0] y_q [0:3];
-    wire [0:0] c_end = in_HEAD & (cnt_q == 5'h6);
+    // the compute of a timestep is in its last cycle
+    reg [0:0] c_end_q;
     // cycles since the compute of the last timestep began (wraps; only its first II cycles matter)
     reg [5:0] tc_q;
     // input beat within the timestep
@@ -134,18 +135,22 @@ module qrnn_core (
     wire [0:0] ld_bk_n_3 = in_last ? 1'h0 : (in_fire ? (ld_wrap_2 ? 1'h0 : (ld_bk_q + 1'h1)) : ld_bk_q);
     wire [0:0] ld_ad_n_4 = in_last ? 1'h0 : (in_fire ? (ld_wrap_2 ? (ld_ad_q + 1'h1) : ld_ad_q) : ld_ad_q);
     wire [0:0] go = (xrdy_q & tok_q) & out_ok;
-    wire [0:0] c_start = go & (in_WAIT | c_end);
+    wire [0:0] c_start = go & (in_WAIT | c_end_q);
     // the layer's phase is in its last cycle
     reg [0:0] l0_pend_q;
     wire [0:0] l0_clr = (~in_MV0) | l0_pend_q;
     // the engine issues: set as MV begins
     reg [0:0] l0_iss_q;
     wire [0:0] l0_issue = l0_iss_q;
+    // side by side: past slot 0, the U lanes issue
+    reg [0:0] l0_s1_q;
+    // side by side: in slot G, the W lanes are done
+    reg [0:0] l0_wd_q;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [1:0] l0_jw_5 = mv_j_q - 2'h1;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [0:0] l0_w_on = (mv_g_q < 3'h5) & (~(mv_j_q < 2'h1));
-    wire [0:0] l0_u_on = ~(mv_g_q == 3'h0);
+    wire [0:0] l0_w_on = (~l0_wd_q) & (~(mv_j_q < 2'h1));
+    wire [0:0] l0_u_on = l0_s1_q;
     wire [1:0] l0_chunk_6 = mv_col_q[2:1];
     wire [1:0] l0_uchunk_7 = mv_ucol_q[2:1];
     wire [1:0] l0_ura_8 = {mv_j_q[0], hp_prev_1};
@@ -181,7 +186,7 @@ module qrnn_core (
     // last W chunk: its total moves to the hold
     reg [0:0] l0_p1_lastw_q;
     reg [1:0] l0_p1_umask_q;
-    wire [0:0] l0_ulast_19 = l0_u_on & (mv_j_q == 2'h1);
+    wire [0:0] l0_ulast_19 = l0_s1_q & (mv_j_q == 2'h1);
     wire [0:0] l0_jfirst_20 = l0_jw_5 == 2'h0;
     wire [15:0] l0_actu = {l0_hr1_18, l0_hr0_13};
     // z-bank address of the group's first row
@@ -460,11 +465,15 @@ module qrnn_core (
     // the engine issues: set as MV begins
     reg [0:0] l1_iss_q;
     wire [0:0] l1_issue = l1_iss_q;
+    // side by side: past slot 0, the U lanes issue
+    reg [0:0] l1_s1_q;
+    // side by side: in slot G, the W lanes are done
+    reg [0:0] l1_wd_q;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [1:0] l1_ju_108 = mv_j_q - 2'h1;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [0:0] l1_w_on = mv_g_q < 3'h3;
-    wire [0:0] l1_u_on = (~(mv_g_q == 3'h0)) & (~(mv_j_q < 2'h1));
+    wire [0:0] l1_w_on = ~l1_wd_q;
+    wire [0:0] l1_u_on = l1_s1_q & (~(mv_j_q < 2'h1));
     wire [1:0] l1_chunk_109 = mv_col_q[2:1];
     wire [1:0] l1_uchunk_110 = mv_ucol_q[2:1];
     wire [1:0] l1_wra_111 = {mv_j_q[0], hp_q};
@@ -500,7 +509,7 @@ module qrnn_core (
     // last W chunk: its total moves to the hold
     reg [0:0] l1_p1_lastw_q;
     reg [1:0] l1_p1_umask_q;
-    wire [0:0] l1_ulast_122 = l1_u_on & (mv_j_q == 2'h1);
+    wire [0:0] l1_ulast_122 = l1_s1_q & (mv_j_q == 2'h1);
     wire [0:0] l1_jfirst_123 = mv_j_q == 2'h0;
     wire [15:0] l1_actu = {l1_hr1_121, l1_hr0_116};
     // z-bank address of the group's first row
@@ -877,8 +886,8 @@ module qrnn_core (
     reg [0:0] ohp_q;
     wire [0:0] out_fire = ov_q & out_ready;
     wire [0:0] out_end = out_fire & (ob_q == 2'h1);
-    wire [0:0] out_start = (c_end | opend_q) & ((~ov_q) | out_end);
-    wire [0:0] out_ok = c_end ? ((~ov_q) & (~opend_q)) : (~(ov_q & opend_q));
+    wire [0:0] out_start = (c_end_q | opend_q) & ((~ov_q) | out_end);
+    wire [0:0] out_ok = c_end_q ? ((~ov_q) & (~opend_q)) : (~(ov_q & opend_q));
     wire signed [15:0] out_elem_237 = y_q[{ob_q[0], ohp_q}];
     wire [0:0] l0_h0_b0_we_238 = l0_vc4_q & (l0_hw0_bk_q == 1'h0);
     wire [1:0] l0_h0_b0_ra_239 = l0_issue ? l0_ura_8 : l1_wra_111;
@@ -1129,6 +1138,7 @@ module qrnn_core (
             hp_q <= 1'h0;
             l0_fresh_q <= 1'h1;
             l1_fresh_q <= 1'h1;
+            c_end_q <= 1'h0;
             tc_q <= 6'h0;
             ib_q <= 2'h0;
             xrdy_q <= 1'h0;
@@ -1140,6 +1150,8 @@ module qrnn_core (
             ld_ad_q <= 1'h0;
             l0_pend_q <= 1'h0;
             l0_iss_q <= 1'h0;
+            l0_s1_q <= 1'h0;
+            l0_wd_q <= 1'h0;
             l0_p1_valid_q <= 1'h0;
             l0_p2_valid_q <= 1'h0;
             l0_p3_valid_q <= 1'h0;
@@ -1162,6 +1174,8 @@ module qrnn_core (
             l0_vc4_q <= 1'h0;
             l1_pend_q <= 1'h0;
             l1_iss_q <= 1'h0;
+            l1_s1_q <= 1'h0;
+            l1_wd_q <= 1'h0;
             l1_p1_valid_q <= 1'h0;
             l1_p2_valid_q <= 1'h0;
             l1_p3_valid_q <= 1'h0;
@@ -1194,6 +1208,7 @@ module qrnn_core (
             ob_q <= 2'h0;
             ohp_q <= 1'h0;
         end else begin
+            c_end_q <= in_HEAD & (cnt_q == 5'h5);
             ld_bk_q <= ld_bk_n_3;
             ld_ad_q <= ld_ad_n_4;
             if (in_fire) begin
@@ -1224,6 +1239,10 @@ module qrnn_core (
             l0_pend_q <= in_MV0 & (cnt_q == 5'h1b);
             if (l0_iss_q & (cnt_q == 5'ha)) begin
                 l0_iss_q <= 1'h0;
+            end
+            if (l0_issue & (mv_j_q == 2'h1)) begin
+                l0_s1_q <= 1'h1;
+                l0_wd_q <= l0_wd_q | (mv_g_q == 3'h4);
             end
             l0_p1_valid_q <= l0_issue;
             l0_p1_first_q <= l0_jfirst_20;
@@ -1341,6 +1360,10 @@ module qrnn_core (
             l1_pend_q <= in_MV1 & (cnt_q == 5'h17);
             if (l1_iss_q & (cnt_q == 5'h6)) begin
                 l1_iss_q <= 1'h0;
+            end
+            if (l1_issue & (mv_j_q == 2'h1)) begin
+                l1_s1_q <= 1'h1;
+                l1_wd_q <= l1_wd_q | (mv_g_q == 3'h2);
             end
             l1_p1_valid_q <= l1_issue;
             l1_p1_first_q <= l1_jfirst_123;
@@ -1497,7 +1520,7 @@ module qrnn_core (
                 end
             end
             ov_q <= out_start | (ov_q & (~out_end));
-            opend_q <= (opend_q | c_end) & (~out_start);
+            opend_q <= (opend_q | c_end_q) & (~out_start);
             if (out_fire) begin
                 if (out_end) begin
                     ob_q <= 2'h0;
@@ -1520,6 +1543,8 @@ module qrnn_core (
                 mv_ucol_q <= 3'h0;
                 l0_iss_q <= 1'h1;
                 mv_j_q <= 2'h1;
+                l0_s1_q <= 1'h0;
+                l0_wd_q <= 1'h0;
                 if (xseq_q) begin
                     l0_fresh_q <= 1'h1;
                     l1_fresh_q <= 1'h1;
@@ -1537,6 +1562,8 @@ module qrnn_core (
                     mv_ua_q <= 4'h0;
                     mv_ucol_q <= 3'h0;
                     l1_iss_q <= 1'h1;
+                    l1_s1_q <= 1'h0;
+                    l1_wd_q <= 1'h0;
                 end else begin
                     cnt_q <= cnt_q + 5'h1;
                 end
@@ -1581,6 +1608,8 @@ module qrnn_core (
                         mv_ucol_q <= 3'h0;
                         l0_iss_q <= 1'h1;
                         mv_j_q <= 2'h1;
+                        l0_s1_q <= 1'h0;
+                        l0_wd_q <= 1'h0;
                         if (xseq_q) begin
                             l0_fresh_q <= 1'h1;
                             l1_fresh_q <= 1'h1;

@@ -71,7 +71,8 @@ module qrnn_core (
     // biases
     (* rom_style = "logic" *)
     reg signed [15:0] l0_b_p1 [0:3];
-    wire [0:0] c_end = in_MV0 & (cnt_q == 5'h16);
+    // the compute of a timestep is in its last cycle
+    reg [0:0] c_end_q;
     // cycles since the compute of the last timestep began (wraps; only its first II cycles matter)
     reg [4:0] tc_q;
     // input beat within the timestep
@@ -98,15 +99,19 @@ module qrnn_core (
     wire [0:0] ld_bk_n_3 = in_last ? 1'h0 : (in_fire ? (ld_wrap_2 ? 1'h0 : (ld_bk_q + 1'h1)) : ld_bk_q);
     wire [0:0] ld_ad_n_4 = in_last ? 1'h0 : (in_fire ? (ld_wrap_2 ? (ld_ad_q + 1'h1) : ld_ad_q) : ld_ad_q);
     wire [0:0] go = (xrdy_q & tok_q) & out_ok;
-    wire [0:0] c_start = go & (in_WAIT | c_end);
+    wire [0:0] c_start = go & (in_WAIT | c_end_q);
     // the layer's phase is in its last cycle
     reg [0:0] l0_pend_q;
     wire [0:0] l0_clr = (~in_MV0) | l0_pend_q;
     // the engine issues: set as MV begins
     reg [0:0] l0_iss_q;
     wire [0:0] l0_issue = l0_iss_q;
-    wire [0:0] l0_w_on = mv_g_q < 3'h4;
-    wire [0:0] l0_u_on = ~(mv_g_q == 3'h0);
+    // side by side: past slot 0, the U lanes issue
+    reg [0:0] l0_s1_q;
+    // side by side: in slot G, the W lanes are done
+    reg [0:0] l0_wd_q;
+    wire [0:0] l0_w_on = ~l0_wd_q;
+    wire [0:0] l0_u_on = l0_s1_q;
     wire [1:0] l0_chunk_5 = mv_col_q[2:1];
     wire [1:0] l0_uchunk_6 = mv_ucol_q[2:1];
     wire [2:0] l0_col0_7 = {l0_chunk_5, 1'h0};
@@ -141,7 +146,7 @@ module qrnn_core (
     // last W chunk: its total moves to the hold
     reg [0:0] l0_p1_lastw_q;
     reg [1:0] l0_p1_umask_q;
-    wire [0:0] l0_ulast_17 = l0_u_on & (mv_j_q == 2'h0);
+    wire [0:0] l0_ulast_17 = l0_s1_q & (mv_j_q == 2'h0);
     wire [0:0] l0_jfirst_18 = mv_j_q == 2'h0;
     wire [15:0] l0_actu = {l0_hr1_16, l0_hr0_11};
     // z-bank address of the group's first row
@@ -402,8 +407,8 @@ module qrnn_core (
     reg [0:0] ohp_q;
     wire [0:0] out_fire = ov_q & out_ready;
     wire [0:0] out_end = out_fire & (ob_q == 2'h1);
-    wire [0:0] out_start = (c_end | opend_q) & ((~ov_q) | out_end);
-    wire [0:0] out_ok = c_end ? ((~ov_q) & (~opend_q)) : (~(ov_q & opend_q));
+    wire [0:0] out_start = (c_end_q | opend_q) & ((~ov_q) | out_end);
+    wire [0:0] out_ok = c_end_q ? ((~ov_q) & (~opend_q)) : (~(ov_q & opend_q));
     /* verilator lint_off UNUSEDSIGNAL */
     wire [1:0] out_next_95 = ((~ov_q) | out_end) ? 2'h0 : (out_fire ? (ob_q + 2'h1) : ob_q);
     /* verilator lint_on UNUSEDSIGNAL */
@@ -564,6 +569,7 @@ module qrnn_core (
             cnt_q <= 5'h0;
             hp_q <= 1'h0;
             l0_fresh_q <= 1'h1;
+            c_end_q <= 1'h0;
             tc_q <= 5'h0;
             ib_q <= 2'h0;
             xrdy_q <= 1'h0;
@@ -575,6 +581,8 @@ module qrnn_core (
             ld_ad_q <= 1'h0;
             l0_pend_q <= 1'h0;
             l0_iss_q <= 1'h0;
+            l0_s1_q <= 1'h0;
+            l0_wd_q <= 1'h0;
             l0_p1_valid_q <= 1'h0;
             l0_p2_valid_q <= 1'h0;
             l0_p3_valid_q <= 1'h0;
@@ -600,6 +608,7 @@ module qrnn_core (
             ob_q <= 2'h0;
             ohp_q <= 1'h0;
         end else begin
+            c_end_q <= in_MV0 & (cnt_q == 5'h15);
             ld_bk_q <= ld_bk_n_3;
             ld_ad_q <= ld_ad_n_4;
             if (in_fire) begin
@@ -630,6 +639,10 @@ module qrnn_core (
             l0_pend_q <= in_MV0 & (cnt_q == 5'h15);
             if (l0_iss_q & (cnt_q == 5'h4)) begin
                 l0_iss_q <= 1'h0;
+            end
+            if (l0_issue & (mv_j_q == 2'h0)) begin
+                l0_s1_q <= 1'h1;
+                l0_wd_q <= l0_wd_q | (mv_g_q == 3'h3);
             end
             l0_p1_valid_q <= l0_issue;
             l0_p1_first_q <= l0_jfirst_18;
@@ -745,7 +758,7 @@ module qrnn_core (
                 l0_fresh_q <= 1'h0;
             end
             ov_q <= out_start | (ov_q & (~out_end));
-            opend_q <= (opend_q | c_end) & (~out_start);
+            opend_q <= (opend_q | c_end_q) & (~out_start);
             if (out_fire) begin
                 if (out_end) begin
                     ob_q <= 2'h0;
@@ -767,6 +780,8 @@ module qrnn_core (
                 mv_ua_q <= 3'h0;
                 mv_ucol_q <= 3'h0;
                 l0_iss_q <= 1'h1;
+                l0_s1_q <= 1'h0;
+                l0_wd_q <= 1'h0;
                 if (xseq_q) begin
                     l0_fresh_q <= 1'h1;
                 end
@@ -794,6 +809,8 @@ module qrnn_core (
                         mv_ua_q <= 3'h0;
                         mv_ucol_q <= 3'h0;
                         l0_iss_q <= 1'h1;
+                        l0_s1_q <= 1'h0;
+                        l0_wd_q <= 1'h0;
                         if (xseq_q) begin
                             l0_fresh_q <= 1'h1;
                         end

@@ -105,7 +105,8 @@ module qrnn_core (
     reg signed [15:0] hd_b [0:1];
     // head outputs (point `head`)
     reg signed [15:0] y_q [0:3];
-    wire [0:0] c_end = in_MV0 & (cnt_q == 6'h32);
+    // the compute of a timestep is in its last cycle
+    reg [0:0] c_end_q;
     wire [0:0] hd_end = hd_on_q & (hd_cnt_q == 4'h7);
     // cycles since the compute of the last timestep began (wraps; only its first II cycles matter)
     reg [5:0] tc_q;
@@ -133,18 +134,22 @@ module qrnn_core (
     wire [1:0] ld_bk_n_3 = in_last ? 2'h0 : (in_fire ? (ld_wrap_2 ? 2'h0 : (ld_bk_q + 2'h1)) : ld_bk_q);
     wire [0:0] ld_ad_n_4 = in_last ? 1'h0 : (in_fire ? (ld_wrap_2 ? (ld_ad_q + 1'h1) : ld_ad_q) : ld_ad_q);
     wire [0:0] go = (xrdy_q & tok_q) & out_ok;
-    wire [0:0] c_start = go & (in_WAIT | c_end);
+    wire [0:0] c_start = go & (in_WAIT | c_end_q);
     // the layer's phase is in its last cycle
     reg [0:0] l0_pend_q;
     wire [0:0] l0_clr = (~in_MV0) | l0_pend_q;
     // the engine issues: set as MV begins
     reg [0:0] l0_iss_q;
     wire [0:0] l0_issue = l0_iss_q;
+    // side by side: past slot 0, the U lanes issue
+    reg [0:0] l0_s1_q;
+    // side by side: in slot G, the W lanes are done
+    reg [0:0] l0_wd_q;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [1:0] l0_jw_5 = mv_j_q - 2'h1;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [0:0] l0_w_on = (mv_g_q < 5'h10) & (~(mv_j_q < 2'h1));
-    wire [0:0] l0_u_on = ~(mv_g_q == 5'h0);
+    wire [0:0] l0_w_on = (~l0_wd_q) & (~(mv_j_q < 2'h1));
+    wire [0:0] l0_u_on = l0_s1_q;
     wire [2:0] l0_chunk_6 = mv_col_q[4:2];
     wire [2:0] l0_uchunk_7 = mv_ucol_q[4:2];
     wire [1:0] l0_ura_8 = {mv_j_q[0], hp_prev_1};
@@ -190,7 +195,7 @@ module qrnn_core (
     // last W chunk: its total moves to the hold
     reg [0:0] l0_p1_lastw_q;
     reg [3:0] l0_p1_umask_q;
-    wire [0:0] l0_ulast_29 = l0_u_on & (mv_j_q == 2'h1);
+    wire [0:0] l0_ulast_29 = l0_s1_q & (mv_j_q == 2'h1);
     wire [0:0] l0_jfirst_30 = l0_jw_5 == 2'h0;
     wire [31:0] l0_actu = {l0_hr3_28, l0_hr2_23, l0_hr1_18, l0_hr0_13};
     // z-bank address of the group's first row
@@ -532,7 +537,7 @@ module qrnn_core (
     wire [0:0] out_fire = ov_q & out_ready;
     wire [0:0] out_end = out_fire & (ob_q == 2'h1);
     wire [0:0] out_start = (hd_end | opend_q) & ((~ov_q) | out_end);
-    wire [0:0] out_ok = (c_end | hd_on_q) ? ((~ov_q) & (~opend_q)) : (~(ov_q & opend_q));
+    wire [0:0] out_ok = (c_end_q | hd_on_q) ? ((~ov_q) & (~opend_q)) : (~(ov_q & opend_q));
     wire signed [15:0] out_elem_134 = y_q[{ob_q[0], ohp_q}];
     wire [3:0] l0_c_b0_wa_135 = {l0_ub3_q, hp_q};
     wire [15:0] l0_c_b0_wd_136 = $unsigned(sat_88);
@@ -815,6 +820,7 @@ module qrnn_core (
             cnt_q <= 6'h0;
             hp_q <= 1'h0;
             l0_fresh_q <= 1'h1;
+            c_end_q <= 1'h0;
             hd_on_q <= 1'h0;
             hd_cnt_q <= 4'h0;
             tc_q <= 6'h0;
@@ -828,6 +834,8 @@ module qrnn_core (
             ld_ad_q <= 1'h0;
             l0_pend_q <= 1'h0;
             l0_iss_q <= 1'h0;
+            l0_s1_q <= 1'h0;
+            l0_wd_q <= 1'h0;
             l0_p1_valid_q <= 1'h0;
             l0_p2_valid_q <= 1'h0;
             l0_p3_valid_q <= 1'h0;
@@ -860,6 +868,7 @@ module qrnn_core (
             ob_q <= 2'h0;
             ohp_q <= 1'h0;
         end else begin
+            c_end_q <= in_MV0 & (cnt_q == 6'h31);
             if (hd_on_q) begin
                 if (hd_end) begin
                     hd_on_q <= 1'h0;
@@ -868,7 +877,7 @@ module qrnn_core (
                     hd_cnt_q <= hd_cnt_q + 4'h1;
                 end
             end
-            if (c_end) begin
+            if (c_end_q) begin
                 hd_on_q <= 1'h1;
                 hd_cnt_q <= 4'h0;
                 hd_g_q <= 5'h0;
@@ -908,6 +917,10 @@ module qrnn_core (
             l0_pend_q <= in_MV0 & (cnt_q == 6'h31);
             if (l0_iss_q & (cnt_q == 6'h20)) begin
                 l0_iss_q <= 1'h0;
+            end
+            if (l0_issue & (mv_j_q == 2'h1)) begin
+                l0_s1_q <= 1'h1;
+                l0_wd_q <= l0_wd_q | (mv_g_q == 5'hf);
             end
             l0_p1_valid_q <= l0_issue;
             l0_p1_first_q <= l0_jfirst_30;
@@ -1080,6 +1093,8 @@ module qrnn_core (
                 mv_ucol_q <= 5'h0;
                 l0_iss_q <= 1'h1;
                 mv_j_q <= 2'h1;
+                l0_s1_q <= 1'h0;
+                l0_wd_q <= 1'h0;
                 if (xseq_q) begin
                     l0_fresh_q <= 1'h1;
                 end
@@ -1108,6 +1123,8 @@ module qrnn_core (
                         mv_ucol_q <= 5'h0;
                         l0_iss_q <= 1'h1;
                         mv_j_q <= 2'h1;
+                        l0_s1_q <= 1'h0;
+                        l0_wd_q <= 1'h0;
                         if (xseq_q) begin
                             l0_fresh_q <= 1'h1;
                         end

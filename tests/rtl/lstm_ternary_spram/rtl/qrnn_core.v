@@ -97,7 +97,8 @@ module qrnn_core (
     reg signed [15:0] hd_b_p1 [0:0];
     // head outputs (point `head`)
     reg signed [15:0] y_q [0:3];
-    wire [0:0] c_end = in_HEAD & (cnt_q == 5'h6);
+    // the compute of a timestep is in its last cycle
+    reg [0:0] c_end_q;
     // cycles since the compute of the last timestep began (wraps; only its first II cycles matter)
     reg [5:0] tc_q;
     // input beat within the timestep
@@ -124,15 +125,19 @@ module qrnn_core (
     wire [1:0] ld_bk_n_3 = in_last ? 2'h0 : (in_fire ? (ld_wrap_2 ? 2'h0 : (ld_bk_q + 2'h1)) : ld_bk_q);
     wire [0:0] ld_ad_n_4 = in_last ? 1'h0 : (in_fire ? (ld_wrap_2 ? (ld_ad_q + 1'h1) : ld_ad_q) : ld_ad_q);
     wire [0:0] go = (xrdy_q & tok_q) & out_ok;
-    wire [0:0] c_start = go & (in_WAIT | c_end);
+    wire [0:0] c_start = go & (in_WAIT | c_end_q);
     // the layer's phase is in its last cycle
     reg [0:0] l0_pend_q;
     wire [0:0] l0_clr = (~in_MV0) | l0_pend_q;
     // the engine issues: set as MV begins
     reg [0:0] l0_iss_q;
     wire [0:0] l0_issue = l0_iss_q;
-    wire [0:0] l0_w_on = mv_g_q < 4'h8;
-    wire [0:0] l0_u_on = ~(mv_g_q == 4'h0);
+    // side by side: past slot 0, the U lanes issue
+    reg [0:0] l0_s1_q;
+    // side by side: in slot G, the W lanes are done
+    reg [0:0] l0_wd_q;
+    wire [0:0] l0_w_on = ~l0_wd_q;
+    wire [0:0] l0_u_on = l0_s1_q;
     wire [1:0] l0_chunk_5 = mv_col_q[3:2];
     wire [1:0] l0_uchunk_6 = mv_ucol_q[3:2];
     wire [3:0] l0_col0_7 = {l0_chunk_5, 2'h0};
@@ -179,7 +184,7 @@ module qrnn_core (
     // last W chunk: its total moves to the hold
     reg [0:0] l0_p1_lastw_q;
     reg [3:0] l0_p1_umask_q;
-    wire [0:0] l0_ulast_27 = l0_u_on & (mv_j_q == 2'h0);
+    wire [0:0] l0_ulast_27 = l0_s1_q & (mv_j_q == 2'h0);
     wire [0:0] l0_jfirst_28 = mv_j_q == 2'h0;
     wire [31:0] l0_actu = {l0_hr3_25, l0_hr2_21, l0_hr1_16, l0_hr0_11};
     // z-bank address of the group's first row
@@ -535,8 +540,8 @@ module qrnn_core (
     reg [0:0] ohp_q;
     wire [0:0] out_fire = ov_q & out_ready;
     wire [0:0] out_end = out_fire & (ob_q == 2'h1);
-    wire [0:0] out_start = (c_end | opend_q) & ((~ov_q) | out_end);
-    wire [0:0] out_ok = c_end ? ((~ov_q) & (~opend_q)) : (~(ov_q & opend_q));
+    wire [0:0] out_start = (c_end_q | opend_q) & ((~ov_q) | out_end);
+    wire [0:0] out_ok = c_end_q ? ((~ov_q) & (~opend_q)) : (~(ov_q & opend_q));
     wire signed [15:0] out_elem_134 = y_q[{ob_q[0], ohp_q}];
     wire [15:0] l0_c_b0_wd_135 = $unsigned(sat_88);
     wire [0:0] l0_h0_b0_we_136 = l0_vc4_q & (l0_hw0_bk_q == 2'h0);
@@ -760,6 +765,7 @@ module qrnn_core (
             cnt_q <= 5'h0;
             hp_q <= 1'h0;
             l0_fresh_q <= 1'h1;
+            c_end_q <= 1'h0;
             tc_q <= 6'h0;
             ib_q <= 2'h0;
             xrdy_q <= 1'h0;
@@ -771,6 +777,8 @@ module qrnn_core (
             ld_ad_q <= 1'h0;
             l0_pend_q <= 1'h0;
             l0_iss_q <= 1'h0;
+            l0_s1_q <= 1'h0;
+            l0_wd_q <= 1'h0;
             l0_p1_valid_q <= 1'h0;
             l0_p2_valid_q <= 1'h0;
             l0_p3_valid_q <= 1'h0;
@@ -803,6 +811,7 @@ module qrnn_core (
             ob_q <= 2'h0;
             ohp_q <= 1'h0;
         end else begin
+            c_end_q <= in_HEAD & (cnt_q == 5'h5);
             ld_bk_q <= ld_bk_n_3;
             ld_ad_q <= ld_ad_n_4;
             if (in_fire) begin
@@ -833,6 +842,10 @@ module qrnn_core (
             l0_pend_q <= in_MV0 & (cnt_q == 5'h19);
             if (l0_iss_q & (cnt_q == 5'h8)) begin
                 l0_iss_q <= 1'h0;
+            end
+            if (l0_issue & (mv_j_q == 2'h0)) begin
+                l0_s1_q <= 1'h1;
+                l0_wd_q <= l0_wd_q | (mv_g_q == 4'h7);
             end
             l0_p1_valid_q <= l0_issue;
             l0_p1_first_q <= l0_jfirst_28;
@@ -987,7 +1000,7 @@ module qrnn_core (
                 end
             end
             ov_q <= out_start | (ov_q & (~out_end));
-            opend_q <= (opend_q | c_end) & (~out_start);
+            opend_q <= (opend_q | c_end_q) & (~out_start);
             if (out_fire) begin
                 if (out_end) begin
                     ob_q <= 2'h0;
@@ -1009,6 +1022,8 @@ module qrnn_core (
                 mv_ua_q <= 4'h0;
                 mv_ucol_q <= 4'h0;
                 l0_iss_q <= 1'h1;
+                l0_s1_q <= 1'h0;
+                l0_wd_q <= 1'h0;
                 if (xseq_q) begin
                     l0_fresh_q <= 1'h1;
                 end
@@ -1052,6 +1067,8 @@ module qrnn_core (
                         mv_ua_q <= 4'h0;
                         mv_ucol_q <= 4'h0;
                         l0_iss_q <= 1'h1;
+                        l0_s1_q <= 1'h0;
+                        l0_wd_q <= 1'h0;
                         if (xseq_q) begin
                             l0_fresh_q <= 1'h1;
                         end
