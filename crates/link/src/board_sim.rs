@@ -187,7 +187,7 @@ sim-board-build: {bin}\n\n\
 {bin}: $(TOP_SRC) {src}{extra}\n\
 \t@command -v $(VERILATOR) >/dev/null || {{ echo \"verilator not found: install it (Debian: apt-get install verilator) or set VERILATOR=…\"; exit 1; }}\n\
 \t@mkdir -p build/board-sim\n\
-\t$(VERILATOR) --cc --exe --build -j 2 -Wno-fatal -Wno-lint -Wno-style -DSIMULATION --top-module {top} --Mdir build/board-sim -o Vqrnn_top -CFLAGS \"$(BOARD_SIM_DEFS)\" $(CURDIR)/{src} $(TOP_SRC){extra} > build/board-sim/build.log 2>&1 || {{ tail -20 build/board-sim/build.log; echo \"verilator build of the simulated board failed; full log: build/board-sim/build.log\"; exit 1; }}\n\n\
+\t$(VERILATOR) --cc --exe --build -j 2 -fno-dfg -fno-inline -Wno-fatal -Wno-lint -Wno-style -DSIMULATION --top-module {top} --Mdir build/board-sim -o Vqrnn_top -CFLAGS \"$(BOARD_SIM_DEFS)\" $(CURDIR)/{src} $(TOP_SRC){extra} > build/board-sim/build.log 2>&1 || {{ tail -20 build/board-sim/build.log; echo \"verilator build of the simulated board failed; full log: build/board-sim/build.log\"; exit 1; }}\n\n\
 sim-board: {bin}\n\
 \t@./{bin} $(SIM_BOARD_ARGS)\n",
         bin = BINARY,

@@ -181,6 +181,10 @@ pub fn verilator_fast_with(
         "unique",
         "--x-initial",
         "unique",
+        // Verilator 5.006 miscompiles some generated cores with DFG or inlining on
+        // (docs/HARDWARE.md §8)
+        "-fno-dfg",
+        "-fno-inline",
         "-Wno-fatal",
         "-Wno-lint",
         "-Wno-style",

@@ -327,3 +327,21 @@ fn parallel_update_units() {
         common::cosim_with(name, &m, &o, &[4, 1, 3], 11, icarus, Some(5));
     }
 }
+
+/// Verilator 5.006 miscompiled this core (docs/HARDWARE.md §8): an int8 LSTM 17→5 whose `U`
+/// weights are hard-wired (`logic`) and fully parallel (one word: `P` = its 20 rows, `S` = 16 ≥
+/// its 5 columns) computed a wrong `h` from the third timestep on, where Icarus agrees with the
+/// golden model. Every Verilator build of a project turns DFG and module inlining off
+/// (`-fno-dfg -fno-inline`); with Verilator's defaults this design fails.
+#[test]
+fn verilator_miscompile_stays_worked_around() {
+    let m = example(&ExampleSpec::new(Lstm, Int(8), 17, 5, 3));
+    let mut o = Request {
+        weights: Rom,
+        ..Request::default()
+    };
+    o.folds.pin(EngineId::Layer(0), Fold { p: 20, s: 16 });
+    o.place
+        .insert("l0_u".into(), qrnn_rtl::ir::Placement::Logic);
+    common::cosim("miscompile_int8_logic_u", &m, &o, &[12, 5], 1, true);
+}

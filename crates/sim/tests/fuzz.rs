@@ -339,6 +339,26 @@ shards! {
 const _: () = assert!(SHARDS * PER_SHARD >= 100, "at least 100 designs per run");
 
 /// Replay one design: `QRNN_FUZZ_REPLAY=<seed> cargo test -p qrnn-sim --test fuzz replay -- --ignored`.
+/// Designs a run found failing, checked on every run. 2994449001: an int8 LSTM stack with
+/// 1-bit activations and hard-wired, fully parallel weights, which Verilator 5.006 miscompiles
+/// with module inlining on (docs/HARDWARE.md §8: Icarus and Verilator `-fno-inline` agree with
+/// the golden model).
+const FOUND: &[u64] = &[2994449001];
+
+#[test]
+fn found_designs() {
+    if !common::have(&[Tool::verilator(), Tool::yosys()]) {
+        return;
+    }
+    for &seed in FOUND {
+        match check(seed) {
+            Ok(Some(desc)) => eprintln!("  ok {seed}: {desc}"),
+            Ok(None) => panic!("found design {seed} no longer draws a valid design"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
 #[test]
 #[ignore = "replays the design named by QRNN_FUZZ_REPLAY"]
 fn replay() {
