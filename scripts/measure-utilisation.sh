@@ -65,6 +65,8 @@ row "demo LSTM 4→16, head 3" "$OLDPWD/examples/demo-lstm-ternary.qw" 1x8 up5k 
 row "demo LSTM 4→16, head 3" "$OLDPWD/examples/demo-lstm-ternary.qw" default up5k ice40
 row "ConvLSTM 4→16 8×8 k3 (the example's defaults)" conv.qw 1x8 up5k ice40
 row "ConvLSTM 2→4 6×6 k3 (the bench's)" conv24.qw 1x8 up5k ice40
+row "ConvLSTM 2→4 6×6 k3 (the bench's)" conv24.qw 1x9 up5k ice40
+row "ConvLSTM 2→4 6×6 k3 (the bench's)" conv24.qw 1x6 up5k ice40
 row "ConvLSTM 16→64 8×8 k3" conv64.qw 1x8 up5k ice40
 } > "$OUT.tmp" && mv "$OUT.tmp" "$OUT"
 echo "wrote $OUT" >&2

@@ -1054,18 +1054,14 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         // registered in the cycle before: the last phase (a layer's MV or the head's) steps every
         // cycle and is longer than two, so no counter comparison reaches the start of the next
         // compute (§4.5)
-        let len = len_of(&phases[last_ph]);
-        let r = b.m.reg(
+        last_cycle_reg(
+            &mut b,
+            (&mut seq, &mut rst_stmts),
             "c_end_q",
-            Ty::u(1),
-            Some("the compute of a timestep is in its last cycle"),
-        );
-        rst_stmts.push(Stmt::Assign("c_end_q".into(), zero()));
-        seq.push(Stmt::Assign(
-            "c_end_q".into(),
-            and(in_ph[last_ph].clone(), eq_c(&cnt, len.max(2) - 2)),
-        ));
-        r
+            "the compute of a timestep is in its last cycle",
+            in_ph[last_ph].clone(),
+            (&cnt, len_of(&phases[last_ph])),
+        )
     } else {
         zero()
     };
@@ -1398,18 +1394,14 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         let clr = if ov && e.cell.is_some() {
             // registered in the cycle before (the phase steps every cycle and is longer than
             // two), so that no counter comparison reaches the counters' clears (§4.5)
-            let len = len_of(&phases[ph_i]);
-            let pn = format!("{pre}_pend_q");
-            let pend = b.m.reg(
-                &pn,
-                Ty::u(1),
-                Some("the layer's phase is in its last cycle"),
+            let pend = last_cycle_reg(
+                &mut b,
+                (&mut seq, &mut rst_stmts),
+                &format!("{pre}_pend_q"),
+                "the layer's phase is in its last cycle",
+                active.clone(),
+                (&cnt, len_of(&phases[ph_i])),
             );
-            rst_stmts.push(Stmt::Assign(pn.clone(), zero()));
-            seq.push(Stmt::Assign(
-                pn,
-                and(active.clone(), eq_c(&cnt, len.max(2) - 2)),
-            ));
             b.wire(
                 &format!("{pre}_clr"),
                 bin(BinOp::Or, not(active.clone()), pend),
@@ -1510,7 +1502,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         };
         // the slot's last cycle
         let send = eq_c(&j_q, slot.max(1) - 1);
-        let (w_on, j_w, u_on, j_u) = if sbs {
+        let (w_on, j_w, u_on, j_u, s1) = if sbs {
             // past slot 0 (U chunks come) and in slot G (W chunks done): registers set at a
             // slot's end, so that no group-counter comparison reaches the counters' enables
             let s1 = b.m.reg(
@@ -1540,9 +1532,9 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             let (u_on, j_u) = from(&mut b, "u", cx.ku, s1.clone());
             let w_on = b.wire(&format!("{pre}_w_on"), w_on);
             let u_on = b.wire(&format!("{pre}_u_on"), u_on);
-            (w_on, j_w, u_on, j_u)
+            (w_on, j_w, u_on, j_u, s1)
         } else {
-            (one(), j_q.clone(), one(), j_q.clone())
+            (one(), j_q.clone(), one(), j_q.clone(), zero())
         };
 
         let f = cx.f;
@@ -1778,8 +1770,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         // the group's last chunk (it finalises), and the first chunk (it loads the accumulator);
         // side by side the last cycle of a slot past slot 0
         let jlast = if sbs {
-            let s1 = Expr::Ref(format!("{pre}_s1_q"), Ty::u(1));
-            b.name(&format!("{pre}_ulast"), and(s1, send.clone()))
+            b.name(&format!("{pre}_ulast"), and(s1.clone(), send.clone()))
         } else {
             eq_c(&j_q, k - 1)
         };
@@ -1967,30 +1958,16 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                 vec![],
             ));
         }
-        let jnext_wrap = jlast.clone();
-        let jn = add_c(&j_q, 1);
-        let jn = if sbs {
-            jn
-        } else {
-            b.name(&format!("{pre}_jn"), jn)
-        };
-        let to_u = eq_c(&jn, cx.kw);
-        let to_u = if sbs {
-            to_u
-        } else {
-            b.name(&format!("{pre}_to_u"), to_u)
-        };
-        let colnext = mux(
-            bin(BinOp::Or, jnext_wrap.clone(), to_u),
-            uc(0, colw),
-            add_c(&colb_q, f.s),
-        );
-        let colnext = if sbs {
-            colnext
-        } else {
-            b.name(&format!("{pre}_coln"), colnext)
-        };
         if !sbs {
+            let jnext_wrap = jlast.clone();
+            let jn = b.name(&format!("{pre}_jn"), add_c(&j_q, 1));
+            let to_u = b.name(&format!("{pre}_to_u"), eq_c(&jn, cx.kw));
+            let colnext = mux(
+                bin(BinOp::Or, jnext_wrap.clone(), to_u),
+                uc(0, colw),
+                add_c(&colb_q, f.s),
+            );
+            let colnext = b.name(&format!("{pre}_coln"), colnext);
             seq.push(Stmt::If(
                 issue.clone(),
                 vec![
@@ -2910,6 +2887,26 @@ fn pipe_reg(b: &mut B, free: &mut Vec<Stmt>, on: bool, name: &str, e: Expr) -> E
     }
     let r = b.m.reg(name, e.ty(), None);
     free.push(Stmt::Assign(name.into(), e));
+    r
+}
+
+/// A register that is high in the last cycle of a phase of `len` cycles (`len > 2`) that steps
+/// every cycle while `active`: set in the cycle before, when the phase counter `cnt` is `len − 2`,
+/// so that no counter comparison reaches what it enables (docs/HARDWARE.md §4.5).
+fn last_cycle_reg(
+    b: &mut B,
+    (seq, rst): (&mut Vec<Stmt>, &mut Vec<Stmt>),
+    name: &str,
+    what: &str,
+    active: Expr,
+    (cnt, len): (&Expr, usize),
+) -> Expr {
+    let r = b.m.reg(name, Ty::u(1), Some(what));
+    rst.push(Stmt::Assign(name.into(), zero()));
+    seq.push(Stmt::Assign(
+        name.into(),
+        and(active, eq_c(cnt, len.max(2) - 2)),
+    ));
     r
 }
 

@@ -394,9 +394,13 @@ impl Engine {
     /// 0's `W` chunks alone, slot `G` group `G − 1`'s `U` chunks alone). The one place the
     /// count is worked out: the schedule, the elaboration and `Design::verify` read it.
     pub fn issue_cycles(&self) -> u64 {
-        let g = self.groups() as u64;
-        let (kw, ku) = self.chunk_counts();
-        let (kw, ku) = (kw as u64, ku as u64);
+        self.issue_cycles_at(self.fold.unwrap_or(Fold::SERIAL))
+    }
+    /// [`Engine::issue_cycles`] at fold `f` (the default fold compares two before choosing).
+    pub fn issue_cycles_at(&self, f: Fold) -> u64 {
+        let g = self.rows().div_ceil(f.p) as u64;
+        let kw = self.w.chunks(f) as u64;
+        let ku = self.u.as_ref().map_or(0, |u| u.chunks(f)) as u64;
         if self.side_by_side() {
             g * kw.max(ku) + kw.min(ku)
         } else {

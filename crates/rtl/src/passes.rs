@@ -313,8 +313,8 @@ fn table_width(s: &[i64], t: &[i64]) -> u32 {
 /// cycles at `2 × 4` against 17 at `1 × 4`, its widest). A tie takes `2 × 4` too: the demo's
 /// LSTM 4→16 issues 129 cycles at either (side by side its `W` chunks, half padding at `S = 8`,
 /// issue beside its `U` chunks, §4.2), and at `S = 4` a head of the default `S = 8` reads a
-/// copy of `h` of its own and runs beside the next timestep (§4.2: 147 cycles per timestep
-/// against 159). More rows per group would cut the padding further but cost a requantiser and a
+/// copy of `h` of its own and runs beside the next timestep (§4.2: fewer cycles per timestep,
+/// bench/results/utilisation.md's demo rows). More rows per group would cut the padding further but cost a requantiser and a
 /// `z` bank each; `--fit` searches every folding. Within the engine's limit; a ConvLSTM engine
 /// keeps `1 × 8`.
 pub fn default_fold(e: &Engine) -> Fold {
@@ -324,11 +324,7 @@ pub fn default_fold(e: &Engine) -> Fold {
         return wide;
     }
     // the MV issue cycles of a fold (§5: `Engine::issue_cycles`)
-    let issue = |f: Fold| {
-        let mut x = e.clone();
-        x.fold = Some(f);
-        x.issue_cycles()
-    };
+    let issue = |f: Fold| e.issue_cycles_at(f);
     let two = Fold { p: 2, s: 4 }.clamp_to(lim);
     if issue(two) <= issue(wide) && two != wide {
         two
