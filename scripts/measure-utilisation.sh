@@ -54,7 +54,7 @@ echo "its U·h needs all of h_{t−1}, and padding. Where a fold's row groups co
 echo "one update per cycle keeps up with, the update issues 2 or 4 units per cycle (the column"
 echo "\"update units\", per layer; docs/HARDWARE.md §4.2), which shortens that drain's wait D. The"
 echo "demo's default folds are layer0 2×4 and head 1×8 (docs/HARDWARE.md §5). ConvLSTM layers work on"
-echo "one timestep at a time, W and U chunks in turn (§9): their MACs are PIX·4Ch·(Cin + Ch)·k·k."
+echo "one timestep at a time, each pixel's W and U chunks side by side (§9): their MACs are PIX·4Ch·(Cin + Ch)·k·k."
 echo
 echo "| model | fold | device | cycles/step | latency | update units | useful cycles | utilisation | W lanes | U lanes | timesteps/s (estimate) |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"

@@ -5,8 +5,9 @@
 //! adder tree: the only place weights meet activations, and multiplier-free for binary, ternary and
 //! quaternary codes), and one synchronous ROM module per weight memory.
 //!
-//! Timing is exactly the schedule of `passes::schedule`: LOAD (`IN_LEN` beats), per layer MV
-//! (`G·K` issue cycles + 1) and UPDATE (`H` issue cycles + 2), the head's MV, OUT (`OUT_LEN` beats).
+//! Timing is exactly the schedule of `passes::schedule` (docs/HARDWARE.md §4.2, §5): per layer MV
+//! (`Engine::issue_cycles` + 1 + its pipeline levels) with the update trailing it, the head's MV,
+//! the input and output beside the compute (a ConvLSTM core: LOAD, the layers pixel by pixel, OUT).
 
 use crate::build::*;
 use crate::ir::{update_product_name, Design, Engine, Memory, Mv, Placement};
@@ -812,7 +813,8 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
     let widths = (gw, jw, colw, roww, addrw);
     let mut mv_reset = mv_counters(&mut b, "mv", widths, true);
     // a dense layer's U chunks issue beside its W chunks (§4.2): their column has its own counter
-    if all_e.iter().any(|e| e.side_by_side()) {
+    // (a ConvLSTM layer's lanes take their window taps by chunk, §9)
+    if all_e.iter().any(|e| e.side_by_side() && e.conv.is_none()) {
         b.m.reg(
             "mv_ucol_q",
             Ty::u(colw),
@@ -1416,16 +1418,13 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         let slot = cx.kw.max(cx.ku);
         let conv_layer = e.conv.filter(|_| e.cell.is_some());
         if let (Some(g), Some(l)) = (conv_layer, l) {
-            conv_regs(&mut b, e, l, g, cx.groups * k);
+            conv_regs(&mut b, e, l, g, n_iss);
         }
         let issue_e = match (e.conv, l) {
             (Some(_), Some(l)) => {
                 let sp = Expr::Ref(format!("l{l}_sp_q"), Ty::u(2));
-                let sc = Expr::Ref(format!("l{l}_sc_q"), Ty::u(conv_scw(e, cx.groups * k)));
-                and(
-                    and(active.clone(), eq_c(&sp, SP_MV)),
-                    lt_c(&sc, cx.groups * k),
-                )
+                let sc = Expr::Ref(format!("l{l}_sc_q"), Ty::u(conv_scw(e, n_iss)));
+                and(and(active.clone(), eq_c(&sp, SP_MV)), lt_c(&sc, n_iss))
             }
             (Some(g), None) => {
                 // 1×1 head: per pixel one cycle loads the pixel's h word, then G·K issue cycles
@@ -1549,10 +1548,12 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         let mut mask_lanes = Vec::new();
         let mut umask_lanes = Vec::new();
         if let (Some(g), Some(l)) = (conv_layer, l) {
-            let (w, u, m) = conv_lanes(&mut b, d, e, l, g, cx.kw, cx.ku, &j_q, &is_w);
+            // side by side (§9): the W lanes take W chunk `j_w`, the U lanes U chunk `j_u`
+            let (w, u, m, um) = conv_lanes(&mut b, d, e, l, g, (cx.kw, cx.ku), (&j_w, &j_u));
             act_w_lanes = w;
             act_u_lanes = u;
             mask_lanes = m;
+            umask_lanes = um;
         }
         if let Some(g) = head_conv {
             let (w, m) = head_conv_lanes(&mut b, d, e, g, cx.kw, &j_q);
@@ -1943,10 +1944,9 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
                     ),
                     Stmt::If(
                         u_on.clone(),
-                        vec![
-                            Stmt::Assign("mv_ua_q".into(), add_c(&ua_q, 1)),
-                            Stmt::Assign("mv_ucol_q".into(), coln(&ucol_q)),
-                        ],
+                        std::iter::once(Stmt::Assign("mv_ua_q".into(), add_c(&ua_q, 1)))
+                            .chain(dense.then(|| Stmt::Assign("mv_ucol_q".into(), coln(&ucol_q))))
+                            .collect(),
                         vec![],
                     ),
                     Stmt::If(
@@ -2008,15 +2008,23 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             ));
         }
         if let (Some(g), Some(l)) = (conv_layer, l) {
+            // each pixel's pass starts as a phase does (side by side: slot 0 at its cycle
+            // L − KW, §4.2)
+            let mut px_reset = mv_reset.clone();
+            if cx.ku > cx.kw {
+                px_reset.push(Stmt::Assign(ctr("j"), uc(cx.ku - cx.kw, jw)));
+            }
+            px_reset.push(Stmt::Assign(format!("{pre}_s1_q"), zero()));
+            px_reset.push(Stmt::Assign(format!("{pre}_wd_q"), zero()));
             seq.extend(conv_fsm(
                 &mut b,
                 d,
                 e,
                 l,
                 g,
-                cx.groups * k,
+                n_iss,
                 active.clone(),
-                &mv_reset,
+                &px_reset,
             ));
         }
         // the control of the matrix-vector pipeline at each stage (docs/HARDWARE.md §4.4): stage
@@ -2433,7 +2441,7 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         // element-wise update
         if let (Some(l), Some(_), Some(g)) = (l, e.cell, conv_layer) {
             let sp = Expr::Ref(format!("l{l}_sp_q"), Ty::u(2));
-            let sc = Expr::Ref(format!("l{l}_sc_q"), Ty::u(conv_scw(e, cx.groups * k)));
+            let sc = Expr::Ref(format!("l{l}_sc_q"), Ty::u(conv_scw(e, n_iss)));
             let act_u = and(active.clone(), eq_c(&sp, SP_UPD));
             let sb = Expr::Ref(
                 format!("l{l}_sb_q"),
@@ -4023,19 +4031,18 @@ fn lb_width(g: crate::ir::ConvGeo, src: &MapSrc) -> u32 {
 
 /// The activation lanes of a ConvLSTM layer: column `j = (c·k + dy)·k + dx` of chunk `kk` lane `s`
 /// is window tap `(dy, dx)`, channel `c`: a fixed slice of the line buffer, selected by the chunk
-/// index; the lane is valid when the tap lies inside the map.
-#[allow(clippy::too_many_arguments)]
+/// index; the lane is valid when the tap lies inside the map. The `W` lanes read the input
+/// window at `W` chunk `j_w`, the `U` lanes the hidden window at `U` chunk `j_u`, side by side
+/// (§9); each lane set has its mask.
 fn conv_lanes(
     b: &mut B,
     d: &Design,
     e: &Engine,
     l: usize,
     g: crate::ir::ConvGeo,
-    kw: usize,
-    ku: usize,
-    j_q: &Expr,
-    is_w: &Expr,
-) -> (Vec<Expr>, Vec<Expr>, Vec<Expr>) {
+    (kw, ku): (usize, usize),
+    (j_w, j_u): (&Expr, &Expr),
+) -> (Vec<Expr>, Vec<Expr>, Vec<Expr>, Vec<Expr>) {
     let f = e.fold.expect("folded");
     let k = g.k;
     let pad = g.pad();
@@ -4078,7 +4085,7 @@ fn conv_lanes(
     let lane = |b: &mut B,
                 src: &MapSrc,
                 nm: &str,
-                base: usize,
+                jx: &Expr,
                 chunks: usize,
                 cols: usize,
                 s: usize|
@@ -4096,7 +4103,7 @@ fn conv_lanes(
             let (c, dy, dx) = (j / (k * k), (j / k) % k, j % k);
             let pos = (k - 1 - dy) * g.w + (k - 1 - dx);
             let bits = slice(lb.clone(), ((pos * src.ch + c) as u32) * aw, aw, false);
-            let sel = eq_c(j_q, base + kk);
+            let sel = eq_c(jx, kk);
             let sel = b.name(&format!("l{l}_{nm}sel{kk}_{s}"), sel);
             val = mux(sel.clone(), bits, val);
             valid = mux(sel, tapv[dy][dx].clone(), valid);
@@ -4105,25 +4112,18 @@ fn conv_lanes(
         let valid = b.name(&format!("l{l}_{nm}v{s}"), valid);
         (val, valid)
     };
-    let (mut aw_l, mut au_l, mut m_l) = (Vec::new(), Vec::new(), Vec::new());
+    let ucols = e.u.as_ref().map(|u| u.cols()).unwrap_or(0);
+    let (mut aw_l, mut au_l, mut m_l, mut um_l) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for s in 0..f.s {
-        let (va, vv) = lane(b, &xs, "x", 0, kw, e.w.cols(), s);
-        let (ua, uv) = lane(
-            b,
-            &hs,
-            "h",
-            kw,
-            ku,
-            e.u.as_ref().map(|u| u.cols()).unwrap_or(0),
-            s,
-        );
+        let (va, vv) = lane(b, &xs, "x", j_w, kw, e.w.cols(), s);
+        let (ua, uv) = lane(b, &hs, "h", j_u, ku, ucols, s);
         aw_l.push(va);
         au_l.push(ua);
-        let m = mux(is_w.clone(), vv, uv);
-        m_l.push(b.name(&format!("l{l}_m{s}"), m));
+        m_l.push(vv);
+        um_l.push(uv);
     }
     // lane 0 first; the caller reverses for packing (lane 0 in the low bits)
-    (aw_l, au_l, m_l)
+    (aw_l, au_l, m_l, um_l)
 }
 
 /// One pixel of a map for the line buffer: all channels of raster pixel `rd`, read from the map's
@@ -4173,7 +4173,7 @@ fn conv_pixel(
 }
 
 /// The sequencer of a ConvLSTM layer: prime the line buffers, then per output pixel shift one pixel
-/// in, run the matrix-vector engine (`G·K` issue cycles + 1) and the update (`Ch + 2`).
+/// in, run the matrix-vector engine (its issue cycles, side by side, + 1) and the update (`Ch + 2`).
 #[allow(clippy::too_many_arguments)]
 fn conv_fsm(
     b: &mut B,

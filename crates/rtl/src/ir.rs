@@ -377,12 +377,12 @@ impl Engine {
             Some(_) => &["pre_sum", "pre", "gate", "c_sum", "c", "h_prod", "h"],
         }
     }
-    /// Whether the engine runs its `W` and `U` lane sets side by side (docs/HARDWARE.md §4.2):
-    /// a dense layer, whose `W` chunks of row group `n` issue beside the `U` chunks of group
-    /// `n − 1`, in slots of `L = max(KW, KU)` cycles. A head (no `U`) and a ConvLSTM layer issue
-    /// their chunks one at a time.
+    /// Whether the engine runs its `W` and `U` lane sets side by side (docs/HARDWARE.md §4.2,
+    /// §9): a layer (dense or ConvLSTM, per pixel), whose `W` chunks of row group `n` issue
+    /// beside the `U` chunks of group `n − 1`, in slots of `L = max(KW, KU)` cycles. A head (no
+    /// `U`) issues its chunks one at a time.
     pub fn side_by_side(&self) -> bool {
-        self.conv.is_none() && self.u.is_some()
+        self.u.is_some()
     }
     /// Chunks per row group of `W` and of `U` once folded, `(KW, KU)` (`KU = 0` without `U`).
     pub fn chunk_counts(&self) -> (usize, usize) {
@@ -1012,12 +1012,9 @@ impl Design {
                 }
             }
             if stage == "schedule" {
-                let Some(f) = e.fold else {
+                if e.fold.is_none() {
                     return fail(e, "unfolded after `schedule`".into());
-                };
-                let g = e.rows().div_ceil(f.p) as u64;
-                let k =
-                    e.w.chunks(f) as u64 + e.u.as_ref().map(|u| u.chunks(f) as u64).unwrap_or(0);
+                }
                 if e.conv.is_some() && e.pipe != Pipe::NONE {
                     return fail(e, "a ConvLSTM engine is not pipelined".into());
                 }
@@ -1026,8 +1023,10 @@ impl Design {
                 }
                 let expect = match (e.conv, e.cell) {
                     (None, _) => e.issue_cycles() + 1 + e.pipe.mv as u64,
-                    (Some(c), Some(_)) => c.prime() as u64 + 1 + c.pixels() as u64 * (g * k + 2),
-                    (Some(c), None) => c.pixels() as u64 * (g * k + 1) + 1,
+                    (Some(c), Some(_)) => {
+                        c.prime() as u64 + 1 + c.pixels() as u64 * (e.issue_cycles() + 2)
+                    }
+                    (Some(c), None) => c.pixels() as u64 * (e.issue_cycles() + 1) + 1,
                 };
                 if e.cycles_mv != expect {
                     return fail(

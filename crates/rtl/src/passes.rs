@@ -677,10 +677,7 @@ pub const CONV_UPDATE_DEPTH: u64 = 2;
 /// `cycle_formula`, `cycles_mv` and `cycles_update` are read off them.
 pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
     let f = e.fold.ok_or("fold must run first")?;
-    let g = e.rows().div_ceil(f.p) as u64;
-    let kw = e.w.chunks(f) as u64;
     let ku = e.u.as_ref().map(|u| u.chunks(f) as u64);
-    let k = kw + ku.unwrap_or(0);
     // ⌈rows/P⌉·(⌈cols_W/S⌉ + ⌈cols_U/S⌉), symbolic and numeric
     let (rows_sym, w_sym, u_sym) = match (e.cell, e.conv) {
         (Some(Cell::ConvLstm), _) => ("4Ch", "Cin·k·k", "Ch·k·k"),
@@ -689,7 +686,7 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
         (None, Some(_)) => ("O", "Ch", ""),
         (None, None) => ("O", "H", ""),
     };
-    // side by side (a dense layer, docs/HARDWARE.md §4.2): G·max(KW, KU) + min(KW, KU)
+    // side by side (a layer, docs/HARDWARE.md §4.2, §9): G·max(KW, KU) + min(KW, KU)
     let sbs = e.side_by_side();
     let gk_sym = match ku {
         Some(_) if sbs => {
@@ -730,8 +727,8 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
         UPDATE_DEPTH
     };
     Ok(match (e.conv, e.cell) {
-        // dense layer or head: G·K issue cycles and one ROM/lane pipeline cycle; a layer then
-        // updates its H units one per cycle through the UPDATE_DEPTH-deep pipeline
+        // dense layer or head: its issue cycles (side by side in a layer) and one ROM/lane
+        // pipeline cycle; a layer then updates its H units one per cycle through the UPDATE_DEPTH-deep pipeline
         // plus its pipeline levels (docs/HARDWARE.md §4.4)
         (None, cell) => {
             let pm = e.pipe.mv;
@@ -767,7 +764,8 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
             v
         }
         // ConvLSTM layer (docs/HARDWARE.md §9): one read cycle and `prime` shifts fill the line
-        // buffers, then per pixel one shift cycle, G·K issue cycles and one pipeline cycle, then
+        // buffers, then per pixel one shift cycle, the issue cycles (side by side) and one
+        // pipeline cycle, then
         // the update of its Ch units
         (Some(c), Some(_)) => {
             let pix = c.pixels() as u64;
@@ -781,7 +779,7 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
                         c.w,
                         c.pad()
                     ),
-                    c.prime() as u64 + 1 + pix * (g * k + 2),
+                    c.prime() as u64 + 1 + pix * (e.issue_cycles() + 2),
                 ),
                 term(
                     Phase::Update,
@@ -798,7 +796,7 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
                 Phase::Mv,
                 format!("PIX·({gk_sym} + 1) + 1"),
                 format!("{pix}·({gk_num} + 1) + 1"),
-                pix * (g * k + 1) + 1,
+                pix * (e.issue_cycles() + 1) + 1,
             )]
         }
     })
