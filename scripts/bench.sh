@@ -58,5 +58,8 @@ if [ -n "${CRITERION:-}" ]; then
     | tee "$OUT/criterion.txt"
 fi
 
+echo "== engine utilisation and timesteps/s per fold (bench/results/utilisation.md)"
+nice -n 19 bash scripts/measure-utilisation.sh "$QRNN"
+
 echo "== docs/BENCHMARKS.md and docs/bench/*.svg"
 "$BENCH" docs --results "$OUT" --docs docs

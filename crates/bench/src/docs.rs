@@ -933,6 +933,29 @@ fn cmvm_section(md: &mut String, v: &Value) {
     md.push('\n');
 }
 
+/// A results page (`bench/results/*.md`, a `# title` and its sections) as a section of
+/// BENCHMARKS.md: its title replaced, its headings one level down, where it comes from said first.
+fn embed_results(md: &mut String, path: &Path, title: &str, how: &str) {
+    let Ok(s) = std::fs::read_to_string(path) else {
+        return;
+    };
+    let _ = writeln!(md, "## {title}\n");
+    let _ = writeln!(md, "From `{}`, {how}:\n", path.display());
+    let body = s
+        .trim_end()
+        .lines()
+        .skip_while(|l| !l.starts_with("# "))
+        .skip(1);
+    for l in body {
+        if l.starts_with('#') {
+            let _ = writeln!(md, "#{l}");
+        } else {
+            let _ = writeln!(md, "{l}");
+        }
+    }
+    md.push('\n');
+}
+
 /// `qrnn-bench docs`.
 pub fn run(results: &Path, docs: &Path) -> Result<(), String> {
     let plots = docs.join("bench");
@@ -995,6 +1018,22 @@ pub fn run(results: &Path, docs: &Path) -> Result<(), String> {
         }
     };
     extra(&mut md, "hardware-notes.md");
+    // the per-fold figures of issue #15: utilisation (`make bench` regenerates it) and the placed
+    // clock at the --fit folds (scripts/measure-timing.sh, about 50 minutes: run on its own)
+    for (file, title, how) in [
+        (
+            "utilisation.md",
+            "Utilisation and timesteps/s per fold",
+            "written by `bash scripts/measure-utilisation.sh`, which `make bench` runs",
+        ),
+        (
+            "timing.md",
+            "Placed Fmax and timesteps/s at the `--fit` folds",
+            "written by `bash scripts/measure-timing.sh` (about 50 minutes on 2 CPUs; `make bench` does not run it)",
+        ),
+    ] {
+        embed_results(&mut md, &results.join(file), title, how);
+    }
     let dp = results.join("da4ml.json");
     if dp.exists() {
         da4ml_section(&mut md, &read_json(&dp)?);
@@ -1028,6 +1067,28 @@ pub fn run(results: &Path, docs: &Path) -> Result<(), String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_results_page_is_embedded_with_its_headings_one_level_down() {
+        let dir = std::env::temp_dir().join(format!("qrnn-bench-embed-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("utilisation.md");
+        std::fs::write(
+            &p,
+            "# Engine utilisation\n\nWritten by x.\n\n## 1. Rows\n\n| a |\n",
+        )
+        .unwrap();
+        let mut md = String::new();
+        embed_results(&mut md, &p, "Per fold", "by the script");
+        assert!(md.starts_with("## Per fold\n\nFrom `"), "{md}");
+        assert!(md.contains("by the script:\n\n\nWritten by x."), "{md}");
+        assert!(md.contains("\n### 1. Rows\n"), "{md}");
+        assert!(!md.contains("Engine utilisation"), "{md}");
+        let mut none = String::new();
+        embed_results(&mut none, &dir.join("missing.md"), "t", "h");
+        assert!(none.is_empty());
+        std::fs::remove_dir_all(&dir).ok();
+    }
 
     #[test]
     fn notes_with_the_same_text_are_said_once() {
