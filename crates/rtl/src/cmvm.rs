@@ -3,7 +3,10 @@
 //! quaternary codes (`{−2, −1, 1, 2}`, the `{−1, −½, ½, 1}` weights scaled by two, as the lanes
 //! compute them).
 //!
-//! Each row starts as a signed sum of its inputs. Common subexpressions are then shared across
+//! Each row starts as a signed sum of its inputs, or, where that takes fewer terms, as `±` another
+//! row's output plus its difference from that row (row chains, at most [`CHAIN_DEPTH`] rows deep:
+//! a minimum spanning tree over the rows; [`compile`] builds the graph with and without them and
+//! keeps the one of fewer adder bits). Common subexpressions are then shared across
 //! rows, one pair at a time (the greedy pairwise elimination of the multiple-constant-
 //! multiplication literature): the pattern `α·u + β·v` (two operands of a row, `α > 0`, the
 //! coefficients divided by their common power of two) that the most rows contain becomes one
@@ -158,6 +161,10 @@ impl Graph {
     pub fn adders(&self) -> usize {
         self.nodes.len()
     }
+    /// Bits of all adders (each at its exact width): what the adders cost in carry-chain cells.
+    pub fn adder_bits(&self) -> u64 {
+        self.nodes.iter().map(|n| u64::from(n.width())).sum()
+    }
     /// Adders made by sharing.
     pub fn shared(&self) -> usize {
         self.nodes.iter().filter(|n| n.shared).count()
@@ -235,9 +242,148 @@ fn term_range(r: (i128, i128), t: &Term) -> (i128, i128) {
 /// A pattern `α·u + β·v`, `u < v`, `α > 0`, `α` and `|β|` coprime powers of two.
 type Key = (Op, Op, i64, i64);
 
+/// How deep row chains go ([`row_chains`]): a row built from a row built from a third at most.
+pub const CHAIN_DEPTH: usize = 2;
+
+/// Tie-break orders of the sharing ([`compile`]) tried on a matrix of at most
+/// [`MULTI_START_CELLS`] codes; a larger one takes order 0 alone.
+pub const TIE_BREAKS: u64 = 8;
+
+/// Codes of the largest matrix compiled with every tie-break order.
+pub const MULTI_START_CELLS: usize = 64 * 32;
+
 /// Compile the constant matrix `w` (rows of integer codes, each a power of two or 0 in magnitude)
-/// for inputs with the intervals `inputs`.
+/// for inputs with the intervals `inputs`: without row chains and with them (at most
+/// [`CHAIN_DEPTH`] deep), each with [`TIE_BREAKS`] orders among the patterns the sharing finds
+/// equally frequent and deep (a small matrix; order 0 is the smallest pattern first), the graph
+/// of fewest adder bits (`Σ` node widths; a tie keeps the first: no chains before chains, the
+/// lower order first). Greedy sharing depends on the order in which equal patterns are taken, by
+/// a percent or two of the adders; trying several orders is the multi-start of the
+/// multiple-constant-multiplication heuristics. Deterministic.
 pub fn compile(w: &[Vec<i64>], inputs: &[Interval]) -> Graph {
+    let cells: usize = w.iter().map(|r| r.len()).sum();
+    let orders = if cells <= MULTI_START_CELLS {
+        TIE_BREAKS
+    } else {
+        1
+    };
+    let mut best: Option<Graph> = None;
+    for chain in [0, CHAIN_DEPTH] {
+        for order in 0..orders {
+            let g = compile_with(w, inputs, chain, order);
+            if best
+                .as_ref()
+                .is_none_or(|b| g.adder_bits() < b.adder_bits())
+            {
+                best = Some(g);
+            }
+        }
+    }
+    best.unwrap_or_else(|| compile_with(w, inputs, 0, 0))
+}
+
+/// The position of pattern `k` in tie-break order `order` (0: every pattern equal, the smallest
+/// key decides): a fixed mix of the pattern's operands and coefficients with the order.
+fn tie_rank(k: &Key, order: u64) -> u64 {
+    if order == 0 {
+        return 0;
+    }
+    let op = |o: &Op| match o {
+        Op::In(i) => 2 * *i as u64,
+        Op::Node(n) => 2 * *n as u64 + 1,
+    };
+    // splitmix64's finaliser over the fields
+    let mut x = order.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ^ op(&k.0).wrapping_mul(0xc2b2_ae3d_27d4_eb4f)
+        ^ op(&k.1).wrapping_mul(0x1656_67b1_9e37_79f9)
+        ^ (k.2 as u64).wrapping_mul(0x27d4_eb2f_1656_67c5)
+        ^ (k.3 as u64).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// Terms of code difference `d` (a power of two is one term; 3 = 4 − 1 two).
+fn diff_terms(d: i64) -> usize {
+    match d.unsigned_abs() {
+        0 => 0,
+        a if a.is_power_of_two() => 1,
+        _ => 2,
+    }
+}
+
+/// Row chains (the graph-level pre-optimisation of docs/HARDWARE.md §4.7): row `i` is built from
+/// scratch (`None`) or as `s·y_j + Σ (w_i − s·w_j)·x` from an earlier row's output `y_j`
+/// (`s = ±1`), where its difference takes fewer terms than the row itself — a minimum spanning
+/// tree over the rows (Prim's, from a virtual root whose edge to a row is its own term count;
+/// an edge costs the difference's terms plus the one for `y_j`), at most `depth` rows deep. Two
+/// random binary rows of 64 columns differ in about half of them, but the nearest of 31 others in
+/// far fewer. Deterministic: ties go to the lower row.
+fn row_chains(w: &[Vec<i64>], depth: usize) -> Vec<Option<(usize, i64)>> {
+    let n = w.len();
+    let mut parents = vec![None; n];
+    if depth == 0 {
+        return parents;
+    }
+    let own: Vec<usize> = w
+        .iter()
+        .map(|r| r.iter().filter(|c| **c != 0).count())
+        .collect();
+    let diff = |i: usize, j: usize, s: i64| -> usize {
+        w[i].iter()
+            .zip(&w[j])
+            .map(|(a, b)| diff_terms(a - s * b))
+            .sum::<usize>()
+            + 1
+    };
+    let mut best: Vec<usize> = own.clone();
+    let mut done = vec![false; n];
+    let mut level = vec![0usize; n];
+    for _ in 0..n {
+        let Some(j) = (0..n).filter(|j| !done[*j]).min_by_key(|j| (best[*j], *j)) else {
+            break;
+        };
+        done[j] = true;
+        level[j] = parents[j].map_or(0, |(p, _): (usize, i64)| level[p] + 1);
+        if own[j] == 0 || level[j] >= depth {
+            continue;
+        }
+        for i in 0..n {
+            if done[i] {
+                continue;
+            }
+            for s in [1, -1] {
+                let c = diff(i, j, s);
+                if c < best[i] {
+                    best[i] = c;
+                    parents[i] = Some((j, s));
+                }
+            }
+        }
+    }
+    parents
+}
+
+/// [`compile`] with row chains at most `chain` deep (0: none), tie-break order 0.
+#[cfg(test)]
+fn compile_chained(w: &[Vec<i64>], inputs: &[Interval], chain: usize) -> Graph {
+    compile_with(w, inputs, chain, 0)
+}
+
+/// One graph: row chains at most `chain` deep (0: none), tie-break order `order`.
+fn compile_with(w: &[Vec<i64>], inputs: &[Interval], chain: usize, order: u64) -> Graph {
+    let parents = row_chains(w, chain);
+    // a chained row's own terms are its difference from its parent's
+    let w: Vec<Vec<i64>> = w
+        .iter()
+        .zip(&parents)
+        .map(|(r, p)| match p {
+            None => r.clone(),
+            Some((i, s)) => r.iter().zip(&w[*i]).map(|(a, b)| a - s * b).collect(),
+        })
+        .collect();
     let inputs: Vec<(i128, i128)> = inputs.iter().map(|i| (i.lo, i.hi)).collect();
     let cols = inputs.len();
     // each row as operand → coefficient (± a power of two)
@@ -252,6 +398,17 @@ pub fn compile(w: &[Vec<i64>], inputs: &[Interval]) -> Graph {
                 .collect()
         })
         .collect();
+    // a difference of 3 (quaternary codes 2 and −1) is 4 − 1: the −1 is an extra term of the row
+    let mut extra: Vec<Vec<Term>> = vec![Vec::new(); rows.len()];
+    for (r, x) in rows.iter_mut().zip(extra.iter_mut()) {
+        for (op, c) in r.iter_mut() {
+            if !c.unsigned_abs().is_power_of_two() {
+                let sgn = c.signum();
+                x.push(coef_term(*op, -sgn));
+                *c += sgn;
+            }
+        }
+    }
     let mut g = Graph {
         inputs,
         nodes: Vec::new(),
@@ -301,11 +458,17 @@ pub fn compile(w: &[Vec<i64>], inputs: &[Interval]) -> Graph {
                 }
             }
         }
-        // the most frequent pattern, then the shallowest, then the smallest key
+        // the most frequent pattern, then the shallowest, then the first in the tie-break order,
+        // then the smallest key
         let best = counts
             .iter()
             .filter(|(_, (n, d))| *n >= 2 && *d <= bound)
-            .max_by(|(ka, (na, da)), (kb, (nb, db))| na.cmp(nb).then(db.cmp(da)).then(kb.cmp(ka)))
+            .max_by(|(ka, (na, da)), (kb, (nb, db))| {
+                na.cmp(nb)
+                    .then(db.cmp(da))
+                    .then(tie_rank(kb, order).cmp(&tie_rank(ka, order)))
+                    .then(kb.cmp(ka))
+            })
             .map(|(k, _)| *k);
         let Some((u, v, alpha, beta)) = best else {
             break;
@@ -338,10 +501,35 @@ pub fn compile(w: &[Vec<i64>], inputs: &[Interval]) -> Graph {
             }
         }
     }
-    // each row's remaining terms: the two shallowest first
-    let mut outputs = Vec::with_capacity(rows.len());
-    for r in &rows {
+    // each row's remaining terms (and a chained row's `s·y_j`, its parent built first): the two
+    // shallowest first
+    let mut outputs: Vec<Option<Term>> = vec![None; rows.len()];
+    let mut order = Vec::with_capacity(rows.len());
+    let mut placed = vec![false; rows.len()];
+    for i in 0..rows.len() {
+        let mut chain = vec![i];
+        while let Some((p, _)) = parents[*chain.last().unwrap_or(&i)] {
+            chain.push(p);
+        }
+        for r in chain.into_iter().rev() {
+            if !placed[r] {
+                placed[r] = true;
+                order.push(r);
+            }
+        }
+    }
+    for &ri in &order {
+        let r = &rows[ri];
         let mut terms: Vec<Term> = r.iter().map(|(op, c)| coef_term(*op, *c)).collect();
+        terms.extend(extra[ri].iter().copied());
+        if let Some((p, s)) = parents[ri] {
+            if let Some(t) = outputs[p] {
+                terms.push(Term {
+                    neg: t.neg ^ (s < 0),
+                    ..t
+                });
+            }
+        }
         while terms.len() > 1 {
             terms.sort_by(|a, b| {
                 g.depth_of(a.op)
@@ -353,7 +541,7 @@ pub fn compile(w: &[Vec<i64>], inputs: &[Interval]) -> Graph {
             let t = combine(&mut g, &mut forms, a, b, false);
             terms.push(t);
         }
-        outputs.push(terms.pop());
+        outputs[ri] = terms.pop();
     }
     g.outputs = outputs;
     g
@@ -506,11 +694,24 @@ mod tests {
     }
 
     fn check(w: &[Vec<i64>], inputs: &[(i128, i128)], seed: u64) -> Graph {
+        check_chained(w, inputs, seed, None)
+    }
+
+    /// [`check`] of [`compile`] (`chain` `None`) or of the graph with row chains `chain` deep.
+    fn check_chained(
+        w: &[Vec<i64>],
+        inputs: &[(i128, i128)],
+        seed: u64,
+        chain: Option<usize>,
+    ) -> Graph {
         let iv: Vec<Interval> = inputs
             .iter()
             .map(|(lo, hi)| Interval { lo: *lo, hi: *hi })
             .collect();
-        let g = compile(w, &iv);
+        let g = match chain {
+            None => compile(w, &iv),
+            Some(c) => compile_chained(w, &iv, c),
+        };
         let mut r = Rng(seed);
         for trial in 0..64 {
             let x: Vec<i128> = inputs
@@ -581,6 +782,92 @@ mod tests {
             .filter(|n| n.shared)
             .all(|n| n.depth <= bound));
         assert!(g.depth() <= bound + 2, "depth {}", g.depth());
+    }
+
+    #[test]
+    fn row_chains_are_exact_at_every_depth() {
+        // quaternary rows differ by 3 where codes 2 and −1 meet (4 − 1: two terms)
+        let act = (-128i128, 127i128);
+        for (codes, seed) in [
+            (vec![-1i64, 1], 21),
+            (vec![-1, 0, 0, 1, 1, -1, 0], 22),
+            (vec![-2, -1, 1, 2], 23),
+        ] {
+            for chain in [1, CHAIN_DEPTH, 64] {
+                let w = random(24, 20, &codes, seed);
+                check_chained(&w, &vec![act; 20], seed + 1, Some(chain));
+            }
+        }
+        // equal and opposite rows: one row is the other's output, negated or not, no adder
+        let w = vec![vec![1, -1, 1, 1], vec![-1, 1, -1, -1], vec![1, -1, 1, 1]];
+        let g = check_chained(&w, &[act; 4], 3, Some(CHAIN_DEPTH));
+        assert_eq!(g.outputs[0].map(|t| t.op), g.outputs[1].map(|t| t.op));
+        assert_eq!(g.outputs[0], g.outputs[2]);
+    }
+
+    #[test]
+    fn row_chains_pay_on_binary_rows_and_stay_within_their_depth() {
+        // 32 random binary rows of 64 columns: each row's nearest other differs in far fewer
+        // than the row's own terms
+        let w = random(32, 64, &[-1, 1], 31);
+        let parents = row_chains(&w, CHAIN_DEPTH);
+        assert!(
+            parents.iter().filter(|p| p.is_some()).count() > 16,
+            "{parents:?}"
+        );
+        for (i, p) in parents.iter().enumerate() {
+            let mut depth = 0;
+            let mut at = *p;
+            while let Some((j, _)) = at {
+                assert_ne!(j, i, "row {i} is its own ancestor");
+                depth += 1;
+                at = parents[j];
+            }
+            assert!(depth <= CHAIN_DEPTH, "row {i}: a chain {depth} deep");
+        }
+        let inputs = vec![Interval::new(-128, 127); 64];
+        let plain = compile_chained(&w, &inputs, 0);
+        let best = check(&w, &[(-128, 127); 64], 32);
+        assert!(
+            best.adder_bits() * 100 < plain.adder_bits() * 95,
+            "chains: {} adder bits against {} without",
+            best.adder_bits(),
+            plain.adder_bits()
+        );
+        // ternary rows with zeros share more by common subexpressions than by chains
+        let t = random(32, 64, &[-1, 0, 0, 1, 1, -1, 0], 33);
+        let plain = compile_chained(&t, &inputs, 0);
+        assert!(compile_chained(&t, &inputs, CHAIN_DEPTH).adder_bits() > plain.adder_bits());
+    }
+
+    #[test]
+    fn the_tie_break_orders_find_a_cheaper_graph() {
+        // on the bench's kind of matrix (ternary 32×64, 40 % zeros) some order beats order 0 and
+        // compile keeps the cheapest
+        let w = random(32, 64, &[-1, 0, 0, 1, 1, -1, 0], 34);
+        let inputs = vec![Interval::new(-128, 127); 64];
+        let bits: Vec<u64> = (0..TIE_BREAKS)
+            .map(|o| compile_with(&w, &inputs, 0, o).adder_bits())
+            .collect();
+        let best = check(&w, &[(-128, 127); 64], 35);
+        assert!(bits.iter().any(|b| *b < bits[0]), "{bits:?}");
+        assert!(
+            best.adder_bits() <= *bits.iter().min().unwrap_or(&0),
+            "{bits:?}"
+        );
+        // a matrix above MULTI_START_CELLS takes order 0 alone
+        let big = random(64, 40, &[-1, 0, 1], 36);
+        let iv = vec![Interval::new(-128, 127); 40];
+        let (a, b) = (
+            compile_with(&big, &iv, 0, 0),
+            compile_with(&big, &iv, CHAIN_DEPTH, 0),
+        );
+        let want = if b.adder_bits() < a.adder_bits() {
+            b
+        } else {
+            a
+        };
+        assert_eq!(compile(&big, &iv), want);
     }
 
     #[test]
