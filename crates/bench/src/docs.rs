@@ -889,6 +889,45 @@ fn da4ml_section(md: &mut String, v: &Value) {
         );
     }
     md.push('\n');
+    fmax_gate(md, v);
+}
+
+/// Issue #16's Fmax gate: on every placed matrix, qrnn-hw's combinational design at least as fast
+/// as da4ml's (both combinational: equal pipeline depth), judged on what was placed.
+fn fmax_gate(md: &mut String, v: &Value) {
+    let mut placed = Vec::new();
+    for m in v["matrices"].as_array().into_iter().flatten() {
+        for fam in ["ice40", "ecp5"] {
+            let f = &m["families"][fam];
+            let (ours, theirs) = (
+                f["qrnn-hw comb"]["fmax_mhz"].as_f64(),
+                f["da4ml"]["fmax_mhz"].as_f64(),
+            );
+            if let (Some(o), Some(t)) = (ours, theirs) {
+                placed.push((m["name"].as_str().unwrap_or("?").to_string(), fam, o, t));
+            }
+        }
+    }
+    if placed.is_empty() {
+        return;
+    }
+    let missed: Vec<String> = placed
+        .iter()
+        .filter(|(_, _, o, t)| o < t)
+        .map(|(n, fam, o, t)| format!("{n} on {fam} ({o:.1} against {t:.1} MHz)"))
+        .collect();
+    let _ = writeln!(
+        md,
+        "**Gate (issue #16): Fmax at least da4ml's at equal pipeline depth** (both combinational; one nextpnr seed per design): {} of {} placed designs — **{}**{}.\n",
+        placed.len() - missed.len(),
+        placed.len(),
+        if missed.is_empty() { "met" } else { "not met" },
+        if missed.is_empty() {
+            String::new()
+        } else {
+            format!("; slower: {}", missed.join(", "))
+        }
+    );
 }
 
 fn cmvm_section(md: &mut String, v: &Value) {
@@ -1088,6 +1127,27 @@ mod tests {
         embed_results(&mut none, &dir.join("missing.md"), "t", "h");
         assert!(none.is_empty());
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn the_fmax_gate_names_each_slower_design() {
+        let fam =
+            |o: f64, t: f64| json!({"qrnn-hw comb": {"fmax_mhz": o}, "da4ml": {"fmax_mhz": t}});
+        let v = json!({"matrices": [
+            {"name": "a", "families": {"ice40": fam(70.0, 66.0), "ecp5": fam(78.6, 84.5)}},
+            {"name": "b", "families": {"ice40": {"qrnn-hw comb": {"fmax_mhz": null}}, "ecp5": fam(90.0, 90.0)}},
+        ]});
+        let mut md = String::new();
+        fmax_gate(&mut md, &v);
+        assert!(md.contains("2 of 3 placed designs — **not met**"), "{md}");
+        assert!(
+            md.contains("slower: a on ecp5 (78.6 against 84.5 MHz)"),
+            "{md}"
+        );
+        let v = json!({"matrices": [{"name": "a", "families": {"ice40": fam(70.0, 66.0)}}]});
+        let mut md = String::new();
+        fmax_gate(&mut md, &v);
+        assert!(md.contains("1 of 1 placed designs — **met**."), "{md}");
     }
 
     #[test]
