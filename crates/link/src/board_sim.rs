@@ -141,7 +141,8 @@ pub fn board_sim_rules(board: &Board, pll: &Pll) -> String {
 }
 
 /// The Makefile rules of the simulated board, appended to a board project's Makefile (after the
-/// board section, which defines `TOP_SRC`; `VERILATOR` comes from the project Makefile). With a
+/// board section, which defines `TOP_SRC`; `VERILATOR` and `VOPT`, the Verilator 5.006
+/// workaround, come from the project Makefile). With a
 /// weight image the Verilator top is `sim/qrnn_board_sim.v`'s (`--prefix Vqrnn_top` keeps the
 /// bridge's class) and the bridge gets `QRNN_LOAD_CYCLES`. Verilator defines `SIMULATION`, which
 /// puts the PLL's behavioural model in `board/qrnn_pll.v`.
@@ -187,7 +188,7 @@ sim-board-build: {bin}\n\n\
 {bin}: $(TOP_SRC) {src}{extra}\n\
 \t@command -v $(VERILATOR) >/dev/null || {{ echo \"verilator not found: install it (Debian: apt-get install verilator) or set VERILATOR=…\"; exit 1; }}\n\
 \t@mkdir -p build/board-sim\n\
-\t$(VERILATOR) --cc --exe --build -j 2 -fno-dfg -fno-inline -Wno-fatal -Wno-lint -Wno-style -DSIMULATION --top-module {top} --Mdir build/board-sim -o Vqrnn_top -CFLAGS \"$(BOARD_SIM_DEFS)\" $(CURDIR)/{src} $(TOP_SRC){extra} > build/board-sim/build.log 2>&1 || {{ tail -20 build/board-sim/build.log; echo \"verilator build of the simulated board failed; full log: build/board-sim/build.log\"; exit 1; }}\n\n\
+\t$(VERILATOR) --cc --exe --build -j 2 $(VOPT) -Wno-fatal -Wno-lint -Wno-style -DSIMULATION --top-module {top} --Mdir build/board-sim -o Vqrnn_top -CFLAGS \"$(BOARD_SIM_DEFS)\" $(CURDIR)/{src} $(TOP_SRC){extra} > build/board-sim/build.log 2>&1 || {{ tail -20 build/board-sim/build.log; echo \"verilator build of the simulated board failed; full log: build/board-sim/build.log\"; exit 1; }}\n\n\
 sim-board: {bin}\n\
 \t@./{bin} $(SIM_BOARD_ARGS)\n",
         bin = BINARY,

@@ -1283,15 +1283,8 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
         if let Some(e) = e.filter(|e| e.conv.is_none() && e.pipe.mv >= 1) {
             v.push(Stmt::Assign(format!("{}_iss_q", e.id.short()), one()));
         }
-        // side by side, slot 0 holds group 0's W chunks alone: it starts at its cycle L − KW
         if let Some(e) = e.filter(|e| e.side_by_side()) {
-            let (kw, ku) = e.chunk_counts();
-            if ku > kw {
-                v.push(Stmt::Assign("mv_j_q".into(), uc(ku - kw, jw)));
-            }
-            let pre = e.id.short();
-            v.push(Stmt::Assign(format!("{pre}_s1_q"), zero()));
-            v.push(Stmt::Assign(format!("{pre}_wd_q"), zero()));
+            v.extend(sbs_start(e, jw));
         }
         v
     };
@@ -2008,14 +2001,9 @@ fn core(d: &Design) -> Result<(Module, Vec<File>, RamMods), String> {
             ));
         }
         if let (Some(g), Some(l)) = (conv_layer, l) {
-            // each pixel's pass starts as a phase does (side by side: slot 0 at its cycle
-            // L − KW, §4.2)
+            // each pixel's pass starts as a dense layer's phase does
             let mut px_reset = mv_reset.clone();
-            if cx.ku > cx.kw {
-                px_reset.push(Stmt::Assign(ctr("j"), uc(cx.ku - cx.kw, jw)));
-            }
-            px_reset.push(Stmt::Assign(format!("{pre}_s1_q"), zero()));
-            px_reset.push(Stmt::Assign(format!("{pre}_wd_q"), zero()));
+            px_reset.extend(sbs_start(e, jw));
             seq.extend(conv_fsm(
                 &mut b,
                 d,
@@ -2896,6 +2884,22 @@ fn pipe_reg(b: &mut B, free: &mut Vec<Stmt>, on: bool, name: &str, e: Expr) -> E
     let r = b.m.reg(name, e.ty(), None);
     free.push(Stmt::Assign(name.into(), e));
     r
+}
+
+/// The start of a side-by-side pass (§4.2): slot 0 holds group 0's `W` chunks alone, so it
+/// starts at its cycle `L − KW` (`mv_j_q`), and the slot flags `<engine>_s1_q` (past slot 0) and
+/// `<engine>_wd_q` (the `W` lanes done) clear. A dense layer's phase begins so, and a ConvLSTM
+/// layer's pass of each pixel.
+fn sbs_start(e: &Engine, jw: u32) -> Vec<Stmt> {
+    let (kw, ku) = e.chunk_counts();
+    let pre = e.id.short();
+    let mut v = Vec::new();
+    if ku > kw {
+        v.push(Stmt::Assign("mv_j_q".into(), uc(ku - kw, jw)));
+    }
+    v.push(Stmt::Assign(format!("{pre}_s1_q"), zero()));
+    v.push(Stmt::Assign(format!("{pre}_wd_q"), zero()));
+    v
 }
 
 /// A register that is high in the last cycle of a phase of `len` cycles (`len > 2`) that steps

@@ -314,8 +314,8 @@ fn table_width(s: &[i64], t: &[i64]) -> u32 {
 /// LSTM 4→16 issues 129 cycles at either (side by side its `W` chunks, half padding at `S = 8`,
 /// issue beside its `U` chunks, §4.2), and at `S = 4` a head of the default `S = 8` reads a
 /// copy of `h` of its own and runs beside the next timestep (§4.2: fewer cycles per timestep,
-/// bench/results/utilisation.md's demo rows). More rows per group would cut the padding further but cost a requantiser and a
-/// `z` bank each; `--fit` searches every folding. Within the engine's limit; a ConvLSTM engine
+/// bench/results/utilisation.md's demo rows). More rows per group would cut the padding further
+/// but cost a requantiser and a `z` bank each; `--fit` searches every folding. Within the engine's limit; a ConvLSTM engine
 /// keeps `1 × 8`.
 pub fn default_fold(e: &Engine) -> Fold {
     let lim = e.fold_limit();
@@ -728,8 +728,8 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
     };
     Ok(match (e.conv, e.cell) {
         // dense layer or head: its issue cycles (side by side in a layer) and one ROM/lane
-        // pipeline cycle; a layer then updates its H units one per cycle through the UPDATE_DEPTH-deep pipeline
-        // plus its pipeline levels (docs/HARDWARE.md §4.4)
+        // pipeline cycle; a layer then updates its H units one per cycle through the
+        // UPDATE_DEPTH-deep pipeline plus its pipeline levels (docs/HARDWARE.md §4.4)
         (None, cell) => {
             let pm = e.pipe.mv;
             let (ms, mn) = if pm == 0 {
@@ -765,8 +765,7 @@ pub fn engine_cycle_terms(e: &Engine) -> Result<Vec<CycleTerm>, String> {
         }
         // ConvLSTM layer (docs/HARDWARE.md §9): one read cycle and `prime` shifts fill the line
         // buffers, then per pixel one shift cycle, the issue cycles (side by side) and one
-        // pipeline cycle, then
-        // the update of its Ch units
+        // pipeline cycle, then the update of its Ch units
         (Some(c), Some(_)) => {
             let pix = c.pixels() as u64;
             vec![

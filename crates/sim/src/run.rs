@@ -181,10 +181,6 @@ pub fn verilator_fast_with(
         "unique",
         "--x-initial",
         "unique",
-        // Verilator 5.006 miscompiles some generated cores with DFG or inlining on
-        // (docs/HARDWARE.md §8)
-        "-fno-dfg",
-        "-fno-inline",
         "-Wno-fatal",
         "-Wno-lint",
         "-Wno-style",
@@ -197,6 +193,8 @@ pub fn verilator_fast_with(
         "Vqrnn_tb",
         "sim/qrnn_tb.v",
     ];
+    // the workaround for Verilator 5.006's miscompiles that every build of a core has
+    args.extend(crate::makefile::VERILATOR_OPT.split_whitespace());
     args.extend(rtl.iter().map(String::as_str));
     let (ok, out) = run_cmd(project, &v.cmd, &args)?;
     if !ok {

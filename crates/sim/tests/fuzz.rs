@@ -338,7 +338,6 @@ shards! {
 
 const _: () = assert!(SHARDS * PER_SHARD >= 100, "at least 100 designs per run");
 
-/// Replay one design: `QRNN_FUZZ_REPLAY=<seed> cargo test -p qrnn-sim --test fuzz replay -- --ignored`.
 /// Designs a run found failing, checked on every run. 2994449001: an int8 LSTM stack with
 /// 1-bit activations and hard-wired, fully parallel weights, which Verilator 5.006 miscompiles
 /// with module inlining on (docs/HARDWARE.md §8: Icarus and Verilator `-fno-inline` agree with
@@ -359,6 +358,7 @@ fn found_designs() {
     }
 }
 
+/// Replay one design: `QRNN_FUZZ_REPLAY=<seed> cargo test -p qrnn-sim --test fuzz replay -- --ignored`.
 #[test]
 #[ignore = "replays the design named by QRNN_FUZZ_REPLAY"]
 fn replay() {
