@@ -267,19 +267,18 @@ pub fn compile(w: &[Vec<i64>], inputs: &[Interval]) -> Graph {
     } else {
         1
     };
-    let mut best: Option<Graph> = None;
-    for chain in [0, CHAIN_DEPTH] {
-        for order in 0..orders {
-            let g = compile_with(w, inputs, chain, order);
-            if best
-                .as_ref()
-                .is_none_or(|b| g.adder_bits() < b.adder_bits())
-            {
-                best = Some(g);
+    // the row chains do not depend on the order: worked out once per depth
+    let (none, chains) = (row_chains(w, 0), row_chains(w, CHAIN_DEPTH));
+    let mut best = compile_with(w, inputs, &none, 0);
+    for (parents, first) in [(&none, 1), (&chains, 0)] {
+        for order in first..orders {
+            let g = compile_with(w, inputs, parents, order);
+            if g.adder_bits() < best.adder_bits() {
+                best = g;
             }
         }
     }
-    best.unwrap_or_else(|| compile_with(w, inputs, 0, 0))
+    best
 }
 
 /// The position of pattern `k` in tie-break order `order` (0: every pattern equal, the smallest
@@ -369,16 +368,20 @@ fn row_chains(w: &[Vec<i64>], depth: usize) -> Vec<Option<(usize, i64)>> {
 /// [`compile`] with row chains at most `chain` deep (0: none), tie-break order 0.
 #[cfg(test)]
 fn compile_chained(w: &[Vec<i64>], inputs: &[Interval], chain: usize) -> Graph {
-    compile_with(w, inputs, chain, 0)
+    compile_with(w, inputs, &row_chains(w, chain), 0)
 }
 
-/// One graph: row chains at most `chain` deep (0: none), tie-break order `order`.
-fn compile_with(w: &[Vec<i64>], inputs: &[Interval], chain: usize, order: u64) -> Graph {
-    let parents = row_chains(w, chain);
+/// One graph: rows chained as `parents` says ([`row_chains`]), tie-break order `order`.
+fn compile_with(
+    w: &[Vec<i64>],
+    inputs: &[Interval],
+    parents: &[Option<(usize, i64)>],
+    order: u64,
+) -> Graph {
     // a chained row's own terms are its difference from its parent's
     let w: Vec<Vec<i64>> = w
         .iter()
-        .zip(&parents)
+        .zip(parents)
         .map(|(r, p)| match p {
             None => r.clone(),
             Some((i, s)) => r.iter().zip(&w[*i]).map(|(a, b)| a - s * b).collect(),
@@ -847,7 +850,7 @@ mod tests {
         let w = random(32, 64, &[-1, 0, 0, 1, 1, -1, 0], 34);
         let inputs = vec![Interval::new(-128, 127); 64];
         let bits: Vec<u64> = (0..TIE_BREAKS)
-            .map(|o| compile_with(&w, &inputs, 0, o).adder_bits())
+            .map(|o| compile_with(&w, &inputs, &row_chains(&w, 0), o).adder_bits())
             .collect();
         let best = check(&w, &[(-128, 127); 64], 35);
         assert!(bits.iter().any(|b| *b < bits[0]), "{bits:?}");
@@ -859,8 +862,8 @@ mod tests {
         let big = random(64, 40, &[-1, 0, 1], 36);
         let iv = vec![Interval::new(-128, 127); 40];
         let (a, b) = (
-            compile_with(&big, &iv, 0, 0),
-            compile_with(&big, &iv, CHAIN_DEPTH, 0),
+            compile_chained(&big, &iv, 0),
+            compile_chained(&big, &iv, CHAIN_DEPTH),
         );
         let want = if b.adder_bits() < a.adder_bits() {
             b
